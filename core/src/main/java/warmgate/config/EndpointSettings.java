@@ -1,0 +1,95 @@
+package warmgate.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One endpoint's settings, read from {@code warmgate.endpoints.<name>} over {@code warmgate.endpoint-defaults}.
+ *
+ * @param provider {@code process} or {@code sagemaker}; its own block is {@code providerConfig}
+ * @param maxConcurrency leases granted at once while the endpoint is warm
+ * @param maxQueued jobs that may wait for a slot at once; beyond it new jobs are refused with 503
+ * @param idleTimeout how long a warm endpoint with nothing queued or running stays up
+ * @param startTimeout how long a start may take before it counts as failed
+ * @param leaseTtl how long a grant lives without being renewed; a crashed holder's slot returns after it
+ * @param statusPollInterval how often the provider is described while the endpoint starts or stops
+ * @param reconcileInterval how often the provider is described while the endpoint is warm or cold
+ * @param invokeTimeout the longest one model call may take
+ */
+public record EndpointSettings(
+    String name,
+    String provider,
+    int maxConcurrency,
+    int maxQueued,
+    Duration idleTimeout,
+    Duration startTimeout,
+    Duration leaseTtl,
+    Duration statusPollInterval,
+    Duration reconcileInterval,
+    Duration invokeTimeout,
+    Config providerConfig) {
+
+  private static final Set<String> PROVIDERS = Set.of("process", "sagemaker");
+
+  public EndpointSettings {
+    if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9-]{0,62}")) {
+      throw new IllegalArgumentException("endpoint name '" + name + "' must be 1-63 letters, digits or hyphens");
+    }
+    if (!PROVIDERS.contains(provider)) {
+      throw new IllegalArgumentException("endpoint " + name + ": provider '" + provider + "' is not one of " + PROVIDERS);
+    }
+    if (maxConcurrency < 1) {
+      throw new IllegalArgumentException("endpoint " + name + ": max-concurrency must be at least 1");
+    }
+    if (maxQueued < 1) {
+      throw new IllegalArgumentException("endpoint " + name + ": max-queued must be at least 1");
+    }
+    requirePositive(name, "idle-timeout", idleTimeout);
+    requirePositive(name, "start-timeout", startTimeout);
+    requirePositive(name, "lease-ttl", leaseTtl);
+    requirePositive(name, "status-poll-interval", statusPollInterval);
+    requirePositive(name, "reconcile-interval", reconcileInterval);
+    requirePositive(name, "invoke-timeout", invokeTimeout);
+  }
+
+  /** Every endpoint under {@code warmgate.endpoints}, in the order the config lists them. */
+  public static Map<String, EndpointSettings> fromConfig(Config warmgate) {
+    Config defaults = warmgate.getConfig("endpoint-defaults");
+    Config endpoints = warmgate.getConfig("endpoints");
+    Map<String, EndpointSettings> result = new LinkedHashMap<>();
+    for (String name : endpoints.root().keySet()) {
+      result.put(name, of(name, endpoints.getConfig(quoteKey(name)).withFallback(defaults)));
+    }
+    return Collections.unmodifiableMap(result);
+  }
+
+  public static EndpointSettings of(String name, Config c) {
+    String provider = c.getString("provider");
+    return new EndpointSettings(
+        name,
+        provider,
+        c.getInt("max-concurrency"),
+        c.getInt("max-queued"),
+        c.getDuration("idle-timeout"),
+        c.getDuration("start-timeout"),
+        c.getDuration("lease-ttl"),
+        c.getDuration("status-poll-interval"),
+        c.getDuration("reconcile-interval"),
+        c.getDuration("invoke-timeout"),
+        c.hasPath(provider) ? c.getConfig(provider) : com.typesafe.config.ConfigFactory.empty());
+  }
+
+  private static String quoteKey(String key) {
+    return "\"" + key + "\"";
+  }
+
+  private static void requirePositive(String name, String key, Duration value) {
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException("endpoint " + name + ": " + key + " must be positive");
+    }
+  }
+}

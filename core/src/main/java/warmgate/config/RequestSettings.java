@@ -1,0 +1,49 @@
+package warmgate.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * How jobs behave, read from {@code warmgate.request}.
+ *
+ * @param maxAttempts attempts before a job with transient failures is failed
+ * @param backoffMin first retry delay; doubled per attempt, with full jitter
+ * @param backoffMax the longest retry delay
+ * @param acquireInterval how often a queued job repeats its request for a slot
+ * @param inputsTimeout how long a job waits for a missing input (an image's mask) before failing
+ * @param inputsCheckInterval how often a waiting job looks for its missing inputs
+ * @param attemptTimeout the longest one attempt (read inputs, invoke, write output) may take
+ * @param passivateAfter how long a finished job stays in memory before its actor stops
+ */
+public record RequestSettings(
+    int maxAttempts,
+    Duration backoffMin,
+    Duration backoffMax,
+    Duration acquireInterval,
+    Duration inputsTimeout,
+    Duration inputsCheckInterval,
+    Duration attemptTimeout,
+    Duration passivateAfter) {
+
+  public RequestSettings {
+    if (maxAttempts < 1) {
+      throw new IllegalArgumentException("warmgate.request.max-attempts must be at least 1");
+    }
+    if (backoffMax.compareTo(backoffMin) < 0) {
+      throw new IllegalArgumentException("warmgate.request.backoff-max must not be below backoff-min");
+    }
+  }
+
+  public static RequestSettings fromConfig(Config warmgate) {
+    Config c = warmgate.getConfig("request");
+    return new RequestSettings(
+        c.getInt("max-attempts"),
+        c.getDuration("backoff-min"),
+        c.getDuration("backoff-max"),
+        c.getDuration("acquire-interval"),
+        c.getDuration("inputs-timeout"),
+        c.getDuration("inputs-check-interval"),
+        c.getDuration("attempt-timeout"),
+        c.getDuration("passivate-after"));
+  }
+}

@@ -1,0 +1,59 @@
+package warmgate.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import warmgate.CborSerializable;
+
+/**
+ * What a job has to do: which endpoint runs it, which objects it reads, where its result goes. The model
+ * request is {@link #payload()} with every input added as a base64 field under its name.
+ *
+ * @param endpoint the configured endpoint that runs the job
+ * @param owner who the job belongs to (the {@code {user}} of a Gen3D key), or null
+ * @param inputs input name to object; the names become payload fields
+ * @param output where the model's response is written
+ * @param payload extra JSON fields sent to the model, an object (possibly empty)
+ * @param callbackUrl where completion is reported, or null
+ * @param source what created the job: the triggering object as {@code s3://bucket/key} or {@code http}
+ */
+public record JobSpec(
+    String endpoint,
+    String owner,
+    Map<String, ObjectRef> inputs,
+    ObjectRef output,
+    JsonNode payload,
+    String callbackUrl,
+    String source)
+    implements CborSerializable {
+
+  public JobSpec {
+    Objects.requireNonNull(endpoint, "endpoint");
+    Objects.requireNonNull(output, "output");
+    inputs = Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(inputs, "inputs")));
+    payload = payload == null || payload.isNull() ? JsonNodeFactory.instance.objectNode() : payload.deepCopy();
+    if (!payload.isObject()) {
+      throw new IllegalArgumentException("payload must be a JSON object");
+    }
+  }
+
+  @Override
+  public JsonNode payload() {
+    // JsonNode is mutable; hand out copies so the spec stays a value.
+    return payload.deepCopy();
+  }
+
+  /** The payload object with room for the inputs; callers add the base64 fields. */
+  public ObjectNode payloadTemplate() {
+    return (ObjectNode) payload.deepCopy();
+  }
+
+  /** Where the error document goes when the job fails: {@code {base}_error.json} beside the output. */
+  public ObjectRef errorOutput() {
+    return output.sibling(output.baseName() + "_error.json");
+  }
+}

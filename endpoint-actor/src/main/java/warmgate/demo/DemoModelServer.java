@@ -1,0 +1,236 @@
+package warmgate.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.imageio.ImageIO;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import warmgate.Json;
+
+/**
+ * A small model server that speaks the SageMaker container contract ({@code GET /ping},
+ * {@code POST /invocations}) so the {@code process} provider has something real to start. It takes
+ * {@code {"image": base64 PNG, "mask": base64 PNG}} and answers with a PLY point cloud of the masked pixels
+ * ({@link PointCloud}). Its cold start is made visible on purpose: {@code /ping} answers 503 until
+ * {@code --startup-delay} has passed.
+ */
+public final class DemoModelServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DemoModelServer.class);
+  /** Two base64 PNGs of a 2048x2048 photo fit comfortably; anything larger is not a demo request. */
+  static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
+  static final int MAX_PIXELS = 2048 * 2048;
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final long readyAtNanos;
+  private final Duration invokeDelay;
+  private final AtomicLong invocations = new AtomicLong();
+
+  private DemoModelServer(HttpServer server, ExecutorService executor, Duration startupDelay, Duration invokeDelay) {
+    this.server = server;
+    this.executor = executor;
+    this.readyAtNanos = System.nanoTime() + startupDelay.toNanos();
+    this.invokeDelay = invokeDelay;
+  }
+
+  /**
+   * Listens at once; reports healthy after {@code startupDelay}.
+   *
+   * @param port 0 picks a free port
+   * @param invokeDelay extra time each invocation takes, to make running jobs observable in tests
+   */
+  public static DemoModelServer start(String host, int port, Duration startupDelay, Duration invokeDelay) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+      Thread t = new Thread(r, "demo-model");
+      t.setDaemon(true);
+      return t;
+    });
+    DemoModelServer demo = new DemoModelServer(server, executor, startupDelay, invokeDelay);
+    server.createContext("/ping", demo::ping);
+    server.createContext("/invocations", demo::invocations);
+    server.setExecutor(executor);
+    server.start();
+    return demo;
+  }
+
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** Invocations answered so far, successful or not. */
+  public long invocations() {
+    return invocations.get();
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  private boolean ready() {
+    return System.nanoTime() - readyAtNanos >= 0;
+  }
+
+  private void ping(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      if (!exchange.getRequestMethod().equals("GET")) {
+        respondError(exchange, 405, "use GET /ping");
+      } else if (ready()) {
+        respond(exchange, 200, "application/json", "{\"status\":\"healthy\"}".getBytes(StandardCharsets.UTF_8));
+      } else {
+        respondError(exchange, 503, "loading the model");
+      }
+    }
+  }
+
+  private void invocations(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      invocations.incrementAndGet();
+      if (!exchange.getRequestMethod().equals("POST")) {
+        respondError(exchange, 405, "use POST /invocations");
+        return;
+      }
+      if (!ready()) {
+        respondError(exchange, 503, "the model is still loading");
+        return;
+      }
+      byte[] body = readLimited(exchange.getRequestBody());
+      if (body == null) {
+        respondError(exchange, 413, "the request is larger than " + MAX_BODY_BYTES + " bytes");
+        return;
+      }
+      byte[] ply;
+      try {
+        JsonNode request = Json.mapper().readTree(body);
+        BufferedImage image = png(request, "image");
+        BufferedImage mask = png(request, "mask");
+        ply = PointCloud.toPly(image, mask);
+      } catch (IllegalArgumentException e) {
+        respondError(exchange, 400, e.getMessage());
+        return;
+      } catch (com.fasterxml.jackson.core.JacksonException e) {
+        respondError(exchange, 400, "the body is not valid JSON: " + e.getOriginalMessage());
+        return;
+      }
+      if (!invokeDelay.isZero()) {
+        try {
+          Thread.sleep(invokeDelay.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          respondError(exchange, 503, "shutting down");
+          return;
+        }
+      }
+      respond(exchange, 200, "application/octet-stream", ply);
+    } catch (RuntimeException e) {
+      log.error("Invocation failed", e);
+      throw e;
+    }
+  }
+
+  private static BufferedImage png(JsonNode request, String field) {
+    JsonNode value = request.get(field);
+    if (value == null || !value.isTextual()) {
+      throw new IllegalArgumentException("field '" + field + "' must be a base64-encoded PNG");
+    }
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(value.asText());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("field '" + field + "' is not valid base64: " + e.getMessage());
+    }
+    BufferedImage image;
+    try {
+      image = ImageIO.read(new ByteArrayInputStream(bytes));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("field '" + field + "' is not a readable image: " + e.getMessage());
+    }
+    if (image == null) {
+      throw new IllegalArgumentException("field '" + field + "' is not a PNG image");
+    }
+    if ((long) image.getWidth() * image.getHeight() > MAX_PIXELS) {
+      throw new IllegalArgumentException("field '" + field + "' has more than " + MAX_PIXELS + " pixels");
+    }
+    return image;
+  }
+
+  private static byte[] readLimited(InputStream in) throws IOException {
+    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+    return bytes.length > MAX_BODY_BYTES ? null : bytes;
+  }
+
+  private static void respondError(HttpExchange exchange, int status, String message) throws IOException {
+    ObjectNode error = Json.mapper().createObjectNode();
+    error.putObject("error").put("message", message);
+    respond(exchange, status, "application/json", Json.mapper().writeValueAsBytes(error));
+  }
+
+  private static void respond(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+    exchange.getResponseHeaders().set("Content-Type", contentType);
+    exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  /** {@code --host 127.0.0.1 --port 8080 --startup-delay 3s --invoke-delay 0s}; runs until killed. */
+  public static void main(String[] args) throws Exception {
+    String host = "127.0.0.1";
+    int port = 8080;
+    Duration startupDelay = Duration.ofSeconds(3);
+    Duration invokeDelay = Duration.ZERO;
+    for (int i = 0; i < args.length; i++) {
+      String value = i + 1 < args.length ? args[i + 1] : null;
+      switch (args[i]) {
+        case "--host" -> host = required(args[i], value);
+        case "--port" -> port = Integer.parseInt(required(args[i], value));
+        case "--startup-delay" -> startupDelay = parseDuration(required(args[i], value));
+        case "--invoke-delay" -> invokeDelay = parseDuration(required(args[i], value));
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + "; usage: --host H --port N --startup-delay 3s --invoke-delay 0s");
+      }
+      i++;
+    }
+    DemoModelServer server = start(host, port, startupDelay, invokeDelay);
+    log.info("Demo model listening on {}:{}; healthy in {} ms", host, server.port(), startupDelay.toMillis());
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "demo-model-shutdown"));
+    Thread.currentThread().join();
+  }
+
+  private static String required(String option, String value) {
+    if (value == null) {
+      throw new IllegalArgumentException(option + " needs a value");
+    }
+    return value;
+  }
+
+  /** {@code 1500ms}, {@code 3s}, {@code 2m}, or an ISO-8601 duration. */
+  static Duration parseDuration(String text) {
+    if (text.endsWith("ms")) {
+      return Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)));
+    }
+    if (text.endsWith("s")) {
+      return Duration.ofMillis((long) (Double.parseDouble(text.substring(0, text.length() - 1)) * 1000));
+    }
+    if (text.endsWith("m")) {
+      return Duration.ofMinutes(Long.parseLong(text.substring(0, text.length() - 1)));
+    }
+    return Duration.parse(text);
+  }
+}

@@ -1,0 +1,631 @@
+package warmgate.endpoint;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import warmgate.CborSerializable;
+import warmgate.config.EndpointSettings;
+
+/**
+ * The truth about one endpoint's warm/cold state, one entity per endpoint name.
+ *
+ * <p>It starts the endpoint on the first {@link Acquire}, holds jobs while it starts, grants at most
+ * {@code max-concurrency} leases once the provider reports it in service, and stops it after
+ * {@code idle-timeout} with nothing queued or running. Lifecycle transitions are persisted: they are the
+ * endpoint-seconds ledger, and they make an endpoint started before a crash still stop when idle.
+ *
+ * <p>The wait queue and the leases are deliberately not persisted. Jobs repeat {@link Acquire} until granted
+ * and {@link Renew} while they run, so both rebuild themselves after this actor restarts; a lease whose
+ * holder stops renewing expires and its slot returns.
+ */
+public final class EndpointLifecycle
+    extends EventSourcedBehaviorWithEnforcedReplies<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> {
+
+  // ---- Commands
+
+  public sealed interface Command extends CborSerializable {}
+
+  /** Asks for a slot for a job. Answered with a {@link Grant} now or once the endpoint is warm; the job repeats it until then. */
+  public record Acquire(String jobId, ActorRef<Grant> replyTo) implements Command {}
+
+  /** Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken. */
+  public record Renew(String jobId, String leaseId) implements Command {}
+
+  /** Returns the job's lease, or withdraws its request for one when {@code leaseId} is null. */
+  public record Release(String jobId, String leaseId) implements Command {}
+
+  public record Get(ActorRef<View> replyTo) implements Command {}
+
+  /** The provider's answer to describe. Sent by this actor to itself. */
+  record Described(ProviderState state) implements Command {}
+
+  /** A provider call that failed; {@code operation} is describe, start or stop. Sent by this actor to itself. */
+  record ProviderCallFailed(String operation, String reason) implements Command {}
+
+  /** The provider accepted a start or stop request. Sent by this actor to itself. */
+  record ProviderCallDone(String operation) implements Command {}
+
+  enum Tick implements Command {
+    INSTANCE
+  }
+
+  // ---- Replies
+
+  /** A slot on a warm endpoint; it lapses unless renewed within {@code ttl}. */
+  public record Grant(String endpoint, String jobId, String leaseId, Duration ttl) implements CborSerializable {}
+
+  public enum Phase {
+    COLD,
+    STARTING,
+    WARM,
+    STOPPING
+  }
+
+  /**
+   * What {@code GET /v1/endpoints/{name}} shows.
+   *
+   * @param since when the endpoint entered its phase; null if it never left the initial cold phase
+   * @param billedSeconds endpoint-seconds from every start request to the matching stop, counting the open one
+   * @param detail the provider's last word on the endpoint, or the reason of the last failure
+   */
+  public record View(
+      String name, Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail)
+      implements CborSerializable {}
+
+  // ---- Events
+
+  public sealed interface Event extends CborSerializable {
+    Instant at();
+  }
+
+  public record StartRequested(Instant at, String reason) implements Event {}
+
+  public record CameIntoService(Instant at, String detail) implements Event {}
+
+  public record StartFailed(Instant at, String reason) implements Event {}
+
+  public record StopRequested(Instant at, String reason) implements Event {}
+
+  public record Stopped(Instant at, String reason) implements Event {}
+
+  // ---- State
+
+  /** Billed time: closed intervals summed, plus the open one since {@code openSince} (null when stopped). */
+  public record Ledger(long billedMillis, Instant openSince) implements CborSerializable {
+    static final Ledger EMPTY = new Ledger(0, null);
+
+    Ledger open(Instant at) {
+      return openSince != null ? this : new Ledger(billedMillis, at);
+    }
+
+    Ledger close(Instant at) {
+      return openSince == null ? this : new Ledger(billedMillis + Math.max(0, Duration.between(openSince, at).toMillis()), null);
+    }
+
+    public long billedSeconds(Instant now) {
+      return close(now).billedMillis() / 1000;
+    }
+  }
+
+  public sealed interface State extends CborSerializable {
+    Phase phase();
+
+    Instant since();
+
+    Ledger ledger();
+  }
+
+  /**
+   * Nothing runs or is billed.
+   *
+   * @param startFailures consecutive failed starts; the next start waits out a backoff that grows with it
+   * @param lastFailure why the last start failed, or null
+   */
+  public record Cold(Instant since, Ledger ledger, int startFailures, String lastFailure) implements State {
+    public Phase phase() {
+      return Phase.COLD;
+    }
+  }
+
+  public record Starting(Instant since, Ledger ledger, int startFailures) implements State {
+    public Phase phase() {
+      return Phase.STARTING;
+    }
+  }
+
+  public record Warm(Instant since, Ledger ledger) implements State {
+    public Phase phase() {
+      return Phase.WARM;
+    }
+  }
+
+  public record Stopping(Instant since, Ledger ledger) implements State {
+    public Phase phase() {
+      return Phase.STOPPING;
+    }
+  }
+
+  // ---- Sharding
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Endpoint");
+
+  /**
+   * Registers the entity with sharding. Remembered, so an endpoint that was starting or warm before a full
+   * restart is looked after again without waiting for a job to ask.
+   */
+  public static void init(ActorSystem<?> system, Endpoints endpoints, Clock clock) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ENTITY_KEY, ctx -> create(endpoints.get(ctx.getEntityId()), clock))
+                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+  }
+
+  public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new EndpointLifecycle(endpoint, clock, ctx, timers)));
+  }
+
+  // ---- Behaviour
+
+  private final EndpointSettings settings;
+  private final EndpointProvider provider;
+  private final Clock clock;
+  private final ActorContext<Command> ctx;
+
+  // Runtime, not persisted (see the class comment).
+  private final LinkedHashMap<String, ActorRef<Grant>> waiting = new LinkedHashMap<>();
+  private final Map<String, Lease> leases = new HashMap<>();
+  private Instant lastActivity;
+  /** Monotonic, not the domain clock: polling pace is about real elapsed time, even under a test clock. */
+  private long lastDescribeNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+  private boolean describing;
+  private boolean providerCallInFlight;
+  private String detail;
+
+  private record Lease(String leaseId, Instant expiresAt) {}
+
+  private EndpointLifecycle(ManagedEndpoint endpoint, Clock clock, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+    super(
+        PersistenceId.of(ENTITY_KEY.name(), endpoint.settings().name()),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.settings = endpoint.settings();
+    this.provider = endpoint.provider();
+    this.clock = clock;
+    this.ctx = ctx;
+    this.lastActivity = clock.instant();
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, tickInterval(settings));
+  }
+
+  static Duration tickInterval(EndpointSettings s) {
+    Duration tick = Duration.ofSeconds(1);
+    if (s.statusPollInterval().compareTo(tick) < 0) {
+      tick = s.statusPollInterval();
+    }
+    Duration quarterLease = s.leaseTtl().dividedBy(4);
+    return quarterLease.compareTo(tick) < 0 ? quarterLease : tick;
+  }
+
+  @Override
+  public State emptyState() {
+    return new Cold(null, Ledger.EMPTY, 0, null);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          lastActivity = clock.instant();
+          if (state.phase() != Phase.COLD) {
+            ctx.getLog().info("Endpoint {} recovered {}; asking the provider where it stands", settings.name(), state.phase());
+          }
+          describe();
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(anyState()).build();
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, Cold, State> cold() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(Cold.class)
+        .onCommand(Acquire.class, this::acquireWhenCold)
+        .onCommand(Described.class, this::describedWhenCold)
+        .onCommand(Tick.class, this::tickWhenCold);
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, Starting, State> starting() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(Starting.class)
+        .onCommand(Described.class, this::describedWhenStarting)
+        .onCommand(ProviderCallFailed.class, this::providerCallFailedWhenStarting)
+        .onCommand(Tick.class, this::tickWhenStarting);
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, Warm, State> warm() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(Warm.class)
+        .onCommand(Acquire.class, this::acquireWhenWarm)
+        .onCommand(Release.class, this::releaseWhenWarm)
+        .onCommand(Described.class, this::describedWhenWarm)
+        .onCommand(Tick.class, this::tickWhenWarm);
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, Stopping, State> stopping() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(Stopping.class)
+        .onCommand(Described.class, this::describedWhenStopping)
+        .onCommand(Tick.class, this::tickWhenStopping);
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, State, State> anyState() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Acquire.class, (state, cmd) -> enqueue(cmd))
+        .onCommand(Renew.class, this::renew)
+        .onCommand(Release.class, (state, cmd) -> release(cmd))
+        .onCommand(Get.class, this::get)
+        .onCommand(ProviderCallFailed.class, (state, cmd) -> providerCallFailed(cmd))
+        .onCommand(ProviderCallDone.class, (state, cmd) -> providerCallDone());
+  }
+
+  // ---- Cold
+
+  private ReplyEffect<Event, State> acquireWhenCold(Cold state, Acquire cmd) {
+    enqueue(cmd);
+    return startIfDue(state, "job " + cmd.jobId() + " asked for a slot");
+  }
+
+  private ReplyEffect<Event, State> tickWhenCold(Cold state, Tick tick) {
+    expireLeases();
+    if (!waiting.isEmpty()) {
+      return startIfDue(state, waiting.size() + " job(s) waiting");
+    }
+    describeIfDue(settings.reconcileInterval());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> startIfDue(Cold state, String reason) {
+    Instant now = clock.instant();
+    if (state.startFailures() > 0 && now.isBefore(state.since().plus(startBackoff(state.startFailures())))) {
+      return Effect().noReply(); // still backing off after a failed start; the tick tries again
+    }
+    return Effect()
+        .persist(new StartRequested(now, reason))
+        .thenRun(s -> {
+          ctx.getLog().info("Endpoint {}: COLD -> STARTING ({})", settings.name(), reason);
+          callProvider("start");
+        })
+        .thenNoReply();
+  }
+
+  /** An endpoint that runs although our journal says cold was started behind our back; adopt it so it is billed and stopped. */
+  private ReplyEffect<Event, State> describedWhenCold(Cold state, Described cmd) {
+    describing = false;
+    detail = cmd.state().detail();
+    if (providerCallInFlight) {
+      return Effect().noReply(); // our own stop of a failed start is still on its way
+    }
+    return switch (cmd.state().status()) {
+      case CREATING, IN_SERVICE, UPDATING -> Effect()
+          .persist(new StartRequested(clock.instant(), "found " + cmd.state().detail() + " at the provider"))
+          .thenRun(s -> ctx.getLog().warn("Endpoint {} is {} at the provider although cold here; adopting it", settings.name(), cmd.state().detail()))
+          .thenNoReply();
+      case FAILED -> {
+        // A failed leftover would block the next create (SageMaker refuses an existing name); clear it.
+        callProvider("stop");
+        yield Effect().noReply();
+      }
+      case ABSENT, DELETING -> Effect().noReply();
+    };
+  }
+
+  // ---- Starting
+
+  private ReplyEffect<Event, State> describedWhenStarting(Starting state, Described cmd) {
+    describing = false;
+    detail = cmd.state().detail();
+    Instant now = clock.instant();
+    return switch (cmd.state().status()) {
+      case IN_SERVICE, UPDATING -> Effect()
+          .persist(new CameIntoService(now, cmd.state().detail()))
+          .thenRun(s -> {
+            ctx.getLog().info("Endpoint {}: STARTING -> WARM after {} ms; {} job(s) waiting",
+                settings.name(), Duration.between(state.since(), now).toMillis(), waiting.size());
+            lastActivity = now;
+            dispatch();
+          })
+          .thenNoReply();
+      case FAILED -> failStart("the provider reports " + cmd.state().detail());
+      case ABSENT -> {
+        // The start request was persisted but the call may never have been made (crash) or was lost.
+        if (!providerCallInFlight) {
+          callProvider("start");
+        }
+        yield Effect().noReply();
+      }
+      case CREATING, DELETING -> Effect().noReply();
+    };
+  }
+
+  private ReplyEffect<Event, State> providerCallFailedWhenStarting(Starting state, ProviderCallFailed cmd) {
+    ReplyEffect<Event, State> logged = providerCallFailed(cmd);
+    return cmd.operation().equals("start") ? failStart("the start request failed: " + cmd.reason()) : logged;
+  }
+
+  private ReplyEffect<Event, State> tickWhenStarting(Starting state, Tick tick) {
+    expireLeases();
+    if (Duration.between(state.since(), clock.instant()).compareTo(settings.startTimeout()) > 0) {
+      return failStart("not in service after " + settings.startTimeout().toSeconds() + " s (start-timeout)");
+    }
+    describeIfDue(settings.statusPollInterval());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> failStart(String reason) {
+    return Effect()
+        .persist(new StartFailed(clock.instant(), reason))
+        .thenRun(s -> {
+          Cold cold = (Cold) s;
+          ctx.getLog().warn("Endpoint {}: start failed ({} in a row): {}; next try in {} s",
+              settings.name(), cold.startFailures(), reason, startBackoff(cold.startFailures()).toSeconds());
+          detail = reason;
+          // Whatever half-started must not be billed or block the next create.
+          callProvider("stop");
+        })
+        .thenNoReply();
+  }
+
+  // ---- Warm
+
+  private ReplyEffect<Event, State> acquireWhenWarm(Warm state, Acquire cmd) {
+    enqueue(cmd);
+    dispatch();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> releaseWhenWarm(Warm state, Release cmd) {
+    release(cmd);
+    dispatch();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> describedWhenWarm(Warm state, Described cmd) {
+    describing = false;
+    detail = cmd.state().detail();
+    return switch (cmd.state().status()) {
+      case IN_SERVICE, UPDATING -> Effect().noReply();
+      case ABSENT, DELETING -> Effect()
+          .persist(new Stopped(clock.instant(), "the endpoint disappeared at the provider (" + cmd.state().detail() + ")"))
+          .thenRun(s -> ctx.getLog().warn("Endpoint {}: WARM -> COLD, it is {} at the provider", settings.name(), cmd.state().detail()))
+          .thenNoReply();
+      case FAILED -> stop("the provider reports " + cmd.state().detail());
+      case CREATING -> {
+        // Not serving for now (a model process restarting); invocations fail transiently and jobs retry.
+        ctx.getLog().warn("Endpoint {} is warm here but {} at the provider", settings.name(), cmd.state().detail());
+        yield Effect().noReply();
+      }
+    };
+  }
+
+  private ReplyEffect<Event, State> tickWhenWarm(Warm state, Tick tick) {
+    expireLeases();
+    dispatch();
+    Instant now = clock.instant();
+    if (waiting.isEmpty() && leases.isEmpty() && Duration.between(lastActivity, now).compareTo(settings.idleTimeout()) >= 0) {
+      return stop("idle for " + settings.idleTimeout().toSeconds() + " s");
+    }
+    describeIfDue(settings.reconcileInterval());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> stop(String reason) {
+    return Effect()
+        .persist(new StopRequested(clock.instant(), reason))
+        .thenRun(s -> {
+          ctx.getLog().info("Endpoint {}: WARM -> STOPPING ({})", settings.name(), reason);
+          callProvider("stop");
+        })
+        .thenNoReply();
+  }
+
+  // ---- Stopping
+
+  private ReplyEffect<Event, State> describedWhenStopping(Stopping state, Described cmd) {
+    describing = false;
+    detail = cmd.state().detail();
+    return switch (cmd.state().status()) {
+      case ABSENT -> Effect()
+          .persist(new Stopped(clock.instant(), "stopped"))
+          .thenRun(s -> ctx.getLog().info("Endpoint {}: STOPPING -> COLD after {} s billed in all; {} job(s) waiting",
+              settings.name(), s.ledger().billedSeconds(clock.instant()), waiting.size()))
+          .thenNoReply();
+      case DELETING -> Effect().noReply();
+      case CREATING, IN_SERVICE, UPDATING, FAILED -> {
+        // Our stop request was lost or never made (crash); make it again.
+        if (!providerCallInFlight) {
+          callProvider("stop");
+        }
+        yield Effect().noReply();
+      }
+    };
+  }
+
+  private ReplyEffect<Event, State> tickWhenStopping(Stopping state, Tick tick) {
+    expireLeases();
+    describeIfDue(settings.statusPollInterval());
+    return Effect().noReply();
+  }
+
+  // ---- Any state
+
+  private ReplyEffect<Event, State> enqueue(Acquire cmd) {
+    lastActivity = clock.instant();
+    Lease held = leases.get(cmd.jobId());
+    if (held != null) {
+      // The job asked again before our grant reached it; the same lease answers.
+      cmd.replyTo().tell(new Grant(settings.name(), cmd.jobId(), held.leaseId(), settings.leaseTtl()));
+    } else if (waiting.containsKey(cmd.jobId())) {
+      waiting.put(cmd.jobId(), cmd.replyTo()); // keeps its place in the queue
+    } else if (waiting.size() < settings.maxQueued()) {
+      waiting.put(cmd.jobId(), cmd.replyTo());
+    } else {
+      // Full: the job stays queued in its own journal and asks again on its timer.
+      ctx.getLog().debug("Endpoint {}: queue full ({}), job {} will ask again", settings.name(), waiting.size(), cmd.jobId());
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> renew(State state, Renew cmd) {
+    Lease held = leases.get(cmd.jobId());
+    if (held == null || held.leaseId().equals(cmd.leaseId())) {
+      // Unknown after a restart of this actor: the job is still running, so its slot is taken.
+      leases.put(cmd.jobId(), new Lease(cmd.leaseId(), clock.instant().plus(settings.leaseTtl())));
+      waiting.remove(cmd.jobId());
+    }
+    lastActivity = clock.instant();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> release(Release cmd) {
+    lastActivity = clock.instant();
+    if (cmd.leaseId() == null) {
+      waiting.remove(cmd.jobId());
+    } else {
+      leases.computeIfPresent(cmd.jobId(), (job, lease) -> lease.leaseId().equals(cmd.leaseId()) ? null : lease);
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> get(State state, Get cmd) {
+    return Effect()
+        .reply(cmd.replyTo(), new View(settings.name(), state.phase(), waiting.size(), leases.size(), state.since(),
+            state.ledger().billedSeconds(clock.instant()), state instanceof Cold c && c.lastFailure() != null ? c.lastFailure() : detail));
+  }
+
+  private ReplyEffect<Event, State> providerCallFailed(ProviderCallFailed cmd) {
+    if (cmd.operation().equals("describe")) {
+      describing = false;
+    } else {
+      providerCallInFlight = false;
+    }
+    ctx.getLog().warn("Endpoint {}: provider {} failed: {}", settings.name(), cmd.operation(), cmd.reason());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> providerCallDone() {
+    providerCallInFlight = false;
+    describe(); // see the effect of the call without waiting for the next poll
+    return Effect().noReply();
+  }
+
+  // ---- Helpers
+
+  private void dispatch() {
+    Instant now = clock.instant();
+    Iterator<Map.Entry<String, ActorRef<Grant>>> next = waiting.entrySet().iterator();
+    while (leases.size() < settings.maxConcurrency() && next.hasNext()) {
+      Map.Entry<String, ActorRef<Grant>> entry = next.next();
+      next.remove();
+      String leaseId = UUID.randomUUID().toString();
+      leases.put(entry.getKey(), new Lease(leaseId, now.plus(settings.leaseTtl())));
+      entry.getValue().tell(new Grant(settings.name(), entry.getKey(), leaseId, settings.leaseTtl()));
+    }
+  }
+
+  private void expireLeases() {
+    Instant now = clock.instant();
+    leases.entrySet().removeIf(e -> {
+      boolean expired = e.getValue().expiresAt().isBefore(now);
+      if (expired) {
+        ctx.getLog().warn("Endpoint {}: lease of job {} expired unrenewed; its slot is free again", settings.name(), e.getKey());
+      }
+      return expired;
+    });
+  }
+
+  private void describeIfDue(Duration interval) {
+    if (System.nanoTime() - lastDescribeNanos >= interval.toNanos()) {
+      describe();
+    }
+  }
+
+  private void describe() {
+    if (describing) {
+      return;
+    }
+    describing = true;
+    lastDescribeNanos = System.nanoTime();
+    ctx.pipeToSelf(provider.describe(), (state, failure) ->
+        failure == null ? new Described(state) : new ProviderCallFailed("describe", reason(failure)));
+  }
+
+  private void callProvider(String operation) {
+    providerCallInFlight = true;
+    var call = operation.equals("start") ? provider.start() : provider.stop();
+    ctx.pipeToSelf(call, (ok, failure) ->
+        failure == null ? new ProviderCallDone(operation) : new ProviderCallFailed(operation, reason(failure)));
+  }
+
+  /** Doubles from the status poll interval up to five minutes: a broken endpoint is not hammered. */
+  Duration startBackoff(int failures) {
+    long base = Math.max(1000, settings.statusPollInterval().toMillis());
+    long millis = base << Math.min(failures, 16);
+    return Duration.ofMillis(Math.min(millis, Duration.ofMinutes(5).toMillis()));
+  }
+
+  private static String reason(Throwable failure) {
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+  }
+
+  // ---- Event handler
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    var builder = newEventHandlerBuilder();
+    builder.forStateType(Cold.class)
+        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), s.startFailures()));
+    builder.forStateType(Starting.class)
+        .onEvent(CameIntoService.class, (s, e) -> new Warm(e.at(), s.ledger()))
+        .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1, e.reason()));
+    builder.forStateType(Warm.class)
+        .onEvent(StopRequested.class, (s, e) -> new Stopping(e.at(), s.ledger()))
+        .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), 0, null));
+    builder.forStateType(Stopping.class)
+        .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), 0, null));
+    return builder.build();
+  }
+}

@@ -1,0 +1,11 @@
+package warmgate.endpoint;
+
+import warmgate.config.EndpointSettings;
+
+/** An endpoint Warmgate looks after: its settings, how to start and stop it, and how to call it. */
+public record ManagedEndpoint(EndpointSettings settings, EndpointProvider provider, InferenceClient client) {
+
+  public String name() {
+    return settings.name();
+  }
+}

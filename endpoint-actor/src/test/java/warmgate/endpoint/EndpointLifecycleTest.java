@@ -1,0 +1,339 @@
+package warmgate.endpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import warmgate.config.EndpointSettings;
+import warmgate.endpoint.EndpointLifecycle.Acquire;
+import warmgate.endpoint.EndpointLifecycle.Cold;
+import warmgate.endpoint.EndpointLifecycle.Grant;
+import warmgate.endpoint.EndpointLifecycle.Phase;
+import warmgate.endpoint.EndpointLifecycle.Release;
+import warmgate.endpoint.EndpointLifecycle.Renew;
+import warmgate.endpoint.EndpointLifecycle.StartRequested;
+import warmgate.endpoint.EndpointLifecycle.View;
+import warmgate.endpoint.ProviderState.Status;
+import warmgate.testing.ManualClock;
+
+// In-memory journal (EventSourcedBehaviorTestKit), a scripted provider and a manual clock; no I/O.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(TestKitJUnit5Extension.class)
+class EndpointLifecycleTest {
+  private static final Duration IDLE = Duration.ofMinutes(5);
+  private static final Duration LEASE_TTL = Duration.ofMinutes(1);
+  private static final Duration WAIT = Duration.ofSeconds(5);
+  private static final AtomicInteger names = new AtomicInteger();
+
+  @JUnit5TestKit
+  public ActorTestKit testKit =
+      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
+
+  /** One endpoint under test; each test has its own name so earlier tests' actors cannot interfere. */
+  private final class Fixture {
+    final FakeProvider provider = new FakeProvider();
+    final ManualClock clock = new ManualClock();
+    final EndpointSettings settings;
+    final EventSourcedBehaviorTestKit<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> kit;
+
+    Fixture(int maxConcurrency) {
+      this(maxConcurrency, null);
+    }
+
+    Fixture(int maxConcurrency, Status initial) {
+      if (initial != null) {
+        provider.set(initial);
+      }
+      settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", maxConcurrency, 100, IDLE,
+          Duration.ofMinutes(10), LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30),
+          ConfigFactory.empty());
+      kit = EventSourcedBehaviorTestKit.create(testKit.system(),
+          EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock));
+    }
+
+    View view() {
+      return kit.<View>runCommand(EndpointLifecycle.Get::new).reply();
+    }
+
+    void awaitPhase(Phase phase) {
+      TestProbe<Object> waiter = testKit.createTestProbe();
+      waiter.awaitAssert(WAIT, () -> {
+        assertThat(kit.getState().phase()).isEqualTo(phase);
+        return null;
+      });
+    }
+
+    TestProbe<Grant> acquire(String jobId) {
+      TestProbe<Grant> probe = testKit.createTestProbe();
+      kit.runCommand(new Acquire(jobId, probe.ref()));
+      return probe;
+    }
+
+    /** Makes the endpoint warm with no jobs. */
+    void warmUp() {
+      TestProbe<Grant> probe = acquire("warm-up");
+      provider.set(Status.IN_SERVICE);
+      Grant grant = probe.expectMessageClass(Grant.class, WAIT);
+      kit.runCommand(new Release("warm-up", grant.leaseId()));
+    }
+  }
+
+  @Test
+  void startsEndpointOnFirstAcquireAndGrantsOnceInService() {
+    Fixture f = new Fixture(2);
+
+    TestProbe<Grant> job = testKit.createTestProbe();
+    var result = f.kit.runCommand(new Acquire("job-1", job.ref()));
+
+    assertThat(result.eventOfType(StartRequested.class).reason()).contains("job-1");
+    assertThat(result.state().phase()).isEqualTo(Phase.STARTING);
+    job.awaitAssert(WAIT, () -> assertThat(f.provider.starts.get()).isEqualTo(1));
+    job.expectNoMessage(Duration.ofMillis(300)); // still creating: the job is held, not refused
+
+    f.provider.set(Status.IN_SERVICE);
+
+    Grant grant = job.expectMessageClass(Grant.class, WAIT);
+    assertThat(grant.jobId()).isEqualTo("job-1");
+    assertThat(grant.endpoint()).isEqualTo(f.settings.name());
+    assertThat(grant.ttl()).isEqualTo(LEASE_TTL);
+    assertThat(f.kit.getState().phase()).isEqualTo(Phase.WARM);
+    assertThat(f.view().inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void holdsJobsWhileStartingAndGrantsAtMostMaxConcurrency() {
+    Fixture f = new Fixture(2);
+    TestProbe<Grant> one = f.acquire("job-1");
+    TestProbe<Grant> two = f.acquire("job-2");
+    TestProbe<Grant> three = f.acquire("job-3");
+    assertThat(f.view().queued()).isEqualTo(3);
+
+    f.provider.set(Status.IN_SERVICE);
+
+    Grant first = one.expectMessageClass(Grant.class, WAIT);
+    two.expectMessageClass(Grant.class, WAIT);
+    three.expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.view()).satisfies(v -> {
+      assertThat(v.queued()).isEqualTo(1);
+      assertThat(v.inFlight()).isEqualTo(2);
+    });
+
+    f.kit.runCommand(new Release("job-1", first.leaseId()));
+
+    assertThat(three.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-3");
+    assertThat(f.provider.starts.get()).as("one start for all three jobs").isEqualTo(1);
+  }
+
+  @Test
+  void repeatedAcquireIsAnsweredWithTheSameLease() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    TestProbe<Grant> job = f.acquire("job-1");
+    Grant first = job.expectMessageClass(Grant.class, WAIT);
+
+    f.kit.runCommand(new Acquire("job-1", job.ref()));
+
+    assertThat(job.expectMessageClass(Grant.class, WAIT)).isEqualTo(first);
+    assertThat(f.view().inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void staleReleaseOfAnOldLeaseDoesNotFreeTheNewOne() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    TestProbe<Grant> job = f.acquire("job-1");
+    Grant grant = job.expectMessageClass(Grant.class, WAIT);
+
+    f.kit.runCommand(new Release("job-1", "some-older-lease"));
+
+    assertThat(f.view().inFlight()).isEqualTo(1);
+    f.kit.runCommand(new Release("job-1", grant.leaseId()));
+    assertThat(f.view().inFlight()).isZero();
+  }
+
+  @Test
+  void stopsAfterIdleTimeoutAndBillsFromStartRequestToStop() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+
+    f.clock.advance(IDLE.minusSeconds(1));
+    f.awaitPhase(Phase.WARM);
+    f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+    assertThat(f.kit.getState().phase()).as("not idle long enough yet").isEqualTo(Phase.WARM);
+
+    f.clock.advance(Duration.ofSeconds(1));
+
+    f.awaitPhase(Phase.COLD);
+    assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1);
+    assertThat(f.provider.status()).isEqualTo(Status.ABSENT);
+    assertThat(f.view().billedSeconds()).isEqualTo(IDLE.toSeconds());
+  }
+
+  @Test
+  void staysWarmWhileARunningJobRenewsItsLease() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    TestProbe<Grant> job = f.acquire("job-1");
+    Grant grant = job.expectMessageClass(Grant.class, WAIT);
+
+    for (int i = 0; i < 10; i++) {
+      f.clock.advance(Duration.ofSeconds(50));
+      f.kit.runCommand(new Renew("job-1", grant.leaseId()));
+    }
+
+    assertThat(f.kit.getState().phase()).isEqualTo(Phase.WARM);
+    assertThat(f.view().inFlight()).isEqualTo(1);
+
+    f.kit.runCommand(new Release("job-1", grant.leaseId()));
+    f.clock.advance(IDLE);
+    f.awaitPhase(Phase.COLD);
+  }
+
+  @Test
+  void leaseThatIsNotRenewedExpiresAndItsSlotGoesToTheNextJob() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    TestProbe<Grant> next = f.acquire("job-2");
+    next.expectNoMessage(Duration.ofMillis(200));
+
+    f.clock.advance(LEASE_TTL.plusSeconds(1));
+
+    assertThat(next.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-2");
+  }
+
+  @Test
+  void failedStartIsRecordedAndRetriedAfterABackoff() {
+    Fixture f = new Fixture(1);
+    f.provider.failStarts("ResourceLimitExceeded: no ml.g5.xlarge capacity");
+
+    f.acquire("job-1");
+
+    f.awaitPhase(Phase.COLD);
+    assertThat(((Cold) f.kit.getState()).startFailures()).isEqualTo(1);
+    assertThat(f.view().detail()).contains("ResourceLimitExceeded");
+    f.provider.failStarts(null);
+    testKit.createTestProbe().expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.provider.starts.get()).as("waits out the backoff").isEqualTo(1);
+
+    f.clock.advance(Duration.ofSeconds(2)); // the first backoff
+
+    f.awaitPhase(Phase.STARTING);
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.starts.get()).isEqualTo(2));
+  }
+
+  @Test
+  void startThatTakesLongerThanStartTimeoutFailsAndIsCleanedUp() {
+    Fixture f = new Fixture(1);
+    f.acquire("job-1");
+    f.awaitPhase(Phase.STARTING);
+
+    f.clock.advance(Duration.ofMinutes(10).plusSeconds(1));
+
+    f.awaitPhase(Phase.COLD);
+    assertThat(((Cold) f.kit.getState()).lastFailure()).contains("start-timeout");
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1));
+  }
+
+  @Test
+  void startingEndpointRecoversAfterRestartAndServesTheJobThatAsksAgain() {
+    Fixture f = new Fixture(1);
+    f.acquire("job-1");
+    f.awaitPhase(Phase.STARTING);
+
+    var restarted = f.kit.restart();
+
+    assertThat(restarted.state().phase()).isEqualTo(Phase.STARTING);
+    f.provider.set(Status.IN_SERVICE);
+    f.awaitPhase(Phase.WARM);
+    // The wait queue was not persisted; the job's own timer asks again.
+    assertThat(f.acquire("job-1").expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-1");
+  }
+
+  @Test
+  void startRequestLostInACrashIsMadeAgainAfterRecovery() {
+    Fixture f = new Fixture(1);
+    f.acquire("job-1");
+    f.awaitPhase(Phase.STARTING);
+    f.provider.set(Status.ABSENT); // as if the start call never reached the provider
+
+    f.kit.restart();
+
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.starts.get()).isGreaterThanOrEqualTo(2));
+    assertThat(f.provider.status()).isEqualTo(Status.CREATING);
+  }
+
+  @Test
+  void warmEndpointRecoveredAfterRestartStillStopsWhenIdle() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+
+    f.kit.restart();
+    f.clock.advance(IDLE);
+
+    f.awaitPhase(Phase.COLD);
+    assertThat(f.provider.status()).isEqualTo(Status.ABSENT);
+  }
+
+  @Test
+  void runningJobRenewingAfterRestartKeepsItsSlot() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant grant = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    f.kit.restart();
+
+    f.kit.runCommand(new Renew("job-1", grant.leaseId()));
+    TestProbe<Grant> other = f.acquire("job-2");
+
+    other.expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.view().inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void adoptsAnEndpointFoundRunningWhileColdAndStopsItWhenIdle() {
+    Fixture f = new Fixture(1, Status.IN_SERVICE);
+
+    f.awaitPhase(Phase.WARM);
+    f.clock.advance(IDLE);
+
+    f.awaitPhase(Phase.COLD);
+    assertThat(f.provider.status()).isEqualTo(Status.ABSENT);
+    assertThat(f.view().billedSeconds()).isEqualTo(IDLE.toSeconds());
+  }
+
+  @Test
+  void endpointThatVanishesWhileWarmGoesColdAndStartsAgainForWaitingJobs() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    TestProbe<Grant> waiting = f.acquire("job-2");
+
+    f.provider.set(Status.ABSENT);
+
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.starts.get()).isEqualTo(2));
+    f.provider.set(Status.IN_SERVICE);
+    f.kit.runCommand(new Release("job-1", running.leaseId())); // its call failed when the endpoint vanished
+    assertThat(waiting.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-2");
+  }
+
+  @Test
+  void failedEndpointWhileWarmIsStoppedRatherThanBilledIdle() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+
+    f.provider.set(new ProviderState(Status.FAILED, "OutOfService: instance health check failed"));
+
+    f.awaitPhase(Phase.COLD);
+    assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1);
+  }
+}

@@ -1,0 +1,60 @@
+package warmgate.endpoint;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import warmgate.endpoint.ProviderState.Status;
+
+/**
+ * A provider whose endpoint state the test sets. Start moves an absent endpoint to CREATING and stop moves
+ * it to ABSENT, as a cooperative provider would; the test decides when it is in service.
+ */
+public final class FakeProvider implements EndpointProvider {
+  private volatile ProviderState state = ProviderState.of(Status.ABSENT);
+  private volatile String failStartWith;
+  public final AtomicInteger starts = new AtomicInteger();
+  public final AtomicInteger stops = new AtomicInteger();
+  public final AtomicInteger describes = new AtomicInteger();
+
+  public void set(Status status) {
+    state = ProviderState.of(status);
+  }
+
+  public void set(ProviderState state) {
+    this.state = state;
+  }
+
+  public Status status() {
+    return state.status();
+  }
+
+  /** Makes every start call fail with this message; null makes them succeed again. */
+  public void failStarts(String message) {
+    failStartWith = message;
+  }
+
+  @Override
+  public CompletionStage<ProviderState> describe() {
+    describes.incrementAndGet();
+    return CompletableFuture.completedFuture(state);
+  }
+
+  @Override
+  public CompletionStage<Void> start() {
+    starts.incrementAndGet();
+    if (failStartWith != null) {
+      return CompletableFuture.failedFuture(new IllegalStateException(failStartWith));
+    }
+    if (state.status() == Status.ABSENT) {
+      state = ProviderState.of(Status.CREATING);
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public CompletionStage<Void> stop() {
+    stops.incrementAndGet();
+    state = ProviderState.of(Status.ABSENT);
+    return CompletableFuture.completedFuture(null);
+  }
+}

@@ -1,0 +1,164 @@
+package warmgate;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import warmgate.blob.BlobStore;
+import warmgate.blob.BlobStores;
+import warmgate.blob.LocalBucketWatcher;
+import warmgate.config.BlobStoreSettings;
+import warmgate.config.EndpointSettings;
+import warmgate.config.RequestSettings;
+import warmgate.demo.DemoModelServer;
+import warmgate.demo.SampleInputs;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.Endpoints;
+import warmgate.endpoint.Providers;
+import warmgate.http.EndpointRoutes;
+import warmgate.http.HttpServer;
+import warmgate.http.JobRoutes;
+import warmgate.http.NotificationRoutes;
+import warmgate.persistence.DatabaseSettings;
+import warmgate.persistence.Schema;
+import warmgate.request.InferenceStep;
+import warmgate.request.Request;
+import warmgate.route.RouteTable;
+import warmgate.service.Ingestion;
+import warmgate.service.Jobs;
+import warmgate.service.ReadJournalJobJournal;
+import warmgate.service.RouteIngestion;
+import warmgate.service.ShardedEndpointStates;
+import warmgate.service.ShardedJobs;
+
+/** Starts Warmgate, or one of its helper commands. */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  private static final String USAGE = """
+      usage: warmgate [command]
+        serve           run a Warmgate node (the default); configured by application.conf and WARMGATE_* variables
+        demo-model      run the demo model server: --host H --port N --startup-delay 3s --invoke-delay 0s
+        sample-inputs   write a sample image and mask into a folder: --out DIR --name BASE --size PIXELS
+        help            print this""";
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    String command = args.length == 0 ? "serve" : args[0];
+    String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
+    switch (command) {
+      case "serve" -> serve();
+      case "demo-model" -> DemoModelServer.main(rest);
+      case "sample-inputs" -> SampleInputs.main(rest);
+      case "help", "--help", "-h" -> System.out.println(USAGE);
+      default -> {
+        System.err.println("unknown command '" + command + "'\n" + USAGE);
+        System.exit(2);
+      }
+    }
+  }
+
+  private static void serve() {
+    Config config = DatabaseSettings.applyTo(ConfigFactory.load());
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
+    try {
+      init(system, Deps.fromConfig(system));
+    } catch (RuntimeException e) {
+      log.error("Warmgate could not start; shutting down", e);
+      system.terminate();
+    }
+  }
+
+  /**
+   * What a node is built from. {@link #fromConfig} builds it from the configuration; tests pass their own.
+   *
+   * @param resources closed when the node shuts down (SDK clients, executors)
+   */
+  public record Deps(BlobStore blobs, Endpoints endpoints, RouteTable routes, Clock clock, List<AutoCloseable> resources) {
+
+    public static Deps fromConfig(ActorSystem<?> system) {
+      Config warmgate = system.settings().config().getConfig("warmgate");
+      Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      List<AutoCloseable> resources = new ArrayList<>();
+      BlobStore blobs = BlobStores.create(BlobStoreSettings.fromConfig(warmgate), blocking, resources);
+      var providers = new Providers(blocking);
+      resources.add(providers);
+      Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), providers::bind);
+      RouteTable routes = RouteTable.fromConfig(warmgate, endpoints.names());
+      return new Deps(blobs, endpoints, routes, Clock.systemUTC(), resources);
+    }
+  }
+
+  /** A started node: what tests and the watcher need of it. */
+  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion) {}
+
+  /**
+   * Starts a node on {@code system}: journal schema, cluster membership, both entities, the local bucket
+   * watcher when the blob store is local, and the HTTP edge last, so nothing is accepted before it can be kept.
+   */
+  public static Node init(ActorSystem<?> system, Deps deps) {
+    Config config = system.settings().config();
+    Config warmgate = config.getConfig("warmgate");
+    DatabaseSettings database = DatabaseSettings.fromConfig(warmgate);
+    log.info("Starting Warmgate: journal {}, endpoints {}, {} route(s)", database, deps.endpoints().names(), deps.routes().routes().size());
+    Schema.createIfMissing(database);
+
+    Cluster cluster = Cluster.get(system);
+    if (warmgate.getBoolean("cluster.join-self") && config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    ClusterSharding sharding = ClusterSharding.get(system);
+    EndpointLifecycle.init(system, deps.endpoints(), deps.clock());
+    var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
+    Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
+        RequestSettings.fromConfig(warmgate), deps.clock()));
+
+    Duration askTimeout = warmgate.getDuration("http.ask-timeout");
+    Jobs jobs = new ShardedJobs(sharding, askTimeout);
+    Ingestion ingestion = new RouteIngestion(deps.routes(), jobs);
+
+    List<AutoCloseable> resources = new ArrayList<>(deps.resources());
+    BlobStoreSettings blobSettings = BlobStoreSettings.fromConfig(warmgate);
+    if (blobSettings.kind().equals("local") && !blobSettings.watchInterval().isZero()) {
+      var watcher = new LocalBucketWatcher(blobSettings.localRoot(), blobSettings.watchInterval(), ingestion::ingest);
+      watcher.start();
+      resources.add(0, watcher);
+      log.info("Watching {} for uploads every {} ms", blobSettings.localRoot().toAbsolutePath(), blobSettings.watchInterval().toMillis());
+    }
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "warmgate-resources", () -> {
+      for (AutoCloseable resource : resources) {
+        try {
+          resource.close();
+        } catch (Exception e) {
+          log.warn("Closing {} failed", resource, e);
+        }
+      }
+      return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+    });
+
+    var server = new HttpServer(
+        new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names()),
+        new NotificationRoutes(ingestion),
+        new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)));
+    var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
+    return new Node(binding, jobs, ingestion);
+  }
+}

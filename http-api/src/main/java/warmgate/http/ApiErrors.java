@@ -1,0 +1,89 @@
+package warmgate.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.apache.pekko.http.javadsl.server.AuthorizationFailedRejection;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MalformedHeaderRejection;
+import org.apache.pekko.http.javadsl.server.MalformedQueryParamRejection;
+import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.MissingHeaderRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import warmgate.InvalidInput;
+
+/**
+ * Maps what can go wrong in a request to a status and a JSON error, in one place: the caller's mistakes to
+ * 4xx, a journal that did not answer in time to 503 (the caller should retry; nothing was lost), and
+ * anything else to 500, logged.
+ */
+final class ApiErrors {
+  private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
+  static final long RETRY_AFTER_SECONDS = 2;
+
+  private ApiErrors() {}
+
+  static ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
+        .match(InvalidInput.class, e -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, e.code(), e.getMessage())))
+        .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
+        .match(TimeoutException.class, e -> complete(unavailable("the journal did not confirm in time; nothing is lost, please retry")))
+        .matchAny(e -> {
+          Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+          if (cause instanceof TimeoutException) {
+            return complete(unavailable("the journal did not confirm in time; nothing is lost, please retry"));
+          }
+          if (cause instanceof InvalidInput invalid) {
+            return complete(JsonResponses.error(StatusCodes.BAD_REQUEST, invalid.code(), invalid.getMessage()));
+          }
+          log.error("Request failed", e);
+          return complete(JsonResponses.error(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error",
+              "the request failed inside Warmgate; the log has the details"));
+        })
+        .build();
+  }
+
+  private static HttpResponse tooLarge(EntityStreamSizeException e) {
+    return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit of " + e.limit() + " bytes");
+  }
+
+  static HttpResponse unavailable(String message) {
+    return JsonResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message)
+        .addHeader(RetryAfter.create(RETRY_AFTER_SECONDS));
+  }
+
+  static RejectionHandler rejectionHandler() {
+    return RejectionHandler.newBuilder()
+        .handle(MalformedRequestContentRejection.class, r -> complete(r.getCause() instanceof EntityStreamSizeException tooLarge
+            ? tooLarge(tooLarge)
+            : JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_body", r.message())))
+        .handle(MalformedHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_header",
+            "header " + r.headerName() + ": " + r.errorMsg())))
+        .handle(MalformedQueryParamRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_query",
+            "query parameter " + r.parameterName() + ": " + r.errorMsg())))
+        .handle(MissingHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "missing_header",
+            "header " + r.headerName() + " is required")))
+        .handle(UnsupportedRequestContentTypeRejection.class, r -> complete(JsonResponses.error(StatusCodes.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type", "send the body as application/json")))
+        .handle(AuthorizationFailedRejection.class, r -> complete(JsonResponses.error(StatusCodes.FORBIDDEN, "forbidden", "not allowed")))
+        .handleAll(MethodRejection.class, rejections -> complete(JsonResponses.error(StatusCodes.METHOD_NOT_ALLOWED, "method_not_allowed",
+            "use " + StreamSupport.stream(rejections.spliterator(), false).map(m -> m.supported().name()).distinct()
+                .collect(Collectors.joining(" or ")))))
+        .handleNotFound(complete(JsonResponses.notFound("no such resource")))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
+        .mapRejectionResponse(response -> response.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON)
+            ? response
+            : JsonResponses.error(response.status(), "rejected", response.status().reason()));
+  }
+}

@@ -1,0 +1,100 @@
+package warmgate.http;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import warmgate.InvalidInput;
+import warmgate.Json;
+import warmgate.job.JobSpec;
+import warmgate.job.ObjectRef;
+
+/**
+ * Reads the body of {@code POST /v1/jobs}:
+ * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...}}}.
+ * Strict on purpose: an unknown field is refused rather than ignored, so a typo does not silently change a job.
+ */
+final class JobRequest {
+  static final int MAX_INPUTS = 16;
+  private static final Pattern INPUT_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,63}");
+  private static final Set<String> FIELDS = Set.of("endpoint", "inputs", "output", "payload", "callbackUrl");
+
+  private JobRequest() {}
+
+  static JobSpec parse(byte[] body, Set<String> endpoints, String owner) {
+    JsonNode root;
+    if (body.length == 0) {
+      throw invalid("invalid_json", "the body is empty; expected a job as JSON");
+    }
+    try {
+      root = Json.mapper().readTree(body);
+    } catch (JacksonException e) {
+      throw invalid("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw invalid("invalid_json", "the body could not be read: " + e.getMessage());
+    }
+    if (root == null || !root.isObject()) {
+      throw invalid("invalid_job", "the body must be a JSON object");
+    }
+    for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!FIELDS.contains(name)) {
+        throw invalid("invalid_job", "unknown field '" + name + "'; a job has " + FIELDS);
+      }
+    }
+    String endpoint = requiredText(root, "endpoint");
+    if (!endpoints.contains(endpoint)) {
+      throw invalid("unknown_endpoint", "endpoint '" + endpoint + "' is not configured; known endpoints: " + endpoints);
+    }
+    JsonNode inputsNode = root.get("inputs");
+    if (inputsNode == null || !inputsNode.isObject() || inputsNode.isEmpty()) {
+      throw invalid("invalid_job", "'inputs' must be an object with at least one name: \"s3://bucket/key\" entry");
+    }
+    if (inputsNode.size() > MAX_INPUTS) {
+      throw invalid("invalid_job", "a job may have at most " + MAX_INPUTS + " inputs");
+    }
+    Map<String, ObjectRef> inputs = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = inputsNode.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> input = it.next();
+      if (!INPUT_NAME.matcher(input.getKey()).matches()) {
+        throw invalid("invalid_job", "input name '" + input.getKey() + "' must be a letter followed by up to 63 letters, digits, _ or -");
+      }
+      if (!input.getValue().isTextual()) {
+        throw invalid("invalid_job", "input '" + input.getKey() + "' must be a string s3://bucket/key");
+      }
+      inputs.put(input.getKey(), ObjectRef.parse(input.getValue().asText()));
+    }
+    ObjectRef output = ObjectRef.parse(requiredText(root, "output"));
+    JsonNode payload = root.get("payload");
+    if (payload != null && !payload.isNull() && !payload.isObject()) {
+      throw invalid("invalid_job", "'payload' must be a JSON object");
+    }
+    if (payload != null && payload.isObject()) {
+      for (String name : inputs.keySet()) {
+        if (payload.has(name)) {
+          throw invalid("invalid_job", "payload field '" + name + "' would be overwritten by the input of the same name");
+        }
+      }
+    }
+    if (root.hasNonNull("callbackUrl")) {
+      throw invalid("unsupported", "callbackUrl is not supported yet; poll GET /v1/jobs/{jobId} instead");
+    }
+    return new JobSpec(endpoint, owner, inputs, output, payload, null, "http");
+  }
+
+  private static String requiredText(JsonNode root, String field) {
+    JsonNode value = root.get(field);
+    if (value == null || !value.isTextual() || value.asText().isBlank()) {
+      throw invalid("invalid_job", "'" + field + "' is required and must be a string");
+    }
+    return value.asText();
+  }
+
+  private static InvalidInput invalid(String code, String message) {
+    return new InvalidInput(code, message);
+  }
+}

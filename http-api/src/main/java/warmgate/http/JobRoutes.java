@@ -1,0 +1,79 @@
+package warmgate.http;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import warmgate.InvalidInput;
+import warmgate.job.JobIds;
+import warmgate.service.JobJournal;
+import warmgate.service.Jobs;
+
+/** {@code /v1/jobs}: submit a job, look at it, read its journal. */
+public final class JobRoutes extends AllDirectives {
+  /** Printable ASCII, as Stripe and the IETF draft allow; long enough for a UUID or a hash. */
+  private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
+
+  private final Jobs jobs;
+  private final JobJournal journal;
+  private final Set<String> endpoints;
+
+  public JobRoutes(Jobs jobs, JobJournal journal, Set<String> endpoints) {
+    this.jobs = jobs;
+    this.journal = journal;
+    this.endpoints = Set.copyOf(endpoints);
+  }
+
+  public Route route() {
+    return pathPrefix("jobs", () -> concat(
+        pathEnd(() -> post(() -> optionalHeaderValueByName("Idempotency-Key", key ->
+            entity(Unmarshaller.entityToByteArray(), body -> submit(key, body))))),
+        path(segment(), jobId -> get(() -> find(jobId))),
+        path(segment().slash("events"), jobId -> get(() -> events(jobId)))));
+  }
+
+  private Route submit(Optional<String> idempotencyKey, byte[] body) {
+    idempotencyKey.ifPresent(key -> {
+      if (!IDEMPOTENCY_KEY.matcher(key).matches()) {
+        throw new InvalidInput("invalid_header", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+      }
+    });
+    var spec = JobRequest.parse(body, endpoints, null);
+    String jobId = idempotencyKey.map(key -> JobIds.forIdempotencyKey(spec.owner(), key)).orElseGet(JobIds::random);
+    return onSuccess(jobs.submit(jobId, spec), submitted -> {
+      if (submitted.duplicate() && !submitted.sameRequest()) {
+        return complete(JsonResponses.error(StatusCodes.CONFLICT, "idempotency_conflict",
+            "Idempotency-Key was already used for a different job (" + jobId + "); use a new key for a new job"));
+      }
+      var response = JsonResponses.json(StatusCodes.ACCEPTED, submitted.job())
+          .addHeader(Location.create("/v1/jobs/" + jobId));
+      return complete(submitted.duplicate() ? response.addHeader(RawHeader.create("Idempotent-Replayed", "true")) : response);
+    });
+  }
+
+  private Route find(String jobId) {
+    if (!JobIds.isValid(jobId)) {
+      return complete(JsonResponses.notFound("no job " + jobId));
+    }
+    return onSuccess(jobs.find(jobId), job -> job
+        .map(view -> complete(JsonResponses.json(StatusCodes.OK, view)))
+        .orElseGet(() -> complete(JsonResponses.notFound("no job " + jobId))));
+  }
+
+  private Route events(String jobId) {
+    if (!JobIds.isValid(jobId)) {
+      return complete(JsonResponses.notFound("no job " + jobId));
+    }
+    return onSuccess(journal.events(jobId), entries -> entries.isEmpty()
+        ? complete(JsonResponses.notFound("no job " + jobId))
+        : complete(JsonResponses.json(StatusCodes.OK, Map.of("jobId", jobId, "events", entries))));
+  }
+}

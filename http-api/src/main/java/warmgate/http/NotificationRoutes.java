@@ -1,0 +1,46 @@
+package warmgate.http;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import warmgate.notification.S3EventParser;
+import warmgate.notification.S3Notification;
+import warmgate.notification.Skip;
+import warmgate.service.Ingestion;
+
+/**
+ * {@code /v1/notifications/...}: uploads reported by S3. Answered 200 only once every job they start is
+ * persisted; a failure answers 5xx so the sender delivers again, and what already made it comes back as
+ * a duplicate.
+ */
+public final class NotificationRoutes extends AllDirectives {
+  private final Ingestion ingestion;
+
+  public NotificationRoutes(Ingestion ingestion) {
+    this.ingestion = ingestion;
+  }
+
+  public Route route() {
+    return pathPrefix("notifications", () -> path("s3", () -> post(() ->
+        entity(Unmarshaller.entityToByteArray(), this::s3))));
+  }
+
+  private Route s3(byte[] body) {
+    S3Notification notification = S3EventParser.parse(body);
+    if (notification instanceof S3Notification.TestEvent) {
+      return complete(JsonResponses.json(StatusCodes.OK, new TestEventReport(List.of(), List.of(), true)));
+    }
+    S3Notification.Batch batch = (S3Notification.Batch) notification;
+    return onSuccess(ingestion.ingest(batch.uploads()), report -> {
+      List<Skip> skipped = new ArrayList<>(batch.skipped());
+      skipped.addAll(report.skipped());
+      return complete(JsonResponses.json(StatusCodes.OK, new Ingestion.Report(report.accepted(), skipped)));
+    });
+  }
+
+  /** What {@code s3:TestEvent} is answered with: nothing accepted, and a word that it was seen. */
+  record TestEventReport(List<Ingestion.Accepted> accepted, List<Skip> skipped, boolean testEvent) {}
+}

@@ -1,0 +1,15 @@
+package warmgate.service;
+
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import warmgate.job.JobSpec;
+import warmgate.request.Request;
+
+/** Submitting and looking up jobs; what the HTTP routes and the ingestion paths need of the Request entities. */
+public interface Jobs {
+
+  /** Completes once the job is persisted (or found to exist already). */
+  CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec);
+
+  CompletionStage<Optional<Request.JobView>> find(String jobId);
+}

@@ -1,0 +1,63 @@
+package warmgate.e2e;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. */
+final class ChildNode implements AutoCloseable {
+  final Process process;
+  final Api api;
+  final Path log;
+
+  private ChildNode(Process process, int port, Path log) {
+    this.process = process;
+    this.api = new Api(port);
+    this.log = log;
+  }
+
+  /** @param conf a HOCON file that includes application.conf and overrides what the test needs */
+  static ChildNode start(Path conf, int port, Path log) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+    ChildNode node = new ChildNode(process, port, log);
+    Await.until(Duration.ofSeconds(90), "the child node to answer HTTP (log: " + log + ")", () -> {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("the child node exited: " + node.logTail());
+      }
+      return node.api.get("/v1/endpoints/gen3d").status() == 200;
+    });
+    return node;
+  }
+
+  /** SIGKILL: no shutdown hook, no flush, no goodbye. */
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  String logTail() {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}

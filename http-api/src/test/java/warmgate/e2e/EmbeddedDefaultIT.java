@@ -1,0 +1,95 @@
+package warmgate.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import warmgate.demo.SampleImages;
+import warmgate.job.JobIds;
+
+// Real H2 file journal, real files in a watched bucket folder, the demo model as a real child process.
+class EmbeddedDefaultIT {
+  @TempDir Path dataDir;
+  private TestNode node;
+
+  @AfterEach
+  void stop() {
+    if (node != null) {
+      node.closeAll();
+    }
+  }
+
+  @Test
+  void droppedImageAndMaskColdStartTheModelAndProduceAPointCloud() throws Exception {
+    node = TestNode.start(dataDir, TestNode.defaults(dataDir, Ports.free()));
+    Path input = node.bucket("gen3d").resolve("users/alice/input");
+    byte[] image = SampleImages.image(64);
+    String imageKey = "users/alice/input/ball_image.png";
+    String jobId = JobIds.forUpload("gen3d", imageKey, null, TestNode.md5(image));
+    assertThat(node.api.get("/v1/endpoints/gen3d").body().path("state").asText()).isEqualTo("COLD");
+
+    // The image arrives first; its job waits for the mask instead of failing.
+    TestNode.upload(input.resolve("ball_image.png"), image);
+    Await.until(TestNode.JOB_TIMEOUT, "the job to wait for its mask", () -> "WAITING_FOR_INPUTS".equals(node.api.status(jobId)));
+    TestNode.upload(input.resolve("ball_mask.png"), SampleImages.mask(64));
+
+    Await.until(TestNode.JOB_TIMEOUT, "the endpoint to cold-start",
+        () -> "STARTING".equals(node.api.get("/v1/endpoints/gen3d").body().path("state").asText()));
+    assertThat(node.api.status(jobId)).isEqualTo("QUEUED");
+    Path ply = node.bucket("gen3d").resolve("users/alice/output/ball.ply");
+    Await.until(TestNode.JOB_TIMEOUT, "the point cloud to appear", () -> Files.exists(ply));
+    Await.until(TestNode.JOB_TIMEOUT, "the job to succeed", () -> "SUCCEEDED".equals(node.api.status(jobId)));
+
+    String header = Files.readString(ply, StandardCharsets.US_ASCII);
+    assertThat(header).startsWith("ply\nformat ascii 1.0\n");
+    assertThat(header.lines().filter(l -> l.startsWith("element vertex ")).findFirst().orElseThrow())
+        .as("the masked disc becomes points").matches("element vertex \\d{3,}");
+    JsonNode job = node.api.get("/v1/jobs/" + jobId).body();
+    assertThat(job.path("attempts").asInt()).isEqualTo(1);
+    assertThat(job.path("owner").asText()).isEqualTo("alice");
+    assertThat(job.path("output").asText()).isEqualTo("s3://gen3d/users/alice/output/ball.ply");
+    JsonNode endpoint = node.api.get("/v1/endpoints/gen3d").body();
+    assertThat(endpoint.path("state").asText()).isEqualTo("WARM");
+    assertThat(endpoint.path("billedSeconds").asLong()).isGreaterThanOrEqualTo(1);
+
+    assertThat(eventTypes(jobId)).containsExactly("JobSubmitted", "InputsMissing", "JobQueued", "AttemptStarted", "JobSucceeded");
+  }
+
+  @Test
+  void finishedJobIsStillThereAfterTheNodeRestartsOnTheSameFolder() throws Exception {
+    Map<String, Object> settings = TestNode.defaults(dataDir, Ports.free());
+    node = TestNode.start(dataDir, settings);
+    byte[] image = SampleImages.image(32);
+    TestNode.upload(node.bucket("gen3d").resolve("users/bob/input/cube_mask.png"), SampleImages.mask(32));
+    TestNode.upload(node.bucket("gen3d").resolve("users/bob/input/cube_image.png"), image);
+    String jobId = JobIds.forUpload("gen3d", "users/bob/input/cube_image.png", null, TestNode.md5(image));
+    Await.until(TestNode.JOB_TIMEOUT, "the job to succeed", () -> "SUCCEEDED".equals(node.api.status(jobId)));
+    List<String> before = eventTypes(jobId);
+    node.close();
+
+    node = TestNode.start(dataDir, settings);
+
+    assertThat(node.api.status(jobId)).isEqualTo("SUCCEEDED");
+    assertThat(eventTypes(jobId)).isEqualTo(before);
+    assertThat(node.api.get("/v1/jobs/" + jobId).body().path("attempts").asInt()).isEqualTo(1);
+  }
+
+  private List<String> eventTypes(String jobId) {
+    JsonNode events = node.api.get("/v1/jobs/" + jobId + "/events").body().path("events");
+    List<String> types = new ArrayList<>();
+    long expectedSeqNr = 1;
+    for (JsonNode e : events) {
+      assertThat(e.path("seqNr").asLong()).as("events in order, none missing").isEqualTo(expectedSeqNr++);
+      types.add(e.path("type").asText());
+    }
+    return types;
+  }
+}

@@ -1,0 +1,35 @@
+package warmgate.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * Model processes outlive the node that started them (by design, like SageMaker endpoints); a test that
+ * started one ends it here so none is left behind.
+ */
+final class ModelProcesses {
+  private ModelProcesses() {}
+
+  static void killAll(Path stateDir) {
+    if (!Files.isDirectory(stateDir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.list(stateDir)) {
+      files.filter(f -> f.toString().endsWith(".pid")).forEach(f -> {
+        try {
+          long pid = Long.parseLong(Files.readString(f).trim().split("\\s+")[0]);
+          ProcessHandle.of(pid).ifPresent(p -> {
+            p.destroyForcibly();
+            p.onExit().join();
+          });
+        } catch (IOException | NumberFormatException e) {
+          // a half-written pid file names no process
+        }
+      });
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,267 @@
+package warmgate.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import warmgate.Fixtures;
+import warmgate.Json;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.job.JobSpec;
+import warmgate.job.JobStatus;
+import warmgate.request.Request;
+import warmgate.route.RouteTable;
+import warmgate.service.EndpointStates;
+import warmgate.service.Ingestion;
+import warmgate.service.JobJournal;
+import warmgate.service.Jobs;
+import warmgate.service.RouteIngestion;
+
+// Real HTTP on loopback: the edge's routes with fake services behind their interfaces; no journal.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HttpEdgeTest {
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.parsing.max-content-length = 1m")
+      .withFallback(ConfigFactory.load()));
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final FakeJobs jobs = new FakeJobs();
+  private String base;
+
+  /** Jobs in a map; {@code slow} makes every call time out like an unresponsive journal. */
+  static final class FakeJobs implements Jobs {
+    final Map<String, JobSpec> submitted = new ConcurrentHashMap<>();
+    volatile boolean slow;
+
+    @Override
+    public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
+      if (slow) {
+        return CompletableFuture.failedFuture(new TimeoutException("Ask timed out"));
+      }
+      JobSpec existing = submitted.putIfAbsent(jobId, spec);
+      return CompletableFuture.completedFuture(new Request.Submitted(view(jobId, existing == null ? spec : existing),
+          existing != null, existing == null || existing.equals(spec)));
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> find(String jobId) {
+      return CompletableFuture.completedFuture(Optional.ofNullable(submitted.get(jobId)).map(spec -> view(jobId, spec)));
+    }
+
+    static Request.JobView view(String jobId, JobSpec spec) {
+      Instant t = Instant.parse("2026-11-23T10:00:00Z");
+      return new Request.JobView(jobId, JobStatus.QUEUED, spec.endpoint(), spec.owner(), 0, t, t,
+          Map.of("image", spec.inputs().values().iterator().next().toString()), spec.output().toString(), null);
+    }
+  }
+
+  private final JobJournal journal = jobId -> CompletableFuture.completedFuture(jobs.submitted.containsKey(jobId)
+      ? List.of(new JobJournal.Entry(1, Instant.parse("2026-11-23T10:00:00Z"), "JobSubmitted", Json.mapper().createObjectNode().put("jobId", jobId)))
+      : List.of());
+
+  private final EndpointStates endpointStates = new EndpointStates() {
+    @Override
+    public Set<String> names() {
+      return Set.of("gen3d");
+    }
+
+    @Override
+    public CompletionStage<EndpointLifecycle.View> get(String name) {
+      return CompletableFuture.completedFuture(
+          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 42, null));
+    }
+  };
+
+  @BeforeAll
+  void bind() {
+    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        Set.of("gen3d"));
+    Ingestion ingestion = new RouteIngestion(routes, jobs);
+    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d")), new NotificationRoutes(ingestion), new EndpointRoutes(endpointStates));
+    ServerBinding binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
+    base = "http://127.0.0.1:" + binding.localAddress().getPort();
+  }
+
+  @AfterAll
+  void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void reset() {
+    jobs.submitted.clear();
+    jobs.slow = false;
+  }
+
+  private HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+    var builder = HttpRequest.newBuilder(URI.create(base + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (headers.length > 0) {
+      builder.headers(headers);
+    }
+    return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode json(HttpResponse<String> response) throws Exception {
+    return Json.mapper().readTree(response.body());
+  }
+
+  private static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(json(response).path("error").path("code").asText()).isEqualTo(code);
+    assertThat(json(response).path("error").path("message").asText()).isNotBlank();
+  }
+
+  private static final String JOB = """
+      {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/a/input/x_image.png","mask":"s3://gen3d/users/a/input/x_mask.png"},
+       "output":"s3://gen3d/users/a/output/x.ply","payload":{"quality":"high"}}""";
+
+  @Test
+  void acceptedJobAnswers202WithLocationAndTheJob() throws Exception {
+    var response = send("POST", "/v1/jobs", JOB);
+
+    assertThat(response.statusCode()).isEqualTo(202);
+    String jobId = json(response).path("jobId").asText();
+    assertThat(response.headers().firstValue("Location")).hasValue("/v1/jobs/" + jobId);
+    assertThat(json(response).path("status").asText()).isEqualTo("QUEUED");
+    assertThat(jobs.submitted.get(jobId).payload().path("quality").asText()).isEqualTo("high");
+  }
+
+  @Test
+  void sameIdempotencyKeyGivesTheSameJobAndADifferentRequestWithItIsAConflict() throws Exception {
+    var first = send("POST", "/v1/jobs", JOB, "Idempotency-Key", "order-17");
+    var again = send("POST", "/v1/jobs", JOB, "Idempotency-Key", "order-17");
+    var other = send("POST", "/v1/jobs", JOB.replace("x.ply", "y.ply"), "Idempotency-Key", "order-17");
+
+    assertThat(again.statusCode()).isEqualTo(202);
+    assertThat(json(again).path("jobId")).isEqualTo(json(first).path("jobId"));
+    assertThat(again.headers().firstValue("Idempotent-Replayed")).hasValue("true");
+    assertError(other, 409, "idempotency_conflict");
+    assertThat(jobs.submitted).hasSize(1);
+  }
+
+  @Test
+  void badJobsAreRefusedWith400AndNothingIsSubmitted() throws Exception {
+    assertError(send("POST", "/v1/jobs", "{not json"), 400, "invalid_json");
+    assertError(send("POST", "/v1/jobs", "[]"), 400, "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"gen3d\",\"inputs\"", "\"nope\",\"inputs\"")), 400, "unknown_endpoint");
+    assertError(send("POST", "/v1/jobs", JOB.replace("s3://gen3d/users/a/output/x.ply", "http://x/y")), 400, "invalid_object_uri");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"paylaod\"")), 400, "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("{\"quality\":\"high\"}", "{\"image\":1}")), 400, "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"inputs\":{", "\"inputs\":{\"9bad\":\"s3://gen3d/k\",")), 400, "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"callbackUrl\":\"https://x\",\"payload\"")), 400, "unsupported");
+    assertError(send("POST", "/v1/jobs", JOB, "Idempotency-Key", "has space"), 400, "invalid_header");
+
+    assertThat(jobs.submitted).isEmpty();
+  }
+
+  @Test
+  void bodyOverTheLimitIs413() throws Exception {
+    String huge = JOB.replace("\"high\"", "\"" + "x".repeat(1_100_000) + "\"");
+
+    assertError(send("POST", "/v1/jobs", huge), 413, "body_too_large");
+    assertThat(jobs.submitted).isEmpty();
+  }
+
+  @Test
+  void journalThatDoesNotConfirmInTimeIs503WithRetryAfter() throws Exception {
+    jobs.slow = true;
+
+    var response = send("POST", "/v1/jobs", JOB);
+
+    assertError(response, 503, "unavailable");
+    assertThat(response.headers().firstValue("Retry-After")).hasValue("2");
+  }
+
+  @Test
+  void jobAndItsEventsCanBeReadAndUnknownJobsAre404() throws Exception {
+    String jobId = json(send("POST", "/v1/jobs", JOB)).path("jobId").asText();
+
+    var job = send("GET", "/v1/jobs/" + jobId, null);
+    var events = send("GET", "/v1/jobs/" + jobId + "/events", null);
+
+    assertThat(json(job).path("jobId").asText()).isEqualTo(jobId);
+    assertThat(json(job).has("error")).as("stable shape: null fields are present").isTrue();
+    assertThat(json(events).path("events").get(0).path("type").asText()).isEqualTo("JobSubmitted");
+    assertThat(json(events).path("events").get(0).path("seqNr").asLong()).isEqualTo(1);
+    assertError(send("GET", "/v1/jobs/job-unknown", null), 404, "not_found");
+    assertError(send("GET", "/v1/jobs/job-unknown/events", null), 404, "not_found");
+    assertError(send("GET", "/v1/jobs/NOT..valid", null), 404, "not_found");
+  }
+
+  @Test
+  void s3NotificationStartsTheJobAndReportsWhatItSkipped() throws Exception {
+    var response = send("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    JsonNode report = json(response);
+    assertThat(report.path("accepted")).hasSize(1);
+    assertThat(report.path("accepted").get(0).path("key").asText()).isEqualTo("users/bob/input/scan_image.png");
+    assertThat(report.path("accepted").get(0).path("duplicate").asBoolean()).isFalse();
+    assertThat(report.path("skipped").get(0).path("reason").asText()).contains("not an upload");
+    assertThat(jobs.submitted).hasSize(1);
+  }
+
+  @Test
+  void secondDeliveryOfTheSameNotificationIsAcknowledgedAsADuplicate() throws Exception {
+    String body = new String(Fixtures.bytes("s3/put-versioned.json"));
+    send("POST", "/v1/notifications/s3", body);
+
+    var again = send("POST", "/v1/notifications/s3", body);
+
+    assertThat(json(again).path("accepted").get(0).path("duplicate").asBoolean()).isTrue();
+    assertThat(jobs.submitted).hasSize(1);
+  }
+
+  @Test
+  void testEventIsAcknowledgedWithoutAJob() throws Exception {
+    var response = send("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/test-event.json")));
+
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(json(response).path("testEvent").asBoolean()).isTrue();
+    assertThat(jobs.submitted).isEmpty();
+  }
+
+  @Test
+  void malformedNotificationIs400() throws Exception {
+    assertError(send("POST", "/v1/notifications/s3", "{\"Records\": 3}"), 400, "invalid_notification");
+    assertError(send("POST", "/v1/notifications/s3", ""), 400, "invalid_json");
+  }
+
+  @Test
+  void endpointsAreListedAndUnknownOnesAre404() throws Exception {
+    var one = send("GET", "/v1/endpoints/gen3d", null);
+
+    assertThat(json(one).path("state").asText()).isEqualTo("COLD");
+    assertThat(json(one).path("billedSeconds").asLong()).isEqualTo(42);
+    assertThat(json(send("GET", "/v1/endpoints", null)).path("endpoints")).hasSize(1);
+    assertError(send("GET", "/v1/endpoints/other", null), 404, "not_found");
+  }
+
+  @Test
+  void wrongMethodAndUnknownPathsAreJsonErrors() throws Exception {
+    assertError(send("DELETE", "/v1/jobs", null), 405, "method_not_allowed");
+    assertError(send("GET", "/v1/nothing-here", null), 404, "not_found");
+    assertError(send("GET", "/", null), 404, "not_found");
+  }
+}

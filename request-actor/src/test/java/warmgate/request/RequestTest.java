@@ -1,0 +1,437 @@
+package warmgate.request;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import warmgate.config.RequestSettings;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.InferenceClient;
+import warmgate.endpoint.InferenceException;
+import warmgate.job.JobSpec;
+import warmgate.job.JobStatus;
+import warmgate.job.ObjectRef;
+import warmgate.request.Request.AttemptFailed;
+import warmgate.request.Request.AttemptStarted;
+import warmgate.request.Request.Granted;
+import warmgate.request.Request.InputsMissing;
+import warmgate.request.Request.JobFailed;
+import warmgate.request.Request.JobLookup;
+import warmgate.request.Request.JobSubmitted;
+import warmgate.request.Request.Submit;
+import warmgate.request.Request.Submitted;
+import warmgate.testing.InMemoryBlobStore;
+import warmgate.testing.ManualClock;
+
+// In-memory journal (EventSourcedBehaviorTestKit), in-memory blobs, a scripted model and a probe as the endpoint.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@ExtendWith(TestKitJUnit5Extension.class)
+class RequestTest {
+  private static final Duration WAIT = Duration.ofSeconds(5);
+  private static final ObjectRef IMAGE = new ObjectRef("gen3d", "users/alice/input/cat_image.png");
+  private static final ObjectRef MASK = new ObjectRef("gen3d", "users/alice/input/cat_mask.png");
+  private static final ObjectRef OUTPUT = new ObjectRef("gen3d", "users/alice/output/cat.ply");
+  private static final JobSpec SPEC =
+      new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, null, null, IMAGE.toString());
+  private static final AtomicInteger ids = new AtomicInteger();
+
+  @JUnit5TestKit
+  public ActorTestKit testKit =
+      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
+
+  /** A model whose answers the test scripts; unscripted calls succeed with a small PLY. */
+  static final class ScriptedModel implements InferenceClient {
+    final ConcurrentLinkedQueue<Supplier<CompletionStage<InferenceResponse>>> script = new ConcurrentLinkedQueue<>();
+    final AtomicInteger calls = new AtomicInteger();
+    volatile String lastBody;
+
+    void then(Supplier<CompletionStage<InferenceResponse>> answer) {
+      script.add(answer);
+    }
+
+    void thenFail(InferenceException.Kind kind, String message) {
+      then(() -> CompletableFuture.failedFuture(new InferenceException(kind, message)));
+    }
+
+    void thenHang() {
+      then(CompletableFuture::new);
+    }
+
+    @Override
+    public CompletionStage<InferenceResponse> invoke(String contentType, byte[] body) {
+      calls.incrementAndGet();
+      lastBody = new String(body, StandardCharsets.UTF_8);
+      Supplier<CompletionStage<InferenceResponse>> next = script.poll();
+      return next != null ? next.get()
+          : CompletableFuture.completedFuture(new InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
+    }
+  }
+
+  private final class Fixture {
+    final String jobId = "job-" + ids.incrementAndGet();
+    final InMemoryBlobStore blobs = new InMemoryBlobStore();
+    final ScriptedModel model = new ScriptedModel();
+    final ManualClock clock = new ManualClock();
+    final TestProbe<EndpointLifecycle.Command> endpoint = testKit.createTestProbe();
+    final RequestSettings settings;
+    final EventSourcedBehaviorTestKit<Request.Command, Request.Event, Request.State> kit;
+
+    Fixture() {
+      this(3);
+    }
+
+    Fixture(int maxAttempts) {
+      settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMillis(300),
+          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofHours(1));
+      var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, clock);
+      kit = EventSourcedBehaviorTestKit.create(testKit.system(), Request.create(jobId, deps, null));
+    }
+
+    void uploadInputs() {
+      blobs.put(IMAGE, "image-bytes".getBytes(StandardCharsets.UTF_8));
+      blobs.put(MASK, "mask-bytes".getBytes(StandardCharsets.UTF_8));
+    }
+
+    StatusReply<Submitted> submit(JobSpec spec) {
+      return kit.<StatusReply<Submitted>>runCommand(replyTo -> new Submit(spec, replyTo)).reply();
+    }
+
+    /** The next request for a slot, passing over releases and renewals sent before it. */
+    EndpointLifecycle.Acquire expectAcquire() {
+      return (EndpointLifecycle.Acquire) fish(EndpointLifecycle.Acquire.class);
+    }
+
+    private EndpointLifecycle.Command fish(Class<? extends EndpointLifecycle.Command> type) {
+      List<EndpointLifecycle.Command> seen = endpoint.fishForMessage(WAIT, m -> type.isInstance(m)
+          ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+          : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+      return seen.get(seen.size() - 1);
+    }
+
+    /** Submits with inputs present and answers the first request for a slot. */
+    EndpointLifecycle.Grant submitAndGrant() {
+      uploadInputs();
+      submit(SPEC);
+      return grant(expectAcquire());
+    }
+
+    EndpointLifecycle.Grant grant(EndpointLifecycle.Acquire acquire) {
+      var grant = new EndpointLifecycle.Grant("gen3d", acquire.jobId(), "lease-" + ids.incrementAndGet(), Duration.ofMinutes(1));
+      kit.runCommand(new Granted(grant));
+      return grant;
+    }
+
+    JobStatus status() {
+      return kit.<JobLookup>runCommand(Request.Get::new).reply().job().status();
+    }
+
+    void awaitStatus(JobStatus status) {
+      endpointIgnoringProbe().awaitAssert(WAIT, () -> {
+        assertThat(status()).isEqualTo(status);
+        return null;
+      });
+    }
+
+    TestProbe<Object> endpointIgnoringProbe() {
+      return testKit.createTestProbe();
+    }
+
+    /** The next release of a slot or of a place in the queue. */
+    EndpointLifecycle.Release expectRelease() {
+      return (EndpointLifecycle.Release) fish(EndpointLifecycle.Release.class);
+    }
+  }
+
+  @Test
+  void submittedJobWithItsInputsPresentAsksItsEndpointForASlot() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+
+    var reply = f.submit(SPEC);
+
+    assertThat(reply.isSuccess()).isTrue();
+    assertThat(reply.getValue().duplicate()).isFalse();
+    assertThat(reply.getValue().job().jobId()).isEqualTo(f.jobId);
+    assertThat(f.expectAcquire().jobId()).isEqualTo(f.jobId);
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+  }
+
+  @Test
+  void queuedJobRepeatsItsRequestForASlotUntilGranted() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+
+    f.expectAcquire();
+    f.expectAcquire(); // the endpoint may have restarted and lost its queue; asking again rebuilds it
+  }
+
+  @Test
+  void imageBeforeMaskWaitsForTheMaskThenQueues() {
+    Fixture f = new Fixture();
+    f.blobs.put(IMAGE, new byte[] {1});
+
+    f.submit(SPEC);
+
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> {
+      assertThat(f.kit.getState()).isInstanceOfSatisfying(Request.WaitingForInputs.class,
+          w -> assertThat(w.missing()).containsExactly("mask"));
+      return null;
+    });
+    assertThat(f.status()).isEqualTo(JobStatus.WAITING_FOR_INPUTS);
+    f.endpoint.expectNoMessage(Duration.ofMillis(300));
+
+    f.blobs.put(MASK, new byte[] {2});
+
+    assertThat(f.expectAcquire().jobId()).isEqualTo(f.jobId);
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+  }
+
+  @Test
+  void maskThatNeverArrivesFailsTheJobWithAClearReason() {
+    Fixture f = new Fixture();
+    f.blobs.put(IMAGE, new byte[] {1});
+    f.submit(SPEC);
+    f.awaitStatus(JobStatus.WAITING_FOR_INPUTS);
+
+    f.clock.advance(Duration.ofMinutes(10));
+
+    f.awaitStatus(JobStatus.FAILED);
+    String error = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().error();
+    assertThat(error).contains("mask " + MASK).contains("did not arrive within 600 s");
+  }
+
+  @Test
+  void secondDeliveryOfTheSameJobIsADuplicateAndPersistsNothing() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+
+    var second = f.kit.<StatusReply<Submitted>>runCommand(replyTo -> new Submit(SPEC, replyTo));
+
+    assertThat(second.reply().getValue().duplicate()).isTrue();
+    assertThat(second.reply().getValue().sameRequest()).isTrue();
+    assertThat(second.events()).isEmpty();
+  }
+
+  @Test
+  void sameIdWithADifferentRequestIsReportedAsNotTheSameRequest() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    JobSpec other = new JobSpec("gen3d", "alice", Map.of("image", IMAGE), OUTPUT, null, null, "http");
+
+    var reply = f.submit(other);
+
+    assertThat(reply.getValue().duplicate()).isTrue();
+    assertThat(reply.getValue().sameRequest()).isFalse();
+  }
+
+  @Test
+  void grantedJobRunsWritesItsOutputStampedWithItsIdAndSucceeds() {
+    Fixture f = new Fixture();
+    var grant = f.submitAndGrant();
+
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    var output = f.blobs.object(OUTPUT).orElseThrow();
+    assertThat(new String(output.content(), StandardCharsets.US_ASCII)).isEqualTo("ply\n");
+    assertThat(output.info().metadata())
+        .containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId)
+        .containsEntry(InferenceStep.ATTEMPT_METADATA, "1");
+    assertThat(f.model.lastBody).contains("\"image\":\"aW1hZ2UtYnl0ZXM=\"").contains("\"mask\":\"bWFzay1ieXRlcw==\"");
+    assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
+  }
+
+  @Test
+  void transientFailureReleasesTheSlotAndRetriesAfterABackoffWithJitter() {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.TRANSIENT, "503 from the model");
+    var grant = f.submitAndGrant();
+
+    f.awaitStatus(JobStatus.RETRY_WAIT);
+
+    assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
+    var retry = (Request.RetryWait) f.kit.getState();
+    Duration delay = Duration.between(f.clock.instant(), retry.retryAt());
+    assertThat(delay).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(2)); // backoff-min 2 s, half of it jitter
+    assertThat(retry.error()).contains("503 from the model");
+
+    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.grant(f.expectAcquire());
+
+    f.awaitStatus(JobStatus.SUCCEEDED);
+    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void permanentFailureFailsAtOnceAndReturnsTheSlot() {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.PERMANENT, "model answered 400: mask must match the image");
+    var grant = f.submitAndGrant();
+
+    f.awaitStatus(JobStatus.FAILED);
+
+    assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
+    var job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
+    assertThat(job.attempts()).isEqualTo(1);
+    assertThat(job.error()).contains("failed permanently").contains("mask must match");
+    assertThat(f.model.calls.get()).isEqualTo(1);
+  }
+
+  @Test
+  void inputDeletedBeforeTheRunIsAPermanentFailure() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    var acquire = f.expectAcquire();
+    InMemoryBlobStore blobs = f.blobs;
+    blobs.failWith(new warmgate.blob.BlobNotFoundException(MASK));
+
+    f.grant(acquire);
+
+    f.awaitStatus(JobStatus.FAILED);
+    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().error()).contains("input " + MASK + " does not exist");
+  }
+
+  @Test
+  void exhaustedRetriesFailTheJobWithTheLastError() {
+    Fixture f = new Fixture(2);
+    f.model.thenFail(InferenceException.Kind.TRANSIENT, "throttled");
+    f.model.thenFail(InferenceException.Kind.TRANSIENT, "still throttled");
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.RETRY_WAIT);
+
+    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.grant(f.expectAcquire());
+
+    f.awaitStatus(JobStatus.FAILED);
+    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().error())
+        .isEqualTo("gave up after 2 attempts; last error: still throttled");
+  }
+
+  @Test
+  void runningJobRecoveredAfterACrashFindsItsWrittenOutputAndSucceedsWithoutRunningAgain() {
+    Fixture f = new Fixture();
+    f.model.thenHang();
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.RUNNING);
+    // The output landed, but the node died before the success was recorded.
+    f.blobs.put(OUTPUT, "ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream",
+        Map.of(InferenceStep.JOB_ID_METADATA, f.jobId, InferenceStep.ATTEMPT_METADATA, "1")).toCompletableFuture().join();
+
+    f.kit.restart();
+
+    f.awaitStatus(JobStatus.SUCCEEDED);
+    assertThat(f.model.calls.get()).isEqualTo(1);
+  }
+
+  @Test
+  void runningJobRecoveredWithoutOutputCountsAnInterruptedAttemptAndRetries() {
+    Fixture f = new Fixture();
+    f.model.thenHang();
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.RUNNING);
+    f.blobs.put(OUTPUT, "someone else's file".getBytes(StandardCharsets.UTF_8)); // not stamped with our job id
+
+    f.kit.restart();
+
+    f.awaitStatus(JobStatus.RETRY_WAIT);
+    assertThat(((Request.RetryWait) f.kit.getState()).error()).contains("attempt 1 was interrupted");
+    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().attempts()).isEqualTo(2);
+  }
+
+  @Test
+  void queuedJobAsksForASlotAgainAfterRestart() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.expectAcquire();
+
+    f.kit.restart();
+
+    assertThat(f.expectAcquire().jobId()).isEqualTo(f.jobId);
+  }
+
+  @Test
+  void grantThatArrivesAfterTheJobEndedIsGivenBack() {
+    Fixture f = new Fixture();
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.SUCCEEDED);
+    f.expectRelease();
+
+    var late = new EndpointLifecycle.Grant("gen3d", f.jobId, "late-lease", Duration.ofMinutes(1));
+    f.kit.runCommand(new Granted(late));
+
+    assertThat(f.expectRelease().leaseId()).isEqualTo("late-lease");
+  }
+
+  @Test
+  void unknownJobIsAnsweredWithNothingAndPersistsNothing() {
+    Fixture f = new Fixture();
+
+    var result = f.kit.<JobLookup>runCommand(Request.Get::new);
+
+    assertThat(result.reply().job()).isNull();
+    assertThat(result.events()).isEmpty();
+  }
+
+  @Test
+  void eventsTellTheWholeStoryInOrder() {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.TRANSIENT, "timeout");
+    f.blobs.put(IMAGE, new byte[] {1});
+    f.submit(SPEC);
+    f.awaitStatus(JobStatus.WAITING_FOR_INPUTS);
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> {
+      assertThat(f.kit.getState()).isInstanceOfSatisfying(Request.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask"));
+      return null;
+    });
+    f.blobs.put(MASK, new byte[] {2});
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.RETRY_WAIT);
+    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    List<Class<?>> types = f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).stream()
+        .<Class<?>>map(Object::getClass).toList();
+
+    assertThat(types).containsExactly(JobSubmitted.class, InputsMissing.class, Request.JobQueued.class, AttemptStarted.class,
+        AttemptFailed.class, Request.JobQueued.class, AttemptStarted.class, Request.JobSucceeded.class);
+    assertThat(f.kit.restart().state()).isInstanceOf(Request.Succeeded.class);
+  }
+
+  @Test
+  void failedJobStaysFailedAcrossRestart() {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.PERMANENT, "bad input");
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.FAILED);
+
+    assertThat(f.kit.restart().state()).isInstanceOfSatisfying(Request.Failed.class,
+        failed -> assertThat(failed.error()).contains("bad input"));
+    assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId)).last().isInstanceOf(JobFailed.class);
+  }
+}
