@@ -1,0 +1,81 @@
+package warmgate.endpoint;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import warmgate.endpoint.EndpointLifecycle.Acquire;
+import warmgate.endpoint.EndpointLifecycle.CameIntoService;
+import warmgate.endpoint.EndpointLifecycle.Cold;
+import warmgate.endpoint.EndpointLifecycle.Described;
+import warmgate.endpoint.EndpointLifecycle.Get;
+import warmgate.endpoint.EndpointLifecycle.Grant;
+import warmgate.endpoint.EndpointLifecycle.Ledger;
+import warmgate.endpoint.EndpointLifecycle.Phase;
+import warmgate.endpoint.EndpointLifecycle.ProviderCallDone;
+import warmgate.endpoint.EndpointLifecycle.ProviderCallFailed;
+import warmgate.endpoint.EndpointLifecycle.Release;
+import warmgate.endpoint.EndpointLifecycle.Renew;
+import warmgate.endpoint.EndpointLifecycle.StartFailed;
+import warmgate.endpoint.EndpointLifecycle.StartRequested;
+import warmgate.endpoint.EndpointLifecycle.Starting;
+import warmgate.endpoint.EndpointLifecycle.StopRequested;
+import warmgate.endpoint.EndpointLifecycle.Stopped;
+import warmgate.endpoint.EndpointLifecycle.Stopping;
+import warmgate.endpoint.EndpointLifecycle.Tick;
+import warmgate.endpoint.EndpointLifecycle.View;
+import warmgate.endpoint.EndpointLifecycle.Warm;
+import warmgate.testing.SerializationCheck;
+
+// Every command, reply, event and state of the endpoint entity goes through the serializer the system picks,
+// which must be Jackson CBOR; events must also still read the bytes earlier builds wrote.
+@ExtendWith(TestKitJUnit5Extension.class)
+class EndpointLifecycleSerializationTest {
+  private static final Instant AT = Instant.parse("2026-11-23T10:15:30.123456Z");
+
+  @JUnit5TestKit public ActorTestKit testKit = ActorTestKit.create();
+
+  private SerializationCheck check() {
+    return new SerializationCheck(testKit.system(), Path.of("src/test/resources/golden"));
+  }
+
+  @Test
+  void everyCommandAndReplyRoundTrips() {
+    SerializationCheck check = check();
+    check.roundTrips(new Acquire("job-1", testKit.<Grant>createTestProbe().ref()));
+    check.roundTrips(new Renew("job-1", "lease-1"));
+    check.roundTrips(new Release("job-1", "lease-1"));
+    check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
+    check.roundTrips(new Described(new ProviderState(ProviderState.Status.IN_SERVICE, "InService")));
+    check.roundTrips(new ProviderCallFailed("start", "throttled"));
+    check.roundTrips(new ProviderCallDone("stop"));
+    check.roundTrips(Tick.INSTANCE);
+    check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
+    check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService"));
+    check.roundTrips(new View("gen3d", Phase.COLD, 0, 0, null, 0, null));
+  }
+
+  @Test
+  void everyEventReadsItsGoldenBytes() {
+    SerializationCheck check = check();
+    check.matchesGolden("endpoint-StartRequested", new StartRequested(AT, "job job-1 is waiting"));
+    check.matchesGolden("endpoint-CameIntoService", new CameIntoService(AT, "InService"));
+    check.matchesGolden("endpoint-StartFailed", new StartFailed(AT, "ResourceLimitExceeded"));
+    check.matchesGolden("endpoint-StopRequested", new StopRequested(AT, "idle for PT10M"));
+    check.matchesGolden("endpoint-Stopped", new Stopped(AT, "deleted"));
+  }
+
+  @Test
+  void everyStateRoundTrips() {
+    SerializationCheck check = check();
+    Ledger ledger = new Ledger(12_000, AT);
+    check.roundTrips(new Cold(AT, new Ledger(0, null), 2, "ResourceLimitExceeded"));
+    check.roundTrips(new Starting(AT, ledger, 1));
+    check.roundTrips(new Warm(AT, ledger));
+    check.roundTrips(new Stopping(AT, ledger));
+  }
+}

@@ -1,0 +1,115 @@
+package warmgate.request;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.InferenceException;
+import warmgate.job.JobSpec;
+import warmgate.job.JobStatus;
+import warmgate.job.ObjectRef;
+import warmgate.request.Request.AttemptFailed;
+import warmgate.request.Request.AttemptFinished;
+import warmgate.request.Request.AttemptStarted;
+import warmgate.request.Request.Blank;
+import warmgate.request.Request.Failed;
+import warmgate.request.Request.Get;
+import warmgate.request.Request.Granted;
+import warmgate.request.Request.InputsChecked;
+import warmgate.request.Request.InputsMissing;
+import warmgate.request.Request.JobCore;
+import warmgate.request.Request.JobFailed;
+import warmgate.request.Request.JobLookup;
+import warmgate.request.Request.JobQueued;
+import warmgate.request.Request.JobSubmitted;
+import warmgate.request.Request.JobSucceeded;
+import warmgate.request.Request.JobView;
+import warmgate.request.Request.OutputChecked;
+import warmgate.request.Request.Queued;
+import warmgate.request.Request.RetryWait;
+import warmgate.request.Request.Running;
+import warmgate.request.Request.Submit;
+import warmgate.request.Request.Submitted;
+import warmgate.request.Request.Succeeded;
+import warmgate.request.Request.Timer;
+import warmgate.request.Request.WaitingForInputs;
+import warmgate.testing.SerializationCheck;
+
+// Every command, reply, event and state of the job entity goes through the serializer the system picks, which
+// must be Jackson CBOR; events must also still read the bytes earlier builds wrote.
+@ExtendWith(TestKitJUnit5Extension.class)
+class RequestSerializationTest {
+  private static final Instant AT = Instant.parse("2026-11-23T10:15:30.123456Z");
+  private static final ObjectRef IMAGE = new ObjectRef("gen3d", "users/alice/input/cat_image.png");
+  private static final ObjectRef MASK = new ObjectRef("gen3d", "users/alice/input/cat_mask.png");
+  private static final ObjectRef OUTPUT = new ObjectRef("gen3d", "users/alice/output/cat.ply");
+
+  @JUnit5TestKit public ActorTestKit testKit = ActorTestKit.create();
+
+  private SerializationCheck check() {
+    return new SerializationCheck(testKit.system(), Path.of("src/test/resources/golden"));
+  }
+
+  private static JobSpec spec() {
+    ObjectNode payload = JsonNodeFactory.instance.objectNode().put("points", 2048);
+    payload.putArray("tags").add("demo");
+    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, payload, null, IMAGE.toString());
+  }
+
+  private static JobCore core() {
+    return new JobCore("2c5e1f0a", spec(), 1, AT, AT.plusSeconds(3));
+  }
+
+  @Test
+  void everyCommandAndReplyRoundTrips() {
+    SerializationCheck check = check();
+    JobView view = new JobView("2c5e1f0a", JobStatus.SUCCEEDED, "gen3d", "alice", 1, AT, AT.plusSeconds(3),
+        Map.of("image", IMAGE.toString()), OUTPUT.toString(), null);
+    check.roundTrips(new Submit(spec(), testKit.<StatusReply<Submitted>>createTestProbe().ref()));
+    check.roundTrips(new Get(testKit.<JobLookup>createTestProbe().ref()));
+    check.roundTrips(new Granted(new EndpointLifecycle.Grant("gen3d", "2c5e1f0a", "lease-1", Duration.ofSeconds(90))));
+    check.roundTrips(new InputsChecked(List.of(MASK.toString()), null));
+    check.roundTrips(new AttemptFinished(2, null, InferenceException.Kind.TRANSIENT, "503 from the model"));
+    check.roundTrips(new OutputChecked(1, "etag", true, null));
+    for (Timer timer : Timer.values()) {
+      check.roundTrips(timer);
+    }
+    check.roundTrips(new Submitted(view, true, false));
+    check.roundTrips(new JobLookup(view));
+    check.roundTrips(new JobLookup(null));
+  }
+
+  @Test
+  void everyEventReadsItsGoldenBytes() {
+    SerializationCheck check = check();
+    check.matchesGolden("request-JobSubmitted", new JobSubmitted("2c5e1f0a", spec(), AT.plusSeconds(60), AT));
+    check.matchesGolden("request-InputsMissing", new InputsMissing(List.of(MASK.toString()), AT));
+    check.matchesGolden("request-JobQueued", new JobQueued(AT));
+    check.matchesGolden("request-AttemptStarted", new AttemptStarted(1, "lease-1", AT));
+    check.matchesGolden("request-AttemptFailed", new AttemptFailed(1, "503 from the model", AT.plusSeconds(2), AT));
+    check.matchesGolden("request-JobSucceeded", new JobSucceeded(1, "5d41402abc4b2a76b9719d911017c592", AT));
+    check.matchesGolden("request-JobFailed", new JobFailed("the model rejected the input", AT));
+  }
+
+  @Test
+  void everyStateRoundTrips() {
+    SerializationCheck check = check();
+    check.roundTrips(new Blank());
+    check.roundTrips(new WaitingForInputs(core(), List.of(MASK.toString()), AT.plusSeconds(60)));
+    check.roundTrips(new Queued(core()));
+    check.roundTrips(new Running(core(), 1, "lease-1"));
+    check.roundTrips(new RetryWait(core(), AT.plusSeconds(2), "503"));
+    check.roundTrips(new Succeeded(core(), "etag"));
+    check.roundTrips(new Failed(core(), "bad input"));
+  }
+}
