@@ -20,6 +20,7 @@ import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
@@ -61,6 +62,18 @@ public final class EndpointLifecycle
   public record Release(String jobId, String leaseId) implements Command {}
 
   public record Get(ActorRef<View> replyTo) implements Command {}
+
+  /**
+   * Pre-warms by hand: a cold endpoint starts at once (a start backoff is cut short), a warm one has its idle
+   * clock reset. Refused while the endpoint is stopping.
+   */
+  public record Start(ActorRef<StatusReply<View>> replyTo) implements Command {}
+
+  /**
+   * Stops by hand a warm endpoint that has nothing queued or running; refused otherwise, because the next job
+   * would start it again straight away. A cold or stopping endpoint answers as it is.
+   */
+  public record Stop(ActorRef<StatusReply<View>> replyTo) implements Command {}
 
   /** The provider's answer to describe. Sent by this actor to itself. */
   record Described(ProviderState state) implements Command {}
@@ -262,6 +275,7 @@ public final class EndpointLifecycle
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Cold.class)
         .onCommand(Acquire.class, this::acquireWhenCold)
+        .onCommand(Start.class, this::startWhenCold)
         .onCommand(Described.class, this::describedWhenCold)
         .onCommand(Tick.class, this::tickWhenCold);
   }
@@ -278,6 +292,8 @@ public final class EndpointLifecycle
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Warm.class)
         .onCommand(Acquire.class, this::acquireWhenWarm)
+        .onCommand(Start.class, this::startWhenWarm)
+        .onCommand(Stop.class, this::stopWhenWarm)
         .onCommand(Release.class, this::releaseWhenWarm)
         .onCommand(Described.class, this::describedWhenWarm)
         .onCommand(Tick.class, this::tickWhenWarm);
@@ -297,6 +313,8 @@ public final class EndpointLifecycle
         .onCommand(Renew.class, this::renew)
         .onCommand(Release.class, (state, cmd) -> release(cmd))
         .onCommand(Get.class, this::get)
+        .onCommand(Start.class, this::startByHand)
+        .onCommand(Stop.class, this::stopByHand)
         .onCommand(ProviderCallFailed.class, (state, cmd) -> providerCallFailed(cmd))
         .onCommand(ProviderCallDone.class, (state, cmd) -> providerCallDone());
   }
@@ -306,6 +324,21 @@ public final class EndpointLifecycle
   private ReplyEffect<Event, State> acquireWhenCold(Cold state, Acquire cmd) {
     enqueue(cmd);
     return startIfDue(state, "job " + cmd.jobId() + " asked for a slot");
+  }
+
+  private ReplyEffect<Event, State> startWhenCold(Cold state, Start cmd) {
+    if (providerCallInFlight) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          "endpoint " + settings.name() + " is still clearing up after a failed start; try again in a few seconds"));
+    }
+    String reason = "started by hand";
+    return Effect()
+        .persist(new StartRequested(clock.instant(), reason))
+        .thenRun(s -> {
+          ctx.getLog().info("Endpoint {}: COLD -> STARTING ({})", settings.name(), reason);
+          callProvider("start");
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> tickWhenCold(Cold state, Tick tick) {
@@ -414,6 +447,26 @@ public final class EndpointLifecycle
     enqueue(cmd);
     dispatch();
     return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> startWhenWarm(Warm state, Start cmd) {
+    lastActivity = clock.instant();
+    return Effect().reply(cmd.replyTo(), StatusReply.success(view(state)));
+  }
+
+  private ReplyEffect<Event, State> stopWhenWarm(Warm state, Stop cmd) {
+    if (!waiting.isEmpty() || !leases.isEmpty()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("endpoint " + settings.name() + " has " + leases.size()
+          + " job(s) running and " + waiting.size() + " queued; it stops on its own once idle"));
+    }
+    String reason = "stopped by hand";
+    return Effect()
+        .persist(new StopRequested(clock.instant(), reason))
+        .thenRun(s -> {
+          ctx.getLog().info("Endpoint {}: WARM -> STOPPING ({})", settings.name(), reason);
+          callProvider("stop");
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> releaseWhenWarm(Warm state, Release cmd) {
@@ -530,9 +583,30 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> get(State state, Get cmd) {
-    return Effect()
-        .reply(cmd.replyTo(), new View(settings.name(), state.phase(), waiting.size(), leases.size(), state.since(),
-            state.ledger().billedSeconds(clock.instant()), state instanceof Cold c && c.lastFailure() != null ? c.lastFailure() : detail));
+    return Effect().reply(cmd.replyTo(), view(state));
+  }
+
+  /** Starting already, or stopping (refused: the start would race the provider's delete). */
+  private ReplyEffect<Event, State> startByHand(State state, Start cmd) {
+    if (state instanceof Stopping) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          "endpoint " + settings.name() + " is stopping; start it again once it is cold"));
+    }
+    return Effect().reply(cmd.replyTo(), StatusReply.success(view(state)));
+  }
+
+  /** Cold or stopping already, or starting (refused: a half-created endpoint cannot be deleted everywhere). */
+  private ReplyEffect<Event, State> stopByHand(State state, Stop cmd) {
+    if (state instanceof Starting) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          "endpoint " + settings.name() + " is starting; stop it once it is warm"));
+    }
+    return Effect().reply(cmd.replyTo(), StatusReply.success(view(state)));
+  }
+
+  private View view(State state) {
+    return new View(settings.name(), state.phase(), waiting.size(), leases.size(), state.since(),
+        state.ledger().billedSeconds(clock.instant()), state instanceof Cold c && c.lastFailure() != null ? c.lastFailure() : detail);
   }
 
   private ReplyEffect<Event, State> providerCallFailed(ProviderCallFailed cmd) {

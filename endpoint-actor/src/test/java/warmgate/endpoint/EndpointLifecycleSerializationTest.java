@@ -6,6 +6,7 @@ import java.time.Instant;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.endpoint.EndpointLifecycle.Acquire;
@@ -50,6 +51,8 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Renew("job-1", "lease-1"));
     check.roundTrips(new Release("job-1", "lease-1"));
     check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
+    check.roundTrips(new EndpointLifecycle.Start(testKit.<StatusReply<View>>createTestProbe().ref()));
+    check.roundTrips(new EndpointLifecycle.Stop(testKit.<StatusReply<View>>createTestProbe().ref()));
     check.roundTrips(new Described(new ProviderState(ProviderState.Status.IN_SERVICE, "InService")));
     check.roundTrips(new ProviderCallFailed("start", "throttled"));
     check.roundTrips(new ProviderCallDone("stop"));

@@ -21,6 +21,7 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.InvalidInput;
+import warmgate.service.Refused;
 
 /**
  * Maps what can go wrong in a request to a status and a JSON error, in one place: the caller's mistakes to
@@ -37,11 +38,15 @@ final class ApiErrors {
     return ExceptionHandler.newBuilder()
         .match(InvalidInput.class, e -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, e.code(), e.getMessage())))
         .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
+        .match(Refused.class, e -> complete(conflict(e)))
         .match(TimeoutException.class, e -> complete(unavailable("the journal did not confirm in time; nothing is lost, please retry")))
         .matchAny(e -> {
           Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
           if (cause instanceof TimeoutException) {
             return complete(unavailable("the journal did not confirm in time; nothing is lost, please retry"));
+          }
+          if (cause instanceof Refused refused) {
+            return complete(conflict(refused));
           }
           if (cause instanceof InvalidInput invalid) {
             return complete(JsonResponses.error(StatusCodes.BAD_REQUEST, invalid.code(), invalid.getMessage()));
@@ -55,6 +60,10 @@ final class ApiErrors {
 
   private static HttpResponse tooLarge(EntityStreamSizeException e) {
     return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit of " + e.limit() + " bytes");
+  }
+
+  private static HttpResponse conflict(Refused e) {
+    return JsonResponses.error(StatusCodes.CONFLICT, "conflict", e.getMessage());
   }
 
   static HttpResponse unavailable(String message) {

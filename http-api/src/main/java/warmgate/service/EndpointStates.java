@@ -4,11 +4,20 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import warmgate.endpoint.EndpointLifecycle;
 
-/** The configured endpoints and what their lifecycle actors say about them. */
+/** The configured endpoints, what their lifecycle actors say about them, and starting or stopping them by hand. */
 public interface EndpointStates {
 
   Set<String> names();
 
   /** Only for a name in {@link #names()}. */
   CompletionStage<EndpointLifecycle.View> get(String name);
+
+  /** Pre-warms the endpoint; fails with {@link Refused} while it is stopping. Only for a name in {@link #names()}. */
+  CompletionStage<EndpointLifecycle.View> start(String name);
+
+  /**
+   * Stops an idle endpoint; fails with {@link Refused} while it starts or has jobs. Only for a name in
+   * {@link #names()}.
+   */
+  CompletionStage<EndpointLifecycle.View> stop(String name);
 }

@@ -92,4 +92,26 @@ class EmbeddedDefaultIT {
     }
     return types;
   }
+
+  @Test
+  void endpointIsPreWarmedAndStoppedByHand() throws Exception {
+    node = TestNode.start(dataDir, TestNode.defaults(dataDir, Ports.free()));
+
+    Api.Response started = node.api.post("/v1/endpoints/gen3d/start", "");
+    assertThat(started.status()).isEqualTo(202);
+    assertThat(started.body().path("state").asText()).isEqualTo("STARTING");
+    Api.Response refused = node.api.post("/v1/endpoints/gen3d/stop", "");
+    assertThat(refused.status()).isEqualTo(409);
+    assertThat(refused.body().path("error").path("message").asText()).contains("starting");
+
+    Await.until(TestNode.JOB_TIMEOUT, "the endpoint to come into service",
+        () -> "WARM".equals(node.api.get("/v1/endpoints/gen3d").body().path("state").asText()));
+    assertThat(node.api.post("/v1/endpoints/gen3d/stop", "").status()).isEqualTo(202);
+    Await.until(TestNode.JOB_TIMEOUT, "the endpoint to stop",
+        () -> "COLD".equals(node.api.get("/v1/endpoints/gen3d").body().path("state").asText()));
+
+    JsonNode endpoint = node.api.get("/v1/endpoints/gen3d").body();
+    assertThat(endpoint.path("billedSeconds").asLong()).isGreaterThanOrEqualTo(1);
+    assertThat(endpoint.path("detail").asText()).isEqualTo("no model process");
+  }
 }

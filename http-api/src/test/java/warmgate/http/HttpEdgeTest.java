@@ -32,6 +32,7 @@ import warmgate.job.JobStatus;
 import warmgate.request.Request;
 import warmgate.route.RouteTable;
 import warmgate.service.EndpointStates;
+import warmgate.service.Refused;
 import warmgate.service.Ingestion;
 import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
@@ -88,6 +89,17 @@ class HttpEdgeTest {
       return CompletableFuture.completedFuture(
           new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 42, null));
     }
+
+    @Override
+    public CompletionStage<EndpointLifecycle.View> start(String name) {
+      return CompletableFuture.completedFuture(
+          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null));
+    }
+
+    @Override
+    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+      return CompletableFuture.failedFuture(new Refused("endpoint " + name + " has 1 job(s) running and 0 queued"));
+    }
   };
 
   @BeforeAll
@@ -125,11 +137,14 @@ class HttpEdgeTest {
     return Json.mapper().readTree(response.body());
   }
 
-  private static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
+  /** Checks the status and the JSON error shape; returns the {@code error} object. */
+  private static JsonNode assertError(HttpResponse<String> response, int status, String code) throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
-    assertThat(json(response).path("error").path("code").asText()).isEqualTo(code);
-    assertThat(json(response).path("error").path("message").asText()).isNotBlank();
+    JsonNode error = json(response).path("error");
+    assertThat(error.path("code").asText()).isEqualTo(code);
+    assertThat(error.path("message").asText()).isNotBlank();
+    return error;
   }
 
   private static final String JOB = """
@@ -256,6 +271,18 @@ class HttpEdgeTest {
     assertThat(json(one).path("billedSeconds").asLong()).isEqualTo(42);
     assertThat(json(send("GET", "/v1/endpoints", null)).path("endpoints")).hasSize(1);
     assertError(send("GET", "/v1/endpoints/other", null), 404, "not_found");
+  }
+
+  @Test
+  void endpointsAreStartedByHandAndARefusedStopIs409WithTheReason() throws Exception {
+    var started = send("POST", "/v1/endpoints/gen3d/start", null);
+    assertThat(started.statusCode()).isEqualTo(202);
+    assertThat(json(started).path("state").asText()).isEqualTo("STARTING");
+
+    var error = assertError(send("POST", "/v1/endpoints/gen3d/stop", null), 409, "conflict");
+    assertThat(error.path("message").asText()).contains("1 job(s) running");
+    assertError(send("POST", "/v1/endpoints/other/start", null), 404, "not_found");
+    assertError(send("GET", "/v1/endpoints/gen3d/start", null), 405, "method_not_allowed");
   }
 
   @Test
