@@ -19,7 +19,8 @@ import org.apache.pekko.serialization.Serializers;
  *
  * <p>Events are also checked against golden files: the bytes an earlier build wrote must still read back as the
  * same event, or journals written by that build could no longer be replayed. A missing golden file fails the
- * test; run once with {@code -Dwarmgate.golden.update=true} to write it, then commit it.
+ * test; run once with {@code -Dwarmgate.golden.update=true} to write the missing ones (existing files are never
+ * rewritten), then commit them.
  */
 public final class SerializationCheck {
   private static final String UPDATE_PROPERTY = "warmgate.golden.update";
@@ -54,7 +55,8 @@ public final class SerializationCheck {
     String manifest = Serializers.manifestFor(serializer, event);
     Path file = goldenDir.resolve(name + ".cbor.b64");
     try {
-      if (Boolean.getBoolean(UPDATE_PROPERTY)) {
+      // Only missing files are written: existing ones are what earlier builds put into journals.
+      if (Boolean.getBoolean(UPDATE_PROPERTY) && !Files.exists(file)) {
         Files.createDirectories(goldenDir);
         byte[] bytes = serialization.serialize(event).get();
         Files.writeString(file, manifest + "\n" + Base64.getEncoder().encodeToString(bytes) + "\n", StandardCharsets.UTF_8);

@@ -17,7 +17,7 @@ import warmgate.job.JobIds;
 import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
 
-/** {@code /v1/jobs}: submit a job, look at it, read its journal. */
+/** {@code /v1/jobs}: submit a job, look at it, read its journal, cancel it. */
 public final class JobRoutes extends AllDirectives {
   /** Printable ASCII, as Stripe and the IETF draft allow; long enough for a UUID or a hash. */
   private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
@@ -37,7 +37,8 @@ public final class JobRoutes extends AllDirectives {
         pathEnd(() -> post(() -> optionalHeaderValueByName("Idempotency-Key", key ->
             entity(Unmarshaller.entityToByteArray(), body -> submit(key, body))))),
         path(segment(), jobId -> get(() -> find(jobId))),
-        path(segment().slash("events"), jobId -> get(() -> events(jobId)))));
+        path(segment().slash("events"), jobId -> get(() -> events(jobId))),
+        path(segment().slash("cancel"), jobId -> post(() -> cancel(jobId)))));
   }
 
   private Route submit(Optional<String> idempotencyKey, byte[] body) {
@@ -64,6 +65,16 @@ public final class JobRoutes extends AllDirectives {
       return complete(JsonResponses.notFound("no job " + jobId));
     }
     return onSuccess(jobs.find(jobId), job -> job
+        .map(view -> complete(JsonResponses.json(StatusCodes.OK, view)))
+        .orElseGet(() -> complete(JsonResponses.notFound("no job " + jobId))));
+  }
+
+  /** 200 with the cancelled job: the cancellation is in the journal when this answers. */
+  private Route cancel(String jobId) {
+    if (!JobIds.isValid(jobId)) {
+      return complete(JsonResponses.notFound("no job " + jobId));
+    }
+    return onSuccess(jobs.cancel(jobId, "cancelled through the API"), job -> job
         .map(view -> complete(JsonResponses.json(StatusCodes.OK, view)))
         .orElseGet(() -> complete(JsonResponses.notFound("no job " + jobId))));
   }

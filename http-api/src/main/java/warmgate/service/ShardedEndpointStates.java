@@ -2,11 +2,8 @@ package warmgate.service;
 
 import java.time.Duration;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.pattern.StatusReply;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.Endpoints;
 
@@ -34,21 +31,13 @@ public final class ShardedEndpointStates implements EndpointStates {
 
   @Override
   public CompletionStage<EndpointLifecycle.View> start(String name) {
-    return refusedAsSuch(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
+    return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
         .askWithStatus(EndpointLifecycle.Start::new, askTimeout));
   }
 
   @Override
   public CompletionStage<EndpointLifecycle.View> stop(String name) {
-    return refusedAsSuch(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
+    return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
         .askWithStatus(EndpointLifecycle.Stop::new, askTimeout));
-  }
-
-  private static <T> CompletionStage<T> refusedAsSuch(CompletionStage<T> answer) {
-    return answer.exceptionallyCompose(failure -> {
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      return CompletableFuture.failedFuture(
-          cause instanceof StatusReply.ErrorMessage refusal ? new Refused(refusal.getMessage()) : cause);
-    });
   }
 }

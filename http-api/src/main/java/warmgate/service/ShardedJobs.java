@@ -28,4 +28,11 @@ public final class ShardedJobs implements Jobs {
         .<Request.JobLookup>ask(Request.Get::new, askTimeout)
         .thenApply(lookup -> Optional.ofNullable(lookup.job()));
   }
+
+  @Override
+  public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+    return Refused.fromStatusReply(sharding.entityRefFor(Request.ENTITY_KEY, jobId)
+            .<Request.JobLookup>askWithStatus(replyTo -> new Request.Cancel(reason, replyTo), askTimeout))
+        .thenApply(lookup -> Optional.ofNullable(lookup.job()));
+  }
 }

@@ -80,6 +80,29 @@ class EmbeddedDefaultIT {
     assertThat(node.api.status(jobId)).isEqualTo("SUCCEEDED");
     assertThat(eventTypes(jobId)).isEqualTo(before);
     assertThat(node.api.get("/v1/jobs/" + jobId).body().path("attempts").asInt()).isEqualTo(1);
+    assertThat(node.api.post("/v1/jobs/" + jobId + "/cancel", "").status()).as("a finished job cannot be cancelled").isEqualTo(409);
+  }
+
+  @Test
+  void jobWaitingForItsInputsIsCancelledForGood() throws Exception {
+    node = TestNode.start(dataDir, TestNode.defaults(dataDir, Ports.free()));
+    Api.Response submitted = node.api.post("/v1/jobs", """
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/carol/vase_image.png",
+         "mask":"s3://gen3d/manual/carol/vase_mask.png"},"output":"s3://gen3d/manual/carol/out/vase.ply"}""");
+    String jobId = submitted.body().path("jobId").asText();
+    Await.until(TestNode.JOB_TIMEOUT, "the job to wait for its inputs", () -> "WAITING_FOR_INPUTS".equals(node.api.status(jobId)));
+
+    Api.Response cancelled = node.api.post("/v1/jobs/" + jobId + "/cancel", "");
+
+    assertThat(cancelled.status()).isEqualTo(200);
+    assertThat(cancelled.body().path("status").asText()).isEqualTo("CANCELLED");
+    TestNode.upload(node.bucket("gen3d").resolve("manual/carol/vase_mask.png"), SampleImages.mask(16));
+    TestNode.upload(node.bucket("gen3d").resolve("manual/carol/vase_image.png"), SampleImages.image(16));
+    // Outside every route, so the uploads start no job of their own; a live job would see them within 200 ms.
+    Thread.sleep(1_500);
+    assertThat(node.api.status(jobId)).isEqualTo("CANCELLED");
+    assertThat(eventTypes(jobId)).containsExactly("JobSubmitted", "JobCancelled");
+    assertThat(node.api.get("/v1/endpoints/gen3d").body().path("state").asText()).isEqualTo("COLD");
   }
 
   private List<String> eventTypes(String jobId) {

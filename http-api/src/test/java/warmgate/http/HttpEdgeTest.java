@@ -67,6 +67,18 @@ class HttpEdgeTest {
       return CompletableFuture.completedFuture(Optional.ofNullable(submitted.get(jobId)).map(spec -> view(jobId, spec)));
     }
 
+    /** Jobs that count as succeeded: cancelling them is refused. */
+    final Set<String> finished = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+      if (finished.contains(jobId)) {
+        return CompletableFuture.failedFuture(new Refused("job " + jobId + " is SUCCEEDED; only unfinished jobs can be cancelled"));
+      }
+      return find(jobId).thenApply(found -> found.map(v -> new Request.JobView(v.jobId(), JobStatus.CANCELLED, v.endpoint(),
+          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null)));
+    }
+
     static Request.JobView view(String jobId, JobSpec spec) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
       return new Request.JobView(jobId, JobStatus.QUEUED, spec.endpoint(), spec.owner(), 0, t, t,
@@ -283,6 +295,21 @@ class HttpEdgeTest {
     assertThat(error.path("message").asText()).contains("1 job(s) running");
     assertError(send("POST", "/v1/endpoints/other/start", null), 404, "not_found");
     assertError(send("GET", "/v1/endpoints/gen3d/start", null), 405, "method_not_allowed");
+  }
+
+  @Test
+  void jobIsCancelledAndAFinishedOneIs409() throws Exception {
+    String id = json(send("POST", "/v1/jobs", JOB)).path("jobId").asText();
+
+    var cancelled = send("POST", "/v1/jobs/" + id + "/cancel", null);
+    assertThat(cancelled.statusCode()).isEqualTo(200);
+    assertThat(json(cancelled).path("status").asText()).isEqualTo("CANCELLED");
+
+    jobs.finished.add(id);
+    var error = assertError(send("POST", "/v1/jobs/" + id + "/cancel", null), 409, "conflict");
+    assertThat(error.path("message").asText()).contains("SUCCEEDED");
+    assertError(send("POST", "/v1/jobs/job-unknown/cancel", null), 404, "not_found");
+    assertError(send("POST", "/v1/jobs/NOT%20AN%20ID/cancel", null), 404, "not_found");
   }
 
   @Test

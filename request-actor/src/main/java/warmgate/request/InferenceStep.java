@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import warmgate.Json;
 import warmgate.blob.Blob;
@@ -57,9 +58,11 @@ public final class InferenceStep {
 
   /**
    * Runs one attempt. Fails with {@link InferenceException}: permanent when retrying cannot help (an input
-   * is missing, the model refused the request), transient otherwise.
+   * is missing, the model refused the request, the job was cancelled meanwhile), transient otherwise.
+   *
+   * @param stillWanted asked once the model has answered; false drops the result instead of writing it
    */
-  public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec) {
+  public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec, BooleanSupplier stillWanted) {
     Map<String, ObjectRef> inputs = spec.inputs();
     List<String> names = List.copyOf(inputs.keySet());
     List<CompletableFuture<Blob>> reads = names.stream().map(n -> blobs.get(inputs.get(n)).toCompletableFuture()).toList();
@@ -80,12 +83,17 @@ public final class InferenceStep {
           }
           return clients.apply(spec.endpoint()).invoke("application/json", body);
         })
-        .thenCompose(response -> blobs
-            .put(spec.output(), response.body(), response.contentType(),
-                Map.of(JOB_ID_METADATA, jobId, ATTEMPT_METADATA, Integer.toString(attempt)))
-            .exceptionally(failure -> {
-              throw classify(failure, "writing the output " + spec.output());
-            }));
+        .thenCompose(response -> {
+          if (!stillWanted.getAsBoolean()) {
+            throw InferenceException.permanent("the job was cancelled while the model ran; its result was dropped");
+          }
+          return blobs
+              .put(spec.output(), response.body(), response.contentType(),
+                  Map.of(JOB_ID_METADATA, jobId, ATTEMPT_METADATA, Integer.toString(attempt)))
+              .exceptionally(failure -> {
+                throw classify(failure, "writing the output " + spec.output());
+              });
+        });
   }
 
   private static InferenceException classify(Throwable failure, String doing) {

@@ -61,6 +61,12 @@ public final class Request
 
   public record Get(ActorRef<JobLookup> replyTo) implements Command {}
 
+  /**
+   * Ends a waiting, queued, retrying or running job; the answer is the cancelled job, or a lookup of null when
+   * no job has this id. A finished job refuses (an error reply); a cancelled one answers as it is.
+   */
+  public record Cancel(String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
+
   /** The endpoint's answer to our request for a slot. */
   public record Granted(EndpointLifecycle.Grant grant) implements Command {}
 
@@ -130,6 +136,8 @@ public final class Request
 
   public record JobFailed(String error, Instant at) implements Event {}
 
+  public record JobCancelled(String reason, Instant at) implements Event {}
+
   // ---- State
 
   public sealed interface State extends CborSerializable {}
@@ -195,6 +203,12 @@ public final class Request
     }
   }
 
+  public record Cancelled(JobCore core, String reason) implements Job {
+    public JobStatus status() {
+      return JobStatus.CANCELLED;
+    }
+  }
+
   // ---- Sharding
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Request");
@@ -240,6 +254,9 @@ public final class Request
   private final TimerScheduler<Command> timers;
   private final ActorRef<EndpointLifecycle.Grant> grantAdapter;
   private boolean checkingInputs;
+  // Read by the attempt's own stages on other threads, so it can drop the result of a cancelled job before
+  // writing it; volatile because it crosses threads, and never persisted (the event is the record).
+  private volatile boolean cancelled;
 
   private Request(String jobId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard, ActorContext<Command> ctx,
       TimerScheduler<Command> timers) {
@@ -307,7 +324,8 @@ public final class Request
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Blank.class)
         .onCommand(Submit.class, this::submit)
-        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new JobLookup(null)));
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new JobLookup(null)))
+        .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(null))));
   }
 
   private CommandHandlerWithReplyBuilderByState<Command, Event, WaitingForInputs, State> waitingForInputs() {
@@ -350,6 +368,7 @@ public final class Request
         .onCommand(Submit.class, (state, cmd) -> Effect().reply(cmd.replyTo(),
             StatusReply.success(new Submitted(view(state), true, state.core().spec().equals(cmd.spec())))))
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new JobLookup(view(state))))
+        .onCommand(Cancel.class, this::cancel)
         .onCommand(Granted.class, (state, cmd) -> {
           returnLease(cmd.grant()); // a grant that arrives after the job moved on must not hold a slot
           return Effect().noReply();
@@ -366,6 +385,36 @@ public final class Request
           return Effect().noReply();
         })
         .onCommand(OutputChecked.class, (state, cmd) -> Effect().noReply());
+  }
+
+  // ---- Cancellation
+
+  private ReplyEffect<Event, State> cancel(Job state, Cancel cmd) {
+    if (state instanceof Cancelled) {
+      return Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(view(state))));
+    }
+    if (state instanceof Succeeded || state instanceof Failed) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("job " + jobId + " is " + state.status()
+          + "; only waiting, queued, retrying or running jobs can be cancelled"));
+    }
+    String reason = cmd.reason() == null || cmd.reason().isBlank() ? "cancelled" : cmd.reason();
+    return Effect()
+        .persist(new JobCancelled(reason, clock.instant()))
+        .thenRun(s -> {
+          cancelled = true;
+          timers.cancel(Timer.CHECK_INPUTS);
+          timers.cancel(Timer.ACQUIRE_AGAIN);
+          timers.cancel(Timer.RETRY_DUE);
+          if (state instanceof Running running) {
+            releaseLease(running);
+          } else if (state instanceof Queued queued) {
+            // Takes the job out of the endpoint's queue; a grant already on its way is returned on arrival.
+            deps.endpoints().apply(queued.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, null));
+          }
+          log().info("Job {} cancelled while {} ({})", jobId, state.status(), reason);
+          timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(new JobLookup(view((Job) s))));
   }
 
   // ---- Submission and inputs
@@ -462,7 +511,7 @@ public final class Request
           timers.startTimerWithFixedDelay(Timer.RENEW_LEASE, Timer.RENEW_LEASE, renewEvery);
           withMdc(grant.endpoint(), () -> log().info("Job {} runs attempt {} on endpoint {}", jobId, attempt, grant.endpoint()));
           ctx.pipeToSelf(
-              deps.step().run(jobId, attempt, state.core().spec())
+              deps.step().run(jobId, attempt, state.core().spec(), () -> !cancelled)
                   .toCompletableFuture()
                   .orTimeout(settings.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS),
               (output, failure) -> {
@@ -635,7 +684,8 @@ public final class Request
     builder.forStateType(RetryWait.class)
         .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
     builder.forStateType(Job.class)
-        .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().touched(e.at()), e.error()));
+        .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().touched(e.at()), e.error()))
+        .onEvent(JobCancelled.class, (s, e) -> new Cancelled(s.core().touched(e.at()), e.reason()));
     return builder.build();
   }
 }

@@ -77,6 +77,7 @@ class RequestSerializationTest {
         Map.of("image", IMAGE.toString()), OUTPUT.toString(), null);
     check.roundTrips(new Submit(spec(), testKit.<StatusReply<Submitted>>createTestProbe().ref()));
     check.roundTrips(new Get(testKit.<JobLookup>createTestProbe().ref()));
+    check.roundTrips(new Request.Cancel("not needed", testKit.<StatusReply<JobLookup>>createTestProbe().ref()));
     check.roundTrips(new Granted(new EndpointLifecycle.Grant("gen3d", "2c5e1f0a", "lease-1", Duration.ofSeconds(90))));
     check.roundTrips(new InputsChecked(List.of(MASK.toString()), null));
     check.roundTrips(new AttemptFinished(2, null, InferenceException.Kind.TRANSIENT, "503 from the model"));
@@ -99,6 +100,7 @@ class RequestSerializationTest {
     check.matchesGolden("request-AttemptFailed", new AttemptFailed(1, "503 from the model", AT.plusSeconds(2), AT));
     check.matchesGolden("request-JobSucceeded", new JobSucceeded(1, "5d41402abc4b2a76b9719d911017c592", AT));
     check.matchesGolden("request-JobFailed", new JobFailed("the model rejected the input", AT));
+    check.matchesGolden("request-JobCancelled", new Request.JobCancelled("not needed any more", AT));
   }
 
   @Test
@@ -111,5 +113,6 @@ class RequestSerializationTest {
     check.roundTrips(new RetryWait(core(), AT.plusSeconds(2), "503"));
     check.roundTrips(new Succeeded(core(), "etag"));
     check.roundTrips(new Failed(core(), "bad input"));
+    check.roundTrips(new Request.Cancelled(core(), "not needed any more"));
   }
 }

@@ -434,4 +434,101 @@ class RequestTest {
         failed -> assertThat(failed.error()).contains("bad input"));
     assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId)).last().isInstanceOf(JobFailed.class);
   }
+
+  // ---- Cancellation
+
+  private static StatusReply<JobLookup> cancel(Fixture f) {
+    return f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel("not needed any more", replyTo)).reply();
+  }
+
+  @Test
+  void cancelOfAQueuedJobEndsItAndTakesItOutOfTheEndpointsQueue() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.expectAcquire();
+
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel("not needed any more", replyTo));
+
+    assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
+    assertThat(result.eventOfType(Request.JobCancelled.class).reason()).isEqualTo("not needed any more");
+    assertThat(f.expectRelease().leaseId()).as("a release without lease leaves the queue").isNull();
+    f.kit.runCommand(new Granted(new EndpointLifecycle.Grant("gen3d", f.jobId, "late", Duration.ofMinutes(1))));
+    assertThat(f.expectRelease().leaseId()).isEqualTo("late");
+    assertThat(f.model.calls.get()).isZero();
+  }
+
+  @Test
+  void cancelOfAJobWaitingForItsMaskStopsTheWait() {
+    Fixture f = new Fixture();
+    f.blobs.put(IMAGE, new byte[] {1});
+    f.submit(SPEC);
+    f.awaitStatus(JobStatus.WAITING_FOR_INPUTS);
+
+    assertThat(cancel(f).getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
+    f.blobs.put(MASK, new byte[] {2});
+    f.kit.runCommand(Request.Timer.CHECK_INPUTS);
+
+    f.endpoint.expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.status()).isEqualTo(JobStatus.CANCELLED);
+  }
+
+  @Test
+  void cancelOfARunningJobReturnsItsSlotAndDropsTheResultUnwritten() {
+    Fixture f = new Fixture();
+    CompletableFuture<InferenceClient.InferenceResponse> modelAnswer = new CompletableFuture<>();
+    f.model.then(() -> modelAnswer);
+    var grant = f.submitAndGrant();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
+
+    assertThat(cancel(f).getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
+    assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
+
+    modelAnswer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "model/ply"));
+    f.endpoint.expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.blobs.object(OUTPUT)).isEmpty();
+    assertThat(f.status()).isEqualTo(JobStatus.CANCELLED);
+  }
+
+  @Test
+  void cancelOfAFinishedJobIsRefusedAndOfACancelledOneChangesNothing() {
+    Fixture f = new Fixture();
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    var refused = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel(null, replyTo));
+    assertThat(refused.reply().isError()).isTrue();
+    assertThat(refused.reply().getError().getMessage()).contains("is SUCCEEDED");
+    assertThat(refused.hasNoEvents()).isTrue();
+
+    Fixture other = new Fixture();
+    other.uploadInputs();
+    other.submit(SPEC);
+    cancel(other);
+    var again = other.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel(null, replyTo));
+    assertThat(again.hasNoEvents()).isTrue();
+    assertThat(again.reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
+  }
+
+  @Test
+  void cancelOfAnUnknownJobAnswersNothingAndPersistsNothing() {
+    Fixture f = new Fixture();
+
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel(null, replyTo));
+
+    assertThat(result.reply().getValue().job()).isNull();
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+
+  @Test
+  void cancelledJobStaysCancelledAcrossRestart() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    cancel(f);
+
+    f.kit.restart();
+
+    assertThat(f.status()).isEqualTo(JobStatus.CANCELLED);
+  }
 }
