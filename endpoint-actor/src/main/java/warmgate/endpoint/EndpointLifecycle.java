@@ -25,6 +25,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -331,14 +332,7 @@ public final class EndpointLifecycle
       return Effect().reply(cmd.replyTo(), StatusReply.error(
           "endpoint " + settings.name() + " is still clearing up after a failed start; try again in a few seconds"));
     }
-    String reason = "started by hand";
-    return Effect()
-        .persist(new StartRequested(clock.instant(), reason))
-        .thenRun(s -> {
-          ctx.getLog().info("Endpoint {}: COLD -> STARTING ({})", settings.name(), reason);
-          callProvider("start");
-        })
-        .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
+    return requestStart("started by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> tickWhenCold(Cold state, Tick tick) {
@@ -355,13 +349,17 @@ public final class EndpointLifecycle
     if (state.startFailures() > 0 && now.isBefore(state.since().plus(startBackoff(state.startFailures())))) {
       return Effect().noReply(); // still backing off after a failed start; the tick tries again
     }
+    return requestStart(reason).thenNoReply();
+  }
+
+  /** Persists the start and then asks the provider; the caller decides what to answer. */
+  private EffectBuilder<Event, State> requestStart(String reason) {
     return Effect()
-        .persist(new StartRequested(now, reason))
+        .persist(new StartRequested(clock.instant(), reason))
         .thenRun(s -> {
           ctx.getLog().info("Endpoint {}: COLD -> STARTING ({})", settings.name(), reason);
           callProvider("start");
-        })
-        .thenNoReply();
+        });
   }
 
   /** An endpoint that runs although our journal says cold was started behind our back; adopt it so it is billed and stopped. */
@@ -459,14 +457,7 @@ public final class EndpointLifecycle
       return Effect().reply(cmd.replyTo(), StatusReply.error("endpoint " + settings.name() + " has " + leases.size()
           + " job(s) running and " + waiting.size() + " queued; it stops on its own once idle"));
     }
-    String reason = "stopped by hand";
-    return Effect()
-        .persist(new StopRequested(clock.instant(), reason))
-        .thenRun(s -> {
-          ctx.getLog().info("Endpoint {}: WARM -> STOPPING ({})", settings.name(), reason);
-          callProvider("stop");
-        })
-        .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
+    return requestStop("stopped by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> releaseWhenWarm(Warm state, Release cmd) {
@@ -505,13 +496,17 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> stop(String reason) {
+    return requestStop(reason).thenNoReply();
+  }
+
+  /** Persists the stop and then asks the provider; the caller decides what to answer. */
+  private EffectBuilder<Event, State> requestStop(String reason) {
     return Effect()
         .persist(new StopRequested(clock.instant(), reason))
         .thenRun(s -> {
           ctx.getLog().info("Endpoint {}: WARM -> STOPPING ({})", settings.name(), reason);
           callProvider("stop");
-        })
-        .thenNoReply();
+        });
   }
 
   // ---- Stopping

@@ -36,17 +36,15 @@ final class ApiErrors {
 
   static ExceptionHandler exceptionHandler() {
     return ExceptionHandler.newBuilder()
-        .match(InvalidInput.class, e -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, e.code(), e.getMessage())))
         .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
-        .match(Refused.class, e -> complete(conflict(e)))
-        .match(TimeoutException.class, e -> complete(unavailable("the journal did not confirm in time; nothing is lost, please retry")))
         .matchAny(e -> {
+          // Thrown directly by a route, or carried by a failed future: the same answer either way.
           Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
           if (cause instanceof TimeoutException) {
             return complete(unavailable("the journal did not confirm in time; nothing is lost, please retry"));
           }
           if (cause instanceof Refused refused) {
-            return complete(conflict(refused));
+            return complete(JsonResponses.error(StatusCodes.CONFLICT, "conflict", refused.getMessage()));
           }
           if (cause instanceof InvalidInput invalid) {
             return complete(JsonResponses.error(StatusCodes.BAD_REQUEST, invalid.code(), invalid.getMessage()));
@@ -60,10 +58,6 @@ final class ApiErrors {
 
   private static HttpResponse tooLarge(EntityStreamSizeException e) {
     return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit of " + e.limit() + " bytes");
-  }
-
-  private static HttpResponse conflict(Refused e) {
-    return JsonResponses.error(StatusCodes.CONFLICT, "conflict", e.getMessage());
   }
 
   static HttpResponse unavailable(String message) {

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -24,9 +25,10 @@ public final class EndpointRoutes extends AllDirectives {
   public Route route() {
     return pathPrefix("endpoints", () -> concat(
         pathEnd(() -> get(this::list)),
-        path(segment(), name -> get(() -> one(name))),
-        path(segment().slash("start"), name -> post(() -> byHand(name, endpoints::start))),
-        path(segment().slash("stop"), name -> post(() -> byHand(name, endpoints::stop)))));
+        path(segment(), name -> get(() -> configured(name, StatusCodes.OK, endpoints::get))),
+        // 202: the provider call goes on after the answer; the view says where the endpoint stands now.
+        path(segment().slash("start"), name -> post(() -> configured(name, StatusCodes.ACCEPTED, endpoints::start))),
+        path(segment().slash("stop"), name -> post(() -> configured(name, StatusCodes.ACCEPTED, endpoints::stop)))));
   }
 
   private Route list() {
@@ -36,22 +38,11 @@ public final class EndpointRoutes extends AllDirectives {
         complete(JsonResponses.json(StatusCodes.OK, Map.of("endpoints", views.stream().map(CompletableFuture::join).toList()))));
   }
 
-  private Route one(String name) {
+  /** {@code status} with the view {@code call} answers for a configured endpoint; 404 for any other name. */
+  private Route configured(String name, StatusCode status, Function<String, CompletionStage<EndpointLifecycle.View>> call) {
     if (!endpoints.names().contains(name)) {
-      return unknown(name);
+      return complete(JsonResponses.notFound("no endpoint " + name + " is configured; known: " + endpoints.names()));
     }
-    return onSuccess(endpoints.get(name), view -> complete(JsonResponses.json(StatusCodes.OK, view)));
-  }
-
-  /** 202: the provider call goes on after the answer; the view says where the endpoint stands now. */
-  private Route byHand(String name, Function<String, CompletionStage<EndpointLifecycle.View>> command) {
-    if (!endpoints.names().contains(name)) {
-      return unknown(name);
-    }
-    return onSuccess(command.apply(name), view -> complete(JsonResponses.json(StatusCodes.ACCEPTED, view)));
-  }
-
-  private Route unknown(String name) {
-    return complete(JsonResponses.notFound("no endpoint " + name + " is configured; known: " + endpoints.names()));
+    return onSuccess(call.apply(name), view -> complete(JsonResponses.json(status, view)));
   }
 }

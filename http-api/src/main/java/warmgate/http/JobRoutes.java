@@ -5,6 +5,8 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.Location;
@@ -14,6 +16,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import warmgate.InvalidInput;
 import warmgate.job.JobIds;
+import warmgate.request.Request;
 import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
 
@@ -61,20 +64,20 @@ public final class JobRoutes extends AllDirectives {
   }
 
   private Route find(String jobId) {
-    if (!JobIds.isValid(jobId)) {
-      return complete(JsonResponses.notFound("no job " + jobId));
-    }
-    return onSuccess(jobs.find(jobId), job -> job
-        .map(view -> complete(JsonResponses.json(StatusCodes.OK, view)))
-        .orElseGet(() -> complete(JsonResponses.notFound("no job " + jobId))));
+    return jobOr404(jobId, jobs::find);
   }
 
   /** 200 with the cancelled job: the cancellation is in the journal when this answers. */
   private Route cancel(String jobId) {
+    return jobOr404(jobId, id -> jobs.cancel(id, "cancelled through the API"));
+  }
+
+  /** 200 with the job {@code call} answers, or 404 for an id that cannot exist or that no job has. */
+  private Route jobOr404(String jobId, Function<String, CompletionStage<Optional<Request.JobView>>> call) {
     if (!JobIds.isValid(jobId)) {
       return complete(JsonResponses.notFound("no job " + jobId));
     }
-    return onSuccess(jobs.cancel(jobId, "cancelled through the API"), job -> job
+    return onSuccess(call.apply(jobId), job -> job
         .map(view -> complete(JsonResponses.json(StatusCodes.OK, view)))
         .orElseGet(() -> complete(JsonResponses.notFound("no job " + jobId))));
   }

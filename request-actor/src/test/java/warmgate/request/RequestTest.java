@@ -114,6 +114,10 @@ class RequestTest {
       return kit.<StatusReply<Submitted>>runCommand(replyTo -> new Submit(spec, replyTo)).reply();
     }
 
+    EventSourcedBehaviorTestKit.CommandResultWithReply<Request.Command, Request.Event, Request.State, StatusReply<JobLookup>> cancel() {
+      return kit.runCommand(replyTo -> new Request.Cancel("not needed any more", replyTo));
+    }
+
     /** The next request for a slot, passing over releases and renewals sent before it. */
     EndpointLifecycle.Acquire expectAcquire() {
       return (EndpointLifecycle.Acquire) fish(EndpointLifecycle.Acquire.class);
@@ -437,10 +441,6 @@ class RequestTest {
 
   // ---- Cancellation
 
-  private static StatusReply<JobLookup> cancel(Fixture f) {
-    return f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel("not needed any more", replyTo)).reply();
-  }
-
   @Test
   void cancelOfAQueuedJobEndsItAndTakesItOutOfTheEndpointsQueue() {
     Fixture f = new Fixture();
@@ -448,7 +448,7 @@ class RequestTest {
     f.submit(SPEC);
     f.expectAcquire();
 
-    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel("not needed any more", replyTo));
+    var result = f.cancel();
 
     assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
     assertThat(result.eventOfType(Request.JobCancelled.class).reason()).isEqualTo("not needed any more");
@@ -465,7 +465,7 @@ class RequestTest {
     f.submit(SPEC);
     f.awaitStatus(JobStatus.WAITING_FOR_INPUTS);
 
-    assertThat(cancel(f).getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
+    assertThat(f.cancel().reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
     f.blobs.put(MASK, new byte[] {2});
     f.kit.runCommand(Request.Timer.CHECK_INPUTS);
 
@@ -481,7 +481,7 @@ class RequestTest {
     var grant = f.submitAndGrant();
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
 
-    assertThat(cancel(f).getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
+    assertThat(f.cancel().reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
     assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
 
     modelAnswer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "model/ply"));
@@ -496,7 +496,7 @@ class RequestTest {
     f.submitAndGrant();
     f.awaitStatus(JobStatus.SUCCEEDED);
 
-    var refused = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel(null, replyTo));
+    var refused = f.cancel();
     assertThat(refused.reply().isError()).isTrue();
     assertThat(refused.reply().getError().getMessage()).contains("is SUCCEEDED");
     assertThat(refused.hasNoEvents()).isTrue();
@@ -504,8 +504,8 @@ class RequestTest {
     Fixture other = new Fixture();
     other.uploadInputs();
     other.submit(SPEC);
-    cancel(other);
-    var again = other.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel(null, replyTo));
+    other.cancel();
+    var again = other.cancel();
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
   }
@@ -514,7 +514,7 @@ class RequestTest {
   void cancelOfAnUnknownJobAnswersNothingAndPersistsNothing() {
     Fixture f = new Fixture();
 
-    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Cancel(null, replyTo));
+    var result = f.cancel();
 
     assertThat(result.reply().getValue().job()).isNull();
     assertThat(result.hasNoEvents()).isTrue();
@@ -525,7 +525,7 @@ class RequestTest {
     Fixture f = new Fixture();
     f.uploadInputs();
     f.submit(SPEC);
-    cancel(f);
+    f.cancel();
 
     f.kit.restart();
 
