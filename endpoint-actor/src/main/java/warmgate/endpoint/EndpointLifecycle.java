@@ -76,6 +76,13 @@ public final class EndpointLifecycle
    */
   public record Stop(ActorRef<StatusReply<View>> replyTo) implements Command {}
 
+  /**
+   * The provider pushed a change (EventBridge's {@code SageMaker Endpoint State Change}). Taken as a reason to
+   * ask the provider now, not as the truth: pushed events can arrive late and out of order, and acting on a
+   * stale "InService" could restart an endpoint that was just deleted.
+   */
+  public record ProviderReported(String status) implements Command {}
+
   /** The provider's answer to describe. Sent by this actor to itself. */
   record Described(ProviderState state) implements Command {}
 
@@ -218,6 +225,7 @@ public final class EndpointLifecycle
   /** Monotonic, not the domain clock: polling pace is about real elapsed time, even under a test clock. */
   private long lastDescribeNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
   private boolean describing;
+  private boolean describeAgain;
   private boolean providerCallInFlight;
   private String detail;
 
@@ -317,7 +325,8 @@ public final class EndpointLifecycle
         .onCommand(Start.class, this::startByHand)
         .onCommand(Stop.class, this::stopByHand)
         .onCommand(ProviderCallFailed.class, (state, cmd) -> providerCallFailed(cmd))
-        .onCommand(ProviderCallDone.class, (state, cmd) -> providerCallDone());
+        .onCommand(ProviderCallDone.class, (state, cmd) -> providerCallDone())
+        .onCommand(ProviderReported.class, this::providerReported);
   }
 
   // ---- Cold
@@ -364,7 +373,7 @@ public final class EndpointLifecycle
 
   /** An endpoint that runs although our journal says cold was started behind our back; adopt it so it is billed and stopped. */
   private ReplyEffect<Event, State> describedWhenCold(Cold state, Described cmd) {
-    describing = false;
+    describeDone();
     detail = cmd.state().detail();
     if (providerCallInFlight) {
       return Effect().noReply(); // our own stop of a failed start is still on its way
@@ -386,7 +395,7 @@ public final class EndpointLifecycle
   // ---- Starting
 
   private ReplyEffect<Event, State> describedWhenStarting(Starting state, Described cmd) {
-    describing = false;
+    describeDone();
     detail = cmd.state().detail();
     Instant now = clock.instant();
     return switch (cmd.state().status()) {
@@ -467,7 +476,7 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> describedWhenWarm(Warm state, Described cmd) {
-    describing = false;
+    describeDone();
     detail = cmd.state().detail();
     return switch (cmd.state().status()) {
       case IN_SERVICE, UPDATING -> Effect().noReply();
@@ -512,7 +521,7 @@ public final class EndpointLifecycle
   // ---- Stopping
 
   private ReplyEffect<Event, State> describedWhenStopping(Stopping state, Described cmd) {
-    describing = false;
+    describeDone();
     detail = cmd.state().detail();
     return switch (cmd.state().status()) {
       case ABSENT -> Effect()
@@ -606,11 +615,21 @@ public final class EndpointLifecycle
 
   private ReplyEffect<Event, State> providerCallFailed(ProviderCallFailed cmd) {
     if (cmd.operation().equals("describe")) {
-      describing = false;
+      describeDone();
     } else {
       providerCallInFlight = false;
     }
     ctx.getLog().warn("Endpoint {}: provider {} failed: {}", settings.name(), cmd.operation(), cmd.reason());
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> providerReported(State state, ProviderReported cmd) {
+    ctx.getLog().info("Endpoint {}: the provider reports {} while {} here; reconciling now", settings.name(), cmd.status(), state.phase());
+    if (describing) {
+      describeAgain = true; // the answer on its way may predate the change
+    } else {
+      describe();
+    }
     return Effect().noReply();
   }
 
@@ -647,6 +666,15 @@ public final class EndpointLifecycle
 
   private void describeIfDue(Duration interval) {
     if (System.nanoTime() - lastDescribeNanos >= interval.toNanos()) {
+      describe();
+    }
+  }
+
+  /** An answer (or failure) of describe arrived; a push that came meanwhile asks once more. */
+  private void describeDone() {
+    describing = false;
+    if (describeAgain) {
+      describeAgain = false;
       describe();
     }
   }

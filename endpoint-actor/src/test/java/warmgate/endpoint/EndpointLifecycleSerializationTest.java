@@ -56,6 +56,7 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Described(new ProviderState(ProviderState.Status.IN_SERVICE, "InService")));
     check.roundTrips(new ProviderCallFailed("start", "throttled"));
     check.roundTrips(new ProviderCallDone("stop"));
+    check.roundTrips(new EndpointLifecycle.ProviderReported("InService"));
     check.roundTrips(Tick.INSTANCE);
     check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
     check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService"));

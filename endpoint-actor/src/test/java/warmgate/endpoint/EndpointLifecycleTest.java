@@ -53,11 +53,15 @@ class EndpointLifecycleTest {
     }
 
     Fixture(int maxConcurrency, Status initial) {
+      this(maxConcurrency, initial, Duration.ofMillis(50));
+    }
+
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval) {
       if (initial != null) {
         provider.set(initial);
       }
       settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", maxConcurrency, 100, IDLE,
-          Duration.ofMinutes(10), LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30),
+          Duration.ofMinutes(10), LEASE_TTL, Duration.ofMillis(50), reconcileInterval, Duration.ofSeconds(30),
           ConfigFactory.empty());
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
           EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock));
@@ -337,6 +341,31 @@ class EndpointLifecycleTest {
 
     f.awaitPhase(Phase.COLD);
     assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1);
+  }
+
+  @Test
+  void pushedStateChangeReconcilesAtOnceInsteadOfWaitingForThePoll() {
+    Fixture f = new Fixture(1, null, Duration.ofHours(1));
+    f.warmUp();
+    f.provider.set(Status.ABSENT); // deleted behind our back; the hourly reconcile would see it late
+
+    f.kit.runCommand(new EndpointLifecycle.ProviderReported("Deleting"));
+
+    f.awaitPhase(Phase.COLD);
+  }
+
+  @Test
+  void pushedStateChangeIsCheckedWithTheProviderNotBelieved() {
+    Fixture f = new Fixture(1, null, Duration.ofHours(1));
+    int describesBefore = f.provider.describes.get();
+
+    // A late "InService" of an endpoint that is gone: acting on it would adopt and bill a deleted endpoint.
+    f.kit.runCommand(new EndpointLifecycle.ProviderReported("InService"));
+
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.describes.get()).isGreaterThan(describesBefore));
+    testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200));
+    assertThat(f.kit.getState().phase()).isEqualTo(Phase.COLD);
+    assertThat(f.provider.starts.get()).isZero();
   }
 
   // ---- By hand

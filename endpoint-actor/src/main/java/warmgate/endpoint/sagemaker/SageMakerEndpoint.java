@@ -14,6 +14,7 @@ import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.sagemaker.SageMakerAsyncClient;
 import software.amazon.awssdk.services.sagemaker.model.DescribeEndpointResponse;
+import software.amazon.awssdk.services.sagemaker.model.EndpointStatus;
 import software.amazon.awssdk.services.sagemakerruntime.SageMakerRuntimeAsyncClient;
 import software.amazon.awssdk.services.sagemakerruntime.model.InternalDependencyException;
 import software.amazon.awssdk.services.sagemakerruntime.model.InternalFailureException;
@@ -177,17 +178,29 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
   }
 
   private static ProviderState toState(DescribeEndpointResponse r) {
-    String word = r.endpointStatusAsString();
-    String detail = r.failureReason() == null || r.failureReason().isBlank() ? word : word + ": " + r.failureReason();
-    Status status = switch (r.endpointStatus()) {
+    return stateOf(r.endpointName(), r.endpointStatusAsString(), r.failureReason());
+  }
+
+  /**
+   * Maps a SageMaker endpoint status word, as DescribeEndpoint answers it and as EventBridge's
+   * {@code SageMaker Endpoint State Change} events push it, to what the lifecycle acts on.
+   *
+   * @throws IllegalStateException for a status this SDK does not know: guessing could start a second
+   *     endpoint or stop a serving one
+   */
+  public static ProviderState stateOf(String endpointName, String statusWord, String failureReason) {
+    if (statusWord == null || statusWord.isBlank()) {
+      throw new IllegalArgumentException("SageMaker endpoint " + endpointName + " has no status");
+    }
+    String detail = failureReason == null || failureReason.isBlank() ? statusWord : statusWord + ": " + failureReason;
+    Status status = switch (EndpointStatus.fromValue(statusWord)) {
       case CREATING -> Status.CREATING;
       case UPDATING, SYSTEM_UPDATING, ROLLING_BACK -> Status.UPDATING;
       case IN_SERVICE -> Status.IN_SERVICE;
       case DELETING -> Status.DELETING;
       case FAILED, UPDATE_ROLLBACK_FAILED, OUT_OF_SERVICE -> Status.FAILED;
-      // A status newer than this SDK: guessing could start a second endpoint or stop a serving one.
       case UNKNOWN_TO_SDK_VERSION -> throw new IllegalStateException(
-          "SageMaker endpoint " + r.endpointName() + " is in status '" + word + "', which this version of Warmgate does not know");
+          "SageMaker endpoint " + endpointName + " is in status '" + statusWord + "', which this version of Warmgate does not know");
     };
     return new ProviderState(status, detail);
   }
