@@ -26,6 +26,7 @@ import warmgate.blob.LocalBucketWatcher;
 import warmgate.config.BlobStoreSettings;
 import warmgate.config.EndpointSettings;
 import warmgate.config.RequestSettings;
+import warmgate.config.WebhookSettings;
 import warmgate.demo.DemoModelServer;
 import warmgate.demo.SampleInputs;
 import warmgate.endpoint.EndpointLifecycle;
@@ -37,6 +38,7 @@ import warmgate.http.JobRoutes;
 import warmgate.http.NotificationRoutes;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
+import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
 import warmgate.request.Request;
 import warmgate.route.RouteTable;
@@ -128,8 +130,9 @@ public final class Main {
     ClusterSharding sharding = ClusterSharding.get(system);
     EndpointLifecycle.init(system, deps.endpoints(), deps.clock());
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
+    WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
     Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
-        RequestSettings.fromConfig(warmgate), deps.clock()));
+        RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock()));
 
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
     Jobs jobs = new ShardedJobs(sharding, askTimeout);
@@ -155,7 +158,7 @@ public final class Main {
     });
 
     var server = new HttpServer(
-        new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names()),
+        new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
         new NotificationRoutes(ingestion),
         new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));

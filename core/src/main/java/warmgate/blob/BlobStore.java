@@ -23,4 +23,7 @@ public interface BlobStore {
    * @param metadata user metadata (S3's {@code x-amz-meta-*}), keys in lower case
    */
   CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata);
+
+  /** Removes the object; removing one that does not exist succeeds, as in S3. */
+  CompletionStage<Void> delete(ObjectRef ref);
 }

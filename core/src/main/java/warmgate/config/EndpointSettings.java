@@ -15,6 +15,9 @@ import java.util.Set;
  * @param maxQueued jobs that may wait for a slot at once; beyond it new jobs are refused with 503
  * @param idleTimeout how long a warm endpoint with nothing queued or running stays up
  * @param startTimeout how long a start may take before it counts as failed
+ * @param maxStartFailures failed starts in a row after which the endpoint is FAILED and refuses jobs
+ * @param failedRetryAfter how long a FAILED endpoint waits before it tries one start again for waiting jobs;
+ *     zero: only a start by hand clears it
  * @param leaseTtl how long a grant lives without being renewed; a crashed holder's slot returns after it
  * @param statusPollInterval how often the provider is described while the endpoint starts or stops
  * @param reconcileInterval how often the provider is described while the endpoint is warm or cold
@@ -27,6 +30,8 @@ public record EndpointSettings(
     int maxQueued,
     Duration idleTimeout,
     Duration startTimeout,
+    int maxStartFailures,
+    Duration failedRetryAfter,
     Duration leaseTtl,
     Duration statusPollInterval,
     Duration reconcileInterval,
@@ -50,6 +55,12 @@ public record EndpointSettings(
     }
     requirePositive(name, "idle-timeout", idleTimeout);
     requirePositive(name, "start-timeout", startTimeout);
+    if (maxStartFailures < 1) {
+      throw new IllegalArgumentException("endpoint " + name + ": max-start-failures must be at least 1");
+    }
+    if (failedRetryAfter.isNegative()) {
+      throw new IllegalArgumentException("endpoint " + name + ": failed-retry-after must not be negative");
+    }
     requirePositive(name, "lease-ttl", leaseTtl);
     requirePositive(name, "status-poll-interval", statusPollInterval);
     requirePositive(name, "reconcile-interval", reconcileInterval);
@@ -76,6 +87,8 @@ public record EndpointSettings(
         c.getInt("max-queued"),
         c.getDuration("idle-timeout"),
         c.getDuration("start-timeout"),
+        c.getInt("max-start-failures"),
+        c.getDuration("failed-retry-after"),
         c.getDuration("lease-ttl"),
         c.getDuration("status-poll-interval"),
         c.getDuration("reconcile-interval"),

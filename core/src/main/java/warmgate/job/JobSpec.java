@@ -20,6 +20,7 @@ import warmgate.CborSerializable;
  * @param payload extra JSON fields sent to the model, an object (possibly empty)
  * @param callbackUrl where completion is reported, or null
  * @param source what created the job: the triggering object as {@code s3://bucket/key} or {@code http}
+ * @param requireReview hold the result in {@code AWAITING_REVIEW} until someone approves or rejects it
  */
 public record JobSpec(
     String endpoint,
@@ -28,7 +29,8 @@ public record JobSpec(
     ObjectRef output,
     JsonNode payload,
     String callbackUrl,
-    String source)
+    String source,
+    boolean requireReview)
     implements CborSerializable {
 
   public JobSpec {
@@ -50,6 +52,11 @@ public record JobSpec(
   /** The payload object with room for the inputs; callers add the base64 fields. */
   public ObjectNode payloadTemplate() {
     return (ObjectNode) payload.deepCopy();
+  }
+
+  /** The same job with the route's review and callback settings applied. */
+  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl) {
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview);
   }
 
   /** Where the error document goes when the job fails: {@code {base}_error.json} beside the output. */

@@ -47,6 +47,7 @@ public final class Gen3dPipeline implements Pipeline {
             output,
             null,
             null,
-            new ObjectRef(upload.bucket(), upload.key()).toString()));
+            new ObjectRef(upload.bucket(), upload.key()).toString(),
+            false));
   }
 }

@@ -21,7 +21,8 @@ public final class RouteTable {
   }
 
   /**
-   * Reads {@code warmgate.routes}, a list of {@code {name, bucket, prefix, suffix, endpoint, pipeline}}.
+   * Reads {@code warmgate.routes}, a list of {@code {name, bucket, prefix, suffix, endpoint, pipeline, require-review,
+   * callback-url}}.
    *
    * @param endpoints the configured endpoint names; a route to any other is a configuration error
    */
@@ -47,7 +48,9 @@ public final class RouteTable {
               c.hasPath("prefix") ? c.getString("prefix") : "",
               c.hasPath("suffix") ? c.getString("suffix") : "",
               endpoint,
-              pipeline));
+              pipeline,
+              c.hasPath("require-review") && c.getBoolean("require-review"),
+              c.hasPath("callback-url") && !c.getString("callback-url").isBlank() ? c.getString("callback-url") : null));
     }
     return new RouteTable(routes);
   }
@@ -62,7 +65,7 @@ public final class RouteTable {
         Pipeline.Plan plan = route.pipeline().plan(route.endpoint(), upload);
         if (plan instanceof Pipeline.Run run) {
           String jobId = JobIds.forUpload(upload.bucket(), upload.key(), upload.versionId(), upload.eTag());
-          return new Routing.Job(jobId, run.spec());
+          return new Routing.Job(jobId, run.spec().withRouteOptions(route.requireReview(), route.callbackUrl()));
         }
         Pipeline.Ignore ignore = (Pipeline.Ignore) plan;
         return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "route " + route.name() + ": " + ignore.reason()));

@@ -62,6 +62,15 @@ public final class InMemoryBlobStore implements BlobStore {
     return CompletableFuture.completedFuture(info);
   }
 
+  @Override
+  public CompletionStage<Void> delete(ObjectRef ref) {
+    if (failure != null) {
+      return CompletableFuture.failedFuture(failure);
+    }
+    objects.remove(ref);
+    return CompletableFuture.completedFuture(null);
+  }
+
   private static String md5(byte[] content) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(content));

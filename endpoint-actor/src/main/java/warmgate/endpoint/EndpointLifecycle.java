@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
@@ -53,8 +54,11 @@ public final class EndpointLifecycle
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Asks for a slot for a job. Answered with a {@link Grant} now or once the endpoint is warm; the job repeats it until then. */
-  public record Acquire(String jobId, ActorRef<Grant> replyTo) implements Command {}
+  /**
+   * Asks for a slot for a job. Answered with a {@link Grant} now or once the endpoint is warm (the job repeats
+   * it until then), or with {@link Unavailable} while the endpoint is FAILED.
+   */
+  public record Acquire(String jobId, ActorRef<SlotReply> replyTo) implements Command {}
 
   /** Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken. */
   public record Renew(String jobId, String leaseId) implements Command {}
@@ -65,8 +69,8 @@ public final class EndpointLifecycle
   public record Get(ActorRef<View> replyTo) implements Command {}
 
   /**
-   * Pre-warms by hand: a cold endpoint starts at once (a start backoff is cut short), a warm one has its idle
-   * clock reset. Refused while the endpoint is stopping.
+   * Pre-warms by hand: a cold or FAILED endpoint starts at once (a start backoff is cut short, the failure
+   * cleared), a warm one has its idle clock reset. Refused while the endpoint is stopping.
    */
   public record Start(ActorRef<StatusReply<View>> replyTo) implements Command {}
 
@@ -98,14 +102,22 @@ public final class EndpointLifecycle
 
   // ---- Replies
 
+  /** The answer to {@link Acquire}. */
+  public sealed interface SlotReply extends CborSerializable {}
+
   /** A slot on a warm endpoint; it lapses unless renewed within {@code ttl}. */
-  public record Grant(String endpoint, String jobId, String leaseId, Duration ttl) implements CborSerializable {}
+  public record Grant(String endpoint, String jobId, String leaseId, Duration ttl) implements SlotReply {}
+
+  /** The endpoint is FAILED and takes no jobs; ask again after {@code retryAfter}. */
+  public record Unavailable(String endpoint, String jobId, String reason, Duration retryAfter) implements SlotReply {}
 
   public enum Phase {
     COLD,
     STARTING,
     WARM,
-    STOPPING
+    STOPPING,
+    /** Starting failed {@code max-start-failures} times in a row; jobs are refused until a start by hand. */
+    FAILED
   }
 
   /**
@@ -134,6 +146,9 @@ public final class EndpointLifecycle
   public record StopRequested(Instant at, String reason) implements Event {}
 
   public record Stopped(Instant at, String reason) implements Event {}
+
+  /** The last start failure was one too many: the endpoint is FAILED until started by hand. */
+  public record MarkedFailed(Instant at, String reason) implements Event {}
 
   // ---- State
 
@@ -192,6 +207,13 @@ public final class EndpointLifecycle
     }
   }
 
+  /** Gave up starting; nothing runs or is billed. */
+  public record Failed(Instant since, Ledger ledger, String reason) implements State {
+    public Phase phase() {
+      return Phase.FAILED;
+    }
+  }
+
   // ---- Sharding
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Endpoint");
@@ -219,11 +241,16 @@ public final class EndpointLifecycle
   private final ActorContext<Command> ctx;
 
   // Runtime, not persisted (see the class comment).
-  private final LinkedHashMap<String, ActorRef<Grant>> waiting = new LinkedHashMap<>();
+  private final LinkedHashMap<String, ActorRef<SlotReply>> waiting = new LinkedHashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
   private Instant lastActivity;
   /** Monotonic, not the domain clock: polling pace is about real elapsed time, even under a test clock. */
   private long lastDescribeNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
+  /** How long a refused job waits before it asks a FAILED endpoint again. */
+  static final Duration UNAVAILABLE_RETRY_AFTER = Duration.ofMinutes(1);
+
+  /** When a job was last refused by this FAILED endpoint: jobs still want it, so a retry start is worth it. */
+  private Instant lastRefusal;
   private boolean describing;
   private boolean describeAgain;
   private boolean providerCallInFlight;
@@ -277,7 +304,7 @@ public final class EndpointLifecycle
 
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(anyState()).build();
+    return cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(failed()).orElse(anyState()).build();
   }
 
   private CommandHandlerWithReplyBuilderByState<Command, Event, Cold, State> cold() {
@@ -313,6 +340,15 @@ public final class EndpointLifecycle
         .forStateType(Stopping.class)
         .onCommand(Described.class, this::describedWhenStopping)
         .onCommand(Tick.class, this::tickWhenStopping);
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, Failed, State> failed() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(Failed.class)
+        .onCommand(Acquire.class, this::acquireWhenFailed)
+        .onCommand(Start.class, this::startWhenFailed)
+        .onCommand(Described.class, this::describedWhenFailed)
+        .onCommand(Tick.class, this::tickWhenFailed);
   }
 
   private CommandHandlerWithReplyBuilderByState<Command, Event, State, State> anyState() {
@@ -371,8 +407,11 @@ public final class EndpointLifecycle
         });
   }
 
-  /** An endpoint that runs although our journal says cold was started behind our back; adopt it so it is billed and stopped. */
-  private ReplyEffect<Event, State> describedWhenCold(Cold state, Described cmd) {
+  /**
+   * An endpoint that runs although our journal says cold (or failed) was started behind our back; adopt it so it
+   * is billed and stopped.
+   */
+  private ReplyEffect<Event, State> describedWhenCold(State state, Described cmd) {
     describeDone();
     detail = cmd.state().detail();
     if (providerCallInFlight) {
@@ -408,7 +447,7 @@ public final class EndpointLifecycle
             dispatch();
           })
           .thenNoReply();
-      case FAILED -> failStart("the provider reports " + cmd.state().detail());
+      case FAILED -> failStart(state, "the provider reports " + cmd.state().detail());
       case ABSENT -> {
         // The start request was persisted but the call may never have been made (crash) or was lost.
         if (!providerCallInFlight) {
@@ -422,21 +461,35 @@ public final class EndpointLifecycle
 
   private ReplyEffect<Event, State> providerCallFailedWhenStarting(Starting state, ProviderCallFailed cmd) {
     ReplyEffect<Event, State> logged = providerCallFailed(cmd);
-    return cmd.operation().equals("start") ? failStart("the start request failed: " + cmd.reason()) : logged;
+    return cmd.operation().equals("start") ? failStart(state, "the start request failed: " + cmd.reason()) : logged;
   }
 
   private ReplyEffect<Event, State> tickWhenStarting(Starting state, Tick tick) {
     expireLeases();
     if (Duration.between(state.since(), clock.instant()).compareTo(settings.startTimeout()) > 0) {
-      return failStart("not in service after " + settings.startTimeout().toSeconds() + " s (start-timeout)");
+      return failStart(state, "not in service after " + settings.startTimeout().toSeconds() + " s (start-timeout)");
     }
     describeIfDue(settings.statusPollInterval());
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> failStart(String reason) {
+  private ReplyEffect<Event, State> failStart(Starting state, String reason) {
+    Instant now = clock.instant();
+    if (state.startFailures() + 1 >= settings.maxStartFailures()) {
+      String why = "gave up after " + (state.startFailures() + 1) + " failed starts in a row; last: " + reason;
+      return Effect()
+          .persist(List.of(new StartFailed(now, reason), new MarkedFailed(now, why)))
+          .thenRun(s -> {
+            ctx.getLog().error("Endpoint {}: STARTING -> FAILED ({}); {} waiting job(s) told to retry later; "
+                + "POST /v1/endpoints/{}/start clears it", settings.name(), why, waiting.size(), settings.name());
+            detail = why;
+            refuseWaiting(why);
+            callProvider("stop"); // whatever half-started must not be billed or block the next create
+          })
+          .thenNoReply();
+    }
     return Effect()
-        .persist(new StartFailed(clock.instant(), reason))
+        .persist(new StartFailed(now, reason))
         .thenRun(s -> {
           Cold cold = (Cold) s;
           ctx.getLog().warn("Endpoint {}: start failed ({} in a row): {}; next try in {} s",
@@ -446,6 +499,50 @@ public final class EndpointLifecycle
           callProvider("stop");
         })
         .thenNoReply();
+  }
+
+  // ---- Failed
+
+  private ReplyEffect<Event, State> acquireWhenFailed(Failed state, Acquire cmd) {
+    lastRefusal = clock.instant();
+    cmd.replyTo().tell(unavailable(cmd.jobId(), state.reason()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> startWhenFailed(Failed state, Start cmd) {
+    if (providerCallInFlight) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          "endpoint " + settings.name() + " is still clearing up after its failed start; try again in a few seconds"));
+    }
+    return requestStart("started by hand after it had failed: " + state.reason())
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
+  }
+
+  private ReplyEffect<Event, State> describedWhenFailed(Failed state, Described cmd) {
+    return describedWhenCold(state, cmd);
+  }
+
+  /** With {@code failed-retry-after} set, jobs that keep asking get one more start after that long. */
+  private ReplyEffect<Event, State> tickWhenFailed(Failed state, Tick tick) {
+    Instant now = clock.instant();
+    boolean jobsAsked = lastRefusal != null && Duration.between(lastRefusal, now).compareTo(UNAVAILABLE_RETRY_AFTER.multipliedBy(3)) < 0;
+    if (!settings.failedRetryAfter().isZero() && jobsAsked && !providerCallInFlight
+        && !now.isBefore(state.since().plus(settings.failedRetryAfter()))) {
+      return requestStart("retrying " + settings.failedRetryAfter().toMinutes() + " min after it failed").thenNoReply();
+    }
+    describeIfDue(settings.reconcileInterval());
+    return Effect().noReply();
+  }
+
+  private Unavailable unavailable(String jobId, String reason) {
+    Duration retryAfter = settings.failedRetryAfter().isZero() ? UNAVAILABLE_RETRY_AFTER
+        : min(UNAVAILABLE_RETRY_AFTER, settings.failedRetryAfter());
+    return new Unavailable(settings.name(), jobId, "endpoint " + settings.name() + " is FAILED: " + reason, retryAfter);
+  }
+
+  private void refuseWaiting(String reason) {
+    waiting.forEach((jobId, replyTo) -> replyTo.tell(unavailable(jobId, reason)));
+    waiting.clear();
   }
 
   // ---- Warm
@@ -609,8 +706,10 @@ public final class EndpointLifecycle
   }
 
   private View view(State state) {
+    String why = state instanceof Cold c && c.lastFailure() != null ? c.lastFailure()
+        : state instanceof Failed f ? f.reason() : detail;
     return new View(settings.name(), state.phase(), waiting.size(), leases.size(), state.since(),
-        state.ledger().billedSeconds(clock.instant()), state instanceof Cold c && c.lastFailure() != null ? c.lastFailure() : detail);
+        state.ledger().billedSeconds(clock.instant()), why);
   }
 
   private ReplyEffect<Event, State> providerCallFailed(ProviderCallFailed cmd) {
@@ -643,9 +742,9 @@ public final class EndpointLifecycle
 
   private void dispatch() {
     Instant now = clock.instant();
-    Iterator<Map.Entry<String, ActorRef<Grant>>> next = waiting.entrySet().iterator();
+    Iterator<Map.Entry<String, ActorRef<SlotReply>>> next = waiting.entrySet().iterator();
     while (leases.size() < settings.maxConcurrency() && next.hasNext()) {
-      Map.Entry<String, ActorRef<Grant>> entry = next.next();
+      Map.Entry<String, ActorRef<SlotReply>> entry = next.next();
       next.remove();
       String leaseId = UUID.randomUUID().toString();
       leases.put(entry.getKey(), new Lease(leaseId, now.plus(settings.leaseTtl())));
@@ -696,6 +795,10 @@ public final class EndpointLifecycle
         failure == null ? new ProviderCallDone(operation) : new ProviderCallFailed(operation, reason(failure)));
   }
 
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
   /** Doubles from the status poll interval up to five minutes: a broken endpoint is not hammered. */
   Duration startBackoff(int failures) {
     long base = Math.max(1000, settings.statusPollInterval().toMillis());
@@ -714,10 +817,13 @@ public final class EndpointLifecycle
   public EventHandler<State, Event> eventHandler() {
     var builder = newEventHandlerBuilder();
     builder.forStateType(Cold.class)
-        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), s.startFailures()));
+        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), s.startFailures()))
+        .onEvent(MarkedFailed.class, (s, e) -> new Failed(e.at(), s.ledger(), e.reason()));
     builder.forStateType(Starting.class)
         .onEvent(CameIntoService.class, (s, e) -> new Warm(e.at(), s.ledger()))
         .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1, e.reason()));
+    builder.forStateType(Failed.class)
+        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), 0));
     builder.forStateType(Warm.class)
         .onEvent(StopRequested.class, (s, e) -> new Stopping(e.at(), s.ledger()))
         .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), 0, null));

@@ -47,7 +47,7 @@ class EndpointLifecycleSerializationTest {
   @Test
   void everyCommandAndReplyRoundTrips() {
     SerializationCheck check = check();
-    check.roundTrips(new Acquire("job-1", testKit.<Grant>createTestProbe().ref()));
+    check.roundTrips(new Acquire("job-1", testKit.<EndpointLifecycle.SlotReply>createTestProbe().ref()));
     check.roundTrips(new Renew("job-1", "lease-1"));
     check.roundTrips(new Release("job-1", "lease-1"));
     check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
@@ -59,6 +59,7 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new EndpointLifecycle.ProviderReported("InService"));
     check.roundTrips(Tick.INSTANCE);
     check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
+    check.roundTrips(new EndpointLifecycle.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED", Duration.ofMinutes(1)));
     check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService"));
     check.roundTrips(new View("gen3d", Phase.COLD, 0, 0, null, 0, null));
   }
@@ -71,6 +72,7 @@ class EndpointLifecycleSerializationTest {
     check.matchesGolden("endpoint-StartFailed", new StartFailed(AT, "ResourceLimitExceeded"));
     check.matchesGolden("endpoint-StopRequested", new StopRequested(AT, "idle for PT10M"));
     check.matchesGolden("endpoint-Stopped", new Stopped(AT, "deleted"));
+    check.matchesGolden("endpoint-MarkedFailed", new EndpointLifecycle.MarkedFailed(AT, "gave up after 3 failed starts in a row"));
   }
 
   @Test
@@ -81,5 +83,6 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Starting(AT, ledger, 1));
     check.roundTrips(new Warm(AT, ledger));
     check.roundTrips(new Stopping(AT, ledger));
+    check.roundTrips(new EndpointLifecycle.Failed(AT, ledger, "gave up"));
   }
 }

@@ -19,6 +19,7 @@ import warmgate.config.EndpointSettings;
 import warmgate.endpoint.EndpointLifecycle.Acquire;
 import warmgate.endpoint.EndpointLifecycle.Cold;
 import warmgate.endpoint.EndpointLifecycle.Grant;
+import warmgate.endpoint.EndpointLifecycle.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.Release;
 import warmgate.endpoint.EndpointLifecycle.Renew;
@@ -57,11 +58,15 @@ class EndpointLifecycleTest {
     }
 
     Fixture(int maxConcurrency, Status initial, Duration reconcileInterval) {
+      this(maxConcurrency, initial, reconcileInterval, 10, Duration.ZERO);
+    }
+
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter) {
       if (initial != null) {
         provider.set(initial);
       }
       settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", maxConcurrency, 100, IDLE,
-          Duration.ofMinutes(10), LEASE_TTL, Duration.ofMillis(50), reconcileInterval, Duration.ofSeconds(30),
+          Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, Duration.ofMillis(50), reconcileInterval, Duration.ofSeconds(30),
           ConfigFactory.empty());
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
           EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock));
@@ -79,15 +84,15 @@ class EndpointLifecycleTest {
       });
     }
 
-    TestProbe<Grant> acquire(String jobId) {
-      TestProbe<Grant> probe = testKit.createTestProbe();
+    TestProbe<SlotReply> acquire(String jobId) {
+      TestProbe<SlotReply> probe = testKit.createTestProbe();
       kit.runCommand(new Acquire(jobId, probe.ref()));
       return probe;
     }
 
     /** Makes the endpoint warm with no jobs. */
     void warmUp() {
-      TestProbe<Grant> probe = acquire("warm-up");
+      TestProbe<SlotReply> probe = acquire("warm-up");
       provider.set(Status.IN_SERVICE);
       Grant grant = probe.expectMessageClass(Grant.class, WAIT);
       kit.runCommand(new Release("warm-up", grant.leaseId()));
@@ -98,7 +103,7 @@ class EndpointLifecycleTest {
   void startsEndpointOnFirstAcquireAndGrantsOnceInService() {
     Fixture f = new Fixture(2);
 
-    TestProbe<Grant> job = testKit.createTestProbe();
+    TestProbe<SlotReply> job = testKit.createTestProbe();
     var result = f.kit.runCommand(new Acquire("job-1", job.ref()));
 
     assertThat(result.eventOfType(StartRequested.class).reason()).contains("job-1");
@@ -119,9 +124,9 @@ class EndpointLifecycleTest {
   @Test
   void holdsJobsWhileStartingAndGrantsAtMostMaxConcurrency() {
     Fixture f = new Fixture(2);
-    TestProbe<Grant> one = f.acquire("job-1");
-    TestProbe<Grant> two = f.acquire("job-2");
-    TestProbe<Grant> three = f.acquire("job-3");
+    TestProbe<SlotReply> one = f.acquire("job-1");
+    TestProbe<SlotReply> two = f.acquire("job-2");
+    TestProbe<SlotReply> three = f.acquire("job-3");
     assertThat(f.view().queued()).isEqualTo(3);
 
     f.provider.set(Status.IN_SERVICE);
@@ -144,7 +149,7 @@ class EndpointLifecycleTest {
   void repeatedAcquireIsAnsweredWithTheSameLease() {
     Fixture f = new Fixture(1);
     f.warmUp();
-    TestProbe<Grant> job = f.acquire("job-1");
+    TestProbe<SlotReply> job = f.acquire("job-1");
     Grant first = job.expectMessageClass(Grant.class, WAIT);
 
     f.kit.runCommand(new Acquire("job-1", job.ref()));
@@ -157,7 +162,7 @@ class EndpointLifecycleTest {
   void staleReleaseOfAnOldLeaseDoesNotFreeTheNewOne() {
     Fixture f = new Fixture(1);
     f.warmUp();
-    TestProbe<Grant> job = f.acquire("job-1");
+    TestProbe<SlotReply> job = f.acquire("job-1");
     Grant grant = job.expectMessageClass(Grant.class, WAIT);
 
     f.kit.runCommand(new Release("job-1", "some-older-lease"));
@@ -189,7 +194,7 @@ class EndpointLifecycleTest {
   void staysWarmWhileARunningJobRenewsItsLease() {
     Fixture f = new Fixture(1);
     f.warmUp();
-    TestProbe<Grant> job = f.acquire("job-1");
+    TestProbe<SlotReply> job = f.acquire("job-1");
     Grant grant = job.expectMessageClass(Grant.class, WAIT);
 
     for (int i = 0; i < 10; i++) {
@@ -210,7 +215,7 @@ class EndpointLifecycleTest {
     Fixture f = new Fixture(1);
     f.warmUp();
     f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
-    TestProbe<Grant> next = f.acquire("job-2");
+    TestProbe<SlotReply> next = f.acquire("job-2");
     next.expectNoMessage(Duration.ofMillis(200));
 
     f.clock.advance(LEASE_TTL.plusSeconds(1));
@@ -236,6 +241,85 @@ class EndpointLifecycleTest {
 
     f.awaitPhase(Phase.STARTING);
     testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.starts.get()).isEqualTo(2));
+  }
+
+  @Test
+  void repeatedStartFailuresMarkTheEndpointFailedAndWaitingJobsAreToldToRetryLater() {
+    Fixture f = new Fixture(1, null, Duration.ofMillis(50), 2, Duration.ZERO);
+    f.provider.failStarts("ResourceLimitExceeded: no ml.g5.xlarge capacity");
+    TestProbe<SlotReply> waiting = f.acquire("job-1");
+    f.awaitPhase(Phase.COLD);
+
+    f.clock.advance(Duration.ofSeconds(2)); // the backoff; the second start fails too
+
+    f.awaitPhase(Phase.FAILED);
+    var refused = waiting.expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT);
+    assertThat(refused.jobId()).isEqualTo("job-1");
+    assertThat(refused.reason()).contains("FAILED", "ResourceLimitExceeded");
+    assertThat(refused.retryAfter()).isPositive();
+    assertThat(f.view()).satisfies(v -> {
+      assertThat(v.state()).isEqualTo(Phase.FAILED);
+      assertThat(v.queued()).isZero();
+      assertThat(v.detail()).contains("gave up after 2 failed starts");
+    });
+
+    // Later jobs are refused at once, and no start is tried however long they keep asking.
+    TestProbe<SlotReply> later = f.acquire("job-2");
+    assertThat(later.expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT).jobId()).isEqualTo("job-2");
+    f.clock.advance(Duration.ofHours(1));
+    testKit.createTestProbe().expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.provider.starts.get()).isEqualTo(2);
+  }
+
+  @Test
+  void startByHandClearsAFailedEndpoint() {
+    Fixture f = new Fixture(1, null, Duration.ofMillis(50), 1, Duration.ZERO);
+    f.provider.failStarts("ValidationException: EndpointConfig does not exist");
+    f.acquire("job-1");
+    f.awaitPhase(Phase.FAILED);
+    f.provider.failStarts(null);
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1));
+    testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200)); // the clean-up stop has answered
+
+    var result = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Start::new);
+
+    assertThat(result.reply().isSuccess()).isTrue();
+    assertThat(result.state().phase()).isEqualTo(Phase.STARTING);
+    f.provider.set(Status.IN_SERVICE);
+    assertThat(f.acquire("job-2").expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-2");
+    assertThat(f.kit.getState()).isInstanceOf(EndpointLifecycle.Warm.class);
+  }
+
+  @Test
+  void failedEndpointTriesOneStartAgainAfterFailedRetryAfterWhileJobsStillAsk() {
+    Fixture f = new Fixture(1, null, Duration.ofMillis(50), 1, Duration.ofMinutes(30));
+    f.provider.failStarts("ThrottlingException");
+    f.acquire("job-1");
+    f.awaitPhase(Phase.FAILED);
+    f.provider.failStarts(null);
+
+    f.clock.advance(Duration.ofMinutes(29));
+    f.acquire("job-1").expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT);
+    testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200));
+    assertThat(f.kit.getState().phase()).as("not yet").isEqualTo(Phase.FAILED);
+
+    f.clock.advance(Duration.ofMinutes(1));
+
+    f.awaitPhase(Phase.STARTING);
+    assertThat(f.provider.starts.get()).isEqualTo(2);
+  }
+
+  @Test
+  void failedEndpointRecoversAsFailedAfterRestart() {
+    Fixture f = new Fixture(1, null, Duration.ofMillis(50), 1, Duration.ZERO);
+    f.provider.failStarts("ResourceLimitExceeded");
+    f.acquire("job-1");
+    f.awaitPhase(Phase.FAILED);
+
+    var restarted = f.kit.restart();
+
+    assertThat(restarted.state()).isInstanceOf(EndpointLifecycle.Failed.class);
+    assertThat(f.acquire("job-2").expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT).reason()).contains("ResourceLimitExceeded");
   }
 
   @Test
@@ -299,7 +383,7 @@ class EndpointLifecycleTest {
     f.kit.restart();
 
     f.kit.runCommand(new Renew("job-1", grant.leaseId()));
-    TestProbe<Grant> other = f.acquire("job-2");
+    TestProbe<SlotReply> other = f.acquire("job-2");
 
     other.expectNoMessage(Duration.ofMillis(300));
     assertThat(f.view().inFlight()).isEqualTo(1);
@@ -322,7 +406,7 @@ class EndpointLifecycleTest {
     Fixture f = new Fixture(1);
     f.warmUp();
     Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
-    TestProbe<Grant> waiting = f.acquire("job-2");
+    TestProbe<SlotReply> waiting = f.acquire("job-2");
 
     f.provider.set(Status.ABSENT);
 
@@ -443,7 +527,7 @@ class EndpointLifecycleTest {
   @Test
   void stopByHandIsRefusedWhileStartingOrWhileJobsRunOrWait() {
     Fixture f = new Fixture(1);
-    TestProbe<Grant> job = f.acquire("job-1");
+    TestProbe<SlotReply> job = f.acquire("job-1");
 
     var whileStarting = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Stop::new);
     assertThat(whileStarting.reply().isError()).isTrue();

@@ -22,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.InvalidInput;
 import warmgate.service.Refused;
+import warmgate.service.TryLater;
 
 /**
  * Maps what can go wrong in a request to a status and a JSON error, in one place: the caller's mistakes to
@@ -42,6 +43,9 @@ final class ApiErrors {
           Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
           if (cause instanceof TimeoutException) {
             return complete(unavailable("the journal did not confirm in time; nothing is lost, please retry"));
+          }
+          if (cause instanceof TryLater later) {
+            return complete(unavailable(later.getMessage()));
           }
           if (cause instanceof Refused refused) {
             return complete(JsonResponses.error(StatusCodes.CONFLICT, "conflict", refused.getMessage()));

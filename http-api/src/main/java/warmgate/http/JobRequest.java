@@ -10,22 +10,24 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import warmgate.InvalidInput;
 import warmgate.Json;
+import warmgate.config.WebhookSettings;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
 
 /**
  * Reads the body of {@code POST /v1/jobs}:
- * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...}}}.
+ * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...},
+ * "callbackUrl": "https://...", "requireReview": false}}.
  * Strict on purpose: an unknown field is refused rather than ignored, so a typo does not silently change a job.
  */
 final class JobRequest {
   static final int MAX_INPUTS = 16;
   private static final Pattern INPUT_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,63}");
-  private static final Set<String> FIELDS = Set.of("endpoint", "inputs", "output", "payload", "callbackUrl");
+  private static final Set<String> FIELDS = Set.of("endpoint", "inputs", "output", "payload", "callbackUrl", "requireReview");
 
   private JobRequest() {}
 
-  static JobSpec parse(byte[] body, Set<String> endpoints, String owner) {
+  static JobSpec parse(byte[] body, Set<String> endpoints, String owner, WebhookSettings webhooks) {
     JsonNode root;
     if (body.length == 0) {
       throw invalid("invalid_json", "the body is empty; expected a job as JSON");
@@ -80,10 +82,16 @@ final class JobRequest {
         }
       }
     }
+    String callbackUrl = null;
     if (root.hasNonNull("callbackUrl")) {
-      throw invalid("unsupported", "callbackUrl is not supported yet; poll GET /v1/jobs/{jobId} instead");
+      callbackUrl = requiredText(root, "callbackUrl");
+      webhooks.check(callbackUrl);
     }
-    return new JobSpec(endpoint, owner, inputs, output, payload, null, "http");
+    JsonNode review = root.get("requireReview");
+    if (review != null && !review.isNull() && !review.isBoolean()) {
+      throw invalid("invalid_job", "'requireReview' must be true or false");
+    }
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, "http", review != null && review.asBoolean(false));
   }
 
   private static String requiredText(JsonNode root, String field) {

@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.pattern.StatusReply;
+import warmgate.request.Request;
 
 /**
  * An entity turned a command down because of the state it is in (cancelling a finished job, stopping an
@@ -14,12 +15,20 @@ public final class Refused extends RuntimeException {
     super(reason, null, false, false);
   }
 
-  /** Turns the error reply of an {@code askWithStatus} into a {@link Refused}; other failures pass unchanged. */
+  /**
+   * Turns the error reply of an {@code askWithStatus} into a {@link Refused}, or a {@link TryLater} when the
+   * entity says so; other failures pass unchanged.
+   */
   static <T> CompletionStage<T> fromStatusReply(CompletionStage<T> answer) {
     return answer.exceptionallyCompose(failure -> {
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      return CompletableFuture.failedFuture(
-          cause instanceof StatusReply.ErrorMessage refusal ? new Refused(refusal.getMessage()) : cause);
+      if (cause instanceof StatusReply.ErrorMessage refusal) {
+        String reason = refusal.getMessage();
+        return CompletableFuture.failedFuture(reason.startsWith(Request.UNAVAILABLE)
+            ? new TryLater(reason.substring(Request.UNAVAILABLE.length()))
+            : new Refused(reason));
+      }
+      return CompletableFuture.failedFuture(cause);
     });
   }
 }

@@ -2,6 +2,9 @@ package warmgate.service;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import warmgate.job.JobSpec;
@@ -31,8 +34,27 @@ public final class ShardedJobs implements Jobs {
 
   @Override
   public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
-    return Refused.fromStatusReply(sharding.entityRefFor(Request.ENTITY_KEY, jobId)
-            .<Request.JobLookup>askWithStatus(replyTo -> new Request.Cancel(reason, replyTo), askTimeout))
+    return ask(jobId, replyTo -> new Request.Cancel(reason, replyTo));
+  }
+
+  @Override
+  public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+    return ask(jobId, replyTo -> new Request.Retry(reason, replyTo));
+  }
+
+  @Override
+  public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+    return ask(jobId, replyTo -> new Request.Approve(reviewer, replyTo));
+  }
+
+  @Override
+  public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+    return ask(jobId, replyTo -> new Request.Reject(reviewer, reason, replyTo));
+  }
+
+  private CompletionStage<Optional<Request.JobView>> ask(
+      String jobId, Function<ActorRef<StatusReply<Request.JobLookup>>, Request.Command> command) {
+    return Refused.fromStatusReply(sharding.entityRefFor(Request.ENTITY_KEY, jobId).askWithStatus(command::apply, askTimeout))
         .thenApply(lookup -> Optional.ofNullable(lookup.job()));
   }
 }

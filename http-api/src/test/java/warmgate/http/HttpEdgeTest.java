@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ import warmgate.request.Request;
 import warmgate.route.RouteTable;
 import warmgate.service.EndpointStates;
 import warmgate.service.Refused;
+import warmgate.service.TryLater;
+import warmgate.config.WebhookSettings;
 import warmgate.service.Ingestion;
 import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
@@ -41,7 +44,9 @@ import warmgate.service.RouteIngestion;
 // Real HTTP on loopback: the edge's routes with fake services behind their interfaces; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HttpEdgeTest {
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.parsing.max-content-length = 1m")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      // Port 0: this node never talks to another, and a fixed port would collide with tests running beside it.
+      "pekko.http.server.parsing.max-content-length = 1m\npekko.remote.artery.canonical.port = 0")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final FakeJobs jobs = new FakeJobs();
@@ -76,15 +81,48 @@ class HttpEdgeTest {
         return CompletableFuture.failedFuture(new Refused("job " + jobId + " is SUCCEEDED; only unfinished jobs can be cancelled"));
       }
       return find(jobId).thenApply(found -> found.map(v -> new Request.JobView(v.jobId(), JobStatus.CANCELLED, v.endpoint(),
-          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null)));
+          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
+    }
+
+    /** What retry, approve and reject were asked, as "verb jobId reason". */
+    final List<String> actions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The failure the next retry, approve or reject answers with, if any. */
+    volatile RuntimeException actionFailure;
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+      return act("retry", jobId, reason, JobStatus.WAITING_FOR_INPUTS);
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+      return act("approve", jobId, null, JobStatus.SUCCEEDED);
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+      return act("reject", jobId, reason, JobStatus.FAILED);
+    }
+
+    private CompletionStage<Optional<Request.JobView>> act(String verb, String jobId, String reason, JobStatus after) {
+      RuntimeException failure = actionFailure;
+      if (failure != null) {
+        return CompletableFuture.failedFuture(failure);
+      }
+      actions.add(verb + " " + jobId + " " + reason);
+      return find(jobId).thenApply(found -> found.map(v -> new Request.JobView(v.jobId(), after, v.endpoint(),
+          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
     }
 
     static Request.JobView view(String jobId, JobSpec spec) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
       return new Request.JobView(jobId, JobStatus.QUEUED, spec.endpoint(), spec.owner(), 0, t, t,
-          Map.of("image", spec.inputs().values().iterator().next().toString()), spec.output().toString(), null);
+          Map.of("image", spec.inputs().values().iterator().next().toString()), spec.output().toString(), null, null);
     }
   }
+
+  private static final WebhookSettings WEBHOOKS = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
+      Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
 
   private final JobJournal journal = jobId -> CompletableFuture.completedFuture(jobs.submitted.containsKey(jobId)
       ? List.of(new JobJournal.Entry(1, Instant.parse("2026-11-23T10:00:00Z"), "JobSubmitted", Json.mapper().createObjectNode().put("jobId", jobId)))
@@ -120,7 +158,7 @@ class HttpEdgeTest {
         "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
         Set.of("gen3d"));
     Ingestion ingestion = new RouteIngestion(routes, jobs);
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d")), new NotificationRoutes(ingestion), new EndpointRoutes(endpointStates));
+    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS), new NotificationRoutes(ingestion), new EndpointRoutes(endpointStates));
     ServerBinding binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
   }
@@ -133,6 +171,8 @@ class HttpEdgeTest {
   @BeforeEach
   void reset() {
     jobs.submitted.clear();
+    jobs.actions.clear();
+    jobs.actionFailure = null;
     jobs.slow = false;
   }
 
@@ -196,7 +236,7 @@ class HttpEdgeTest {
     assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"paylaod\"")), 400, "invalid_job");
     assertError(send("POST", "/v1/jobs", JOB.replace("{\"quality\":\"high\"}", "{\"image\":1}")), 400, "invalid_job");
     assertError(send("POST", "/v1/jobs", JOB.replace("\"inputs\":{", "\"inputs\":{\"9bad\":\"s3://gen3d/k\",")), 400, "invalid_job");
-    assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"callbackUrl\":\"https://x\",\"payload\"")), 400, "unsupported");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"callbackUrl\":\"https://x\",\"payload\"")), 400, "invalid_callback_url");
     assertError(send("POST", "/v1/jobs", JOB, "Idempotency-Key", "has space"), 400, "invalid_header");
 
     assertThat(jobs.submitted).isEmpty();
@@ -310,6 +350,66 @@ class HttpEdgeTest {
     assertThat(error.path("message").asText()).contains("SUCCEEDED");
     assertError(send("POST", "/v1/jobs/job-unknown/cancel", null), 404, "not_found");
     assertError(send("POST", "/v1/jobs/NOT%20AN%20ID/cancel", null), 404, "not_found");
+  }
+
+  @Test
+  void failedJobIsRetriedWithTheReasonGivenAndRefusalsAreConflicts() throws Exception {
+    String id = json(send("POST", "/v1/jobs", JOB)).path("jobId").asText();
+
+    var retried = send("POST", "/v1/jobs/" + id + "/retry", "{\"reason\": \"mask fixed\"}");
+    assertThat(retried.statusCode()).isEqualTo(200);
+    assertThat(json(retried).path("status").asText()).isEqualTo("WAITING_FOR_INPUTS");
+    assertThat(send("POST", "/v1/jobs/" + id + "/retry", null).statusCode()).as("the body is optional").isEqualTo(200);
+    assertThat(jobs.actions).containsExactly("retry " + id + " mask fixed", "retry " + id + " retried through the API");
+
+    assertError(send("POST", "/v1/jobs/job-unknown/retry", null), 404, "not_found");
+    jobs.actionFailure = new Refused("job " + id + " is QUEUED; only failed jobs can be retried");
+    assertThat(assertError(send("POST", "/v1/jobs/" + id + "/retry", null), 409, "conflict").path("message").asText())
+        .contains("only failed jobs");
+  }
+
+  @Test
+  void reviewedJobIsApprovedOrRejectedWithAReason() throws Exception {
+    String id = json(send("POST", "/v1/jobs", JOB)).path("jobId").asText();
+
+    var approved = send("POST", "/v1/jobs/" + id + "/approve", null);
+    var rejected = send("POST", "/v1/jobs/" + id + "/reject", "{\"reason\": \"holes in the mesh\"}");
+
+    assertThat(json(approved).path("status").asText()).isEqualTo("SUCCEEDED");
+    assertThat(json(rejected).path("status").asText()).isEqualTo("FAILED");
+    assertThat(jobs.actions).containsExactly("approve " + id + " null", "reject " + id + " holes in the mesh");
+  }
+
+  @Test
+  void approvalThatCannotPublishIs503AndBadReasonsAre400() throws Exception {
+    String id = json(send("POST", "/v1/jobs", JOB)).path("jobId").asText();
+
+    assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"reason\": 42}"), 400, "invalid_body");
+    assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"why\": \"x\"}"), 400, "invalid_body");
+    assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"reason\": \"" + "x".repeat(1001) + "\"}"), 400, "invalid_body");
+    assertThat(jobs.actions).isEmpty();
+
+    jobs.actionFailure = new TryLater("the result could not be published (S3 unreachable)");
+    var unavailable = send("POST", "/v1/jobs/" + id + "/approve", null);
+    assertError(unavailable, 503, "unavailable");
+    assertThat(unavailable.headers().firstValue("Retry-After")).isPresent();
+  }
+
+  @Test
+  void callbackUrlIsCheckedAgainstTheAllowListAndReviewIsAFlag() throws Exception {
+    String withCallback = JOB.substring(0, JOB.lastIndexOf('}')) + ", \"callbackUrl\": \"https://hooks.example.com/done\", \"requireReview\": true}";
+    String id = json(send("POST", "/v1/jobs", withCallback)).path("jobId").asText();
+    assertThat(jobs.submitted.get(id).callbackUrl()).isEqualTo("https://hooks.example.com/done");
+    assertThat(jobs.submitted.get(id).requireReview()).isTrue();
+
+    for (String bad : List.of("http://hooks.example.com/done", "https://169.254.169.254/latest", "https://user@hooks.example.com/x",
+        "https://hooks.example.com.evil.net/x", "not a url")) {
+      String body = JOB.substring(0, JOB.lastIndexOf('}')) + ", \"callbackUrl\": \"" + bad + "\"}";
+      assertError(send("POST", "/v1/jobs", body), 400, "invalid_callback_url");
+    }
+    String notBoolean = JOB.substring(0, JOB.lastIndexOf('}')) + ", \"requireReview\": \"yes\"}";
+    assertError(send("POST", "/v1/jobs", notBoolean), 400, "invalid_job");
+    assertThat(jobs.submitted).hasSize(1);
   }
 
   @Test

@@ -68,6 +68,16 @@ public final class LocalBlobStore implements BlobStore {
     return onExecutor(() -> write(ref, content, contentType, metadata));
   }
 
+  @Override
+  public CompletionStage<Void> delete(ObjectRef ref) {
+    return onExecutor(() -> {
+      // The content first: a sidecar left alone describes nothing and is ignored, a file without one is a user's file.
+      Files.deleteIfExists(layout.object(ref));
+      Files.deleteIfExists(layout.sidecar(ref));
+      return null;
+    });
+  }
+
   private Optional<BlobInfo> readInfo(ObjectRef ref) throws IOException {
     Path file = layout.object(ref);
     // Also false when a parent is a file; S3 has no folders, so that is just a missing object.

@@ -71,6 +71,19 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   @Override
+  public CompletionStage<Void> delete(ObjectRef ref) {
+    CompletableFuture<Void> result = new CompletableFuture<>();
+    client.deleteObject(b -> b.bucket(ref.bucket()).key(ref.key())).whenComplete((response, failure) -> {
+      if (failure == null || isNotFound(unwrap(failure))) {
+        result.complete(null);
+      } else {
+        result.completeExceptionally(unwrap(failure));
+      }
+    });
+    return result;
+  }
+
+  @Override
   public CompletionStage<Optional<BlobInfo>> head(ObjectRef ref) {
     CompletableFuture<Optional<BlobInfo>> result = new CompletableFuture<>();
     client.headObject(b -> b.bucket(ref.bucket()).key(ref.key())).whenComplete((response, failure) -> {

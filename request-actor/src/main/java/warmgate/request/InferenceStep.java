@@ -50,9 +50,9 @@ public final class InferenceStep {
         .thenApply(done -> checks.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
   }
 
-  /** The output, if this job already wrote it (in any attempt). */
-  public CompletionStage<Optional<BlobInfo>> outputWrittenBy(String jobId, JobSpec spec) {
-    return blobs.head(spec.output())
+  /** The object at {@code target}, if this job wrote it (in any attempt). */
+  public CompletionStage<Optional<BlobInfo>> writtenBy(String jobId, ObjectRef target) {
+    return blobs.head(target)
         .thenApply(info -> info.filter(i -> jobId.equals(i.metadata().get(JOB_ID_METADATA))));
   }
 
@@ -60,9 +60,10 @@ public final class InferenceStep {
    * Runs one attempt. Fails with {@link InferenceException}: permanent when retrying cannot help (an input
    * is missing, the model refused the request, the job was cancelled meanwhile), transient otherwise.
    *
+   * @param target where the result goes: the output, or a held place while it awaits review
    * @param stillWanted asked once the model has answered; false drops the result instead of writing it
    */
-  public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec, BooleanSupplier stillWanted) {
+  public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec, ObjectRef target, BooleanSupplier stillWanted) {
     Map<String, ObjectRef> inputs = spec.inputs();
     List<String> names = List.copyOf(inputs.keySet());
     List<CompletableFuture<Blob>> reads = names.stream().map(n -> blobs.get(inputs.get(n)).toCompletableFuture()).toList();
@@ -88,12 +89,42 @@ public final class InferenceStep {
             throw InferenceException.permanent("the job was cancelled while the model ran; its result was dropped");
           }
           return blobs
-              .put(spec.output(), response.body(), response.contentType(),
-                  Map.of(JOB_ID_METADATA, jobId, ATTEMPT_METADATA, Integer.toString(attempt)))
+              .put(target, response.body(), response.contentType(), stamp(jobId, attempt))
               .exceptionally(failure -> {
-                throw classify(failure, "writing the output " + spec.output());
+                throw classify(failure, "writing the output " + target);
               });
         });
+  }
+
+  /**
+   * Publishes an approved result: copies the held object to the output and removes it. Repeating it after a
+   * crash is safe: an output this job already wrote is kept, and it is the same bytes.
+   */
+  public CompletionStage<BlobInfo> publish(String jobId, int attempt, JobSpec spec, ObjectRef held) {
+    return writtenBy(jobId, spec.output()).thenCompose(done -> done.isPresent()
+        ? CompletableFuture.completedFuture(done.get())
+        : blobs.get(held)
+            .thenCompose(blob -> blobs.put(spec.output(), blob.content(), blob.info().contentType(), stamp(jobId, attempt)))
+            .thenCompose(written -> blobs.delete(held).handle((ok, ignored) -> written)));
+  }
+
+  /** Removes a held result nobody will publish (rejected or cancelled); a failure only leaves it behind. */
+  public CompletionStage<Void> discard(ObjectRef held) {
+    return blobs.delete(held);
+  }
+
+  /** Writes {@code {base}_error.json} beside the output. */
+  public CompletionStage<BlobInfo> writeErrorReport(String jobId, JobSpec spec, byte[] report) {
+    return blobs.put(spec.errorOutput(), report, "application/json", Map.of(JOB_ID_METADATA, jobId));
+  }
+
+  /** Removes the error report of an earlier run, so a redriven job that succeeds leaves no stale one. */
+  public CompletionStage<Void> clearErrorReport(JobSpec spec) {
+    return blobs.delete(spec.errorOutput());
+  }
+
+  private static Map<String, String> stamp(String jobId, int attempt) {
+    return Map.of(JOB_ID_METADATA, jobId, ATTEMPT_METADATA, Integer.toString(attempt));
   }
 
   private static InferenceException classify(Throwable failure, String doing) {

@@ -34,11 +34,14 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.MDC;
 import warmgate.CborSerializable;
 import warmgate.blob.BlobInfo;
+import warmgate.Json;
 import warmgate.config.RequestSettings;
+import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
+import warmgate.job.ObjectRef;
 
 /**
  * One job, from submission to its end; sharded by job id and event-sourced, so it never forgets where it is.
@@ -48,6 +51,12 @@ import warmgate.job.JobStatus;
  * failures are retried with exponential backoff and jitter up to {@code max-attempts}. After a crash it
  * resumes: a queued job asks for a slot again, and a job that was running looks for the output it may have
  * written before it died: found, it succeeded; not found, the attempt counts as interrupted and is retried.
+ *
+ * <p>A job that asked for review holds its result aside in {@code AWAITING_REVIEW} until it is approved
+ * (published to the output) or rejected. A failed job writes {@code {base}_error.json} beside its output and
+ * can be redriven. With a {@code callbackUrl}, every end (and the wait for review) is reported by a signed
+ * webhook, retried with backoff apart from the job's own progress. Those duties are persisted, so a job
+ * stays in memory, and is restarted after a crash, until they are done.
  */
 public final class Request
     extends EventSourcedBehaviorWithEnforcedReplies<Request.Command, Request.Event, Request.State> {
@@ -67,8 +76,20 @@ public final class Request
    */
   public record Cancel(String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
 
+  /** Redrives a failed job from the start (its inputs are looked for again), with a fresh attempt budget. */
+  public record Retry(String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
+
+  /** Publishes the result of a job awaiting review to its output; the job succeeds. */
+  public record Approve(String reviewer, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
+
+  /** Throws away the result of a job awaiting review; the job fails with the reason. */
+  public record Reject(String reviewer, String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
+
   /** The endpoint's answer to our request for a slot. */
   public record Granted(EndpointLifecycle.Grant grant) implements Command {}
+
+  /** The endpoint is FAILED and takes no jobs for now. */
+  public record EndpointRefused(EndpointLifecycle.Unavailable refusal) implements Command {}
 
   record InputsChecked(List<String> missing, String failure) implements Command {}
 
@@ -81,11 +102,20 @@ public final class Request
   /** What a job recovered as running found at its output. */
   record OutputChecked(int attempt, String outputETag, boolean written, String failure) implements Command {}
 
+  /** The approved result was published (or could not be). */
+  record Published(String reviewer, String outputETag, String failure, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
+
+  record ErrorReportWritten(String eTag, String failure) implements Command {}
+
+  record CallbackAnswered(JobStatus status, int attempt, int httpStatus, String failure) implements Command {}
+
   enum Timer implements Command {
     ACQUIRE_AGAIN,
     CHECK_INPUTS,
     RENEW_LEASE,
     RETRY_DUE,
+    REPORT_ERROR,
+    DELIVER_CALLBACK,
     PASSIVATE
   }
 
@@ -98,7 +128,11 @@ public final class Request
    */
   public record Submitted(JobView job, boolean duplicate, boolean sameRequest) implements CborSerializable {}
 
-  /** A job as users see it (DESIGN.md). */
+  /**
+   * A job as users see it (DESIGN.md).
+   *
+   * @param heldOutput where the result awaiting review can be looked at; null otherwise
+   */
   public record JobView(
       String jobId,
       JobStatus status,
@@ -109,7 +143,8 @@ public final class Request
       Instant updatedAt,
       Map<String, String> inputs,
       String output,
-      String error)
+      String error,
+      String heldOutput)
       implements CborSerializable {}
 
   /** The job, or null when no job has this id. */
@@ -138,6 +173,27 @@ public final class Request
 
   public record JobCancelled(String reason, Instant at) implements Event {}
 
+  /** The endpoint refused the job for now (it is FAILED); no attempt was used. */
+  public record EndpointUnavailable(String reason, Instant retryAt, Instant at) implements Event {}
+
+  /** The result of {@code attempt} was written aside and waits for a reviewer. */
+  public record ResultHeld(int attempt, String heldETag, Instant at) implements Event {}
+
+  public record ResultApproved(String reviewer, String outputETag, Instant at) implements Event {}
+
+  public record ResultRejected(String reviewer, String reason, Instant at) implements Event {}
+
+  /** {@code {base}_error.json} was written for the failure. */
+  public record ErrorReported(String eTag, Instant at) implements Event {}
+
+  /** A failed job was sent round again; {@code inputsDeadline} bounds its new wait for inputs. */
+  public record JobRetried(String reason, Instant inputsDeadline, Instant at) implements Event {}
+
+  public record CallbackDelivered(JobStatus status, int attempt, int httpStatus, Instant at) implements Event {}
+
+  /** A delivery failed; tried again at {@code retryAt}, or given up when it is null. */
+  public record CallbackFailed(JobStatus status, int attempt, String error, Instant retryAt, Instant at) implements Event {}
+
   // ---- State
 
   public sealed interface State extends CborSerializable {}
@@ -145,21 +201,56 @@ public final class Request
   /** No job has this id (yet). */
   public record Blank() implements State {}
 
-  /** What every stage of a job knows. */
-  public record JobCore(String jobId, JobSpec spec, int attempts, Instant createdAt, Instant updatedAt) implements CborSerializable {
+  /**
+   * What every stage of a job knows.
+   *
+   * @param attempts attempts made in all runs
+   * @param runStart attempts made before the current run (a redrive starts a new run with a fresh budget)
+   * @param redrives how often the job was redriven
+   * @param callback the notice the callback still has to deliver, or null
+   */
+  public record JobCore(
+      String jobId, JobSpec spec, int attempts, int runStart, int redrives, Instant createdAt, Instant updatedAt,
+      Callback callback) implements CborSerializable {
+
     JobCore touched(Instant at) {
-      return new JobCore(jobId, spec, attempts, createdAt, at);
+      return new JobCore(jobId, spec, attempts, runStart, redrives, createdAt, at, callback);
     }
 
     JobCore attempted(int attempt, Instant at) {
-      return new JobCore(jobId, spec, attempt, createdAt, at);
+      return new JobCore(jobId, spec, attempt, runStart, redrives, createdAt, at, callback);
+    }
+
+    /** Entering a status the callback reports; a notice not yet delivered is replaced by the newer one. */
+    JobCore reaching(JobStatus status, Instant at) {
+      Callback next = spec.callbackUrl() == null ? null : new Callback(status, 0, null);
+      return new JobCore(jobId, spec, attempts, runStart, redrives, createdAt, at, next);
+    }
+
+    JobCore redriven(Instant at) {
+      return new JobCore(jobId, spec, attempts, attempts, redrives + 1, createdAt, at, null);
+    }
+
+    JobCore withCallback(Callback next) {
+      return new JobCore(jobId, spec, attempts, runStart, redrives, createdAt, updatedAt, next);
     }
   }
+
+  /**
+   * A notice the callback still owes.
+   *
+   * @param failures deliveries that failed so far
+   * @param retryAt when to deliver next; null: now
+   */
+  public record Callback(JobStatus status, int failures, Instant retryAt) implements CborSerializable {}
 
   public sealed interface Job extends State {
     JobCore core();
 
     JobStatus status();
+
+    /** The same stage with {@code core} in place of its own. */
+    Job with(JobCore core);
 
     default String error() {
       return null;
@@ -171,11 +262,19 @@ public final class Request
     public JobStatus status() {
       return JobStatus.WAITING_FOR_INPUTS;
     }
+
+    public Job with(JobCore core) {
+      return new WaitingForInputs(core, missing, deadline);
+    }
   }
 
   public record Queued(JobCore core) implements Job {
     public JobStatus status() {
       return JobStatus.QUEUED;
+    }
+
+    public Job with(JobCore core) {
+      return new Queued(core);
     }
   }
 
@@ -183,11 +282,30 @@ public final class Request
     public JobStatus status() {
       return JobStatus.RUNNING;
     }
+
+    public Job with(JobCore core) {
+      return new Running(core, attempt, leaseId);
+    }
   }
 
   public record RetryWait(JobCore core, Instant retryAt, String error) implements Job {
     public JobStatus status() {
       return JobStatus.RETRY_WAIT;
+    }
+
+    public Job with(JobCore core) {
+      return new RetryWait(core, retryAt, error);
+    }
+  }
+
+  /** The result of {@code attempt} is held aside until a reviewer approves or rejects it. */
+  public record AwaitingReview(JobCore core, int attempt, String heldETag) implements Job {
+    public JobStatus status() {
+      return JobStatus.AWAITING_REVIEW;
+    }
+
+    public Job with(JobCore core) {
+      return new AwaitingReview(core, attempt, heldETag);
     }
   }
 
@@ -195,11 +313,20 @@ public final class Request
     public JobStatus status() {
       return JobStatus.SUCCEEDED;
     }
+
+    public Job with(JobCore core) {
+      return new Succeeded(core, outputETag);
+    }
   }
 
-  public record Failed(JobCore core, String error) implements Job {
+  /** @param reported whether {@code {base}_error.json} has been written */
+  public record Failed(JobCore core, String error, boolean reported) implements Job {
     public JobStatus status() {
       return JobStatus.FAILED;
+    }
+
+    public Job with(JobCore core) {
+      return new Failed(core, error, reported);
     }
   }
 
@@ -207,9 +334,16 @@ public final class Request
     public JobStatus status() {
       return JobStatus.CANCELLED;
     }
+
+    public Job with(JobCore core) {
+      return new Cancelled(core, reason);
+    }
   }
 
   // ---- Sharding
+
+  /** Starts an error reply that means "try again later" (503), not "not in this state" (409). */
+  public static final String UNAVAILABLE = "unavailable: ";
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Request");
 
@@ -221,6 +355,8 @@ public final class Request
       InferenceStep step,
       Function<String, RecipientRef<EndpointLifecycle.Command>> endpoints,
       RequestSettings settings,
+      Webhooks webhooks,
+      WebhookSettings webhookSettings,
       Clock clock) {}
 
   /**
@@ -252,8 +388,12 @@ public final class Request
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
-  private final ActorRef<EndpointLifecycle.Grant> grantAdapter;
+  private final ActorRef<EndpointLifecycle.SlotReply> slotAdapter;
   private boolean checkingInputs;
+  private boolean publishing;
+  private boolean reporting;
+  private int reportFailures;
+  private boolean calling;
   // Read by the attempt's own stages on other threads, so it can drop the result of a cancelled job before
   // writing it; volatile because it crosses threads, and never persisted (the event is the record).
   private volatile boolean cancelled;
@@ -270,7 +410,9 @@ public final class Request
     this.shard = shard;
     this.ctx = ctx;
     this.timers = timers;
-    this.grantAdapter = ctx.messageAdapter(EndpointLifecycle.Grant.class, Granted::new);
+    this.slotAdapter = ctx.messageAdapter(EndpointLifecycle.SlotReply.class, reply -> reply instanceof EndpointLifecycle.Grant grant
+        ? new Granted(grant)
+        : new EndpointRefused((EndpointLifecycle.Unavailable) reply));
   }
 
   @Override
@@ -297,14 +439,14 @@ public final class Request
     } else if (state instanceof Running running) {
       log().info("Job {} was running attempt {} when its actor stopped; looking for its output", jobId, running.attempt());
       deps.endpoints().apply(running.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, running.leaseId()));
-      ctx.pipeToSelf(deps.step().outputWrittenBy(jobId, running.core().spec()), (found, failure) -> failure != null
+      ctx.pipeToSelf(deps.step().writtenBy(jobId, target(running.core().spec())), (found, failure) -> failure != null
           ? new OutputChecked(running.attempt(), null, false, String.valueOf(InferenceStep.unwrap(failure)))
           : new OutputChecked(running.attempt(), found.map(BlobInfo::eTag).orElse(null), found.isPresent(), null));
     } else if (state instanceof RetryWait retry) {
       scheduleRetry(retry.retryAt());
     } else {
-      // Blank (someone asked about an unknown id) or finished: nothing to do but leave memory.
-      timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
+      // Blank (someone asked about an unknown id), awaiting review or finished: leave memory once duties are done.
+      settle(state);
     }
   }
 
@@ -315,6 +457,8 @@ public final class Request
         .orElse(queued())
         .orElse(running())
         .orElse(retryWait())
+        .orElse(awaitingReview())
+        .orElse(failed())
         .orElse(anyJob())
         .orElse(anyState())
         .build();
@@ -325,7 +469,10 @@ public final class Request
         .forStateType(Blank.class)
         .onCommand(Submit.class, this::submit)
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new JobLookup(null)))
-        .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(null))));
+        .onCommand(Cancel.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(null))))
+        .onCommand(Retry.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(null))))
+        .onCommand(Approve.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(null))))
+        .onCommand(Reject.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.success(new JobLookup(null))));
   }
 
   private CommandHandlerWithReplyBuilderByState<Command, Event, WaitingForInputs, State> waitingForInputs() {
@@ -339,6 +486,7 @@ public final class Request
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Queued.class)
         .onCommand(Granted.class, this::granted)
+        .onCommand(EndpointRefused.class, this::endpointRefused)
         .onCommand(Timer.class, (state, timer) -> timer == Timer.ACQUIRE_AGAIN ? askForSlot(state) : ignore(state, timer));
   }
 
@@ -362,6 +510,22 @@ public final class Request
         .onCommand(Timer.class, (state, timer) -> timer == Timer.RETRY_DUE ? requeue(state) : ignore(state, timer));
   }
 
+  private CommandHandlerWithReplyBuilderByState<Command, Event, AwaitingReview, State> awaitingReview() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(AwaitingReview.class)
+        .onCommand(Approve.class, this::approve)
+        .onCommand(Published.class, this::published)
+        .onCommand(Reject.class, this::reject);
+  }
+
+  private CommandHandlerWithReplyBuilderByState<Command, Event, Failed, State> failed() {
+    return newCommandHandlerWithReplyBuilder()
+        .forStateType(Failed.class)
+        .onCommand(Retry.class, this::retry)
+        .onCommand(ErrorReportWritten.class, this::errorReportWritten)
+        .onCommand(Timer.class, this::failedTimer);
+  }
+
   private CommandHandlerWithReplyBuilderByState<Command, Event, Job, State> anyJob() {
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Job.class)
@@ -369,10 +533,16 @@ public final class Request
             StatusReply.success(new Submitted(view(state), true, state.core().spec().equals(cmd.spec())))))
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new JobLookup(view(state))))
         .onCommand(Cancel.class, this::cancel)
+        .onCommand(Retry.class, (state, cmd) -> Effect().reply(cmd.replyTo(), StatusReply.error(
+            "job " + jobId + " is " + state.status() + "; only failed jobs can be retried")))
+        .onCommand(Approve.class, (state, cmd) -> Effect().reply(cmd.replyTo(), notAwaitingReview(state)))
+        .onCommand(Reject.class, (state, cmd) -> Effect().reply(cmd.replyTo(), notAwaitingReview(state)))
+        .onCommand(CallbackAnswered.class, this::callbackAnswered)
         .onCommand(Granted.class, (state, cmd) -> {
           returnLease(cmd.grant()); // a grant that arrives after the job moved on must not hold a slot
           return Effect().noReply();
-        });
+        })
+        .onCommand(Timer.class, (state, timer) -> timer == Timer.DELIVER_CALLBACK ? deliverCallback(state) : ignore(state, timer));
   }
 
   private CommandHandlerWithReplyBuilderByState<Command, Event, State, State> anyState() {
@@ -384,7 +554,14 @@ public final class Request
           log().warn("Job {}: result of attempt {} arrived in state {}; dropped", jobId, cmd.attempt(), state.getClass().getSimpleName());
           return Effect().noReply();
         })
-        .onCommand(OutputChecked.class, (state, cmd) -> Effect().noReply());
+        .onCommand(OutputChecked.class, (state, cmd) -> Effect().noReply())
+        .onCommand(EndpointRefused.class, (state, cmd) -> Effect().noReply())
+        .onCommand(ErrorReportWritten.class, (state, cmd) -> Effect().noReply())
+        .onCommand(CallbackAnswered.class, (state, cmd) -> Effect().noReply())
+        .onCommand(Published.class, (state, cmd) -> {
+          publishing = false;
+          return Effect().reply(cmd.replyTo(), StatusReply.error("job " + jobId + " is no longer awaiting review"));
+        });
   }
 
   // ---- Cancellation
@@ -395,7 +572,7 @@ public final class Request
     }
     if (state instanceof Succeeded || state instanceof Failed) {
       return Effect().reply(cmd.replyTo(), StatusReply.error("job " + jobId + " is " + state.status()
-          + "; only waiting, queued, retrying or running jobs can be cancelled"));
+          + "; only waiting, queued, retrying, running or reviewed jobs can be cancelled"));
     }
     String reason = cmd.reason() == null || cmd.reason().isBlank() ? "cancelled" : cmd.reason();
     return Effect()
@@ -407,12 +584,14 @@ public final class Request
           timers.cancel(Timer.RETRY_DUE);
           if (state instanceof Running running) {
             releaseLease(running);
+          } else if (state instanceof AwaitingReview) {
+            discardHeld(state.core().spec());
           } else if (state instanceof Queued queued) {
             // Takes the job out of the endpoint's queue; a grant already on its way is returned on arrival.
             deps.endpoints().apply(queued.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, null));
           }
           log().info("Job {} cancelled while {} ({})", jobId, state.status(), reason);
-          timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
+          settle(s);
         })
         .thenReply(cmd.replyTo(), s -> StatusReply.success(new JobLookup(view((Job) s))));
   }
@@ -488,11 +667,11 @@ public final class Request
 
   private void acquire(String endpoint) {
     timers.startTimerWithFixedDelay(Timer.ACQUIRE_AGAIN, Timer.ACQUIRE_AGAIN, settings.acquireInterval());
-    deps.endpoints().apply(endpoint).tell(new EndpointLifecycle.Acquire(jobId, grantAdapter));
+    deps.endpoints().apply(endpoint).tell(new EndpointLifecycle.Acquire(jobId, slotAdapter));
   }
 
   private ReplyEffect<Event, State> askForSlot(Queued state) {
-    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Acquire(jobId, grantAdapter));
+    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Acquire(jobId, slotAdapter));
     return Effect().noReply();
   }
 
@@ -511,7 +690,7 @@ public final class Request
           timers.startTimerWithFixedDelay(Timer.RENEW_LEASE, Timer.RENEW_LEASE, renewEvery);
           withMdc(grant.endpoint(), () -> log().info("Job {} runs attempt {} on endpoint {}", jobId, attempt, grant.endpoint()));
           ctx.pipeToSelf(
-              deps.step().run(jobId, attempt, state.core().spec(), () -> !cancelled)
+              deps.step().run(jobId, attempt, state.core().spec(), target(state.core().spec()), () -> !cancelled)
                   .toCompletableFuture()
                   .orTimeout(settings.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS),
               (output, failure) -> {
@@ -543,10 +722,7 @@ public final class Request
     }
     Instant now = clock.instant();
     if (cmd.failureKind() == null) {
-      return Effect()
-          .persist(new JobSucceeded(cmd.attempt(), cmd.outputETag(), now))
-          .thenRun(s -> finished(state, "succeeded; output " + state.core().spec().output()))
-          .thenNoReply();
+      return succeeded(state, cmd.attempt(), cmd.outputETag(), now, "succeeded");
     }
     if (cmd.failureKind() == InferenceException.Kind.PERMANENT) {
       return fail(state, "attempt " + cmd.attempt() + " failed permanently: " + cmd.failure(), now);
@@ -557,10 +733,7 @@ public final class Request
   private ReplyEffect<Event, State> outputChecked(Running state, OutputChecked cmd) {
     Instant now = clock.instant();
     if (cmd.written()) {
-      return Effect()
-          .persist(new JobSucceeded(cmd.attempt(), cmd.outputETag(), now))
-          .thenRun(s -> finished(state, "succeeded; its output was written before the interruption"))
-          .thenNoReply();
+      return succeeded(state, cmd.attempt(), cmd.outputETag(), now, "succeeded; its output was written before the interruption");
     }
     String why = cmd.failure() == null
         ? "attempt " + cmd.attempt() + " was interrupted (its node stopped before the output was written)"
@@ -568,9 +741,30 @@ public final class Request
     return retryOrFail(state, cmd.attempt(), why, now);
   }
 
+  /** A result written: published at once, or held for review when the job asked for one. */
+  private ReplyEffect<Event, State> succeeded(Running state, int attempt, String eTag, Instant now, String how) {
+    JobSpec spec = state.core().spec();
+    if (spec.requireReview()) {
+      return Effect()
+          .persist(new ResultHeld(attempt, eTag, now))
+          .thenRun(s -> {
+            finished(state, how + "; the result waits for review at " + heldOutput(spec));
+            settle(s);
+          })
+          .thenNoReply();
+    }
+    return Effect()
+        .persist(new JobSucceeded(attempt, eTag, now))
+        .thenRun(s -> {
+          finished(state, how + "; output " + spec.output());
+          settle(s);
+        })
+        .thenNoReply();
+  }
+
   private ReplyEffect<Event, State> retryOrFail(Running state, int attempt, String error, Instant now) {
-    if (attempt >= settings.maxAttempts()) {
-      return fail(state, "gave up after " + attempt + " attempts; last error: " + error, now);
+    if (attempt - state.core().runStart() >= settings.maxAttempts()) {
+      return fail(state, "gave up after " + (attempt - state.core().runStart()) + " attempts; last error: " + error, now);
     }
     Instant retryAt = now.plus(backoff(attempt));
     return Effect()
@@ -613,7 +807,7 @@ public final class Request
             releaseLease(running);
           }
           log().warn("Job {} failed: {}", jobId, error);
-          timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
+          settle(s);
         })
         .thenNoReply();
   }
@@ -621,7 +815,6 @@ public final class Request
   private void finished(Running state, String how) {
     releaseLease(state);
     log().info("Job {} {}", jobId, how);
-    timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
   }
 
   private void releaseLease(Running state) {
@@ -640,6 +833,260 @@ public final class Request
     return Effect().noReply(); // a timer of a stage the job has left
   }
 
+  // ---- A FAILED endpoint
+
+  private ReplyEffect<Event, State> endpointRefused(Queued state, EndpointRefused cmd) {
+    Duration wait = cmd.refusal().retryAfter();
+    // Spread the jobs' next asks, so a recovered endpoint is not hit by all of them in the same second.
+    Instant retryAt = clock.instant().plus(wait.plusMillis(ThreadLocalRandom.current().nextLong(wait.toMillis() / 2 + 1)));
+    return Effect()
+        .persist(new EndpointUnavailable(cmd.refusal().reason(), retryAt, clock.instant()))
+        .thenRun(s -> {
+          timers.cancel(Timer.ACQUIRE_AGAIN);
+          log().warn("Job {} waits until {}: {}", jobId, retryAt, cmd.refusal().reason());
+          scheduleRetry(retryAt);
+        })
+        .thenNoReply();
+  }
+
+  // ---- Review
+
+  private ReplyEffect<Event, State> approve(AwaitingReview state, Approve cmd) {
+    if (publishing) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("job " + jobId + " is being approved already"));
+    }
+    publishing = true;
+    JobSpec spec = state.core().spec();
+    ctx.pipeToSelf(deps.step().publish(jobId, state.attempt(), spec, heldOutput(spec)), (written, failure) -> failure == null
+        ? new Published(cmd.reviewer(), written.eTag(), null, cmd.replyTo())
+        : new Published(cmd.reviewer(), null, String.valueOf(InferenceStep.unwrap(failure)), cmd.replyTo()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> published(AwaitingReview state, Published cmd) {
+    publishing = false;
+    if (cmd.failure() != null) {
+      log().warn("Job {}: publishing the approved result failed: {}", jobId, cmd.failure());
+      return Effect().reply(cmd.replyTo(), StatusReply.error(
+          UNAVAILABLE + "the result could not be published (" + cmd.failure() + "); the job still awaits review, approve it again"));
+    }
+    return Effect()
+        .persist(new ResultApproved(cmd.reviewer(), cmd.outputETag(), clock.instant()))
+        .thenRun(s -> {
+          log().info("Job {} approved by {}; output {}", jobId, reviewerName(cmd.reviewer()), state.core().spec().output());
+          settle(s);
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(new JobLookup(view((Job) s))));
+  }
+
+  private ReplyEffect<Event, State> reject(AwaitingReview state, Reject cmd) {
+    String reason = cmd.reason() == null || cmd.reason().isBlank() ? "no reason given" : cmd.reason();
+    return Effect()
+        .persist(new ResultRejected(cmd.reviewer(), reason, clock.instant()))
+        .thenRun(s -> {
+          log().info("Job {} rejected by {}: {}", jobId, reviewerName(cmd.reviewer()), reason);
+          discardHeld(state.core().spec());
+          settle(s);
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(new JobLookup(view((Job) s))));
+  }
+
+  private StatusReply<JobLookup> notAwaitingReview(Job state) {
+    return StatusReply.error("job " + jobId + " is " + state.status() + "; only jobs awaiting review can be approved or rejected");
+  }
+
+  private void discardHeld(JobSpec spec) {
+    ObjectRef held = heldOutput(spec);
+    deps.step().discard(held).whenComplete((ok, failure) -> {
+      if (failure != null) {
+        log().warn("Job {}: the held result {} could not be removed: {}", jobId, held, InferenceStep.unwrap(failure));
+      }
+    });
+  }
+
+  /** Where a job that asked for review writes its result until approval: out of the way of routes and readers. */
+  static ObjectRef heldOutput(String jobId, JobSpec spec) {
+    return new ObjectRef(spec.output().bucket(), ".warmgate/review/" + jobId + "/" + spec.output().key());
+  }
+
+  private ObjectRef heldOutput(JobSpec spec) {
+    return heldOutput(jobId, spec);
+  }
+
+  private ObjectRef target(JobSpec spec) {
+    return spec.requireReview() ? heldOutput(spec) : spec.output();
+  }
+
+  private static String reviewerName(String reviewer) {
+    return reviewer == null ? "an anonymous reviewer" : reviewer;
+  }
+
+  // ---- Failed: the error report and redrives
+
+  private ReplyEffect<Event, State> retry(Failed state, Retry cmd) {
+    Instant now = clock.instant();
+    String reason = cmd.reason() == null || cmd.reason().isBlank() ? "retried" : cmd.reason();
+    return Effect()
+        .persist(new JobRetried(reason, now.plus(settings.inputsTimeout()), now))
+        .thenRun(s -> {
+          timers.cancel(Timer.REPORT_ERROR);
+          timers.cancel(Timer.PASSIVATE);
+          cancelled = false;
+          JobSpec spec = state.core().spec();
+          deps.step().clearErrorReport(spec).whenComplete((ok, failure) -> {
+            if (failure != null) {
+              log().warn("Job {}: the old error report {} could not be removed: {}", jobId, spec.errorOutput(), InferenceStep.unwrap(failure));
+            }
+          });
+          log().info("Job {} redriven ({}); it was FAILED: {}", jobId, reason, state.error());
+          waitForInputs(spec);
+        })
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(new JobLookup(view((Job) s))));
+  }
+
+  private ReplyEffect<Event, State> failedTimer(Failed state, Timer timer) {
+    return switch (timer) {
+      case REPORT_ERROR -> reportError(state);
+      case DELIVER_CALLBACK -> deliverCallback(state);
+      default -> ignore(state, timer);
+    };
+  }
+
+  private ReplyEffect<Event, State> reportError(Failed state) {
+    if (reporting || state.reported()) {
+      return Effect().noReply();
+    }
+    reporting = true;
+    byte[] report;
+    try {
+      report = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(new ErrorReport(view(state)));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("an error report is plain JSON", e);
+    }
+    ctx.pipeToSelf(deps.step().writeErrorReport(jobId, state.core().spec(), report), (written, failure) -> failure == null
+        ? new ErrorReportWritten(written.eTag(), null)
+        : new ErrorReportWritten(null, String.valueOf(InferenceStep.unwrap(failure))));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> errorReportWritten(Failed state, ErrorReportWritten cmd) {
+    reporting = false;
+    if (cmd.failure() != null) {
+      reportFailures++;
+      Duration doubled = settings.backoffMin().multipliedBy(1L << Math.min(reportFailures - 1, 20));
+      Duration again = doubled.compareTo(settings.backoffMax()) > 0 ? settings.backoffMax() : doubled;
+      log().warn("Job {}: writing {} failed ({} time(s)), trying again in {} s: {}", jobId, state.core().spec().errorOutput(),
+          reportFailures, again.toSeconds(), cmd.failure());
+      timers.startSingleTimer(Timer.REPORT_ERROR, Timer.REPORT_ERROR, again);
+      return Effect().noReply();
+    }
+    reportFailures = 0;
+    return Effect()
+        .persist(new ErrorReported(cmd.eTag(), clock.instant()))
+        .thenRun(this::settle)
+        .thenNoReply();
+  }
+
+  /** The content of {@code {base}_error.json}: the failed job as the API shows it. */
+  record ErrorReport(JobView job) {}
+
+  // ---- Callbacks
+
+  private ReplyEffect<Event, State> deliverCallback(Job state) {
+    Callback due = state.core().callback();
+    if (due == null || calling) {
+      return Effect().noReply();
+    }
+    calling = true;
+    String url = state.core().spec().callbackUrl();
+    int attempt = due.failures() + 1;
+    byte[] body;
+    try {
+      body = Json.mapper().writeValueAsBytes(new CallbackBody(webhookId(state.core(), due.status()), "job." + due.status().name().toLowerCase(java.util.Locale.ROOT), view(state)));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("a callback body is plain JSON", e);
+    }
+    ctx.pipeToSelf(deps.webhooks().send(url, webhookId(state.core(), due.status()), body), (status, failure) -> failure == null
+        ? new CallbackAnswered(due.status(), attempt, status, null)
+        : new CallbackAnswered(due.status(), attempt, 0, String.valueOf(InferenceStep.unwrap(failure))));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> callbackAnswered(Job state, CallbackAnswered cmd) {
+    calling = false;
+    Callback due = state.core().callback();
+    if (due == null || due.status() != cmd.status()) {
+      settle(state); // a newer notice replaced this one while it was on its way
+      return Effect().noReply();
+    }
+    Instant now = clock.instant();
+    if (cmd.failure() == null && cmd.httpStatus() >= 200 && cmd.httpStatus() < 300) {
+      return Effect()
+          .persist(new CallbackDelivered(cmd.status(), cmd.attempt(), cmd.httpStatus(), now))
+          .thenRun(this::settle)
+          .thenNoReply();
+    }
+    String error = cmd.failure() != null ? cmd.failure() : "the receiver answered HTTP " + cmd.httpStatus();
+    WebhookSettings policy = deps.webhookSettings();
+    Instant retryAt = cmd.attempt() >= policy.maxAttempts() ? null
+        : now.plus(policy.backoff(cmd.attempt(), ThreadLocalRandom.current().nextDouble()));
+    return Effect()
+        .persist(new CallbackFailed(cmd.status(), cmd.attempt(), error, retryAt, now))
+        .thenRun(s -> {
+          if (retryAt == null) {
+            log().warn("Job {}: gave up on its {} callback after {} attempts: {}", jobId, cmd.status(), cmd.attempt(), error);
+          } else {
+            log().info("Job {}: {} callback attempt {} failed, again at {}: {}", jobId, cmd.status(), cmd.attempt(), retryAt, error);
+          }
+          settle(s);
+        })
+        .thenNoReply();
+  }
+
+  /** The same for every delivery of one notice; a redrive makes the next notices new ones. */
+  private static String webhookId(JobCore core, JobStatus status) {
+    return core.jobId() + "." + core.redrives() + "." + status.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** What a callback posts. */
+  record CallbackBody(String id, String type, JobView job) {}
+
+  // ---- Duties before leaving memory
+
+  /**
+   * Does what a job at rest still owes (its error report, its callback) and, once nothing is owed, lets the
+   * actor passivate. Until then it stays, and sharding restarts it after a crash, so no duty is forgotten.
+   */
+  private void settle(State state) {
+    if (!(state instanceof Job job)) {
+      timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
+      return;
+    }
+    boolean owing = false;
+    if (job instanceof Failed failed && !failed.reported()) {
+      owing = true;
+      if (!timers.isTimerActive(Timer.REPORT_ERROR)) {
+        reportError(failed);
+      }
+    }
+    Callback due = job.core().callback();
+    if (due != null) {
+      owing = true;
+      Duration wait = due.retryAt() == null ? Duration.ZERO : Duration.between(clock.instant(), due.retryAt());
+      if (wait.isNegative() || wait.isZero()) {
+        deliverCallback(job);
+      } else {
+        timers.startSingleTimer(Timer.DELIVER_CALLBACK, Timer.DELIVER_CALLBACK, wait);
+      }
+    }
+    boolean atRest = job instanceof Succeeded || job instanceof Failed || job instanceof Cancelled || job instanceof AwaitingReview;
+    if (atRest && !owing) {
+      timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
+    } else {
+      timers.cancel(Timer.PASSIVATE);
+    }
+  }
+
   // ---- Views and helpers
 
   static JobView view(Job job) {
@@ -647,7 +1094,8 @@ public final class Request
     Map<String, String> inputs = new LinkedHashMap<>();
     core.spec().inputs().forEach((name, ref) -> inputs.put(name, ref.toString()));
     return new JobView(core.jobId(), job.status(), core.spec().endpoint(), core.spec().owner(), core.attempts(),
-        core.createdAt(), core.updatedAt(), inputs, core.spec().output().toString(), job.error());
+        core.createdAt(), core.updatedAt(), inputs, core.spec().output().toString(), job.error(),
+        job instanceof AwaitingReview ? heldOutput(core.jobId(), core.spec()).toString() : null);
   }
 
   private org.slf4j.Logger log() {
@@ -672,20 +1120,32 @@ public final class Request
     var builder = newEventHandlerBuilder();
     builder.forStateType(Blank.class)
         .onEvent(JobSubmitted.class, (s, e) -> new WaitingForInputs(
-            new JobCore(e.jobId(), e.spec(), 0, e.at(), e.at()), List.copyOf(e.spec().inputs().keySet()), e.inputsDeadline()));
+            new JobCore(e.jobId(), e.spec(), 0, 0, 0, e.at(), e.at(), null), List.copyOf(e.spec().inputs().keySet()), e.inputsDeadline()));
     builder.forStateType(WaitingForInputs.class)
         .onEvent(InputsMissing.class, (s, e) -> new WaitingForInputs(s.core().touched(e.at()), List.copyOf(e.missing()), s.deadline()))
         .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
     builder.forStateType(Queued.class)
-        .onEvent(AttemptStarted.class, (s, e) -> new Running(s.core().attempted(e.attempt(), e.at()), e.attempt(), e.leaseId()));
+        .onEvent(AttemptStarted.class, (s, e) -> new Running(s.core().attempted(e.attempt(), e.at()), e.attempt(), e.leaseId()))
+        .onEvent(EndpointUnavailable.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(), e.reason()));
     builder.forStateType(Running.class)
-        .onEvent(JobSucceeded.class, (s, e) -> new Succeeded(s.core().touched(e.at()), e.outputETag()))
+        .onEvent(JobSucceeded.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()), e.outputETag()))
+        .onEvent(ResultHeld.class, (s, e) -> new AwaitingReview(s.core().reaching(JobStatus.AWAITING_REVIEW, e.at()), e.attempt(), e.heldETag()))
         .onEvent(AttemptFailed.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(), e.error()));
     builder.forStateType(RetryWait.class)
         .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
+    builder.forStateType(AwaitingReview.class)
+        .onEvent(ResultApproved.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()), e.outputETag()))
+        .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()),
+            "rejected in review by " + reviewerName(e.reviewer()) + ": " + e.reason(), false));
+    builder.forStateType(Failed.class)
+        .onEvent(ErrorReported.class, (s, e) -> new Failed(s.core(), s.error(), true))
+        .onEvent(JobRetried.class, (s, e) -> new WaitingForInputs(s.core().redriven(e.at()), List.copyOf(s.core().spec().inputs().keySet()), e.inputsDeadline()));
     builder.forStateType(Job.class)
-        .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().touched(e.at()), e.error()))
-        .onEvent(JobCancelled.class, (s, e) -> new Cancelled(s.core().touched(e.at()), e.reason()));
+        .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), e.error(), false))
+        .onEvent(JobCancelled.class, (s, e) -> new Cancelled(s.core().reaching(JobStatus.CANCELLED, e.at()), e.reason()))
+        .onEvent(CallbackDelivered.class, (s, e) -> s.with(s.core().withCallback(null)))
+        .onEvent(CallbackFailed.class, (s, e) -> s.with(s.core().withCallback(
+            e.retryAt() == null ? null : new Callback(e.status(), e.attempt(), e.retryAt()))));
     return builder.build();
   }
 }

@@ -55,6 +55,20 @@ class LocalBlobStoreTest {
   }
 
   @Test
+  void deleteRemovesTheObjectAndItsMetadataAndAMissingObjectIsNoError() {
+    LocalBlobStore store = store();
+    await(store.put(PLY, bytes("hello"), "model/ply", Map.of("k", "v")));
+
+    await(store.delete(PLY));
+    await(store.delete(PLY));
+
+    assertThat(await(store.head(PLY))).isEmpty();
+    assertThat(Files.exists(root.resolve("gen3d/users/alice/output/cat.ply"))).isFalse();
+    await(store.put(PLY, bytes("again"), "model/ply", Map.of()));
+    assertThat(await(store.head(PLY)).orElseThrow().metadata()).as("no metadata left over from the deleted object").isEmpty();
+  }
+
+  @Test
   void aFileDroppedInByHandReadsAsAPlainUploadWithAnMd5ETag() throws IOException {
     Path file = root.resolve("gen3d/users/alice/input/cat_image.png");
     Files.createDirectories(file.getParent());

@@ -78,6 +78,17 @@ class S3BlobStoreTest {
   }
 
   @Test
+  void deleteRemovesTheObjectAndDeletingAMissingObjectSucceeds() {
+    ObjectRef ref = new ObjectRef(BUCKET, "users/alice/output/gone.ply");
+    await(store.put(ref, "ply".getBytes(StandardCharsets.UTF_8), "model/ply", Map.of()));
+
+    await(store.delete(ref));
+    await(store.delete(ref));
+
+    assertThat(await(store.head(ref))).isEmpty();
+  }
+
+  @Test
   void anObjectPutThroughTheStoreReadsBackWithTypeMetadataAndMd5ETag() {
     ObjectRef ref = new ObjectRef(BUCKET, "users/alice/output/cat.ply");
     byte[] content = "ply\nformat ascii 1.0\nend_header\n".getBytes(StandardCharsets.UTF_8);

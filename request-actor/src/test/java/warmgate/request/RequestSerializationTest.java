@@ -63,18 +63,19 @@ class RequestSerializationTest {
   private static JobSpec spec() {
     ObjectNode payload = JsonNodeFactory.instance.objectNode().put("points", 2048);
     payload.putArray("tags").add("demo");
-    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, payload, null, IMAGE.toString());
+    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, payload, null, IMAGE.toString(), false);
   }
 
   private static JobCore core() {
-    return new JobCore("2c5e1f0a", spec(), 1, AT, AT.plusSeconds(3));
+    return new JobCore("2c5e1f0a", spec(), 1, 0, 0, AT, AT.plusSeconds(3), new Request.Callback(JobStatus.FAILED, 1, AT.plusSeconds(9)));
   }
 
   @Test
   void everyCommandAndReplyRoundTrips() {
     SerializationCheck check = check();
     JobView view = new JobView("2c5e1f0a", JobStatus.SUCCEEDED, "gen3d", "alice", 1, AT, AT.plusSeconds(3),
-        Map.of("image", IMAGE.toString()), OUTPUT.toString(), null);
+        Map.of("image", IMAGE.toString()), OUTPUT.toString(), null, null);
+    var statusProbe = testKit.<StatusReply<JobLookup>>createTestProbe().ref();
     check.roundTrips(new Submit(spec(), testKit.<StatusReply<Submitted>>createTestProbe().ref()));
     check.roundTrips(new Get(testKit.<JobLookup>createTestProbe().ref()));
     check.roundTrips(new Request.Cancel("not needed", testKit.<StatusReply<JobLookup>>createTestProbe().ref()));
@@ -82,6 +83,13 @@ class RequestSerializationTest {
     check.roundTrips(new InputsChecked(List.of(MASK.toString()), null));
     check.roundTrips(new AttemptFinished(2, null, InferenceException.Kind.TRANSIENT, "503 from the model"));
     check.roundTrips(new OutputChecked(1, "etag", true, null));
+    check.roundTrips(new Request.Retry("mask uploaded", statusProbe));
+    check.roundTrips(new Request.Approve("bob", statusProbe));
+    check.roundTrips(new Request.Reject("bob", "holes in the mesh", statusProbe));
+    check.roundTrips(new Request.EndpointRefused(new EndpointLifecycle.Unavailable("gen3d", "2c5e1f0a", "FAILED", Duration.ofMinutes(1))));
+    check.roundTrips(new Request.Published("bob", "etag", null, statusProbe));
+    check.roundTrips(new Request.ErrorReportWritten(null, "S3 unreachable"));
+    check.roundTrips(new Request.CallbackAnswered(JobStatus.SUCCEEDED, 2, 503, null));
     for (Timer timer : Timer.values()) {
       check.roundTrips(timer);
     }
@@ -101,6 +109,14 @@ class RequestSerializationTest {
     check.matchesGolden("request-JobSucceeded", new JobSucceeded(1, "5d41402abc4b2a76b9719d911017c592", AT));
     check.matchesGolden("request-JobFailed", new JobFailed("the model rejected the input", AT));
     check.matchesGolden("request-JobCancelled", new Request.JobCancelled("not needed any more", AT));
+    check.matchesGolden("request-EndpointUnavailable", new Request.EndpointUnavailable("endpoint gen3d is FAILED", AT.plusSeconds(60), AT));
+    check.matchesGolden("request-ResultHeld", new Request.ResultHeld(1, "5d41402abc4b2a76b9719d911017c592", AT));
+    check.matchesGolden("request-ResultApproved", new Request.ResultApproved("bob", "5d41402abc4b2a76b9719d911017c592", AT));
+    check.matchesGolden("request-ResultRejected", new Request.ResultRejected("bob", "holes in the mesh", AT));
+    check.matchesGolden("request-ErrorReported", new Request.ErrorReported("9e107d9d372bb6826bd81d3542a419d6", AT));
+    check.matchesGolden("request-JobRetried", new Request.JobRetried("mask uploaded", AT.plusSeconds(600), AT));
+    check.matchesGolden("request-CallbackDelivered", new Request.CallbackDelivered(JobStatus.SUCCEEDED, 1, 204, AT));
+    check.matchesGolden("request-CallbackFailed", new Request.CallbackFailed(JobStatus.FAILED, 2, "HTTP 503", AT.plusSeconds(10), AT));
   }
 
   @Test
@@ -112,7 +128,8 @@ class RequestSerializationTest {
     check.roundTrips(new Running(core(), 1, "lease-1"));
     check.roundTrips(new RetryWait(core(), AT.plusSeconds(2), "503"));
     check.roundTrips(new Succeeded(core(), "etag"));
-    check.roundTrips(new Failed(core(), "bad input"));
+    check.roundTrips(new Failed(core(), "bad input", true));
+    check.roundTrips(new Request.AwaitingReview(core(), 1, "etag"));
     check.roundTrips(new Request.Cancelled(core(), "not needed any more"));
   }
 }

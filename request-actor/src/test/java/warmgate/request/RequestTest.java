@@ -22,7 +22,9 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import warmgate.Json;
 import warmgate.config.RequestSettings;
+import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.InferenceClient;
 import warmgate.endpoint.InferenceException;
@@ -50,7 +52,9 @@ class RequestTest {
   private static final ObjectRef MASK = new ObjectRef("gen3d", "users/alice/input/cat_mask.png");
   private static final ObjectRef OUTPUT = new ObjectRef("gen3d", "users/alice/output/cat.ply");
   private static final JobSpec SPEC =
-      new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, null, null, IMAGE.toString());
+      new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, null, null, IMAGE.toString(), false);
+  private static final JobSpec REVIEWED = SPEC.withRouteOptions(true, null);
+  private static final JobSpec CALLED_BACK = SPEC.withRouteOptions(false, "https://hooks.example.com/warmgate");
   private static final AtomicInteger ids = new AtomicInteger();
 
   @JUnit5TestKit
@@ -85,12 +89,32 @@ class RequestTest {
     }
   }
 
+  private static final WebhookSettings WEBHOOKS =
+      new WebhookSettings("s3cret", List.of("hooks.example.com"), false, Duration.ofSeconds(5), 3, Duration.ofMillis(50), Duration.ofMillis(200));
+
+  /** A callback receiver whose answers the test scripts (HTTP statuses, {@link #HANG}); unscripted calls get 204. */
+  static final class RecordingWebhooks implements Webhooks {
+    record Delivery(String url, String webhookId, String body) {}
+
+    final ConcurrentLinkedQueue<Delivery> deliveries = new ConcurrentLinkedQueue<>();
+    static final int HANG = -1;
+    final ConcurrentLinkedQueue<Integer> answers = new ConcurrentLinkedQueue<>();
+
+    @Override
+    public CompletionStage<Integer> send(String url, String webhookId, byte[] body) {
+      deliveries.add(new Delivery(url, webhookId, new String(body, StandardCharsets.UTF_8)));
+      Integer answer = answers.poll();
+      return answer != null && answer == HANG ? new CompletableFuture<>() : CompletableFuture.completedFuture(answer == null ? 204 : answer);
+    }
+  }
+
   private final class Fixture {
     final String jobId = "job-" + ids.incrementAndGet();
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
     final ScriptedModel model = new ScriptedModel();
     final ManualClock clock = new ManualClock();
     final TestProbe<EndpointLifecycle.Command> endpoint = testKit.createTestProbe();
+    final RecordingWebhooks webhooks = new RecordingWebhooks();
     final RequestSettings settings;
     final EventSourcedBehaviorTestKit<Request.Command, Request.Event, Request.State> kit;
 
@@ -101,7 +125,8 @@ class RequestTest {
     Fixture(int maxAttempts) {
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMillis(300),
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofHours(1));
-      var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, clock);
+      var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, webhooks,
+          WEBHOOKS, clock);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), Request.create(jobId, deps, null));
     }
 
@@ -156,6 +181,12 @@ class RequestTest {
 
     TestProbe<Object> endpointIgnoringProbe() {
       return testKit.createTestProbe();
+    }
+
+    /** Waits until the failed job's error report is written and recorded. */
+    void awaitReported() {
+      endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(kit.getState())
+          .isInstanceOfSatisfying(Request.Failed.class, failed -> assertThat(failed.reported()).isTrue()));
     }
 
     /** The next release of a slot or of a place in the queue. */
@@ -241,7 +272,7 @@ class RequestTest {
     Fixture f = new Fixture();
     f.uploadInputs();
     f.submit(SPEC);
-    JobSpec other = new JobSpec("gen3d", "alice", Map.of("image", IMAGE), OUTPUT, null, null, "http");
+    JobSpec other = new JobSpec("gen3d", "alice", Map.of("image", IMAGE), OUTPUT, null, null, "http", false);
 
     var reply = f.submit(other);
 
@@ -436,7 +467,227 @@ class RequestTest {
 
     assertThat(f.kit.restart().state()).isInstanceOfSatisfying(Request.Failed.class,
         failed -> assertThat(failed.error()).contains("bad input"));
-    assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId)).last().isInstanceOf(JobFailed.class);
+    assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+        .last().isInstanceOf(Request.ErrorReported.class);
+  }
+
+  // ---- Error report and redrive
+
+  @Test
+  void failedJobWritesItsErrorReportBesideTheOutput() throws Exception {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.PERMANENT, "ModelError: the mask is empty");
+    f.submitAndGrant();
+
+    f.awaitReported();
+
+    var report = Json.mapper().readTree(f.blobs.object(SPEC.errorOutput()).orElseThrow().content());
+    assertThat(SPEC.errorOutput().key()).isEqualTo("users/alice/output/cat_error.json");
+    assertThat(report.path("job").path("jobId").asText()).isEqualTo(f.jobId);
+    assertThat(report.path("job").path("status").asText()).isEqualTo("FAILED");
+    assertThat(report.path("job").path("error").asText()).contains("the mask is empty");
+    assertThat(f.blobs.object(SPEC.errorOutput()).orElseThrow().info().metadata()).containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId);
+    assertThat(f.blobs.object(OUTPUT)).isEmpty();
+  }
+
+  @Test
+  void errorReportIsWrittenOnceStorageIsBack() {
+    Fixture f = new Fixture();
+    var answer = new CompletableFuture<InferenceClient.InferenceResponse>();
+    f.model.then(() -> answer);
+    f.submitAndGrant();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
+    f.blobs.failWith(new IllegalStateException("S3 is unreachable"));
+
+    answer.completeExceptionally(InferenceException.permanent("ModelError: bad input"));
+
+    f.awaitStatus(JobStatus.FAILED);
+    f.endpointIgnoringProbe().expectNoMessage(Duration.ofMillis(300));
+    assertThat(((Request.Failed) f.kit.getState()).reported()).isFalse();
+    f.blobs.failWith(null);
+    f.awaitReported(); // the next try, backoff-min later
+    assertThat(f.blobs.object(SPEC.errorOutput())).isPresent();
+  }
+
+  @Test
+  void retryRedrivesAFailedJobWithAFreshAttemptBudgetAndRemovesTheOldErrorReport() {
+    Fixture f = new Fixture(1);
+    f.model.thenFail(InferenceException.Kind.TRANSIENT, "ThrottlingException");
+    f.submitAndGrant();
+    f.awaitReported();
+    assertThat(((Request.Failed) f.kit.getState()).error()).contains("gave up after 1 attempts");
+
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Retry("capacity is back", replyTo));
+
+    assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.WAITING_FOR_INPUTS);
+    assertThat(result.eventOfType(Request.JobRetried.class).reason()).isEqualTo("capacity is back");
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().attempts()).as("attempts over all runs").isEqualTo(2);
+    assertThat(f.blobs.object(OUTPUT)).isPresent();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(SPEC.errorOutput())).isEmpty());
+  }
+
+  @Test
+  void retryOfAJobThatHasNotFailedIsRefused() {
+    Fixture f = new Fixture();
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Retry(null, replyTo)).reply();
+
+    assertThat(reply.isError()).isTrue();
+    assertThat(reply.getError().getMessage()).contains("SUCCEEDED", "only failed jobs");
+  }
+
+  // ---- Review
+
+  @Test
+  void reviewedJobHoldsItsResultAsideUntilApprovedThenPublishesIt() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(REVIEWED);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.AWAITING_REVIEW);
+    var held = Request.heldOutput(f.jobId, REVIEWED);
+    assertThat(f.blobs.object(OUTPUT)).as("nothing published before approval").isEmpty();
+    assertThat(f.blobs.object(held)).isPresent();
+    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().heldOutput()).isEqualTo(held.toString());
+
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Approve("bob", replyTo)).reply();
+
+    assertThat(reply.getValue().job().status()).isEqualTo(JobStatus.SUCCEEDED);
+    assertThat(f.blobs.object(OUTPUT).orElseThrow().content()).isEqualTo("ply\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(f.blobs.object(OUTPUT).orElseThrow().info().metadata()).containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId);
+    assertThat(f.blobs.object(held)).as("the held copy is removed").isEmpty();
+    assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+        .anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Request.ResultApproved.class, a -> assertThat(a.reviewer()).isEqualTo("bob")));
+  }
+
+  @Test
+  void rejectedResultIsDiscardedAndTheJobFailsWithTheReason() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(REVIEWED);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.AWAITING_REVIEW);
+
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Reject("bob", "holes in the mesh", replyTo)).reply();
+
+    assertThat(reply.getValue().job().status()).isEqualTo(JobStatus.FAILED);
+    assertThat(reply.getValue().job().error()).isEqualTo("rejected in review by bob: holes in the mesh");
+    f.awaitReported();
+    assertThat(f.blobs.object(OUTPUT)).isEmpty();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(Request.heldOutput(f.jobId, REVIEWED))).isEmpty());
+  }
+
+  @Test
+  void approveOrRejectOfAJobNotAwaitingReviewIsRefused() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+
+    var approve = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Approve("bob", replyTo)).reply();
+    var reject = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Reject("bob", "no", replyTo)).reply();
+
+    assertThat(approve.getError().getMessage()).contains("QUEUED", "only jobs awaiting review");
+    assertThat(reject.isError()).isTrue();
+  }
+
+  @Test
+  void reviewedJobInterruptedWhileRunningFindsItsHeldResultAfterRestart() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(REVIEWED);
+    var hung = new CompletableFuture<InferenceClient.InferenceResponse>();
+    f.model.then(() -> hung);
+    f.grant(f.expectAcquire());
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
+    // The attempt wrote its result, then the node died before the event was persisted.
+    f.blobs.put(Request.heldOutput(f.jobId, REVIEWED), "ply\n".getBytes(StandardCharsets.US_ASCII), "model/ply",
+        Map.of(InferenceStep.JOB_ID_METADATA, f.jobId)).toCompletableFuture().join();
+
+    f.kit.restart();
+
+    f.awaitStatus(JobStatus.AWAITING_REVIEW);
+    assertThat(f.blobs.object(OUTPUT)).isEmpty();
+  }
+
+  // ---- A FAILED endpoint
+
+  @Test
+  void refusalByAFailedEndpointPutsTheJobInRetryWaitWithoutUsingAnAttempt() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.expectAcquire();
+
+    f.kit.runCommand(new Request.EndpointRefused(new EndpointLifecycle.Unavailable("gen3d", f.jobId,
+        "endpoint gen3d is FAILED: gave up after 3 failed starts", Duration.ofMillis(200))));
+
+    var job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
+    assertThat(job.status()).isEqualTo(JobStatus.RETRY_WAIT);
+    assertThat(job.error()).contains("FAILED", "gave up after 3 failed starts");
+    assertThat(job.attempts()).isZero();
+    // It asks again after the endpoint's retry-after (plus jitter), and runs once granted.
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+  }
+
+  // ---- Callbacks
+
+  @Test
+  void callbackReportsTheEndOnceWithAStableId() throws Exception {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(CALLED_BACK);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.webhooks.deliveries).hasSize(1));
+    var delivery = f.webhooks.deliveries.peek();
+    assertThat(delivery.url()).isEqualTo(CALLED_BACK.callbackUrl());
+    assertThat(delivery.webhookId()).isEqualTo(f.jobId + ".0.succeeded");
+    var body = Json.mapper().readTree(delivery.body());
+    assertThat(body.path("type").asText()).isEqualTo("job.succeeded");
+    assertThat(body.path("job").path("status").asText()).isEqualTo("SUCCEEDED");
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+        .last().isInstanceOf(Request.CallbackDelivered.class));
+  }
+
+  @Test
+  void failingCallbackIsRetriedWithBackoffAndGivenUpWithoutTouchingTheJob() {
+    Fixture f = new Fixture();
+    f.webhooks.answers.addAll(List.of(503, 500, 502));
+    f.uploadInputs();
+    f.submit(CALLED_BACK);
+    f.grant(f.expectAcquire());
+
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+        .filteredOn(Request.CallbackFailed.class::isInstance).hasSize(3));
+    var last = (Request.CallbackFailed) f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).get(
+        f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).size() - 1);
+    assertThat(last.retryAt()).as("given up after max-attempts").isNull();
+    assertThat(last.error()).contains("HTTP 502");
+    assertThat(f.webhooks.deliveries).hasSize(3).extracting(RecordingWebhooks.Delivery::webhookId).containsOnly(f.jobId + ".0.succeeded");
+    assertThat(f.status()).isEqualTo(JobStatus.SUCCEEDED);
+    assertThat(f.kit.getState()).isInstanceOfSatisfying(Request.Succeeded.class, s -> assertThat(s.core().callback()).isNull());
+  }
+
+  @Test
+  void callbackStillOwedBeforeACrashIsDeliveredAfterRecovery() {
+    Fixture f = new Fixture();
+    f.webhooks.answers.add(RecordingWebhooks.HANG);
+    f.uploadInputs();
+    f.submit(CALLED_BACK);
+    f.grant(f.expectAcquire());
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.webhooks.deliveries).hasSize(1));
+
+    f.kit.restart(); // the node died while the first delivery was on its way
+
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+        .last().isInstanceOf(Request.CallbackDelivered.class));
+    assertThat(f.webhooks.deliveries).hasSize(2);
   }
 
   // ---- Cancellation

@@ -57,7 +57,7 @@ class ProcessEndpointTest {
         """)
         .withValue("port", ConfigValueFactory.fromAnyRef(freePort()))
         .withValue("command", ConfigValueFactory.fromIterable(command));
-    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), Duration.ofMinutes(2),
+    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), Duration.ofMinutes(2), 3, Duration.ZERO,
         Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofSeconds(20), providerConfig);
     return ProcessEndpoint.bind(settings, stateDir, blocking, http);
   }

@@ -365,7 +365,7 @@ class SageMakerEndpointTest {
 
   private ManagedEndpoint bind(Config providerConfig, Duration invokeTimeout) {
     var settings = new EndpointSettings(
-        name, "sagemaker", 2, 10, Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofSeconds(30),
+        name, "sagemaker", 2, 10, Duration.ofMinutes(5), Duration.ofMinutes(10), 3, Duration.ZERO, Duration.ofSeconds(30),
         Duration.ofMillis(200), Duration.ofSeconds(30), invokeTimeout, providerConfig);
     return SageMakerEndpoint.bind(settings, clients);
   }
