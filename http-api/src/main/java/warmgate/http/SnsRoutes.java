@@ -80,8 +80,8 @@ public final class SnsRoutes extends AllDirectives {
           var subscribeUrl = AwsSnsUrls.subscribe(message.subscribeUrl(), verified.topic());
           yield onComplete(confirmer.confirm(subscribeUrl), confirmed -> {
             if (confirmed.isFailure()) {
-              log.warn("Confirming the SNS subscription to {} failed; SNS will deliver the confirmation again", topic,
-                  confirmed.failed().get());
+              log.warn("Confirming the SNS subscription to {} failed ({}); SNS will deliver the confirmation again", topic,
+                  confirmed.failed().get().getMessage());
               return refusal(confirmed.failed().get());
             }
             log.info("Confirmed the SNS subscription to {}", topic);
