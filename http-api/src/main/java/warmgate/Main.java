@@ -36,6 +36,7 @@ import warmgate.http.EndpointRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
 import warmgate.http.NotificationRoutes;
+import warmgate.http.SnsRoutes;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
@@ -159,7 +160,7 @@ public final class Main {
 
     var server = new HttpServer(
         new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
-        new NotificationRoutes(ingestion),
+        new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
         new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     return new Node(binding, jobs, ingestion);

@@ -18,18 +18,25 @@ import warmgate.service.Ingestion;
  */
 public final class NotificationRoutes extends AllDirectives {
   private final Ingestion ingestion;
+  private final SnsRoutes sns;
 
   public NotificationRoutes(Ingestion ingestion) {
+    this(ingestion, null);
+  }
+
+  /** @param sns {@code /v1/notifications/sns}; null leaves that path out */
+  public NotificationRoutes(Ingestion ingestion, SnsRoutes sns) {
     this.ingestion = ingestion;
+    this.sns = sns;
   }
 
   public Route route() {
-    return pathPrefix("notifications", () -> path("s3", () -> post(() ->
-        entity(Unmarshaller.entityToByteArray(), this::s3))));
+    Route s3 = path("s3", () -> post(() -> entity(Unmarshaller.entityToByteArray(), body -> ingest(S3EventParser.parse(body)))));
+    return pathPrefix("notifications", () -> sns == null ? s3 : concat(s3, sns.route(this::ingest)));
   }
 
-  private Route s3(byte[] body) {
-    S3Notification notification = S3EventParser.parse(body);
+  /** Starts the jobs of a parsed S3 event, however it arrived, and answers with what was accepted and skipped. */
+  private Route ingest(S3Notification notification) {
     if (notification instanceof S3Notification.TestEvent) {
       return complete(JsonResponses.json(StatusCodes.OK, new TestEventReport(List.of(), List.of(), true)));
     }
