@@ -10,22 +10,24 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import warmgate.InvalidInput;
 import warmgate.Json;
+import warmgate.auth.Principal;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
 
 /**
  * Reads the body of {@code POST /v1/jobs}:
- * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...}}}.
+ * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...}, "owner"}}.
  * Strict on purpose: an unknown field is refused rather than ignored, so a typo does not silently change a job.
  */
 final class JobRequest {
   static final int MAX_INPUTS = 16;
   private static final Pattern INPUT_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,63}");
-  private static final Set<String> FIELDS = Set.of("endpoint", "inputs", "output", "payload", "callbackUrl");
+  private static final Set<String> FIELDS = Set.of("endpoint", "inputs", "output", "payload", "callbackUrl", "owner");
 
   private JobRequest() {}
 
-  static JobSpec parse(byte[] body, Set<String> endpoints, String owner) {
+  /** The job {@code principal} submits; an {@code owner} it may not submit as is {@link warmgate.auth.Forbidden}. */
+  static JobSpec parse(byte[] body, Set<String> endpoints, Principal principal) {
     JsonNode root;
     if (body.length == 0) {
       throw invalid("invalid_json", "the body is empty; expected a job as JSON");
@@ -83,7 +85,15 @@ final class JobRequest {
     if (root.hasNonNull("callbackUrl")) {
       throw invalid("unsupported", "callbackUrl is not supported yet; poll GET /v1/jobs/{jobId} instead");
     }
-    return new JobSpec(endpoint, owner, inputs, output, payload, null, "http");
+    String owner = null;
+    if (root.has("owner")) {
+      JsonNode ownerNode = root.get("owner");
+      if (!ownerNode.isTextual() || ownerNode.asText().isBlank() || ownerNode.asText().contains("/")) {
+        throw invalid("invalid_job", "'owner' must be a non-empty string without '/'");
+      }
+      owner = ownerNode.asText();
+    }
+    return new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, null, "http");
   }
 
   private static String requiredText(JsonNode root, String field) {

@@ -23,9 +23,13 @@ public final class NotificationRoutes extends AllDirectives {
     this.ingestion = ingestion;
   }
 
-  public Route route() {
-    return pathPrefix("notifications", () -> path("s3", () -> post(() ->
-        entity(Unmarshaller.entityToByteArray(), this::s3))));
+  /**
+   * Each route authenticates on its own: raw S3 events come from forwarders holding an admin token, while
+   * SNS and EventBridge deliveries prove where they come from in their own way.
+   */
+  public Route route(Authentication auth) {
+    return pathPrefix("notifications", () -> path("s3", () -> post(() -> auth.admin("posting raw S3 notifications", () ->
+        entity(Unmarshaller.entityToByteArray(), this::s3)))));
   }
 
   private Route s3(byte[] body) {

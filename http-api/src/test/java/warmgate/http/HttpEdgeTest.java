@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.Fixtures;
 import warmgate.Json;
+import warmgate.auth.TestTokens;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
@@ -38,7 +39,7 @@ import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
 import warmgate.service.RouteIngestion;
 
-// Real HTTP on loopback: the edge's routes with fake services behind their interfaces; no journal.
+// Real HTTP on loopback: the edge's routes with fake services behind their interfaces, an admin token; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HttpEdgeTest {
   private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.parsing.max-content-length = 1m")
@@ -120,7 +121,8 @@ class HttpEdgeTest {
         "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
         Set.of("gen3d"));
     Ingestion ingestion = new RouteIngestion(routes, jobs);
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d")), new NotificationRoutes(ingestion), new EndpointRoutes(endpointStates));
+    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d")), new NotificationRoutes(ingestion), new EndpointRoutes(endpointStates),
+        new Authentication(TestTokens.authenticator()));
     ServerBinding binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
   }
@@ -136,8 +138,10 @@ class HttpEdgeTest {
     jobs.slow = false;
   }
 
+  /** With the admin token: these tests are about everything but authentication (AuthEdgeTest has that). */
   private HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
     var builder = HttpRequest.newBuilder(URI.create(base + path))
+        .header("Authorization", "Bearer " + TestTokens.ADMIN)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (headers.length > 0) {
       builder.headers(headers);
