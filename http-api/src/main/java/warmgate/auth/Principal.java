@@ -51,7 +51,8 @@ public record Principal(String name, String owner, boolean admin) {
     }
   }
 
-  static boolean validOwner(String owner) {
+  /** An owner a token or a job may have: it must fit as one segment of an upload key. */
+  public static boolean validOwner(String owner) {
     return owner != null && !owner.isBlank() && OWNER.matcher(owner).matches();
   }
 }

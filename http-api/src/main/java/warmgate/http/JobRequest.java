@@ -86,10 +86,10 @@ final class JobRequest {
       throw invalid("unsupported", "callbackUrl is not supported yet; poll GET /v1/jobs/{jobId} instead");
     }
     String owner = null;
-    if (root.has("owner")) {
+    if (root.hasNonNull("owner")) {
       JsonNode ownerNode = root.get("owner");
-      if (!ownerNode.isTextual() || ownerNode.asText().isBlank() || ownerNode.asText().contains("/")) {
-        throw invalid("invalid_job", "'owner' must be a non-empty string without '/'");
+      if (!ownerNode.isTextual() || !Principal.validOwner(ownerNode.asText())) {
+        throw invalid("invalid_job", "'owner' must be a string of 1-128 characters without '/' or control characters");
       }
       owner = ownerNode.asText();
     }

@@ -45,7 +45,9 @@ import warmgate.service.RouteIngestion;
 // Real HTTP on loopback: bearer tokens and owner scoping on every route, fake services that record what they were asked to do.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AuthEdgeTest {
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.load());
+  // Port 0: other test JVMs on the machine may hold the default remoting port.
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.remote.artery.canonical.port = 0")
+      .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final RecordingJobs jobs = new RecordingJobs();
   /** Every state change the services were asked for: a refused request must leave it empty. */

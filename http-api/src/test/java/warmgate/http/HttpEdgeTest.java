@@ -42,7 +42,8 @@ import warmgate.service.RouteIngestion;
 // Real HTTP on loopback: the edge's routes with fake services behind their interfaces, an admin token; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HttpEdgeTest {
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.parsing.max-content-length = 1m")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.http.server.parsing.max-content-length = 1m\npekko.remote.artery.canonical.port = 0")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final FakeJobs jobs = new FakeJobs();
