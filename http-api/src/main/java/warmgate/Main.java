@@ -20,6 +20,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.auth.AuthSettings;
+import warmgate.auth.Authenticator;
+import warmgate.auth.TokenCommand;
 import warmgate.blob.BlobStore;
 import warmgate.blob.BlobStores;
 import warmgate.blob.LocalBucketWatcher;
@@ -32,6 +35,7 @@ import warmgate.demo.SampleInputs;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
+import warmgate.http.Authentication;
 import warmgate.http.EndpointRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
@@ -59,6 +63,7 @@ public final class Main {
         serve           run a Warmgate node (the default); configured by application.conf and WARMGATE_* variables
         demo-model      run the demo model server: --host H --port N --startup-delay 3s --invoke-delay 0s
         sample-inputs   write a sample image and mask into a folder: --out DIR --name BASE --size PIXELS
+        token           print a new API token and its warmgate.auth.tokens entry: --name NAME [--owner OWNER] [--admin]
         help            print this""";
 
   private Main() {}
@@ -70,6 +75,7 @@ public final class Main {
       case "serve" -> serve();
       case "demo-model" -> DemoModelServer.main(rest);
       case "sample-inputs" -> SampleInputs.main(rest);
+      case "token" -> TokenCommand.main(rest);
       case "help", "--help", "-h" -> System.out.println(USAGE);
       default -> {
         System.err.println("unknown command '" + command + "'\n" + USAGE);
@@ -119,6 +125,7 @@ public final class Main {
   public static Node init(ActorSystem<?> system, Deps deps) {
     Config config = system.settings().config();
     Config warmgate = config.getConfig("warmgate");
+    Authenticator authenticator = authenticator(warmgate);
     DatabaseSettings database = DatabaseSettings.fromConfig(warmgate);
     log.info("Starting Warmgate: journal {}, endpoints {}, {} route(s)", database, deps.endpoints().names(), deps.routes().routes().size());
     Schema.createIfMissing(database);
@@ -161,8 +168,24 @@ public final class Main {
     var server = new HttpServer(
         new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
         new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
-        new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)));
+        new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)),
+        new Authentication(authenticator));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     return new Node(binding, jobs, ingestion);
+  }
+
+  /** Read before anything starts, so a bad token list or an unprotected public interface stops the node at once. */
+  private static Authenticator authenticator(Config warmgate) {
+    AuthSettings auth = AuthSettings.fromConfig(warmgate);
+    String httpInterface = warmgate.getString("http.interface");
+    auth.checkInterface(httpInterface);
+    if (!auth.enabled()) {
+      log.warn("Authentication is OFF (warmgate.auth.enabled): anyone who can reach {} may submit, read and cancel every job "
+          + "and start endpoints. Fine for the local demo only.", httpInterface);
+      return Authenticator.disabled();
+    }
+    log.info("Authentication on: {} token(s) {}", auth.credentials().size(),
+        auth.credentials().stream().map(c -> c.principal().name() + (c.principal().admin() ? " (admin)" : "")).toList());
+    return Authenticator.of(auth);
   }
 }

@@ -8,6 +8,8 @@ import java.util.stream.StreamSupport;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.apache.pekko.http.javadsl.model.headers.WWWAuthenticate;
+import org.apache.pekko.http.javadsl.server.AuthenticationFailedRejection;
 import org.apache.pekko.http.javadsl.server.AuthorizationFailedRejection;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MalformedHeaderRejection;
@@ -21,13 +23,14 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.InvalidInput;
+import warmgate.auth.Forbidden;
 import warmgate.service.Refused;
 import warmgate.service.TryLater;
 
 /**
  * Maps what can go wrong in a request to a status and a JSON error, in one place: the caller's mistakes to
- * 4xx, a journal that did not answer in time to 503 (the caller should retry; nothing was lost), and
- * anything else to 500, logged.
+ * 4xx (401 for a missing or unknown token, 403 for a token that may not do this), a journal that did not
+ * answer in time to 503 (the caller should retry; nothing was lost), and anything else to 500, logged.
  */
 final class ApiErrors {
   private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
@@ -50,6 +53,9 @@ final class ApiErrors {
           if (cause instanceof Refused refused) {
             return complete(JsonResponses.error(StatusCodes.CONFLICT, "conflict", refused.getMessage()));
           }
+          if (cause instanceof Forbidden forbidden) {
+            return complete(JsonResponses.error(StatusCodes.FORBIDDEN, "forbidden", forbidden.getMessage()));
+          }
           if (cause instanceof InvalidInput invalid) {
             return complete(JsonResponses.error(StatusCodes.BAD_REQUEST, invalid.code(), invalid.getMessage()));
           }
@@ -69,6 +75,14 @@ final class ApiErrors {
         .addHeader(RetryAfter.create(RETRY_AFTER_SECONDS));
   }
 
+  private static HttpResponse unauthorized(AuthenticationFailedRejection rejection) {
+    String message = rejection.cause() instanceof AuthenticationFailedRejection.CredentialsMissing
+        ? "send a token: Authorization: Bearer <token>"
+        : "the token is malformed or unknown";
+    return JsonResponses.error(StatusCodes.UNAUTHORIZED, "unauthorized", message)
+        .addHeader(WWWAuthenticate.create(rejection.challenge()));
+  }
+
   static RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
         .handle(MalformedRequestContentRejection.class, r -> complete(r.getCause() instanceof EntityStreamSizeException tooLarge
@@ -86,6 +100,8 @@ final class ApiErrors {
         .handleAll(MethodRejection.class, rejections -> complete(JsonResponses.error(StatusCodes.METHOD_NOT_ALLOWED, "method_not_allowed",
             "use " + StreamSupport.stream(rejections.spliterator(), false).map(m -> m.supported().name()).distinct()
                 .collect(Collectors.joining(" or ")))))
+        // After the others: a rejection from a route that needs no token (SNS, EventBridge) says more.
+        .handle(AuthenticationFailedRejection.class, r -> complete(unauthorized(r)))
         .handleNotFound(complete(JsonResponses.notFound("no such resource")))
         .build()
         .withFallback(RejectionHandler.defaultHandler())

@@ -7,14 +7,19 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import warmgate.auth.Principal;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.service.EndpointStates;
 
-/** {@code /v1/endpoints}: what each endpoint is doing and what it has cost; starting and stopping by hand. */
+/**
+ * {@code /v1/endpoints}: what each endpoint is doing and what it has cost, for every principal; starting
+ * and stopping by hand, for admins.
+ */
 public final class EndpointRoutes extends AllDirectives {
   private final EndpointStates endpoints;
 
@@ -22,13 +27,22 @@ public final class EndpointRoutes extends AllDirectives {
     this.endpoints = endpoints;
   }
 
-  public Route route() {
+  /** The routes as {@code principal} may use them. */
+  public Route route(Principal principal) {
     return pathPrefix("endpoints", () -> concat(
         pathEnd(() -> get(this::list)),
         path(segment(), name -> get(() -> configured(name, StatusCodes.OK, endpoints::get))),
         // 202: the provider call goes on after the answer; the view says where the endpoint stands now.
-        path(segment().slash("start"), name -> post(() -> configured(name, StatusCodes.ACCEPTED, endpoints::start))),
-        path(segment().slash("stop"), name -> post(() -> configured(name, StatusCodes.ACCEPTED, endpoints::stop)))));
+        path(segment().slash("start"), name -> post(() -> adminOnly(principal, "starting an endpoint",
+            () -> configured(name, StatusCodes.ACCEPTED, endpoints::start)))),
+        path(segment().slash("stop"), name -> post(() -> adminOnly(principal, "stopping an endpoint",
+            () -> configured(name, StatusCodes.ACCEPTED, endpoints::stop))))));
+  }
+
+  /** Checked before the name, so a principal that may not act learns nothing about which endpoints exist. */
+  private static Route adminOnly(Principal principal, String action, Supplier<Route> inner) {
+    principal.requireAdmin(action);
+    return inner.get();
   }
 
   private Route list() {

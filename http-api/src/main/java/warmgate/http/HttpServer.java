@@ -16,9 +16,12 @@ public final class HttpServer extends AllDirectives {
 
   private final Route routes;
 
-  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EndpointRoutes endpoints) {
+  /** Jobs and endpoints need a token; notification routes decide for themselves (see {@link NotificationRoutes#route}). */
+  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EndpointRoutes endpoints, Authentication auth) {
     this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
-        pathPrefix("v1", () -> concat(notifications.route(), jobs.route(), endpoints.route()))));
+        pathPrefix("v1", () -> concat(
+            notifications.route(auth),
+            auth.authenticated(principal -> concat(jobs.route(principal), endpoints.route(principal)))))));
   }
 
   public Route routes() {

@@ -10,24 +10,27 @@ import java.util.Set;
 import java.util.regex.Pattern;
 import warmgate.InvalidInput;
 import warmgate.Json;
+import warmgate.auth.Principal;
 import warmgate.config.WebhookSettings;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
 
 /**
  * Reads the body of {@code POST /v1/jobs}:
- * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...},
+ * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...}, "owner",
  * "callbackUrl": "https://...", "requireReview": false}}.
  * Strict on purpose: an unknown field is refused rather than ignored, so a typo does not silently change a job.
  */
 final class JobRequest {
   static final int MAX_INPUTS = 16;
   private static final Pattern INPUT_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,63}");
-  private static final Set<String> FIELDS = Set.of("endpoint", "inputs", "output", "payload", "callbackUrl", "requireReview");
+  private static final Set<String> FIELDS =
+      Set.of("endpoint", "inputs", "output", "payload", "callbackUrl", "requireReview", "owner");
 
   private JobRequest() {}
 
-  static JobSpec parse(byte[] body, Set<String> endpoints, String owner, WebhookSettings webhooks) {
+  /** The job {@code principal} submits; an {@code owner} it may not submit as is {@link warmgate.auth.Forbidden}. */
+  static JobSpec parse(byte[] body, Set<String> endpoints, Principal principal, WebhookSettings webhooks) {
     JsonNode root;
     if (body.length == 0) {
       throw invalid("invalid_json", "the body is empty; expected a job as JSON");
@@ -91,7 +94,16 @@ final class JobRequest {
     if (review != null && !review.isNull() && !review.isBoolean()) {
       throw invalid("invalid_job", "'requireReview' must be true or false");
     }
-    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, "http", review != null && review.asBoolean(false));
+    String owner = null;
+    if (root.hasNonNull("owner")) {
+      JsonNode ownerNode = root.get("owner");
+      if (!ownerNode.isTextual() || !Principal.validOwner(ownerNode.asText())) {
+        throw invalid("invalid_job", "'owner' must be a string of 1-128 characters without '/' or control characters");
+      }
+      owner = ownerNode.asText();
+    }
+    return new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, callbackUrl, "http",
+        review != null && review.asBoolean(false));
   }
 
   private static String requiredText(JsonNode root, String field) {

@@ -15,13 +15,18 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import warmgate.InvalidInput;
+import warmgate.auth.Principal;
 import warmgate.config.WebhookSettings;
 import warmgate.job.JobIds;
 import warmgate.request.Request;
 import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
 
-/** {@code /v1/jobs}: submit a job, look at it, read its journal, cancel it, redrive it, review its result. */
+/**
+ * {@code /v1/jobs}: submit a job, look at it, read its journal, cancel it, redrive it, review its result. A
+ * principal sees only its own jobs; another owner's job answers 404 exactly like one that does not exist, so
+ * ids reveal nothing. Reviewing takes an admin token: a review is a second pair of eyes, not the owner's own.
+ */
 public final class JobRoutes extends AllDirectives {
   /** Printable ASCII, as Stripe and the IETF draft allow; long enough for a UUID or a hash. */
   private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
@@ -38,25 +43,26 @@ public final class JobRoutes extends AllDirectives {
     this.webhooks = webhooks;
   }
 
-  public Route route() {
+  /** The routes as {@code principal} may use them. */
+  public Route route(Principal principal) {
     return pathPrefix("jobs", () -> concat(
         pathEnd(() -> post(() -> optionalHeaderValueByName("Idempotency-Key", key ->
-            entity(Unmarshaller.entityToByteArray(), body -> submit(key, body))))),
-        path(segment(), jobId -> get(() -> find(jobId))),
-        path(segment().slash("events"), jobId -> get(() -> events(jobId))),
-        path(segment().slash("cancel"), jobId -> post(() -> cancel(jobId))),
-        path(segment().slash("retry"), jobId -> post(() -> withReason(reason -> retry(jobId, reason)))),
-        path(segment().slash("approve"), jobId -> post(() -> approve(jobId))),
-        path(segment().slash("reject"), jobId -> post(() -> withReason(reason -> reject(jobId, reason))))));
+            entity(Unmarshaller.entityToByteArray(), body -> submit(principal, key, body))))),
+        path(segment(), jobId -> get(() -> visibleJob(principal, jobId, this::found))),
+        path(segment().slash("events"), jobId -> get(() -> visibleJob(principal, jobId, job -> events(jobId)))),
+        path(segment().slash("cancel"), jobId -> post(() -> jobOr404(principal, jobId, id -> jobs.cancel(id, "cancelled through the API")))),
+        path(segment().slash("retry"), jobId -> post(() -> withReason(reason -> retry(principal, jobId, reason)))),
+        path(segment().slash("approve"), jobId -> post(() -> approve(principal, jobId))),
+        path(segment().slash("reject"), jobId -> post(() -> withReason(reason -> reject(principal, jobId, reason))))));
   }
 
-  private Route submit(Optional<String> idempotencyKey, byte[] body) {
+  private Route submit(Principal principal, Optional<String> idempotencyKey, byte[] body) {
     idempotencyKey.ifPresent(key -> {
       if (!IDEMPOTENCY_KEY.matcher(key).matches()) {
         throw new InvalidInput("invalid_header", "Idempotency-Key must be 1 to 255 printable ASCII characters");
       }
     });
-    var spec = JobRequest.parse(body, endpoints, null, webhooks);
+    var spec = JobRequest.parse(body, endpoints, principal, webhooks);
     String jobId = idempotencyKey.map(key -> JobIds.forIdempotencyKey(spec.owner(), key)).orElseGet(JobIds::random);
     return onSuccess(jobs.submit(jobId, spec), submitted -> {
       if (submitted.duplicate() && !submitted.sameRequest()) {
@@ -69,28 +75,21 @@ public final class JobRoutes extends AllDirectives {
     });
   }
 
-  private Route find(String jobId) {
-    return jobOr404(jobId, jobs::find);
-  }
-
-  /** 200 with the cancelled job: the cancellation is in the journal when this answers. */
-  private Route cancel(String jobId) {
-    return jobOr404(jobId, id -> jobs.cancel(id, "cancelled through the API"));
-  }
-
   /** 200 with the job back in {@code WAITING_FOR_INPUTS}; 409 unless it had failed. */
-  private Route retry(String jobId, String reason) {
-    return jobOr404(jobId, id -> jobs.retry(id, reason == null ? "retried through the API" : reason));
+  private Route retry(Principal principal, String jobId, String reason) {
+    return jobOr404(principal, jobId, id -> jobs.retry(id, reason == null ? "retried through the API by " + principal.name() : reason));
   }
 
   /** 200 once the result is published and the job SUCCEEDED; 409 unless it awaits review. */
-  private Route approve(String jobId) {
-    return jobOr404(jobId, id -> jobs.approve(id, null));
+  private Route approve(Principal principal, String jobId) {
+    principal.requireAdmin("approving a result");
+    return jobOr404(principal, jobId, id -> jobs.approve(id, principal.name()));
   }
 
   /** 200 with the job FAILED and its held result discarded; 409 unless it awaits review. */
-  private Route reject(String jobId, String reason) {
-    return jobOr404(jobId, id -> jobs.reject(id, null, reason));
+  private Route reject(Principal principal, String jobId, String reason) {
+    principal.requireAdmin("rejecting a result");
+    return jobOr404(principal, jobId, id -> jobs.reject(id, principal.name(), reason));
   }
 
   /** An optional body {@code {"reason": "..."}}: what a person says about a redrive or a rejection. */
@@ -98,20 +97,39 @@ public final class JobRoutes extends AllDirectives {
     return entity(Unmarshaller.entityToByteArray(), body -> inner.apply(ReasonBody.parse(body)));
   }
 
-  /** 200 with the job {@code call} answers, or 404 for an id that cannot exist or that no job has. */
-  private Route jobOr404(String jobId, Function<String, CompletionStage<Optional<Request.JobView>>> call) {
+  /**
+   * The one way to a single job: looks it up, answers 404 unless {@code principal} may see it, and only then
+   * runs {@code then} on it. Every per-job route goes through here, so nothing acts before the owner check.
+   */
+  private Route visibleJob(Principal principal, String jobId, Function<Request.JobView, Route> then) {
     if (!JobIds.isValid(jobId)) {
-      return complete(JsonResponses.notFound("no job " + jobId));
+      return notFound(jobId);
     }
-    return onSuccess(call.apply(jobId), job -> job
-        .map(view -> complete(JsonResponses.json(StatusCodes.OK, view)))
-        .orElseGet(() -> complete(JsonResponses.notFound("no job " + jobId))));
+    return onSuccess(jobs.find(jobId), job -> job
+        .filter(view -> principal.mayAccess(view.owner()))
+        .map(then)
+        .orElseGet(() -> notFound(jobId)));
+  }
+
+  /**
+   * 200 with the job {@code call} answers (a state change is in the journal when this answers), for a job
+   * {@code principal} may see; 404 otherwise. {@code call} runs after the owner check.
+   */
+  private Route jobOr404(Principal principal, String jobId, Function<String, CompletionStage<Optional<Request.JobView>>> call) {
+    return visibleJob(principal, jobId, visible -> onSuccess(call.apply(jobId), job -> job
+        .map(this::found)
+        .orElseGet(() -> notFound(jobId))));
+  }
+
+  private Route found(Request.JobView job) {
+    return complete(JsonResponses.json(StatusCodes.OK, job));
+  }
+
+  private Route notFound(String jobId) {
+    return complete(JsonResponses.notFound("no job " + jobId));
   }
 
   private Route events(String jobId) {
-    if (!JobIds.isValid(jobId)) {
-      return complete(JsonResponses.notFound("no job " + jobId));
-    }
     return onSuccess(journal.events(jobId), entries -> entries.isEmpty()
         ? complete(JsonResponses.notFound("no job " + jobId))
         : complete(JsonResponses.json(StatusCodes.OK, Map.of("jobId", jobId, "events", entries))));

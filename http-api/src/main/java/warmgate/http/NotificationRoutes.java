@@ -30,8 +30,13 @@ public final class NotificationRoutes extends AllDirectives {
     this.sns = sns;
   }
 
-  public Route route() {
-    Route s3 = path("s3", () -> post(() -> entity(Unmarshaller.entityToByteArray(), body -> ingest(S3EventParser.parse(body)))));
+  /**
+   * Each route authenticates on its own: raw S3 events come from forwarders holding an admin token, while
+   * SNS and EventBridge deliveries prove where they come from in their own way.
+   */
+  public Route route(Authentication auth) {
+    Route s3 = path("s3", () -> post(() -> auth.admin("posting raw S3 notifications", () ->
+        entity(Unmarshaller.entityToByteArray(), body -> ingest(S3EventParser.parse(body))))));
     return pathPrefix("notifications", () -> sns == null ? s3 : concat(s3, sns.route(this::ingest)));
   }
 

@@ -10,25 +10,40 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import warmgate.Json;
 
-/** A JSON client for one Warmgate node. */
+/** A JSON client for one Warmgate node, sending one bearer token. */
 final class Api {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String base;
+  private final String token;
 
-  Api(int port) {
-    this.base = "http://127.0.0.1:" + port;
+  Api(int port, String token) {
+    this("http://127.0.0.1:" + port, token);
+  }
+
+  private Api(String base, String token) {
+    this.base = base;
+    this.token = token;
+  }
+
+  /** The same node, with another token, or none (null). */
+  Api as(String otherToken) {
+    return new Api(base, otherToken);
   }
 
   record Response(int status, JsonNode body) {}
 
   Response get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10)).GET().build());
+    return send(request(path).GET().build());
   }
 
   Response post(String path, String body) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  /** With the token, if there is one. */
+  private HttpRequest.Builder request(String path) {
+    var builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
+    return token == null ? builder : builder.header("Authorization", "Bearer " + token);
   }
 
   private Response send(HttpRequest request) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import warmgate.auth.TestTokens;
 
 /** Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. */
 final class ChildNode implements AutoCloseable {
@@ -16,11 +17,11 @@ final class ChildNode implements AutoCloseable {
 
   private ChildNode(Process process, int port, Path log) {
     this.process = process;
-    this.api = new Api(port);
+    this.api = new Api(port, TestTokens.ADMIN);
     this.log = log;
   }
 
-  /** @param conf a HOCON file that includes application.conf and overrides what the test needs */
+  /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
   static ChildNode start(Path conf, int port, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",

@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import warmgate.auth.TestTokens;
 import warmgate.demo.SampleImages;
 import warmgate.job.JobIds;
 
@@ -42,7 +43,7 @@ class CrashRecoveryIT {
         # A slow cold start, so the node dies while every job is still queued behind it.
         warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx64m", "-XX:+UseSerialGC", "-cp", "{classpath}",
           "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}", "--startup-delay", "10s"]
-        """.formatted(dataDir, httpPort, Ports.free(), Ports.free()));
+        """.formatted(dataDir, httpPort, Ports.free(), Ports.free()) + TestTokens.hocon());
     return conf;
   }
 

@@ -12,10 +12,11 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import warmgate.auth.TestTokens;
 import warmgate.demo.SampleImages;
 import warmgate.job.JobIds;
 
-// Real H2 file journal, real files in a watched bucket folder, the demo model as a real child process.
+// Real H2 file journal, real files in a watched bucket folder, the demo model as a real child process; tokens on.
 class EmbeddedDefaultIT {
   @TempDir Path dataDir;
   private TestNode node;
@@ -55,6 +56,9 @@ class EmbeddedDefaultIT {
     JsonNode job = node.api.get("/v1/jobs/" + jobId).body();
     assertThat(job.path("attempts").asInt()).isEqualTo(1);
     assertThat(job.path("owner").asText()).isEqualTo("alice");
+    assertThat(node.api.as(TestTokens.ALICE).status(jobId)).as("the user in the key owns the job").isEqualTo("SUCCEEDED");
+    assertThat(node.api.as(TestTokens.BOB).get("/v1/jobs/" + jobId).status()).as("another user does not see it").isEqualTo(404);
+    assertThat(node.api.as(null).get("/v1/jobs/" + jobId).status()).isEqualTo(401);
     assertThat(job.path("output").asText()).isEqualTo("s3://gen3d/users/alice/output/ball.ply");
     JsonNode endpoint = node.api.get("/v1/endpoints/gen3d").body();
     assertThat(endpoint.path("state").asText()).isEqualTo("WARM");

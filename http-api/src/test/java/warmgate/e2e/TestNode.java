@@ -14,6 +14,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import warmgate.Main;
+import warmgate.auth.TestTokens;
 import warmgate.persistence.DatabaseSettings;
 
 /** A Warmgate node started in this JVM through {@link Main#init}, configured for a fast test. */
@@ -29,14 +30,18 @@ final class TestNode implements AutoCloseable {
     this.node = node;
     this.dataDir = dataDir;
     this.port = node.binding().toCompletableFuture().join().localAddress().getPort();
-    this.api = new Api(port);
+    this.api = new Api(port, TestTokens.ADMIN);
   }
 
-  /** Settings every test node shares: its own folder and free ports, quick polling, the demo model with a 2 s cold start. */
+  /**
+   * Settings every test node shares: its own folder and free ports, quick polling, the demo model with a 2 s
+   * cold start, authentication on with {@link TestTokens}' tokens ({@link #api} is the admin's).
+   */
   static Map<String, Object> defaults(Path dataDir, int modelPort) {
     Map<String, Object> settings = new HashMap<>();
     settings.put("warmgate.data-dir", dataDir.toString());
     settings.put("warmgate.http.port", 0);
+    settings.put("warmgate.auth.tokens", TestTokens.entries());
     settings.put("pekko.remote.artery.canonical.port", 0);
     settings.put("warmgate.blob-store.local.watch-interval", "200ms");
     settings.put("warmgate.endpoint-defaults.status-poll-interval", "200ms");

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.Fixtures;
 import warmgate.Json;
+import warmgate.auth.TestTokens;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
@@ -41,7 +42,7 @@ import warmgate.service.JobJournal;
 import warmgate.service.Jobs;
 import warmgate.service.RouteIngestion;
 
-// Real HTTP on loopback: the edge's routes with fake services behind their interfaces; no journal.
+// Real HTTP on loopback: the edge's routes with fake services behind their interfaces, an admin token; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HttpEdgeTest {
   private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
@@ -158,7 +159,8 @@ class HttpEdgeTest {
         "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
         Set.of("gen3d"));
     Ingestion ingestion = new RouteIngestion(routes, jobs);
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS), new NotificationRoutes(ingestion), new EndpointRoutes(endpointStates));
+    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS), new NotificationRoutes(ingestion),
+        new EndpointRoutes(endpointStates), new Authentication(TestTokens.authenticator()));
     ServerBinding binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
   }
@@ -176,8 +178,10 @@ class HttpEdgeTest {
     jobs.slow = false;
   }
 
+  /** With the admin token: these tests are about everything but authentication (AuthEdgeTest has that). */
   private HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
     var builder = HttpRequest.newBuilder(URI.create(base + path))
+        .header("Authorization", "Bearer " + TestTokens.ADMIN)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
     if (headers.length > 0) {
       builder.headers(headers);
@@ -377,7 +381,9 @@ class HttpEdgeTest {
     assertThat(retried.statusCode()).isEqualTo(200);
     assertThat(json(retried).path("status").asText()).isEqualTo("WAITING_FOR_INPUTS");
     assertThat(send("POST", "/v1/jobs/" + id + "/retry", null).statusCode()).as("the body is optional").isEqualTo(200);
-    assertThat(jobs.actions).containsExactly("retry " + id + " mask fixed", "retry " + id + " retried through the API");
+    assertThat(jobs.actions).hasSize(2);
+    assertThat(jobs.actions.get(0)).isEqualTo("retry " + id + " mask fixed");
+    assertThat(jobs.actions.get(1)).startsWith("retry " + id + " retried through the API by ");
 
     assertError(send("POST", "/v1/jobs/job-unknown/retry", null), 404, "not_found");
     jobs.actionFailure = new Refused("job " + id + " is QUEUED; only failed jobs can be retried");

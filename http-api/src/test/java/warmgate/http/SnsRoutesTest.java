@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.Json;
 import warmgate.notification.ObjectCreated;
+import warmgate.auth.TestTokens;
 import warmgate.notification.sns.SnsFixture;
 import warmgate.notification.sns.SnsUnavailable;
 import warmgate.service.Ingestion;
@@ -70,7 +71,8 @@ class SnsRoutesTest {
 
   private String start(Set<String> topics) {
     var sns = new SnsRoutes(SnsFixture.verifier(fetcher, topics), confirmer);
-    var server = new HttpServer(new JobRoutes(null, null, Set.of(), null), new NotificationRoutes(ingestion, sns), new EndpointRoutes(null));
+    var server = new HttpServer(new JobRoutes(null, null, Set.of(), null), new NotificationRoutes(ingestion, sns), new EndpointRoutes(null),
+        new Authentication(TestTokens.authenticator()));
     var binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     return "http://127.0.0.1:" + binding.localAddress().getPort();
   }
