@@ -8,6 +8,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import warmgate.Json;
 
 /** A JSON client for one Warmgate node, sending one bearer token. */
@@ -66,5 +68,18 @@ final class Api {
     } catch (UncheckedIOException e) {
       return null;
     }
+  }
+
+  /** The types of the job's events in journal order; fails unless the sequence numbers run 1, 2, 3 without a gap. */
+  List<String> eventTypes(String jobId) {
+    List<String> types = new ArrayList<>();
+    long expected = 1;
+    for (JsonNode e : get("/v1/jobs/" + jobId + "/events").body().path("events")) {
+      if (e.path("seqNr").asLong() != expected++) {
+        throw new AssertionError("events of " + jobId + " out of order or missing at " + e);
+      }
+      types.add(e.path("type").asText());
+    }
+    return types;
   }
 }
