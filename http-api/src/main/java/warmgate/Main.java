@@ -31,7 +31,9 @@ import warmgate.demo.SampleInputs;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
+import warmgate.http.ApiKeys;
 import warmgate.http.EndpointRoutes;
+import warmgate.http.EventBridgeRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
 import warmgate.http.NotificationRoutes;
@@ -44,6 +46,7 @@ import warmgate.service.Ingestion;
 import warmgate.service.Jobs;
 import warmgate.service.ReadJournalJobJournal;
 import warmgate.service.RouteIngestion;
+import warmgate.service.SageMakerEndpointNames;
 import warmgate.service.ShardedEndpointStates;
 import warmgate.service.ShardedJobs;
 
@@ -154,10 +157,15 @@ public final class Main {
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
     });
 
+    var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
+    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, SageMakerEndpointNames.of(deps.endpoints()),
+        ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     var server = new HttpServer(
         new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names()),
         new NotificationRoutes(ingestion),
-        new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)));
+        eventBridge,
+        new EndpointRoutes(endpointStates),
+        warmgate.getBytes("http.max-body-bytes"));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     return new Node(binding, jobs, ingestion);
   }

@@ -14,11 +14,29 @@ import org.slf4j.LoggerFactory;
 public final class HttpServer extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
+  /** Notifications are a few kB (S3 caps its events at 64 KB, SNS messages at 256 KiB); larger bodies are refused. */
+  public static final long MAX_NOTIFICATION_BYTES = 1024 * 1024;
+
   private final Route routes;
 
   public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EndpointRoutes endpoints) {
+    this(jobs, notifications, null, endpoints, MAX_NOTIFICATION_BYTES);
+  }
+
+  /**
+   * @param eventBridge null to leave {@code /v1/notifications/eventbridge} out
+   * @param maxBodyBytes {@code warmgate.http.max-body-bytes}: the largest body any route reads; notification
+   *     routes read at most {@link #MAX_NOTIFICATION_BYTES} of it
+   */
+  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
+      long maxBodyBytes) {
+    Route notificationRoutes = eventBridge == null ? notifications.route() : concat(notifications.route(), eventBridge.route());
+    // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
     this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
-        pathPrefix("v1", () -> concat(notifications.route(), jobs.route(), endpoints.route()))));
+        pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
+            withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
+            jobs.route(),
+            endpoints.route())))));
   }
 
   public Route routes() {
