@@ -36,7 +36,9 @@ import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
 import warmgate.http.Authentication;
+import warmgate.http.ApiKeys;
 import warmgate.http.EndpointRoutes;
+import warmgate.http.EventBridgeRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
 import warmgate.http.NotificationRoutes;
@@ -51,6 +53,7 @@ import warmgate.service.Ingestion;
 import warmgate.service.Jobs;
 import warmgate.service.ReadJournalJobJournal;
 import warmgate.service.RouteIngestion;
+import warmgate.service.SageMakerEndpointNames;
 import warmgate.service.ShardedEndpointStates;
 import warmgate.service.ShardedJobs;
 
@@ -165,11 +168,16 @@ public final class Main {
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
     });
 
+    var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
+    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, SageMakerEndpointNames.of(deps.endpoints()),
+        ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     var server = new HttpServer(
         new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
         new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
-        new EndpointRoutes(new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout)),
-        new Authentication(authenticator));
+        eventBridge,
+        new EndpointRoutes(endpointStates),
+        new Authentication(authenticator),
+        warmgate.getBytes("http.max-body-bytes"));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     return new Node(binding, jobs, ingestion);
   }

@@ -1,6 +1,5 @@
 package warmgate.notification;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -22,18 +21,7 @@ public final class S3EventParser {
   private S3EventParser() {}
 
   public static S3Notification parse(byte[] body) {
-    JsonNode root;
-    if (body.length == 0) {
-      throw new InvalidInput("invalid_json", "the body is empty; expected an S3 event notification");
-    }
-    try {
-      root = Json.mapper().readTree(body);
-    } catch (JacksonException e) {
-      throw new InvalidInput("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
-    } catch (java.io.IOException e) {
-      throw new InvalidInput("invalid_json", "the body could not be read: " + e.getMessage());
-    }
-    return parse(root);
+    return parse(Json.readUntrusted(body, "an S3 event notification"));
   }
 
   public static S3Notification parse(JsonNode root) {

@@ -106,6 +106,6 @@ class S3EventParserTest {
   void rejectsNestingDeeperThanTheLimit() {
     String deep = "[".repeat(200) + "]".repeat(200);
     assertThatThrownBy(() -> S3EventParser.parse(("{\"Records\":" + deep + "}").getBytes(StandardCharsets.UTF_8)))
-        .isInstanceOfSatisfying(InvalidInput.class, e -> assertThat(e.code()).isEqualTo("invalid_json"));
+        .isInstanceOfSatisfying(InvalidInput.class, e -> assertThat(e.code()).isEqualTo("json_limit_exceeded"));
   }
 }

@@ -14,14 +14,31 @@ import org.slf4j.LoggerFactory;
 public final class HttpServer extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
+  /** Notifications are a few kB (S3 caps its events at 64 KB, SNS messages at 256 KiB); larger bodies are refused. */
+  public static final long MAX_NOTIFICATION_BYTES = 1024 * 1024;
+
   private final Route routes;
 
   /** Jobs and endpoints need a token; notification routes decide for themselves (see {@link NotificationRoutes#route}). */
   public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EndpointRoutes endpoints, Authentication auth) {
+    this(jobs, notifications, null, endpoints, auth, MAX_NOTIFICATION_BYTES);
+  }
+
+  /**
+   * @param eventBridge null to leave {@code /v1/notifications/eventbridge} out
+   * @param auth jobs and endpoints need a token; notification routes decide for themselves (raw S3 events need
+   *     an admin token, SNS and EventBridge prove their origin in their own way)
+   * @param maxBodyBytes {@code warmgate.http.max-body-bytes}: the largest body any route reads; notification
+   *     routes read at most {@link #MAX_NOTIFICATION_BYTES} of it
+   */
+  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
+      Authentication auth, long maxBodyBytes) {
+    Route notificationRoutes = eventBridge == null ? notifications.route(auth) : concat(notifications.route(auth), eventBridge.route());
+    // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
     this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
-        pathPrefix("v1", () -> concat(
-            notifications.route(auth),
-            auth.authenticated(principal -> concat(jobs.route(principal), endpoints.route(principal)))))));
+        pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
+            withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
+            auth.authenticated(principal -> concat(jobs.route(principal), endpoints.route(principal))))))));
   }
 
   public Route routes() {

@@ -1,8 +1,6 @@
 package warmgate.http;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,17 +29,7 @@ final class JobRequest {
 
   /** The job {@code principal} submits; an {@code owner} it may not submit as is {@link warmgate.auth.Forbidden}. */
   static JobSpec parse(byte[] body, Set<String> endpoints, Principal principal, WebhookSettings webhooks) {
-    JsonNode root;
-    if (body.length == 0) {
-      throw invalid("invalid_json", "the body is empty; expected a job as JSON");
-    }
-    try {
-      root = Json.mapper().readTree(body);
-    } catch (JacksonException e) {
-      throw invalid("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw invalid("invalid_json", "the body could not be read: " + e.getMessage());
-    }
+    JsonNode root = Json.readUntrusted(body, "a job as JSON");
     if (root == null || !root.isObject()) {
       throw invalid("invalid_job", "the body must be a JSON object");
     }

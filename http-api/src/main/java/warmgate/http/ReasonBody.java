@@ -1,8 +1,6 @@
 package warmgate.http;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import warmgate.InvalidInput;
 import warmgate.Json;
 
@@ -20,14 +18,7 @@ final class ReasonBody {
     if (body.length == 0) {
       return null;
     }
-    JsonNode root;
-    try {
-      root = Json.mapper().readTree(body);
-    } catch (JacksonException e) {
-      throw new InvalidInput("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      throw new InvalidInput("invalid_json", "the body could not be read: " + e.getMessage());
-    }
+    JsonNode root = Json.readUntrusted(body, "nothing or {\"reason\": \"...\"}");
     if (root == null || !root.isObject()) {
       throw new InvalidInput("invalid_body", "the body must be empty or a JSON object {\"reason\": \"...\"}");
     }

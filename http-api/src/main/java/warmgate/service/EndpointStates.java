@@ -20,4 +20,11 @@ public interface EndpointStates {
    * {@link #names()}.
    */
   CompletionStage<EndpointLifecycle.View> stop(String name);
+
+  /**
+   * Tells the endpoint's lifecycle that its provider pushed a state change ({@code status} as pushed); the
+   * lifecycle describes the provider at once rather than trusting it. Fire and forget. Only for a name in
+   * {@link #names()}.
+   */
+  void providerReported(String name, String status);
 }

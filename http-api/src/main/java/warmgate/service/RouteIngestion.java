@@ -6,11 +6,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.notification.NewestUploads;
 import warmgate.notification.ObjectCreated;
 import warmgate.notification.Skip;
 import warmgate.route.RouteTable;
 
-/** {@link Ingestion} through the configured routes. */
+/** {@link Ingestion} through the configured routes; of several uploads of one key in a batch only the newest starts a job. */
 public final class RouteIngestion implements Ingestion {
   private static final Logger log = LoggerFactory.getLogger(RouteIngestion.class);
 
@@ -25,8 +26,9 @@ public final class RouteIngestion implements Ingestion {
   @Override
   public CompletionStage<Report> ingest(List<ObjectCreated> uploads) {
     List<CompletableFuture<Accepted>> submissions = new ArrayList<>();
-    List<Skip> skipped = new ArrayList<>();
-    for (ObjectCreated upload : uploads) {
+    NewestUploads.Selection selection = NewestUploads.select(uploads);
+    List<Skip> skipped = new ArrayList<>(selection.superseded());
+    for (ObjectCreated upload : selection.newest()) {
       RouteTable.Routing routing = routes.route(upload);
       if (routing instanceof RouteTable.Routing.Job job) {
         submissions.add(jobs.submit(job.jobId(), job.spec())

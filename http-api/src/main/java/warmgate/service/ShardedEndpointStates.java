@@ -40,4 +40,9 @@ public final class ShardedEndpointStates implements EndpointStates {
     return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
         .askWithStatus(EndpointLifecycle.Stop::new, askTimeout));
   }
+
+  @Override
+  public void providerReported(String name, String status) {
+    sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name).tell(new EndpointLifecycle.ProviderReported(status));
+  }
 }

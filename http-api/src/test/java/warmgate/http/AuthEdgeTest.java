@@ -114,6 +114,11 @@ class AuthEdgeTest {
     }
 
     @Override
+    public void providerReported(String name, String status) {
+      actions.add("reported " + name);
+    }
+
+    @Override
     public CompletionStage<EndpointLifecycle.View> get(String name) {
       return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 0, null));
     }

@@ -151,6 +151,11 @@ class HttpEdgeTest {
     public CompletionStage<EndpointLifecycle.View> stop(String name) {
       return CompletableFuture.failedFuture(new Refused("endpoint " + name + " has 1 job(s) running and 0 queued"));
     }
+
+    @Override
+    public void providerReported(String name, String status) {
+      throw new AssertionError("no route here reports provider states");
+    }
   };
 
   @BeforeAll

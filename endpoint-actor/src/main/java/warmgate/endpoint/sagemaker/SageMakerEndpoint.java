@@ -182,8 +182,9 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
   }
 
   /**
-   * Maps a SageMaker endpoint status word, as DescribeEndpoint answers it and as EventBridge's
-   * {@code SageMaker Endpoint State Change} events push it, to what the lifecycle acts on.
+   * Maps a SageMaker endpoint status word to what the lifecycle acts on: as DescribeEndpoint answers it
+   * ({@code InService}) or as EventBridge's {@code SageMaker Endpoint State Change} events push it
+   * ({@code IN_SERVICE}).
    *
    * @throws IllegalStateException for a status this SDK does not know: guessing could start a second
    *     endpoint or stop a serving one
@@ -193,7 +194,7 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
       throw new IllegalArgumentException("SageMaker endpoint " + endpointName + " has no status");
     }
     String detail = failureReason == null || failureReason.isBlank() ? statusWord : statusWord + ": " + failureReason;
-    Status status = switch (EndpointStatus.fromValue(statusWord)) {
+    Status status = switch (EndpointStatus.fromValue(apiSpelling(statusWord))) {
       case CREATING -> Status.CREATING;
       case UPDATING, SYSTEM_UPDATING, ROLLING_BACK -> Status.UPDATING;
       case IN_SERVICE -> Status.IN_SERVICE;
@@ -203,6 +204,18 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
           "SageMaker endpoint " + endpointName + " is in status '" + statusWord + "', which this version of Warmgate does not know");
     };
     return new ProviderState(status, detail);
+  }
+
+  /** {@code IN_SERVICE} (EventBridge) to {@code InService} (the API); the API's own spelling passes unchanged. */
+  private static String apiSpelling(String statusWord) {
+    if (!statusWord.matches("[A-Z]+(_[A-Z]+)*")) {
+      return statusWord;
+    }
+    StringBuilder word = new StringBuilder(statusWord.length());
+    for (String part : statusWord.split("_")) {
+      word.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+    }
+    return word.toString();
   }
 
   private RuntimeException controlPlaneFailure(String operation, Throwable failure) {

@@ -2,6 +2,7 @@ package warmgate.notification.sns;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,9 @@ public record SnsMessage(
     JsonNode root;
     try {
       // A field sent twice could be read one way here and another way by whoever signed it: refuse it.
-      root = Json.mapper().reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION).readTree(body);
+      root = Json.untrusted().reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION).readTree(body);
+    } catch (StreamConstraintsException e) {
+      throw invalid("json_limit_exceeded", "the body exceeds a limit on JSON read from outside: " + e.getOriginalMessage());
     } catch (JacksonException e) {
       throw invalid("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
