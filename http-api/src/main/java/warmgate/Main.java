@@ -49,6 +49,7 @@ import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
 import warmgate.request.Request;
 import warmgate.route.RouteTable;
+import warmgate.service.AdmittingJobs;
 import warmgate.service.Ingestion;
 import warmgate.service.Jobs;
 import warmgate.service.ReadJournalJobJournal;
@@ -146,7 +147,10 @@ public final class Main {
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock()));
 
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
-    Jobs jobs = new ShardedJobs(sharding, askTimeout);
+    var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
+    Jobs jobs = new AdmittingJobs(new ShardedJobs(sharding, askTimeout), endpointStates,
+        name -> deps.endpoints().get(name).settings().maxQueued(), warmgate.getDuration("http.queue-check-interval"),
+        warmgate.getDuration("http.busy-retry-after"));
     Ingestion ingestion = new RouteIngestion(deps.routes(), jobs);
 
     List<AutoCloseable> resources = new ArrayList<>(deps.resources());
@@ -168,7 +172,6 @@ public final class Main {
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
     });
 
-    var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
     var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, SageMakerEndpointNames.of(deps.endpoints()),
         ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     var server = new HttpServer(

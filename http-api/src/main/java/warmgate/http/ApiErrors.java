@@ -24,6 +24,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.InvalidInput;
 import warmgate.auth.Forbidden;
+import warmgate.service.EndpointBusy;
 import warmgate.service.Refused;
 import warmgate.service.TryLater;
 
@@ -47,6 +48,9 @@ final class ApiErrors {
           if (cause instanceof TimeoutException) {
             return complete(unavailable("the journal did not confirm in time; nothing is lost, please retry"));
           }
+          if (cause instanceof EndpointBusy busy) {
+            return complete(busy(StatusCodes.SERVICE_UNAVAILABLE, busy));
+          }
           if (cause instanceof TryLater later) {
             return complete(unavailable(later.getMessage()));
           }
@@ -68,6 +72,11 @@ final class ApiErrors {
 
   private static HttpResponse tooLarge(EntityStreamSizeException e) {
     return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit of " + e.limit() + " bytes");
+  }
+
+  /** A full endpoint queue: 429 for a client's job, 503 for a notification sender that should deliver again. */
+  static HttpResponse busy(org.apache.pekko.http.javadsl.model.StatusCode status, EndpointBusy busy) {
+    return JsonResponses.error(status, "endpoint_busy", busy.getMessage()).addHeader(RetryAfter.create(busy.retryAfterSeconds()));
   }
 
   static HttpResponse unavailable(String message) {

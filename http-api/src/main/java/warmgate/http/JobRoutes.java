@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -20,6 +21,7 @@ import warmgate.config.WebhookSettings;
 import warmgate.job.JobIds;
 import warmgate.request.Request;
 import warmgate.service.JobJournal;
+import warmgate.service.EndpointBusy;
 import warmgate.service.Jobs;
 
 /**
@@ -64,7 +66,14 @@ public final class JobRoutes extends AllDirectives {
     });
     var spec = JobRequest.parse(body, endpoints, principal, webhooks);
     String jobId = idempotencyKey.map(key -> JobIds.forIdempotencyKey(spec.owner(), key)).orElseGet(JobIds::random);
-    return onSuccess(jobs.submit(jobId, spec), submitted -> {
+    return onComplete(jobs.submit(jobId, spec), outcome -> {
+      if (outcome.isFailure()) {
+        Throwable failure = outcome.failed().get();
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        // A client can wait and resubmit: 429 says so; everything else goes to the one exception handler.
+        return cause instanceof EndpointBusy busy ? complete(ApiErrors.busy(StatusCodes.TOO_MANY_REQUESTS, busy)) : failWith(cause);
+      }
+      Request.Submitted submitted = outcome.get();
       if (submitted.duplicate() && !submitted.sameRequest()) {
         return complete(JsonResponses.error(StatusCodes.CONFLICT, "idempotency_conflict",
             "Idempotency-Key was already used for a different job (" + jobId + "); use a new key for a new job"));

@@ -33,6 +33,7 @@ import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.request.Request;
 import warmgate.route.RouteTable;
+import warmgate.service.EndpointBusy;
 import warmgate.service.EndpointStates;
 import warmgate.service.Refused;
 import warmgate.service.TryLater;
@@ -57,11 +58,15 @@ class HttpEdgeTest {
   static final class FakeJobs implements Jobs {
     final Map<String, JobSpec> submitted = new ConcurrentHashMap<>();
     volatile boolean slow;
+    volatile boolean busy;
 
     @Override
     public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
       if (slow) {
         return CompletableFuture.failedFuture(new TimeoutException("Ask timed out"));
+      }
+      if (busy) {
+        return CompletableFuture.failedFuture(new EndpointBusy(spec.endpoint(), 10_000, 5));
       }
       JobSpec existing = submitted.putIfAbsent(jobId, spec);
       return CompletableFuture.completedFuture(new Request.Submitted(view(jobId, existing == null ? spec : existing),
@@ -181,6 +186,7 @@ class HttpEdgeTest {
     jobs.actions.clear();
     jobs.actionFailure = null;
     jobs.slow = false;
+    jobs.busy = false;
   }
 
   /** With the admin token: these tests are about everything but authentication (AuthEdgeTest has that). */
@@ -284,6 +290,20 @@ class HttpEdgeTest {
 
     assertError(response, 503, "unavailable");
     assertThat(response.headers().firstValue("Retry-After")).hasValue("2");
+  }
+
+  @Test
+  void fullEndpointQueueIs429ToAClientAnd503ToANotificationSender() throws Exception {
+    jobs.busy = true;
+
+    var job = send("POST", "/v1/jobs", JOB);
+    var notification = send("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")));
+
+    assertThat(assertError(job, 429, "endpoint_busy").path("message").asText()).contains("gen3d", "max-queued");
+    assertThat(job.headers().firstValue("Retry-After")).hasValue("5");
+    assertError(notification, 503, "endpoint_busy");
+    assertThat(notification.headers().firstValue("Retry-After")).hasValue("5");
+    assertThat(jobs.submitted).isEmpty();
   }
 
   @Test
