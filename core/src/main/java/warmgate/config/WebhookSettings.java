@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import warmgate.Backoff;
 import warmgate.InvalidInput;
 
 /**
@@ -57,10 +58,7 @@ public record WebhookSettings(
 
   /** Delay before delivery {@code attempt + 1}: exponential with equal jitter. */
   public Duration backoff(int attempt, double random) {
-    long max = backoffMax.toMillis();
-    long exp = backoffMin.toMillis() << Math.min(attempt - 1, 30);
-    long base = Math.min(max, exp < 0 ? max : exp);
-    return Duration.ofMillis(base / 2 + (long) (random * (base / 2)));
+    return Backoff.delay(backoffMin, backoffMax, attempt, random);
   }
 
   /**

@@ -1,6 +1,7 @@
 package warmgate.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static warmgate.http.ApiAssertions.assertError;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
@@ -213,14 +214,6 @@ class AuthEdgeTest {
     return "Bearer " + token;
   }
 
-  private static JsonNode assertError(HttpResponse<String> response, int status, String code) throws Exception {
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
-    JsonNode error = Json.mapper().readTree(response.body()).path("error");
-    assertThat(error.path("code").asText()).isEqualTo(code);
-    assertThat(error.path("message").asText()).isNotBlank();
-    return error;
-  }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("routes")

@@ -1,6 +1,8 @@
 package warmgate.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static warmgate.http.ApiAssertions.assertError;
+import static warmgate.http.ApiAssertions.json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
@@ -144,18 +146,7 @@ class EventBridgeRoutesTest {
     return new String(Fixtures.bytes("eventbridge/" + name));
   }
 
-  private static JsonNode json(HttpResponse<String> response) throws Exception {
-    return Json.mapper().readTree(response.body());
-  }
 
-  private static JsonNode assertError(HttpResponse<String> response, int status, String code) throws Exception {
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
-    JsonNode error = json(response).path("error");
-    assertThat(error.path("code").asText()).isEqualTo(code);
-    assertThat(error.path("message").asText()).isNotBlank();
-    return error;
-  }
 
   @Test
   void objectCreatedSubmitsTheUploadAndAnswersOnceItIsAccepted() throws Exception {

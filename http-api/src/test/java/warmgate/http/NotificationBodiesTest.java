@@ -1,6 +1,7 @@
 package warmgate.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static warmgate.http.ApiAssertions.assertError;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
@@ -89,12 +90,6 @@ class NotificationBodiesTest {
     return HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes));
   }
 
-  private static void assertError(HttpResponse<String> response, int status, String code) throws Exception {
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-    JsonNode error = Json.mapper().readTree(response.body()).path("error");
-    assertThat(error.path("code").asText()).isEqualTo(code);
-    assertThat(error.path("message").asText()).isNotBlank();
-  }
 
   /** Valid JSON of about {@code bytes} bytes: a well-formed object whose size alone is the problem. */
   private static String jsonOfSize(int bytes) {

@@ -1,13 +1,14 @@
 package warmgate.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static warmgate.http.ApiAssertions.assertError;
+import static warmgate.http.ApiAssertions.json;
 import static warmgate.notification.sns.SnsFixture.TOPIC;
 import static warmgate.notification.sns.SnsFixture.confirmation;
 import static warmgate.notification.sns.SnsFixture.notification;
 import static warmgate.notification.sns.SnsFixture.s3Event;
 import static warmgate.notification.sns.SnsFixture.sign;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.ConfigFactory;
 import java.net.URI;
@@ -111,18 +112,7 @@ class SnsRoutesTest {
     return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static JsonNode json(HttpResponse<String> response) throws Exception {
-    return Json.mapper().readTree(response.body());
-  }
 
-  private static JsonNode assertError(HttpResponse<String> response, int status, String code) throws Exception {
-    assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-    assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
-    JsonNode error = json(response).path("error");
-    assertThat(error.path("code").asText()).isEqualTo(code);
-    assertThat(error.path("message").asText()).isNotBlank();
-    return error;
-  }
 
   @Test
   void signedV1NotificationStartsTheJobOnceItIsPersisted() throws Exception {

@@ -32,6 +32,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.MDC;
+import warmgate.Backoff;
 import warmgate.CborSerializable;
 import warmgate.blob.BlobInfo;
 import warmgate.Json;
@@ -777,12 +778,9 @@ public final class Request
         .thenNoReply();
   }
 
-  /** Exponential with equal jitter: half the delay is fixed, half random, so a burst of failures spreads out. */
+  /** Exponential with equal jitter, so a burst of failures spreads out. */
   private Duration backoff(int attempt) {
-    long max = settings.backoffMax().toMillis();
-    long exp = settings.backoffMin().toMillis() << Math.min(attempt - 1, 30);
-    long base = Math.min(max, exp < 0 ? max : exp);
-    return Duration.ofMillis(base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1));
+    return Backoff.delay(settings.backoffMin(), settings.backoffMax(), attempt, ThreadLocalRandom.current().nextDouble());
   }
 
   private void scheduleRetry(Instant retryAt) {
@@ -973,8 +971,7 @@ public final class Request
     reporting = false;
     if (cmd.failure() != null) {
       reportFailures++;
-      Duration doubled = settings.backoffMin().multipliedBy(1L << Math.min(reportFailures - 1, 20));
-      Duration again = doubled.compareTo(settings.backoffMax()) > 0 ? settings.backoffMax() : doubled;
+      Duration again = backoff(reportFailures);
       log().warn("Job {}: writing {} failed ({} time(s)), trying again in {} s: {}", jobId, state.core().spec().errorOutput(),
           reportFailures, again.toSeconds(), cmd.failure());
       timers.startSingleTimer(Timer.REPORT_ERROR, Timer.REPORT_ERROR, again);
