@@ -96,6 +96,9 @@ public final class Main {
     } catch (RuntimeException e) {
       log.error("Warmgate could not start; shutting down", e);
       system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+      // A failed start must not look like a clean exit to a container runtime or a service manager.
+      System.exit(1);
     }
   }
 
