@@ -28,7 +28,6 @@ import java.util.regex.Pattern;
  */
 public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List<Credential> credentials) {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
-  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
   private static final Set<String> ENTRY_KEYS = Set.of("name", "sha256", "owner", "admin");
 
   /** A configured token: its SHA-256 and the principal it stands for. */
@@ -139,7 +138,7 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
     }
     String at = where + " (" + name + ")";
     String hex = requiredString(c, "sha256", at);
-    if (!SHA256_HEX.matcher(hex).matches()) {
+    if (!Tokens.isSha256Hex(hex)) {
       throw new IllegalArgumentException(at + ": sha256 must be 64 hex digits, the SHA-256 of the token as "
           + "`warmgate token` prints it; got " + hex.length() + " characters" + (hex.startsWith(Tokens.PREFIX) ? " (the token itself? keep only its hash)" : ""));
     }

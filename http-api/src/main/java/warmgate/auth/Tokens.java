@@ -22,6 +22,7 @@ public final class Tokens {
   /** RFC 6750's b64token, bounded so a huge header is refused before it is hashed. */
   private static final Pattern SYNTAX = Pattern.compile("[A-Za-z0-9\\-._~+/]{1,512}=*");
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
 
   private Tokens() {}
 
@@ -43,6 +44,11 @@ public final class Tokens {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
+  }
+
+  /** Whether {@code text} is a SHA-256 written as 64 hex digits, as configured hashes of tokens and keys are. */
+  public static boolean isSha256Hex(String text) {
+    return SHA256_HEX.matcher(text).matches();
   }
 
   public static String sha256Hex(String token) {

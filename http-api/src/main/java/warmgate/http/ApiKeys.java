@@ -1,13 +1,11 @@
 package warmgate.http;
 
 import com.typesafe.config.Config;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
+import warmgate.auth.Tokens;
 
 /**
  * API keys as an EventBridge connection with {@code API_KEY} authorization sends them: one header, a secret
@@ -20,7 +18,6 @@ import java.util.regex.Pattern;
  */
 public record ApiKeys(String header, List<byte[]> hashes, String configKey) {
   private static final Pattern HEADER = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}");
-  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
 
   /** What a request's key amounts to. */
   public enum Verdict {
@@ -53,7 +50,7 @@ public record ApiKeys(String header, List<byte[]> hashes, String configKey) {
         .map(String::trim)
         .filter(hex -> !hex.isEmpty())
         .map(hex -> {
-          if (!SHA256_HEX.matcher(hex).matches()) {
+          if (!Tokens.isSha256Hex(hex)) {
             throw new IllegalArgumentException(path + ".api-key-sha256: '" + hex.substring(0, Math.min(8, hex.length()))
                 + "...' is not a SHA-256 hash (64 hex digits; e.g. printf %s \"$KEY\" | sha256sum)");
           }
@@ -74,22 +71,15 @@ public record ApiKeys(String header, List<byte[]> hashes, String configKey) {
     if (presented == null || presented.isEmpty()) {
       return Verdict.MISSING;
     }
-    byte[] hash = sha256(presented);
+    byte[] hash = Tokens.sha256(presented);
     boolean match = false;
     for (byte[] accepted : hashes) {
-      // Every hash is compared, and MessageDigest.isEqual takes the same time for equal-length inputs.
-      match |= MessageDigest.isEqual(hash, accepted);
+      // Every hash is compared, each in constant time, as bearer tokens are.
+      match |= Tokens.sameDigest(hash, accepted);
     }
     return match ? Verdict.ACCEPTED : Verdict.WRONG;
   }
 
-  public static byte[] sha256(String key) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
-  }
 
   /** Never shows the hashes. */
   @Override

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.TestInstance;
 import warmgate.Fixtures;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
+import warmgate.auth.Tokens;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.notification.ObjectCreated;
 import warmgate.service.EndpointStates;
@@ -99,9 +100,9 @@ class EventBridgeRoutesTest {
   @BeforeAll
   void bind() {
     var names = new SageMakerEndpointNames(Map.of("gen3d-prod", List.of("gen3d")));
-    String hash = HexFormat.of().formatHex(ApiKeys.sha256(KEY));
+    String hash = HexFormat.of().formatHex(Tokens.sha256(KEY));
     // An old key being rotated out is listed beside the current one.
-    var keys = new ApiKeys(HEADER, List.of(ApiKeys.sha256("old-key"), HexFormat.of().parseHex(hash)), "warmgate.eventbridge.api-key-sha256");
+    var keys = new ApiKeys(HEADER, List.of(Tokens.sha256("old-key"), HexFormat.of().parseHex(hash)), "warmgate.eventbridge.api-key-sha256");
     base = start(new EventBridgeRoutes(ingestion, endpointStates, names, keys, REQUEST_TIMEOUT));
     var none = new ApiKeys(HEADER, List.of(), "warmgate.eventbridge.api-key-sha256");
     unconfiguredBase = start(new EventBridgeRoutes(ingestion, endpointStates, names, none, REQUEST_TIMEOUT));
@@ -327,7 +328,7 @@ class EventBridgeRoutesTest {
 
   @Test
   void apiKeysComeFromConfigAsHashes() {
-    String hash = HexFormat.of().formatHex(ApiKeys.sha256(KEY)).toUpperCase();
+    String hash = HexFormat.of().formatHex(Tokens.sha256(KEY)).toUpperCase();
     var keys = ApiKeys.fromConfig(ConfigFactory.parseString(
         "api-key-header = X-Key\napi-key-sha256 = [\"" + hash + "\"]"), "warmgate.eventbridge");
 

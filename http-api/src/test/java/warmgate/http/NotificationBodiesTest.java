@@ -26,6 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
+import warmgate.auth.Tokens;
 import warmgate.route.RouteTable;
 import warmgate.service.JobJournal;
 import warmgate.service.RouteIngestion;
@@ -54,7 +55,7 @@ class NotificationBodiesTest {
         Set.of("gen3d"));
     var ingestion = new RouteIngestion(routes, jobs);
     var endpointStates = new EventBridgeRoutesTest.RecordingEndpointStates();
-    var keys = new ApiKeys("x-warmgate-api-key", List.of(ApiKeys.sha256(KEY)), "warmgate.eventbridge.api-key-sha256");
+    var keys = new ApiKeys("x-warmgate-api-key", List.of(Tokens.sha256(KEY)), "warmgate.eventbridge.api-key-sha256");
     var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, new SageMakerEndpointNames(Map.of()), keys, Duration.ofSeconds(4));
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
     var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new NotificationRoutes(ingestion), eventBridge,
