@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -33,6 +32,7 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import warmgate.CborSerializable;
+import warmgate.Failures;
 import warmgate.config.EndpointSettings;
 
 /**
@@ -347,7 +347,7 @@ public final class EndpointLifecycle
         .forStateType(Failed.class)
         .onCommand(Acquire.class, this::acquireWhenFailed)
         .onCommand(Start.class, this::startWhenFailed)
-        .onCommand(Described.class, this::describedWhenFailed)
+        .onCommand(Described.class, this::describedWhenCold)
         .onCommand(Tick.class, this::tickWhenFailed);
   }
 
@@ -516,10 +516,6 @@ public final class EndpointLifecycle
     }
     return requestStart("started by hand after it had failed: " + state.reason())
         .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
-  }
-
-  private ReplyEffect<Event, State> describedWhenFailed(Failed state, Described cmd) {
-    return describedWhenCold(state, cmd);
   }
 
   /** With {@code failed-retry-after} set, jobs that keep asking get one more start after that long. */
@@ -807,7 +803,7 @@ public final class EndpointLifecycle
   }
 
   private static String reason(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = Failures.unwrap(failure);
     return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
   }
 

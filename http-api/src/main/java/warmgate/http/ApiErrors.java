@@ -22,6 +22,7 @@ import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejecti
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.Failures;
 import warmgate.InvalidInput;
 import warmgate.auth.Forbidden;
 import warmgate.service.EndpointBusy;
@@ -44,7 +45,7 @@ final class ApiErrors {
         .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
         .matchAny(e -> {
           // Thrown directly by a route, or carried by a failed future: the same answer either way.
-          Throwable cause = e.getCause() != null && e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+          Throwable cause = Failures.unwrap(e);
           if (cause instanceof TimeoutException) {
             return complete(unavailable("the journal did not confirm in time; nothing is lost, please retry"));
           }

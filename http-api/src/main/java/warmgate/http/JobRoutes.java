@@ -5,7 +5,6 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -15,6 +14,7 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import warmgate.Failures;
 import warmgate.InvalidInput;
 import warmgate.auth.Principal;
 import warmgate.config.WebhookSettings;
@@ -69,7 +69,7 @@ public final class JobRoutes extends AllDirectives {
     return onComplete(jobs.submit(jobId, spec), outcome -> {
       if (outcome.isFailure()) {
         Throwable failure = outcome.failed().get();
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = Failures.unwrap(failure);
         // A client can wait and resubmit: 429 says so; everything else goes to the one exception handler.
         return cause instanceof EndpointBusy busy ? complete(ApiErrors.busy(StatusCodes.TOO_MANY_REQUESTS, busy)) : failWith(cause);
       }

@@ -3,7 +3,6 @@ package warmgate.http;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Optional;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
@@ -12,6 +11,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.Failures;
 import warmgate.InvalidInput;
 import warmgate.notification.S3EventParser;
 import warmgate.notification.S3Notification;
@@ -100,7 +100,7 @@ public final class SnsRoutes extends AllDirectives {
 
   /** Refusals of this route's own making; anything else goes to {@link ApiErrors} like every other route's. */
   private Route refusal(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = Failures.unwrap(failure);
     if (cause instanceof SnsRefused refused) {
       return complete(JsonResponses.error(StatusCodes.FORBIDDEN, refused.code(), refused.getMessage()));
     }

@@ -1,9 +1,9 @@
 package warmgate.service;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.pattern.StatusReply;
+import warmgate.Failures;
 import warmgate.request.Request;
 
 /**
@@ -21,7 +21,7 @@ public final class Refused extends RuntimeException {
    */
   static <T> CompletionStage<T> fromStatusReply(CompletionStage<T> answer) {
     return answer.exceptionallyCompose(failure -> {
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      Throwable cause = Failures.unwrap(failure);
       if (cause instanceof StatusReply.ErrorMessage refusal) {
         String reason = refusal.getMessage();
         return CompletableFuture.failedFuture(reason.startsWith(Request.UNAVAILABLE)

@@ -7,7 +7,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -23,6 +22,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import warmgate.Failures;
 import warmgate.config.BlobStoreSettings;
 import warmgate.job.ObjectRef;
 
@@ -74,10 +74,10 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
   public CompletionStage<Void> delete(ObjectRef ref) {
     CompletableFuture<Void> result = new CompletableFuture<>();
     client.deleteObject(b -> b.bucket(ref.bucket()).key(ref.key())).whenComplete((response, failure) -> {
-      if (failure == null || isNotFound(unwrap(failure))) {
+      if (failure == null || isNotFound(Failures.unwrap(failure))) {
         result.complete(null);
       } else {
-        result.completeExceptionally(unwrap(failure));
+        result.completeExceptionally(Failures.unwrap(failure));
       }
     });
     return result;
@@ -89,11 +89,11 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     client.headObject(b -> b.bucket(ref.bucket()).key(ref.key())).whenComplete((response, failure) -> {
       if (failure == null) {
         result.complete(Optional.of(info(ref, response)));
-      } else if (isNotFound(unwrap(failure))) {
+      } else if (isNotFound(Failures.unwrap(failure))) {
         // HEAD has no body, so a missing object is a bare 404 that the SDK may or may not name NoSuchKey.
         result.complete(Optional.empty());
       } else {
-        result.completeExceptionally(unwrap(failure));
+        result.completeExceptionally(Failures.unwrap(failure));
       }
     });
     return result;
@@ -110,11 +110,11 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             BlobInfo info = new BlobInfo(
                 ref, content.length, eTag(response.eTag()), response.contentType(), response.metadata());
             result.complete(new Blob(info, content));
-          } else if (isNotFound(unwrap(failure))) {
+          } else if (isNotFound(Failures.unwrap(failure))) {
             // A missing bucket is as much the caller's mistake as a missing key.
             result.completeExceptionally(new BlobNotFoundException(ref));
           } else {
-            result.completeExceptionally(unwrap(failure));
+            result.completeExceptionally(Failures.unwrap(failure));
           }
         });
     return result;
@@ -140,7 +140,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             String eTag = response.eTag() != null ? eTag(response.eTag()) : Md5.hex(content);
             result.complete(new BlobInfo(ref, content.length, eTag, type, userMetadata));
           } else {
-            result.completeExceptionally(unwrap(failure));
+            result.completeExceptionally(Failures.unwrap(failure));
           }
         });
     return result;
@@ -166,11 +166,4 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         || (t instanceof S3Exception s3 && s3.statusCode() == 404);
   }
 
-  private static Throwable unwrap(Throwable t) {
-    Throwable cause = t;
-    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
-  }
 }

@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import warmgate.Failures;
 import warmgate.Json;
 import warmgate.blob.Blob;
 import warmgate.blob.BlobInfo;
@@ -128,7 +128,7 @@ public final class InferenceStep {
   }
 
   private static InferenceException classify(Throwable failure, String doing) {
-    Throwable cause = unwrap(failure);
+    Throwable cause = Failures.unwrap(failure);
     if (cause instanceof InferenceException e) {
       return e;
     }
@@ -141,11 +141,4 @@ public final class InferenceStep {
     return new InferenceException(InferenceException.Kind.TRANSIENT, doing + " failed: " + cause, cause);
   }
 
-  static Throwable unwrap(Throwable failure) {
-    Throwable cause = failure;
-    while ((cause instanceof CompletionException || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    return cause;
-  }
 }

@@ -34,6 +34,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.MDC;
 import warmgate.Backoff;
 import warmgate.CborSerializable;
+import warmgate.Failures;
 import warmgate.blob.BlobInfo;
 import warmgate.Json;
 import warmgate.config.RequestSettings;
@@ -441,7 +442,7 @@ public final class Request
       log().info("Job {} was running attempt {} when its actor stopped; looking for its output", jobId, running.attempt());
       deps.endpoints().apply(running.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, running.leaseId()));
       ctx.pipeToSelf(deps.step().writtenBy(jobId, target(running.core().spec())), (found, failure) -> failure != null
-          ? new OutputChecked(running.attempt(), null, false, String.valueOf(InferenceStep.unwrap(failure)))
+          ? new OutputChecked(running.attempt(), null, false, String.valueOf(Failures.unwrap(failure)))
           : new OutputChecked(running.attempt(), found.map(BlobInfo::eTag).orElse(null), found.isPresent(), null));
     } else if (state instanceof RetryWait retry) {
       scheduleRetry(retry.retryAt());
@@ -627,7 +628,7 @@ public final class Request
     checkingInputs = true;
     ctx.pipeToSelf(deps.step().missingInputs(spec), (missing, failure) -> failure == null
         ? new InputsChecked(missing, null)
-        : new InputsChecked(List.of(), String.valueOf(InferenceStep.unwrap(failure))));
+        : new InputsChecked(List.of(), String.valueOf(Failures.unwrap(failure))));
   }
 
   private ReplyEffect<Event, State> inputsChecked(WaitingForInputs state, InputsChecked cmd) {
@@ -698,7 +699,7 @@ public final class Request
                 if (failure == null) {
                   return AttemptFinished.succeeded(attempt, output);
                 }
-                Throwable cause = InferenceStep.unwrap(failure);
+                Throwable cause = Failures.unwrap(failure);
                 return cause instanceof InferenceException e
                     ? new AttemptFinished(attempt, null, e.kind(), e.getMessage())
                     : new AttemptFinished(attempt, null, InferenceException.Kind.TRANSIENT,
@@ -857,7 +858,7 @@ public final class Request
     JobSpec spec = state.core().spec();
     ctx.pipeToSelf(deps.step().publish(jobId, state.attempt(), spec, heldOutput(spec)), (written, failure) -> failure == null
         ? new Published(cmd.reviewer(), written.eTag(), null, cmd.replyTo())
-        : new Published(cmd.reviewer(), null, String.valueOf(InferenceStep.unwrap(failure)), cmd.replyTo()));
+        : new Published(cmd.reviewer(), null, String.valueOf(Failures.unwrap(failure)), cmd.replyTo()));
     return Effect().noReply();
   }
 
@@ -897,7 +898,7 @@ public final class Request
     ObjectRef held = heldOutput(spec);
     deps.step().discard(held).whenComplete((ok, failure) -> {
       if (failure != null) {
-        log().warn("Job {}: the held result {} could not be removed: {}", jobId, held, InferenceStep.unwrap(failure));
+        log().warn("Job {}: the held result {} could not be removed: {}", jobId, held, Failures.unwrap(failure));
       }
     });
   }
@@ -933,7 +934,7 @@ public final class Request
           JobSpec spec = state.core().spec();
           deps.step().clearErrorReport(spec).whenComplete((ok, failure) -> {
             if (failure != null) {
-              log().warn("Job {}: the old error report {} could not be removed: {}", jobId, spec.errorOutput(), InferenceStep.unwrap(failure));
+              log().warn("Job {}: the old error report {} could not be removed: {}", jobId, spec.errorOutput(), Failures.unwrap(failure));
             }
           });
           log().info("Job {} redriven ({}); it was FAILED: {}", jobId, reason, state.error());
@@ -963,7 +964,7 @@ public final class Request
     }
     ctx.pipeToSelf(deps.step().writeErrorReport(jobId, state.core().spec(), report), (written, failure) -> failure == null
         ? new ErrorReportWritten(written.eTag(), null)
-        : new ErrorReportWritten(null, String.valueOf(InferenceStep.unwrap(failure))));
+        : new ErrorReportWritten(null, String.valueOf(Failures.unwrap(failure))));
     return Effect().noReply();
   }
 
@@ -996,16 +997,17 @@ public final class Request
     }
     calling = true;
     String url = state.core().spec().callbackUrl();
+    String id = webhookId(state.core(), due.status());
     int attempt = due.failures() + 1;
     byte[] body;
     try {
-      body = Json.mapper().writeValueAsBytes(new CallbackBody(webhookId(state.core(), due.status()), "job." + due.status().name().toLowerCase(java.util.Locale.ROOT), view(state)));
+      body = Json.mapper().writeValueAsBytes(new CallbackBody(id, "job." + due.status().name().toLowerCase(java.util.Locale.ROOT), view(state)));
     } catch (java.io.IOException e) {
       throw new IllegalStateException("a callback body is plain JSON", e);
     }
-    ctx.pipeToSelf(deps.webhooks().send(url, webhookId(state.core(), due.status()), body), (status, failure) -> failure == null
+    ctx.pipeToSelf(deps.webhooks().send(url, id, body), (status, failure) -> failure == null
         ? new CallbackAnswered(due.status(), attempt, status, null)
-        : new CallbackAnswered(due.status(), attempt, 0, String.valueOf(InferenceStep.unwrap(failure))));
+        : new CallbackAnswered(due.status(), attempt, 0, String.valueOf(Failures.unwrap(failure))));
     return Effect().noReply();
   }
 

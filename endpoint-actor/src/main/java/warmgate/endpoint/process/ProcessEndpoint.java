@@ -26,6 +26,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.Failures;
 import warmgate.config.EndpointSettings;
 import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.InferenceClient;
@@ -235,7 +236,7 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
   }
 
   private InferenceException classify(Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = Failures.unwrap(failure);
     if (cause instanceof HttpConnectTimeoutException || cause instanceof ConnectException) {
       return new InferenceException(InferenceException.Kind.TRANSIENT, "endpoint " + name + " is not reachable on " + host + ":" + port, cause);
     }

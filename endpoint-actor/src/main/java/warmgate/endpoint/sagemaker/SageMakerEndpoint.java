@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
@@ -24,6 +23,7 @@ import software.amazon.awssdk.services.sagemakerruntime.model.ModelErrorExceptio
 import software.amazon.awssdk.services.sagemakerruntime.model.ModelNotReadyException;
 import software.amazon.awssdk.services.sagemakerruntime.model.ServiceUnavailableException;
 import software.amazon.awssdk.services.sagemakerruntime.model.ValidationErrorException;
+import warmgate.Failures;
 import warmgate.config.EndpointSettings;
 import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.InferenceClient;
@@ -170,7 +170,7 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
           return null;
         }
         if (describeFailure != null) {
-          refused.addSuppressed(unwrap(describeFailure));
+          refused.addSuppressed(Failures.unwrap(describeFailure));
         }
         throw refused;
       });
@@ -247,7 +247,7 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
    * model, an endpoint not there yet, expiring credentials), and the job's retry budget bounds it.
    */
   InferenceException classify(Throwable failure) {
-    Throwable t = unwrap(failure);
+    Throwable t = Failures.unwrap(failure);
     String where = "SageMaker endpoint " + endpointName + ": ";
     if (t instanceof ApiCallTimeoutException) {
       return new InferenceException(InferenceException.Kind.TRANSIENT,
@@ -300,7 +300,7 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
         return;
       }
       try {
-        next = onFailure.apply(unwrap(failure));
+        next = onFailure.apply(Failures.unwrap(failure));
       } catch (RuntimeException e) {
         next = failed(e);
       }
@@ -308,7 +308,7 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
         if (error == null) {
           result.complete(value);
         } else {
-          result.completeExceptionally(unwrap(error));
+          result.completeExceptionally(Failures.unwrap(error));
         }
       });
     });
@@ -319,13 +319,6 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
     return CompletableFuture.failedFuture(failure);
   }
 
-  static Throwable unwrap(Throwable t) {
-    Throwable current = t;
-    while ((current instanceof CompletionException || current instanceof ExecutionException) && current.getCause() != null) {
-      current = current.getCause();
-    }
-    return current;
-  }
 
   /** A ValidationException (control plane) whose message contains {@code text}; "" matches any. */
   private static boolean isValidation(Throwable t, String text) {

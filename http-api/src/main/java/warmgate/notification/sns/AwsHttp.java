@@ -10,9 +10,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Flow;
+import warmgate.Failures;
 
 /**
  * The two GETs Warmgate makes on an SNS message's behalf, with {@link java.net.http.HttpClient}: redirects
@@ -71,7 +71,7 @@ public final class AwsHttp implements CertificateFetcher, SubscriptionConfirmer 
   }
 
   private SnsUnavailable unavailable(String code, String message, Throwable failure) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    Throwable cause = Failures.unwrap(failure);
     if (cause instanceof TooLarge) {
       return new SnsUnavailable(code, message + ": the answer is larger than " + maxBodyBytes + " bytes", true, cause);
     }

@@ -34,6 +34,7 @@ import javax.naming.ldap.Rdn;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import warmgate.Failures;
 
 /**
  * SNS signing certificates by URL: fetched once, checked once, kept in a bounded cache. A certificate is
@@ -128,8 +129,7 @@ public final class SigningCertificates {
           synchronized (cache) {
             cache.remove(url, pending);
           }
-          pending.completeExceptionally(failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-              ? failure.getCause() : failure);
+          pending.completeExceptionally(Failures.unwrap(failure));
         } else {
           pending.complete(certificate);
         }
