@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -27,6 +28,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
@@ -218,6 +220,9 @@ public final class EndpointLifecycle
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Endpoint");
 
+  /** Every lifecycle event carries it, so the read journal can stream the endpoint-seconds ledger (audits). */
+  public static final String TAG = "endpoint";
+
   /**
    * Registers the entity with sharding. Remembered, so an endpoint that was starting or warm before a full
    * restart is looked after again without waiting for a job to ask.
@@ -281,7 +286,17 @@ public final class EndpointLifecycle
 
   @Override
   public State emptyState() {
+    return initialState();
+  }
+
+  /** What an endpoint with no events is: cold, never billed. */
+  public static State initialState() {
     return new Cold(null, Ledger.EMPTY, 0, null);
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
   }
 
   @Override
@@ -809,9 +824,23 @@ public final class EndpointLifecycle
 
   // ---- Event handler
 
+  /**
+   * The state {@code event} leads to from {@code state}: the entity's own event handler, for readers that
+   * fold an endpoint's journal (the cost audit), so their billing cannot drift from {@code GET /v1/endpoints}.
+   */
+  public static State next(State state, Event event) {
+    return EVENT_HANDLER.apply(state, event);
+  }
+
   @Override
   public EventHandler<State, Event> eventHandler() {
-    var builder = newEventHandlerBuilder();
+    return EVENT_HANDLER;
+  }
+
+  private static final EventHandler<State, Event> EVENT_HANDLER = buildEventHandler();
+
+  private static EventHandler<State, Event> buildEventHandler() {
+    EventHandlerBuilder<State, Event> builder = EventHandlerBuilder.builder();
     builder.forStateType(Cold.class)
         .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), s.startFailures()))
         .onEvent(MarkedFailed.class, (s, e) -> new Failed(e.at(), s.ledger(), e.reason()));

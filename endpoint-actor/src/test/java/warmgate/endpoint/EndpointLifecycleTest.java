@@ -191,6 +191,22 @@ class EndpointLifecycleTest {
   }
 
   @Test
+  void foldingTheStoredEventsGivesTheEntitysStateAndLedger() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    f.clock.advance(IDLE);
+    f.awaitPhase(Phase.COLD);
+
+    EndpointLifecycle.State folded = EndpointLifecycle.initialState();
+    for (Object event : f.kit.persistenceTestKit().persistedInStorage("Endpoint|" + f.settings.name())) {
+      folded = EndpointLifecycle.next(folded, (EndpointLifecycle.Event) event);
+    }
+
+    assertThat(folded).isEqualTo(f.kit.getState());
+    assertThat(folded.ledger().billedSeconds(f.clock.instant())).isEqualTo(f.view().billedSeconds()).isEqualTo(IDLE.toSeconds());
+  }
+
+  @Test
   void staysWarmWhileARunningJobRenewsItsLease() {
     Fixture f = new Fixture(1);
     f.warmUp();

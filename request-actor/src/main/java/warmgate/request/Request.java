@@ -28,6 +28,7 @@ import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
@@ -350,7 +351,7 @@ public final class Request
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Request");
 
   /** Four tags spread the read side's load; a job's tag never changes. */
-  static final List<String> TAGS = List.of("job-0", "job-1", "job-2", "job-3");
+  public static final List<String> TAGS = List.of("job-0", "job-1", "job-2", "job-3");
 
   /** What a job needs from the rest of the system. */
   public record Deps(
@@ -1114,9 +1115,27 @@ public final class Request
 
   // ---- Event handler
 
+  /**
+   * The state a job's events lead to, folded from {@link Blank} with the entity's own event handler: audits
+   * rebuild jobs with it, and the entity recovers with the same handler, so the two cannot drift.
+   */
+  public static State replay(List<? extends Event> events) {
+    State state = new Blank();
+    for (Event event : events) {
+      state = EVENT_HANDLER.apply(state, event);
+    }
+    return state;
+  }
+
   @Override
   public EventHandler<State, Event> eventHandler() {
-    var builder = newEventHandlerBuilder();
+    return EVENT_HANDLER;
+  }
+
+  private static final EventHandler<State, Event> EVENT_HANDLER = buildEventHandler();
+
+  private static EventHandler<State, Event> buildEventHandler() {
+    EventHandlerBuilder<State, Event> builder = EventHandlerBuilder.builder();
     builder.forStateType(Blank.class)
         .onEvent(JobSubmitted.class, (s, e) -> new WaitingForInputs(
             new JobCore(e.jobId(), e.spec(), 0, 0, 0, e.at(), e.at(), null), List.copyOf(e.spec().inputs().keySet()), e.inputsDeadline()));

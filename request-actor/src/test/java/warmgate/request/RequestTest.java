@@ -459,6 +459,27 @@ class RequestTest {
   }
 
   @Test
+  void replayOfAJobsStoredEventsGivesTheStateTheEntityHolds() {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.TRANSIENT, "timeout");
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.RETRY_WAIT);
+    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    List<Request.Event> stored = f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).stream()
+        .map(Request.Event.class::cast).toList();
+
+    assertThat(Request.replay(stored)).isEqualTo(f.kit.getState());
+    assertThat(Request.replay(stored.subList(0, 3))).isInstanceOfSatisfying(Request.Running.class, running -> {
+      assertThat(running.attempt()).isEqualTo(1);
+      assertThat(running.core().updatedAt()).isEqualTo(stored.get(2).at());
+    });
+    assertThat(Request.replay(List.of())).isEqualTo(new Request.Blank());
+  }
+
+  @Test
   void failedJobStaysFailedAcrossRestart() {
     Fixture f = new Fixture();
     f.model.thenFail(InferenceException.Kind.PERMANENT, "bad input");
