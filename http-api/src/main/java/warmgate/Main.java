@@ -20,6 +20,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.audit.AuditCommand;
+import warmgate.audit.JournalReader;
 import warmgate.auth.AuthSettings;
 import warmgate.auth.Authenticator;
 import warmgate.auth.TokenCommand;
@@ -37,6 +39,7 @@ import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
 import warmgate.http.Authentication;
 import warmgate.http.ApiKeys;
+import warmgate.http.AuditRoutes;
 import warmgate.http.EndpointRoutes;
 import warmgate.http.EventBridgeRoutes;
 import warmgate.http.HttpServer;
@@ -68,6 +71,7 @@ public final class Main {
         demo-model      run the demo model server: --host H --port N --startup-delay 3s --invoke-delay 0s
         sample-inputs   write a sample image and mask into a folder: --out DIR --name BASE --size PIXELS
         token           print a new API token and its warmgate.auth.tokens entry: --name NAME [--owner OWNER] [--admin]
+        audit           read the journal: timeline, export, check, cost (`warmgate audit help` lists them)
         help            print this""";
 
   private Main() {}
@@ -80,6 +84,7 @@ public final class Main {
       case "demo-model" -> DemoModelServer.main(rest);
       case "sample-inputs" -> SampleInputs.main(rest);
       case "token" -> TokenCommand.main(rest);
+      case "audit" -> AuditCommand.main(rest);
       case "help", "--help", "-h" -> System.out.println(USAGE);
       default -> {
         System.err.println("unknown command '" + command + "'\n" + USAGE);
@@ -183,7 +188,8 @@ public final class Main {
         eventBridge,
         new EndpointRoutes(endpointStates),
         new Authentication(authenticator),
-        warmgate.getBytes("http.max-body-bytes"));
+        warmgate.getBytes("http.max-body-bytes"),
+        new AuditRoutes(new JournalReader(system, database)));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     return new Node(binding, jobs, ingestion);
   }

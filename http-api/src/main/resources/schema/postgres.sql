@@ -19,6 +19,9 @@ CREATE TABLE IF NOT EXISTS event_journal(
 ;
 CREATE UNIQUE INDEX IF NOT EXISTS event_journal_ordering_idx ON event_journal(ordering)
 ;
+-- Warmgate's own: audits find the first and last event of a time range without reading the whole journal.
+CREATE INDEX IF NOT EXISTS event_journal_write_timestamp_idx ON event_journal(write_timestamp)
+;
 CREATE TABLE IF NOT EXISTS event_tag(
   event_id BIGINT,
   tag VARCHAR(256),

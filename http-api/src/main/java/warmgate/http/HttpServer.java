@@ -33,12 +33,20 @@ public final class HttpServer extends AllDirectives {
    */
   public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
       Authentication auth, long maxBodyBytes) {
+    this(jobs, notifications, eventBridge, endpoints, auth, maxBodyBytes, null);
+  }
+
+  /** @param audit null to leave {@code /v1/audit} out; it needs a token like jobs and endpoints (and an admin's) */
+  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
+      Authentication auth, long maxBodyBytes, AuditRoutes audit) {
     Route notificationRoutes = eventBridge == null ? notifications.route(auth) : concat(notifications.route(auth), eventBridge.route());
     // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
     this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
         pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
             withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
-            auth.authenticated(principal -> concat(jobs.route(principal), endpoints.route(principal))))))));
+            auth.authenticated(principal -> audit == null
+                ? concat(jobs.route(principal), endpoints.route(principal))
+                : concat(jobs.route(principal), endpoints.route(principal), audit.route(principal))))))));
   }
 
   public Route routes() {

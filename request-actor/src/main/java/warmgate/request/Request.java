@@ -1122,9 +1122,14 @@ public final class Request
   public static State replay(List<? extends Event> events) {
     State state = new Blank();
     for (Event event : events) {
-      state = EVENT_HANDLER.apply(state, event);
+      state = next(state, event);
     }
     return state;
+  }
+
+  /** One step of {@link #replay}: the state {@code event} leads to from {@code state}. */
+  public static State next(State state, Event event) {
+    return EVENT_HANDLER.apply(state, event);
   }
 
   @Override
