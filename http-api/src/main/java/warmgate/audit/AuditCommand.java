@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -59,6 +60,7 @@ import warmgate.Json;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
+import warmgate.service.TryLater;
 
 /**
  * {@code warmgate audit}: reads the journal straight from the database a node is configured with
@@ -120,9 +122,13 @@ public final class AuditCommand implements Runnable {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((failure, commandLine, parsed) -> {
       Throwable cause = Failures.unwrap(failure);
-      boolean expected = cause instanceof Unreachable || cause instanceof IllegalStateException || cause instanceof IllegalArgumentException
-          || cause instanceof UncheckedIOException;
+      boolean expected = cause instanceof Unreachable || cause instanceof TryLater || cause instanceof IllegalStateException
+          || cause instanceof IllegalArgumentException || cause instanceof UncheckedIOException;
       String message = cause.getMessage() == null ? cause.toString() : cause.getMessage().lines().findFirst().orElse("");
+      if (cause instanceof FileSystemException file) {
+        expected = true;
+        message = "cannot write " + file.getFile() + (file.getReason() == null ? " (" + cause.getClass().getSimpleName() + ")" : ": " + file.getReason());
+      }
       commandLine.getErr().println("warmgate audit: " + (expected ? message : cause.getClass().getSimpleName() + ": " + message));
       return 1;
     });

@@ -28,9 +28,12 @@ import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
+import warmgate.service.TryLater;
 
 /**
  * The journal as audits read it: pekko-persistence-jdbc's read journal for the events (deserialized as the
@@ -38,6 +41,7 @@ import warmgate.request.Request;
  * starts and ends, so a range is read from its first event to its last instead of from the journal's beginning.
  */
 public final class JournalReader implements AuditLog {
+  private static final Logger log = LoggerFactory.getLogger(JournalReader.class);
   public static final String REQUEST = "Request";
   public static final String ENDPOINT = "EndpointLifecycle";
 
@@ -100,7 +104,9 @@ public final class JournalReader implements AuditLog {
           return new Selection(range, List.copyOf(tags), row.getLong(3), row.getLong(1), row.getLong(2));
         }
       } catch (SQLException e) {
-        throw new CompletionException(new IllegalStateException("the journal could not be queried: " + e.getMessage(), e));
+        log.warn("Locating {} in the journal failed", range, e);
+        String reason = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
+        throw new CompletionException(new TryLater("the journal database did not answer (" + reason + "); nothing was read, ask again"));
       }
     }, blocking);
   }

@@ -135,6 +135,16 @@ class AuditCommandTest {
   }
 
   @Test
+  void exportToAFolderThatDoesNotExistFailsInOneLine() {
+    Path file = journal.dataDir.resolve("no-such-folder").resolve("export.ndjson");
+
+    Run run = run("export", "--from", FROM, "--to", to, "--out", file.toString());
+
+    assertThat(run.status()).isEqualTo(1);
+    assertThat(run.errLines()).singleElement().asString().isEqualTo("warmgate audit: cannot write " + file + ".part (NoSuchFileException)");
+  }
+
+  @Test
   void exportOfAPartOfTheJournalToStdoutHoldsOnlyThatPart() throws Exception {
     long from = journal.row("Request|" + AuditJournal.BOB_JOB, 1).writeTimestamp();
     long until = journal.row("Endpoint|" + AuditJournal.ENDPOINT, 4).writeTimestamp();

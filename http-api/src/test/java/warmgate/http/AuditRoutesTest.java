@@ -16,6 +16,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,9 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.Json;
 import warmgate.audit.AuditJournal;
+import warmgate.audit.AuditLog;
 import warmgate.audit.JournalReader;
 import warmgate.auth.TestTokens;
 import warmgate.config.WebhookSettings;
+import warmgate.service.TryLater;
 
 // Real HTTP on loopback, GET /v1/audit/events over a real H2 journal written by the real entities.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -33,6 +36,8 @@ class AuditRoutesTest {
   private final HttpClient http = HttpClient.newHttpClient();
   private AuditJournal journal;
   private String base;
+  /** The same edge with an audit log whose database does not answer. */
+  private String broken;
 
   @BeforeAll
   void start() throws Exception {
@@ -44,6 +49,12 @@ class AuditRoutesTest {
         new AuditRoutes(new JournalReader(journal.testKit.system(), journal.database)));
     ServerBinding binding = server.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
+
+    AuditLog down = range -> CompletableFuture.failedFuture(new TryLater("the journal database did not answer (connection refused)"));
+    var brokenServer = new HttpServer(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new NotificationRoutes(null), null,
+        new EndpointRoutes(null), new Authentication(TestTokens.authenticator()), 1024 * 1024, new AuditRoutes(down));
+    broken = "http://127.0.0.1:" + brokenServer.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join()
+        .localAddress().getPort();
   }
 
   @AfterAll
@@ -52,7 +63,11 @@ class AuditRoutesTest {
   }
 
   private HttpResponse<String> get(String token, String query) throws Exception {
-    var request = HttpRequest.newBuilder(URI.create(base + "/v1/audit/events" + query)).GET();
+    return get(base, token, query);
+  }
+
+  private HttpResponse<String> get(String server, String token, String query) throws Exception {
+    var request = HttpRequest.newBuilder(URI.create(server + "/v1/audit/events" + query)).GET();
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }
@@ -151,5 +166,13 @@ class AuditRoutesTest {
     assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"), 400, "invalid_query")
         .path("message").asText()).contains("must be later than from");
     assertError(get(TestTokens.ADMIN, "?from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"), 400, "invalid_query");
+  }
+
+  @Test
+  void journalThatCannotBeQueriedAnswers503SoTheClientAsksAgain() throws Exception {
+    var response = get(broken, TestTokens.ADMIN, query(Instant.EPOCH, Instant.now()));
+
+    assertError(response, 503, "unavailable");
+    assertThat(response.headers().firstValue("Retry-After")).isPresent();
   }
 }
