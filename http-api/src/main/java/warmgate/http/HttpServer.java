@@ -10,7 +10,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP edge: every route under {@code /v1}, with one error model for all of them. */
+/** The HTTP edge: the API under {@code /v1}, with one error model for all of it, and the dashboard at {@code /}. */
 public final class HttpServer extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
@@ -41,12 +41,13 @@ public final class HttpServer extends AllDirectives {
       Authentication auth, long maxBodyBytes, AuditRoutes audit) {
     Route notificationRoutes = eventBridge == null ? notifications.route(auth) : concat(notifications.route(auth), eventBridge.route());
     // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
-    this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
+    this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () -> concat(
         pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
             withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
             auth.authenticated(principal -> audit == null
                 ? concat(jobs.route(principal), endpoints.route(principal))
-                : concat(jobs.route(principal), endpoints.route(principal), audit.route(principal))))))));
+                : concat(jobs.route(principal), endpoints.route(principal), audit.route(principal)))))),
+        new DashboardRoutes().route())));
   }
 
   public Route routes() {
