@@ -10,7 +10,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP edge: every route under {@code /v1}, with one error model for all of them. */
+/** The HTTP edge: every route under {@code /v1}, and {@code /metrics}, with one error model for all of them. */
 public final class HttpServer extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
@@ -33,12 +33,19 @@ public final class HttpServer extends AllDirectives {
    */
   public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
       Authentication auth, long maxBodyBytes) {
+    this(jobs, notifications, eventBridge, endpoints, auth, maxBodyBytes, null);
+  }
+
+  /** @param metrics null to leave {@code GET /metrics} out */
+  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
+      Authentication auth, long maxBodyBytes, MetricsRoutes metrics) {
     Route notificationRoutes = eventBridge == null ? notifications.route(auth) : concat(notifications.route(auth), eventBridge.route());
     // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
+    Route v1 = pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
+        withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
+        auth.authenticated(principal -> concat(jobs.route(principal), endpoints.route(principal))))));
     this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
-        pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
-            withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
-            auth.authenticated(principal -> concat(jobs.route(principal), endpoints.route(principal))))))));
+        metrics == null ? v1 : concat(metrics.route(auth), v1)));
   }
 
   public Route routes() {
