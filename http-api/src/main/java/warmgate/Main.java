@@ -44,8 +44,11 @@ import warmgate.http.EndpointRoutes;
 import warmgate.http.EventBridgeRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
+import warmgate.http.MetricsRoutes;
 import warmgate.http.NotificationRoutes;
 import warmgate.http.SnsRoutes;
+import warmgate.metrics.Metrics;
+import warmgate.metrics.MetricsSettings;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
@@ -127,8 +130,12 @@ public final class Main {
     }
   }
 
-  /** A started node: what tests and the watcher need of it. */
-  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion) {}
+  /**
+   * A started node: what tests and the watcher need of it.
+   *
+   * @param metrics this node's metrics; {@link Metrics#registerJobCounts} adds the job index's counts
+   */
+  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, Metrics metrics) {}
 
   /**
    * Starts a node on {@code system}: journal schema, cluster membership, both entities, the local bucket
@@ -148,11 +155,12 @@ public final class Main {
     }
 
     ClusterSharding sharding = ClusterSharding.get(system);
-    EndpointLifecycle.init(system, deps.endpoints(), deps.clock());
+    Metrics metrics = new Metrics();
+    EndpointLifecycle.init(system, deps.endpoints(), deps.clock(), metrics.endpoints());
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
     Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
-        RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock()));
+        RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
 
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
     var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
@@ -182,6 +190,7 @@ public final class Main {
 
     var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, SageMakerEndpointNames.of(deps.endpoints()),
         ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
+    MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = new HttpServer(
         new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
         new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
@@ -189,9 +198,12 @@ public final class Main {
         new EndpointRoutes(endpointStates),
         new Authentication(authenticator),
         warmgate.getBytes("http.max-body-bytes"),
-        new AuditRoutes(new JournalReader(system, database)));
+        new AuditRoutes(new JournalReader(system, database)),
+        metricsSettings.enabled()
+            ? new MetricsRoutes(metrics, metricsSettings.requireAdmin(), system.dispatchers().lookup(DispatcherSelector.blocking()))
+            : null);
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
-    return new Node(binding, jobs, ingestion);
+    return new Node(binding, jobs, ingestion, metrics);
   }
 
   /** Read before anything starts, so a bad token list or an unprotected public interface stops the node at once. */

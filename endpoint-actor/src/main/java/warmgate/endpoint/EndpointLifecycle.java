@@ -13,6 +13,7 @@ import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -36,6 +37,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import warmgate.CborSerializable;
 import warmgate.Failures;
 import warmgate.config.EndpointSettings;
+import warmgate.logging.EntityMdc;
 
 /**
  * The truth about one endpoint's warm/cold state, one entity per endpoint name.
@@ -228,14 +230,24 @@ public final class EndpointLifecycle
    * restart is looked after again without waiting for a job to ask.
    */
   public static void init(ActorSystem<?> system, Endpoints endpoints, Clock clock) {
+    init(system, endpoints, clock, EndpointMetrics.NONE);
+  }
+
+  /** @param metrics where each endpoint's state, cold starts and journal writes are reported */
+  public static void init(ActorSystem<?> system, Endpoints endpoints, Clock clock, EndpointMetrics metrics) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> create(endpoints.get(ctx.getEntityId()), clock))
+            Entity.of(ENTITY_KEY, ctx -> create(endpoints.get(ctx.getEntityId()), clock, metrics))
                 .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
   public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new EndpointLifecycle(endpoint, clock, ctx, timers)));
+    return create(endpoint, clock, EndpointMetrics.NONE);
+  }
+
+  public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> EntityMdc.of(Map.of("endpoint", endpoint.name()), message -> Map.of(),
+        new EndpointLifecycle(endpoint, clock, metrics, ctx, timers))));
   }
 
   // ---- Behaviour
@@ -243,6 +255,7 @@ public final class EndpointLifecycle
   private final EndpointSettings settings;
   private final EndpointProvider provider;
   private final Clock clock;
+  private final EndpointMetrics metrics;
   private final ActorContext<Command> ctx;
 
   // Runtime, not persisted (see the class comment).
@@ -263,13 +276,15 @@ public final class EndpointLifecycle
 
   private record Lease(String leaseId, Instant expiresAt) {}
 
-  private EndpointLifecycle(ManagedEndpoint endpoint, Clock clock, ActorContext<Command> ctx, TimerScheduler<Command> timers) {
+  private EndpointLifecycle(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics, ActorContext<Command> ctx,
+      TimerScheduler<Command> timers) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), endpoint.settings().name()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
     this.settings = endpoint.settings();
     this.provider = endpoint.provider();
     this.clock = clock;
+    this.metrics = metrics;
     this.ctx = ctx;
     this.lastActivity = clock.instant();
     timers.startTimerWithFixedDelay(Tick.INSTANCE, tickInterval(settings));
@@ -313,13 +328,21 @@ public final class EndpointLifecycle
             ctx.getLog().info("Endpoint {} recovered {}; asking the provider where it stands", settings.name(), state.phase());
           }
           describe();
+          report(state);
         })
+        .onSignal(PostStop.instance(), state -> metrics.stopped(settings.name()))
         .build();
   }
 
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
-    return cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(failed()).orElse(anyState()).build();
+    CommandHandlerWithReply<Command, Event, State> handlers =
+        cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(failed()).orElse(anyState()).build();
+    return (state, command) -> {
+      ReplyEffect<Event, State> effect = handlers.apply(state, command);
+      report(state); // the queue and the leases change in the handlers themselves, not only through events
+      return effect;
+    };
   }
 
   private CommandHandlerWithReplyBuilderByState<Command, Event, Cold, State> cold() {
@@ -392,7 +415,7 @@ public final class EndpointLifecycle
       return Effect().reply(cmd.replyTo(), StatusReply.error(
           "endpoint " + settings.name() + " is still clearing up after a failed start; try again in a few seconds"));
     }
-    return requestStart("started by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
+    return requestStart(state, "started by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> tickWhenCold(Cold state, Tick tick) {
@@ -409,13 +432,12 @@ public final class EndpointLifecycle
     if (state.startFailures() > 0 && now.isBefore(state.since().plus(startBackoff(state.startFailures())))) {
       return Effect().noReply(); // still backing off after a failed start; the tick tries again
     }
-    return requestStart(reason).thenNoReply();
+    return requestStart(state, reason).thenNoReply();
   }
 
   /** Persists the start and then asks the provider; the caller decides what to answer. */
-  private EffectBuilder<Event, State> requestStart(String reason) {
-    return Effect()
-        .persist(new StartRequested(clock.instant(), reason))
+  private EffectBuilder<Event, State> requestStart(State state, String reason) {
+    return persist(state, new StartRequested(clock.instant(), reason))
         .thenRun(s -> {
           ctx.getLog().info("Endpoint {}: COLD -> STARTING ({})", settings.name(), reason);
           callProvider("start");
@@ -433,8 +455,7 @@ public final class EndpointLifecycle
       return Effect().noReply(); // our own stop of a failed start is still on its way
     }
     return switch (cmd.state().status()) {
-      case CREATING, IN_SERVICE, UPDATING -> Effect()
-          .persist(new StartRequested(clock.instant(), "found " + cmd.state().detail() + " at the provider"))
+      case CREATING, IN_SERVICE, UPDATING -> persist(state, new StartRequested(clock.instant(), "found " + cmd.state().detail() + " at the provider"))
           .thenRun(s -> ctx.getLog().warn("Endpoint {} is {} at the provider although cold here; adopting it", settings.name(), cmd.state().detail()))
           .thenNoReply();
       case FAILED -> {
@@ -453,8 +474,7 @@ public final class EndpointLifecycle
     detail = cmd.state().detail();
     Instant now = clock.instant();
     return switch (cmd.state().status()) {
-      case IN_SERVICE, UPDATING -> Effect()
-          .persist(new CameIntoService(now, cmd.state().detail()))
+      case IN_SERVICE, UPDATING -> persist(state, new CameIntoService(now, cmd.state().detail()))
           .thenRun(s -> {
             ctx.getLog().info("Endpoint {}: STARTING -> WARM after {} ms; {} job(s) waiting",
                 settings.name(), Duration.between(state.since(), now).toMillis(), waiting.size());
@@ -492,8 +512,7 @@ public final class EndpointLifecycle
     Instant now = clock.instant();
     if (state.startFailures() + 1 >= settings.maxStartFailures()) {
       String why = "gave up after " + (state.startFailures() + 1) + " failed starts in a row; last: " + reason;
-      return Effect()
-          .persist(List.of(new StartFailed(now, reason), new MarkedFailed(now, why)))
+      return persist(state, new StartFailed(now, reason), new MarkedFailed(now, why))
           .thenRun(s -> {
             ctx.getLog().error("Endpoint {}: STARTING -> FAILED ({}); {} waiting job(s) told to retry later; "
                 + "POST /v1/endpoints/{}/start clears it", settings.name(), why, waiting.size(), settings.name());
@@ -503,8 +522,7 @@ public final class EndpointLifecycle
           })
           .thenNoReply();
     }
-    return Effect()
-        .persist(new StartFailed(now, reason))
+    return persist(state, new StartFailed(now, reason))
         .thenRun(s -> {
           Cold cold = (Cold) s;
           ctx.getLog().warn("Endpoint {}: start failed ({} in a row): {}; next try in {} s",
@@ -529,7 +547,7 @@ public final class EndpointLifecycle
       return Effect().reply(cmd.replyTo(), StatusReply.error(
           "endpoint " + settings.name() + " is still clearing up after its failed start; try again in a few seconds"));
     }
-    return requestStart("started by hand after it had failed: " + state.reason())
+    return requestStart(state, "started by hand after it had failed: " + state.reason())
         .thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
@@ -539,7 +557,7 @@ public final class EndpointLifecycle
     boolean jobsAsked = lastRefusal != null && Duration.between(lastRefusal, now).compareTo(UNAVAILABLE_RETRY_AFTER.multipliedBy(3)) < 0;
     if (!settings.failedRetryAfter().isZero() && jobsAsked && !providerCallInFlight
         && !now.isBefore(state.since().plus(settings.failedRetryAfter()))) {
-      return requestStart("retrying " + settings.failedRetryAfter().toMinutes() + " min after it failed").thenNoReply();
+      return requestStart(state, "retrying " + settings.failedRetryAfter().toMinutes() + " min after it failed").thenNoReply();
     }
     describeIfDue(settings.reconcileInterval());
     return Effect().noReply();
@@ -574,7 +592,7 @@ public final class EndpointLifecycle
       return Effect().reply(cmd.replyTo(), StatusReply.error("endpoint " + settings.name() + " has " + leases.size()
           + " job(s) running and " + waiting.size() + " queued; it stops on its own once idle"));
     }
-    return requestStop("stopped by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
+    return requestStop(state, "stopped by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
   }
 
   private ReplyEffect<Event, State> releaseWhenWarm(Warm state, Release cmd) {
@@ -588,11 +606,10 @@ public final class EndpointLifecycle
     detail = cmd.state().detail();
     return switch (cmd.state().status()) {
       case IN_SERVICE, UPDATING -> Effect().noReply();
-      case ABSENT, DELETING -> Effect()
-          .persist(new Stopped(clock.instant(), "the endpoint disappeared at the provider (" + cmd.state().detail() + ")"))
+      case ABSENT, DELETING -> persist(state, new Stopped(clock.instant(), "the endpoint disappeared at the provider (" + cmd.state().detail() + ")"))
           .thenRun(s -> ctx.getLog().warn("Endpoint {}: WARM -> COLD, it is {} at the provider", settings.name(), cmd.state().detail()))
           .thenNoReply();
-      case FAILED -> stop("the provider reports " + cmd.state().detail());
+      case FAILED -> stop(state, "the provider reports " + cmd.state().detail());
       case CREATING -> {
         // Not serving for now (a model process restarting); invocations fail transiently and jobs retry.
         ctx.getLog().warn("Endpoint {} is warm here but {} at the provider", settings.name(), cmd.state().detail());
@@ -606,20 +623,19 @@ public final class EndpointLifecycle
     dispatch();
     Instant now = clock.instant();
     if (waiting.isEmpty() && leases.isEmpty() && Duration.between(lastActivity, now).compareTo(settings.idleTimeout()) >= 0) {
-      return stop("idle for " + settings.idleTimeout().toSeconds() + " s");
+      return stop(state, "idle for " + settings.idleTimeout().toSeconds() + " s");
     }
     describeIfDue(settings.reconcileInterval());
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> stop(String reason) {
-    return requestStop(reason).thenNoReply();
+  private ReplyEffect<Event, State> stop(Warm state, String reason) {
+    return requestStop(state, reason).thenNoReply();
   }
 
   /** Persists the stop and then asks the provider; the caller decides what to answer. */
-  private EffectBuilder<Event, State> requestStop(String reason) {
-    return Effect()
-        .persist(new StopRequested(clock.instant(), reason))
+  private EffectBuilder<Event, State> requestStop(Warm state, String reason) {
+    return persist(state, new StopRequested(clock.instant(), reason))
         .thenRun(s -> {
           ctx.getLog().info("Endpoint {}: WARM -> STOPPING ({})", settings.name(), reason);
           callProvider("stop");
@@ -632,8 +648,7 @@ public final class EndpointLifecycle
     describeDone();
     detail = cmd.state().detail();
     return switch (cmd.state().status()) {
-      case ABSENT -> Effect()
-          .persist(new Stopped(clock.instant(), "stopped"))
+      case ABSENT -> persist(state, new Stopped(clock.instant(), "stopped"))
           .thenRun(s -> ctx.getLog().info("Endpoint {}: STOPPING -> COLD after {} s billed in all; {} job(s) waiting",
               settings.name(), s.ledger().billedSeconds(clock.instant()), waiting.size()))
           .thenNoReply();
@@ -750,6 +765,26 @@ public final class EndpointLifecycle
   }
 
   // ---- Helpers
+
+  /**
+   * Every persist goes through here. Once the journal has stored the events it reports how long that took, the
+   * endpoint's new state and, when it came into service, its cold start (from the events' times). A side effect
+   * of the persist, so never repeated when the journal is replayed.
+   */
+  private EffectBuilder<Event, State> persist(State before, Event... events) {
+    long requested = System.nanoTime();
+    return Effect().persist(List.of(events)).thenRun(after -> {
+      metrics.journalWrite(Duration.ofNanos(System.nanoTime() - requested));
+      if (before instanceof Starting starting && events[events.length - 1] instanceof CameIntoService came) {
+        metrics.coldStart(settings.name(), Duration.between(starting.since(), came.at()));
+      }
+      report(after);
+    });
+  }
+
+  private void report(State state) {
+    metrics.state(settings.name(), state.phase(), waiting.size(), leases.size());
+  }
 
   private void dispatch() {
     Instant now = clock.instant();

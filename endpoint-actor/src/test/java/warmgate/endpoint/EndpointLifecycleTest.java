@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.Test;
@@ -27,6 +30,7 @@ import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.StopRequested;
 import warmgate.endpoint.EndpointLifecycle.View;
 import warmgate.endpoint.ProviderState.Status;
+import warmgate.testing.CapturedLogs;
 import warmgate.testing.ManualClock;
 
 // In-memory journal (EventSourcedBehaviorTestKit), a scripted provider and a manual clock; no I/O.
@@ -42,10 +46,47 @@ class EndpointLifecycleTest {
   public ActorTestKit testKit =
       new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
 
+  /** What an endpoint reported, as lines: "state WARM 1 0" (phase, queued, in flight), "coldStart PT1M30S", "stopped". */
+  static final class RecordingMetrics implements EndpointMetrics {
+    final List<String> reported = new CopyOnWriteArrayList<>();
+    final AtomicInteger journalWrites = new AtomicInteger();
+
+    @Override
+    public void state(String endpoint, Phase phase, int queued, int inFlight) {
+      reported.add("state " + phase + " " + queued + " " + inFlight);
+    }
+
+    @Override
+    public void stopped(String endpoint) {
+      reported.add("stopped");
+    }
+
+    @Override
+    public void coldStart(String endpoint, Duration duration) {
+      reported.add("coldStart " + duration);
+    }
+
+    @Override
+    public void journalWrite(Duration duration) {
+      if (!duration.isNegative()) { // a negative one would show as a write missing from the count
+        journalWrites.incrementAndGet();
+      }
+    }
+
+    String lastState() {
+      return reported.stream().filter(r -> r.startsWith("state ")).reduce((a, b) -> b).orElse(null);
+    }
+
+    List<String> coldStarts() {
+      return reported.stream().filter(r -> r.startsWith("coldStart ")).toList();
+    }
+  }
+
   /** One endpoint under test; each test has its own name so earlier tests' actors cannot interfere. */
   private final class Fixture {
     final FakeProvider provider = new FakeProvider();
     final ManualClock clock = new ManualClock();
+    final RecordingMetrics metrics = new RecordingMetrics();
     final EndpointSettings settings;
     final EventSourcedBehaviorTestKit<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> kit;
 
@@ -69,7 +110,7 @@ class EndpointLifecycleTest {
           Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, Duration.ofMillis(50), reconcileInterval, Duration.ofSeconds(30),
           ConfigFactory.empty());
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-          EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock));
+          EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock, metrics));
     }
 
     View view() {
@@ -403,6 +444,62 @@ class EndpointLifecycleTest {
 
     other.expectNoMessage(Duration.ofMillis(300));
     assertThat(f.view().inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void reportsItsStateQueueAndSlotsAndItsColdStartFromTheEventsTimesButNotAgainOnRecovery() {
+    Fixture f = new Fixture(1);
+    TestProbe<SlotReply> first = f.acquire("job-1");
+    f.acquire("job-2");
+    assertThat(f.metrics.lastState()).isEqualTo("state STARTING 2 0");
+
+    f.clock.advance(Duration.ofSeconds(90));
+    f.provider.set(Status.IN_SERVICE);
+    first.expectMessageClass(Grant.class, WAIT);
+
+    assertThat(f.metrics.coldStarts()).containsExactly("coldStart PT1M30S");
+    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.metrics.lastState()).isEqualTo("state WARM 1 1"));
+    assertThat(f.metrics.journalWrites).hasValue(2); // StartRequested, CameIntoService
+
+    f.kit.restart();
+
+    assertThat(f.view().state()).isEqualTo(Phase.WARM);
+    assertThat(f.metrics.coldStarts()).hasSize(1);
+    assertThat(f.metrics.journalWrites).hasValue(2);
+    // The queue and the leases live in memory only; the jobs' timers rebuild them.
+    assertThat(f.metrics.lastState()).isEqualTo("state WARM 0 0");
+  }
+
+  @Test
+  void endpointThatStopsOnThisNodeWithdrawsItsFigures() {
+    var metrics = new RecordingMetrics();
+    var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE, Duration.ofMinutes(10), 3,
+        Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
+    ActorRef<EndpointLifecycle.Command> endpoint =
+        testKit.spawn(EndpointLifecycle.create(new ManagedEndpoint(settings, new FakeProvider(), null), new ManualClock(), metrics));
+    TestProbe<View> views = testKit.createTestProbe();
+    endpoint.tell(new EndpointLifecycle.Get(views.ref()));
+    views.expectMessageClass(View.class, WAIT);
+
+    testKit.stop(endpoint);
+
+    assertThat(metrics.reported).contains("state COLD 0 0").last().isEqualTo("stopped");
+  }
+
+  @Test
+  void everyLineTheEndpointLogsCarriesItsNameInTheMdc() {
+    try (CapturedLogs logs = CapturedLogs.of(org.slf4j.Logger.ROOT_LOGGER_NAME)) {
+      Fixture f = new Fixture(1);
+      f.acquire("job-1");
+      f.awaitPhase(Phase.STARTING);
+      f.provider.set(Status.IN_SERVICE);
+      f.awaitPhase(Phase.WARM);
+
+      testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(logs.containing(f.settings.name() + ": STARTING -> WARM")).hasSize(1));
+      var lines = logs.containing("Endpoint " + f.settings.name());
+      assertThat(lines).extracting(e -> e.getFormattedMessage()).anyMatch(m -> m.contains("COLD -> STARTING"));
+      assertThat(lines).allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry("endpoint", f.settings.name()));
+    }
   }
 
   @Test

@@ -10,7 +10,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP edge: the API under {@code /v1}, with one error model for all of it, and the dashboard at {@code /}. */
+/** The HTTP edge: the API under {@code /v1} with one error model for all of it, {@code /metrics}, and the dashboard at {@code /}. */
 public final class HttpServer extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
@@ -33,21 +33,25 @@ public final class HttpServer extends AllDirectives {
    */
   public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
       Authentication auth, long maxBodyBytes) {
-    this(jobs, notifications, eventBridge, endpoints, auth, maxBodyBytes, null);
+    this(jobs, notifications, eventBridge, endpoints, auth, maxBodyBytes, null, null);
   }
 
-  /** @param audit null to leave {@code /v1/audit} out; it needs a token like jobs and endpoints (and an admin's) */
+  /**
+   * @param audit null to leave {@code /v1/audit} out; it needs a token like jobs and endpoints (and an admin's)
+   * @param metrics null to leave {@code GET /metrics} out
+   */
   public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
-      Authentication auth, long maxBodyBytes, AuditRoutes audit) {
+      Authentication auth, long maxBodyBytes, AuditRoutes audit, MetricsRoutes metrics) {
     Route notificationRoutes = eventBridge == null ? notifications.route(auth) : concat(notifications.route(auth), eventBridge.route());
     // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
-    this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () -> concat(
-        pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
-            withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
-            auth.authenticated(principal -> audit == null
-                ? concat(jobs.route(principal), endpoints.route(principal))
-                : concat(jobs.route(principal), endpoints.route(principal), audit.route(principal)))))),
-        new DashboardRoutes().route())));
+    Route v1 = pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
+        withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
+        auth.authenticated(principal -> audit == null
+            ? concat(jobs.route(principal), endpoints.route(principal))
+            : concat(jobs.route(principal), endpoints.route(principal), audit.route(principal))))));
+    Route dashboard = new DashboardRoutes().route();
+    this.routes = handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
+        metrics == null ? concat(v1, dashboard) : concat(metrics.route(auth), v1, dashboard)));
   }
 
   public Route routes() {

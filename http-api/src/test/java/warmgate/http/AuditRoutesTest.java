@@ -46,13 +46,13 @@ class AuditRoutesTest {
     // Jobs, notifications and endpoints are not called here: their routes are mounted without services behind them.
     var server = new HttpServer(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new NotificationRoutes(null), null,
         new EndpointRoutes(null), new Authentication(TestTokens.authenticator()), 1024 * 1024,
-        new AuditRoutes(new JournalReader(journal.testKit.system(), journal.database)));
+        new AuditRoutes(new JournalReader(journal.testKit.system(), journal.database)), null);
     ServerBinding binding = server.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
 
     AuditLog down = range -> CompletableFuture.failedFuture(new TryLater("the journal database did not answer (connection refused)"));
     var brokenServer = new HttpServer(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new NotificationRoutes(null), null,
-        new EndpointRoutes(null), new Authentication(TestTokens.authenticator()), 1024 * 1024, new AuditRoutes(down));
+        new EndpointRoutes(null), new Authentication(TestTokens.authenticator()), 1024 * 1024, new AuditRoutes(down), null);
     broken = "http://127.0.0.1:" + brokenServer.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join()
         .localAddress().getPort();
   }

@@ -27,6 +27,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
@@ -45,6 +46,7 @@ import warmgate.endpoint.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.logging.EntityMdc;
 
 /**
  * One job, from submission to its end; sharded by job id and event-sourced, so it never forgets where it is.
@@ -353,14 +355,26 @@ public final class Request
   /** Four tags spread the read side's load; a job's tag never changes. */
   public static final List<String> TAGS = List.of("job-0", "job-1", "job-2", "job-3");
 
-  /** What a job needs from the rest of the system. */
+  /**
+   * What a job needs from the rest of the system.
+   *
+   * @param metrics where transitions, waits and journal writes are reported
+   */
   public record Deps(
       InferenceStep step,
       Function<String, RecipientRef<EndpointLifecycle.Command>> endpoints,
       RequestSettings settings,
       Webhooks webhooks,
       WebhookSettings webhookSettings,
-      Clock clock) {}
+      Clock clock,
+      JobMetrics metrics) {
+
+    /** Reporting no metrics. */
+    public Deps(InferenceStep step, Function<String, RecipientRef<EndpointLifecycle.Command>> endpoints, RequestSettings settings,
+        Webhooks webhooks, WebhookSettings webhookSettings, Clock clock) {
+      this(step, endpoints, settings, webhooks, webhookSettings, clock, JobMetrics.NONE);
+    }
+  }
 
   /**
    * Registers the entity with sharding. Remembered: after a full restart every job that had not ended is
@@ -378,7 +392,8 @@ public final class Request
   public static Behavior<Command> create(String jobId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       ctx.setLoggerName(Request.class);
-      return new Request(jobId, deps, shard, ctx, timers);
+      Request request = new Request(jobId, deps, shard, ctx, timers);
+      return EntityMdc.of(Map.of("jobId", jobId), request::mdc, request);
     }));
   }
 
@@ -392,6 +407,8 @@ public final class Request
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final ActorRef<EndpointLifecycle.SlotReply> slotAdapter;
+  /** The job's endpoint, for the MDC of its log lines; null until the job is submitted or recovered. */
+  private String endpoint;
   private boolean checkingInputs;
   private boolean publishing;
   private boolean reporting;
@@ -435,6 +452,10 @@ public final class Request
 
   /** Picks up where the job was when its actor last stopped: after passivation, a rebalance or a crash. */
   private void resume(State state) {
+    if (state instanceof Job job) {
+      endpoint = job.core().spec().endpoint();
+      MDC.put("endpoint", endpoint); // the MDC of this message was set before the recovery told us the endpoint
+    }
     if (state instanceof WaitingForInputs waiting) {
       waitForInputs(waiting.core().spec());
     } else if (state instanceof Queued queued) {
@@ -578,8 +599,7 @@ public final class Request
           + "; only waiting, queued, retrying, running or reviewed jobs can be cancelled"));
     }
     String reason = cmd.reason() == null || cmd.reason().isBlank() ? "cancelled" : cmd.reason();
-    return Effect()
-        .persist(new JobCancelled(reason, clock.instant()))
+    return persist(state, new JobCancelled(reason, clock.instant()))
         .thenRun(s -> {
           cancelled = true;
           timers.cancel(Timer.CHECK_INPUTS);
@@ -603,10 +623,10 @@ public final class Request
 
   private ReplyEffect<Event, State> submit(Blank state, Submit cmd) {
     Instant now = clock.instant();
-    return Effect()
-        .persist(new JobSubmitted(jobId, cmd.spec(), now.plus(settings.inputsTimeout()), now))
+    endpoint = cmd.spec().endpoint();
+    return persist(state, new JobSubmitted(jobId, cmd.spec(), now.plus(settings.inputsTimeout()), now))
         .thenRun(s -> {
-          withMdc(cmd.spec().endpoint(), () -> log().info("Job {} submitted for endpoint {} ({})", jobId, cmd.spec().endpoint(), cmd.spec().source()));
+          log().info("Job {} submitted for endpoint {} ({})", jobId, cmd.spec().endpoint(), cmd.spec().source());
           waitForInputs(cmd.spec());
         })
         .thenReply(cmd.replyTo(), s -> StatusReply.success(new Submitted(view((Job) s), false, true)));
@@ -637,8 +657,7 @@ public final class Request
     Instant now = clock.instant();
     if (cmd.failure() == null && cmd.missing().isEmpty()) {
       timers.cancel(Timer.CHECK_INPUTS);
-      return Effect()
-          .persist(new JobQueued(now))
+      return persist(state, new JobQueued(now))
           .thenRun(s -> acquire(state.core().spec().endpoint()))
           .thenNoReply();
     }
@@ -654,8 +673,7 @@ public final class Request
       return Effect().noReply();
     }
     if (!cmd.missing().equals(state.missing())) {
-      return Effect()
-          .persist(new InputsMissing(cmd.missing(), now))
+      return persist(state, new InputsMissing(cmd.missing(), now))
           .thenRun(s -> log().info("Job {} waits for {}", jobId, describeMissing(state.core().spec(), cmd.missing())))
           .thenNoReply();
     }
@@ -685,13 +703,12 @@ public final class Request
   private ReplyEffect<Event, State> granted(Queued state, Granted cmd) {
     int attempt = state.core().attempts() + 1;
     EndpointLifecycle.Grant grant = cmd.grant();
-    return Effect()
-        .persist(new AttemptStarted(attempt, grant.leaseId(), clock.instant()))
+    return persist(state, new AttemptStarted(attempt, grant.leaseId(), clock.instant()))
         .thenRun(s -> {
           timers.cancel(Timer.ACQUIRE_AGAIN);
           Duration renewEvery = grant.ttl().dividedBy(3);
           timers.startTimerWithFixedDelay(Timer.RENEW_LEASE, Timer.RENEW_LEASE, renewEvery);
-          withMdc(grant.endpoint(), () -> log().info("Job {} runs attempt {} on endpoint {}", jobId, attempt, grant.endpoint()));
+          log().info("Job {} runs attempt {} on endpoint {}", jobId, attempt, grant.endpoint());
           ctx.pipeToSelf(
               deps.step().run(jobId, attempt, state.core().spec(), target(state.core().spec()), () -> !cancelled)
                   .toCompletableFuture()
@@ -748,16 +765,14 @@ public final class Request
   private ReplyEffect<Event, State> succeeded(Running state, int attempt, String eTag, Instant now, String how) {
     JobSpec spec = state.core().spec();
     if (spec.requireReview()) {
-      return Effect()
-          .persist(new ResultHeld(attempt, eTag, now))
+      return persist(state, new ResultHeld(attempt, eTag, now))
           .thenRun(s -> {
             finished(state, how + "; the result waits for review at " + heldOutput(spec));
             settle(s);
           })
           .thenNoReply();
     }
-    return Effect()
-        .persist(new JobSucceeded(attempt, eTag, now))
+    return persist(state, new JobSucceeded(attempt, eTag, now))
         .thenRun(s -> {
           finished(state, how + "; output " + spec.output());
           settle(s);
@@ -770,8 +785,7 @@ public final class Request
       return fail(state, "gave up after " + (attempt - state.core().runStart()) + " attempts; last error: " + error, now);
     }
     Instant retryAt = now.plus(backoff(attempt));
-    return Effect()
-        .persist(new AttemptFailed(attempt, error, retryAt, now))
+    return persist(state, new AttemptFailed(attempt, error, retryAt, now))
         .thenRun(s -> {
           releaseLease(state);
           log().warn("Job {}: attempt {} failed, retrying at {}: {}", jobId, attempt, retryAt, error);
@@ -791,15 +805,13 @@ public final class Request
   }
 
   private ReplyEffect<Event, State> requeue(RetryWait state) {
-    return Effect()
-        .persist(new JobQueued(clock.instant()))
+    return persist(state, new JobQueued(clock.instant()))
         .thenRun(s -> acquire(state.core().spec().endpoint()))
         .thenNoReply();
   }
 
   private ReplyEffect<Event, State> fail(Job before, String error, Instant now) {
-    return Effect()
-        .persist(new JobFailed(error, now))
+    return persist(before, new JobFailed(error, now))
         .thenRun(s -> {
           timers.cancel(Timer.CHECK_INPUTS);
           timers.cancel(Timer.ACQUIRE_AGAIN);
@@ -839,8 +851,7 @@ public final class Request
     Duration wait = cmd.refusal().retryAfter();
     // Spread the jobs' next asks, so a recovered endpoint is not hit by all of them in the same second.
     Instant retryAt = clock.instant().plus(wait.plusMillis(ThreadLocalRandom.current().nextLong(wait.toMillis() / 2 + 1)));
-    return Effect()
-        .persist(new EndpointUnavailable(cmd.refusal().reason(), retryAt, clock.instant()))
+    return persist(state, new EndpointUnavailable(cmd.refusal().reason(), retryAt, clock.instant()))
         .thenRun(s -> {
           timers.cancel(Timer.ACQUIRE_AGAIN);
           log().warn("Job {} waits until {}: {}", jobId, retryAt, cmd.refusal().reason());
@@ -870,8 +881,7 @@ public final class Request
       return Effect().reply(cmd.replyTo(), StatusReply.error(
           UNAVAILABLE + "the result could not be published (" + cmd.failure() + "); the job still awaits review, approve it again"));
     }
-    return Effect()
-        .persist(new ResultApproved(cmd.reviewer(), cmd.outputETag(), clock.instant()))
+    return persist(state, new ResultApproved(cmd.reviewer(), cmd.outputETag(), clock.instant()))
         .thenRun(s -> {
           log().info("Job {} approved by {}; output {}", jobId, reviewerName(cmd.reviewer()), state.core().spec().output());
           settle(s);
@@ -881,8 +891,7 @@ public final class Request
 
   private ReplyEffect<Event, State> reject(AwaitingReview state, Reject cmd) {
     String reason = cmd.reason() == null || cmd.reason().isBlank() ? "no reason given" : cmd.reason();
-    return Effect()
-        .persist(new ResultRejected(cmd.reviewer(), reason, clock.instant()))
+    return persist(state, new ResultRejected(cmd.reviewer(), reason, clock.instant()))
         .thenRun(s -> {
           log().info("Job {} rejected by {}: {}", jobId, reviewerName(cmd.reviewer()), reason);
           discardHeld(state.core().spec());
@@ -926,8 +935,7 @@ public final class Request
   private ReplyEffect<Event, State> retry(Failed state, Retry cmd) {
     Instant now = clock.instant();
     String reason = cmd.reason() == null || cmd.reason().isBlank() ? "retried" : cmd.reason();
-    return Effect()
-        .persist(new JobRetried(reason, now.plus(settings.inputsTimeout()), now))
+    return persist(state, new JobRetried(reason, now.plus(settings.inputsTimeout()), now))
         .thenRun(s -> {
           timers.cancel(Timer.REPORT_ERROR);
           timers.cancel(Timer.PASSIVATE);
@@ -980,8 +988,7 @@ public final class Request
       return Effect().noReply();
     }
     reportFailures = 0;
-    return Effect()
-        .persist(new ErrorReported(cmd.eTag(), clock.instant()))
+    return persist(state, new ErrorReported(cmd.eTag(), clock.instant()))
         .thenRun(this::settle)
         .thenNoReply();
   }
@@ -1021,8 +1028,7 @@ public final class Request
     }
     Instant now = clock.instant();
     if (cmd.failure() == null && cmd.httpStatus() >= 200 && cmd.httpStatus() < 300) {
-      return Effect()
-          .persist(new CallbackDelivered(cmd.status(), cmd.attempt(), cmd.httpStatus(), now))
+      return persist(state, new CallbackDelivered(cmd.status(), cmd.attempt(), cmd.httpStatus(), now))
           .thenRun(this::settle)
           .thenNoReply();
     }
@@ -1030,8 +1036,7 @@ public final class Request
     WebhookSettings policy = deps.webhookSettings();
     Instant retryAt = cmd.attempt() >= policy.maxAttempts() ? null
         : now.plus(policy.backoff(cmd.attempt(), ThreadLocalRandom.current().nextDouble()));
-    return Effect()
-        .persist(new CallbackFailed(cmd.status(), cmd.attempt(), error, retryAt, now))
+    return persist(state, new CallbackFailed(cmd.status(), cmd.attempt(), error, retryAt, now))
         .thenRun(s -> {
           if (retryAt == null) {
             log().warn("Job {}: gave up on its {} callback after {} attempts: {}", jobId, cmd.status(), cmd.attempt(), error);
@@ -1102,15 +1107,36 @@ public final class Request
     return ctx.getLog();
   }
 
-  private void withMdc(String endpoint, Runnable logging) {
-    MDC.put("jobId", jobId);
-    MDC.put("endpoint", endpoint);
-    try {
-      logging.run();
-    } finally {
-      MDC.remove("jobId");
-      MDC.remove("endpoint");
-    }
+  /** The MDC of every message this job handles (its jobId is set once for all, see {@link #create}). */
+  private Map<String, String> mdc(Object message) {
+    String known = endpoint != null ? endpoint : message instanceof Submit submit ? submit.spec().endpoint() : null;
+    return known == null ? Map.of() : Map.of("endpoint", known);
+  }
+
+  /**
+   * Every persist goes through here. Once the journal has stored the event it reports how long that took and,
+   * when the job's status changed, the transition and the wait it ended (from the events' times). A side effect
+   * of the persist, so never repeated when the journal is replayed.
+   */
+  private EffectBuilder<Event, State> persist(State before, Event event) {
+    long requested = System.nanoTime();
+    return Effect().persist(event).thenRun(after -> {
+      JobMetrics metrics = deps.metrics();
+      metrics.journalWrite(Duration.ofNanos(System.nanoTime() - requested));
+      Job job = (Job) after;
+      if (before instanceof Job was && was.status() == job.status()) {
+        return;
+      }
+      String name = job.core().spec().endpoint();
+      metrics.transition(name, job.status());
+      if (before instanceof Queued queued && job instanceof Running) {
+        // Nothing touches a queued job but its queueing, so its updatedAt is when it was queued.
+        metrics.queueWait(name, Duration.between(queued.core().updatedAt(), event.at()));
+      }
+      if (job instanceof Succeeded || job instanceof Failed || job instanceof Cancelled) {
+        metrics.finished(name, job.status(), Duration.between(job.core().createdAt(), event.at()));
+      }
+    });
   }
 
   // ---- Event handler

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -40,6 +41,7 @@ import warmgate.request.Request.JobLookup;
 import warmgate.request.Request.JobSubmitted;
 import warmgate.request.Request.Submit;
 import warmgate.request.Request.Submitted;
+import warmgate.testing.CapturedLogs;
 import warmgate.testing.InMemoryBlobStore;
 import warmgate.testing.ManualClock;
 
@@ -108,6 +110,34 @@ class RequestTest {
     }
   }
 
+  /** What a job reported, as lines: "transition gen3d QUEUED", "queueWait gen3d PT30S", "finished gen3d SUCCEEDED PT47S". */
+  static final class RecordingMetrics implements JobMetrics {
+    final List<String> reported = new CopyOnWriteArrayList<>();
+    final AtomicInteger journalWrites = new AtomicInteger();
+
+    @Override
+    public void transition(String endpoint, JobStatus status) {
+      reported.add("transition " + endpoint + " " + status);
+    }
+
+    @Override
+    public void queueWait(String endpoint, Duration waited) {
+      reported.add("queueWait " + endpoint + " " + waited);
+    }
+
+    @Override
+    public void finished(String endpoint, JobStatus status, Duration sinceCreated) {
+      reported.add("finished " + endpoint + " " + status + " " + sinceCreated);
+    }
+
+    @Override
+    public void journalWrite(Duration duration) {
+      if (!duration.isNegative()) { // a negative one would show as a write missing from the count
+        journalWrites.incrementAndGet();
+      }
+    }
+  }
+
   private final class Fixture {
     final String jobId = "job-" + ids.incrementAndGet();
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
@@ -115,6 +145,7 @@ class RequestTest {
     final ManualClock clock = new ManualClock();
     final TestProbe<EndpointLifecycle.Command> endpoint = testKit.createTestProbe();
     final RecordingWebhooks webhooks = new RecordingWebhooks();
+    final RecordingMetrics metrics = new RecordingMetrics();
     final RequestSettings settings;
     final EventSourcedBehaviorTestKit<Request.Command, Request.Event, Request.State> kit;
 
@@ -126,7 +157,7 @@ class RequestTest {
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMillis(300),
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofHours(1));
       var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, webhooks,
-          WEBHOOKS, clock);
+          WEBHOOKS, clock, metrics);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), Request.create(jobId, deps, null));
     }
 
@@ -407,6 +438,64 @@ class RequestTest {
     f.kit.restart();
 
     assertThat(f.expectAcquire().jobId()).isEqualTo(f.jobId);
+  }
+
+  @Test
+  void transitionsAndTheWaitsTheyEndAreReportedFromTheEventsTimesButNotAgainOnRecovery() {
+    Fixture f = new Fixture();
+    var answer = new CompletableFuture<InferenceClient.InferenceResponse>();
+    f.model.then(() -> answer);
+    f.blobs.put(IMAGE, new byte[] {1});
+    f.submit(SPEC);
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.getState())
+        .isInstanceOfSatisfying(Request.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask")));
+
+    f.clock.advance(Duration.ofSeconds(5));
+    f.blobs.put(MASK, new byte[] {2});
+    var acquire = f.expectAcquire(); // queued 5 s after its creation
+    f.clock.advance(Duration.ofSeconds(30));
+    f.grant(acquire);
+    f.awaitStatus(JobStatus.RUNNING);
+    f.clock.advance(Duration.ofSeconds(12));
+    answer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
+    f.awaitStatus(JobStatus.SUCCEEDED);
+
+    assertThat(f.metrics.reported).containsExactly(
+        "transition gen3d WAITING_FOR_INPUTS",
+        "transition gen3d QUEUED",
+        "transition gen3d RUNNING",
+        "queueWait gen3d PT30S",
+        "transition gen3d SUCCEEDED",
+        "finished gen3d SUCCEEDED PT47S");
+    assertThat(f.metrics.journalWrites).hasValue(5); // InputsMissing is written but changes no status
+
+    f.kit.restart();
+
+    assertThat(f.status()).isEqualTo(JobStatus.SUCCEEDED);
+    assertThat(f.metrics.reported).hasSize(6);
+    assertThat(f.metrics.journalWrites).hasValue(5);
+  }
+
+  @Test
+  void everyLineAJobLogsCarriesItsIdAndEndpointInTheMdcAlsoAfterRecovery() {
+    try (CapturedLogs logs = CapturedLogs.of(Request.class.getName())) {
+      Fixture f = new Fixture();
+      f.model.thenHang();
+      f.submitAndGrant();
+      f.awaitStatus(JobStatus.RUNNING);
+
+      f.kit.restart();
+
+      f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(logs.containing("was running attempt 1")).isNotEmpty());
+      var lines = logs.containing("Job " + f.jobId + " ");
+      assertThat(lines).extracting(e -> e.getFormattedMessage())
+          .anyMatch(m -> m.contains("submitted for endpoint"))
+          .anyMatch(m -> m.contains("runs attempt 1"))
+          .anyMatch(m -> m.contains("was running attempt 1"));
+      assertThat(lines).allSatisfy(e -> assertThat(e.getMDCPropertyMap())
+          .containsEntry("jobId", f.jobId)
+          .containsEntry("endpoint", "gen3d"));
+    }
   }
 
   @Test
