@@ -22,12 +22,17 @@ public final class DashboardRoutes extends AllDirectives {
       RawHeader.create("Referrer-Policy", "no-referrer"),
       RawHeader.create("Cache-Control", "no-cache"));
 
+  /** Paths first, then the method: any other path is left alone, so the API's own rejections (401, 405) stand. */
   public Route route() {
-    return get(() -> respondWithHeaders(HEADERS, () -> concat(
-        pathSingleSlash(() -> getFromResource(ROOT + "index.html")),
-        path("index.html", () -> getFromResource(ROOT + "index.html")),
+    return concat(
+        pathSingleSlash(() -> page(ROOT + "index.html")),
+        path("index.html", () -> page(ROOT + "index.html")),
         pathPrefix("dashboard", () -> concat(
-            path("app.js", () -> getFromResource(ROOT + "app.js")),
-            path("app.css", () -> getFromResource(ROOT + "app.css")))))));
+            path("app.js", () -> page(ROOT + "app.js")),
+            path("app.css", () -> page(ROOT + "app.css")))));
+  }
+
+  private Route page(String resource) {
+    return get(() -> respondWithHeaders(HEADERS, () -> getFromResource(resource)));
   }
 }
