@@ -454,6 +454,6 @@ class HttpEdgeTest {
   void wrongMethodAndUnknownPathsAreJsonErrors() throws Exception {
     assertError(send("DELETE", "/v1/jobs", null), 405, "method_not_allowed");
     assertError(send("GET", "/v1/nothing-here", null), 404, "not_found");
-    assertError(send("GET", "/", null), 404, "not_found");
+    assertError(send("GET", "/nothing-here", null), 404, "not_found");
   }
 }
