@@ -156,6 +156,9 @@ class KubernetesManifestsTest {
     assertThat(config.getInt("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"))
         .isBetween(2, deployment.getSpec().getReplicas());
     assertThat(config.getString("pekko.remote.artery.canonical.hostname")).isEqualTo(Manifests.POD_IP);
+    assertThat(config.getBoolean("pekko.discovery.kubernetes-api.use-raw-ip"))
+        .as("discovered contact points are pod IPs, the address each node gives itself").isTrue();
+    assertThat(config.getString("pekko.management.http.hostname")).isEqualTo(Manifests.POD_IP);
   }
 
   @Test
