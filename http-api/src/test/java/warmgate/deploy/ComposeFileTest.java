@@ -47,7 +47,7 @@ class ComposeFileTest {
     if (service(name).path("build").path("dockerfile").asText().equals("docker/Dockerfile")) {
       env.putAll(imageEnvironment());
     }
-    service(name).path("environment").fields().forEachRemaining(e -> {
+    service(name).path("environment").properties().forEach(e -> {
       if (e.getValue().isNull()) {
         if (SHELL.containsKey(e.getKey())) {
           env.put(e.getKey(), SHELL.get(e.getKey()));

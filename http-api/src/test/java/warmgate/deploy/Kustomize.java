@@ -95,8 +95,7 @@ final class Kustomize {
   }
 
   private static void merge(ObjectNode target, ObjectNode patch, Path file, String at) {
-    for (Iterator<Map.Entry<String, JsonNode>> fields = patch.fields(); fields.hasNext(); ) {
-      Map.Entry<String, JsonNode> field = fields.next();
+    for (Map.Entry<String, JsonNode> field : patch.properties()) {
       String path = at + "/" + field.getKey();
       JsonNode value = field.getValue();
       if (value.isArray()) {
