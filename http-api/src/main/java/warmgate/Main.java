@@ -14,8 +14,6 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.slf4j.Logger;
@@ -28,6 +26,8 @@ import warmgate.auth.TokenCommand;
 import warmgate.blob.BlobStore;
 import warmgate.blob.BlobStores;
 import warmgate.blob.LocalBucketWatcher;
+import warmgate.cluster.ClusterFormation;
+import warmgate.cluster.HttpEdge;
 import warmgate.config.BlobStoreSettings;
 import warmgate.config.EndpointSettings;
 import warmgate.config.RequestSettings;
@@ -97,7 +97,7 @@ public final class Main {
   }
 
   private static void serve() {
-    Config config = DatabaseSettings.applyTo(ConfigFactory.load());
+    Config config = ClusterFormation.applyTo(DatabaseSettings.applyTo(ConfigFactory.load()));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
     try {
       init(system, Deps.fromConfig(system));
@@ -138,8 +138,9 @@ public final class Main {
   public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, Metrics metrics) {}
 
   /**
-   * Starts a node on {@code system}: journal schema, cluster membership, both entities, the local bucket
-   * watcher when the blob store is local, and the HTTP edge last, so nothing is accepted before it can be kept.
+   * Starts a node on {@code system}: journal schema, management and cluster membership (joining itself, or
+   * through Cluster Bootstrap), both entities, the local bucket watcher when the blob store is local, and the
+   * HTTP edge last, so nothing is accepted before it can be kept; /ready turns true once the edge is bound.
    */
   public static Node init(ActorSystem<?> system, Deps deps) {
     Config config = system.settings().config();
@@ -149,10 +150,7 @@ public final class Main {
     log.info("Starting Warmgate: journal {}, endpoints {}, {} route(s)", database, deps.endpoints().names(), deps.routes().routes().size());
     Schema.createIfMissing(database);
 
-    Cluster cluster = Cluster.get(system);
-    if (warmgate.getBoolean("cluster.join-self") && config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-      cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    }
+    ClusterFormation.start(system);
 
     ClusterSharding sharding = ClusterSharding.get(system);
     Metrics metrics = new Metrics();
@@ -203,6 +201,7 @@ public final class Main {
             ? new MetricsRoutes(metrics, metricsSettings.requireAdmin(), system.dispatchers().lookup(DispatcherSelector.blocking()))
             : null);
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
+    HttpEdge.get(system).track(system, binding);
     return new Node(binding, jobs, ingestion, metrics);
   }
 

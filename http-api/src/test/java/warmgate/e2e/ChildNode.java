@@ -23,20 +23,30 @@ final class ChildNode implements AutoCloseable {
 
   /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
   static ChildNode start(Path conf, int port, Path log) throws IOException {
+    ChildNode node = launch(conf, port, log);
+    node.awaitAnswering();
+    return node;
+  }
+
+  /** Starts the JVM without waiting for it, so several nodes can boot side by side (and find each other). */
+  static ChildNode launch(Path conf, int port, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"))
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
-    ChildNode node = new ChildNode(process, port, log);
+    return new ChildNode(process, port, log);
+  }
+
+  /** Until the node answers for its endpoint, which takes a formed cluster and a started HTTP edge. */
+  void awaitAnswering() {
     Await.until(Duration.ofSeconds(90), "the child node to answer HTTP (log: " + log + ")", () -> {
       if (!process.isAlive()) {
-        throw new IllegalStateException("the child node exited: " + node.logTail());
+        throw new IllegalStateException("the child node exited: " + logTail());
       }
-      return node.api.get("/v1/endpoints/gen3d").status() == 200;
+      return api.get("/v1/endpoints/gen3d").status() == 200;
     });
-    return node;
   }
 
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
