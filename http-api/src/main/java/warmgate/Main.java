@@ -43,6 +43,7 @@ import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
 import warmgate.http.NotificationRoutes;
 import warmgate.http.SnsRoutes;
+import warmgate.index.ReadSide;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
@@ -122,12 +123,17 @@ public final class Main {
     }
   }
 
-  /** A started node: what tests and the watcher need of it. */
-  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion) {}
+  /**
+   * A started node: what tests and the watcher need of it.
+   *
+   * @param readSide the job index (GET /v1/jobs, metrics)
+   */
+  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, ReadSide readSide) {}
 
   /**
-   * Starts a node on {@code system}: journal schema, cluster membership, both entities, the local bucket
-   * watcher when the blob store is local, and the HTTP edge last, so nothing is accepted before it can be kept.
+   * Starts a node on {@code system}: journal schema, cluster membership, both entities, the read side (job
+   * index projections and the waker that starts jobs with work left), the local bucket watcher when the blob
+   * store is local, and the HTTP edge last, so nothing is accepted before it can be kept.
    */
   public static Node init(ActorSystem<?> system, Deps deps) {
     Config config = system.settings().config();
@@ -148,6 +154,7 @@ public final class Main {
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
     Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock()));
+    ReadSide readSide = ReadSide.start(system, database, warmgate);
 
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
     var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
@@ -178,14 +185,14 @@ public final class Main {
     var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, SageMakerEndpointNames.of(deps.endpoints()),
         ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     var server = new HttpServer(
-        new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
+        new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), webhooks),
         new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
         eventBridge,
         new EndpointRoutes(endpointStates),
         new Authentication(authenticator),
         warmgate.getBytes("http.max-body-bytes"));
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
-    return new Node(binding, jobs, ingestion);
+    return new Node(binding, jobs, ingestion, readSide);
   }
 
   /** Read before anything starts, so a bad token list or an unprotected public interface stops the node at once. */

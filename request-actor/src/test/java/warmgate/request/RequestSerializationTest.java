@@ -93,6 +93,8 @@ class RequestSerializationTest {
     for (Timer timer : Timer.values()) {
       check.roundTrips(timer);
     }
+    check.roundTrips(Request.Wake.INSTANCE);
+    check.roundTrips(Request.Stop.INSTANCE);
     check.roundTrips(new Submitted(view, true, false));
     check.roundTrips(new JobLookup(view));
     check.roundTrips(new JobLookup(null));
