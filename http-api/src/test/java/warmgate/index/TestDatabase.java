@@ -15,10 +15,10 @@ import warmgate.persistence.Schema;
  * database on the real PostgreSQL server (dropped on close). {@link #config} is a node's configuration
  * pointing at it, journal and read side alike.
  */
-final class TestDatabase implements AutoCloseable {
+public final class TestDatabase implements AutoCloseable {
   final DatabaseSettings settings;
   final Config config;
-  final HikariDataSource pool;
+  public final HikariDataSource pool;
   private final Postgres postgres;
 
   private TestDatabase(Map<String, Object> overrides, Postgres postgres) {
@@ -32,11 +32,11 @@ final class TestDatabase implements AutoCloseable {
     this.pool = ReadSidePool.create(settings, 4);
   }
 
-  static TestDatabase h2(Path dir) {
+  public static TestDatabase h2(Path dir) {
     return new TestDatabase(Map.of("warmgate.data-dir", dir.toString()), null);
   }
 
-  static TestDatabase postgres(Path dir) {
+  public static TestDatabase postgres(Path dir) {
     Postgres pg = new Postgres();
     return new TestDatabase(Map.of("warmgate.data-dir", dir.toString(), "warmgate.database.url", pg.url,
         "warmgate.database.user", Postgres.USER), pg);
