@@ -96,6 +96,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private long deadlineNanos;
   private Map<String, Long> target;
   private boolean caughtUp;
+  private boolean waiting;
 
   private JobWaker(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobIndex index, IndexProgress progress,
       Consumer<String> wake, ReadSideSettings.Waker settings) {
@@ -151,12 +152,18 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     }
     caughtUp = IndexProgress.caughtUp(target, read.projected());
     if (!caughtUp && System.nanoTime() - deadlineNanos < 0) {
+      if (!waiting) {
+        waiting = true;
+        getContext().getLog().info("Job waker ({}): waiting for the job index to catch up with the journal (journal {}, index {})",
+            running, target, read.projected());
+      }
       timers.startSingleTimer(CheckAgain.INSTANCE, CATCH_UP_POLL);
       return this;
     }
+    waiting = false;
     if (!caughtUp) {
-      getContext().getLog().warn("Job waker ({}): the job index has not caught up with the journal within {} s (journal {}, index {}); "
-          + "waking from the index as it is", running, settings.catchUpTimeout().toSeconds(), target, read.projected());
+      getContext().getLog().warn("Job waker ({}): the job index has not caught up with the journal within {} ms (journal {}, index {}); "
+          + "waking from the index as it is", running, settings.catchUpTimeout().toMillis(), target, read.projected());
     }
     getContext().pipeToSelf(wakeAll(), Woken::new);
     return this;

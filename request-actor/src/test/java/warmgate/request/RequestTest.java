@@ -516,6 +516,33 @@ class RequestTest {
   }
 
   @Test
+  void aWakeOnlyStartsTheJobWhichThenResumesWhereItWas() {
+    Fixture f = new Fixture();
+    f.submit(SPEC); // no inputs yet: the job waits for them
+
+    f.kit.restart();
+    var woken = f.kit.runCommand(Request.Wake.INSTANCE);
+    f.uploadInputs();
+
+    assertThat(woken.hasNoEvents()).isTrue();
+    assertThat(woken.state()).isInstanceOf(Request.WaitingForInputs.class);
+    assertThat(f.expectAcquire().jobId()).as("the woken job kept looking for its inputs").isEqualTo(f.jobId);
+  }
+
+  @Test
+  void aQueuedJobHasWorkLeftAndACancelledOneHasNone() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.awaitStatus(JobStatus.QUEUED);
+    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isTrue();
+
+    f.cancel();
+
+    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isFalse();
+  }
+
+  @Test
   void failedJobStaysFailedAcrossRestart() {
     Fixture f = new Fixture();
     f.model.thenFail(InferenceException.Kind.PERMANENT, "bad input");
