@@ -48,7 +48,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     INSTANCE
   }
 
-  private record Woken(long count, Throwable failure) implements Command {}
+  private record Woken(Long count, Throwable failure) implements Command {}
 
   /** How often a run looks at the projections' offsets while it waits for them. */
   static final Duration CATCH_UP_POLL = Duration.ofMillis(500);

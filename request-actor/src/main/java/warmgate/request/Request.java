@@ -462,6 +462,9 @@ public final class Request
 
   /** Picks up where the job was when its actor last stopped: after passivation, a rebalance or a crash. */
   private void resume(State state) {
+    if (state instanceof Job job && hasWork(job)) {
+      log().info("Job {} resumes {}", jobId, job.status());
+    }
     if (state instanceof WaitingForInputs waiting) {
       waitForInputs(waiting.core().spec());
     } else if (state instanceof Queued queued) {
