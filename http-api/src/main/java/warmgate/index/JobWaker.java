@@ -3,7 +3,9 @@ package warmgate.index;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -18,22 +20,31 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.Done;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import warmgate.request.Request;
 
 /**
  * Starts every job that still has work, from the index, since sharding does not remember jobs. One per
  * cluster (a singleton). A run first waits until the projections have folded every event the journal held
  * when the run began (otherwise a job written just before a crash, not yet in the index, would stay asleep),
- * then pages through the jobs with work and sends each a {@link Request.Wake}, at most {@code rate} a second.
+ * then pages through the jobs with work and sends each a {@link Request.Wake}, at most {@code rate} a second,
+ * and waits for the job to answer that it is running; a job that does not answer is asked again (a wake sent
+ * while sharding still routes a dead node's shard to it is lost), and if it still does not, a run soon after
+ * tries once more.
  *
  * <p>It runs when it starts (a full restart, or the singleton moving after its node went away), when a
  * member is removed (that node's jobs are in no memory any more), and every {@code interval} as a backstop.
  * A trigger during a run makes one more run after it.
  */
 public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
+  /** For what happens on the stream's threads, where the actor's own logger may not be used. */
+  private static final Logger log = LoggerFactory.getLogger(JobWaker.class);
 
   public sealed interface Command {}
 
@@ -48,25 +59,41 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     INSTANCE
   }
 
-  private record Woken(Long count, Throwable failure) implements Command {}
+  /** How a run went: jobs that answered, and jobs that did not after {@link #WAKE_ATTEMPTS} tries. */
+  private record Tally(long woken, long silent) {
+    Tally plus(boolean answered) {
+      return answered ? new Tally(woken + 1, silent) : new Tally(woken, silent + 1);
+    }
+  }
+
+  private record Woken(Tally tally, Throwable failure) implements Command {}
 
   /** How often a run looks at the projections' offsets while it waits for them. */
   static final Duration CATCH_UP_POLL = Duration.ofMillis(500);
-  /** After a failed run (the database away), the next try. */
+  /** After a failed run (the database away), or one in which jobs did not answer, the next try. */
   static final Duration RETRY_AFTER = Duration.ofSeconds(10);
+  /** Tries per job within a run, {@link #WAKE_RETRY_DELAY} apart. */
+  static final int WAKE_ATTEMPTS = 3;
+  static final Duration WAKE_RETRY_DELAY = Duration.ofSeconds(2);
+  /** Jobs being woken at once: a slow journal slows the run down instead of piling up asks. */
+  static final int WAKES_IN_FLIGHT = 64;
   private static final String PERIODIC = "periodic";
 
   /** Starts the cluster's one waker; {@code wake} is sent through sharding. */
   public static void init(ActorSystem<?> system, JobIndex index, IndexProgress progress, ReadSideSettings.Waker settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    Consumer<String> wake = jobId -> sharding.entityRefFor(Request.ENTITY_KEY, jobId).tell(Request.Wake.INSTANCE);
+    Function<String, CompletionStage<Done>> wake =
+        jobId -> sharding.entityRefFor(Request.ENTITY_KEY, jobId).ask(Request.Wake::new, settings.confirmTimeout());
     ClusterSingleton.get(system).init(SingletonActor.of(
         Behaviors.supervise(create(index, progress, wake, settings, true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
   }
 
-  /** @param watchMembers subscribe to removed cluster members (off in tests without a cluster) */
-  static Behavior<Command> create(JobIndex index, IndexProgress progress, Consumer<String> wake, ReadSideSettings.Waker settings,
-      boolean watchMembers) {
+  /**
+   * @param wake wakes one job; completes once the job answers
+   * @param watchMembers subscribe to removed cluster members (off in tests without a cluster)
+   */
+  static Behavior<Command> create(JobIndex index, IndexProgress progress, Function<String, CompletionStage<Done>> wake,
+      ReadSideSettings.Waker settings, boolean watchMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (watchMembers) {
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
@@ -84,7 +111,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private final TimerScheduler<Command> timers;
   private final JobIndex index;
   private final IndexProgress progress;
-  private final Consumer<String> wake;
+  private final Function<String, CompletionStage<Done>> wake;
   private final ReadSideSettings.Waker settings;
   private final Materializer materializer;
 
@@ -99,7 +126,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private boolean waiting;
 
   private JobWaker(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobIndex index, IndexProgress progress,
-      Consumer<String> wake, ReadSideSettings.Waker settings) {
+      Function<String, CompletionStage<Done>> wake, ReadSideSettings.Waker settings) {
     super(ctx);
     this.timers = timers;
     this.index = index;
@@ -169,18 +196,24 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     return this;
   }
 
-  /** Every job with work, page by page in id order, throttled; completes with how many were woken. */
-  private java.util.concurrent.CompletionStage<Long> wakeAll() {
+  /** Every job with work, page by page in id order, throttled; completes with how many answered. */
+  private CompletionStage<Tally> wakeAll() {
+    ActorSystem<?> system = getContext().getSystem();
     return Source.unfoldAsync(Optional.<String>empty(), after -> index.withWork(after.orElse(null), settings.pageSize())
             .thenApply(ids -> ids.isEmpty()
-                ? Optional.<Pair<Optional<String>, java.util.List<String>>>empty()
+                ? Optional.<Pair<Optional<String>, List<String>>>empty()
                 : Optional.of(Pair.create(Optional.of(ids.get(ids.size() - 1)), ids))))
         .mapConcat(ids -> ids)
         .throttle(settings.rate(), Duration.ofSeconds(1))
-        .runFold(0L, (count, jobId) -> {
-          wake.accept(jobId);
-          return count + 1;
-        }, materializer);
+        .mapAsyncUnordered(WAKES_IN_FLIGHT, jobId -> Patterns.retry(() -> wake.apply(jobId), WAKE_ATTEMPTS, WAKE_RETRY_DELAY, system)
+            .handle((done, failure) -> {
+              if (failure != null) {
+                log.warn("Job waker: job {} did not answer its wake ({} tries): {}", jobId, WAKE_ATTEMPTS,
+                    warmgate.Failures.unwrap(failure).toString());
+              }
+              return failure == null;
+            }))
+        .runFold(new Tally(0, 0), Tally::plus, materializer);
   }
 
   private Behavior<Command> woken(Woken done) {
@@ -188,8 +221,13 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
       return failed("waking jobs", done.failure());
     }
     long millis = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
-    getContext().getLog().info("Job waker ({}): woke {} job(s) with work left in {} ms{}", running, done.count(), millis,
-        caughtUp ? "" : " (the index had not caught up with the journal)");
+    Tally tally = done.tally();
+    getContext().getLog().info("Job waker ({}): woke {} job(s) with work left in {} ms{}{}", running, tally.woken(), millis,
+        caughtUp ? "" : " (the index had not caught up with the journal)",
+        tally.silent() == 0 ? "" : "; " + tally.silent() + " did not answer, trying again in " + RETRY_AFTER.toSeconds() + " s");
+    if (tally.silent() > 0) {
+      timers.startSingleTimer("retry", new Run(running + ", again for jobs that did not answer"), RETRY_AFTER);
+    }
     return next();
   }
 

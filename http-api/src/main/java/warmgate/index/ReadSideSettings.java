@@ -15,14 +15,15 @@ public record ReadSideSettings(int poolSize, Waker waker) {
    * @param pageSize job ids read from the index per query
    * @param catchUpTimeout how long a run waits for the projections to reach the journal's end before it wakes anyway
    * @param interval how often the waker runs on its own; zero: only at start and when a member is removed
+   * @param confirmTimeout how long a woken job has to answer that it runs before it is asked again
    */
-  public record Waker(int rate, int pageSize, Duration catchUpTimeout, Duration interval) {
+  public record Waker(int rate, int pageSize, Duration catchUpTimeout, Duration interval, Duration confirmTimeout) {
     public Waker {
       if (rate < 1 || pageSize < 1) {
         throw new IllegalArgumentException("warmgate.read-side.waker.rate and page-size must be at least 1");
       }
-      if (interval.isNegative() || catchUpTimeout.isNegative()) {
-        throw new IllegalArgumentException("warmgate.read-side.waker durations must not be negative");
+      if (interval.isNegative() || catchUpTimeout.isNegative() || confirmTimeout.isNegative() || confirmTimeout.isZero()) {
+        throw new IllegalArgumentException("warmgate.read-side.waker durations must not be negative (confirm-timeout above zero)");
       }
     }
   }
@@ -37,6 +38,7 @@ public record ReadSideSettings(int poolSize, Waker waker) {
     Config c = warmgate.getConfig("read-side");
     Config w = c.getConfig("waker");
     return new ReadSideSettings(c.getInt("pool-size"),
-        new Waker(w.getInt("rate"), w.getInt("page-size"), w.getDuration("catch-up-timeout"), w.getDuration("interval")));
+        new Waker(w.getInt("rate"), w.getInt("page-size"), w.getDuration("catch-up-timeout"), w.getDuration("interval"),
+            w.getDuration("confirm-timeout")));
   }
 }

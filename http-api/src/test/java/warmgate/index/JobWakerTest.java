@@ -10,7 +10,10 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -79,11 +82,41 @@ class JobWakerTest {
   }
 
   private static ReadSideSettings.Waker settings(Duration catchUpTimeout, Duration interval) {
-    return new ReadSideSettings.Waker(1000, 2, catchUpTimeout, interval);
+    return new ReadSideSettings.Waker(1000, 2, catchUpTimeout, interval, Duration.ofSeconds(1));
   }
 
   private ActorRef<JobWaker.Command> start(Index index, Progress progress, TestProbe<String> woken, ReadSideSettings.Waker settings) {
-    return testKit.spawn(JobWaker.create(index, progress, jobId -> woken.ref().tell(jobId), settings, false));
+    return testKit.spawn(JobWaker.create(index, progress, answering(woken), settings, false));
+  }
+
+  /** Jobs that answer at once, each wake reported to {@code woken}. */
+  private static Function<String, CompletionStage<Done>> answering(TestProbe<String> woken) {
+    return jobId -> {
+      woken.ref().tell(jobId);
+      return CompletableFuture.completedFuture(Done.getInstance());
+    };
+  }
+
+  @Test
+  void aJobThatDoesNotAnswerItsWakeIsWokenAgain() {
+    Index index = new Index();
+    index.withWork.addAll(List.of("job-a", "job-b"));
+    TestProbe<String> woken = testKit.createTestProbe();
+    AtomicInteger asked = new AtomicInteger();
+    // job-a's first wake is lost, as one sent to a node that is gone would be.
+    Function<String, CompletionStage<Done>> wake = jobId -> {
+      woken.ref().tell(jobId);
+      return jobId.equals("job-a") && asked.getAndIncrement() == 0
+          ? CompletableFuture.failedFuture(new java.util.concurrent.TimeoutException("no answer"))
+          : CompletableFuture.completedFuture(Done.getInstance());
+    };
+
+    var waker = testKit.spawn(JobWaker.create(index, new Progress(Map.of()), wake, settings(Duration.ofMinutes(1), Duration.ZERO), false));
+
+    List<String> wakes = List.of(woken.receiveMessage(), woken.receiveMessage(), woken.receiveMessage(Duration.ofSeconds(5)));
+    assertThat(wakes).containsExactlyInAnyOrder("job-a", "job-a", "job-b");
+    woken.expectNoMessage(Duration.ofMillis(500));
+    testKit.stop(waker);
   }
 
   @Test
@@ -152,7 +185,7 @@ class JobWakerTest {
       TestProbe<String> woken = testKit.createTestProbe();
 
       var waker = testKit.spawn(JobWaker.create(new JdbcJobIndex(db.pool, blocking), new JdbcIndexProgress(db.pool, blocking),
-          jobId -> woken.ref().tell(jobId), settings(Duration.ofMinutes(1), Duration.ZERO), false));
+          answering(woken), settings(Duration.ofMinutes(1), Duration.ZERO), false));
 
       assertThat(List.of(woken.receiveMessage(), woken.receiveMessage(), woken.receiveMessage())).containsExactly("job-q1", "job-q2", "job-q3");
       woken.expectNoMessage(Duration.ofMillis(500));

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -116,11 +117,13 @@ public final class Request
 
   /**
    * Starts the job's actor, if it is not running, and does nothing else: recovery resumes whatever the job
-   * was doing. The read side's waker sends it to every job that has work left after a restart.
+   * was doing. The read side's waker sends it to every job that has work left after a restart, and waits for
+   * the answer, sent once the job has recovered: a wake sent while sharding still routes to a node that is
+   * gone is lost, and is sent again.
+   *
+   * @param replyTo answered {@code Done}; null: no answer
    */
-  public enum Wake implements Command {
-    INSTANCE
-  }
+  public record Wake(ActorRef<Done> replyTo) implements Command {}
 
   /**
    * What sharding sends instead of stopping the actor outright, on passivation and when the job's shard moves
@@ -582,7 +585,8 @@ public final class Request
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Timer.class, this::ignore)
-        .onCommand(Wake.class, (state, cmd) -> Effect().noReply()) // recovery has already resumed the job
+        // Recovery has already resumed the job: nothing else to do.
+        .onCommand(Wake.class, (state, cmd) -> cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), Done.getInstance()))
         .onCommand(Stop.class, this::stop)
         .onCommand(InputsChecked.class, (state, cmd) -> Effect().noReply())
         .onCommand(AttemptFinished.class, (state, cmd) -> {
@@ -858,7 +862,7 @@ public final class Request
   private ReplyEffect<Event, State> stop(State state, Stop stop) {
     if (shard != null && state instanceof Job job && hasWork(job)) {
       // Sent through this node's region, which holds it until the shard has its new home.
-      ClusterSharding.get(ctx.getSystem()).entityRefFor(ENTITY_KEY, jobId).tell(Wake.INSTANCE);
+      ClusterSharding.get(ctx.getSystem()).entityRefFor(ENTITY_KEY, jobId).tell(new Wake(null));
       log().info("Job {} is {} and moves with its shard; it continues on the shard's new node", jobId, job.status());
     }
     return Effect().stop().thenNoReply();

@@ -521,9 +521,10 @@ class RequestTest {
     f.submit(SPEC); // no inputs yet: the job waits for them
 
     f.kit.restart();
-    var woken = f.kit.runCommand(Request.Wake.INSTANCE);
+    var woken = f.kit.<org.apache.pekko.Done>runCommand(Request.Wake::new);
     f.uploadInputs();
 
+    assertThat(woken.reply()).as("answered once recovered").isEqualTo(org.apache.pekko.Done.getInstance());
     assertThat(woken.hasNoEvents()).isTrue();
     assertThat(woken.state()).isInstanceOf(Request.WaitingForInputs.class);
     assertThat(f.expectAcquire().jobId()).as("the woken job kept looking for its inputs").isEqualTo(f.jobId);
