@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -49,6 +50,7 @@ import warmgate.http.NotificationRoutes;
 import warmgate.http.SnsRoutes;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.MetricsSettings;
+import warmgate.index.ReadSide;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
@@ -134,13 +136,15 @@ public final class Main {
    * A started node: what tests and the watcher need of it.
    *
    * @param metrics this node's metrics; {@link Metrics#registerJobCounts} adds the job index's counts
+   * @param readSide the job index (GET /v1/jobs, the jobs-by-status gauge)
    */
-  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, Metrics metrics) {}
+  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, Metrics metrics, ReadSide readSide) {}
 
   /**
    * Starts a node on {@code system}: journal schema, management and cluster membership (joining itself, or
-   * through Cluster Bootstrap), both entities, the local bucket watcher when the blob store is local, and the
-   * HTTP edge last, so nothing is accepted before it can be kept; /ready turns true once the edge is bound.
+   * through Cluster Bootstrap), both entities, the read side (job index projections and the waker that starts
+   * jobs with work left), the local bucket watcher when the blob store is local, and the HTTP edge last, so
+   * nothing is accepted before it can be kept; /ready turns true once the edge is bound.
    */
   public static Node init(ActorSystem<?> system, Deps deps) {
     Config config = system.settings().config();
@@ -159,6 +163,9 @@ public final class Main {
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
     Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
+    ReadSide readSide = ReadSide.start(system, database, warmgate);
+    // Scrapes run on the blocking dispatcher (MetricsRoutes), so waiting for the count query is fine there.
+    metrics.registerJobCounts(() -> readSide.index().countByStatus().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join());
 
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
     var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
@@ -190,7 +197,7 @@ public final class Main {
         ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = new HttpServer(
-        new JobRoutes(jobs, new ReadJournalJobJournal(system), deps.endpoints().names(), webhooks),
+        new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), webhooks),
         new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
         eventBridge,
         new EndpointRoutes(endpointStates),
@@ -202,7 +209,7 @@ public final class Main {
             : null);
     var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     HttpEdge.get(system).track(system, binding);
-    return new Node(binding, jobs, ingestion, metrics);
+    return new Node(binding, jobs, ingestion, metrics, readSide);
   }
 
   /** Read before anything starts, so a bad token list or an unprotected public interface stops the node at once. */

@@ -42,3 +42,59 @@ CREATE TABLE IF NOT EXISTS PUBLIC."snapshot" (
   PRIMARY KEY("persistence_id", "sequence_number")
 )
 ;
+-- The read side (warmgate.index): pekko-projection-jdbc 1.0's offset and management tables (h2-dialect with
+-- use-lowercase-schema, hence quoted lowercase names), and the job index the projection writes in the same
+-- transaction as its offsets.
+CREATE TABLE IF NOT EXISTS PUBLIC."pekko_projection_offset_store" (
+  "projection_name" VARCHAR(255) NOT NULL,
+  "projection_key" VARCHAR(255) NOT NULL,
+  "current_offset" VARCHAR(255) NOT NULL,
+  "manifest" VARCHAR(4) NOT NULL,
+  "mergeable" BOOLEAN NOT NULL,
+  "last_updated" BIGINT NOT NULL,
+  PRIMARY KEY("projection_name", "projection_key")
+)
+;
+CREATE INDEX IF NOT EXISTS "projection_name_index" ON PUBLIC."pekko_projection_offset_store" ("projection_name")
+;
+CREATE TABLE IF NOT EXISTS PUBLIC."pekko_projection_management" (
+  "projection_name" VARCHAR(255) NOT NULL,
+  "projection_key" VARCHAR(255) NOT NULL,
+  "paused" BOOLEAN NOT NULL,
+  "last_updated" BIGINT NOT NULL,
+  PRIMARY KEY("projection_name", "projection_key")
+)
+;
+-- One row per job, as the fold of its events says (warmgate.request.JobSummary). Columns after last_seq_nr
+-- are the fold's own memory: whether the job owes an error report or a callback, so has_work (the waker's
+-- question: does the job act on its own?) can be kept up to date.
+CREATE TABLE IF NOT EXISTS job_index (
+  job_id VARCHAR(255) PRIMARY KEY,
+  status VARCHAR(32) NOT NULL,
+  endpoint VARCHAR(255) NOT NULL,
+  owner VARCHAR(255),
+  attempts INT NOT NULL,
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL,
+  updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+  output VARCHAR(2048),
+  error VARCHAR(4096),
+  last_seq_nr BIGINT NOT NULL,
+  callbacks BOOLEAN NOT NULL,
+  report_owed BOOLEAN NOT NULL,
+  callback_owed BOOLEAN NOT NULL,
+  has_work BOOLEAN NOT NULL
+)
+;
+-- GET /v1/jobs lists newest first, paging on (created_at, job_id): one index for the whole list and one per
+-- filter a list is usually narrowed by (a non-admin always filters by owner).
+CREATE INDEX IF NOT EXISTS job_index_created_idx ON job_index (created_at, job_id)
+;
+CREATE INDEX IF NOT EXISTS job_index_owner_idx ON job_index (owner, created_at, job_id)
+;
+CREATE INDEX IF NOT EXISTS job_index_status_idx ON job_index (status, created_at, job_id)
+;
+CREATE INDEX IF NOT EXISTS job_index_endpoint_idx ON job_index (endpoint, created_at, job_id)
+;
+-- The waker pages through the jobs that have work, by id.
+CREATE INDEX IF NOT EXISTS job_index_work_idx ON job_index (has_work, job_id)
+;

@@ -2,6 +2,7 @@ package warmgate.http;
 
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -17,7 +18,10 @@ import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import warmgate.Failures;
 import warmgate.InvalidInput;
 import warmgate.auth.Principal;
+import warmgate.auth.Forbidden;
 import warmgate.config.WebhookSettings;
+import warmgate.index.JobIndex;
+import warmgate.index.JobQuery;
 import warmgate.job.JobIds;
 import warmgate.request.Request;
 import warmgate.service.JobJournal;
@@ -25,9 +29,11 @@ import warmgate.service.EndpointBusy;
 import warmgate.service.Jobs;
 
 /**
- * {@code /v1/jobs}: submit a job, look at it, read its journal, cancel it, redrive it, review its result. A
- * principal sees only its own jobs; another owner's job answers 404 exactly like one that does not exist, so
- * ids reveal nothing. Reviewing takes an admin token: a review is a second pair of eyes, not the owner's own.
+ * {@code /v1/jobs}: submit a job, list jobs, look at one, read its journal, cancel it, redrive it, review its
+ * result. A principal sees only its own jobs; another owner's job answers 404 exactly like one that does not
+ * exist, so ids reveal nothing. The list comes from the read side's index, never from the entities, and so
+ * lags a moment behind them. Reviewing takes an admin token: a review is a second pair of eyes, not the
+ * owner's own.
  */
 public final class JobRoutes extends AllDirectives {
   /** Printable ASCII, as Stripe and the IETF draft allow; long enough for a UUID or a hash. */
@@ -37,10 +43,18 @@ public final class JobRoutes extends AllDirectives {
   private final JobJournal journal;
   private final Set<String> endpoints;
   private final WebhookSettings webhooks;
+  private final JobIndex index;
 
+  /** Without the list route ({@code GET /v1/jobs} is not found). */
   public JobRoutes(Jobs jobs, JobJournal journal, Set<String> endpoints, WebhookSettings webhooks) {
+    this(jobs, journal, null, endpoints, webhooks);
+  }
+
+  /** @param index where {@code GET /v1/jobs} lists from; null leaves the list route out */
+  public JobRoutes(Jobs jobs, JobJournal journal, JobIndex index, Set<String> endpoints, WebhookSettings webhooks) {
     this.jobs = jobs;
     this.journal = journal;
+    this.index = index;
     this.endpoints = Set.copyOf(endpoints);
     this.webhooks = webhooks;
   }
@@ -50,6 +64,7 @@ public final class JobRoutes extends AllDirectives {
     return pathPrefix("jobs", () -> concat(
         pathEnd(() -> post(() -> optionalHeaderValueByName("Idempotency-Key", key ->
             entity(Unmarshaller.entityToByteArray(), body -> submit(principal, key, body))))),
+        index == null ? reject() : pathEnd(() -> get(() -> parameterMultiMap(params -> list(principal, params)))),
         path(segment(), jobId -> get(() -> visibleJob(principal, jobId, this::found))),
         path(segment().slash("events"), jobId -> get(() -> visibleJob(principal, jobId, job -> events(jobId)))),
         path(segment().slash("cancel"), jobId -> post(() -> jobOr404(principal, jobId, id -> jobs.cancel(id, "cancelled through the API")))),
@@ -82,6 +97,22 @@ public final class JobRoutes extends AllDirectives {
           .addHeader(Location.create("/v1/jobs/" + jobId));
       return complete(submitted.duplicate() ? response.addHeader(RawHeader.create("Idempotent-Replayed", "true")) : response);
     });
+  }
+
+  /**
+   * 200 with one page of jobs from the index, newest first. A principal that is not an admin lists its own
+   * jobs only: naming another owner is 403, as submitting for one is.
+   */
+  private Route list(Principal principal, Map<String, List<String>> params) {
+    JobQuery query = JobQuery.parse(params);
+    if (!principal.admin()) {
+      if (query.owner() != null && !query.owner().equals(principal.owner())) {
+        throw new Forbidden("token " + principal.name() + " lists the jobs of owner '" + principal.owner()
+            + "' only; leave out 'owner' or use an admin token");
+      }
+      query = query.withOwner(principal.owner());
+    }
+    return onSuccess(index.list(query), page -> complete(JsonResponses.json(StatusCodes.OK, page)));
   }
 
   /** 200 with the job back in {@code WAITING_FOR_INPUTS}; 409 unless it had failed. */

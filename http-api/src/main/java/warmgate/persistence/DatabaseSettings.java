@@ -14,17 +14,23 @@ import java.util.Map;
 public record DatabaseSettings(Kind kind, String url, String user, String password, int maxConnections) {
 
   public enum Kind {
-    H2("slick.jdbc.H2Profile$", "org.h2.Driver", "schema/h2.sql"),
-    POSTGRES("slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "schema/postgres.sql");
+    H2("slick.jdbc.H2Profile$", "org.h2.Driver", "schema/h2.sql", "h2-dialect"),
+    POSTGRES("slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "schema/postgres.sql", "postgres-dialect");
 
     final String slickProfile;
     final String driver;
     final String schemaScript;
+    final String projectionDialect;
 
-    Kind(String slickProfile, String driver, String schemaScript) {
+    Kind(String slickProfile, String driver, String schemaScript, String projectionDialect) {
       this.slickProfile = slickProfile;
       this.driver = driver;
       this.schemaScript = schemaScript;
+      this.projectionDialect = projectionDialect;
+    }
+
+    public String driver() {
+      return driver;
     }
   }
 
@@ -58,10 +64,14 @@ public record DatabaseSettings(Kind kind, String url, String user, String passwo
     return fromConfig(config.getConfig("warmgate")).pekkoConfig().withFallback(config).resolve();
   }
 
-  /** The {@code pekko-persistence-jdbc.shared-databases.warmgate} block for this database. */
+  /**
+   * The {@code pekko-persistence-jdbc.shared-databases.warmgate} block for this database, and the SQL dialect
+   * of the read side's projection offsets, which live in the same database.
+   */
   public Config pekkoConfig() {
     String path = "pekko-persistence-jdbc.shared-databases.warmgate";
     return ConfigFactory.empty()
+        .withValue("pekko.projection.jdbc.dialect", ConfigValueFactory.fromAnyRef(kind.projectionDialect))
         .withValue(path + ".profile", ConfigValueFactory.fromAnyRef(kind.slickProfile))
         .withValue(path + ".db", ConfigValueFactory.fromMap(Map.of(
             "url", url,

@@ -11,18 +11,18 @@ import java.util.UUID;
  * one the test command starts (127.0.0.1:5432, trust auth); WARMGATE_TEST_PG_URL and WARMGATE_TEST_PG_USER
  * point elsewhere. There is no fallback: a test that needs PostgreSQL fails without it.
  */
-final class Postgres implements AutoCloseable {
-  static final String ADMIN_URL = System.getenv().getOrDefault("WARMGATE_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/postgres");
-  static final String USER = System.getenv().getOrDefault("WARMGATE_TEST_PG_USER", "postgres");
+public final class Postgres implements AutoCloseable {
+  public static final String ADMIN_URL = System.getenv().getOrDefault("WARMGATE_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/postgres");
+  public static final String USER = System.getenv().getOrDefault("WARMGATE_TEST_PG_USER", "postgres");
 
-  final String database = "warmgate_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-  final String url = ADMIN_URL.substring(0, ADMIN_URL.lastIndexOf('/') + 1) + database;
+  public final String database = "warmgate_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+  public final String url = ADMIN_URL.substring(0, ADMIN_URL.lastIndexOf('/') + 1) + database;
 
-  Postgres() {
+  public Postgres() {
     admin("CREATE DATABASE " + database);
   }
 
-  Connection connect() throws SQLException {
+  public Connection connect() throws SQLException {
     return DriverManager.getConnection(url, USER, "");
   }
 

@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -61,7 +62,10 @@ import warmgate.logging.EntityMdc;
  * (published to the output) or rejected. A failed job writes {@code {base}_error.json} beside its output and
  * can be redriven. With a {@code callbackUrl}, every end (and the wait for review) is reported by a signed
  * webhook, retried with backoff apart from the job's own progress. Those duties are persisted, so a job
- * stays in memory, and is restarted after a crash, until they are done.
+ * stays in memory until they are done.
+ *
+ * <p>Sharding does not remember jobs. A job with work left ({@link #hasWork}) is started again by the read
+ * side's waker after a restart or the loss of a node, and by itself when its shard moves (see {@link Stop}).
  */
 public final class Request
     extends EventSourcedBehaviorWithEnforcedReplies<Request.Command, Request.Event, Request.State> {
@@ -113,6 +117,25 @@ public final class Request
   record ErrorReportWritten(String eTag, String failure) implements Command {}
 
   record CallbackAnswered(JobStatus status, int attempt, int httpStatus, String failure) implements Command {}
+
+  /**
+   * Starts the job's actor, if it is not running, and does nothing else: recovery resumes whatever the job
+   * was doing. The read side's waker sends it to every job that has work left after a restart, and waits for
+   * the answer, sent once the job has recovered: a wake sent while sharding still routes to a node that is
+   * gone is lost, and is sent again.
+   *
+   * @param replyTo answered {@code Done}; null: no answer
+   */
+  public record Wake(ActorRef<Done> replyTo) implements Command {}
+
+  /**
+   * What sharding sends instead of stopping the actor outright, on passivation and when the job's shard moves
+   * to another node. A job with work left asks, through sharding, to be woken at the shard's new home before
+   * it stops: the region holds that message until the hand-off is done, so the job continues there.
+   */
+  public enum Stop implements Command {
+    INSTANCE
+  }
 
   enum Timer implements Command {
     ACQUIRE_AGAIN,
@@ -352,7 +375,7 @@ public final class Request
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Request");
 
-  /** Four tags spread the read side's load; a job's tag never changes. */
+  /** Four tags spread the read side's load (one projection each); a job's tag never changes. */
   public static final List<String> TAGS = List.of("job-0", "job-1", "job-2", "job-3");
 
   /**
@@ -377,15 +400,18 @@ public final class Request
   }
 
   /**
-   * Registers the entity with sharding. Remembered: after a full restart every job that had not ended is
-   * started again by sharding itself, so none waits for a notification that will not come again. Finished
-   * jobs passivate, which takes them off that list.
+   * Registers the entity with sharding. Not remembered: with many jobs waiting, sharding's list of remembered
+   * entities grows into a journal of its own that every restart replays at once. Jobs with work left are
+   * woken from the job index instead (warmgate.index.JobWaker), and move with their shard by themselves
+   * ({@link Stop}). Never passivated for being idle: a queued job may wait quietly for many minutes, and only
+   * the job knows when it is at rest.
    */
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system)
         .init(
             Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), deps, ctx.getShard()))
-                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+                .withStopMessage(Stop.INSTANCE)
+                .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
   /** @param shard where to ask for passivation; null outside sharding (tests), where the actor just stops */
@@ -442,7 +468,12 @@ public final class Request
 
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAGS.get(Math.floorMod(jobId.hashCode(), TAGS.size())));
+    return Set.of(tagFor(jobId));
+  }
+
+  /** The one tag of every event of job {@code jobId}. */
+  public static String tagFor(String jobId) {
+    return TAGS.get(Math.floorMod(jobId.hashCode(), TAGS.size()));
   }
 
   @Override
@@ -455,6 +486,9 @@ public final class Request
     if (state instanceof Job job) {
       endpoint = job.core().spec().endpoint();
       MDC.put("endpoint", endpoint); // the MDC of this message was set before the recovery told us the endpoint
+      if (hasWork(job)) {
+        log().info("Job {} resumes {}", jobId, job.status());
+      }
     }
     if (state instanceof WaitingForInputs waiting) {
       waitForInputs(waiting.core().spec());
@@ -573,6 +607,9 @@ public final class Request
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Timer.class, this::ignore)
+        // Recovery has already resumed the job: nothing else to do.
+        .onCommand(Wake.class, (state, cmd) -> cmd.replyTo() == null ? Effect().noReply() : Effect().reply(cmd.replyTo(), Done.getInstance()))
+        .onCommand(Stop.class, this::stop)
         .onCommand(InputsChecked.class, (state, cmd) -> Effect().noReply())
         .onCommand(AttemptFinished.class, (state, cmd) -> {
           log().warn("Job {}: result of attempt {} arrived in state {}; dropped", jobId, cmd.attempt(), state.getClass().getSimpleName());
@@ -834,6 +871,16 @@ public final class Request
     deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, state.leaseId()));
   }
 
+  /** Sharding stops the actor: passivation (nothing left to do) or a hand-off of its shard to another node. */
+  private ReplyEffect<Event, State> stop(State state, Stop stop) {
+    if (shard != null && state instanceof Job job && hasWork(job)) {
+      // Sent through this node's region, which holds it until the shard has its new home.
+      ClusterSharding.get(ctx.getSystem()).entityRefFor(ENTITY_KEY, jobId).tell(new Wake(null));
+      log().info("Job {} is {} and moves with its shard; it continues on the shard's new node", jobId, job.status());
+    }
+    return Effect().stop().thenNoReply();
+  }
+
   private ReplyEffect<Event, State> ignore(State state, Timer timer) {
     if (timer == Timer.PASSIVATE) {
       if (shard != null) {
@@ -928,6 +975,11 @@ public final class Request
 
   private static String reviewerName(String reviewer) {
     return reviewer == null ? "an anonymous reviewer" : reviewer;
+  }
+
+  /** The error a rejected job shows; the read side's fold ({@link JobSummary}) says the same. */
+  static String rejectionError(ResultRejected rejected) {
+    return "rejected in review by " + reviewerName(rejected.reviewer()) + ": " + rejected.reason();
   }
 
   // ---- Failed: the error report and redrives
@@ -1060,23 +1112,18 @@ public final class Request
 
   /**
    * Does what a job at rest still owes (its error report, its callback) and, once nothing is owed, lets the
-   * actor passivate. Until then it stays, and sharding restarts it after a crash, so no duty is forgotten.
+   * actor passivate. Until then it stays, and the waker starts it again after a crash, so no duty is forgotten.
    */
   private void settle(State state) {
     if (!(state instanceof Job job)) {
       timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
       return;
     }
-    boolean owing = false;
-    if (job instanceof Failed failed && !failed.reported()) {
-      owing = true;
-      if (!timers.isTimerActive(Timer.REPORT_ERROR)) {
-        reportError(failed);
-      }
+    if (job instanceof Failed failed && !failed.reported() && !timers.isTimerActive(Timer.REPORT_ERROR)) {
+      reportError(failed);
     }
     Callback due = job.core().callback();
     if (due != null) {
-      owing = true;
       Duration wait = due.retryAt() == null ? Duration.ZERO : Duration.between(clock.instant(), due.retryAt());
       if (wait.isNegative() || wait.isZero()) {
         deliverCallback(job);
@@ -1084,13 +1131,24 @@ public final class Request
         timers.startSingleTimer(Timer.DELIVER_CALLBACK, Timer.DELIVER_CALLBACK, wait);
       }
     }
-    boolean atRest = job instanceof Succeeded || job instanceof Failed || job instanceof Cancelled || job instanceof AwaitingReview;
-    if (atRest && !owing) {
-      timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
-    } else {
+    if (hasWork(job)) {
       timers.cancel(Timer.PASSIVATE);
+    } else {
+      timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
     }
   }
+
+  /**
+   * Whether the job still acts on its own: an unfinished stage, or a duty owed (its error report, a callback).
+   * Such a job stays in memory, and must be woken after its node is gone; the read side's {@link JobSummary}
+   * answers the same question from the events alone.
+   */
+  public static boolean hasWork(Job job) {
+    boolean atRest = job instanceof Succeeded || job instanceof Failed || job instanceof Cancelled || job instanceof AwaitingReview;
+    boolean owesReport = job instanceof Failed failed && !failed.reported();
+    return !atRest || owesReport || job.core().callback() != null;
+  }
+
 
   // ---- Views and helpers
 
@@ -1184,8 +1242,7 @@ public final class Request
         .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
     builder.forStateType(AwaitingReview.class)
         .onEvent(ResultApproved.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()), e.outputETag()))
-        .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()),
-            "rejected in review by " + reviewerName(e.reviewer()) + ": " + e.reason(), false));
+        .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), rejectionError(e), false));
     builder.forStateType(Failed.class)
         .onEvent(ErrorReported.class, (s, e) -> new Failed(s.core(), s.error(), true))
         .onEvent(JobRetried.class, (s, e) -> new WaitingForInputs(s.core().redriven(e.at()), List.copyOf(s.core().spec().inputs().keySet()), e.inputsDeadline()));

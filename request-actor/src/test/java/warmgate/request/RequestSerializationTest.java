@@ -93,6 +93,9 @@ class RequestSerializationTest {
     for (Timer timer : Timer.values()) {
       check.roundTrips(timer);
     }
+    check.roundTrips(new Request.Wake(testKit.<org.apache.pekko.Done>createTestProbe().ref()));
+    check.roundTrips(new Request.Wake(null));
+    check.roundTrips(Request.Stop.INSTANCE);
     check.roundTrips(new Submitted(view, true, false));
     check.roundTrips(new JobLookup(view));
     check.roundTrips(new JobLookup(null));

@@ -20,6 +20,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -138,6 +139,60 @@ class RequestTest {
     }
   }
 
+  /** Every job a test ran: their histories go through the read side's fold afterwards. */
+  private final List<Fixture> fixtures = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * After every scenario, the read side's fold of each job's events ({@link JobSummary}) must say what the
+   * entity's own state says: status, list fields and whether the job still has work. This runs the fold over
+   * every history these tests produce, so a change to one fold without the other fails here.
+   */
+  @AfterEach
+  void readSideFoldAgreesWithTheEntity() {
+    checkFoldOfEarlierJobs();
+  }
+
+  /** Before a new job starts too, since each new EventSourcedBehaviorTestKit empties the shared journal. */
+  private void checkFoldOfEarlierJobs() {
+    try {
+      for (Fixture f : fixtures) {
+        endpointIgnoringProbeFor().awaitAssert(WAIT, () -> {
+          Request.State before = f.kit.getState();
+          List<Request.Event> events = f.kit.persistenceTestKit().persistedInStorage(persistenceIdOf(f.jobId)).stream()
+              .map(Request.Event.class::cast)
+              .toList();
+          Request.State after = f.kit.getState();
+          assertThat(after).as("the job moved on while its events were read").isEqualTo(before);
+          if (after instanceof Request.Job job) {
+            assertThat(JobSummary.fold(events)).as("the fold of %s", events).hasValue(summaryOf(job));
+            assertThat(JobSummary.fold(events).orElseThrow().hasWork()).isEqualTo(Request.hasWork(job));
+          } else {
+            assertThat(events).isEmpty();
+          }
+          return null;
+        });
+      }
+    } finally {
+      fixtures.clear();
+    }
+  }
+
+  /** What the entity's state says, in the fold's terms. */
+  private static JobSummary summaryOf(Request.Job job) {
+    Request.JobView view = Request.view(job);
+    return new JobSummary(view.jobId(), view.status(), view.endpoint(), view.owner(), view.attempts(), view.createdAt(),
+        view.updatedAt(), view.output(), view.error(), job.core().spec().callbackUrl() != null,
+        job instanceof Request.Failed failed && !failed.reported(), job.core().callback() != null);
+  }
+
+  private static String persistenceIdOf(String jobId) {
+    return org.apache.pekko.persistence.typed.PersistenceId.of(Request.ENTITY_KEY.name(), jobId).id();
+  }
+
+  private TestProbe<Object> endpointIgnoringProbeFor() {
+    return testKit.createTestProbe();
+  }
+
   private final class Fixture {
     final String jobId = "job-" + ids.incrementAndGet();
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
@@ -158,7 +213,9 @@ class RequestTest {
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofHours(1));
       var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
+      checkFoldOfEarlierJobs();
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), Request.create(jobId, deps, null));
+      fixtures.add(this);
     }
 
     void uploadInputs() {
@@ -566,6 +623,34 @@ class RequestTest {
       assertThat(running.core().updatedAt()).isEqualTo(stored.get(2).at());
     });
     assertThat(Request.replay(List.of())).isEqualTo(new Request.Blank());
+  }
+
+  @Test
+  void aWakeOnlyStartsTheJobWhichThenResumesWhereItWas() {
+    Fixture f = new Fixture();
+    f.submit(SPEC); // no inputs yet: the job waits for them
+
+    f.kit.restart();
+    var woken = f.kit.<org.apache.pekko.Done>runCommand(Request.Wake::new);
+    f.uploadInputs();
+
+    assertThat(woken.reply()).as("answered once recovered").isEqualTo(org.apache.pekko.Done.getInstance());
+    assertThat(woken.hasNoEvents()).isTrue();
+    assertThat(woken.state()).isInstanceOf(Request.WaitingForInputs.class);
+    assertThat(f.expectAcquire().jobId()).as("the woken job kept looking for its inputs").isEqualTo(f.jobId);
+  }
+
+  @Test
+  void aQueuedJobHasWorkLeftAndACancelledOneHasNone() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.awaitStatus(JobStatus.QUEUED);
+    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isTrue();
+
+    f.cancel();
+
+    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isFalse();
   }
 
   @Test

@@ -1,0 +1,50 @@
+package warmgate.index;
+
+import com.typesafe.config.Config;
+import com.zaxxer.hikari.HikariDataSource;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import warmgate.persistence.DatabaseSettings;
+import warmgate.request.Request;
+
+/**
+ * The read side of a node: its connection pool, the job index projections, the waker and the index the
+ * routes read. Started after the entities (the waker wakes them), before the HTTP edge.
+ */
+public final class ReadSide {
+  private static final Logger log = LoggerFactory.getLogger(ReadSide.class);
+
+  private final JobIndex index;
+
+  private ReadSide(JobIndex index) {
+    this.index = index;
+  }
+
+  /** What {@code GET /v1/jobs} and the metrics read. */
+  public JobIndex index() {
+    return index;
+  }
+
+  public static ReadSide start(ActorSystem<?> system, DatabaseSettings database, Config warmgate) {
+    ReadSideSettings settings = ReadSideSettings.fromConfig(warmgate);
+    HikariDataSource pool = ReadSidePool.create(database, settings.poolSize());
+    // Closed last: the projections and the waker stop with the actor system's earlier phases.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "warmgate-read-side-pool", () -> {
+      pool.close();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    JobIndexProjection.init(system, pool);
+    var index = new JdbcJobIndex(pool, blocking);
+    JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
+    log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),
+        settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
+    return new ReadSide(index);
+  }
+}
