@@ -247,7 +247,7 @@ public final class AuditCommand implements Runnable {
         throw new ParameterException(spec.commandLine(), all ? "name job ids or --all, not both" : "name the jobs to check, or --all");
       }
       Env env = parent.env;
-      try (Session session = Session.open(env); JobIndex index = JobIndex.open(session.database)) {
+      try (Session session = Session.open(env); IndexedJobs index = IndexedJobs.open(session.database)) {
         int[] counts = new int[2]; // matched, differed
         List<String> ids = all ? new ArrayList<>(new TreeSet<>(join(session.journal.jobIds().runWith(Sink.seq(), session.system)))) : jobIds;
         for (String id : ids) {
@@ -270,7 +270,7 @@ public final class AuditCommand implements Runnable {
       }
     }
 
-    private void check(Session session, JobIndex index, String jobId, int[] counts) throws SQLException {
+    private void check(Session session, IndexedJobs index, String jobId, int[] counts) throws SQLException {
       List<StoredEvent> events = join(session.journal.job(jobId));
       List<String> differences = JobCheck.differences(events, index.find(jobId));
       if (differences.isEmpty()) {

@@ -22,7 +22,7 @@ final class JobCheck {
    * @param events the job's events, oldest first (empty: the journal has no such job)
    * @param row its row (empty: the index has none)
    */
-  static List<String> differences(List<StoredEvent> events, Optional<JobIndex.Row> row) {
+  static List<String> differences(List<StoredEvent> events, Optional<IndexedJobs.Row> row) {
     Request.State state = Request.replay(events.stream().map(e -> (Request.Event) e.event()).toList());
     if (!(state instanceof Request.Job job)) {
       return List.of(row.isPresent() ? "in job_index, but the journal has no event of it" : "neither the journal nor job_index has it");
@@ -31,7 +31,7 @@ final class JobCheck {
     if (row.isEmpty()) {
       return List.of("missing from job_index; the journal has " + events.size() + " event(s) and says " + job.status());
     }
-    JobIndex.Row indexed = row.get();
+    IndexedJobs.Row indexed = row.get();
     Request.JobCore core = job.core();
     List<String> differences = new ArrayList<>();
     compare(differences, "status", job.status().name(), indexed.status());

@@ -25,9 +25,9 @@ class JobCheckTest {
 
   @Test
   void rowThatSaysWhatTheEventsSayMatchesWhetherTheDatabaseRoundedOrTruncatedNanoseconds() {
-    var rounded = new JobIndex.Row("j1", "QUEUED", "gen3d", "alice", 0, Instant.parse("2026-03-01T10:00:00.123457Z"),
+    var rounded = new IndexedJobs.Row("j1", "QUEUED", "gen3d", "alice", 0, Instant.parse("2026-03-01T10:00:00.123457Z"),
         Instant.parse("2026-03-01T10:00:01Z"), 2);
-    var truncated = new JobIndex.Row("j1", "QUEUED", "gen3d", "alice", 0, Instant.parse("2026-03-01T10:00:00.123456Z"),
+    var truncated = new IndexedJobs.Row("j1", "QUEUED", "gen3d", "alice", 0, Instant.parse("2026-03-01T10:00:00.123456Z"),
         Instant.parse("2026-03-01T10:00:01Z"), 2);
 
     assertThat(JobCheck.differences(events(), Optional.of(rounded))).isEmpty();
@@ -36,7 +36,7 @@ class JobCheckTest {
 
   @Test
   void everyColumnThatDiffersIsNamedWithBothValues() {
-    var row = new JobIndex.Row("j1", "RUNNING", "other", "bob", 1, Instant.parse("2026-03-01T10:00:00.124Z"),
+    var row = new IndexedJobs.Row("j1", "RUNNING", "other", "bob", 1, Instant.parse("2026-03-01T10:00:00.124Z"),
         Instant.parse("2026-03-01T10:00:02Z"), 1);
 
     assertThat(JobCheck.differences(events(), Optional.of(row))).containsExactly(
@@ -53,7 +53,7 @@ class JobCheckTest {
   void aJobOnOnlyOneSideIsADifference() {
     assertThat(JobCheck.differences(events(), Optional.empty()))
         .containsExactly("missing from job_index; the journal has 2 event(s) and says QUEUED");
-    assertThat(JobCheck.differences(List.of(), Optional.of(new JobIndex.Row("j1", "QUEUED", "gen3d", null, 0, QUEUED, QUEUED, 2))))
+    assertThat(JobCheck.differences(List.of(), Optional.of(new IndexedJobs.Row("j1", "QUEUED", "gen3d", null, 0, QUEUED, QUEUED, 2))))
         .containsExactly("in job_index, but the journal has no event of it");
   }
 }

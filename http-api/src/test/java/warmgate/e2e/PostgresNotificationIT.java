@@ -3,11 +3,15 @@ package warmgate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +19,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import warmgate.audit.AuditCommand;
 import warmgate.demo.SampleImages;
 import warmgate.job.JobIds;
 
@@ -80,6 +85,17 @@ class PostgresNotificationIT {
     }
     assertThat(types).containsExactly("JobSubmitted", "JobQueued", "AttemptStarted", "JobSucceeded");
     assertThat(rowsInPostgres("Request|" + jobId)).as("the journal is PostgreSQL's").isEqualTo(4);
+
+    // The read side follows: the index lists the job, and the audit rebuilds it from the journal to the same row.
+    Await.until(TestNode.JOB_TIMEOUT, "the index to list the job as SUCCEEDED", () ->
+        node.api.get("/v1/jobs?status=SUCCEEDED&owner=carol").body().path("jobs").findValuesAsText("jobId").contains(jobId));
+    var out = new ByteArrayOutputStream();
+    var err = new ByteArrayOutputStream();
+    var env = new AuditCommand.Env(() -> node.system.settings().config(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), false, Clock.systemUTC());
+    int status = AuditCommand.run(env, "check", "--all");
+    assertThat(status).as(out + "\n" + err).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8)).contains("checked 1 job(s): 1 match job_index, 0 differ");
   }
 
   @Test

@@ -18,11 +18,13 @@ import java.util.function.Consumer;
 import warmgate.persistence.DatabaseSettings;
 
 /**
- * The {@code job_index} table the read side keeps (one row per job), read with plain SQL. Its name and
+ * The rows of {@code job_index} as the audit compares them, read with plain SQL on one connection of the CLI's
+ * own (the table is kept by the read side, {@link warmgate.index.JobIndexProjection}; a node reads it through
+ * {@link warmgate.index.JobIndex}). Its name and
  * columns are looked up in the database's catalogue first, so a table created with quoted lower-case names
  * (as the journal's are on H2) is found as well as one created unquoted.
  */
-final class JobIndex implements AutoCloseable {
+final class IndexedJobs implements AutoCloseable {
   static final String TABLE = "job_index";
   private static final List<String> COLUMNS =
       List.of("job_id", "status", "endpoint", "owner", "attempts", "created_at", "updated_at", "last_seq_nr");
@@ -35,7 +37,7 @@ final class JobIndex implements AutoCloseable {
   private final PreparedStatement find;
   private final String allIds;
 
-  private JobIndex(Connection connection, String table, Map<String, String> columns) throws SQLException {
+  private IndexedJobs(Connection connection, String table, Map<String, String> columns) throws SQLException {
     this.connection = connection;
     String select = String.join(", ", COLUMNS.stream().map(c -> quote(columns.get(c))).toList());
     this.find = connection.prepareStatement("SELECT " + select + " FROM " + table + " WHERE " + quote(columns.get("job_id")) + " = ?");
@@ -43,7 +45,7 @@ final class JobIndex implements AutoCloseable {
   }
 
   /** @throws IllegalStateException when the table or one of its columns is missing */
-  static JobIndex open(DatabaseSettings database) throws SQLException {
+  static IndexedJobs open(DatabaseSettings database) throws SQLException {
     Connection connection = DriverManager.getConnection(database.url(), database.user(), database.password());
     try {
       DatabaseMetaData catalogue = connection.getMetaData();
@@ -77,7 +79,7 @@ final class JobIndex implements AutoCloseable {
         }
       }
       String qualified = (schema == null ? "" : quote(schema) + ".") + quote(table);
-      return new JobIndex(connection, qualified, columns);
+      return new IndexedJobs(connection, qualified, columns);
     } catch (SQLException | RuntimeException e) {
       connection.close();
       throw e;
