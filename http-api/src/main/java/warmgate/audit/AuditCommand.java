@@ -93,6 +93,24 @@ public final class AuditCommand implements Runnable {
     }
   }
 
+  /** {@code --from} and {@code --to}: the time range of the commands that read one. */
+  static final class Window {
+    @Option(names = "--from", required = true, paramLabel = "INSTANT", description = "ISO-8601, e.g. 2026-03-01T00:00:00Z (inclusive)")
+    String from;
+
+    @Option(names = "--to", required = true, paramLabel = "INSTANT", description = "ISO-8601 (exclusive)")
+    String to;
+
+    /** The range; a malformed or inverted one is a usage error (exit status 2). */
+    TimeRange range(CommandSpec spec) {
+      try {
+        return TimeRange.parse(from, to);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
+  }
+
   /** {@code -h}, {@code --help} on every command. */
   static final class Help {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
@@ -179,18 +197,15 @@ public final class AuditCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--from", required = true, paramLabel = "INSTANT", description = "ISO-8601, e.g. 2026-03-01T00:00:00Z (inclusive)")
-    String from;
-
-    @Option(names = "--to", required = true, paramLabel = "INSTANT", description = "ISO-8601 (exclusive)")
-    String to;
+    @Mixin
+    Window window;
 
     @Option(names = "--out", paramLabel = "FILE", description = "where to write (default: stdout); written whole or not at all")
     Path out;
 
     @Override
     public Integer call() throws IOException {
-      TimeRange range = range(spec, from, to);
+      TimeRange range = window.range(spec);
       Env env = parent.env;
       try (Session session = Session.open(env)) {
         JournalReader.Selection selection = join(session.journal.select(range, JournalReader.ALL_TAGS));
@@ -296,11 +311,8 @@ public final class AuditCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--from", required = true, paramLabel = "INSTANT", description = "ISO-8601, e.g. 2026-03-01T00:00:00Z (inclusive)")
-    String from;
-
-    @Option(names = "--to", required = true, paramLabel = "INSTANT", description = "ISO-8601 (exclusive)")
-    String to;
+    @Mixin
+    Window window;
 
     @Option(names = "--by", defaultValue = "endpoint", paramLabel = "endpoint|owner", description = "rows per endpoint (default) or per owner")
     By by;
@@ -310,10 +322,10 @@ public final class AuditCommand implements Runnable {
 
     @Override
     public Integer call() {
-      TimeRange window = range(spec, from, to);
+      TimeRange range = window.range(spec);
       Env env = parent.env;
       try (Session session = Session.open(env)) {
-        Costs.Report report = report(session, window, env.clock().instant());
+        Costs.Report report = report(session, range, env.clock().instant());
         if (json) {
           env.out().println(json(report, by));
         } else {
@@ -401,14 +413,6 @@ public final class AuditCommand implements Runnable {
   }
 
   // ---- shared
-
-  static TimeRange range(CommandSpec spec, String from, String to) {
-    try {
-      return TimeRange.parse(from, to);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
-  }
 
   /** Waits for a read; its failure surfaces as itself, not wrapped. */
   static <T> T join(CompletionStage<T> stage) {
