@@ -147,6 +147,14 @@ public final class Main {
    * nothing is accepted before it can be kept; /ready turns true once the edge is bound.
    */
   public static Node init(ActorSystem<?> system, Deps deps) {
+    return init(system, deps, SnsRoutes.fromConfig(system.settings().config().getConfig("warmgate"), deps.clock()));
+  }
+
+  /**
+   * As {@link #init(ActorSystem, Deps)}, with the SNS route given: a test node trusts its own signing CA and
+   * serves its certificate without the network.
+   */
+  public static Node init(ActorSystem<?> system, Deps deps, SnsRoutes sns) {
     Config config = system.settings().config();
     Config warmgate = config.getConfig("warmgate");
     Authenticator authenticator = authenticator(warmgate);
@@ -198,7 +206,7 @@ public final class Main {
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = new HttpServer(
         new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), webhooks),
-        new NotificationRoutes(ingestion, SnsRoutes.fromConfig(warmgate, deps.clock())),
+        new NotificationRoutes(ingestion, sns),
         eventBridge,
         new EndpointRoutes(endpointStates),
         new Authentication(authenticator),

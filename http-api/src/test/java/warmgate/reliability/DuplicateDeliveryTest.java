@@ -1,0 +1,299 @@
+package warmgate.reliability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import warmgate.Json;
+import warmgate.Main;
+import warmgate.auth.TestTokens;
+import warmgate.auth.Tokens;
+import warmgate.config.EndpointSettings;
+import warmgate.endpoint.Endpoints;
+import warmgate.endpoint.FakeProvider;
+import warmgate.endpoint.InferenceClient;
+import warmgate.endpoint.ManagedEndpoint;
+import warmgate.endpoint.ProviderState.Status;
+import warmgate.http.SnsRoutes;
+import warmgate.job.JobIds;
+import warmgate.job.ObjectRef;
+import warmgate.notification.sns.SnsFixture;
+import warmgate.persistence.DatabaseSettings;
+import warmgate.route.RouteTable;
+import warmgate.testing.InMemoryBlobStore;
+
+// One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side) with all three
+// notification routes on: raw S3 with an admin token, SNS signed by the test CA, EventBridge with its API key.
+// Every upload is delivered three times, each time by a route picked at random, all deliveries shuffled together
+// and sent concurrently, as S3's at-least-once delivery and a redundant fan-out to several routes would do.
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DuplicateDeliveryTest {
+  private static final int UPLOADS = 200;
+  private static final int DELIVERIES_PER_UPLOAD = 3;
+  private static final String EVENTBRIDGE_KEY = "eb-key-duplicates-7c1d";
+  private static final String EVENTBRIDGE_HEADER = "x-warmgate-api-key";
+  // Only a bound on how long a broken node is waited for; nothing asserts how fast the jobs ran.
+  private static final Duration WAIT = Duration.ofSeconds(90);
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final FakeProvider provider = new FakeProvider();
+  private final InMemoryBlobStore blobs = new InMemoryBlobStore();
+  private final InferenceClient model = (contentType, body) -> CompletableFuture.completedFuture(
+      new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
+  private ActorSystem<Void> system;
+  private String base;
+
+  enum Route { S3, SNS, EVENTBRIDGE }
+
+  /** One upload: an object in the bucket whose identity (key and eTag) every route reports alike. */
+  record Upload(String key, String eTag) {
+    String jobId() {
+      return JobIds.forUpload("gen3d", key, null, eTag);
+    }
+  }
+
+  record Delivery(Upload upload, Route route) {}
+
+  record Answer(Delivery delivery, int status, JsonNode body) {}
+
+  @BeforeAll
+  void start(@TempDir Path dataDir) throws Exception {
+    Map<String, Object> settings = new HashMap<>();
+    settings.put("warmgate.data-dir", dataDir.toString());
+    settings.put("warmgate.http.port", 0);
+    settings.put("pekko.remote.artery.canonical.port", 0);
+    settings.put("warmgate.auth.tokens", TestTokens.entries());
+    settings.put("warmgate.blob-store.local.watch-interval", "0s"); // the bucket is in memory here
+    settings.put("warmgate.eventbridge.api-key-header", EVENTBRIDGE_HEADER);
+    settings.put("warmgate.eventbridge.api-key-sha256", List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY)));
+    settings.put("warmgate.endpoint-defaults.status-poll-interval", "100ms");
+    settings.put("warmgate.endpoint-defaults.max-concurrency", 8);
+    settings.put("warmgate.request.inputs-check-interval", "100ms");
+    settings.put("warmgate.request.acquire-interval", "300ms");
+    Config config = DatabaseSettings.applyTo(ConfigFactory.load(
+        ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
+    system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
+    Config warmgate = config.getConfig("warmgate");
+    // The endpoint is in service from the start: this test is about admission, not cold starts.
+    provider.set(Status.IN_SERVICE);
+    Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s, provider, model));
+    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)), new SnsFixture.RecordingConfirmer());
+    Main.Node node = Main.init(system,
+        new Main.Deps(blobs, endpoints, RouteTable.fromConfig(warmgate, endpoints.names()), Clock.systemUTC(), List.of()), sns);
+    base = "http://127.0.0.1:" + node.binding().toCompletableFuture().join().localAddress().getPort();
+  }
+
+  @AfterAll
+  void stop() {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+  }
+
+  @Test
+  void everyUploadDeliveredThreeTimesAcrossTheRoutesBecomesExactlyOneJobThatSucceedsOnce() throws Exception {
+    long seed = Long.getLong("warmgate.duplicates.seed", System.nanoTime());
+    String context = "seed " + seed + " (rerun with -Dwarmgate.duplicates.seed=" + seed + ")";
+    Random random = new Random(seed);
+
+    List<Upload> uploads = new ArrayList<>();
+    for (int i = 0; i < UPLOADS; i++) {
+      String prefix = "users/u" + (i % 7) + "/input/b" + i;
+      blobs.put(ObjectRef.parse("s3://gen3d/" + prefix + "_image.png"), new byte[] {1});
+      blobs.put(ObjectRef.parse("s3://gen3d/" + prefix + "_mask.png"), new byte[] {2});
+      uploads.add(new Upload(prefix + "_image.png", "%032x".formatted(0xabc000L + i)));
+    }
+    List<Delivery> deliveries = new ArrayList<>();
+    for (Upload upload : uploads) {
+      for (int d = 0; d < DELIVERIES_PER_UPLOAD; d++) {
+        deliveries.add(new Delivery(upload, Route.values()[random.nextInt(Route.values().length)]));
+      }
+    }
+    Collections.shuffle(deliveries, random);
+    Map<Route, Long> byRoute = new HashMap<>();
+    deliveries.forEach(d -> byRoute.merge(d.route(), 1L, Long::sum));
+
+    List<Answer> answers = deliverConcurrently(deliveries);
+
+    // Every delivery was answered 2xx with the upload's job, and exactly one answer per upload said it was new.
+    assertThat(answers).as(context).hasSize(UPLOADS * DELIVERIES_PER_UPLOAD);
+    Map<String, Integer> fresh = new HashMap<>();
+    Set<String> answeredIds = new HashSet<>();
+    for (Answer answer : answers) {
+      String what = context + ": " + answer.delivery() + " answered " + answer.status() + " " + answer.body();
+      assertThat(answer.status()).as(what).isBetween(200, 299);
+      JsonNode accepted = answer.body().path("accepted");
+      assertThat(accepted).as(what).hasSize(1);
+      assertThat(answer.body().path("skipped")).as(what).isEmpty();
+      String jobId = accepted.get(0).path("jobId").asText();
+      assertThat(jobId).as(what).isEqualTo(answer.delivery().upload().jobId());
+      assertThat(accepted.get(0).path("key").asText()).as(what).isEqualTo(answer.delivery().upload().key());
+      assertThat(accepted.get(0).has("duplicate")).as(what).isTrue();
+      answeredIds.add(jobId);
+      fresh.merge(jobId, accepted.get(0).path("duplicate").asBoolean() ? 0 : 1, Integer::sum);
+    }
+    Set<String> expectedIds = new HashSet<>(uploads.stream().map(Upload::jobId).toList());
+    assertThat(expectedIds).as(context).hasSize(UPLOADS);
+    assertThat(answeredIds).as(context).isEqualTo(expectedIds);
+    assertThat(fresh).as(context + ": answers with duplicate:false per job").hasSize(UPLOADS).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+
+    // The read side lists exactly the N jobs, all SUCCEEDED once it has caught up.
+    await(() -> {
+      List<JsonNode> listed = listJobs();
+      assertThat(listed).as(context + ": GET /v1/jobs").hasSize(UPLOADS);
+      assertThat(listed).as(context).allSatisfy(job -> assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("SUCCEEDED"));
+      assertThat(listed.stream().map(job -> job.path("jobId").asText()).toList()).as(context).containsExactlyInAnyOrderElementsOf(expectedIds);
+    });
+
+    // The journal: one JobSubmitted and one JobSucceeded per job, however many deliveries reached it.
+    long submitted = 0;
+    long succeeded = 0;
+    for (String jobId : expectedIds) {
+      HttpResponse<String> response = send("GET", "/v1/jobs/" + jobId + "/events", null, TestTokens.ADMIN);
+      assertThat(response.statusCode()).as(context + ": " + response.body()).isEqualTo(200);
+      List<String> types = new ArrayList<>();
+      Json.mapper().readTree(response.body()).path("events").forEach(e -> types.add(e.path("type").asText()));
+      assertThat(types).as(context + ": events of " + jobId).containsOnlyOnce("JobSubmitted", "JobSucceeded");
+      submitted += types.stream().filter("JobSubmitted"::equals).count();
+      succeeded += types.stream().filter("JobSucceeded"::equals).count();
+    }
+    assertThat(submitted).as(context).isEqualTo(UPLOADS);
+    assertThat(succeeded).as(context).isEqualTo(UPLOADS);
+    System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d JobSucceeded%n",
+        context, UPLOADS, answers.size(), byRoute, answeredIds.size(), submitted, succeeded);
+  }
+
+  private List<Answer> deliverConcurrently(List<Delivery> deliveries) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      List<Future<Answer>> pending = new ArrayList<>();
+      for (Delivery delivery : deliveries) {
+        pending.add(pool.submit(() -> deliver(delivery)));
+      }
+      List<Answer> answers = new ArrayList<>();
+      for (Future<Answer> answer : pending) {
+        answers.add(answer.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+      }
+      return answers;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private Answer deliver(Delivery delivery) throws Exception {
+    Upload upload = delivery.upload();
+    HttpRequest.Builder request = switch (delivery.route()) {
+      case S3 -> HttpRequest.newBuilder(URI.create(base + "/v1/notifications/s3"))
+          .POST(HttpRequest.BodyPublishers.ofString(s3Event(upload)))
+          .header("Content-Type", "application/json")
+          .header("Authorization", "Bearer " + TestTokens.ADMIN);
+      case SNS -> {
+        ObjectNode message = SnsFixture.sign(SnsFixture.notification(s3Event(upload)), "2");
+        yield HttpRequest.newBuilder(URI.create(base + "/v1/notifications/sns"))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(SnsFixture.bytes(message)))
+            .header("Content-Type", "text/plain; charset=UTF-8")
+            .header("x-amz-sns-message-type", "Notification")
+            .header("x-amz-sns-topic-arn", SnsFixture.TOPIC);
+      }
+      case EVENTBRIDGE -> HttpRequest.newBuilder(URI.create(base + "/v1/notifications/eventbridge"))
+          .POST(HttpRequest.BodyPublishers.ofString(eventBridgeEvent(upload)))
+          .header("Content-Type", "application/json")
+          .header(EVENTBRIDGE_HEADER, EVENTBRIDGE_KEY);
+    };
+    HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode body = response.body().isEmpty() ? Json.mapper().createObjectNode() : Json.mapper().readTree(response.body());
+    return new Answer(delivery, response.statusCode(), body);
+  }
+
+  /** The S3 event as S3 sends it to a queue or topic: the key URL-encoded, no version (the bucket is unversioned). */
+  private static String s3Event(Upload upload) {
+    return """
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-23T09:59:58.123Z",
+        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d","arn":"arn:aws:s3:::gen3d"},
+        "object":{"key":"%s","size":1,"eTag":"%s","sequencer":"0055AED6DCD90281E5"}}}]}"""
+        .formatted(URLEncoder.encode(upload.key(), StandardCharsets.UTF_8).replace("%2F", "/"), upload.eTag());
+  }
+
+  /** The same upload as EventBridge's {@code Object Created} event: the key as uploaded, the eTag lower-case. */
+  private static String eventBridgeEvent(Upload upload) {
+    return """
+        {"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"Object Created","source":"aws.s3",
+        "account":"111122223333","time":"2026-11-23T09:59:58Z","region":"us-east-1","resources":["arn:aws:s3:::gen3d"],
+        "detail":{"version":"0","bucket":{"name":"gen3d"},"object":{"key":"%s","size":1,"etag":"%s","sequencer":"0055AED6DCD90281E5"},
+        "request-id":"N4N7GDK58NMKJ12R","requester":"111122223333","reason":"PutObject"}}"""
+        .formatted(upload.key(), upload.eTag());
+  }
+
+  private List<JsonNode> listJobs() throws Exception {
+    List<JsonNode> jobs = new ArrayList<>();
+    String cursor = null;
+    do {
+      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+      HttpResponse<String> response = send("GET", path, null, TestTokens.ADMIN);
+      assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+      JsonNode page = Json.mapper().readTree(response.body());
+      page.path("jobs").forEach(jobs::add);
+      cursor = page.path("nextCursor").isNull() || page.path("nextCursor").isMissingNode() ? null : page.path("nextCursor").asText();
+    } while (cursor != null);
+    return jobs;
+  }
+
+  private HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
+    var builder = HttpRequest.newBuilder(URI.create(base + path))
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (token != null) {
+      builder.header("Authorization", "Bearer " + token);
+    }
+    return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  interface Check {
+    void run() throws Exception;
+  }
+
+  /** Tries {@code check} until it passes or {@link #WAIT} is over; the last failure is the test's. */
+  private static void await(Check check) throws Exception {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (true) {
+      try {
+        check.run();
+        return;
+      } catch (AssertionError e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+}
