@@ -3,39 +3,21 @@ package warmgate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import warmgate.auth.TestTokens;
-import warmgate.config.EndpointSettings;
-import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.InferenceClient;
-import warmgate.endpoint.ManagedEndpoint;
 import warmgate.endpoint.ProviderState.Status;
 import warmgate.job.ObjectRef;
 import warmgate.metrics.Scrape;
-import warmgate.persistence.DatabaseSettings;
-import warmgate.route.RouteTable;
 import warmgate.testing.InMemoryBlobStore;
 
 // A real node (Main.init: H2 journal in a temporary folder, sharded Request and EndpointLifecycle entities) with an
@@ -43,48 +25,24 @@ import warmgate.testing.InMemoryBlobStore;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NodeMetricsTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private final HttpClient http = HttpClient.newHttpClient();
-  private final FakeProvider provider = new FakeProvider();
-  private final InMemoryBlobStore blobs = new InMemoryBlobStore();
-  private final InferenceClient model = (contentType, body) -> CompletableFuture.completedFuture(
-      new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
-  private ActorSystem<Void> system;
-  private Main.Node node;
-  private String base;
+  private InProcessNode node;
+  private FakeProvider provider;
+  private InMemoryBlobStore blobs;
 
   @BeforeAll
-  void start(@TempDir Path dataDir) throws Exception {
-    Map<String, Object> settings = new HashMap<>();
-    settings.put("warmgate.data-dir", dataDir.toString());
-    settings.put("warmgate.http.port", 0);
-    settings.put("pekko.remote.artery.canonical.port", 0);
-    settings.put("warmgate.auth.tokens", TestTokens.entries());
-    settings.put("warmgate.blob-store.local.watch-interval", "0s"); // the bucket is in memory here
-    settings.put("warmgate.endpoint-defaults.status-poll-interval", "100ms");
-    settings.put("warmgate.request.inputs-check-interval", "100ms");
-    settings.put("warmgate.request.acquire-interval", "300ms");
-    Config config = DatabaseSettings.applyTo(ConfigFactory.load(
-        ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
-    system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
-    Config warmgate = config.getConfig("warmgate");
-    Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s, provider, model));
-    node = Main.init(system, new Main.Deps(blobs, endpoints, RouteTable.fromConfig(warmgate, endpoints.names()), Clock.systemUTC(), List.of()));
-    base = "http://127.0.0.1:" + node.binding().toCompletableFuture().join().localAddress().getPort();
+  void start(@TempDir Path dataDir) {
+    node = InProcessNode.start(dataDir, Map.of(), null, false);
+    provider = node.provider;
+    blobs = node.blobs;
   }
 
   @AfterAll
-  void stop() throws Exception {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+  void stop() {
+    node.close();
   }
 
   private HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
-    var builder = HttpRequest.newBuilder(URI.create(base + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      builder.header("Authorization", "Bearer " + token);
-    }
-    return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+    return node.send(method, path, body, token);
   }
 
   /** GET /metrics as a scraper sends it: without a token. */
@@ -104,40 +62,20 @@ class NodeMetricsTest {
     assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
     String jobId = Json.mapper().readTree(submitted.body()).path("jobId").asText();
     if (putInServiceOnStart) {
-      await(() -> assertThat(provider.starts.get()).isEqualTo(1));
+      InProcessNode.await(WAIT, () -> assertThat(provider.starts.get()).isEqualTo(1));
       provider.set(Status.IN_SERVICE);
     }
-    await(() -> {
+    InProcessNode.await(WAIT, () -> {
       JsonNode job = Json.mapper().readTree(send("GET", "/v1/jobs/" + jobId, null, TestTokens.ADMIN).body());
       assertThat(job.path("status").asText()).isEqualTo("SUCCEEDED");
     });
-  }
-
-  interface Check {
-    void run() throws Exception;
-  }
-
-  /** Tries {@code check} until it passes or {@link #WAIT} is over; the last failure is the test's. */
-  private static void await(Check check) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      try {
-        check.run();
-        return;
-      } catch (AssertionError e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(100);
-      }
-    }
   }
 
   @Test
   void jobsThatRanThroughTheEntitiesShowInTheScrapeTheHistogramsCountEachOneAndTheIndexCountsThem() throws Exception {
     runJob("first", true);
 
-    await(() -> {
+    InProcessNode.await(WAIT, () -> {
       Scrape scrape = scrape();
       // The job's lease is returned just after it succeeded.
       assertThat(scrape.value("warmgate_endpoint_in_flight_jobs", "endpoint", "gen3d")).isEqualTo(0);
@@ -169,7 +107,7 @@ class NodeMetricsTest {
         .isGreaterThanOrEqualTo(first.value("warmgate_journal_write_seconds_count", "entity", "Request") + 4);
 
     // Jobs by status come from the job index, which follows the journal a moment later.
-    await(() -> {
+    InProcessNode.await(WAIT, () -> {
       Scrape scrape = scrape();
       assertThat(scrape.value("warmgate_jobs", "status", "SUCCEEDED")).isEqualTo(2);
       assertThat(scrape.value("warmgate_jobs", "status", "FAILED")).as("every status is reported").isEqualTo(0);

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -13,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -23,34 +20,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import warmgate.Json;
-import warmgate.Main;
+import warmgate.InProcessNode;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
-import warmgate.config.EndpointSettings;
-import warmgate.endpoint.Endpoints;
-import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.InferenceClient;
-import warmgate.endpoint.ManagedEndpoint;
-import warmgate.endpoint.ProviderState.Status;
 import warmgate.http.SnsRoutes;
 import warmgate.job.JobIds;
 import warmgate.job.ObjectRef;
 import warmgate.notification.sns.SnsFixture;
-import warmgate.persistence.DatabaseSettings;
-import warmgate.route.RouteTable;
 import warmgate.testing.InMemoryBlobStore;
 
 // One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side) with all three
@@ -67,11 +53,8 @@ class DuplicateDeliveryTest {
   private static final Duration WAIT = Duration.ofSeconds(90);
 
   private final HttpClient http = HttpClient.newHttpClient();
-  private final FakeProvider provider = new FakeProvider();
-  private final InMemoryBlobStore blobs = new InMemoryBlobStore();
-  private final InferenceClient model = (contentType, body) -> CompletableFuture.completedFuture(
-      new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
-  private ActorSystem<Void> system;
+  private InProcessNode node;
+  private InMemoryBlobStore blobs;
   private String base;
 
   enum Route { S3, SNS, EVENTBRIDGE }
@@ -88,36 +71,21 @@ class DuplicateDeliveryTest {
   record Answer(Delivery delivery, int status, JsonNode body) {}
 
   @BeforeAll
-  void start(@TempDir Path dataDir) throws Exception {
+  void start(@TempDir Path dataDir) {
     Map<String, Object> settings = new HashMap<>();
-    settings.put("warmgate.data-dir", dataDir.toString());
-    settings.put("warmgate.http.port", 0);
-    settings.put("pekko.remote.artery.canonical.port", 0);
-    settings.put("warmgate.auth.tokens", TestTokens.entries());
-    settings.put("warmgate.blob-store.local.watch-interval", "0s"); // the bucket is in memory here
     settings.put("warmgate.eventbridge.api-key-header", EVENTBRIDGE_HEADER);
     settings.put("warmgate.eventbridge.api-key-sha256", List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY)));
-    settings.put("warmgate.endpoint-defaults.status-poll-interval", "100ms");
     settings.put("warmgate.endpoint-defaults.max-concurrency", 8);
-    settings.put("warmgate.request.inputs-check-interval", "100ms");
-    settings.put("warmgate.request.acquire-interval", "300ms");
-    Config config = DatabaseSettings.applyTo(ConfigFactory.load(
-        ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
-    system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
-    Config warmgate = config.getConfig("warmgate");
-    // The endpoint is in service from the start: this test is about admission, not cold starts.
-    provider.set(Status.IN_SERVICE);
-    Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s, provider, model));
     var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)), new SnsFixture.RecordingConfirmer());
-    Main.Node node = Main.init(system,
-        new Main.Deps(blobs, endpoints, RouteTable.fromConfig(warmgate, endpoints.names()), Clock.systemUTC(), List.of()), sns);
-    base = "http://127.0.0.1:" + node.binding().toCompletableFuture().join().localAddress().getPort();
+    // The endpoint is in service from the start: this test is about admission, not cold starts.
+    node = InProcessNode.start(dataDir, settings, sns, true);
+    blobs = node.blobs;
+    base = node.base;
   }
 
   @AfterAll
   void stop() {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    node.close();
   }
 
   @Test
@@ -168,7 +136,7 @@ class DuplicateDeliveryTest {
     assertThat(fresh).as(context + ": answers with duplicate:false per job").hasSize(UPLOADS).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
 
     // The read side lists exactly the N jobs, all SUCCEEDED once it has caught up.
-    await(() -> {
+    InProcessNode.await(WAIT, () -> {
       List<JsonNode> listed = listJobs();
       assertThat(listed).as(context + ": GET /v1/jobs").hasSize(UPLOADS);
       assertThat(listed).as(context).allSatisfy(job -> assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("SUCCEEDED"));
@@ -269,31 +237,6 @@ class DuplicateDeliveryTest {
   }
 
   private HttpResponse<String> send(String method, String path, String body, String token) throws Exception {
-    var builder = HttpRequest.newBuilder(URI.create(base + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (token != null) {
-      builder.header("Authorization", "Bearer " + token);
-    }
-    return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  interface Check {
-    void run() throws Exception;
-  }
-
-  /** Tries {@code check} until it passes or {@link #WAIT} is over; the last failure is the test's. */
-  private static void await(Check check) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      try {
-        check.run();
-        return;
-      } catch (AssertionError e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.sleep(200);
-      }
-    }
+    return node.send(method, path, body, token);
   }
 }
