@@ -49,14 +49,6 @@ class CrashRecoveryIT {
     return conf;
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
   @Test
   void jobsQueuedOrWaitingWhenTheNodeIsKilledAllCompleteExactlyOnceAfterARestartWithoutAnyNewNotification() throws Exception {
     Path input = dataDir.resolve("buckets/gen3d/users/dave/input");
@@ -105,7 +97,7 @@ class CrashRecoveryIT {
     // (the folder watcher is off): only a job that is awake looks for it.
     TestNode.upload(input.resolve("late_mask.png"), SampleImages.mask(30));
     Await.until(TestNode.JOB_TIMEOUT, "the restarted node's waker to start every unfinished job (log: " + log + ")",
-        () -> read(log).contains("Job waker (waker started): woke " + (JOBS + 1) + " job(s)"));
+        () -> node.logText().contains("Job waker (waker started): woke " + (JOBS + 1) + " job(s)"));
     // Read from the job index and the journal only, neither of which starts a job.
     Await.until(TestNode.JOB_TIMEOUT, "the job list to show every job SUCCEEDED (log: " + log + ")", () -> {
       Api.Response listed = node.api.get("/v1/jobs?owner=dave&status=SUCCEEDED&limit=500");

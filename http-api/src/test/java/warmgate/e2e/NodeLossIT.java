@@ -3,7 +3,6 @@ package warmgate.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,14 +64,6 @@ class NodeLossIT {
     return conf;
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
   @Test
   void jobsOfAKilledNodeAreWokenOnTheSurvivorAndJobsOfAMovedShardContinueWhereTheyMoved() throws Exception {
     postgres = new Postgres();
@@ -109,13 +100,13 @@ class NodeLossIT {
     // on the second without anyone asking them: nothing remembers them, and the waker does not run on a join.
     second = ChildNode.start(config("second", httpB, remoteB, remoteA, modelPort), httpB, logB);
     Await.until(LONG, "a shard with jobs to move to the second node (log: " + logA + ")",
-        () -> read(logA).contains("moves with its shard"));
-    Await.until(LONG, "a moved job to resume on the second node (log: " + logB + ")", () -> read(logB).contains("resumes QUEUED"));
+        () -> first.logText().contains("moves with its shard"));
+    Await.until(LONG, "a moved job to resume on the second node (log: " + logB + ")", () -> second.logText().contains("resumes QUEUED"));
 
     // Then the second node dies with them. Once it is removed, the waker on the first node starts its jobs.
     second.kill9();
     Await.until(LONG, "the first node's waker to run for the removed member (log: " + logA + ")",
-        () -> read(logA).contains("127.0.0.1:" + remoteB + " removed): woke"));
+        () -> first.logText().contains("127.0.0.1:" + remoteB + " removed): woke"));
 
     // Read from the job index and the journal only, neither of which starts a job.
     Await.until(LONG, "every job to succeed (log: " + logA + ")", () -> {
