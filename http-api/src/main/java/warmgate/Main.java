@@ -211,7 +211,7 @@ public final class Main {
         new EndpointRoutes(endpointStates),
         new Authentication(authenticator),
         warmgate.getBytes("http.max-body-bytes"),
-        new AuditRoutes(new JournalReader(system, database)),
+        new AuditRoutes(new JournalReader(system, readSide.pool()::getConnection)),
         metricsSettings.enabled()
             ? new MetricsRoutes(metrics, metricsSettings.requireAdmin(), system.dispatchers().lookup(DispatcherSelector.blocking()))
             : null);

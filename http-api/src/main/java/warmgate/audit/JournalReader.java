@@ -66,13 +66,24 @@ public final class JournalReader implements AuditLog {
 
   private final ActorSystem<?> system;
   private final JdbcReadJournal readJournal;
-  private final DatabaseSettings database;
+  private final Connections connections;
   private final Executor blocking;
 
+  /** Where the range query gets its connection: a node lends its read-side pool, the CLI connects directly. */
+  @FunctionalInterface
+  public interface Connections {
+    Connection open() throws SQLException;
+  }
+
+  /** A reader connecting directly, once per range query: the audit CLI, which runs a few queries and exits. */
   public JournalReader(ActorSystem<?> system, DatabaseSettings database) {
+    this(system, () -> DriverManager.getConnection(database.url(), database.user(), database.password()));
+  }
+
+  public JournalReader(ActorSystem<?> system, Connections connections) {
     this.system = system;
     this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-    this.database = database;
+    this.connections = connections;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
 
@@ -93,7 +104,7 @@ public final class JournalReader implements AuditLog {
   public CompletionStage<Selection> select(TimeRange range, List<String> tags) {
     return CompletableFuture.supplyAsync(() -> {
       String sql = RANGE_SQL.formatted(String.join(", ", Collections.nCopies(tags.size(), "?")));
-      try (Connection connection = connect(); PreparedStatement query = connection.prepareStatement(sql)) {
+      try (Connection connection = connections.open(); PreparedStatement query = connection.prepareStatement(sql)) {
         query.setLong(1, range.fromMillis());
         query.setLong(2, range.toMillisExclusive());
         for (int i = 0; i < tags.size(); i++) {
@@ -170,10 +181,6 @@ public final class JournalReader implements AuditLog {
           return names;
         }), system)
         .thenApply(names -> names);
-  }
-
-  private Connection connect() throws SQLException {
-    return DriverManager.getConnection(database.url(), database.user(), database.password());
   }
 
   private static StoredEvent stored(EventEnvelope envelope) {

@@ -2,6 +2,7 @@ package warmgate.index;
 
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
+import javax.sql.DataSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
@@ -21,14 +22,21 @@ public final class ReadSide {
   private static final Logger log = LoggerFactory.getLogger(ReadSide.class);
 
   private final JobIndex index;
+  private final DataSource pool;
 
-  private ReadSide(JobIndex index) {
+  private ReadSide(JobIndex index, DataSource pool) {
     this.index = index;
+    this.pool = pool;
   }
 
   /** What {@code GET /v1/jobs} and the metrics read. */
   public JobIndex index() {
     return index;
+  }
+
+  /** The read side's pooled connections, for other readers of the database on this node (the audit route). */
+  public DataSource pool() {
+    return pool;
   }
 
   public static ReadSide start(ActorSystem<?> system, DatabaseSettings database, Config warmgate) {
@@ -45,6 +53,6 @@ public final class ReadSide {
     JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
     log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),
         settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
-    return new ReadSide(index);
+    return new ReadSide(index, pool);
   }
 }

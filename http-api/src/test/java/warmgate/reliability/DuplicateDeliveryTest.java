@@ -157,6 +157,19 @@ class DuplicateDeliveryTest {
     }
     assertThat(submitted).as(context).isEqualTo(UPLOADS);
     assertThat(succeeded).as(context).isEqualTo(UPLOADS);
+
+    // The audit stream (read through the node's read-side pool) tells the same: once per job, nothing more.
+    HttpResponse<String> audit = send("GET", "/v1/audit/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", null, TestTokens.ADMIN);
+    assertThat(audit.statusCode()).as(context + ": " + audit.body()).isEqualTo(200);
+    Map<String, Long> auditedSucceeded = new HashMap<>();
+    for (String line : audit.body().lines().toList()) {
+      JsonNode event = Json.mapper().readTree(line);
+      if (event.path("entity").asText().equals("Request") && event.path("type").asText().equals("JobSucceeded")) {
+        auditedSucceeded.merge(event.path("id").asText(), 1L, Long::sum);
+      }
+    }
+    assertThat(auditedSucceeded.keySet()).as(context + ": audited JobSucceeded").isEqualTo(expectedIds);
+    assertThat(auditedSucceeded.values()).as(context).containsOnly(1L);
     System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d JobSucceeded%n",
         context, UPLOADS, answers.size(), byRoute, answeredIds.size(), submitted, succeeded);
   }
