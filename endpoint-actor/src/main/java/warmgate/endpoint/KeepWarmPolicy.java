@@ -68,8 +68,8 @@ public sealed interface KeepWarmPolicy {
    * {@code delay-weight}. So bursts of many jobs make stopping dearer than single jobs do. Until {@link #MIN_GAPS}
    * gaps are known it stays warm for the break-even itself, the deterministic ski-rental rule.
    *
-   * <p>Worst case for one gap, against the best choice in hindsight (stay warm iff the gap is shorter than the
-   * cold start's cost B): at most {@code max(1 + B/min, 1 + max/B)} times as much (a gap just longer than a short
+   * <p>Worst case for one gap, against the best choice in hindsight (stay warm iff the gap is shorter than B, the
+   * whole price of stopping for it: break-even plus its priced wait): at most {@code max(1 + B/min, 1 + max/B)} times as much (a gap just longer than a short
    * timeout τ costs τ + B where hindsight pays τ; a gap just longer than a long timeout τ > B costs τ + B where
    * hindsight pays B). That is what {@code min} and {@code max} are for: a badly predicted gap cannot cost
    * arbitrarily much.

@@ -39,7 +39,7 @@ public final class CostSimulation {
         --days N              simulated days per trace (default 28; --quick: 7)
         --seed N              seed of the traces (default 1)
         --traces a,b          of office-hours, nightly-batch, heavy-tailed, steady (default all)
-        --delay-weights w,..  price of one second of a job's wait in billed endpoint-seconds (default 0,1)
+        --delay-weights w,..  price of one second of a job's wait in billed endpoint-seconds (default 0,0.25,1)
         --cold-start A-B      start duration, uniform between A and B (default 5m-10m, SageMaker's range)
         --stop D              how long a stop takes, billed (default 1m)
         --concurrency N       slots of the endpoint (default 2, max-concurrency's default)
@@ -66,7 +66,7 @@ public final class CostSimulation {
     long seed = 1;
     int days = 28;
     List<String> traces = TraceShapes.NAMES;
-    List<Double> weights = List.of(0.0, 1.0);
+    List<Double> weights = List.of(0.0, 0.25, 1.0);
     Duration startMin = Duration.ofMinutes(5);
     Duration startMax = Duration.ofMinutes(10);
     Duration stop = Duration.ofMinutes(1);
