@@ -81,12 +81,6 @@ public record EndpointSettings(
         statusPollInterval, reconcileInterval, invokeTimeout, providerConfig, KeepWarmSettings.FIXED);
   }
 
-  /** The same settings with another keep-warm policy. */
-  public EndpointSettings withKeepWarm(KeepWarmSettings keepWarm) {
-    return new EndpointSettings(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout, maxStartFailures,
-        failedRetryAfter, leaseTtl, statusPollInterval, reconcileInterval, invokeTimeout, providerConfig, keepWarm);
-  }
-
   /** Every endpoint under {@code warmgate.endpoints}, in the order the config lists them. */
   public static Map<String, EndpointSettings> fromConfig(Config warmgate) {
     Config defaults = warmgate.getConfig("endpoint-defaults");
