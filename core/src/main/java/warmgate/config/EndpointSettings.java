@@ -13,7 +13,8 @@ import java.util.Set;
  * @param provider {@code process} or {@code sagemaker}; its own block is {@code providerConfig}
  * @param maxConcurrency leases granted at once while the endpoint is warm
  * @param maxQueued jobs that may wait for a slot at once; beyond it new jobs are refused with 503
- * @param idleTimeout how long a warm endpoint with nothing queued or running stays up
+ * @param idleTimeout how long a warm endpoint with nothing queued or running stays up (the {@code fixed} keep-warm
+ *     policy)
  * @param startTimeout how long a start may take before it counts as failed
  * @param maxStartFailures failed starts in a row after which the endpoint is FAILED and refuses jobs
  * @param failedRetryAfter how long a FAILED endpoint waits before it tries one start again for waiting jobs;
@@ -22,6 +23,7 @@ import java.util.Set;
  * @param statusPollInterval how often the provider is described while the endpoint starts or stops
  * @param reconcileInterval how often the provider is described while the endpoint is warm or cold
  * @param invokeTimeout the longest one model call may take
+ * @param keepWarm which policy decides how long an idle warm endpoint stays up, and its parameters
  */
 public record EndpointSettings(
     String name,
@@ -36,7 +38,8 @@ public record EndpointSettings(
     Duration statusPollInterval,
     Duration reconcileInterval,
     Duration invokeTimeout,
-    Config providerConfig) {
+    Config providerConfig,
+    KeepWarmSettings keepWarm) {
 
   private static final Set<String> PROVIDERS = Set.of("process", "sagemaker");
 
@@ -65,6 +68,17 @@ public record EndpointSettings(
     requirePositive(name, "status-poll-interval", statusPollInterval);
     requirePositive(name, "reconcile-interval", reconcileInterval);
     requirePositive(name, "invoke-timeout", invokeTimeout);
+    if (keepWarm == null) {
+      throw new IllegalArgumentException("endpoint " + name + ": keep-warm is missing");
+    }
+  }
+
+  /** Settings with the {@code fixed} keep-warm policy: stopped after {@code idleTimeout}. */
+  public EndpointSettings(String name, String provider, int maxConcurrency, int maxQueued, Duration idleTimeout,
+      Duration startTimeout, int maxStartFailures, Duration failedRetryAfter, Duration leaseTtl,
+      Duration statusPollInterval, Duration reconcileInterval, Duration invokeTimeout, Config providerConfig) {
+    this(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout, maxStartFailures, failedRetryAfter, leaseTtl,
+        statusPollInterval, reconcileInterval, invokeTimeout, providerConfig, KeepWarmSettings.FIXED);
   }
 
   /** Every endpoint under {@code warmgate.endpoints}, in the order the config lists them. */
@@ -93,7 +107,8 @@ public record EndpointSettings(
         c.getDuration("status-poll-interval"),
         c.getDuration("reconcile-interval"),
         c.getDuration("invoke-timeout"),
-        c.hasPath(provider) ? c.getConfig(provider) : com.typesafe.config.ConfigFactory.empty());
+        c.hasPath(provider) ? c.getConfig(provider) : com.typesafe.config.ConfigFactory.empty(),
+        c.hasPath("keep-warm") ? KeepWarmSettings.of(c.getConfig("keep-warm")) : KeepWarmSettings.FIXED);
   }
 
   private static String quoteKey(String key) {

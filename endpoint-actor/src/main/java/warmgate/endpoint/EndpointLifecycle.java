@@ -43,13 +43,15 @@ import warmgate.logging.EntityMdc;
  * The truth about one endpoint's warm/cold state, one entity per endpoint name.
  *
  * <p>It starts the endpoint on the first {@link Acquire}, holds jobs while it starts, grants at most
- * {@code max-concurrency} leases once the provider reports it in service, and stops it after
- * {@code idle-timeout} with nothing queued or running. Lifecycle transitions are persisted: they are the
- * endpoint-seconds ledger, and they make an endpoint started before a crash still stop when idle.
+ * {@code max-concurrency} leases once the provider reports it in service, and stops it once it has had nothing
+ * queued or running for as long as its {@link KeepWarmPolicy} says ({@code idle-timeout}, or learned from its idle
+ * gaps). Lifecycle transitions are persisted: they are the endpoint-seconds ledger, and they make an endpoint
+ * started before a crash still stop when idle.
  *
  * <p>The wait queue and the leases are deliberately not persisted. Jobs repeat {@link Acquire} until granted
  * and {@link Renew} while they run, so both rebuild themselves after this actor restarts; a lease whose
- * holder stops renewing expires and its slot returns.
+ * holder stops renewing expires and its slot returns. Neither are the idle gaps an adaptive keep-warm policy
+ * learned: it learns them again after a restart.
  */
 public final class EndpointLifecycle
     extends EventSourcedBehaviorWithEnforcedReplies<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> {
@@ -262,6 +264,12 @@ public final class EndpointLifecycle
   private final LinkedHashMap<String, ActorRef<SlotReply>> waiting = new LinkedHashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
   private Instant lastActivity;
+  private KeepWarmPolicy keepWarm;
+  /**
+   * Whether {@code lastActivity} marks the end of a job here, so that the next job's arrival measures a real idle
+   * gap; false until the first job after this actor started or recovered.
+   */
+  private boolean gapMeasurable;
   /** Monotonic, not the domain clock: polling pace is about real elapsed time, even under a test clock. */
   private long lastDescribeNanos = System.nanoTime() - Duration.ofDays(1).toNanos();
   /** How long a refused job waits before it asks a FAILED endpoint again. */
@@ -287,6 +295,7 @@ public final class EndpointLifecycle
     this.metrics = metrics;
     this.ctx = ctx;
     this.lastActivity = clock.instant();
+    this.keepWarm = KeepWarmPolicy.of(settings);
     timers.startTimerWithFixedDelay(Tick.INSTANCE, tickInterval(settings));
   }
 
@@ -622,8 +631,8 @@ public final class EndpointLifecycle
     expireLeases();
     dispatch();
     Instant now = clock.instant();
-    if (waiting.isEmpty() && leases.isEmpty() && Duration.between(lastActivity, now).compareTo(settings.idleTimeout()) >= 0) {
-      return stop(state, "idle for " + settings.idleTimeout().toSeconds() + " s");
+    if (waiting.isEmpty() && leases.isEmpty() && Duration.between(lastActivity, now).compareTo(keepWarm.keepWarmFor()) >= 0) {
+      return stop(state, keepWarm.explain());
     }
     describeIfDue(settings.reconcileInterval());
     return Effect().noReply();
@@ -672,8 +681,11 @@ public final class EndpointLifecycle
   // ---- Any state
 
   private ReplyEffect<Event, State> enqueue(Acquire cmd) {
-    lastActivity = clock.instant();
     Lease held = leases.get(cmd.jobId());
+    if (held == null && !waiting.containsKey(cmd.jobId())) {
+      learnArrival();
+    }
+    lastActivity = clock.instant();
     if (held != null) {
       // The job asked again before our grant reached it; the same lease answers.
       cmd.replyTo().tell(new Grant(settings.name(), cmd.jobId(), held.leaseId(), settings.leaseTtl()));
@@ -765,6 +777,17 @@ public final class EndpointLifecycle
   }
 
   // ---- Helpers
+
+  /**
+   * Tells the keep-warm policy a new job asks for a slot. One asking while nothing was queued or running ends an idle
+   * gap, whether the endpoint stopped meanwhile or not.
+   */
+  private void learnArrival() {
+    Instant now = clock.instant();
+    Duration gap = gapMeasurable && waiting.isEmpty() && leases.isEmpty() ? Duration.between(lastActivity, now) : null;
+    keepWarm = keepWarm.jobArrived(now, gap);
+    gapMeasurable = true;
+  }
 
   /**
    * Every persist goes through here. Once the journal has stored the events it reports how long that took, the

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.config.EndpointSettings;
+import warmgate.config.KeepWarmSettings;
 import warmgate.endpoint.EndpointLifecycle.Acquire;
 import warmgate.endpoint.EndpointLifecycle.Cold;
 import warmgate.endpoint.EndpointLifecycle.Grant;
@@ -103,12 +104,21 @@ class EndpointLifecycleTest {
     }
 
     Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter) {
+      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED);
+    }
+
+    Fixture(KeepWarmSettings keepWarm) {
+      this(1, null, Duration.ofMillis(50), 10, Duration.ZERO, keepWarm);
+    }
+
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter,
+        KeepWarmSettings keepWarm) {
       if (initial != null) {
         provider.set(initial);
       }
       settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", maxConcurrency, 100, IDLE,
           Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, Duration.ofMillis(50), reconcileInterval, Duration.ofSeconds(30),
-          ConfigFactory.empty());
+          ConfigFactory.empty(), keepWarm);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
           EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock, metrics));
     }
@@ -229,6 +239,35 @@ class EndpointLifecycleTest {
     assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1);
     assertThat(f.provider.status()).isEqualTo(Status.ABSENT);
     assertThat(f.view().billedSeconds()).isEqualTo(IDLE.toSeconds());
+  }
+
+  @Test
+  void adaptiveKeepWarmStaysWarmThroughTheGapsItLearnedAndStopsRightAfterThem() {
+    // 8-min gaps: longer than the 5-min idle-timeout, shorter than the 10-min break-even.
+    Duration gap = Duration.ofMinutes(8);
+    Fixture f = new Fixture(new KeepWarmSettings(KeepWarmSettings.Policy.ADAPTIVE, Duration.ofMinutes(10), 0.0,
+        Duration.ofMinutes(1), Duration.ofMinutes(30), 10));
+    f.warmUp();
+    for (int i = 1; i <= KeepWarmPolicy.Adaptive.MIN_GAPS; i++) {
+      f.clock.advance(gap);
+      f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+      assertThat(f.kit.getState().phase()).as("kept warm by the break-even rule before gap %d is learned", i).isEqualTo(Phase.WARM);
+      TestProbe<SlotReply> job = f.acquire("job-" + i);
+      Grant grant = job.expectMessageClass(Grant.class, WAIT);
+      f.kit.runCommand(new Release("job-" + i, grant.leaseId()));
+    }
+    assertThat(f.provider.starts.get()).as("one start for all the jobs").isEqualTo(1);
+
+    f.clock.advance(gap.minusSeconds(1));
+    f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+    assertThat(f.kit.getState().phase()).as("warm past idle-timeout, within the learned gap").isEqualTo(Phase.WARM);
+
+    f.clock.advance(Duration.ofSeconds(1));
+    f.awaitPhase(Phase.COLD);
+    assertThat(f.kit.persistenceTestKit().persistedInStorage("Endpoint|" + f.settings.name()))
+        .filteredOn(StopRequested.class::isInstance)
+        .extracting(e -> ((StopRequested) e).reason())
+        .containsExactly("idle for 480 s, the keep-warm learned from " + KeepWarmPolicy.Adaptive.MIN_GAPS + " gap(s)");
   }
 
   @Test
