@@ -33,7 +33,7 @@ import warmgate.persistence.Schema;
  */
 public final class IngestBenchmark {
   private static final String USAGE = """
-      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 10] [--duration 20] [--keys 10000] [--quick]
+      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 20] [--duration 20] [--keys 10000] [--quick]
 
       For each concurrency: one Warmgate node (in this JVM, on a fresh PostgreSQL database) takes S3 notifications
       from that many connections, each with one request in flight, for warmup + duration seconds; only the
@@ -51,7 +51,7 @@ public final class IngestBenchmark {
   private record Options(List<Integer> concurrencies, int warmup, int duration, int keys) {
     static Options parse(String[] args) {
       List<Integer> concurrencies = List.of(16, 64, 256);
-      int warmup = 10;
+      int warmup = 20;
       int duration = 20;
       int keys = 10_000;
       for (int i = 0; i < args.length; i++) {
@@ -78,7 +78,8 @@ public final class IngestBenchmark {
 
   /** What one Warmgate run measured. */
   private record WarmgateRun(double perSecond, long accepted, long journaled, String p50, String p99, String refusals,
-      long refused, double nodeCores, double loadCores, double postgresCores, double machineCores, double indexLagSeconds, PgBench.SampleEvent sample) {}
+      long refused, double nodeCores, double loadCores, double postgresCores, double machineCores, double indexLagSeconds,
+      double idleCores, double commitsPerNotification, PgBench.SampleEvent sample) {}
 
   private IngestBenchmark() {}
 
@@ -91,26 +92,36 @@ public final class IngestBenchmark {
     int maxConnections = serverMaxConnections();
 
     Report report = new Report("ingest", "concurrency", "Warmgate accepted/s", "p50 ms", "p99 ms", "pgbench tx/s", "ratio",
-        "2xx = JobSubmitted", "CPU node / load / PostgreSQL / machine (cores)", "index caught up");
+        "Warmgate CPU ms per notification (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
+        "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)", "2xx = JobSubmitted",
+        "index caught up");
     for (int concurrency : options.concurrencies()) {
       System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate%n", concurrency);
       WarmgateRun w = warmgate(work.resolve("c" + concurrency), options, concurrency);
       System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(), w.accepted(), w.journaled());
       String pgbench;
       String ratio;
+      String pgbenchCpu = "–";
+      String machine = String.format(Locale.ROOT, "%.2f", w.machineCores());
       // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need some too.
       if (concurrency + 10 > maxConnections) {
         pgbench = "not run (max_connections " + maxConnections + ")";
         ratio = "–";
       } else {
         System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
-        PgBench.Result r = pgbench(work, w.sample(), concurrency, options);
+        PgBenchRun run = pgbench(work, w.sample(), concurrency, options);
+        PgBench.Result r = run.result();
         System.err.printf(Locale.ROOT, "   %.0f tx/s%n", r.tps());
+        pgbenchCpu = String.format(Locale.ROOT, "%.3f", run.cores() / r.tps() * 1000);
+        machine += String.format(Locale.ROOT, " / %.2f", run.machineCores());
         pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)" : "");
         ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
       }
-      report.row(concurrency, String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(), w.p99(), pgbench, ratio, journalCheck(w),
-          String.format(Locale.ROOT, "%.2f / %.2f / %.2f / %.2f", w.nodeCores(), w.loadCores(), w.postgresCores(), w.machineCores()),
+      String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
+          (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000, w.postgresCores() / w.perSecond() * 1000);
+      report.row(concurrency, String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(), w.p99(), pgbench, ratio, warmgateCpu, pgbenchCpu,
+          String.format(Locale.ROOT, "%.3f", w.idleCores()), String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine,
+          journalCheck(w),
           w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load", w.indexLagSeconds()));
       // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
       // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
@@ -125,8 +136,10 @@ public final class IngestBenchmark {
         + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is committed. "
         + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and wait in "
         + "its queue; max-queued is above anything a run reaches. pgbench: one transaction per event row plus its tag row, "
-        + "the real JobSubmitted payload, same clients, same window, fresh database with the same schema. CPU figures are "
-        + "averages over the window, in cores; PostgreSQL's and the machine's include everything else running. Node log: %s.",
+        + "the real JobSubmitted payload, same clients, same window, fresh database with the same schema. CPU per "
+        + "operation: the node's process CPU (less the load generator's threads) and the PostgreSQL backends serving its "
+        + "database, over the window, per accepted notification; pgbench's process and its backends per transaction. Machine "
+        + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. Node log: %s.",
         options.warmup(), options.duration(), nodeLog));
     report.publish();
     System.exit(0);
@@ -159,16 +172,26 @@ public final class IngestBenchmark {
         }
         int port = URI.create(node.base).getPort();
         NotificationLoad load = new NotificationLoad(port, TestTokens.ADMIN, concurrency, options.keys());
+        // What the node and its backends spend with nothing to do (cluster, projections polling, timers): a fixed
+        // cost that weighs on every notification when few get through.
+        List<Long> idleBackends = backends(postgres);
+        Cpu idleFrom = Cpu.now(load, idleBackends);
+        Thread.sleep(5_000);
+        Cpu idleTo = Cpu.now(load, idleBackends);
+        double idleCores = ((idleTo.process() - idleFrom.process()) / 1e9 + (idleTo.backends() - idleFrom.backends()) / Cpu.TICKS) / 5.0;
         load.start();
         Thread.sleep(Duration.ofSeconds(options.warmup()).toMillis());
 
-        Cpu before = Cpu.now(load);
+        List<Long> backends = backends(postgres);
+        Cpu before = Cpu.now(load, backends);
+        long commitsBefore = commits(postgres);
         long start = System.nanoTime();
         load.beginWindow();
         Thread.sleep(Duration.ofSeconds(options.duration()).toMillis());
         load.endWindow();
         double seconds = (System.nanoTime() - start) / 1e9;
-        Cpu after = Cpu.now(load);
+        Cpu after = Cpu.now(load, backends);
+        long commits = commits(postgres) - commitsBefore;
         long inWindow = load.acceptedInWindow();
         load.stop();
         long stopped = System.nanoTime();
@@ -189,8 +212,8 @@ public final class IngestBenchmark {
         double load0 = (after.load - before.load) / 1e9 / seconds;
         double process = (after.process - before.process) / 1e9 / seconds;
         return new WarmgateRun(inWindow / seconds, load.accepted(), journaled, millis(load, 0.5), millis(load, 0.99),
-            load.refusals(), load.refused(), process - load0, load0, (after.postgres - before.postgres) / Cpu.TICKS / seconds,
-            (after.machine - before.machine) / Cpu.TICKS / seconds, lag, sample);
+            load.refusals(), load.refused(), process - load0, load0, (after.backends - before.backends) / Cpu.TICKS / seconds,
+            (after.machine - before.machine) / Cpu.TICKS / seconds, lag, idleCores, inWindow == 0 ? 0 : (double) commits / inWindow, sample);
       }
     }
   }
@@ -224,21 +247,36 @@ public final class IngestBenchmark {
     }
   }
 
-  private static PgBench.Result pgbench(Path work, PgBench.SampleEvent sample, int clients, Options options) throws Exception {
+  /** @param cores CPU of pgbench and its backends together, in cores */
+  private record PgBenchRun(PgBench.Result result, double cores, double machineCores) {}
+
+  private static PgBenchRun pgbench(Path work, PgBench.SampleEvent sample, int clients, Options options) throws Exception {
     try (Postgres postgres = new Postgres()) {
       Schema.createIfMissing(new DatabaseSettings(DatabaseSettings.Kind.POSTGRES, postgres.url, Postgres.USER, "", 1));
       Path script = work.resolve("journal-insert.sql");
       Files.writeString(script, PgBench.script(sample), StandardCharsets.UTF_8);
       URI server = URI.create(Postgres.ADMIN_URL.substring("jdbc:".length()));
-      PgBench.run(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.warmup());
-      PgBench.Result measured = PgBench.run(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.duration());
+      PgBench.finish(PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.warmup()));
+      Process run = PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.duration());
+      // CPU is sampled while pgbench runs, between 1 s after its start and 1 s before its end: its backends and
+      // pgbench itself are gone once it has finished.
+      Thread.sleep(1_000);
+      List<Long> pids = backends(postgres);
+      pids.add(run.pid());
+      Cpu before = Cpu.now(null, pids);
+      long start = System.nanoTime();
+      Thread.sleep(Math.max(1_000, (options.duration() - 2) * 1_000L));
+      Cpu after = Cpu.now(null, pids);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      PgBench.Result measured = PgBench.finish(run);
       try (Connection c = postgres.connect()) {
         long rows = count(c, "SELECT COUNT(*) FROM event_tag");
         if (rows != count(c, "SELECT COUNT(*) FROM event_journal")) {
           throw new IllegalStateException("pgbench left journal rows without their tag row");
         }
       }
-      return measured;
+      return new PgBenchRun(measured, (after.backends() - before.backends()) / Cpu.TICKS / seconds,
+          (after.machine() - before.machine()) / Cpu.TICKS / seconds);
     }
   }
 
@@ -265,31 +303,23 @@ public final class IngestBenchmark {
   }
 
   /**
-   * CPU used so far: this process and the load generator's threads (nanoseconds), every PostgreSQL process and the
-   * whole machine (clock ticks, from /proc).
+   * CPU used so far: this process and the load generator's threads
+   * in nanoseconds; given processes (the PostgreSQL backends serving one database, pgbench) and the whole
+   * machine in clock ticks (from /proc). Backends are counted by database, so other users of the shared server are left out (its
+   * background writers are too).
    */
-  private record Cpu(long process, long load, long postgres, long machine) {
+  private record Cpu(long process, long load, long backends, long machine) {
     static final double TICKS = 100.0; // USER_HZ on Linux
 
-    static Cpu now(NotificationLoad load) throws Exception {
+    static Cpu now(NotificationLoad load, List<Long> backendPids) throws Exception {
       long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-      long postgres = 0;
-      try (var procs = Files.list(Path.of("/proc"))) {
-        for (Path p : (Iterable<Path>) procs::iterator) {
-          if (!p.getFileName().toString().chars().allMatch(Character::isDigit)) {
-            continue;
-          }
-          try {
-            String stat = Files.readString(p.resolve("stat"));
-            int close = stat.lastIndexOf(')');
-            String comm = stat.substring(stat.indexOf('(') + 1, close);
-            if (comm.startsWith("postgres") || comm.startsWith("postmaster")) {
-              String[] f = stat.substring(close + 2).split(" ");
-              postgres += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
-            }
-          } catch (java.io.IOException | RuntimeException gone) {
-            // the process ended while the list was read
-          }
+      long backends = 0;
+      for (long pid : backendPids) {
+        try {
+          String[] f = stat(Path.of("/proc", String.valueOf(pid), "stat"));
+          backends += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+        } catch (java.io.IOException | RuntimeException gone) {
+          // the backend ended (a connection closed by its pool)
         }
       }
       String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
@@ -299,7 +329,35 @@ public final class IngestBenchmark {
           busy += Long.parseLong(cpu[i]);
         }
       }
-      return new Cpu(process, load.cpuNanos(), postgres, busy);
+      return new Cpu(process, load == null ? 0 : load.cpuNanos(), backends, busy);
     }
+
+    /** The fields of a /proc/<pid>/stat after the command name, from state (index 0) on. */
+    private static String[] stat(Path file) throws java.io.IOException {
+      String stat = Files.readString(file);
+      return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+  }
+
+  /** The server processes serving {@code database} now (pooled connections, so the same for the whole window). */
+  /**
+   * Transactions committed in {@code postgres}'s database so far, as the statistics collector counts them (each
+   * backend reports within a second or so, which a 20 s window absorbs).
+   */
+  private static long commits(Postgres postgres) throws SQLException {
+    try (Connection c = postgres.connect()) {
+      return count(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+    }
+  }
+
+  private static List<Long> backends(Postgres postgres) throws SQLException {
+    List<Long> pids = new ArrayList<>();
+    try (Connection c = postgres.connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
+      while (rs.next()) {
+        pids.add(rs.getLong(1));
+      }
+    }
+    return pids;
   }
 }

@@ -39,17 +39,20 @@ final class PgBench {
         + "INSERT INTO event_tag (event_id, tag) SELECT ordering, '" + e.tag() + "' FROM e;\n";
   }
 
-  static Result run(Path script, String host, int port, String user, String database, int clients, int seconds) throws IOException, InterruptedException {
+  static Process start(Path script, String host, int port, String user, String database, int clients, int seconds) throws IOException {
     List<String> command = new ArrayList<>(List.of(executable(), "-n", "-h", host, "-p", String.valueOf(port), "-U", user,
         "-c", String.valueOf(clients), "-j", String.valueOf(Math.min(clients, 2)), "-T", String.valueOf(seconds),
         "-f", script.toString(), database));
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    return new ProcessBuilder(command).redirectErrorStream(true).start();
+  }
+
+  static Result finish(Process p) throws IOException, InterruptedException {
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int code = p.waitFor();
     Matcher tps = TPS.matcher(out);
     Matcher processed = PROCESSED.matcher(out);
     if (code != 0 || !tps.find() || !processed.find()) {
-      throw new IllegalStateException("pgbench failed (exit " + code + "): " + String.join(" ", command) + "\n" + out);
+      throw new IllegalStateException("pgbench failed (exit " + code + "): " + p.info().commandLine().orElse("pgbench") + "\n" + out);
     }
     Matcher failed = FAILED.matcher(out);
     return new Result(Double.parseDouble(tps.group(1)), Long.parseLong(processed.group(1)), failed.find() ? Long.parseLong(failed.group(1)) : 0);
