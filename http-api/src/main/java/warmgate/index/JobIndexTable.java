@@ -8,7 +8,11 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
-import java.util.Optional;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import warmgate.job.JobStatus;
 import warmgate.request.JobSummary;
 
@@ -24,42 +28,67 @@ final class JobIndexTable {
 
   static final String ROW_COLUMNS = "job_id, status, endpoint, owner, attempts, created_at, updated_at, output, error";
 
+  /** Ids per SELECT ... IN (...) of {@link #loadAll}. */
+  static final int LOAD_CHUNK = 500;
+
+  private static final String UPDATE = "UPDATE job_index SET status = ?, endpoint = ?, owner = ?, attempts = ?, "
+      + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, has_work = ?, "
+      + "last_seq_nr = ? WHERE job_id = ?";
+
   private JobIndexTable() {}
 
   /** A job's row as the projection keeps it: the fold's summary and the newest event folded into it. */
   record Stored(JobSummary summary, long lastSeqNr) {}
 
-  static Optional<Stored> load(Connection c, String jobId) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT " + ROW_COLUMNS
-        + ", callbacks, report_owed, callback_owed, last_seq_nr FROM job_index WHERE job_id = ?")) {
-      ps.setString(1, jobId);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
+  /** The stored rows of {@code jobIds} that exist, by job id, in one query per {@value #LOAD_CHUNK} ids. */
+  static Map<String, Stored> loadAll(Connection c, Collection<String> jobIds) throws SQLException {
+    Map<String, Stored> found = new HashMap<>();
+    List<String> ids = List.copyOf(jobIds);
+    for (int from = 0; from < ids.size(); from += LOAD_CHUNK) {
+      List<String> chunk = ids.subList(from, Math.min(ids.size(), from + LOAD_CHUNK));
+      String in = String.join(", ", Collections.nCopies(chunk.size(), "?"));
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + ROW_COLUMNS
+          + ", callbacks, report_owed, callback_owed, last_seq_nr FROM job_index WHERE job_id IN (" + in + ")")) {
+        for (int i = 0; i < chunk.size(); i++) {
+          ps.setString(i + 1, chunk.get(i));
         }
-        JobRow row = row(rs);
-        var summary = new JobSummary(row.jobId(), row.status(), row.endpoint(), row.owner(), row.attempts(), row.createdAt(),
-            row.updatedAt(), row.output(), row.error(), rs.getBoolean("callbacks"), rs.getBoolean("report_owed"),
-            rs.getBoolean("callback_owed"));
-        return Optional.of(new Stored(summary, rs.getLong("last_seq_nr")));
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            Stored stored = stored(rs);
+            found.put(stored.summary().jobId(), stored);
+          }
+        }
       }
     }
+    return found;
   }
 
-  static void insert(Connection c, JobSummary s, long seqNr) throws SQLException {
+  /** New rows, sent to the database as one batch. */
+  static void insertAll(Connection c, List<Stored> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_index (status, endpoint, owner, attempts, created_at, updated_at, "
         + "output, error, callbacks, report_owed, callback_owed, has_work, last_seq_nr, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      bind(ps, s, seqNr);
-      ps.executeUpdate();
+      for (Stored row : rows) {
+        bind(ps, row.summary(), row.lastSeqNr());
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
-  static void update(Connection c, JobSummary s, long seqNr) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE job_index SET status = ?, endpoint = ?, owner = ?, attempts = ?, "
-        + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, has_work = ?, "
-        + "last_seq_nr = ? WHERE job_id = ?")) {
-      bind(ps, s, seqNr);
-      ps.executeUpdate();
+  /** Changed rows, sent to the database as one batch. */
+  static void updateAll(Connection c, List<Stored> rows) throws SQLException {
+    if (rows.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement(UPDATE)) {
+      for (Stored row : rows) {
+        bind(ps, row.summary(), row.lastSeqNr());
+        ps.addBatch();
+      }
+      ps.executeBatch();
     }
   }
 
@@ -78,6 +107,14 @@ final class JobIndexTable {
     ps.setBoolean(12, s.hasWork());
     ps.setLong(13, seqNr);
     ps.setString(14, s.jobId());
+  }
+
+  private static Stored stored(ResultSet rs) throws SQLException {
+    JobRow row = row(rs);
+    var summary = new JobSummary(row.jobId(), row.status(), row.endpoint(), row.owner(), row.attempts(), row.createdAt(),
+        row.updatedAt(), row.output(), row.error(), rs.getBoolean("callbacks"), rs.getBoolean("report_owed"),
+        rs.getBoolean("callback_owed"));
+    return new Stored(summary, rs.getLong("last_seq_nr"));
   }
 
   static JobRow row(ResultSet rs) throws SQLException {

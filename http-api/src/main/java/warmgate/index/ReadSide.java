@@ -48,7 +48,7 @@ public final class ReadSide {
       return CompletableFuture.completedFuture(Done.getInstance());
     });
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-    JobIndexProjection.init(system, pool);
+    JobIndexProjection.init(system, pool, settings.grouping());
     var index = new JdbcJobIndex(pool, blocking);
     JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
     log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),

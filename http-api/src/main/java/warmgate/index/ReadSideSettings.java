@@ -7,8 +7,21 @@ import java.time.Duration;
  * The read side, read from {@code warmgate.read-side}.
  *
  * @param poolSize connections of the read side's own pool (projections, list queries, the waker)
+ * @param grouping how many events the job index projection folds per transaction
  */
-public record ReadSideSettings(int poolSize, Waker waker) {
+public record ReadSideSettings(int poolSize, Grouping grouping, Waker waker) {
+
+  /**
+   * @param size the most events one projection transaction folds
+   * @param within how long a group waits for more events after its first, before it is written anyway
+   */
+  public record Grouping(int size, Duration within) {
+    public Grouping {
+      if (size < 1 || within.isNegative() || within.isZero()) {
+        throw new IllegalArgumentException("warmgate.read-side.projection-group-size must be at least 1 and projection-group-within above zero");
+      }
+    }
+  }
 
   /**
    * @param rate jobs woken per second
@@ -38,6 +51,7 @@ public record ReadSideSettings(int poolSize, Waker waker) {
     Config c = warmgate.getConfig("read-side");
     Config w = c.getConfig("waker");
     return new ReadSideSettings(c.getInt("pool-size"),
+        new Grouping(c.getInt("projection-group-size"), c.getDuration("projection-group-within")),
         new Waker(w.getInt("rate"), w.getInt("page-size"), w.getDuration("catch-up-timeout"), w.getDuration("interval"),
             w.getDuration("confirm-timeout")));
   }

@@ -87,18 +87,30 @@ abstract class JobIndexProjectionContract {
     testKit.stop(log);
   }
 
-  /** Every tag's projection, each event it handles counted by job id. */
+  /**
+   * Groups of three events: a job's lifecycle spans several groups, so rows are both folded within a group and
+   * read back from the table by the next one.
+   */
+  private static final ReadSideSettings.Grouping SMALL_GROUPS = new ReadSideSettings.Grouping(3, Duration.ofMillis(50));
+
   private List<ActorRef<ProjectionBehavior.Command>> runProjections(Map<String, AtomicInteger> handled) {
+    return runProjections(handled, SMALL_GROUPS);
+  }
+
+  /** Every tag's projection, each event it handles counted by job id. */
+  private List<ActorRef<ProjectionBehavior.Command>> runProjections(Map<String, AtomicInteger> handled, ReadSideSettings.Grouping grouping) {
     List<ActorRef<ProjectionBehavior.Command>> running = new ArrayList<>();
     for (String tag : Request.TAGS) {
-      running.add(testKit.spawn(ProjectionBehavior.create(JobIndexProjection.projection(testKit.system(), db.pool, tag,
-          () -> new JdbcHandler<EventEnvelope<Request.Event>, PooledSession>() {
+      running.add(testKit.spawn(ProjectionBehavior.create(JobIndexProjection.projection(testKit.system(), db.pool, tag, grouping,
+          () -> new JdbcHandler<List<EventEnvelope<Request.Event>>, PooledSession>() {
             private final JobIndexProjection.Handler real = new JobIndexProjection.Handler();
 
             @Override
-            public void process(PooledSession session, EventEnvelope<Request.Event> envelope) throws Exception {
-              handled.computeIfAbsent(envelope.persistenceId(), id -> new AtomicInteger()).incrementAndGet();
-              real.process(session, envelope);
+            public void process(PooledSession session, List<EventEnvelope<Request.Event>> envelopes) throws Exception {
+              for (EventEnvelope<Request.Event> envelope : envelopes) {
+                handled.computeIfAbsent(envelope.persistenceId(), id -> new AtomicInteger()).incrementAndGet();
+              }
+              real.process(session, envelopes);
             }
           }))));
     }
@@ -157,6 +169,30 @@ abstract class JobIndexProjectionContract {
           fold.updatedAt().truncatedTo(ChronoUnit.MICROS), fold.output(), fold.error()));
       assertThat(lastSeqNr(jobId)).isEqualTo(events.size());
       assertThat(index.withWork(null, 1000).toCompletableFuture().join()).doesNotContain(jobId);
+    } finally {
+      stopProjections(running);
+    }
+  }
+
+  @Test
+  void foldsTheEventsOfManyJobsArrivingInOneGroupAsIfOneAtATime() throws Exception {
+    List<String> jobIds = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      String jobId = newJobId();
+      jobIds.add(jobId);
+      append(jobId, lifecycle(jobId, spec(i % 2 == 0 ? "alice" : "bob", null)));
+    }
+    Map<String, AtomicInteger> handled = new ConcurrentHashMap<>();
+    var running = runProjections(handled, new ReadSideSettings.Grouping(500, Duration.ofMillis(500)));
+    try {
+      for (String jobId : jobIds) {
+        JobRow row = awaitRow(jobId, JobStatus.SUCCEEDED).orElseThrow();
+        JobSummary fold = JobSummary.fold(lifecycle(jobId, spec(row.owner(), null))).orElseThrow();
+        assertThat(row.attempts()).isEqualTo(fold.attempts());
+        assertThat(row.updatedAt()).isEqualTo(fold.updatedAt().truncatedTo(ChronoUnit.MICROS));
+        assertThat(lastSeqNr(jobId)).isEqualTo(8);
+        assertThat(handled.get(persistenceId(jobId))).as("events of %s handled", jobId).hasValue(8);
+      }
     } finally {
       stopProjections(running);
     }

@@ -1,0 +1,363 @@
+package warmgate.bench.ingest;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.LoggerFactory;
+import warmgate.InProcessNode;
+import warmgate.auth.TestTokens;
+import warmgate.bench.Report;
+import warmgate.e2e.Postgres;
+import warmgate.job.ObjectRef;
+import warmgate.persistence.DatabaseSettings;
+import warmgate.persistence.Schema;
+
+/**
+ * Benchmark 1, ingest: S3 notifications accepted per second by one node journaling to PostgreSQL, each answered
+ * 2xx only once its job's JobSubmitted event is committed, beside {@code pgbench} inserting the same rows one
+ * transaction at a time at the same concurrency, on the same server, in the same run.
+ */
+public final class IngestBenchmark {
+  private static final String USAGE = """
+      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 20] [--duration 20] [--keys 10000] [--quick]
+
+      For each concurrency: one Warmgate node (in this JVM, on a fresh PostgreSQL database) takes S3 notifications
+      from that many connections, each with one request in flight, for warmup + duration seconds; only the
+      duration counts. Then pgbench runs a one-event-per-transaction script at the same concurrency for the same
+      time on another fresh database with the same schema. The run fails unless the journal holds exactly one
+      JobSubmitted per 2xx answer.
+
+        --concurrency  in-flight requests (and pgbench clients), comma-separated
+        --warmup       seconds before the measured window (excluded from every figure)
+        --duration     seconds of the measured window
+        --keys         distinct image keys the notifications name (each with a fresh eTag, so each is a new job)
+        --quick        --concurrency 16,64 --warmup 3 --duration 5
+      """;
+
+  private record Options(List<Integer> concurrencies, int warmup, int duration, int keys) {
+    static Options parse(String[] args) {
+      List<Integer> concurrencies = List.of(16, 64, 256);
+      int warmup = 20;
+      int duration = 20;
+      int keys = 10_000;
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--help", "-h" -> {
+            System.out.println(USAGE);
+            System.exit(0);
+          }
+          case "--quick" -> {
+            concurrencies = List.of(16, 64);
+            warmup = 3;
+            duration = 5;
+          }
+          case "--concurrency" -> concurrencies = java.util.Arrays.stream(args[++i].split(",")).map(String::trim).map(Integer::parseInt).toList();
+          case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+          case "--duration" -> duration = Integer.parseInt(args[++i]);
+          case "--keys" -> keys = Integer.parseInt(args[++i]);
+          default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
+        }
+      }
+      return new Options(concurrencies, warmup, duration, keys);
+    }
+  }
+
+  /** What one Warmgate run measured. */
+  private record WarmgateRun(double perSecond, long accepted, long journaled, String p50, String p99, String refusals,
+      long refused, double nodeCores, double loadCores, double postgresCores, double machineCores, double indexLagSeconds,
+      double idleCores, double commitsPerNotification, PgBench.SampleEvent sample) {}
+
+  private IngestBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Options options = Options.parse(args);
+    Path work = Files.createTempDirectory("warmgate-ingest-");
+    Path nodeLog = Path.of("bench/target/results/ingest-node.log").toAbsolutePath();
+    Files.createDirectories(nodeLog.getParent());
+    logTo(nodeLog);
+    int maxConnections = serverMaxConnections();
+
+    Report report = new Report("ingest", "concurrency", "Warmgate accepted/s", "p50 ms", "p99 ms", "pgbench tx/s", "ratio",
+        "Warmgate CPU ms per notification (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
+        "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)", "2xx = JobSubmitted",
+        "index caught up");
+    for (int concurrency : options.concurrencies()) {
+      System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate%n", concurrency);
+      WarmgateRun w = warmgate(work.resolve("c" + concurrency), options, concurrency);
+      System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(), w.accepted(), w.journaled());
+      String pgbench;
+      String ratio;
+      String pgbenchCpu = "–";
+      String machine = String.format(Locale.ROOT, "%.2f", w.machineCores());
+      // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need some too.
+      if (concurrency + 10 > maxConnections) {
+        pgbench = "not run (max_connections " + maxConnections + ")";
+        ratio = "–";
+      } else {
+        System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
+        PgBenchRun run = pgbench(work, w.sample(), concurrency, options);
+        PgBench.Result r = run.result();
+        System.err.printf(Locale.ROOT, "   %.0f tx/s%n", r.tps());
+        pgbenchCpu = String.format(Locale.ROOT, "%.3f", run.cores() / r.tps() * 1000);
+        machine += String.format(Locale.ROOT, " / %.2f", run.machineCores());
+        pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)" : "");
+        ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
+      }
+      String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
+          (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000, w.postgresCores() / w.perSecond() * 1000);
+      report.row(concurrency, String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(), w.p99(), pgbench, ratio, warmgateCpu, pgbenchCpu,
+          String.format(Locale.ROOT, "%.3f", w.idleCores()), String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine,
+          journalCheck(w),
+          w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load", w.indexLagSeconds()));
+      // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
+      // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
+      // job was committed afterwards is what the contract allows: the sender delivers again and hears "duplicate".
+      if (w.journaled() < w.accepted() || w.journaled() > w.accepted() + w.refused()) {
+        report.publish();
+        throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted() + " notifications answered 2xx, "
+            + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
+      }
+    }
+    report.note(String.format(Locale.ROOT, "Warmup %d s excluded, window %d s. One node in the benchmark's JVM on a fresh PostgreSQL database; "
+        + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is committed. "
+        + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and wait in "
+        + "its queue; max-queued is above anything a run reaches. pgbench: one transaction per event row plus its tag row, "
+        + "the real JobSubmitted payload, same clients, same window, fresh database with the same schema. CPU per "
+        + "operation: the node's process CPU (less the load generator's threads) and the PostgreSQL backends serving its "
+        + "database, over the window, per accepted notification; pgbench's process and its backends per transaction. Machine "
+        + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. Node log: %s.",
+        options.warmup(), options.duration(), nodeLog));
+    report.publish();
+    System.exit(0);
+  }
+
+  private static String journalCheck(WarmgateRun w) {
+    if (w.journaled() == w.accepted() && w.refused() == 0) {
+      return "yes (" + w.accepted() + ")";
+    }
+    return (w.journaled() == w.accepted() ? "yes" : "NO") + " (" + w.accepted() + " 2xx, " + w.journaled() + " JobSubmitted; non-2xx "
+        + w.refusals() + ")";
+  }
+
+  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency) throws Exception {
+    try (Postgres postgres = new Postgres()) {
+      Map<String, Object> settings = new java.util.HashMap<>();
+      settings.put("warmgate.database.url", postgres.url);
+      settings.put("warmgate.database.user", Postgres.USER);
+      // Nothing a run reaches may be refused as busy: accepted means accepted.
+      settings.put("warmgate.endpoint-defaults.max-queued", 100_000_000);
+      // A queued job repeats its Acquire this often; the default (5 s) would have the run's own backlog of queued
+      // jobs, all waiting for an endpoint that never becomes ready, compete with ingest.
+      settings.put("warmgate.request.acquire-interval", "10m");
+      settings.put("warmgate.request.inputs-check-interval", "10m");
+      settings.put("warmgate.endpoint-defaults.status-poll-interval", "1s");
+      try (InProcessNode node = InProcessNode.start(dataDir, settings, null, false)) {
+        for (int i = 0; i < options.keys(); i++) {
+          node.blobs.put(new ObjectRef("gen3d", NotificationLoad.imageKey(i)), new byte[] {1});
+          node.blobs.put(new ObjectRef("gen3d", NotificationLoad.maskKey(i)), new byte[] {2});
+        }
+        int port = URI.create(node.base).getPort();
+        NotificationLoad load = new NotificationLoad(port, TestTokens.ADMIN, concurrency, options.keys());
+        // What the node and its backends spend with nothing to do (cluster, projections polling, timers): a fixed
+        // cost that weighs on every notification when few get through.
+        List<Long> idleBackends = backends(postgres);
+        Cpu idleFrom = Cpu.now(load, idleBackends);
+        Thread.sleep(5_000);
+        Cpu idleTo = Cpu.now(load, idleBackends);
+        double idleCores = ((idleTo.process() - idleFrom.process()) / 1e9 + (idleTo.backends() - idleFrom.backends()) / Cpu.TICKS) / 5.0;
+        load.start();
+        Thread.sleep(Duration.ofSeconds(options.warmup()).toMillis());
+
+        List<Long> backends = backends(postgres);
+        Cpu before = Cpu.now(load, backends);
+        long commitsBefore = commits(postgres);
+        long start = System.nanoTime();
+        load.beginWindow();
+        Thread.sleep(Duration.ofSeconds(options.duration()).toMillis());
+        load.endWindow();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Cpu after = Cpu.now(load, backends);
+        long commits = commits(postgres) - commitsBefore;
+        long inWindow = load.acceptedInWindow();
+        load.stop();
+        long stopped = System.nanoTime();
+
+        long journaled;
+        try (Connection c = postgres.connect()) {
+          journaled = count(c, "SELECT COUNT(*) FROM event_journal WHERE event_ser_manifest LIKE '%JobSubmitted'");
+        }
+        if (load.connectionFailures() > 0 || load.notNew() > 0) {
+          throw new IllegalStateException(load.connectionFailures() + " connection failures, " + load.notNew()
+              + " 2xx answers that did not report a new job");
+        }
+        double lag = indexLag(postgres, load.accepted(), stopped);
+        PgBench.SampleEvent sample;
+        try (Connection c = postgres.connect()) {
+          sample = sample(c);
+        }
+        double load0 = (after.load - before.load) / 1e9 / seconds;
+        double process = (after.process - before.process) / 1e9 / seconds;
+        return new WarmgateRun(inWindow / seconds, load.accepted(), journaled, millis(load, 0.5), millis(load, 0.99),
+            load.refusals(), load.refused(), process - load0, load0, (after.backends - before.backends) / Cpu.TICKS / seconds,
+            (after.machine - before.machine) / Cpu.TICKS / seconds, lag, idleCores, inWindow == 0 ? 0 : (double) commits / inWindow, sample);
+      }
+    }
+  }
+
+  private static String millis(NotificationLoad load, double fraction) {
+    return load.latencies().count() == 0 ? "–" : load.latencies().millis(fraction);
+  }
+
+  /** Seconds after the load stopped until every accepted job has its row in job_index; -1 past 120 s. */
+  private static double indexLag(Postgres postgres, long accepted, long stoppedNanos) throws Exception {
+    long deadline = stoppedNanos + Duration.ofSeconds(120).toNanos();
+    try (Connection c = postgres.connect()) {
+      while (System.nanoTime() < deadline) {
+        if (count(c, "SELECT COUNT(*) FROM job_index") >= accepted) {
+          return (System.nanoTime() - stoppedNanos) / 1e9;
+        }
+        Thread.sleep(100);
+      }
+    }
+    return -1;
+  }
+
+  private static PgBench.SampleEvent sample(Connection c) throws SQLException {
+    try (Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT j.writer, j.event_ser_id, j.event_ser_manifest, j.event_payload, t.tag FROM event_journal j "
+            + "JOIN event_tag t ON t.event_id = j.ordering WHERE j.event_ser_manifest LIKE '%JobSubmitted' ORDER BY j.ordering LIMIT 1")) {
+      if (!rs.next()) {
+        throw new IllegalStateException("no JobSubmitted in the journal to copy for pgbench");
+      }
+      return new PgBench.SampleEvent(rs.getString(1), rs.getInt(2), rs.getString(3), HexFormat.of().formatHex(rs.getBytes(4)), rs.getString(5));
+    }
+  }
+
+  /** @param cores CPU of pgbench and its backends together, in cores */
+  private record PgBenchRun(PgBench.Result result, double cores, double machineCores) {}
+
+  private static PgBenchRun pgbench(Path work, PgBench.SampleEvent sample, int clients, Options options) throws Exception {
+    try (Postgres postgres = new Postgres()) {
+      Schema.createIfMissing(new DatabaseSettings(DatabaseSettings.Kind.POSTGRES, postgres.url, Postgres.USER, "", 1));
+      Path script = work.resolve("journal-insert.sql");
+      Files.writeString(script, PgBench.script(sample), StandardCharsets.UTF_8);
+      URI server = URI.create(Postgres.ADMIN_URL.substring("jdbc:".length()));
+      PgBench.finish(PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.warmup()));
+      Process run = PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.duration());
+      // CPU is sampled while pgbench runs, between 1 s after its start and 1 s before its end: its backends and
+      // pgbench itself are gone once it has finished.
+      Thread.sleep(1_000);
+      List<Long> pids = backends(postgres);
+      pids.add(run.pid());
+      Cpu before = Cpu.now(null, pids);
+      long start = System.nanoTime();
+      Thread.sleep(Math.max(1_000, (options.duration() - 2) * 1_000L));
+      Cpu after = Cpu.now(null, pids);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      PgBench.Result measured = PgBench.finish(run);
+      try (Connection c = postgres.connect()) {
+        long rows = count(c, "SELECT COUNT(*) FROM event_tag");
+        if (rows != count(c, "SELECT COUNT(*) FROM event_journal")) {
+          throw new IllegalStateException("pgbench left journal rows without their tag row");
+        }
+      }
+      return new PgBenchRun(measured, (after.backends() - before.backends()) / Cpu.TICKS / seconds,
+          (after.machine() - before.machine()) / Cpu.TICKS / seconds);
+    }
+  }
+
+  private static int serverMaxConnections() throws SQLException {
+    try (Postgres postgres = new Postgres(); Connection c = postgres.connect()) {
+      return (int) count(c, "SELECT setting::int FROM pg_settings WHERE name = 'max_connections'");
+    }
+  }
+
+  private static long count(Connection c, String sql) throws SQLException {
+    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static void logTo(Path file) throws Exception {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.reset();
+    context.putProperty("INGEST_NODE_LOG", file.toString());
+    JoranConfigurator configurator = new JoranConfigurator();
+    configurator.setContext(context);
+    configurator.doConfigure(IngestBenchmark.class.getResource("node-logback.xml"));
+  }
+
+  /**
+   * CPU used so far: this process and the load generator's threads
+   * in nanoseconds; given processes (the PostgreSQL backends serving one database, pgbench) and the whole
+   * machine in clock ticks (from /proc). Backends are counted by database, so other users of the shared server are left out (its
+   * background writers are too).
+   */
+  private record Cpu(long process, long load, long backends, long machine) {
+    static final double TICKS = 100.0; // USER_HZ on Linux
+
+    static Cpu now(NotificationLoad load, List<Long> backendPids) throws Exception {
+      long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+      long backends = 0;
+      for (long pid : backendPids) {
+        try {
+          String[] f = stat(Path.of("/proc", String.valueOf(pid), "stat"));
+          backends += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime
+        } catch (java.io.IOException | RuntimeException gone) {
+          // the backend ended (a connection closed by its pool)
+        }
+      }
+      String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      for (int i = 1; i < cpu.length; i++) {
+        if (i != 4 && i != 5 && i < 9) { // not idle, iowait, or guest time (already in user)
+          busy += Long.parseLong(cpu[i]);
+        }
+      }
+      return new Cpu(process, load == null ? 0 : load.cpuNanos(), backends, busy);
+    }
+
+    /** The fields of a /proc/<pid>/stat after the command name, from state (index 0) on. */
+    private static String[] stat(Path file) throws java.io.IOException {
+      String stat = Files.readString(file);
+      return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    }
+  }
+
+  /** The server processes serving {@code database} now (pooled connections, so the same for the whole window). */
+  /**
+   * Transactions committed in {@code postgres}'s database so far, as the statistics collector counts them (each
+   * backend reports within a second or so, which a 20 s window absorbs).
+   */
+  private static long commits(Postgres postgres) throws SQLException {
+    try (Connection c = postgres.connect()) {
+      return count(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+    }
+  }
+
+  private static List<Long> backends(Postgres postgres) throws SQLException {
+    List<Long> pids = new ArrayList<>();
+    try (Connection c = postgres.connect(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
+      while (rs.next()) {
+        pids.add(rs.getLong(1));
+      }
+    }
+    return pids;
+  }
+}
