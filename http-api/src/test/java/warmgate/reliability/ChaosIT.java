@@ -177,10 +177,11 @@ class ChaosIT {
       f.get();
     }
     clients.shutdown();
+    long submittedAt = System.nanoTime();
     List<String> killLog = kills.get();
     outageDone.get();
     faults.shutdown();
-    long submittedAt = System.nanoTime();
+    long faultsDoneAt = System.nanoTime();
 
     // Everything is in: wait for the read side to show every accepted job terminal, then read the truth (journal).
     Await.until(scale.drain(), "every accepted job terminal in job_index (" + context + ")",
@@ -238,7 +239,8 @@ class ChaosIT {
         attempts.isEmpty() ? 0 : attempts.get((int) Math.ceil(attempts.size() * 0.99) - 1),
         attempts.stream().filter(n -> n > 1).count(), retriedSubmissions.get());
     System.out.println(table);
-    System.out.println("Submissions took " + Duration.ofNanos(submittedAt - start).toSeconds() + " s; kills: " + killLog);
+    System.out.println("Submissions took " + Duration.ofNanos(submittedAt - start).toSeconds() + " s, the faults "
+        + Duration.ofNanos(faultsDoneAt - start).toSeconds() + " s (the last kill's node back in the cluster); kills: " + killLog);
     System.out.println(audit.output());
     Files.writeString(root.resolve("counts.md"), table + "\nkills: " + killLog + "\n" + audit.output());
 
