@@ -100,15 +100,7 @@ public final class Main {
 
   private static void serve() {
     Config config = ClusterFormation.applyTo(DatabaseSettings.applyTo(ConfigFactory.load()));
-    ActorSystem<Void> system;
-    try {
-      system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
-    } catch (Exception e) { // Scala throws checked exceptions undeclared, e.g. a TimeoutException binding remoting
-      // The half-started system's threads would keep the JVM alive, serving nothing: a zombie no supervisor restarts.
-      log.error("Warmgate could not start its actor system; exiting", e);
-      System.exit(1);
-      return;
-    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
     try {
       init(system, Deps.fromConfig(system));
     } catch (RuntimeException e) {
