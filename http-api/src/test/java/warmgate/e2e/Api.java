@@ -10,15 +10,16 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import warmgate.Json;
 
 /** A JSON client for one Warmgate node, sending one bearer token. */
-final class Api {
+public final class Api {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String base;
   private final String token;
 
-  Api(int port, String token) {
+  public Api(int port, String token) {
     this("http://127.0.0.1:" + port, token);
   }
 
@@ -32,14 +33,21 @@ final class Api {
     return new Api(base, otherToken);
   }
 
-  record Response(int status, JsonNode body) {}
+  public record Response(int status, JsonNode body) {}
 
-  Response get(String path) {
+  public Response get(String path) {
     return send(request(path).GET().build());
   }
 
-  Response post(String path, String body) {
+  public Response post(String path, String body) {
     return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  /** A POST with extra headers, e.g. {@code Idempotency-Key}. */
+  public Response post(String path, String body, Map<String, String> headers) {
+    var builder = request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(builder::header);
+    return send(builder.build());
   }
 
   /** With the token, if there is one. */
@@ -61,7 +69,7 @@ final class Api {
   }
 
   /** The job's status, or null while the node does not answer or does not know the job yet. */
-  String status(String jobId) {
+  public String status(String jobId) {
     try {
       Response r = get("/v1/jobs/" + jobId);
       return r.status() == 200 ? r.body().path("status").asText() : null;
@@ -71,7 +79,7 @@ final class Api {
   }
 
   /** The types of the job's events in journal order; fails unless the sequence numbers run 1, 2, 3 without a gap. */
-  List<String> eventTypes(String jobId) {
+  public List<String> eventTypes(String jobId) {
     List<String> types = new ArrayList<>();
     long expected = 1;
     for (JsonNode e : get("/v1/jobs/" + jobId + "/events").body().path("events")) {

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.function.Supplier;
 
 /** Polls until a condition holds, failing with what was awaited; never a fixed sleep standing in for an assertion. */
-final class Await {
+public final class Await {
   private Await() {}
 
-  static <T> T until(Duration timeout, String what, Supplier<T> probe) {
+  public static <T> T until(Duration timeout, String what, Supplier<T> probe) {
     long deadline = System.nanoTime() + timeout.toNanos();
     Throwable last = null;
     while (true) {

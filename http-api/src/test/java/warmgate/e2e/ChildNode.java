@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 import warmgate.auth.TestTokens;
 
 /** Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. */
-final class ChildNode implements AutoCloseable {
-  final Process process;
-  final Api api;
-  final Path log;
+public final class ChildNode implements AutoCloseable {
+  public final Process process;
+  public final Api api;
+  public final Path log;
 
   private ChildNode(Process process, int port, Path log) {
     this.process = process;
@@ -23,14 +23,14 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
-  static ChildNode start(Path conf, int port, Path log) throws IOException {
+  public static ChildNode start(Path conf, int port, Path log) throws IOException {
     ChildNode node = launch(conf, port, log);
     node.awaitAnswering();
     return node;
   }
 
   /** Starts the JVM without waiting for it, so several nodes can boot side by side (and find each other). */
-  static ChildNode launch(Path conf, int port, Path log) throws IOException {
+  public static ChildNode launch(Path conf, int port, Path log) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"))
@@ -41,7 +41,7 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** Until the node answers for its endpoint, which takes a formed cluster and a started HTTP edge. */
-  void awaitAnswering() {
+  public void awaitAnswering() {
     Await.until(Duration.ofSeconds(90), "the child node to answer HTTP (log: " + log + ")", () -> {
       if (!process.isAlive()) {
         throw new IllegalStateException("the child node exited: " + logTail());
@@ -51,13 +51,13 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
-  void kill9() throws InterruptedException {
+  public void kill9() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
   /** Everything the node has logged so far (every run of it, when it was started again on the same log). */
-  String logText() {
+  public String logText() {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -65,7 +65,7 @@ final class ChildNode implements AutoCloseable {
     }
   }
 
-  String logTail() {
+  public String logTail() {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
