@@ -6,15 +6,22 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import warmgate.auth.TestTokens;
 
-/** Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. */
-final class ChildNode implements AutoCloseable {
-  final Process process;
+/**
+ * Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. Public
+ * for the benchmarks (warmgate.bench), which start nodes the same way.
+ */
+public final class ChildNode implements AutoCloseable {
+  /** The JVM options of a test node: small, quick to start. */
+  public static final List<String> TEST_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
+  public final Process process;
   final Api api;
-  final Path log;
+  public final Path log;
 
   private ChildNode(Process process, int port, Path log) {
     this.process = process;
@@ -23,17 +30,24 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
-  static ChildNode start(Path conf, int port, Path log) throws IOException {
+  public static ChildNode start(Path conf, int port, Path log) throws IOException {
     ChildNode node = launch(conf, port, log);
     node.awaitAnswering();
     return node;
   }
 
   /** Starts the JVM without waiting for it, so several nodes can boot side by side (and find each other). */
-  static ChildNode launch(Path conf, int port, Path log) throws IOException {
+  public static ChildNode launch(Path conf, int port, Path log) throws IOException {
+    return launch(conf, port, log, TEST_JVM);
+  }
+
+  /** @param jvmOptions in place of {@link #TEST_JVM}, e.g. a larger heap for a benchmark */
+  public static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"))
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"));
+    Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
@@ -41,8 +55,13 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** Until the node answers for its endpoint, which takes a formed cluster and a started HTTP edge. */
-  void awaitAnswering() {
-    Await.until(Duration.ofSeconds(90), "the child node to answer HTTP (log: " + log + ")", () -> {
+  public void awaitAnswering() {
+    awaitAnswering(Duration.ofSeconds(90));
+  }
+
+  /** @param max longer than the tests' 90 s for a benchmark on a busy machine */
+  public void awaitAnswering(Duration max) {
+    Await.until(max, "the child node to answer HTTP (log: " + log + ")", () -> {
       if (!process.isAlive()) {
         throw new IllegalStateException("the child node exited: " + logTail());
       }
@@ -51,13 +70,13 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
-  void kill9() throws InterruptedException {
+  public void kill9() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
   /** Everything the node has logged so far (every run of it, when it was started again on the same log). */
-  String logText() {
+  public String logText() {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -65,7 +84,7 @@ final class ChildNode implements AutoCloseable {
     }
   }
 
-  String logTail() {
+  public String logTail() {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
