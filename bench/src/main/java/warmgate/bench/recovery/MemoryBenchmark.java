@@ -23,7 +23,7 @@ import warmgate.e2e.Postgres;
  * QUEUED, its entity in memory and its place in the endpoint's wait queue. The heap with N such jobs, minus the
  * same node's heap before the first job, over N. The classes that grew most are printed per job.
  *
- * <p>(b) Journaled jobs: jobs run through a warm demo model that does next to nothing (1-pixel images), in rounds;
+ * <p>(b) Journaled jobs: jobs run through a warm demo model that does next to nothing (8x8-pixel images), in rounds;
  * after each round, once the finished jobs have passivated ({@code warmgate.request.passivate-after}), the heap and
  * the number of job entities in memory are read again. Flat figures round after round mean the heap does not grow
  * with the journal.
@@ -126,8 +126,8 @@ public final class MemoryBenchmark {
       Path dir = Files.createTempDirectory("warmgate-memory-b");
       Path input = dir.resolve("buckets/gen3d/bench");
       Files.createDirectories(input);
-      Files.write(input.resolve("image.png"), SampleImages.image(1));
-      Files.write(input.resolve("mask.png"), SampleImages.mask(1));
+      Files.write(input.resolve("image.png"), SampleImages.image(8));
+      Files.write(input.resolve("mask.png"), SampleImages.mask(8));
       String inputs = "{\"image\":\"s3://gen3d/bench/image.png\",\"mask\":\"s3://gen3d/bench/mask.png\"}";
       try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, """
           warmgate.request.passivate-after = %s
@@ -149,8 +149,12 @@ public final class MemoryBenchmark {
           long t0 = System.nanoTime();
           node.submit("j", done, to, o.concurrency(), inputs);
           int target = to;
-          await(Duration.ofHours(6), () -> count(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'SUCCEEDED'") == target,
-              target + " jobs SUCCEEDED in the job index");
+          await(Duration.ofHours(6), () -> {
+            if (count(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'FAILED'") > 0) {
+              throw new IllegalStateException("a job failed (log: " + dir + "); every job here should succeed");
+            }
+            return count(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'SUCCEEDED'") == target;
+          }, target + " jobs SUCCEEDED in the job index");
           double rate = (to - done) / ((System.nanoTime() - t0) / 1e9);
           BenchNode.Histogram finished = node.histogram();
           report.row(to, "round " + round + ": all finished", mib(finished.liveBytes()), finished.instances(ENTITY_CLASS),
@@ -163,7 +167,7 @@ public final class MemoryBenchmark {
               finished.liveBytes(), passivated.liveBytes());
           done = to;
         }
-        report.note("Every job: POST /v1/jobs with a 1-pixel image and mask, run by the demo model (warm, no start delay,"
+        report.note("Every job: POST /v1/jobs with an 8x8-pixel image and mask, run by the demo model (warm, no start delay,"
             + " max-concurrency 4), output written to the local bucket. Finished jobs leave memory after"
             + " warmgate.request.passivate-after = " + o.passivateAfter() + ". Job entities in memory: instances of " + ENTITY_CLASS
             + " in the class histogram. Node: -Xmx" + o.heap() + ".");
