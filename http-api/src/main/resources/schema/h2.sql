@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS PUBLIC."event_tag" (
   CONSTRAINT "fk_event_journal" FOREIGN KEY("event_id") REFERENCES PUBLIC."event_journal"("ordering") ON DELETE CASCADE
 )
 ;
+-- Warmgate's own: the projections read events by tag, and the job waker asks for the last event of each tag
+-- (warmgate.index.JdbcIndexProgress); the primary key leads with event_id, so without this both scan the table.
+CREATE INDEX IF NOT EXISTS "event_tag_tag_idx" ON PUBLIC."event_tag" ("tag", "event_id")
+;
 CREATE TABLE IF NOT EXISTS PUBLIC."snapshot" (
   "persistence_id" VARCHAR(255) NOT NULL,
   "sequence_number" BIGINT NOT NULL,

@@ -6,12 +6,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import warmgate.auth.TestTokens;
 
-/** Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. */
+/**
+ * Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. Public
+ * for the benchmarks (warmgate.bench), which start nodes the same way.
+ */
 public final class ChildNode implements AutoCloseable {
+  /** The JVM options of a test node: small, quick to start. */
+  public static final List<String> TEST_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
   public final Process process;
   public final Api api;
   public final Path log;
@@ -31,9 +38,16 @@ public final class ChildNode implements AutoCloseable {
 
   /** Starts the JVM without waiting for it, so several nodes can boot side by side (and find each other). */
   public static ChildNode launch(Path conf, int port, Path log) throws IOException {
+    return launch(conf, port, log, TEST_JVM);
+  }
+
+  /** @param jvmOptions in place of {@link #TEST_JVM}, e.g. a larger heap for a benchmark */
+  public static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"))
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"));
+    Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
@@ -42,7 +56,12 @@ public final class ChildNode implements AutoCloseable {
 
   /** Until the node answers for its endpoint, which takes a formed cluster and a started HTTP edge. */
   public void awaitAnswering() {
-    Await.until(Duration.ofSeconds(90), "the child node to answer HTTP (log: " + log + ")", () -> {
+    awaitAnswering(Duration.ofSeconds(90));
+  }
+
+  /** @param max longer than the tests' 90 s for a benchmark on a busy machine */
+  public void awaitAnswering(Duration max) {
+    Await.until(max, "the child node to answer HTTP (log: " + log + ")", () -> {
       if (!process.isAlive()) {
         throw new IllegalStateException("the child node exited: " + logTail());
       }

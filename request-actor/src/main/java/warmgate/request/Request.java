@@ -469,8 +469,8 @@ public final class Request
   }
 
   /**
-   * A job never saves snapshots, so its start does not ask the snapshot store for one: that would be a database
-   * query on every start, and every new job starts (recovering its empty journal) before it can accept anything.
+   * A job never saves snapshots (its few events replay in one read), so its start does not ask the snapshot store
+   * for one: that would be a database query on every start, for every new job and every job woken after a restart.
    */
   @Override
   public Recovery recovery() {

@@ -1,0 +1,239 @@
+package warmgate.bench.recovery;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import warmgate.Json;
+import warmgate.auth.TestTokens;
+import warmgate.e2e.ChildNode;
+import warmgate.e2e.ModelProcesses;
+import warmgate.e2e.Ports;
+
+/**
+ * One Warmgate node in a child JVM (the tests' {@link ChildNode}) on a database of the benchmark's, with its endpoint
+ * {@code gen3d}, and the HTTP calls the recovery and memory benchmarks make to it. The node's configuration stays
+ * the same over restarts: same folder, same ports, same database.
+ */
+final class BenchNode implements AutoCloseable {
+  /** An input every job names; its content does not matter, only that it is there (a job missing one waits for it). */
+  static final String INPUT = "s3://gen3d/bench/input.png";
+
+  /** Minutes, not the tests' 90 s: a busy machine can take that long to start a JVM. */
+  private static final Duration STARTUP = Duration.ofMinutes(10);
+
+  final Path dir;
+  final Path conf;
+  final int httpPort;
+  private final List<String> jvm;
+  private final String baseConf;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private ChildNode node;
+  private int runs;
+
+  /**
+   * @param settings HOCON lines after the common ones (database, folder, ports, the endpoint's model command)
+   * @param jvm the node JVM's options
+   */
+  BenchNode(Path dir, String dbUrl, String dbUser, String settings, List<String> jvm) throws IOException {
+    this.dir = dir;
+    this.jvm = jvm;
+    this.httpPort = Ports.free();
+    this.conf = dir.resolve("node.conf");
+    Files.createDirectories(dir.resolve("buckets/gen3d/bench"));
+    Files.write(dir.resolve("buckets/gen3d/bench/input.png"), new byte[] {1, 2, 3});
+    this.baseConf = """
+        include classpath("application.conf")
+        warmgate.data-dir = "%s"
+        warmgate.database.url = "%s"
+        warmgate.database.user = "%s"
+        warmgate.http.port = %d
+        pekko.remote.artery.canonical.port = %d
+        warmgate.blob-store.local.watch-interval = 0s
+        """.formatted(dir, dbUrl, dbUser, httpPort, Ports.free()) + TestTokens.hocon() + settings;
+    Files.writeString(conf, baseConf);
+  }
+
+  /** Settings added for the node's next start (replacing those of the last call). */
+  void configure(String extra) throws IOException {
+    Files.writeString(conf, baseConf + extra);
+  }
+
+  /** Starts the node's JVM; returns once it answers HTTP for its endpoint. */
+  Duration start() throws IOException {
+    long t0 = System.nanoTime();
+    node = ChildNode.launch(conf, httpPort, dir.resolve("node-" + (++runs) + ".log"), jvm);
+    node.awaitAnswering(STARTUP);
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** The nanoTime just before the JVM was launched, for timing what follows the start. */
+  long launch() throws IOException {
+    long t0 = System.nanoTime();
+    node = ChildNode.launch(conf, httpPort, dir.resolve("node-" + (++runs) + ".log"), jvm);
+    return t0;
+  }
+
+  void awaitAnswering() {
+    node.awaitAnswering(STARTUP);
+  }
+
+  long pid() {
+    return node.process.pid();
+  }
+
+  String log() {
+    return node.logText();
+  }
+
+  void kill9() throws InterruptedException {
+    node.kill9();
+  }
+
+  /** The endpoint as GET /v1/endpoints/gen3d shows it; null while the node does not answer. */
+  JsonNode endpoint() {
+    try {
+      HttpResponse<String> r = http.send(get("/v1/endpoints/gen3d"), HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? Json.mapper().readTree(r.body()) : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  int queued() {
+    JsonNode e = endpoint();
+    return e == null ? -1 : e.path("queued").asInt(-1);
+  }
+
+  /** Number of jobs GET /v1/jobs lists with this status (from the job index), counted page by page. */
+  long listed(String status) throws Exception {
+    long count = 0;
+    String cursor = null;
+    do {
+      String path = "/v1/jobs?endpoint=gen3d&status=" + status + "&limit=500" + (cursor == null ? "" : "&cursor=" + cursor);
+      HttpResponse<String> r = http.send(get(path), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IllegalStateException("GET " + path + ": " + r.statusCode() + " " + r.body());
+      }
+      JsonNode page = Json.mapper().readTree(r.body());
+      count += page.path("jobs").size();
+      cursor = page.hasNonNull("nextCursor") ? page.path("nextCursor").asText() : null;
+    } while (cursor != null);
+    return count;
+  }
+
+  /**
+   * Submits jobs {@code from} to {@code to - 1} through POST /v1/jobs, {@code concurrency} at a time, each with its own
+   * Idempotency-Key (so a job id per index); returns once every one was accepted.
+   */
+  Duration submit(String prefix, int from, int to, int concurrency) throws Exception {
+    return submit(prefix, from, to, concurrency, "{\"image\":\"" + INPUT + "\"}");
+  }
+
+  /** @param inputs the jobs' {@code inputs} object, as JSON */
+  Duration submit(String prefix, int from, int to, int concurrency, String inputs) throws Exception {
+    long t0 = System.nanoTime();
+    Semaphore slots = new Semaphore(concurrency);
+    AtomicReference<String> failure = new AtomicReference<>();
+    AtomicLong done = new AtomicLong();
+    for (int i = from; i < to && failure.get() == null; i++) {
+      slots.acquire();
+      String body = "{\"endpoint\":\"gen3d\",\"inputs\":" + inputs + ",\"output\":\"s3://gen3d/bench/out/" + prefix + i + ".ply\"}";
+      HttpRequest request = HttpRequest.newBuilder(uri("/v1/jobs")).timeout(Duration.ofSeconds(60))
+          .header("Authorization", "Bearer " + TestTokens.ADMIN).header("Content-Type", "application/json")
+          .header("Idempotency-Key", prefix + i).POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
+      send(request, 10).whenComplete((r, e) -> {
+        if (e != null) {
+          failure.compareAndSet(null, e.toString());
+        } else if (r.statusCode() != 202 && r.statusCode() != 200) {
+          failure.compareAndSet(null, r.statusCode() + " " + r.body());
+        }
+        long n = done.incrementAndGet();
+        if (n % 10_000 == 0) {
+          System.err.printf("  submitted %d%n", n);
+        }
+        slots.release();
+      });
+    }
+    slots.acquire(concurrency);
+    if (failure.get() != null) {
+      throw new IllegalStateException("a job submission failed: " + failure.get() + " (log: " + node.log + ")");
+    }
+    return Duration.ofNanos(System.nanoTime() - t0);
+  }
+
+  /** Live heap after a full GC, in bytes, and the histogram's top lines (jcmd GC.class_histogram collects first). */
+  Histogram histogram() throws Exception {
+    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(pid()), "GC.class_histogram").redirectErrorStream(true).start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    jcmd.waitFor(120, TimeUnit.SECONDS);
+    long total = -1;
+    java.util.Map<String, long[]> classes = new java.util.HashMap<>();
+    for (String line : out.split("\n")) {
+      String t = line.trim();
+      if (t.startsWith("Total")) {
+        String[] f = t.split("\\s+");
+        total = Long.parseLong(f[2]);
+      } else if (t.matches("\\d+:\\s+\\d+\\s+\\d+\\s+\\S+.*")) { // not the first line, "<pid>:"
+        String[] f = t.split("\\s+");
+        classes.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+      }
+    }
+    if (total < 0) {
+      throw new IllegalStateException("jcmd GC.class_histogram gave no total: " + out);
+    }
+    return new Histogram(total, classes);
+  }
+
+  /** Sends, and again (same Idempotency-Key, so the same job) on a 503, which asks for a retry. */
+  private CompletableFuture<HttpResponse<String>> send(HttpRequest request, int triesLeft) {
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenCompose(r -> r.statusCode() == 503 && triesLeft > 1
+        ? CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS)).thenCompose(x -> send(request, triesLeft - 1))
+        : CompletableFuture.completedFuture(r));
+  }
+
+  /**
+   * @param liveBytes the histogram's total: every object a full GC kept
+   * @param classes bytes and instances per class name
+   */
+  record Histogram(long liveBytes, java.util.Map<String, long[]> classes) {
+    long instances(String className) {
+      long[] c = classes.get(className);
+      return c == null ? 0 : c[0];
+    }
+  }
+
+  private HttpRequest get(String path) {
+    return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + TestTokens.ADMIN).GET().build();
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + httpPort + path);
+  }
+
+  /** Stops the node (SIGTERM, then SIGKILL) and the model process it left. */
+  @Override
+  public void close() throws Exception {
+    if (node != null) {
+      node.close();
+    }
+    ModelProcesses.killAll(dir.resolve("endpoints"));
+  }
+
+}
