@@ -13,7 +13,7 @@ import java.util.List;
 import warmgate.Json;
 
 /** A JSON client for one Warmgate node, sending one bearer token. */
-final class Api {
+public final class Api {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final String base;
   private final String token;
@@ -32,13 +32,13 @@ final class Api {
     return new Api(base, otherToken);
   }
 
-  record Response(int status, JsonNode body) {}
+  public record Response(int status, JsonNode body) {}
 
-  Response get(String path) {
+  public Response get(String path) {
     return send(request(path).GET().build());
   }
 
-  Response post(String path, String body) {
+  public Response post(String path, String body) {
     return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
   }
 
@@ -61,7 +61,7 @@ final class Api {
   }
 
   /** The job's status, or null while the node does not answer or does not know the job yet. */
-  String status(String jobId) {
+  public String status(String jobId) {
     try {
       Response r = get("/v1/jobs/" + jobId);
       return r.status() == 200 ? r.body().path("status").asText() : null;

@@ -11,10 +11,10 @@ import java.util.concurrent.TimeUnit;
 import warmgate.auth.TestTokens;
 
 /** Warmgate running as {@code warmgate serve} in a JVM of its own, so a test can kill it with SIGKILL. */
-final class ChildNode implements AutoCloseable {
-  final Process process;
-  final Api api;
-  final Path log;
+public final class ChildNode implements AutoCloseable {
+  public final Process process;
+  public final Api api;
+  public final Path log;
 
   private ChildNode(Process process, int port, Path log) {
     this.process = process;
@@ -23,17 +23,30 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
-  static ChildNode start(Path conf, int port, Path log) throws IOException {
-    ChildNode node = launch(conf, port, log);
+  public static ChildNode start(Path conf, int port, Path log) throws IOException {
+    return start(conf, port, log, DEFAULT_JVM_OPTIONS);
+  }
+
+  /** @param jvmOptions in place of {@link #DEFAULT_JVM_OPTIONS} (heap size, GC, logging) */
+  public static ChildNode start(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
+    ChildNode node = launch(conf, port, log, jvmOptions);
     node.awaitAnswering();
     return node;
   }
 
+  public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
+
   /** Starts the JVM without waiting for it, so several nodes can boot side by side (and find each other). */
   static ChildNode launch(Path conf, int port, Path log) throws IOException {
+    return launch(conf, port, log, DEFAULT_JVM_OPTIONS);
+  }
+
+  private static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(List.of(java, "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"))
+    List<String> command = new java.util.ArrayList<>(List.of(java));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.Main", "serve"));
+    Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
@@ -57,7 +70,7 @@ final class ChildNode implements AutoCloseable {
   }
 
   /** Everything the node has logged so far (every run of it, when it was started again on the same log). */
-  String logText() {
+  public String logText() {
     try {
       return Files.readString(log, StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -65,7 +78,7 @@ final class ChildNode implements AutoCloseable {
     }
   }
 
-  String logTail() {
+  public String logTail() {
     try {
       List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
       return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));

@@ -9,10 +9,10 @@ import java.util.stream.Stream;
  * Model processes outlive the node that started them (by design, like SageMaker endpoints); a test that
  * started one ends it here so none is left behind.
  */
-final class ModelProcesses {
+public final class ModelProcesses {
   private ModelProcesses() {}
 
-  static void killAll(Path stateDir) {
+  public static void killAll(Path stateDir) {
     if (!Files.isDirectory(stateDir)) {
       return;
     }
