@@ -36,9 +36,9 @@ import warmgate.job.ObjectRef;
 class EndpointFaultsIT {
   private static final int SLOTS = 6;
   private static final long SUBMIT_EVERY_MILLIS = 20;
-  private static final Duration BURST = Duration.ofSeconds(12);
+  private static final Duration BURST = Duration.ofSeconds(20);
   /** Longer than idle-timeout, so the endpoint is stopped for idleness and started cold again. */
-  private static final Duration PAUSE = Duration.ofSeconds(8);
+  private static final Duration PAUSE = Duration.ofSeconds(7);
   private static final Set<String> TERMINAL = Set.of("SUCCEEDED", "FAILED", "CANCELLED");
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -84,7 +84,7 @@ class EndpointFaultsIT {
     String context = "seed " + seed + " (rerun with -Dwarmgate.faults.seed=" + seed + "), scale " + scale;
     Random random = new Random(seed);
 
-    var providerFaults = new FaultyProvider.Plan(0.5, 3, 0.2, 2, Duration.ofMillis(500), 0.15, Duration.ofSeconds(5));
+    var providerFaults = new FaultyProvider.Plan(0.5, 3, 0.2, 2, Duration.ofMillis(500), 0.3, Duration.ofSeconds(5));
     var modelFaults = new FaultyModel.Plan(0.08, 0.08, 0.04, 0.02, Duration.ofSeconds(1), Duration.ofMillis(30));
     AtomicReference<FaultyProvider> faultyProvider = new AtomicReference<>();
     AtomicReference<FaultyModel> faultyModel = new AtomicReference<>();
