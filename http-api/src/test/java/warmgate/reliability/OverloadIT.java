@@ -289,23 +289,30 @@ class OverloadIT {
     return jobs;
   }
 
-  /** The largest heap in use before a collection and the heap's size, from the node's GC log (-Xlog:gc). */
+  /**
+   * From the node's GC log (-Xlog:gc): the most heap in use before a collection, the most left after a full
+   * collection (the live set; a young collection leaves dead old objects behind), and the heap's size.
+   */
   static String heapSummary(Path gcLog) throws java.io.IOException {
     if (!Files.exists(gcLog)) {
       return "(no GC log)";
     }
-    Matcher m = Pattern.compile("(\\d+)M->(\\d+)M\\((\\d+)M\\)").matcher(Files.readString(gcLog));
+    Matcher m = Pattern.compile("Pause (Young|Full)[^\\n]*? (\\d+)M->(\\d+)M\\((\\d+)M\\)").matcher(Files.readString(gcLog));
     long maxBefore = 0;
-    long maxAfter = 0;
+    long maxAfterFull = 0;
     long committed = 0;
     int collections = 0;
+    int full = 0;
     while (m.find()) {
       collections++;
-      maxBefore = Math.max(maxBefore, Long.parseLong(m.group(1)));
-      maxAfter = Math.max(maxAfter, Long.parseLong(m.group(2)));
-      committed = Math.max(committed, Long.parseLong(m.group(3)));
+      maxBefore = Math.max(maxBefore, Long.parseLong(m.group(2)));
+      if (m.group(1).equals("Full")) {
+        full++;
+        maxAfterFull = Math.max(maxAfterFull, Long.parseLong(m.group(3)));
+      }
+      committed = Math.max(committed, Long.parseLong(m.group(4)));
     }
-    return "max used %d MB before and %d MB after a collection, heap at most %d MB of -Xmx%s (%d collections)"
-        .formatted(maxBefore, maxAfter, committed, HEAP, collections);
+    return "max used %d MB before a collection, max %d MB left after a full one; heap at most %d MB of -Xmx%s (%d collections, %d full)"
+        .formatted(maxBefore, maxAfterFull, committed, HEAP, collections, full);
   }
 }
