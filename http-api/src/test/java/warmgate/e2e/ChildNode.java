@@ -30,7 +30,12 @@ public final class ChildNode implements AutoCloseable {
   /** @param jvmOptions in place of {@link #DEFAULT_JVM_OPTIONS} (heap size, GC, logging) */
   public static ChildNode start(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
     ChildNode node = launch(conf, port, log, jvmOptions);
-    node.awaitAnswering();
+    try {
+      node.awaitAnswering();
+    } catch (RuntimeException | Error e) {
+      node.process.destroyForcibly(); // the caller never gets the node, so nobody else would stop it
+      throw e;
+    }
     return node;
   }
 
