@@ -31,8 +31,18 @@ public final class ChildNode implements AutoCloseable {
 
   /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
   public static ChildNode start(Path conf, int port, Path log) throws IOException {
-    ChildNode node = launch(conf, port, log);
-    node.awaitAnswering();
+    return start(conf, port, log, TEST_JVM);
+  }
+
+  /** @param jvmOptions in place of {@link #TEST_JVM} (heap size, GC, logging) */
+  public static ChildNode start(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
+    ChildNode node = launch(conf, port, log, jvmOptions);
+    try {
+      node.awaitAnswering();
+    } catch (RuntimeException | Error e) {
+      node.process.destroyForcibly(); // the caller never gets the node, so nobody else would stop it
+      throw e;
+    }
     return node;
   }
 
