@@ -15,10 +15,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import warmgate.auth.TestTokens;
 import warmgate.config.EndpointSettings;
+import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.FakeProvider;
 import warmgate.endpoint.InferenceClient;
@@ -51,10 +53,20 @@ public final class InProcessNode implements AutoCloseable {
    * @param sns the SNS route to mount; null: the one the configuration describes
    */
   public static InProcessNode start(Path dataDir, Map<String, Object> settings, SnsRoutes sns, boolean inServiceFromStart) {
-    return new InProcessNode(dataDir, settings, sns, inServiceFromStart);
+    return new InProcessNode(dataDir, settings, sns, inServiceFromStart, fake -> fake, INSTANT_MODEL);
   }
 
-  private InProcessNode(Path dataDir, Map<String, Object> extra, SnsRoutes sns, boolean inServiceFromStart) {
+  /**
+   * A node whose endpoints use the provider {@code provider} makes of {@link #provider} (a wrapper that times or
+   * pushes its changes) and {@code model} for every invocation; the endpoint starts absent.
+   */
+  public static InProcessNode start(Path dataDir, Map<String, Object> settings, Function<FakeProvider, EndpointProvider> provider,
+      InferenceClient model) {
+    return new InProcessNode(dataDir, settings, null, false, provider, model);
+  }
+
+  private InProcessNode(Path dataDir, Map<String, Object> extra, SnsRoutes sns, boolean inServiceFromStart,
+      Function<FakeProvider, EndpointProvider> wrap, InferenceClient model) {
     Map<String, Object> settings = new HashMap<>();
     settings.put("warmgate.data-dir", dataDir.toString());
     settings.put("warmgate.http.port", 0);
@@ -73,7 +85,8 @@ public final class InProcessNode implements AutoCloseable {
       if (inServiceFromStart) {
         provider.set(Status.IN_SERVICE);
       }
-      Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s, provider, INSTANT_MODEL));
+      EndpointProvider bound = wrap.apply(provider);
+      Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s, bound, model));
       var deps = new Main.Deps(blobs, endpoints, RouteTable.fromConfig(warmgate, endpoints.names()), Clock.systemUTC(), List.of());
       node = sns == null ? Main.init(system, deps) : Main.init(system, deps, sns);
       base = "http://127.0.0.1:" + node.binding().toCompletableFuture().join().localAddress().getPort();
