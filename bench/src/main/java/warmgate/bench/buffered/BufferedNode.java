@@ -179,6 +179,19 @@ final class BufferedNode implements AutoCloseable {
     return node.blobs.puts.get() - 2 * submitted;
   }
 
+  /** The Request entities' journal writes so far on this node: {count, total seconds} (warmgate_journal_write_seconds). */
+  double[] requestJournalWrites() {
+    String text = node.node.metrics().scrapeText();
+    return new double[] {
+        find(text, Pattern.compile("warmgate_journal_write_seconds_count\\{entity=\"Request\"} (\\S+)")),
+        find(text, Pattern.compile("warmgate_journal_write_seconds_sum\\{entity=\"Request\"} (\\S+)"))};
+  }
+
+  private static double find(String text, Pattern pattern) {
+    Matcher m = pattern.matcher(text);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
   private long succeeded() {
     return (long) metric(SUCCEEDED);
   }

@@ -53,17 +53,20 @@ public final class DrainBenchmark {
     }
 
     Report report = new Report("drain", "journal", "max-concurrency", "jobs", "Warmgate jobs/s", "direct jobs/s",
-        "Warmgate µs/job", "direct µs/job", "overhead µs/job");
+        "Warmgate µs/job", "direct µs/job", "overhead µs/job", "journal writes/job", "mean write ms", "max-concurrency / (writes × mean write) jobs/s");
     List<String> lines = new ArrayList<>();
     DirectCall direct = new DirectCall(jobs, inputBytes);
     for (Journal journal : journals) {
       for (int concurrency : concurrencies) {
-        double warmgate = drain(journal, concurrency, jobs, inputBytes);
+        Drained drained = drain(journal, concurrency, jobs, inputBytes);
+        double warmgate = drained.rate();
         double baseline = direct.rate(concurrency);
         double perJob = 1e6 / warmgate;
         double perDirect = 1e6 / baseline;
         report.row(journal.name().toLowerCase(Locale.ROOT), concurrency, jobs, fmt(warmgate), fmt(baseline), fmt(perJob),
-            String.format(Locale.ROOT, "%.2f", perDirect), fmt(perJob - perDirect));
+            String.format(Locale.ROOT, "%.2f", perDirect), fmt(perJob - perDirect),
+            String.format(Locale.ROOT, "%.2f", drained.writesPerJob()), String.format(Locale.ROOT, "%.1f", drained.meanWriteMillis()),
+            fmt(concurrency / (drained.writesPerJob() * drained.meanWriteMillis() / 1000)));
         String line = String.format(Locale.ROOT, "%s, max-concurrency %d: %.0f jobs/s (direct %.0f jobs/s)", journal, concurrency, warmgate, baseline);
         lines.add(line);
         System.err.println(line);
@@ -74,20 +77,28 @@ public final class DrainBenchmark {
         + "the starting endpoint, then it comes into service; from the first invocation to the last JobSucceeded stored "
         + "(one unrecorded warm-up drain of 1000 jobs on the same node first). direct: InferenceStep.run in a loop on the same "
         + "kind of bucket and model, the same number of calls in flight, no entity, journal or lifecycle (second of two passes). "
-        + "overhead = 1/Warmgate rate - 1/direct rate.");
+        + "overhead = 1/Warmgate rate - 1/direct rate. Journal writes: the Request entities' (warmgate_journal_write_seconds) "
+        + "from the flip to the end; each slot waits for two of them per job in turn (AttemptStarted, JobSucceeded), so "
+        + "max-concurrency / (writes per job x mean write) is the rate the journal's latency alone allows.");
     report.publish();
   }
 
-  private static double drain(Journal journal, int concurrency, int jobs, int inputBytes) throws Exception {
+  /** @param meanWriteMillis mean time a Request entity waited for the journal to store an event during the drain */
+  private record Drained(double rate, double writesPerJob, double meanWriteMillis) {}
+
+  private static Drained drain(Journal journal, int concurrency, int jobs, int inputBytes) throws Exception {
     try (var node = new BufferedNode(journal, Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency), true, inputBytes)) {
       for (int round = 0; round < 2; round++) {
         int count = round == 0 ? Math.min(1000, jobs) : jobs; // round 0 warms the JVM and the journal up
         node.buffer(count);
+        double[] before = node.requestJournalWrites();
         node.flip();
         long end = node.awaitAllSucceeded(Duration.ofMinutes(20));
         long first = node.model.firstAt.get();
+        double[] after = node.requestJournalWrites();
         if (round == 1) {
-          return count / ((end - first) / 1e9);
+          double writes = after[0] - before[0];
+          return new Drained(count / ((end - first) / 1e9), writes / count, 1000 * (after[1] - before[1]) / writes);
         }
         node.awaitCold();
       }
