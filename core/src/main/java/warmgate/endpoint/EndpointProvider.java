@@ -1,6 +1,7 @@
 package warmgate.endpoint;
 
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * Controls one endpoint's infrastructure (a SageMaker endpoint, a local model process). Every call is
@@ -16,4 +17,24 @@ public interface EndpointProvider {
 
   /** Asks for the endpoint to be deleted; completes once the request is accepted. */
   CompletionStage<Void> stop();
+
+  /**
+   * Has {@code changed} told (with the provider's status word) whenever this provider learns by itself that its
+   * endpoint's state changed, e.g. a local model server whose health check starts passing, so the lifecycle can
+   * describe at once instead of at its next poll. A hint, not the truth: the lifecycle still acts on describe.
+   * The default learns nothing by itself, and the lifecycle relies on polling (and pushed EventBridge events).
+   *
+   * @param changed called on any thread; must not block
+   */
+  default Watch watch(Consumer<String> changed) {
+    return Watch.NONE;
+  }
+
+  /** Ends a {@link #watch}. */
+  interface Watch extends AutoCloseable {
+    Watch NONE = () -> {};
+
+    @Override
+    void close();
+  }
 }

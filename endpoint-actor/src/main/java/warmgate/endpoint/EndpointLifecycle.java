@@ -87,7 +87,8 @@ public final class EndpointLifecycle
   public record Stop(ActorRef<StatusReply<View>> replyTo) implements Command {}
 
   /**
-   * The provider pushed a change (EventBridge's {@code SageMaker Endpoint State Change}). Taken as a reason to
+   * The provider pushed a change (EventBridge's {@code SageMaker Endpoint State Change}, or the provider's own
+   * {@link EndpointProvider#watch}, e.g. a local model process whose ping starts passing). Taken as a reason to
    * ask the provider now, not as the truth: pushed events can arrive late and out of order, and acting on a
    * stale "InService" could restart an endpoint that was just deleted.
    */
@@ -259,6 +260,9 @@ public final class EndpointLifecycle
   private final Clock clock;
   private final EndpointMetrics metrics;
   private final ActorContext<Command> ctx;
+  private final Duration tick;
+  /** The provider's own news of a change (see {@link EndpointProvider#watch}), ended when this actor stops. */
+  private final EndpointProvider.Watch watch;
 
   // Runtime, not persisted (see the class comment).
   private final LinkedHashMap<String, ActorRef<SlotReply>> waiting = new LinkedHashMap<>();
@@ -296,7 +300,10 @@ public final class EndpointLifecycle
     this.ctx = ctx;
     this.lastActivity = clock.instant();
     this.keepWarm = KeepWarmPolicy.of(settings);
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, tickInterval(settings));
+    this.tick = tickInterval(settings);
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, tick);
+    ActorRef<Command> self = ctx.getSelf();
+    this.watch = provider.watch(status -> self.tell(new ProviderReported(status)));
   }
 
   static Duration tickInterval(EndpointSettings s) {
@@ -339,7 +346,10 @@ public final class EndpointLifecycle
           describe();
           report(state);
         })
-        .onSignal(PostStop.instance(), state -> metrics.stopped(settings.name()))
+        .onSignal(PostStop.instance(), state -> {
+          watch.close();
+          metrics.stopped(settings.name());
+        })
         .build();
   }
 
@@ -832,8 +842,12 @@ public final class EndpointLifecycle
     });
   }
 
+  /**
+   * Describes when the last describe is {@code interval} old, give or take half a tick: ticks come a scheduler
+   * tick early or late, and a strict comparison would skip every other one, polling at twice the interval.
+   */
   private void describeIfDue(Duration interval) {
-    if (System.nanoTime() - lastDescribeNanos >= interval.toNanos()) {
+    if (System.nanoTime() - lastDescribeNanos >= interval.toNanos() - tick.toNanos() / 2) {
       describe();
     }
   }

@@ -104,20 +104,25 @@ class EndpointLifecycleTest {
     }
 
     Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter) {
-      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED);
+      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED, Duration.ofMillis(50));
     }
 
     Fixture(KeepWarmSettings keepWarm) {
-      this(1, null, Duration.ofMillis(50), 10, Duration.ZERO, keepWarm);
+      this(1, null, Duration.ofMillis(50), 10, Duration.ZERO, keepWarm, Duration.ofMillis(50));
     }
 
     Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter,
-        KeepWarmSettings keepWarm) {
+        Duration statusPollInterval) {
+      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED, statusPollInterval);
+    }
+
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter,
+        KeepWarmSettings keepWarm, Duration statusPollInterval) {
       if (initial != null) {
         provider.set(initial);
       }
       settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", maxConcurrency, 100, IDLE,
-          Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, Duration.ofMillis(50), reconcileInterval, Duration.ofSeconds(30),
+          Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, statusPollInterval, reconcileInterval, Duration.ofSeconds(30),
           ConfigFactory.empty(), keepWarm);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
           EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock, metrics));
@@ -507,6 +512,54 @@ class EndpointLifecycleTest {
     assertThat(f.metrics.journalWrites).hasValue(2);
     // The queue and the leases live in memory only; the jobs' timers rebuild them.
     assertThat(f.metrics.lastState()).isEqualTo("state WARM 0 0");
+  }
+
+  @Test
+  void grantsAsSoonAsTheProviderPushesThatItIsInServiceWithoutWaitingForTheNextPoll() {
+    Fixture f = new Fixture(2, null, Duration.ofMillis(50), 10, Duration.ZERO, Duration.ofMinutes(10));
+    TestProbe<SlotReply> job = f.acquire("job-1");
+    f.awaitPhase(Phase.STARTING);
+    // The describe that follows the start call answers CREATING; the next poll is ten minutes away.
+    job.awaitAssert(WAIT, () -> assertThat(f.provider.describes.get()).isGreaterThanOrEqualTo(2));
+    f.provider.set(Status.IN_SERVICE);
+    job.expectNoMessage(Duration.ofMillis(500));
+
+    f.provider.push();
+
+    assertThat(job.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-1");
+    assertThat(f.kit.getState().phase()).isEqualTo(Phase.WARM);
+  }
+
+  @Test
+  void aPushIsOnlyAReasonToDescribeNotTheTruth() {
+    Fixture f = new Fixture(2, null, Duration.ofMillis(50), 10, Duration.ZERO, Duration.ofMinutes(10));
+    TestProbe<SlotReply> job = f.acquire("job-1");
+    f.awaitPhase(Phase.STARTING);
+    job.awaitAssert(WAIT, () -> assertThat(f.provider.describes.get()).isGreaterThanOrEqualTo(2));
+    int describes = f.provider.describes.get();
+
+    f.provider.push(); // says CREATING still: a stale or early push
+
+    job.awaitAssert(WAIT, () -> assertThat(f.provider.describes.get()).isEqualTo(describes + 1));
+    job.expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.kit.getState().phase()).isEqualTo(Phase.STARTING);
+  }
+
+  @Test
+  void stopsWatchingTheProviderWhenItStops() {
+    var provider = new FakeProvider();
+    var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE, Duration.ofMinutes(10), 3,
+        Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
+    ActorRef<EndpointLifecycle.Command> endpoint =
+        testKit.spawn(EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), new ManualClock(), new RecordingMetrics()));
+    TestProbe<View> views = testKit.createTestProbe();
+    endpoint.tell(new EndpointLifecycle.Get(views.ref()));
+    views.expectMessageClass(View.class, WAIT);
+    assertThat(provider.watchers()).isEqualTo(1);
+
+    testKit.stop(endpoint);
+
+    views.awaitAssert(WAIT, () -> assertThat(provider.watchers()).isZero());
   }
 
   @Test

@@ -2,7 +2,9 @@ package warmgate.endpoint;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import warmgate.endpoint.ProviderState.Status;
 
 /**
@@ -15,6 +17,7 @@ public final class FakeProvider implements EndpointProvider {
   public final AtomicInteger starts = new AtomicInteger();
   public final AtomicInteger stops = new AtomicInteger();
   public final AtomicInteger describes = new AtomicInteger();
+  private final CopyOnWriteArrayList<Consumer<String>> watchers = new CopyOnWriteArrayList<>();
 
   public void set(Status status) {
     state = ProviderState.of(status);
@@ -26,6 +29,21 @@ public final class FakeProvider implements EndpointProvider {
 
   public Status status() {
     return state.status();
+  }
+
+  /** Tells the watchers the state changed, as a provider that learns of it by itself would; nothing pushes otherwise. */
+  public void push() {
+    watchers.forEach(watcher -> watcher.accept(state.status().name()));
+  }
+
+  public int watchers() {
+    return watchers.size();
+  }
+
+  @Override
+  public Watch watch(Consumer<String> changed) {
+    watchers.add(changed);
+    return () -> watchers.remove(changed);
   }
 
   /** Makes every start call fail with this message; null makes them succeed again. */

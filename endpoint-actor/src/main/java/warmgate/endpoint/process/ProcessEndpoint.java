@@ -23,7 +23,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.Failures;
@@ -46,7 +49,11 @@ import warmgate.endpoint.ProviderState.Status;
  *
  * <p>Settings under {@code process}: {@code command} (a list; {@code {java}}, {@code {classpath}},
  * {@code {host}} and {@code {port}} are substituted), {@code host}, {@code port}, {@code ping-path},
- * {@code invocations-path}, {@code stop-grace}.
+ * {@code invocations-path}, {@code stop-grace}, {@code ready-check-interval}.
+ *
+ * <p>While a process it started is starting, it pings it every {@code ready-check-interval} and tells its
+ * {@linkplain #watch watchers} as soon as it serves (or exits): a loopback ping costs nothing, unlike the
+ * lifecycle polling a cloud API, so the first job need not wait for the lifecycle's next poll.
  */
 public final class ProcessEndpoint implements EndpointProvider, InferenceClient {
   private static final Logger log = LoggerFactory.getLogger(ProcessEndpoint.class);
@@ -60,6 +67,10 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
   private final URI invocations;
   private final Duration stopGrace;
   private final Duration invokeTimeout;
+  private final Duration readyCheckInterval;
+  private final Duration startTimeout;
+  private final CopyOnWriteArrayList<Consumer<String>> watchers = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean watchingReadiness = new AtomicBoolean();
   private final Path pidFile;
   private final Path logFile;
   private final Executor blocking;
@@ -78,6 +89,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
     this.invocations = URI.create("http://" + host + ":" + port + c.getString("invocations-path"));
     this.stopGrace = c.getDuration("stop-grace");
     this.invokeTimeout = settings.invokeTimeout();
+    this.readyCheckInterval = c.getDuration("ready-check-interval");
+    this.startTimeout = settings.startTimeout();
     this.pidFile = stateDir.resolve(name + ".pid");
     this.logFile = stateDir.resolve(name + ".log");
     this.blocking = blocking;
@@ -135,7 +148,36 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
 
   @Override
   public CompletionStage<Void> start() {
-    return CompletableFuture.runAsync(this::launchUnlessRunning, blocking);
+    return CompletableFuture.runAsync(this::launchUnlessRunning, blocking).thenRun(this::watchReadiness);
+  }
+
+  @Override
+  public Watch watch(Consumer<String> changed) {
+    watchers.add(changed);
+    return () -> watchers.remove(changed);
+  }
+
+  /** Pings the starting process until it serves, exits or outlasts the start timeout; one such loop at a time. */
+  private void watchReadiness() {
+    if (!watchers.isEmpty() && watchingReadiness.compareAndSet(false, true)) {
+      checkReadiness(System.nanoTime() + startTimeout.toNanos());
+    }
+  }
+
+  private void checkReadiness(long deadline) {
+    if (watchers.isEmpty() || System.nanoTime() > deadline) {
+      watchingReadiness.set(false); // nobody listens, or the lifecycle has given the start up by now
+      return;
+    }
+    describe().whenComplete((state, failure) -> {
+      if (failure == null && state.status() != Status.CREATING) {
+        watchingReadiness.set(false);
+        watchers.forEach(watcher -> watcher.accept(state.status().name()));
+      } else {
+        CompletableFuture.delayedExecutor(readyCheckInterval.toMillis(), TimeUnit.MILLISECONDS, blocking)
+            .execute(() -> checkReadiness(deadline));
+      }
+    });
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
@@ -54,6 +55,7 @@ class ProcessEndpointTest {
         ping-path = "/ping"
         invocations-path = "/invocations"
         stop-grace = 5s
+        ready-check-interval = 50ms
         """)
         .withValue("port", ConfigValueFactory.fromAnyRef(freePort()))
         .withValue("command", ConfigValueFactory.fromIterable(command));
@@ -91,6 +93,22 @@ class ProcessEndpointTest {
 
     assertThat(describe(endpoint).status()).isEqualTo(Status.CREATING);
     assertThat(awaitStatus(endpoint, Status.IN_SERVICE).detail()).contains("serving");
+  }
+
+  @Test
+  void tellsItsWatchersAsSoonAsTheProcessItStartedServes() throws Exception {
+    endpoint = bind(demoModel("1s"));
+    List<String> told = new CopyOnWriteArrayList<>();
+    endpoint.provider().watch(told::add);
+
+    endpoint.provider().start().toCompletableFuture().join();
+
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (told.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(told).containsExactly("IN_SERVICE");
+    assertThat(describe(endpoint).status()).isEqualTo(Status.IN_SERVICE);
   }
 
   @Test
