@@ -133,9 +133,12 @@ public final class EndpointLifecycle
    * @param since when the endpoint entered its phase; null if it never left the initial cold phase
    * @param billedSeconds endpoint-seconds from every start request to the matching stop, counting the open one
    * @param detail the provider's last word on the endpoint, or the reason of the last failure
+   * @param overflow jobs that asked for a slot while the queue was full (max-queued) and were not let in: they wait
+   *     in their own journals and ask again. Admission counts them with {@code queued}, so that a full queue stops
+   *     new work instead of letting a backlog grow outside it.
    */
   public record View(
-      String name, Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail)
+      String name, Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail, int overflow)
       implements CborSerializable {}
 
   // ---- Events
@@ -267,6 +270,8 @@ public final class EndpointLifecycle
   // Runtime, not persisted (see the class comment).
   private final LinkedHashMap<String, ActorRef<SlotReply>> waiting = new LinkedHashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
+  /** Jobs turned away by a full queue, with when each last asked; forgotten once let in, gone, or silent too long. */
+  private final Map<String, Instant> overflow = new HashMap<>();
   private Instant lastActivity;
   private KeepWarmPolicy keepWarm;
   /**
@@ -438,7 +443,7 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> tickWhenCold(Cold state, Tick tick) {
-    expireLeases();
+    expireStale();
     if (!waiting.isEmpty()) {
       return startIfDue(state, waiting.size() + " job(s) waiting");
     }
@@ -519,7 +524,7 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> tickWhenStarting(Starting state, Tick tick) {
-    expireLeases();
+    expireStale();
     if (Duration.between(state.since(), clock.instant()).compareTo(settings.startTimeout()) > 0) {
       return failStart(state, "not in service after " + settings.startTimeout().toSeconds() + " s (start-timeout)");
     }
@@ -638,7 +643,7 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> tickWhenWarm(Warm state, Tick tick) {
-    expireLeases();
+    expireStale();
     dispatch();
     Instant now = clock.instant();
     if (waiting.isEmpty() && leases.isEmpty() && Duration.between(lastActivity, now).compareTo(keepWarm.keepWarmFor()) >= 0) {
@@ -683,7 +688,7 @@ public final class EndpointLifecycle
   }
 
   private ReplyEffect<Event, State> tickWhenStopping(Stopping state, Tick tick) {
-    expireLeases();
+    expireStale();
     describeIfDue(settings.statusPollInterval());
     return Effect().noReply();
   }
@@ -692,7 +697,7 @@ public final class EndpointLifecycle
 
   private ReplyEffect<Event, State> enqueue(Acquire cmd) {
     Lease held = leases.get(cmd.jobId());
-    if (held == null && !waiting.containsKey(cmd.jobId())) {
+    if (held == null && !waiting.containsKey(cmd.jobId()) && !overflow.containsKey(cmd.jobId())) {
       learnArrival();
     }
     lastActivity = clock.instant();
@@ -702,9 +707,11 @@ public final class EndpointLifecycle
     } else if (waiting.containsKey(cmd.jobId())) {
       waiting.put(cmd.jobId(), cmd.replyTo()); // keeps its place in the queue
     } else if (waiting.size() < settings.maxQueued()) {
+      overflow.remove(cmd.jobId());
       waiting.put(cmd.jobId(), cmd.replyTo());
     } else {
       // Full: the job stays queued in its own journal and asks again on its timer.
+      overflow.put(cmd.jobId(), clock.instant());
       ctx.getLog().debug("Endpoint {}: queue full ({}), job {} will ask again", settings.name(), waiting.size(), cmd.jobId());
     }
     return Effect().noReply();
@@ -725,6 +732,7 @@ public final class EndpointLifecycle
     lastActivity = clock.instant();
     if (cmd.leaseId() == null) {
       waiting.remove(cmd.jobId());
+      overflow.remove(cmd.jobId());
     } else {
       leases.computeIfPresent(cmd.jobId(), (job, lease) -> lease.leaseId().equals(cmd.leaseId()) ? null : lease);
     }
@@ -757,7 +765,7 @@ public final class EndpointLifecycle
     String why = state instanceof Cold c && c.lastFailure() != null ? c.lastFailure()
         : state instanceof Failed f ? f.reason() : detail;
     return new View(settings.name(), state.phase(), waiting.size(), leases.size(), state.since(),
-        state.ledger().billedSeconds(clock.instant()), why);
+        state.ledger().billedSeconds(clock.instant()), why, overflow.size());
   }
 
   private ReplyEffect<Event, State> providerCallFailed(ProviderCallFailed cmd) {
@@ -831,8 +839,14 @@ public final class EndpointLifecycle
     }
   }
 
-  private void expireLeases() {
+  /**
+   * Frees the slots of leases not renewed in time, and forgets overflowing jobs that stopped asking (cancelled
+   * elsewhere, or their node is gone and they ask again from the next): a job that still waits asks every few
+   * seconds, far more often than a lease's time to live.
+   */
+  private void expireStale() {
     Instant now = clock.instant();
+    overflow.values().removeIf(lastAsked -> lastAsked.plus(settings.leaseTtl()).isBefore(now));
     leases.entrySet().removeIf(e -> {
       boolean expired = e.getValue().expiresAt().isBefore(now);
       if (expired) {

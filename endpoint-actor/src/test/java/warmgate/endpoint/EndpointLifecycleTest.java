@@ -178,6 +178,37 @@ class EndpointLifecycleTest {
   }
 
   @Test
+  void jobsTurnedAwayByAFullQueueShowAsOverflowUntilLetInOrSilent() {
+    Fixture f = new Fixture(1); // max-queued 100; the endpoint stays starting, so nothing leaves the queue
+    for (int i = 0; i < 100; i++) {
+      f.acquire("job-" + i);
+    }
+    f.acquire("late-1");
+    f.acquire("late-2");
+    f.acquire("late-1"); // asking again is the same job, not one more
+    assertThat(f.view()).satisfies(v -> {
+      assertThat(v.queued()).isEqualTo(100);
+      assertThat(v.overflow()).isEqualTo(2);
+    });
+
+    f.kit.runCommand(new Release("job-0", null)); // a queued job cancelled: room for one
+    f.acquire("late-1");
+    assertThat(f.view()).satisfies(v -> {
+      assertThat(v.queued()).isEqualTo(100);
+      assertThat(v.overflow()).isEqualTo(1);
+    });
+
+    // late-2 never asks again (cancelled, or gone with its node): forgotten after a lease's time to live.
+    f.clock.advance(LEASE_TTL.plusSeconds(1));
+    TestProbe<Object> waiter = testKit.createTestProbe();
+    waiter.awaitAssert(WAIT, () -> {
+      assertThat(f.view().overflow()).isZero();
+      return null;
+    });
+    assertThat(f.view().queued()).isEqualTo(100);
+  }
+
+  @Test
   void holdsJobsWhileStartingAndGrantsAtMostMaxConcurrency() {
     Fixture f = new Fixture(2);
     TestProbe<SlotReply> one = f.acquire("job-1");

@@ -15,7 +15,7 @@ import warmgate.request.Request;
 
 /**
  * {@link Jobs} that turns new work away with {@link EndpointBusy} while the job's endpoint already holds
- * {@code max-queued} jobs waiting for a slot. The queue depth is asked of the endpoint's lifecycle actor at most
+ * {@code max-queued} jobs waiting for a slot: in its queue, or turned away by the full queue and asking again. The queue depth is asked of the endpoint's lifecycle actor at most
  * once per {@code freshness} and shared by every submission in between, so a burst costs one ask, not one per
  * job. When the endpoint does not answer, the job is admitted: its journal is the real buffer, and refusing
  * work because a count could not be read would turn a slow node into an outage.
@@ -47,9 +47,12 @@ public final class AdmittingJobs implements Jobs {
     String endpoint = spec.endpoint();
     return load(endpoint).thenCompose(view -> {
       int limit = maxQueued.applyAsInt(endpoint);
-      if (view.isPresent() && view.get().queued() >= limit) {
-        log.debug("Refusing job {}: endpoint {} has {} waiting (max-queued {})", jobId, endpoint, view.get().queued(), limit);
-        return CompletableFuture.failedFuture(new EndpointBusy(endpoint, view.get().queued(), retryAfterSeconds));
+      // Jobs the full queue turned away wait all the same, so they count: else each freed slot would let a new
+      // burst in while the turned-away ones still wait, and the backlog would grow with the overload's length.
+      int waiting = view.map(v -> v.queued() + v.overflow()).orElse(0);
+      if (waiting >= limit) {
+        log.debug("Refusing job {}: endpoint {} has {} waiting (max-queued {})", jobId, endpoint, waiting, limit);
+        return CompletableFuture.failedFuture(new EndpointBusy(endpoint, waiting, retryAfterSeconds));
       }
       return delegate.submit(jobId, spec);
     });

@@ -28,6 +28,7 @@ class AdmittingJobsTest {
   /** Reports {@code queued} for every endpoint, or fails when it is negative; counts the asks. */
   static final class ScriptedEndpoints implements EndpointStates {
     volatile int queued;
+    volatile int overflow;
     final AtomicInteger asks = new AtomicInteger();
 
     @Override
@@ -39,7 +40,7 @@ class AdmittingJobsTest {
     public CompletionStage<EndpointLifecycle.View> get(String name) {
       asks.incrementAndGet();
       return queued < 0 ? CompletableFuture.failedFuture(new TimeoutException("Ask timed out"))
-          : CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null));
+          : CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow));
     }
 
     @Override
@@ -121,6 +122,21 @@ class AdmittingJobsTest {
           assertThat(busy.getMessage()).contains("gen3d", "100");
         });
     assertThat(delegate.submitted).hasValue(0);
+  }
+
+  @Test
+  void jobsTheFullQueueTurnedAwayCountTowardsTheLimit() {
+    endpoints.queued = 60;
+    endpoints.overflow = 40;
+
+    assertThatThrownBy(() -> admitting(Duration.ZERO).submit("job-1", SPEC).toCompletableFuture().join())
+        .isInstanceOf(CompletionException.class)
+        .cause().isInstanceOfSatisfying(EndpointBusy.class, busy -> assertThat(busy.getMessage()).contains("100 job(s) waiting"));
+    assertThat(delegate.submitted).hasValue(0);
+
+    endpoints.overflow = 39;
+    admitting(Duration.ZERO).submit("job-2", SPEC).toCompletableFuture().join();
+    assertThat(delegate.submitted).hasValue(1);
   }
 
   @Test
