@@ -236,4 +236,20 @@ final class BenchNode implements AutoCloseable {
     ModelProcesses.killAll(dir.resolve("endpoints"));
   }
 
+
+  /** A condition a benchmark waits for; reading it may fail (an HTTP call to the node). */
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  /** Polls {@code check} every half second until it holds; fails naming {@code what} after {@code max}. */
+  static void await(Duration max, Check check, String what) throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (!check.ok()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out waiting for " + what);
+      }
+      Thread.sleep(500);
+    }
+  }
 }

@@ -103,7 +103,7 @@ public final class MemoryBenchmark {
       for (int n : o.buffered()) {
         node.submit("m", submitted, n, o.concurrency());
         int target = n;
-        await(Duration.ofMinutes(30), () -> node.queued() == target, n + " jobs queued");
+        BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == target, n + " jobs queued");
         Thread.sleep(2_000);
         BenchNode.Histogram h = node.histogram();
         report.row(n, mib(h.liveBytes()), mib(h.liveBytes() - idle.liveBytes()), (h.liveBytes() - idle.liveBytes()) / n + " B",
@@ -149,7 +149,7 @@ public final class MemoryBenchmark {
           long t0 = System.nanoTime();
           node.submit("j", done, to, o.concurrency(), inputs);
           int target = to;
-          await(Duration.ofHours(6), () -> {
+          BenchNode.await(Duration.ofHours(6), () -> {
             if (count(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'FAILED'") > 0) {
               throw new IllegalStateException("a job failed (log: " + dir + "); every job here should succeed");
             }
@@ -192,19 +192,6 @@ public final class MemoryBenchmark {
     return md.toString().strip();
   }
 
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void await(Duration max, Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (!check.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting for " + what);
-      }
-      Thread.sleep(1_000);
-    }
-  }
 
   private static long count(Postgres pg, String query) throws Exception {
     try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {

@@ -89,8 +89,8 @@ public final class RecoveryBenchmark {
         Duration submitted = node.submit("r", 0, o.jobs(), o.concurrency());
         System.err.printf("submitted %d jobs in %d ms%n", o.jobs(), submitted.toMillis());
         long t0 = System.nanoTime();
-        await(Duration.ofMinutes(30), () -> node.queued() == o.jobs(), "all jobs queued before the kill");
-        await(Duration.ofMinutes(30), () -> node.listed("QUEUED") == o.jobs(), "the job index to list every job QUEUED");
+        BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == o.jobs(), "all jobs queued before the kill");
+        BenchNode.await(Duration.ofMinutes(30), () -> node.listed("QUEUED") == o.jobs(), "the job index to list every job QUEUED");
         System.err.printf("all queued and indexed %d ms after the last submission%n", (System.nanoTime() - t0) / 1_000_000);
         if (!o.durableFill()) {
           sql(pg, "ALTER DATABASE " + pg.database + " RESET synchronous_commit");
@@ -192,19 +192,6 @@ public final class RecoveryBenchmark {
     return new Restart(jobs, rate, http, all, half, wakerLine);
   }
 
-  private interface Check {
-    boolean ok() throws Exception;
-  }
-
-  private static void await(Duration max, Check check, String what) throws Exception {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (!check.ok()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out waiting for " + what);
-      }
-      Thread.sleep(500);
-    }
-  }
 
   private static String millis(Duration d) {
     return d == null ? "–" : String.format("%.1f s", d.toMillis() / 1000.0);
