@@ -2,9 +2,9 @@ package warmgate.index;
 
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
-import javax.sql.DataSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import javax.sql.DataSource;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
