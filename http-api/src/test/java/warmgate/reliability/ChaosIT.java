@@ -236,7 +236,7 @@ class ChaosIT {
         accepted.size() - notSucceeded.size() - lost.size(), lost.size(), twice.size(),
         invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(), outage.toSeconds(),
         duration.toSeconds(), attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1),
-        attempts.isEmpty() ? 0 : attempts.get((int) Math.ceil(attempts.size() * 0.99) - 1),
+        attempts.isEmpty() ? 0 : Percentiles.nearestRank(attempts, 0.99),
         attempts.stream().filter(n -> n > 1).count(), retriedSubmissions.get());
     System.out.println(table);
     System.out.println("Submissions took " + Duration.ofNanos(submittedAt - start).toSeconds() + " s, the faults "

@@ -163,8 +163,8 @@ class EndpointFaultsIT {
       System.out.printf("EndpointFaultsIT: %s; ran %d s; jobs %d, outcomes %s, stuck past deadline %d, submissions repeated after 503 %d%n",
           context, Duration.ofNanos(System.nanoTime() - start).toSeconds(), done.size(), outcomes, stuck.size(), submitRetries);
       System.out.printf("EndpointFaultsIT: attempts per job max %d, p99 %d, p50 %d; time to terminal max %d ms, p99 %d ms, p50 %d ms; "
-              + "deadline %d ms%n", attempts.get(attempts.size() - 1), percentile(attempts, 0.99), percentile(attempts, 0.5),
-          durations.get(durations.size() - 1), percentile(durations, 0.99), percentile(durations, 0.5), deadline.total().toMillis());
+              + "deadline %d ms%n", attempts.get(attempts.size() - 1), Percentiles.nearestRank(attempts, 0.99), Percentiles.nearestRank(attempts, 0.5),
+          durations.get(durations.size() - 1), Percentiles.nearestRank(durations, 0.99), Percentiles.nearestRank(durations, 0.5), deadline.total().toMillis());
       System.out.println("EndpointFaultsIT: failure reasons " + failureReasons);
       System.out.println("EndpointFaultsIT: provider " + faultyProvider.get().counts());
       System.out.println("EndpointFaultsIT: model " + model.counts());
@@ -220,10 +220,6 @@ class EndpointFaultsIT {
       cursor = next.isNull() || next.isMissingNode() ? null : next.asText();
     } while (cursor != null);
     return jobs;
-  }
-
-  static <T extends Comparable<T>> T percentile(List<T> sorted, double p) {
-    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
   }
 
   /** Looks at every unfinished job once; moves the terminal ones to {@code done} and marks any past its deadline. */
