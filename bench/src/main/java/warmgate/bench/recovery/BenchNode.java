@@ -202,10 +202,24 @@ final class BenchNode implements AutoCloseable {
   }
 
   /** Sends, and again (same Idempotency-Key, so the same job) on a 503, which asks for a retry. */
+  /**
+   * Sends again, as a client should: after a 429 (the endpoint's queue is full: back-pressure, so as often as the
+   * node asks, after its {@code Retry-After}), and after a 503 up to {@code triesLeft} times.
+   */
   private CompletableFuture<HttpResponse<String>> send(HttpRequest request, int triesLeft) {
-    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenCompose(r -> r.statusCode() == 503 && triesLeft > 1
-        ? CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS)).thenCompose(x -> send(request, triesLeft - 1))
-        : CompletableFuture.completedFuture(r));
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenCompose(r -> {
+      if (r.statusCode() == 429) {
+        long wait = r.headers().firstValueAsLong("Retry-After").orElse(1);
+        return later(wait).thenCompose(x -> send(request, triesLeft));
+      }
+      return r.statusCode() == 503 && triesLeft > 1
+          ? later(1).thenCompose(x -> send(request, triesLeft - 1))
+          : CompletableFuture.completedFuture(r);
+    });
+  }
+
+  private static CompletableFuture<Void> later(long seconds) {
+    return CompletableFuture.runAsync(() -> {}, CompletableFuture.delayedExecutor(seconds, TimeUnit.SECONDS));
   }
 
   /**

@@ -32,7 +32,7 @@ public final class MemoryBenchmark {
   private static final String ENTITY_CLASS = "warmgate.request.Request";
 
   private record Options(List<Integer> buffered, int journaled, int rounds, String passivateAfter, String heap, int concurrency,
-      boolean partA, boolean partB) {
+      int slots, boolean partA, boolean partB) {
     static Options parse(String[] args) {
       List<Integer> buffered = List.of(2_000, 10_000, 40_000);
       int journaled = 1_000_000;
@@ -40,6 +40,7 @@ public final class MemoryBenchmark {
       String passivate = "30s";
       String heap = "2g";
       int concurrency = 32;
+      int slots = 32;
       boolean a = true;
       boolean b = true;
       for (int i = 0; i < args.length; i++) {
@@ -50,6 +51,7 @@ public final class MemoryBenchmark {
           case "--passivate-after" -> passivate = args[++i];
           case "--node-heap" -> heap = args[++i];
           case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
+          case "--slots" -> slots = Integer.parseInt(args[++i]);
           case "--only" -> {
             String part = args[++i];
             a = part.equals("buffered");
@@ -58,18 +60,21 @@ public final class MemoryBenchmark {
           case "-h", "--help" -> {
             System.out.println("""
                 bench/run memory [--buffered N,N,..] [--journaled N] [--rounds R] [--passivate-after 30s] [--node-heap 2g]
-                                 [--concurrency C] [--only buffered|journaled]
+                                 [--concurrency C] [--slots S] [--only buffered|journaled]
                   --buffered N,N    (a) jobs held QUEUED on a cold endpoint, the heap read at each count (default 2000,10000,40000)
                   --journaled N     (b) jobs run to completion in all (default 1000000; 20000 for a quick run)
                   --rounds R        (b) in this many rounds, the heap read after each once the jobs passivated (default 4)
                   --passivate-after (b) warmgate.request.passivate-after of the node (default 30s, the shipped value)
-                  --node-heap       -Xmx of the node's JVM (default 2g)""");
+                  --node-heap       -Xmx of the node's JVM (default 2g)
+                  --concurrency C   job submissions in flight; a 429 (the endpoint's queue full) is sent again after its Retry-After (default 32)
+                  --slots S         (b) max-concurrency of the warm endpoint: each job's output is written with fsync, so more
+                                    slots keep more of those waits in flight (default 32)""");
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--help)");
         }
       }
-      return new Options(buffered, journaled, rounds, passivate, heap, concurrency, a, b);
+      return new Options(buffered, journaled, rounds, passivate, heap, concurrency, slots, a, b);
     }
   }
 
@@ -131,12 +136,12 @@ public final class MemoryBenchmark {
       String inputs = "{\"image\":\"s3://gen3d/bench/image.png\",\"mask\":\"s3://gen3d/bench/mask.png\"}";
       try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, """
           warmgate.request.passivate-after = %s
-          warmgate.endpoints.gen3d.max-concurrency = 4
+          warmgate.endpoints.gen3d.max-concurrency = %d
           warmgate.endpoints.gen3d.idle-timeout = 6h
           warmgate.endpoints.gen3d.process.port = %d
           warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx128m", "-XX:+UseSerialGC", "-cp", "{classpath}",
             "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}", "--startup-delay", "0s"]
-          """.formatted(o.passivateAfter(), warmgate.e2e.Ports.free()), jvm)) {
+          """.formatted(o.passivateAfter(), o.slots(), warmgate.e2e.Ports.free()), jvm)) {
         node.start();
         Thread.sleep(5_000);
         BenchNode.Histogram idle = node.histogram();
@@ -163,12 +168,14 @@ public final class MemoryBenchmark {
           BenchNode.Histogram passivated = node.histogram();
           report.row(to, "round " + round + ": passivate-after + 15 s later", mib(passivated.liveBytes()),
               passivated.instances(ENTITY_CLASS), "–");
-          System.err.printf("round %d: %d jobs, %.0f jobs/s, live %d B finished, %d B passivated%n", round, to, rate,
-              finished.liveBytes(), passivated.liveBytes());
+          // The whole row, so a long run stopped early still leaves its finished rounds behind.
+          System.err.printf("round %d: %d jobs, %.0f jobs/s, live %d B with %d entities finished, %d B with %d entities passivated%n",
+              round, to, rate, finished.liveBytes(), finished.instances(ENTITY_CLASS), passivated.liveBytes(),
+              passivated.instances(ENTITY_CLASS));
           done = to;
         }
         report.note("Every job: POST /v1/jobs with an 8x8-pixel image and mask, run by the demo model (warm, no start delay,"
-            + " max-concurrency 4), output written to the local bucket. Finished jobs leave memory after"
+            + " max-concurrency " + o.slots() + "), output written to the local bucket. Finished jobs leave memory after"
             + " warmgate.request.passivate-after = " + o.passivateAfter() + ". Job entities in memory: instances of " + ENTITY_CLASS
             + " in the class histogram. Node: -Xmx" + o.heap() + ".");
         report.note("Journal rows: " + count(pg, "SELECT COUNT(*) FROM event_journal") + " events for " + o.journaled() + " jobs.");
