@@ -703,6 +703,9 @@ public final class Request
     endpoint = cmd.spec().endpoint();
     return persist(state, new JobSubmitted(jobId, cmd.spec(), now.plus(settings.inputsTimeout()), now))
         .thenRun(s -> {
+          // Started blank, the actor armed its passivation (resume); a job with work must not leave memory, or
+          // every new job would stop passivate-after later and be woken and recovered again at once.
+          timers.cancel(Timer.PASSIVATE);
           log().info("Job {} submitted for endpoint {} ({})", jobId, cmd.spec().endpoint(), cmd.spec().source());
           waitForInputs(cmd.spec());
         })

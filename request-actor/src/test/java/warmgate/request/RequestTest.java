@@ -209,8 +209,12 @@ class RequestTest {
     }
 
     Fixture(int maxAttempts) {
+      this(maxAttempts, Duration.ofHours(1));
+    }
+
+    Fixture(int maxAttempts, Duration passivateAfter) {
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMillis(300),
-          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofHours(1));
+          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter);
       var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
@@ -305,6 +309,19 @@ class RequestTest {
 
     f.expectAcquire();
     f.expectAcquire(); // the endpoint may have restarted and lost its queue; asking again rebuilds it
+  }
+
+  @Test
+  void submittedJobStaysInMemoryPastPassivateAfterWhileItWaitsForASlot() {
+    Fixture f = new Fixture(3, Duration.ofMillis(200));
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.expectAcquire();
+
+    f.endpointIgnoringProbe().expectNoMessage(Duration.ofMillis(800)); // four times passivate-after
+
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+    f.expectAcquire(); // still asking: the actor did not stop
   }
 
   @Test
