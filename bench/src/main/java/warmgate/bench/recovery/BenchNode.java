@@ -201,10 +201,10 @@ final class BenchNode implements AutoCloseable {
     return new Histogram(total, classes);
   }
 
-  /** Sends, and again (same Idempotency-Key, so the same job) on a 503, which asks for a retry. */
   /**
-   * Sends again, as a client should: after a 429 (the endpoint's queue is full: back-pressure, so as often as the
-   * node asks, after its {@code Retry-After}), and after a 503 up to {@code triesLeft} times.
+   * Sends, and again as a client should (the same Idempotency-Key, so the same job): after a 429 (the endpoint's
+   * queue is full: back-pressure, so as often as the node asks, after its {@code Retry-After}), and after a 503 up
+   * to {@code triesLeft} times.
    */
   private CompletableFuture<HttpResponse<String>> send(HttpRequest request, int triesLeft) {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenCompose(r -> {

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import warmgate.bench.PlannerStatistics;
 import warmgate.bench.Report;
 import warmgate.demo.SampleImages;
 import warmgate.e2e.Postgres;
@@ -127,7 +128,7 @@ public final class MemoryBenchmark {
 
   private static Report journaled(Options o, List<String> jvm) throws Exception {
     Report report = new Report("memory-journaled", "jobs run in all", "when", "live heap", "job entities in memory", "jobs/s (round)");
-    try (Postgres pg = new Postgres()) {
+    try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg, Duration.ofMinutes(1))) {
       Path dir = Files.createTempDirectory("warmgate-memory-b");
       Path input = dir.resolve("buckets/gen3d/bench");
       Files.createDirectories(input);

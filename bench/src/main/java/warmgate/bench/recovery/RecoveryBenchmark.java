@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import warmgate.bench.PlannerStatistics;
 import warmgate.bench.Report;
 import warmgate.e2e.Postgres;
 
@@ -64,7 +65,7 @@ public final class RecoveryBenchmark {
     Options o = Options.parse(args);
     Report report = new Report("recovery", "run", "waker rate", "jobs queued", "JVM launch → HTTP answers", "→ half resumed", "→ all resumed",
         "waker's own report");
-    try (Postgres pg = new Postgres()) {
+    try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg, Duration.ofMinutes(1))) {
       Path dir = Files.createTempDirectory("warmgate-recovery");
       String settings = """
           warmgate.endpoints.gen3d.max-queued = %d
