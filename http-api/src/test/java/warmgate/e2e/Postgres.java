@@ -19,6 +19,24 @@ public final class Postgres implements AutoCloseable {
   public final String url = ADMIN_URL.substring(0, ADMIN_URL.lastIndexOf('/') + 1) + database;
 
   public Postgres() {
+    this(true);
+  }
+
+  private Postgres(boolean create) {
+    if (create) {
+      create();
+    }
+  }
+
+  /**
+   * A name and URL only; {@link #create()} makes the database. For a test class its engine may instantiate more
+   * than once (ScalaTest's on the JUnit Platform does), where only the instance that runs is closed.
+   */
+  public static Postgres deferred() {
+    return new Postgres(false);
+  }
+
+  public void create() {
     admin("CREATE DATABASE " + database);
   }
 

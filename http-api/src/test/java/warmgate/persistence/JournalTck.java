@@ -34,6 +34,12 @@ abstract class JournalTck extends JavaJournalSpec {
   }
 
   @Override
+  public void beforeAll() {
+    database.open();
+    super.beforeAll();
+  }
+
+  @Override
   public void afterAll() {
     try {
       super.afterAll();

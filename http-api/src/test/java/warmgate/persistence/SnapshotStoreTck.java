@@ -27,6 +27,12 @@ abstract class SnapshotStoreTck extends JavaSnapshotStoreSpec {
   }
 
   @Override
+  public void beforeAll() {
+    database.open();
+    super.beforeAll();
+  }
+
+  @Override
   public void afterAll() {
     try {
       super.afterAll();

@@ -39,6 +39,16 @@ final class TckDatabase implements AutoCloseable {
     }
     this.config = DatabaseSettings.applyTo(ConfigFactory.load(
         ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
+  }
+
+  /**
+   * Makes the database and its tables: from the suite's beforeAll, not its constructor, since the TCK's engine
+   * constructs suites it then does not run (and never closes), which left a database behind on every run.
+   */
+  void open() {
+    if (postgres != null) {
+      postgres.create();
+    }
     Schema.createIfMissing(DatabaseSettings.fromConfig(config.getConfig("warmgate")));
   }
 
@@ -49,7 +59,7 @@ final class TckDatabase implements AutoCloseable {
 
   /** A new database on the real PostgreSQL server, dropped on close. */
   static TckDatabase postgres() {
-    return new TckDatabase(new Postgres());
+    return new TckDatabase(Postgres.deferred());
   }
 
   /** Call after the suite's actor system is gone, so no pooled connection holds the database. */
