@@ -519,9 +519,10 @@ public final class Request
   }
 
   /**
-   * One method, where Pekko's handler builder would do: the builder makes its cases for every entity it starts
-   * (about 3.7 KiB each, measured), and a node holds one entity per queued job. The order is the builder's
-   * would be: the job's phase first, then what every job answers, then what any state answers.
+   * Composed by state as the house style's {@code queued().orElse(running()).orElse(anyState())} would be (the job's
+   * phase first, then what every job answers, then what any state answers), but as plain methods: Pekko's builder
+   * makes its case objects for every entity it starts, about 3.7 KiB per entity (docs/benchmarks.md, section 5),
+   * and a node holds one entity per queued job.
    */
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
