@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 import warmgate.InProcessNode;
 import warmgate.auth.TestTokens;
 import warmgate.bench.Report;
+import warmgate.bench.Sql;
 import warmgate.e2e.Postgres;
 import warmgate.job.ObjectRef;
 import warmgate.persistence.DatabaseSettings;
@@ -198,7 +199,7 @@ public final class IngestBenchmark {
 
         long journaled;
         try (Connection c = postgres.connect()) {
-          journaled = count(c, "SELECT COUNT(*) FROM event_journal WHERE event_ser_manifest LIKE '%JobSubmitted'");
+          journaled = Sql.scalar(c, "SELECT COUNT(*) FROM event_journal WHERE event_ser_manifest LIKE '%JobSubmitted'");
         }
         if (load.connectionFailures() > 0 || load.notNew() > 0) {
           throw new IllegalStateException(load.connectionFailures() + " connection failures, " + load.notNew()
@@ -227,7 +228,7 @@ public final class IngestBenchmark {
     long deadline = stoppedNanos + Duration.ofSeconds(120).toNanos();
     try (Connection c = postgres.connect()) {
       while (System.nanoTime() < deadline) {
-        if (count(c, "SELECT COUNT(*) FROM job_index") >= accepted) {
+        if (Sql.scalar(c, "SELECT COUNT(*) FROM job_index") >= accepted) {
           return (System.nanoTime() - stoppedNanos) / 1e9;
         }
         Thread.sleep(100);
@@ -270,8 +271,8 @@ public final class IngestBenchmark {
       double seconds = (System.nanoTime() - start) / 1e9;
       PgBench.Result measured = PgBench.finish(run);
       try (Connection c = postgres.connect()) {
-        long rows = count(c, "SELECT COUNT(*) FROM event_tag");
-        if (rows != count(c, "SELECT COUNT(*) FROM event_journal")) {
+        long rows = Sql.scalar(c, "SELECT COUNT(*) FROM event_tag");
+        if (rows != Sql.scalar(c, "SELECT COUNT(*) FROM event_journal")) {
           throw new IllegalStateException("pgbench left journal rows without their tag row");
         }
       }
@@ -282,16 +283,10 @@ public final class IngestBenchmark {
 
   private static int serverMaxConnections() throws SQLException {
     try (Postgres postgres = new Postgres(); Connection c = postgres.connect()) {
-      return (int) count(c, "SELECT setting::int FROM pg_settings WHERE name = 'max_connections'");
+      return (int) Sql.scalar(c, "SELECT setting::int FROM pg_settings WHERE name = 'max_connections'");
     }
   }
 
-  private static long count(Connection c, String sql) throws SQLException {
-    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
 
   private static void logTo(Path file) throws Exception {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
@@ -346,7 +341,7 @@ public final class IngestBenchmark {
    */
   private static long commits(Postgres postgres) throws SQLException {
     try (Connection c = postgres.connect()) {
-      return count(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+      return Sql.scalar(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
     }
   }
 

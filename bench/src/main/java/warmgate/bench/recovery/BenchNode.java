@@ -73,9 +73,8 @@ final class BenchNode implements AutoCloseable {
 
   /** Starts the node's JVM; returns once it answers HTTP for its endpoint. */
   Duration start() throws IOException {
-    long t0 = System.nanoTime();
-    node = ChildNode.launch(conf, httpPort, dir.resolve("node-" + (++runs) + ".log"), jvm);
-    node.awaitAnswering(STARTUP);
+    long t0 = launch();
+    awaitAnswering();
     return Duration.ofNanos(System.nanoTime() - t0);
   }
 

@@ -2,9 +2,6 @@ package warmgate.bench.recovery;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import warmgate.bench.PlannerStatistics;
 import warmgate.bench.Report;
+import warmgate.bench.Sql;
 import warmgate.demo.SampleImages;
 import warmgate.e2e.Postgres;
 
@@ -156,10 +154,10 @@ public final class MemoryBenchmark {
           node.submit("j", done, to, o.concurrency(), inputs);
           int target = to;
           BenchNode.await(Duration.ofHours(6), () -> {
-            if (count(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'FAILED'") > 0) {
+            if (Sql.scalar(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'FAILED'") > 0) {
               throw new IllegalStateException("a job failed (log: " + dir + "); every job here should succeed");
             }
-            return count(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'SUCCEEDED'") == target;
+            return Sql.scalar(pg, "SELECT COUNT(*) FROM job_index WHERE status = 'SUCCEEDED'") == target;
           }, target + " jobs SUCCEEDED in the job index");
           double rate = (to - done) / ((System.nanoTime() - t0) / 1e9);
           BenchNode.Histogram finished = node.histogram();
@@ -179,7 +177,7 @@ public final class MemoryBenchmark {
             + " max-concurrency " + o.slots() + "), output written to the local bucket. Finished jobs leave memory after"
             + " warmgate.request.passivate-after = " + o.passivateAfter() + ". Job entities in memory: instances of " + ENTITY_CLASS
             + " in the class histogram. Node: -Xmx" + o.heap() + ".");
-        report.note("Journal rows: " + count(pg, "SELECT COUNT(*) FROM event_journal") + " events for " + o.journaled() + " jobs.");
+        report.note("Journal rows: " + Sql.scalar(pg, "SELECT COUNT(*) FROM event_journal") + " events for " + o.journaled() + " jobs.");
       }
     }
     return report;
@@ -198,14 +196,6 @@ public final class MemoryBenchmark {
       md.append(String.format("| `%s` | %.2f | %d |%n", e.getKey(), e.getValue()[0] / (double) jobs, e.getValue()[1] / jobs));
     }
     return md.toString().strip();
-  }
-
-
-  private static long count(Postgres pg, String query) throws Exception {
-    try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   private static String mib(long bytes) {

@@ -9,6 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import warmgate.bench.PlannerStatistics;
 import warmgate.bench.Report;
+import warmgate.bench.Sql;
 import warmgate.e2e.Postgres;
 
 /**
@@ -102,7 +103,7 @@ public final class RecoveryBenchmark {
         sql(pg, "DROP INDEX event_tag_tag_idx");
         long withoutIndex = queryMicros(pg, lastPerTag);
         sql(pg, "CREATE INDEX event_tag_tag_idx ON event_tag(tag, event_id)");
-        long rows = count(pg, "SELECT COUNT(*) FROM event_tag");
+        long rows = Sql.scalar(pg, "SELECT COUNT(*) FROM event_tag");
         for (int rate : o.wakerRates()) {
           node.kill9();
           node.configure("warmgate.read-side.waker.rate = " + rate + "\n");
@@ -142,12 +143,6 @@ public final class RecoveryBenchmark {
     return runs[runs.length / 2];
   }
 
-  private static long count(Postgres pg, String query) throws Exception {
-    try (java.sql.Connection c = pg.connect(); java.sql.Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(query)) {
-      rs.next();
-      return rs.getLong(1);
-    }
-  }
 
   private static void sql(Postgres pg, String statement) throws Exception {
     try (java.sql.Connection c = pg.connect(); java.sql.Statement s = c.createStatement()) {
