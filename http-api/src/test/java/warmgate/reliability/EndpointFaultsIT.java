@@ -56,7 +56,7 @@ class EndpointFaultsIT {
     }
   }
 
-  static Map<String, Object> settings(Path dataDir) {
+  static Map<String, Object> settings() {
     Map<String, Object> s = new HashMap<>();
     s.put("warmgate.endpoint-defaults.max-concurrency", SLOTS);
     s.put("warmgate.endpoint-defaults.idle-timeout", "5s");
@@ -88,7 +88,7 @@ class EndpointFaultsIT {
     var modelFaults = new FaultyModel.Plan(0.08, 0.08, 0.04, 0.02, Duration.ofSeconds(1), Duration.ofMillis(30));
     AtomicReference<FaultyProvider> faultyProvider = new AtomicReference<>();
     AtomicReference<FaultyModel> faultyModel = new AtomicReference<>();
-    Map<String, Object> settings = settings(dataDir);
+    Map<String, Object> settings = settings();
     var endpointConfig = com.typesafe.config.ConfigFactory.parseMap(settings)
         .withFallback(com.typesafe.config.ConfigFactory.parseResourcesAnySyntax("application"))
         .resolve().getConfig("warmgate");
