@@ -47,6 +47,8 @@ final class BenchNode implements AutoCloseable {
    * @param settings HOCON lines after the common ones (database, folder, ports, the endpoint's model command)
    * @param jvm the node JVM's options
    */
+  private final Thread stopOnExit = new Thread(this::closeOnExit, "bench-node-stop");
+
   BenchNode(Path dir, String dbUrl, String dbUser, String settings, List<String> jvm) throws IOException {
     this.dir = dir;
     this.jvm = jvm;
@@ -64,6 +66,7 @@ final class BenchNode implements AutoCloseable {
         warmgate.blob-store.local.watch-interval = 0s
         """.formatted(dir, dbUrl, dbUser, httpPort, Ports.free()) + TestTokens.hocon() + settings;
     Files.writeString(conf, baseConf);
+    Runtime.getRuntime().addShutdownHook(stopOnExit);
   }
 
   /** Settings added for the node's next start (replacing those of the last call). */
@@ -247,6 +250,23 @@ final class BenchNode implements AutoCloseable {
       node.close();
     }
     ModelProcesses.killAll(dir.resolve("endpoints"));
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopOnExit);
+    } catch (IllegalStateException e) {
+      // the JVM is exiting: this is the hook itself
+    }
+  }
+
+  /**
+   * A benchmark stopped from outside (Ctrl-C, kill) never reaches its try-with-resources; without this its node
+   * and model JVMs ran on, holding the database and the CPU through the next run.
+   */
+  private void closeOnExit() {
+    try {
+      close();
+    } catch (Exception e) {
+      System.err.println("Could not stop the node in " + dir + ": " + e);
+    }
   }
 
 
