@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -56,6 +57,7 @@ import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
 import warmgate.request.Request;
+import warmgate.request.ShardedParkedJobs;
 import warmgate.route.RouteTable;
 import warmgate.service.AdmittingJobs;
 import warmgate.service.Ingestion;
@@ -166,12 +168,20 @@ public final class Main {
 
     ClusterSharding sharding = ClusterSharding.get(system);
     Metrics metrics = new Metrics();
-    EndpointLifecycle.init(system, deps.endpoints(), deps.clock(), metrics.endpoints());
+    // An endpoint's entity that starts before the read side does needs no recall: the waker's first run enlists all.
+    AtomicReference<ReadSide> started = new AtomicReference<>();
+    EndpointLifecycle.init(system, deps.endpoints(), deps.clock(), metrics.endpoints(), new ShardedParkedJobs(sharding, endpoint -> {
+      ReadSide readSide = started.get();
+      if (readSide != null) {
+        readSide.recall(endpoint);
+      }
+    }));
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
     Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
     ReadSide readSide = ReadSide.start(system, database, warmgate);
+    started.set(readSide);
     // Scrapes run on the blocking dispatcher (MetricsRoutes), so waiting for the count query is fine there.
     metrics.registerJobCounts(() -> readSide.index().countByStatus().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join());
 

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param inputsCheckInterval how often a waiting job looks for its missing inputs
  * @param attemptTimeout the longest one attempt (read inputs, invoke, write output) may take
  * @param passivateAfter how long a finished job stays in memory before its actor stops
+ * @param parkAfter how long a queued job waits in memory before it parks (leaves memory, keeping its place in the
+ *     endpoint's queue); zero: never
  */
 public record RequestSettings(
     int maxAttempts,
@@ -23,7 +25,8 @@ public record RequestSettings(
     Duration inputsTimeout,
     Duration inputsCheckInterval,
     Duration attemptTimeout,
-    Duration passivateAfter) {
+    Duration passivateAfter,
+    Duration parkAfter) {
 
   public RequestSettings {
     if (maxAttempts < 1) {
@@ -31,6 +34,9 @@ public record RequestSettings(
     }
     if (backoffMax.compareTo(backoffMin) < 0) {
       throw new IllegalArgumentException("warmgate.request.backoff-max must not be below backoff-min");
+    }
+    if (parkAfter.isNegative()) {
+      throw new IllegalArgumentException("warmgate.request.park-after must not be negative");
     }
   }
 
@@ -44,6 +50,7 @@ public record RequestSettings(
         c.getDuration("inputs-timeout"),
         c.getDuration("inputs-check-interval"),
         c.getDuration("attempt-timeout"),
-        c.getDuration("passivate-after"));
+        c.getDuration("passivate-after"),
+        c.getDuration("park-after"));
   }
 }

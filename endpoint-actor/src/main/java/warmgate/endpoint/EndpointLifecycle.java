@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -48,10 +49,12 @@ import warmgate.logging.EntityMdc;
  * gaps). Lifecycle transitions are persisted: they are the endpoint-seconds ledger, and they make an endpoint
  * started before a crash still stop when idle.
  *
- * <p>The wait queue and the leases are deliberately not persisted. Jobs repeat {@link Acquire} until granted
- * and {@link Renew} while they run, so both rebuild themselves after this actor restarts; a lease whose
- * holder stops renewing expires and its slot returns. Neither are the idle gaps an adaptive keep-warm policy
- * learned: it learns them again after a restart.
+ * <p>The wait queue and the leases are deliberately not persisted. Jobs in memory repeat {@link Acquire} until
+ * granted and {@link Renew} while they run, so both rebuild themselves after this actor restarts; a lease whose
+ * holder stops renewing expires and its slot returns. A job that has waited long enough {@link Park}s: it leaves
+ * memory and keeps only its id in the queue, and its grant wakes it through {@link ParkedJobs}. After a restart this
+ * actor asks {@link ParkedJobs#recall} for those, which come back as {@link Enlist}s. Neither are the idle gaps an
+ * adaptive keep-warm policy learned persisted: it learns them again after a restart.
  */
 public final class EndpointLifecycle
     extends EventSourcedBehaviorWithEnforcedReplies<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> {
@@ -71,6 +74,19 @@ public final class EndpointLifecycle
 
   /** Returns the job's lease, or withdraws its request for one when {@code leaseId} is null. */
   public record Release(String jobId, String leaseId) implements Command {}
+
+  /**
+   * The job, queued here, wants to leave memory while it waits: answered with {@link Parked} if it holds a place in
+   * the queue (its grant will then come through {@link ParkedJobs#deliver}), not at all otherwise (the job keeps
+   * asking).
+   */
+  public record Park(String jobId, ActorRef<SlotReply> replyTo) implements Command {}
+
+  /**
+   * A job the journal says is queued here, perhaps parked, which this actor may not know after a restart: it takes
+   * a place in the queue, reached through {@link ParkedJobs#deliver}. Answered once held.
+   */
+  public record Enlist(String jobId, ActorRef<Done> replyTo) implements Command {}
 
   public record Get(ActorRef<View> replyTo) implements Command {}
 
@@ -118,6 +134,9 @@ public final class EndpointLifecycle
   /** The endpoint is FAILED and takes no jobs; ask again after {@code retryAfter}. */
   public record Unavailable(String endpoint, String jobId, String reason, Duration retryAfter) implements SlotReply {}
 
+  /** The answer to {@link Park}: the job's place in the queue no longer needs its actor. */
+  public record Parked(String endpoint, String jobId) implements SlotReply {}
+
   public enum Phase {
     COLD,
     STARTING,
@@ -136,9 +155,11 @@ public final class EndpointLifecycle
    * @param overflow jobs that asked for a slot while the queue was full (max-queued) and were not let in: they wait
    *     in their own journals and ask again. Admission counts them with {@code queued}, so that a full queue stops
    *     new work instead of letting a backlog grow outside it.
+   * @param parked of the {@code queued}, those out of memory ({@link Park}): their grants wake them
    */
   public record View(
-      String name, Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail, int overflow)
+      String name, Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail, int overflow,
+      int parked)
       implements CborSerializable {}
 
   // ---- Events
@@ -236,24 +257,31 @@ public final class EndpointLifecycle
    * restart is looked after again without waiting for a job to ask.
    */
   public static void init(ActorSystem<?> system, Endpoints endpoints, Clock clock) {
-    init(system, endpoints, clock, EndpointMetrics.NONE);
+    init(system, endpoints, clock, EndpointMetrics.NONE, ParkedJobs.NONE);
   }
 
-  /** @param metrics where each endpoint's state, cold starts and journal writes are reported */
-  public static void init(ActorSystem<?> system, Endpoints endpoints, Clock clock, EndpointMetrics metrics) {
+  /**
+   * @param metrics where each endpoint's state, cold starts and journal writes are reported
+   * @param parked how the queue reaches its jobs that left memory, and gets them back after a restart
+   */
+  public static void init(ActorSystem<?> system, Endpoints endpoints, Clock clock, EndpointMetrics metrics, ParkedJobs parked) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> create(endpoints.get(ctx.getEntityId()), clock, metrics))
+            Entity.of(ENTITY_KEY, ctx -> create(endpoints.get(ctx.getEntityId()), clock, metrics, parked))
                 .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
   }
 
   public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock) {
-    return create(endpoint, clock, EndpointMetrics.NONE);
+    return create(endpoint, clock, EndpointMetrics.NONE, ParkedJobs.NONE);
   }
 
   public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics) {
+    return create(endpoint, clock, metrics, ParkedJobs.NONE);
+  }
+
+  public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics, ParkedJobs parked) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> EntityMdc.of(Map.of("endpoint", endpoint.name()), message -> Map.of(),
-        new EndpointLifecycle(endpoint, clock, metrics, ctx, timers))));
+        new EndpointLifecycle(endpoint, clock, metrics, parked, ctx, timers))));
   }
 
   // ---- Behaviour
@@ -262,12 +290,14 @@ public final class EndpointLifecycle
   private final EndpointProvider provider;
   private final Clock clock;
   private final EndpointMetrics metrics;
+  private final ParkedJobs parked;
   private final ActorContext<Command> ctx;
   private final Duration tick;
   /** The provider's own news of a change (see {@link EndpointProvider#watch}), ended when this actor stops. */
   private final EndpointProvider.Watch watch;
 
   // Runtime, not persisted (see the class comment).
+  /** In arrival order; a parked job's entry has no actor (null), its grant goes through {@link #parked}. */
   private final LinkedHashMap<String, ActorRef<SlotReply>> waiting = new LinkedHashMap<>();
   private final Map<String, Lease> leases = new HashMap<>();
   /** Jobs turned away by a full queue, with when each last asked; forgotten once let in, gone, or silent too long. */
@@ -291,10 +321,14 @@ public final class EndpointLifecycle
   private boolean providerCallInFlight;
   private String detail;
 
-  private record Lease(String leaseId, Instant expiresAt) {}
+  /**
+   * @param unconfirmed granted to a parked job and not renewed yet: should it expire so, the grant may have been
+   *     lost on its way (the job asks for nothing while parked), so the job takes a place in the queue again
+   */
+  private record Lease(String leaseId, Instant expiresAt, boolean unconfirmed) {}
 
-  private EndpointLifecycle(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics, ActorContext<Command> ctx,
-      TimerScheduler<Command> timers) {
+  private EndpointLifecycle(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics, ParkedJobs parked,
+      ActorContext<Command> ctx, TimerScheduler<Command> timers) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), endpoint.settings().name()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -302,6 +336,7 @@ public final class EndpointLifecycle
     this.provider = endpoint.provider();
     this.clock = clock;
     this.metrics = metrics;
+    this.parked = parked;
     this.ctx = ctx;
     this.lastActivity = clock.instant();
     this.keepWarm = KeepWarmPolicy.of(settings);
@@ -350,6 +385,8 @@ public final class EndpointLifecycle
           }
           describe();
           report(state);
+          // Jobs parked in the queue of this entity's last incarnation, if any, wait to be enlisted again.
+          parked.recall(settings.name());
         })
         .onSignal(PostStop.instance(), state -> {
           watch.close();
@@ -373,6 +410,7 @@ public final class EndpointLifecycle
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Cold.class)
         .onCommand(Acquire.class, this::acquireWhenCold)
+        .onCommand(Enlist.class, this::enlistWhenCold)
         .onCommand(Start.class, this::startWhenCold)
         .onCommand(Described.class, this::describedWhenCold)
         .onCommand(Tick.class, this::tickWhenCold);
@@ -390,6 +428,7 @@ public final class EndpointLifecycle
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Warm.class)
         .onCommand(Acquire.class, this::acquireWhenWarm)
+        .onCommand(Enlist.class, this::enlistWhenWarm)
         .onCommand(Start.class, this::startWhenWarm)
         .onCommand(Stop.class, this::stopWhenWarm)
         .onCommand(Release.class, this::releaseWhenWarm)
@@ -408,6 +447,7 @@ public final class EndpointLifecycle
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Failed.class)
         .onCommand(Acquire.class, this::acquireWhenFailed)
+        .onCommand(Enlist.class, this::enlistWhenFailed)
         .onCommand(Start.class, this::startWhenFailed)
         .onCommand(Described.class, this::describedWhenCold)
         .onCommand(Tick.class, this::tickWhenFailed);
@@ -417,6 +457,8 @@ public final class EndpointLifecycle
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
         .onCommand(Acquire.class, (state, cmd) -> enqueue(cmd))
+        .onCommand(Enlist.class, (state, cmd) -> enlist(cmd))
+        .onCommand(Park.class, (state, cmd) -> park(cmd))
         .onCommand(Renew.class, this::renew)
         .onCommand(Release.class, (state, cmd) -> release(cmd))
         .onCommand(Get.class, this::get)
@@ -432,6 +474,11 @@ public final class EndpointLifecycle
   private ReplyEffect<Event, State> acquireWhenCold(Cold state, Acquire cmd) {
     enqueue(cmd);
     return startIfDue(state, "job " + cmd.jobId() + " asked for a slot");
+  }
+
+  private ReplyEffect<Event, State> enlistWhenCold(Cold state, Enlist cmd) {
+    enlist(cmd);
+    return startIfDue(state, "job " + cmd.jobId() + " is queued in the journal");
   }
 
   private ReplyEffect<Event, State> startWhenCold(Cold state, Start cmd) {
@@ -566,6 +613,13 @@ public final class EndpointLifecycle
     return Effect().noReply();
   }
 
+  private ReplyEffect<Event, State> enlistWhenFailed(Failed state, Enlist cmd) {
+    lastRefusal = clock.instant();
+    parked.deliver(cmd.jobId(), unavailable(cmd.jobId(), state.reason()));
+    cmd.replyTo().tell(Done.getInstance());
+    return Effect().noReply();
+  }
+
   private ReplyEffect<Event, State> startWhenFailed(Failed state, Start cmd) {
     if (providerCallInFlight) {
       return Effect().reply(cmd.replyTo(), StatusReply.error(
@@ -594,7 +648,7 @@ public final class EndpointLifecycle
   }
 
   private void refuseWaiting(String reason) {
-    waiting.forEach((jobId, replyTo) -> replyTo.tell(unavailable(jobId, reason)));
+    waiting.forEach((jobId, replyTo) -> tell(jobId, replyTo, unavailable(jobId, reason)));
     waiting.clear();
   }
 
@@ -602,6 +656,12 @@ public final class EndpointLifecycle
 
   private ReplyEffect<Event, State> acquireWhenWarm(Warm state, Acquire cmd) {
     enqueue(cmd);
+    dispatch();
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> enlistWhenWarm(Warm state, Enlist cmd) {
+    enlist(cmd);
     dispatch();
     return Effect().noReply();
   }
@@ -717,11 +777,36 @@ public final class EndpointLifecycle
     return Effect().noReply();
   }
 
+  /** Holds the job's place for it while it is out of memory; see {@link Park}. */
+  private ReplyEffect<Event, State> park(Park cmd) {
+    if (waiting.containsKey(cmd.jobId())) {
+      waiting.put(cmd.jobId(), null); // keeps its place in the queue
+      cmd.replyTo().tell(new Parked(settings.name(), cmd.jobId()));
+    }
+    return Effect().noReply();
+  }
+
+  /**
+   * Takes a queued job from the journal into the queue as parked, whatever this actor knew of it: after a restart
+   * it knew nothing, and after a node was lost the actor it knew may be gone. A job still in memory keeps asking
+   * and so gets its actor back; a grant through {@link ParkedJobs} reaches it either way. A full queue takes it
+   * all the same: it was let in before.
+   */
+  private ReplyEffect<Event, State> enlist(Enlist cmd) {
+    if (!leases.containsKey(cmd.jobId())) {
+      overflow.remove(cmd.jobId());
+      waiting.put(cmd.jobId(), null);
+      lastActivity = clock.instant();
+    }
+    cmd.replyTo().tell(Done.getInstance());
+    return Effect().noReply();
+  }
+
   private ReplyEffect<Event, State> renew(State state, Renew cmd) {
     Lease held = leases.get(cmd.jobId());
     if (held == null || held.leaseId().equals(cmd.leaseId())) {
       // Unknown after a restart of this actor: the job is still running, so its slot is taken.
-      leases.put(cmd.jobId(), new Lease(cmd.leaseId(), clock.instant().plus(settings.leaseTtl())));
+      leases.put(cmd.jobId(), new Lease(cmd.leaseId(), clock.instant().plus(settings.leaseTtl()), false));
       waiting.remove(cmd.jobId());
     }
     lastActivity = clock.instant();
@@ -765,7 +850,18 @@ public final class EndpointLifecycle
     String why = state instanceof Cold c && c.lastFailure() != null ? c.lastFailure()
         : state instanceof Failed f ? f.reason() : detail;
     return new View(settings.name(), state.phase(), waiting.size(), leases.size(), state.since(),
-        state.ledger().billedSeconds(clock.instant()), why, overflow.size());
+        state.ledger().billedSeconds(clock.instant()), why, overflow.size(), parkedCount());
+  }
+
+  /** A scan of the queue: only asked for by {@code GET /v1/endpoints}, not per job. */
+  private int parkedCount() {
+    int n = 0;
+    for (ActorRef<SlotReply> replyTo : waiting.values()) {
+      if (replyTo == null) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private ReplyEffect<Event, State> providerCallFailed(ProviderCallFailed cmd) {
@@ -834,8 +930,17 @@ public final class EndpointLifecycle
       Map.Entry<String, ActorRef<SlotReply>> entry = next.next();
       next.remove();
       String leaseId = UUID.randomUUID().toString();
-      leases.put(entry.getKey(), new Lease(leaseId, now.plus(settings.leaseTtl())));
-      entry.getValue().tell(new Grant(settings.name(), entry.getKey(), leaseId, settings.leaseTtl()));
+      leases.put(entry.getKey(), new Lease(leaseId, now.plus(settings.leaseTtl()), entry.getValue() == null));
+      tell(entry.getKey(), entry.getValue(), new Grant(settings.name(), entry.getKey(), leaseId, settings.leaseTtl()));
+    }
+  }
+
+  /** To the job's actor, or through {@link ParkedJobs} to a parked job (null {@code replyTo}). */
+  private void tell(String jobId, ActorRef<SlotReply> replyTo, SlotReply reply) {
+    if (replyTo != null) {
+      replyTo.tell(reply);
+    } else {
+      parked.deliver(jobId, reply);
     }
   }
 
@@ -849,7 +954,11 @@ public final class EndpointLifecycle
     overflow.values().removeIf(lastAsked -> lastAsked.plus(settings.leaseTtl()).isBefore(now));
     leases.entrySet().removeIf(e -> {
       boolean expired = e.getValue().expiresAt().isBefore(now);
-      if (expired) {
+      if (expired && e.getValue().unconfirmed()) {
+        ctx.getLog().warn("Endpoint {}: job {} never took the slot granted to it while parked; it waits in the queue again",
+            settings.name(), e.getKey());
+        waiting.putIfAbsent(e.getKey(), null);
+      } else if (expired) {
         ctx.getLog().warn("Endpoint {}: lease of job {} expired unrenewed; its slot is free again", settings.name(), e.getKey());
       }
       return expired;

@@ -83,11 +83,30 @@ class EndpointLifecycleTest {
     }
   }
 
+  /** What reached parked jobs, as lines ("Grant job-1", "Unavailable job-2"), and the endpoints recalled. */
+  static final class RecordingParkedJobs implements ParkedJobs {
+    final List<String> delivered = new CopyOnWriteArrayList<>();
+    final List<SlotReply> replies = new CopyOnWriteArrayList<>();
+    final List<String> recalled = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void deliver(String jobId, SlotReply reply) {
+      delivered.add(reply.getClass().getSimpleName() + " " + jobId);
+      replies.add(reply);
+    }
+
+    @Override
+    public void recall(String endpoint) {
+      recalled.add(endpoint);
+    }
+  }
+
   /** One endpoint under test; each test has its own name so earlier tests' actors cannot interfere. */
   private final class Fixture {
     final FakeProvider provider = new FakeProvider();
     final ManualClock clock = new ManualClock();
     final RecordingMetrics metrics = new RecordingMetrics();
+    final RecordingParkedJobs parked = new RecordingParkedJobs();
     final EndpointSettings settings;
     final EventSourcedBehaviorTestKit<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> kit;
 
@@ -125,7 +144,27 @@ class EndpointLifecycleTest {
           Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, statusPollInterval, reconcileInterval, Duration.ofSeconds(30),
           ConfigFactory.empty(), keepWarm);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-          EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock, metrics));
+          EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock, metrics, parked));
+    }
+
+    /** Queues the job, then parks it; answers the probe it asked with. */
+    TestProbe<SlotReply> park(String jobId) {
+      TestProbe<SlotReply> probe = acquire(jobId);
+      kit.runCommand(new EndpointLifecycle.Park(jobId, probe.ref()));
+      assertThat(probe.expectMessageClass(EndpointLifecycle.Parked.class, WAIT).jobId()).isEqualTo(jobId);
+      return probe;
+    }
+
+    void enlist(String jobId) {
+      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointLifecycle.Enlist(jobId, replyTo)).reply())
+          .isEqualTo(org.apache.pekko.Done.getInstance());
+    }
+
+    void awaitDelivered(String... lines) {
+      testKit.createTestProbe().awaitAssert(WAIT, () -> {
+        assertThat(parked.delivered).containsExactly(lines);
+        return null;
+      });
     }
 
     View view() {
@@ -779,5 +818,135 @@ class EndpointLifecycleTest {
     assertThat(f.provider.stops.get()).isZero();
 
     f.kit.runCommand(new Release("job-1", grant.leaseId()));
+  }
+
+  // ---- Parked jobs
+
+  @Test
+  void aParkedJobKeepsItsPlaceAndItsGrantGoesThroughParkedJobs() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    TestProbe<SlotReply> second = f.park("job-2");
+    TestProbe<SlotReply> third = f.acquire("job-3");
+    assertThat(f.view().queued()).as("a parked job still counts as queued").isEqualTo(2);
+
+    f.kit.runCommand(new Release("job-1", running.leaseId()));
+
+    f.awaitDelivered("Grant job-2");
+    second.expectNoMessage(Duration.ofMillis(200)); // its actor is gone: the grant went around it
+    third.expectNoMessage(Duration.ofMillis(100)); // job-2 came first and keeps the only slot
+    assertThat(f.view().inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void aParkedJobThatAsksAgainIsAnsweredDirectlyAndKeepsItsPlace() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    f.park("job-2");
+    f.acquire("job-3");
+    TestProbe<SlotReply> woken = f.acquire("job-2"); // woken by something else, it asks from its new actor
+
+    f.kit.runCommand(new Release("job-1", running.leaseId()));
+
+    assertThat(woken.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-2");
+    assertThat(f.parked.delivered).isEmpty();
+  }
+
+  @Test
+  void aJobWithoutAPlaceInTheQueueIsNotAnsweredWhenItAsksToPark() {
+    Fixture f = new Fixture(1);
+    for (int i = 0; i < 100; i++) {
+      f.acquire("job-" + i); // max-queued 100, still starting: the queue is full
+    }
+    TestProbe<SlotReply> late = f.acquire("late"); // overflow: waits in its own journal and keeps asking
+
+    f.kit.runCommand(new EndpointLifecycle.Park("late", late.ref()));
+    f.kit.runCommand(new EndpointLifecycle.Park("never-asked", late.ref()));
+
+    late.expectNoMessage(Duration.ofMillis(300));
+    assertThat(f.view().overflow()).isEqualTo(1);
+  }
+
+  @Test
+  void aGrantAParkedJobNeverTakesReturnsItToTheQueue() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    f.park("job-2");
+    f.kit.runCommand(new Release("job-1", running.leaseId()));
+    f.awaitDelivered("Grant job-2"); // lost on its way, say: job-2 neither renews nor releases
+
+    f.clock.advance(LEASE_TTL.plusSeconds(1));
+
+    f.awaitDelivered("Grant job-2", "Grant job-2");
+    Grant again = (Grant) f.parked.replies.get(1);
+    assertThat(again.leaseId()).isNotEqualTo(((Grant) f.parked.replies.get(0)).leaseId());
+    // Taken this time: renewed, it is an ordinary lease and does not come back when it later expires unrenewed.
+    f.kit.runCommand(new Renew("job-2", again.leaseId()));
+    f.clock.advance(LEASE_TTL.plusSeconds(1));
+    testKit.createTestProbe().awaitAssert(WAIT, () -> {
+      assertThat(f.view().inFlight()).isZero();
+      return null;
+    });
+    assertThat(f.parked.delivered).hasSize(2);
+    assertThat(f.view().queued()).isZero();
+  }
+
+  @Test
+  void anEnlistedJobTakesAPlaceStartsAColdEndpointAndIsGrantedThroughParkedJobs() {
+    Fixture f = new Fixture(1);
+
+    f.enlist("job-q");
+
+    assertThat(f.kit.getState().phase()).isEqualTo(Phase.STARTING);
+    assertThat(f.view().queued()).isEqualTo(1);
+    f.provider.set(Status.IN_SERVICE);
+    f.awaitDelivered("Grant job-q");
+  }
+
+  @Test
+  void enlistingAJobTheEndpointKnowsKeepsItsPlaceAndAJobRunningIsLeftAlone() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    TestProbe<SlotReply> second = f.acquire("job-2");
+    f.acquire("job-3");
+
+    f.enlist("job-1"); // the index lags: job-1 already runs
+    f.enlist("job-2"); // its actor may be gone with its node: reached through parked jobs from now on
+    assertThat(f.view().queued()).isEqualTo(2);
+
+    f.kit.runCommand(new Release("job-1", running.leaseId()));
+    f.awaitDelivered("Grant job-2");
+    second.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aFailedEndpointRefusesAnEnlistedJobThroughParkedJobs() {
+    Fixture f = new Fixture(1, null, Duration.ofMillis(50), 2, Duration.ZERO);
+    f.provider.failStarts("no capacity");
+    f.park("job-1");
+    f.awaitPhase(Phase.COLD);
+    f.clock.advance(Duration.ofSeconds(2)); // the backoff; the second start fails too
+    f.awaitPhase(Phase.FAILED);
+    f.awaitDelivered("Unavailable job-1"); // the parked job is told, as a waiting one would be
+
+    f.enlist("job-2");
+
+    f.awaitDelivered("Unavailable job-1", "Unavailable job-2");
+    assertThat(f.view().queued()).isZero();
+  }
+
+  @Test
+  void recallsItsParkedJobsWheneverItStartsWithAnEmptyQueue() {
+    Fixture f = new Fixture(1);
+    f.kit.runCommand(EndpointLifecycle.Get::new);
+    assertThat(f.parked.recalled).containsExactly(f.settings.name());
+
+    f.kit.restart();
+
+    assertThat(f.parked.recalled).containsExactly(f.settings.name(), f.settings.name());
   }
 }

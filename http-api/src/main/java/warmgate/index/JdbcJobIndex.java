@@ -110,11 +110,11 @@ public final class JdbcJobIndex implements JobIndex {
   }
 
   @Override
-  public CompletionStage<List<String>> withWork(String afterJobId, int limit) {
+  public CompletionStage<List<Work>> withWork(String afterJobId, int limit) {
     return query(c -> {
-      String sql = "SELECT job_id FROM job_index WHERE has_work" + (afterJobId == null ? "" : " AND job_id > ?")
+      String sql = "SELECT job_id, status, endpoint FROM job_index WHERE has_work" + (afterJobId == null ? "" : " AND job_id > ?")
           + " ORDER BY job_id LIMIT ?";
-      List<String> ids = new ArrayList<>();
+      List<Work> ids = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(sql)) {
         int i = 1;
         if (afterJobId != null) {
@@ -123,7 +123,7 @@ public final class JdbcJobIndex implements JobIndex {
         ps.setInt(i, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            ids.add(rs.getString(1));
+            ids.add(new Work(rs.getString(1), JobStatus.valueOf(rs.getString(2)), rs.getString(3)));
           }
         }
       }

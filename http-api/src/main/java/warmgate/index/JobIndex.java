@@ -21,8 +21,11 @@ public interface JobIndex {
   CompletionStage<Map<JobStatus, Long>> countByStatus();
 
   /**
-   * Ids of jobs that still act on their own (an unfinished stage, an error report or a callback owed), in id
-   * order, after {@code afterJobId} (null: from the first).
+   * Jobs that still act on their own (an unfinished stage, an error report or a callback owed), in id order,
+   * after {@code afterJobId} (null: from the first).
    */
-  CompletionStage<List<String>> withWork(String afterJobId, int limit);
+  CompletionStage<List<Work>> withWork(String afterJobId, int limit);
+
+  /** A job with work left, and where it stands: a queued job is enlisted in its endpoint's queue, not woken. */
+  record Work(String jobId, JobStatus status, String endpoint) {}
 }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -27,6 +28,8 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.job.JobStatus;
 import warmgate.request.Request;
 
 /**
@@ -38,9 +41,14 @@ import warmgate.request.Request;
  * while sharding still routes a dead node's shard to it is lost), and if it still does not, a run soon after
  * tries once more.
  *
+ * <p>A QUEUED job is not woken but enlisted: its endpoint takes its id into its queue
+ * ({@link EndpointLifecycle.Enlist}) and wakes the job with its grant. That costs no recovery, so it is not
+ * throttled, and it is how jobs parked in the queue of an endpoint's entity that stopped get their places back.
+ *
  * <p>It runs when it starts (a full restart, or the singleton moving after its node went away), when a
- * member is removed (that node's jobs are in no memory any more), and every {@code interval} as a backstop.
- * A trigger during a run makes one more run after it.
+ * member is removed (that node's jobs are in no memory any more), when an endpoint's entity starts (its queue
+ * is empty), and every {@code interval} as a backstop. A trigger during a run makes one more run after it,
+ * unless the run has not yet read the journal's position, and so will see all the trigger is about.
  */
 public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   /** For what happens on the stream's threads, where the actor's own logger may not be used. */
@@ -59,11 +67,24 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     INSTANCE
   }
 
-  /** How a run went: jobs that answered, and jobs that did not after {@link #WAKE_ATTEMPTS} tries. */
-  private record Tally(long woken, long silent) {
-    Tally plus(boolean answered) {
-      return answered ? new Tally(woken + 1, silent) : new Tally(woken, silent + 1);
+  /**
+   * How a run went: jobs woken and jobs enlisted that answered, and jobs that did not after {@link #WAKE_ATTEMPTS}
+   * tries.
+   */
+  private record Tally(long woken, long enlisted, long silent) {
+    Tally plus(Outcome outcome) {
+      return switch (outcome) {
+        case WOKEN -> new Tally(woken + 1, enlisted, silent);
+        case ENLISTED -> new Tally(woken, enlisted + 1, silent);
+        case SILENT -> new Tally(woken, enlisted, silent + 1);
+      };
     }
+  }
+
+  private enum Outcome {
+    WOKEN,
+    ENLISTED,
+    SILENT
   }
 
   private record Woken(Tally tally, Throwable failure) implements Command {}
@@ -79,21 +100,27 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   static final int WAKES_IN_FLIGHT = 64;
   private static final String PERIODIC = "periodic";
 
-  /** Starts the cluster's one waker; {@code wake} is sent through sharding. */
-  public static void init(ActorSystem<?> system, JobIndex index, IndexProgress progress, ReadSideSettings.Waker settings) {
+  /**
+   * Starts the cluster's one waker; {@code wake} and {@code enlist} are sent through sharding. Answers the
+   * singleton's proxy, for {@link Run}s from elsewhere.
+   */
+  public static ActorRef<Command> init(ActorSystem<?> system, JobIndex index, IndexProgress progress, ReadSideSettings.Waker settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, CompletionStage<Done>> wake =
         jobId -> sharding.entityRefFor(Request.ENTITY_KEY, jobId).ask(Request.Wake::new, settings.confirmTimeout());
-    ClusterSingleton.get(system).init(SingletonActor.of(
-        Behaviors.supervise(create(index, progress, wake, settings, true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
+    Function<JobIndex.Work, CompletionStage<Done>> enlist = work -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, work.endpoint())
+        .ask(replyTo -> new EndpointLifecycle.Enlist(work.jobId(), replyTo), settings.confirmTimeout());
+    return ClusterSingleton.get(system).init(SingletonActor.of(
+        Behaviors.supervise(create(index, progress, wake, enlist, settings, true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
   }
 
   /**
    * @param wake wakes one job; completes once the job answers
+   * @param enlist enlists one queued job with its endpoint; completes once the endpoint holds it
    * @param watchMembers subscribe to removed cluster members (off in tests without a cluster)
    */
   static Behavior<Command> create(JobIndex index, IndexProgress progress, Function<String, CompletionStage<Done>> wake,
-      ReadSideSettings.Waker settings, boolean watchMembers) {
+      Function<JobIndex.Work, CompletionStage<Done>> enlist, ReadSideSettings.Waker settings, boolean watchMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (watchMembers) {
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
@@ -104,7 +131,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
         timers.startTimerWithFixedDelay(PERIODIC, new Run(PERIODIC), settings.interval());
       }
       ctx.getSelf().tell(new Run("waker started"));
-      return new JobWaker(ctx, timers, index, progress, wake, settings);
+      return new JobWaker(ctx, timers, index, progress, wake, enlist, settings);
     }));
   }
 
@@ -112,6 +139,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private final JobIndex index;
   private final IndexProgress progress;
   private final Function<String, CompletionStage<Done>> wake;
+  private final Function<JobIndex.Work, CompletionStage<Done>> enlist;
   private final ReadSideSettings.Waker settings;
   private final Materializer materializer;
 
@@ -126,12 +154,14 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private boolean waiting;
 
   private JobWaker(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobIndex index, IndexProgress progress,
-      Function<String, CompletionStage<Done>> wake, ReadSideSettings.Waker settings) {
+      Function<String, CompletionStage<Done>> wake, Function<JobIndex.Work, CompletionStage<Done>> enlist,
+      ReadSideSettings.Waker settings) {
     super(ctx);
     this.timers = timers;
     this.index = index;
     this.progress = progress;
     this.wake = wake;
+    this.enlist = enlist;
     this.settings = settings;
     // Streams of this actor stop with it: a waker that moves does not keep waking from its old node.
     this.materializer = Materializer.createMaterializer(ctx);
@@ -149,11 +179,16 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   }
 
   private Behavior<Command> run(Run run) {
+    if (running != null && target == null) {
+      getContext().getLog().debug("Job waker ({}): {} is covered by the run starting now", running, run.reason());
+      return this;
+    }
     if (running != null) {
       pending = pending == null ? run.reason() : pending;
       return this;
     }
     running = run.reason();
+    target = null;
     startedNanos = System.nanoTime();
     deadlineNanos = startedNanos + settings.catchUpTimeout().toNanos();
     getContext().pipeToSelf(progress.journal(), JournalRead::new);
@@ -196,24 +231,34 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     return this;
   }
 
-  /** Every job with work, page by page in id order, throttled; completes with how many answered. */
+  /**
+   * Every job with work, page by page in id order, woken throttled or enlisted; completes with how many
+   * answered.
+   */
   private CompletionStage<Tally> wakeAll() {
     ActorSystem<?> system = getContext().getSystem();
     return Source.unfoldAsync(Optional.<String>empty(), after -> index.withWork(after.orElse(null), settings.pageSize())
-            .thenApply(ids -> ids.isEmpty()
-                ? Optional.<Pair<Optional<String>, List<String>>>empty()
-                : Optional.of(Pair.create(Optional.of(ids.get(ids.size() - 1)), ids))))
-        .mapConcat(ids -> ids)
-        .throttle(settings.rate(), Duration.ofSeconds(1))
-        .mapAsyncUnordered(WAKES_IN_FLIGHT, jobId -> Patterns.retry(() -> wake.apply(jobId), WAKE_ATTEMPTS, WAKE_RETRY_DELAY, system)
+            .thenApply(page -> page.isEmpty()
+                ? Optional.<Pair<Optional<String>, List<JobIndex.Work>>>empty()
+                : Optional.of(Pair.create(Optional.of(page.get(page.size() - 1).jobId()), page))))
+        .mapConcat(page -> page)
+        .throttle(settings.rate(), Duration.ofSeconds(1), work -> enlisted(work) ? 0 : 1)
+        .mapAsyncUnordered(WAKES_IN_FLIGHT, work -> Patterns.retry(
+                () -> enlisted(work) ? enlist.apply(work) : wake.apply(work.jobId()), WAKE_ATTEMPTS, WAKE_RETRY_DELAY, system)
             .handle((done, failure) -> {
               if (failure != null) {
-                log.warn("Job waker: job {} did not answer its wake ({} tries): {}", jobId, WAKE_ATTEMPTS,
-                    warmgate.Failures.unwrap(failure).toString());
+                log.warn("Job waker: job {} did not answer its {} ({} tries): {}", work.jobId(), enlisted(work) ? "enlisting" : "wake",
+                    WAKE_ATTEMPTS, warmgate.Failures.unwrap(failure).toString());
+                return Outcome.SILENT;
               }
-              return failure == null;
+              return enlisted(work) ? Outcome.ENLISTED : Outcome.WOKEN;
             }))
-        .runFold(new Tally(0, 0), Tally::plus, materializer);
+        .runFold(new Tally(0, 0, 0), Tally::plus, materializer);
+  }
+
+  /** A queued job goes to its endpoint's queue; see the class comment. */
+  private static boolean enlisted(JobIndex.Work work) {
+    return work.status() == JobStatus.QUEUED && work.endpoint() != null;
   }
 
   private Behavior<Command> woken(Woken done) {
@@ -222,7 +267,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     }
     long millis = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
     Tally tally = done.tally();
-    getContext().getLog().info("Job waker ({}): woke {} job(s) with work left in {} ms{}{}", running, tally.woken(), millis,
+    getContext().getLog().info("Job waker ({}): woke {} job(s) with work left and enlisted {} queued one(s) in {} ms{}{}",
+        running, tally.woken(), tally.enlisted(), millis,
         caughtUp ? "" : " (the index had not caught up with the journal)",
         tally.silent() == 0 ? "" : "; " + tally.silent() + " did not answer, trying again in " + RETRY_AFTER.toSeconds() + " s");
     if (tally.silent() > 0) {

@@ -7,6 +7,7 @@ import java.util.concurrent.Executor;
 import javax.sql.DataSource;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.slf4j.Logger;
@@ -23,10 +24,17 @@ public final class ReadSide {
 
   private final JobIndex index;
   private final DataSource pool;
+  private final ActorRef<JobWaker.Command> waker;
 
-  private ReadSide(JobIndex index, DataSource pool) {
+  private ReadSide(JobIndex index, DataSource pool, ActorRef<JobWaker.Command> waker) {
     this.index = index;
     this.pool = pool;
+    this.waker = waker;
+  }
+
+  /** Has the waker enlist the queued jobs again, those of {@code endpoint} among them: its entity lost its queue. */
+  public void recall(String endpoint) {
+    waker.tell(new JobWaker.Run("endpoint " + endpoint + " started with an empty queue"));
   }
 
   /** What {@code GET /v1/jobs} and the metrics read. */
@@ -50,9 +58,9 @@ public final class ReadSide {
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     JobIndexProjection.init(system, pool, settings.grouping());
     var index = new JdbcJobIndex(pool, blocking);
-    JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
+    ActorRef<JobWaker.Command> waker = JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
     log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),
         settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
-    return new ReadSide(index, pool);
+    return new ReadSide(index, pool, waker);
   }
 }

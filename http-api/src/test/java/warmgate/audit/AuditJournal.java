@@ -120,7 +120,7 @@ public final class AuditJournal implements AutoCloseable {
 
     var blobs = new InMemoryBlobStore();
     var requestSettings = new RequestSettings(3, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(200),
-        Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10));
+        Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10), Duration.ZERO);
     var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
     var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint, requestSettings,
         (url, id, body) -> CompletableFuture.completedFuture(204), webhooks, Clock.systemUTC());

@@ -121,19 +121,19 @@ class AuthEdgeTest {
 
     @Override
     public CompletionStage<EndpointLifecycle.View> get(String name) {
-      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 0, null, 0));
+      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 0, null, 0, 0));
     }
 
     @Override
     public CompletionStage<EndpointLifecycle.View> start(String name) {
       actions.add("start " + name);
-      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0));
+      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
     }
 
     @Override
     public CompletionStage<EndpointLifecycle.View> stop(String name) {
       actions.add("stop " + name);
-      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STOPPING, 0, 0, Instant.EPOCH, 0, null, 0));
+      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STOPPING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
     }
   };
 

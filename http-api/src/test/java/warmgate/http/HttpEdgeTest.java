@@ -145,13 +145,13 @@ class HttpEdgeTest {
     @Override
     public CompletionStage<EndpointLifecycle.View> get(String name) {
       return CompletableFuture.completedFuture(
-          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 42, null, 0));
+          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 42, null, 0, 0));
     }
 
     @Override
     public CompletionStage<EndpointLifecycle.View> start(String name) {
       return CompletableFuture.completedFuture(
-          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0));
+          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
     }
 
     @Override

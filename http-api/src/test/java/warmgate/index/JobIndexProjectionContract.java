@@ -168,7 +168,7 @@ abstract class JobIndexProjectionContract {
           fold.endpoint(), fold.owner(), fold.attempts(), fold.createdAt().truncatedTo(ChronoUnit.MICROS),
           fold.updatedAt().truncatedTo(ChronoUnit.MICROS), fold.output(), fold.error()));
       assertThat(lastSeqNr(jobId)).isEqualTo(events.size());
-      assertThat(index.withWork(null, 1000).toCompletableFuture().join()).doesNotContain(jobId);
+      assertThat(workIds()).doesNotContain(jobId);
     } finally {
       stopProjections(running);
     }
@@ -211,7 +211,7 @@ abstract class JobIndexProjectionContract {
           new Request.JobFailed("attempt 1 failed permanently: HTTP 400 from the model", T0.plusSeconds(3))));
       JobRow failed = awaitRow(jobId, JobStatus.FAILED).orElseThrow();
       assertThat(failed.error()).isEqualTo("attempt 1 failed permanently: HTTP 400 from the model");
-      assertThat(index.withWork(null, 1000).toCompletableFuture().join()).contains(jobId);
+      assertThat(workIds()).contains(jobId);
 
       append(jobId, List.of(
           new Request.ErrorReported("9e107d9d372bb6826bd81d3542a419d6", T0.plusSeconds(4)),
@@ -221,7 +221,7 @@ abstract class JobIndexProjectionContract {
         assertThat(lastSeqNr(jobId)).isEqualTo(6);
         return null;
       });
-      assertThat(index.withWork(null, 1000).toCompletableFuture().join()).doesNotContain(jobId);
+      assertThat(workIds()).doesNotContain(jobId);
       assertThat(index.find(jobId).toCompletableFuture().join()).as("duties done change no field a list shows").hasValue(failed);
     } finally {
       stopProjections(running);
@@ -281,6 +281,10 @@ abstract class JobIndexProjectionContract {
     } finally {
       stopProjections(running);
     }
+  }
+
+  private List<String> workIds() {
+    return index.withWork(null, 1000).toCompletableFuture().join().stream().map(JobIndex.Work::jobId).toList();
   }
 
   private long lastSeqNr(String jobId) throws Exception {

@@ -133,11 +133,13 @@ abstract class JobIndexQueryContract {
 
     List<String> all = new ArrayList<>();
     String after = null;
-    for (List<String> page = index.withWork(null, 2).toCompletableFuture().join(); !page.isEmpty();
+    for (List<JobIndex.Work> page = index.withWork(null, 2).toCompletableFuture().join(); !page.isEmpty();
         page = index.withWork(after, 2).toCompletableFuture().join()) {
       assertThat(page.size()).isLessThanOrEqualTo(2);
-      all.addAll(page);
-      after = page.get(page.size() - 1);
+      page.forEach(work -> all.add(work.jobId()));
+      after = page.get(page.size() - 1).jobId();
+      assertThat(page).filteredOn(work -> work.jobId().equals(owner + "-queued"))
+          .allSatisfy(work -> assertThat(work).isEqualTo(new JobIndex.Work(owner + "-queued", JobStatus.QUEUED, "gen3d")));
     }
 
     assertThat(all).doesNotHaveDuplicates();

@@ -36,11 +36,14 @@ class JobWakerTest {
   /** Jobs with work in memory; {@link #gate}, while set, holds every answer back until it completes. */
   static final class Index implements JobIndex {
     final List<String> withWork = new CopyOnWriteArrayList<>();
+    /** Of {@link #withWork}, those QUEUED (on endpoint "m"); the others are RUNNING. */
+    final List<String> queued = new CopyOnWriteArrayList<>();
     final AtomicReference<CompletableFuture<Void>> gate = new AtomicReference<>();
 
     @Override
-    public CompletionStage<List<String>> withWork(String afterJobId, int limit) {
-      List<String> page = withWork.stream().sorted().filter(id -> afterJobId == null || id.compareTo(afterJobId) > 0).limit(limit).toList();
+    public CompletionStage<List<Work>> withWork(String afterJobId, int limit) {
+      List<Work> page = withWork.stream().sorted().filter(id -> afterJobId == null || id.compareTo(afterJobId) > 0).limit(limit)
+          .map(id -> new Work(id, queued.contains(id) ? JobStatus.QUEUED : JobStatus.RUNNING, "m")).toList();
       CompletableFuture<Void> held = gate.get();
       return held == null ? CompletableFuture.completedFuture(page) : held.thenApply(v -> page);
     }
@@ -61,10 +64,11 @@ class JobWakerTest {
     }
   }
 
-  /** A journal at a fixed position and projections at a position the test moves. */
+  /** A journal at a fixed position and projections at a position the test moves; {@link #gate} holds the journal's. */
   static final class Progress implements IndexProgress {
     final Map<String, Long> journal;
     volatile Map<String, Long> projected = Map.of();
+    final AtomicReference<CompletableFuture<Void>> gate = new AtomicReference<>();
 
     Progress(Map<String, Long> journal) {
       this.journal = journal;
@@ -72,7 +76,8 @@ class JobWakerTest {
 
     @Override
     public CompletionStage<Map<String, Long>> journal() {
-      return CompletableFuture.completedFuture(journal);
+      CompletableFuture<Void> held = gate.get();
+      return held == null ? CompletableFuture.completedFuture(journal) : held.thenApply(v -> journal);
     }
 
     @Override
@@ -86,7 +91,7 @@ class JobWakerTest {
   }
 
   private ActorRef<JobWaker.Command> start(Index index, Progress progress, TestProbe<String> woken, ReadSideSettings.Waker settings) {
-    return testKit.spawn(JobWaker.create(index, progress, answering(woken), settings, false));
+    return testKit.spawn(JobWaker.create(index, progress, answering(woken), enlisting(woken), settings, false));
   }
 
   /** Jobs that answer at once, each wake reported to {@code woken}. */
@@ -95,6 +100,55 @@ class JobWakerTest {
       woken.ref().tell(jobId);
       return CompletableFuture.completedFuture(Done.getInstance());
     };
+  }
+
+  /** Endpoints that answer at once, each job enlisted reported to {@code enlisted} as "enlisted {jobId} at {endpoint}". */
+  private static Function<JobIndex.Work, CompletionStage<Done>> enlisting(TestProbe<String> enlisted) {
+    return work -> {
+      enlisted.ref().tell("enlisted " + work.jobId() + " at " + work.endpoint());
+      return CompletableFuture.completedFuture(Done.getInstance());
+    };
+  }
+
+  @Test
+  void enlistsQueuedJobsWithTheirEndpointUnthrottledInsteadOfWakingThem() {
+    Index index = new Index();
+    List<String> queued = java.util.stream.IntStream.range(0, 30).mapToObj(i -> String.format("job-q%02d", i)).toList();
+    index.withWork.addAll(queued);
+    index.queued.addAll(queued);
+    index.withWork.addAll(List.of("job-r1", "job-r2"));
+    TestProbe<String> woken = testKit.createTestProbe();
+    // One wake a second: the 30 queued jobs would take half a minute if enlisting were throttled like waking.
+    var settings = new ReadSideSettings.Waker(1, 100, Duration.ofMinutes(1), Duration.ZERO, Duration.ofSeconds(1));
+
+    var waker = start(index, new Progress(Map.of()), woken, settings);
+
+    List<String> seen = woken.receiveSeveralMessages(32, Duration.ofSeconds(10));
+    assertThat(seen).containsExactlyInAnyOrderElementsOf(java.util.stream.Stream.concat(
+        queued.stream().map(id -> "enlisted " + id + " at m"), java.util.stream.Stream.of("job-r1", "job-r2")).toList());
+    // The queued jobs, unthrottled, all came before the second running job, which waited its turn.
+    assertThat(seen.indexOf("job-r2")).isEqualTo(31);
+    testKit.stop(waker);
+  }
+
+  @Test
+  void aTriggerBeforeTheRunHasReadTheJournalIsCoveredByThatRun() {
+    Index index = new Index();
+    index.withWork.add("job-a");
+    Progress progress = new Progress(Map.of());
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    progress.gate.set(gate);
+    TestProbe<String> woken = testKit.createTestProbe();
+
+    var waker = start(index, progress, woken, settings(Duration.ofMinutes(1), Duration.ZERO));
+    waker.tell(new JobWaker.Run("endpoint m started with an empty queue"));
+    woken.expectNoMessage(Duration.ofMillis(300));
+    progress.gate.set(null);
+    gate.complete(null);
+
+    woken.expectMessage("job-a");
+    woken.expectNoMessage(Duration.ofSeconds(1));
+    testKit.stop(waker);
   }
 
   @Test
@@ -111,7 +165,7 @@ class JobWakerTest {
           : CompletableFuture.completedFuture(Done.getInstance());
     };
 
-    var waker = testKit.spawn(JobWaker.create(index, new Progress(Map.of()), wake, settings(Duration.ofMinutes(1), Duration.ZERO), false));
+    var waker = testKit.spawn(JobWaker.create(index, new Progress(Map.of()), wake, enlisting(woken), settings(Duration.ofMinutes(1), Duration.ZERO), false));
 
     List<String> wakes = List.of(woken.receiveMessage(), woken.receiveMessage(), woken.receiveMessage(Duration.ofSeconds(5)));
     assertThat(wakes).containsExactlyInAnyOrder("job-a", "job-a", "job-b");
@@ -160,6 +214,7 @@ class JobWakerTest {
     TestProbe<String> woken = testKit.createTestProbe();
 
     var waker = start(index, new Progress(Map.of()), woken, settings(Duration.ofMinutes(1), Duration.ZERO));
+    woken.expectNoMessage(Duration.ofMillis(300)); // the run is past the journal's position, held at the index
     waker.tell(new JobWaker.Run("member removed"));
     waker.tell(new JobWaker.Run("member removed"));
     woken.expectNoMessage(Duration.ofMillis(300));
@@ -185,9 +240,9 @@ class JobWakerTest {
       TestProbe<String> woken = testKit.createTestProbe();
 
       var waker = testKit.spawn(JobWaker.create(new JdbcJobIndex(db.pool, blocking), new JdbcIndexProgress(db.pool, blocking),
-          answering(woken), settings(Duration.ofMinutes(1), Duration.ZERO), false));
+          answering(woken), enlisting(woken), settings(Duration.ofMinutes(1), Duration.ZERO), false));
 
-      assertThat(List.of(woken.receiveMessage(), woken.receiveMessage(), woken.receiveMessage())).containsExactly("job-q1", "job-q2", "job-q3");
+      assertThat(woken.receiveSeveralMessages(3)).containsExactlyInAnyOrder("enlisted job-q1 at gen3d", "job-q2", "job-q3");
       woken.expectNoMessage(Duration.ofMillis(500));
       testKit.stop(waker);
     }

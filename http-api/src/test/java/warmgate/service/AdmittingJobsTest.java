@@ -40,7 +40,7 @@ class AdmittingJobsTest {
     public CompletionStage<EndpointLifecycle.View> get(String name) {
       asks.incrementAndGet();
       return queued < 0 ? CompletableFuture.failedFuture(new TimeoutException("Ask timed out"))
-          : CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow));
+          : CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow, 0));
     }
 
     @Override

@@ -65,8 +65,13 @@ import warmgate.logging.EntityMdc;
  * webhook, retried with backoff apart from the job's own progress. Those duties are persisted, so a job
  * stays in memory until they are done.
  *
+ * <p>A job queued for longer than {@code park-after} parks: once its endpoint holds its place by id
+ * ({@link EndpointLifecycle.Park}), its actor stops, and the endpoint's grant, sent through sharding, starts it
+ * again as QUEUED to take the slot.
+ *
  * <p>Sharding does not remember jobs. A job with work left ({@link #hasWork}) is started again by the read
- * side's waker after a restart or the loss of a node, and by itself when its shard moves (see {@link Stop}).
+ * side's waker after a restart or the loss of a node (a queued one is enlisted with its endpoint instead), and
+ * by itself when its shard moves (see {@link Stop}).
  */
 public final class Request
     extends EventSourcedBehaviorWithEnforcedReplies<Request.Command, Request.Event, Request.State> {
@@ -100,6 +105,9 @@ public final class Request
 
   /** The endpoint is FAILED and takes no jobs for now. */
   public record EndpointRefused(EndpointLifecycle.Unavailable refusal) implements Command {}
+
+  /** The endpoint holds the job's place in its queue by id: the job may leave memory. */
+  record ParkAccepted(EndpointLifecycle.Parked parked) implements Command {}
 
   record InputsChecked(List<String> missing, String failure) implements Command {}
 
@@ -145,7 +153,8 @@ public final class Request
     RETRY_DUE,
     REPORT_ERROR,
     DELIVER_CALLBACK,
-    PASSIVATE
+    PASSIVATE,
+    PARK
   }
 
   // ---- Replies
@@ -405,7 +414,7 @@ public final class Request
    * entities grows into a journal of its own that every restart replays at once. Jobs with work left are
    * woken from the job index instead (warmgate.index.JobWaker), and move with their shard by themselves
    * ({@link Stop}). Never passivated for being idle: a queued job may wait quietly for many minutes, and only
-   * the job knows when it is at rest.
+   * the job knows when it is at rest, or when its endpoint holds its place (parking).
    */
   public static void init(ActorSystem<?> system, Deps deps) {
     ClusterSharding.get(system)
@@ -441,6 +450,10 @@ public final class Request
   private boolean reporting;
   private int reportFailures;
   private boolean calling;
+  /** Whether the job asked for a slot again after its last {@link EndpointLifecycle.Park}: the ask may have undone it. */
+  private boolean askedSincePark;
+  /** The endpoint holds this queued job's place and it is leaving memory; its grant will wake it through sharding. */
+  private boolean parked;
   // Read by the attempt's own stages on other threads, so it can drop the result of a cancelled job before
   // writing it; volatile because it crosses threads, and never persisted (the event is the record).
   private volatile boolean cancelled;
@@ -457,9 +470,17 @@ public final class Request
     this.shard = shard;
     this.ctx = ctx;
     this.timers = timers;
-    this.slotAdapter = ctx.messageAdapter(EndpointLifecycle.SlotReply.class, reply -> reply instanceof EndpointLifecycle.Grant grant
-        ? new Granted(grant)
-        : new EndpointRefused((EndpointLifecycle.Unavailable) reply));
+    this.slotAdapter = ctx.messageAdapter(EndpointLifecycle.SlotReply.class, Request::slotReply);
+  }
+
+  /** An endpoint's answer as the job's own command; also how a parked job's grant wakes it through sharding. */
+  public static Command slotReply(EndpointLifecycle.SlotReply reply) {
+    if (reply instanceof EndpointLifecycle.Grant grant) {
+      return new Granted(grant);
+    } else if (reply instanceof EndpointLifecycle.Unavailable refusal) {
+      return new EndpointRefused(refusal);
+    }
+    return new ParkAccepted((EndpointLifecycle.Parked) reply);
   }
 
   @Override
@@ -559,8 +580,10 @@ public final class Request
         return granted(queued, granted);
       } else if (command instanceof EndpointRefused refused) {
         return endpointRefused(queued, refused);
+      } else if (command instanceof ParkAccepted) {
+        return parkAccepted(queued);
       } else if (command instanceof Timer timer) {
-        return timer == Timer.ACQUIRE_AGAIN ? askForSlot(queued) : ignore(queued, timer);
+        return timer == Timer.ACQUIRE_AGAIN ? askForSlot(queued) : timer == Timer.PARK ? park(queued) : ignore(queued, timer);
       }
     } else if (state instanceof Running running) {
       if (command instanceof AttemptFinished finished) {
@@ -660,7 +683,7 @@ public final class Request
       publishing = false;
       return Effect().reply(published.replyTo(), StatusReply.error("job " + jobId + " is no longer awaiting review"));
     } else if (command instanceof InputsChecked || command instanceof OutputChecked || command instanceof EndpointRefused
-        || command instanceof ErrorReportWritten || command instanceof CallbackAnswered) {
+        || command instanceof ErrorReportWritten || command instanceof CallbackAnswered || command instanceof ParkAccepted) {
       return Effect().noReply();
     }
     return null;
@@ -682,6 +705,7 @@ public final class Request
           cancelled = true;
           timers.cancel(Timer.CHECK_INPUTS);
           timers.cancel(Timer.ACQUIRE_AGAIN);
+          timers.cancel(Timer.PARK);
           timers.cancel(Timer.RETRY_DUE);
           if (state instanceof Running running) {
             releaseLease(running);
@@ -769,12 +793,48 @@ public final class Request
 
   private void acquire(String endpoint) {
     timers.startTimerWithFixedDelay(Timer.ACQUIRE_AGAIN, Timer.ACQUIRE_AGAIN, settings.acquireInterval());
+    if (!settings.parkAfter().isZero()) {
+      timers.startTimerWithFixedDelay(Timer.PARK, Timer.PARK, settings.parkAfter());
+    }
+    askedSincePark = true;
     deps.endpoints().apply(endpoint).tell(new EndpointLifecycle.Acquire(jobId, slotAdapter));
   }
 
   private ReplyEffect<Event, State> askForSlot(Queued state) {
+    askedSincePark = true;
     deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Acquire(jobId, slotAdapter));
     return Effect().noReply();
+  }
+
+  /**
+   * Waited {@code park-after} in memory: asks the endpoint to keep the job's place by id. Until it answers, the job
+   * keeps asking for a slot as before; the endpoint does not answer a job it has no place for (a full queue).
+   */
+  private ReplyEffect<Event, State> park(Queued state) {
+    askedSincePark = false;
+    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Park(jobId, slotAdapter));
+    return Effect().noReply();
+  }
+
+  /**
+   * Leaves memory with its place kept. Not if it asked for a slot since its {@link EndpointLifecycle.Park}: that
+   * ask, answered after the park, gave the endpoint this actor to send the grant to, and the grant would be lost;
+   * the next park tries again. Nothing is persisted: the journal already says QUEUED, which is what a woken
+   * job resumes from.
+   */
+  private ReplyEffect<Event, State> parkAccepted(Queued state) {
+    if (askedSincePark) {
+      return Effect().noReply();
+    }
+    parked = true;
+    timers.cancel(Timer.ACQUIRE_AGAIN);
+    timers.cancel(Timer.PARK);
+    log().debug("Job {} parks in the queue of endpoint {}", jobId, state.core().spec().endpoint());
+    if (shard != null) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+      return Effect().noReply();
+    }
+    return Effect().stop().thenNoReply();
   }
 
   private void returnLease(EndpointLifecycle.Grant grant) {
@@ -787,6 +847,7 @@ public final class Request
     return persist(state, new AttemptStarted(attempt, grant.leaseId(), clock.instant()))
         .thenRun(s -> {
           timers.cancel(Timer.ACQUIRE_AGAIN);
+          timers.cancel(Timer.PARK);
           Duration renewEvery = grant.ttl().dividedBy(3);
           timers.startTimerWithFixedDelay(Timer.RENEW_LEASE, Timer.RENEW_LEASE, renewEvery);
           log().info("Job {} runs attempt {} on endpoint {}", jobId, attempt, grant.endpoint());
@@ -900,6 +961,7 @@ public final class Request
         .thenRun(s -> {
           timers.cancel(Timer.CHECK_INPUTS);
           timers.cancel(Timer.ACQUIRE_AGAIN);
+          timers.cancel(Timer.PARK);
           log().warn("Job {} failed: {}", jobId, error);
           settle(s);
         })
@@ -914,7 +976,8 @@ public final class Request
 
   /** Sharding stops the actor: passivation (nothing left to do) or a hand-off of its shard to another node. */
   private ReplyEffect<Event, State> stop(State state, Stop stop) {
-    if (shard != null && state instanceof Job job && hasWork(job)) {
+    boolean parkedInQueue = parked && state instanceof Queued; // its grant wakes it
+    if (shard != null && state instanceof Job job && hasWork(job) && !parkedInQueue) {
       // Sent through this node's region, which holds it until the shard has its new home.
       ClusterSharding.get(ctx.getSystem()).entityRefFor(ENTITY_KEY, jobId).tell(new Wake(null));
       log().info("Job {} is {} and moves with its shard; it continues on the shard's new node", jobId, job.status());
@@ -942,6 +1005,7 @@ public final class Request
     return persist(state, new EndpointUnavailable(cmd.refusal().reason(), retryAt, clock.instant()))
         .thenRun(s -> {
           timers.cancel(Timer.ACQUIRE_AGAIN);
+          timers.cancel(Timer.PARK);
           log().warn("Job {} waits until {}: {}", jobId, retryAt, cmd.refusal().reason());
           scheduleRetry(retryAt);
         })

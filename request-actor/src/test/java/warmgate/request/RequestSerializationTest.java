@@ -87,6 +87,7 @@ class RequestSerializationTest {
     check.roundTrips(new Request.Approve("bob", statusProbe));
     check.roundTrips(new Request.Reject("bob", "holes in the mesh", statusProbe));
     check.roundTrips(new Request.EndpointRefused(new EndpointLifecycle.Unavailable("gen3d", "2c5e1f0a", "FAILED", Duration.ofMinutes(1))));
+    check.roundTrips(new Request.ParkAccepted(new EndpointLifecycle.Parked("gen3d", "2c5e1f0a")));
     check.roundTrips(new Request.Published("bob", "etag", null, statusProbe));
     check.roundTrips(new Request.ErrorReportWritten(null, "S3 unreachable"));
     check.roundTrips(new Request.CallbackAnswered(JobStatus.SUCCEEDED, 2, 503, null));

@@ -213,8 +213,16 @@ class RequestTest {
     }
 
     Fixture(int maxAttempts, Duration passivateAfter) {
-      settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), Duration.ofMillis(300),
-          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter);
+      this(maxAttempts, passivateAfter, Duration.ZERO);
+    }
+
+    Fixture(int maxAttempts, Duration passivateAfter, Duration parkAfter) {
+      this(maxAttempts, passivateAfter, parkAfter, Duration.ofMillis(300));
+    }
+
+    Fixture(int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
+      settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
+          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
       var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
@@ -285,6 +293,11 @@ class RequestTest {
     EndpointLifecycle.Release expectRelease() {
       return (EndpointLifecycle.Release) fish(EndpointLifecycle.Release.class);
     }
+
+    /** The next request to park. */
+    EndpointLifecycle.Park expectPark() {
+      return (EndpointLifecycle.Park) fish(EndpointLifecycle.Park.class);
+    }
   }
 
   @Test
@@ -322,6 +335,40 @@ class RequestTest {
 
     assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
     f.expectAcquire(); // still asking: the actor did not stop
+  }
+
+  @Test
+  void aJobQueuedPastParkAfterParksStopsAskingAndItsGrantWakesItToRun() {
+    // Asks for a slot every 10 s: no ask comes between the park and its answer, so the park holds.
+    Fixture f = new Fixture(3, Duration.ofHours(1), Duration.ofMillis(200), Duration.ofSeconds(10));
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.expectAcquire();
+
+    EndpointLifecycle.Park park = f.expectPark();
+    assertThat(park.jobId()).isEqualTo(f.jobId);
+    park.replyTo().tell(new EndpointLifecycle.Parked("gen3d", f.jobId));
+
+    f.endpoint.expectNoMessage(Duration.ofSeconds(1)); // parked: it neither asks nor parks again
+    // Its grant reaches it through sharding, which starts a new actor; recovered as QUEUED, it takes the slot.
+    f.kit.restart();
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+  }
+
+  @Test
+  void aJobThatAskedForASlotAfterItsParkStaysAndParksLater() {
+    Fixture f = new Fixture(3, Duration.ofHours(1), Duration.ofMillis(700));
+    f.uploadInputs();
+    f.submit(SPEC);
+
+    EndpointLifecycle.Park park = f.expectPark();
+    f.expectAcquire(); // sent after the park: answered after it, it gave the endpoint this actor again
+    park.replyTo().tell(new EndpointLifecycle.Parked("gen3d", f.jobId));
+
+    f.expectAcquire(); // not parked: still asking
+    assertThat(f.expectPark().jobId()).as("and trying to park again").isEqualTo(f.jobId);
   }
 
   @Test

@@ -122,6 +122,12 @@ final class BenchNode implements AutoCloseable {
     return e == null ? -1 : e.path("queued").asInt(-1);
   }
 
+  /** Of {@link #queued}, the jobs out of memory (warmgate.request.park-after). */
+  int parked() {
+    JsonNode e = endpoint();
+    return e == null ? -1 : e.path("parked").asInt(-1);
+  }
+
   /** Number of jobs GET /v1/jobs lists with this status (from the job index), counted page by page. */
   long listed(String status) throws Exception {
     long count = 0;

@@ -30,10 +30,11 @@ import warmgate.e2e.Postgres;
 public final class MemoryBenchmark {
   private static final String ENTITY_CLASS = "warmgate.request.Request";
 
-  private record Options(List<Integer> buffered, int journaled, int rounds, String passivateAfter, String heap, int concurrency,
-      int slots, boolean partA, boolean partB) {
+  private record Options(List<Integer> buffered, List<String> parkAfter, int journaled, int rounds, String passivateAfter, String heap,
+      int concurrency, int slots, boolean partA, boolean partB) {
     static Options parse(String[] args) {
       List<Integer> buffered = List.of(2_000, 10_000, 40_000);
+      List<String> parkAfter = List.of("0s", "5s");
       int journaled = 1_000_000;
       int rounds = 4;
       String passivate = "30s";
@@ -45,6 +46,7 @@ public final class MemoryBenchmark {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--buffered" -> buffered = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).sorted().toList();
+          case "--park-after" -> parkAfter = List.of(args[++i].split(","));
           case "--journaled" -> journaled = Integer.parseInt(args[++i]);
           case "--rounds" -> rounds = Integer.parseInt(args[++i]);
           case "--passivate-after" -> passivate = args[++i];
@@ -58,9 +60,11 @@ public final class MemoryBenchmark {
           }
           case "-h", "--help" -> {
             System.out.println("""
-                bench/run memory [--buffered N,N,..] [--journaled N] [--rounds R] [--passivate-after 30s] [--node-heap 2g]
-                                 [--concurrency C] [--slots S] [--only buffered|journaled]
+                bench/run memory [--buffered N,N,..] [--park-after D,D] [--journaled N] [--rounds R] [--passivate-after 30s]
+                                 [--node-heap 2g] [--concurrency C] [--slots S] [--only buffered|journaled]
                   --buffered N,N    (a) jobs held QUEUED on a cold endpoint, the heap read at each count (default 2000,10000,40000)
+                  --park-after D,D  (a) one node each with this warmgate.request.park-after; 0s keeps queued jobs in memory
+                                    (default 0s,5s; the heap is read once every job has parked)
                   --journaled N     (b) jobs run to completion in all (default 1000000; 20000 for a quick run)
                   --rounds R        (b) in this many rounds, the heap read after each once the jobs passivated (default 4)
                   --passivate-after (b) warmgate.request.passivate-after of the node (default 30s, the shipped value)
@@ -73,7 +77,7 @@ public final class MemoryBenchmark {
           default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--help)");
         }
       }
-      return new Options(buffered, journaled, rounds, passivate, heap, concurrency, slots, a, b);
+      return new Options(buffered, parkAfter, journaled, rounds, passivate, heap, concurrency, slots, a, b);
     }
   }
 
@@ -89,38 +93,50 @@ public final class MemoryBenchmark {
   }
 
   private static Report buffered(Options o, List<String> jvm) throws Exception {
-    Report report = new Report("memory-buffered", "jobs queued", "live heap", "above the idle node", "per job", "per job, since the previous row",
-        "job entities in memory");
+    Report report = new Report("memory-buffered", "park-after", "jobs queued", "of them parked", "live heap", "above the idle node", "per job",
+        "per job, since the previous row", "job entities in memory");
     int max = o.buffered().get(o.buffered().size() - 1);
-    try (Postgres pg = new Postgres();
-        BenchNode node = new BenchNode(Files.createTempDirectory("warmgate-memory-a"), pg.url, Postgres.USER, """
-            warmgate.endpoints.gen3d.max-queued = %d
-            warmgate.endpoints.gen3d.start-timeout = 6h
-            warmgate.endpoints.gen3d.process.command = ["sleep", "21600"]
-            """.formatted(Math.max(10_000, max + 1000)), jvm)) {
-      node.start();
-      Thread.sleep(5_000); // let the start settle: the read side's first poll, the waker's first run
-      BenchNode.Histogram idle = node.histogram();
-      report.row(0, mib(idle.liveBytes()), "–", "–", "–", idle.instances(ENTITY_CLASS));
-      BenchNode.Histogram previous = idle;
-      int submitted = 0;
-      for (int n : o.buffered()) {
-        node.submit("m", submitted, n, o.concurrency());
-        int target = n;
-        BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == target, n + " jobs queued");
-        Thread.sleep(2_000);
-        BenchNode.Histogram h = node.histogram();
-        report.row(n, mib(h.liveBytes()), mib(h.liveBytes() - idle.liveBytes()), (h.liveBytes() - idle.liveBytes()) / n + " B",
-            (h.liveBytes() - previous.liveBytes()) / (n - submitted) + " B", h.instances(ENTITY_CLASS));
-        System.err.printf("%d queued: live %d B%n", n, h.liveBytes());
-        previous = h;
-        submitted = n;
+    List<String> growths = new ArrayList<>();
+    for (String parkAfter : o.parkAfter()) {
+      boolean parks = !Duration.parse("PT" + parkAfter.toUpperCase()).isZero();
+      try (Postgres pg = new Postgres();
+          BenchNode node = new BenchNode(Files.createTempDirectory("warmgate-memory-a"), pg.url, Postgres.USER, """
+              warmgate.request.park-after = %s
+              warmgate.endpoints.gen3d.max-queued = %d
+              warmgate.endpoints.gen3d.start-timeout = 6h
+              warmgate.endpoints.gen3d.process.command = ["sleep", "21600"]
+              """.formatted(parkAfter, Math.max(10_000, max + 1000)), jvm)) {
+        node.start();
+        Thread.sleep(5_000); // let the start settle: the read side's first poll, the waker's first run
+        BenchNode.Histogram idle = node.histogram();
+        report.row(parkAfter, 0, 0, mib(idle.liveBytes()), "–", "–", "–", idle.instances(ENTITY_CLASS));
+        BenchNode.Histogram previous = idle;
+        int submitted = 0;
+        for (int n : o.buffered()) {
+          node.submit("m", submitted, n, o.concurrency());
+          int target = n;
+          BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == target, n + " jobs queued");
+          if (parks) {
+            BenchNode.await(Duration.ofMinutes(30), () -> node.parked() == target, n + " jobs parked");
+          }
+          Thread.sleep(2_000);
+          BenchNode.Histogram h = node.histogram();
+          report.row(parkAfter, n, node.parked(), mib(h.liveBytes()), mib(h.liveBytes() - idle.liveBytes()),
+              (h.liveBytes() - idle.liveBytes()) / n + " B", (h.liveBytes() - previous.liveBytes()) / (n - submitted) + " B",
+              h.instances(ENTITY_CLASS));
+          System.err.printf("park-after %s, %d queued: live %d B%n", parkAfter, n, h.liveBytes());
+          previous = h;
+          submitted = n;
+        }
+        growths.add("park-after " + parkAfter + ":\n\n" + growth(idle, previous, max));
       }
-      report.note("The endpoint never starts, so every job stays QUEUED: its entity in memory and its place in the endpoint's"
-          + " wait queue. Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC first). Node: -Xmx" + o.heap() + ".");
-      report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle node):");
-      report.note(growth(idle, previous, max));
     }
+    report.note("The endpoint never starts, so every job stays QUEUED, with its place in the endpoint's wait queue. With"
+        + " park-after 0s each job's entity stays in memory; otherwise the heap is read once every job has parked (its"
+        + " actor stopped, its place held by id). Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC first)."
+        + " One node per park-after, one after the other. Node: -Xmx" + o.heap() + ".");
+    report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle node):");
+    growths.forEach(report::note);
     return report;
   }
 

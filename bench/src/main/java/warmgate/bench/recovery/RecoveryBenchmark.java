@@ -18,12 +18,14 @@ import warmgate.e2e.Postgres;
  * <p>The endpoint can never serve: its "model" is {@code sleep}, which never answers {@code /ping}, and its start
  * timeout is hours, so it stays STARTING and every job stays QUEUED, before and after the kill (the restarted node
  * adopts the same process from its pid file). A job counts as resumed when it is back in the endpoint's wait queue:
- * its entity recovered from the journal, asked the endpoint for a slot, and the endpoint holds it. The benchmark
+ * the waker found it QUEUED in the job index and enlisted it with the endpoint, which holds its place by id until
+ * a slot wakes it (before parking, its entity recovered from the journal and asked again). The benchmark
  * reads that queue's depth from GET /v1/endpoints/gen3d every 100 ms and stops the clock when it reaches the number of
  * jobs. The same node, killed and restarted with no jobs, is the baseline.
  */
 public final class RecoveryBenchmark {
-  private static final Pattern WOKE = Pattern.compile("Job waker \\(waker started\\): woke (\\d+) job\\(s\\) with work left in (\\d+) ms");
+  private static final Pattern WOKE = Pattern.compile(
+      "Job waker \\(waker started\\): woke (\\d+) job\\(s\\) with work left and enlisted (\\d+) queued one\\(s\\) in (\\d+) ms");
 
   private record Options(int jobs, int concurrency, List<Integer> wakerRates, String heap, boolean skipBaseline, boolean durableFill) {
     static Options parse(String[] args) {
@@ -173,7 +175,7 @@ public final class RecoveryBenchmark {
       if (wakerLine == null && (polls++ % 10 == 0 || all != null)) {
         Matcher m = WOKE.matcher(node.log());
         if (m.find()) {
-          wakerLine = "woke " + m.group(1) + " in " + String.format("%.1f s", Integer.parseInt(m.group(2)) / 1000.0);
+          wakerLine = "woke " + m.group(1) + ", enlisted " + m.group(2) + " in " + String.format("%.1f s", Integer.parseInt(m.group(3)) / 1000.0);
           if (jobs == 0) {
             all = Duration.ofNanos(now - t0);
           }

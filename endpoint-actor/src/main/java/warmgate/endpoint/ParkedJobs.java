@@ -1,0 +1,29 @@
+package warmgate.endpoint;
+
+/**
+ * How an endpoint reaches the jobs of its queue that have left memory while they wait (parked, see
+ * {@link EndpointLifecycle.Park}), and how it gets them back after it lost its queue. The endpoint knows jobs by id
+ * only; the wiring (sharding for jobs, the job index for what is queued) lives with the jobs.
+ */
+public interface ParkedJobs {
+
+  /** Delivers {@code reply} to job {@code jobId}, starting the job's actor if it is not in memory. */
+  void deliver(String jobId, EndpointLifecycle.SlotReply reply);
+
+  /**
+   * The entity of endpoint {@code endpoint} has (re)started with an empty queue: the jobs parked in its queue
+   * before must be enlisted again ({@link EndpointLifecycle.Enlist}) from where jobs are recorded.
+   */
+  void recall(String endpoint);
+
+  /** For endpoints whose jobs never park (tests and tools without jobs): nothing to deliver or recall. */
+  ParkedJobs NONE = new ParkedJobs() {
+    @Override
+    public void deliver(String jobId, EndpointLifecycle.SlotReply reply) {
+      throw new IllegalStateException("no job parks here, yet job " + jobId + " was offered " + reply);
+    }
+
+    @Override
+    public void recall(String endpoint) {}
+  };
+}
