@@ -322,10 +322,11 @@ public final class EndpointLifecycle
   private String detail;
 
   /**
-   * @param unconfirmed granted to a parked job and not renewed yet: should it expire so, the grant may have been
-   *     lost on its way (the job asks for nothing while parked), so the job takes a place in the queue again
+   * @param renewed whether the holder has renewed it: a lease that expires without ever being renewed may be a
+   *     grant lost on its way (to a parked job, or to an actor whose node died), so its job waits in the queue
+   *     again instead of losing its turn; a job that had moved on gives the next grant back
    */
-  private record Lease(String leaseId, Instant expiresAt, boolean unconfirmed) {}
+  private record Lease(String leaseId, Instant expiresAt, boolean renewed) {}
 
   private EndpointLifecycle(ManagedEndpoint endpoint, Clock clock, EndpointMetrics metrics, ParkedJobs parked,
       ActorContext<Command> ctx, TimerScheduler<Command> timers) {
@@ -790,13 +791,17 @@ public final class EndpointLifecycle
    * Takes a queued job from the journal into the queue as parked, whatever this actor knew of it: after a restart
    * it knew nothing, and after a node was lost the actor it knew may be gone. A job still in memory keeps asking
    * and so gets its actor back; a grant through {@link ParkedJobs} reaches it either way. A full queue takes it
-   * all the same: it was let in before.
+   * all the same: it was let in before. A job granted a slot it has not taken up yet gets its grant again.
    */
   private ReplyEffect<Event, State> enlist(Enlist cmd) {
-    if (!leases.containsKey(cmd.jobId())) {
+    Lease held = leases.get(cmd.jobId());
+    if (held == null) {
       overflow.remove(cmd.jobId());
       waiting.put(cmd.jobId(), null);
       lastActivity = clock.instant();
+    } else if (!held.renewed()) {
+      // Granted, but the journal still says queued: the grant may have gone to an actor that died with its node.
+      parked.deliver(cmd.jobId(), new Grant(settings.name(), cmd.jobId(), held.leaseId(), settings.leaseTtl()));
     }
     cmd.replyTo().tell(Done.getInstance());
     return Effect().noReply();
@@ -806,7 +811,7 @@ public final class EndpointLifecycle
     Lease held = leases.get(cmd.jobId());
     if (held == null || held.leaseId().equals(cmd.leaseId())) {
       // Unknown after a restart of this actor: the job is still running, so its slot is taken.
-      leases.put(cmd.jobId(), new Lease(cmd.leaseId(), clock.instant().plus(settings.leaseTtl()), false));
+      leases.put(cmd.jobId(), new Lease(cmd.leaseId(), clock.instant().plus(settings.leaseTtl()), true));
       waiting.remove(cmd.jobId());
     }
     lastActivity = clock.instant();
@@ -930,7 +935,7 @@ public final class EndpointLifecycle
       Map.Entry<String, ActorRef<SlotReply>> entry = next.next();
       next.remove();
       String leaseId = UUID.randomUUID().toString();
-      leases.put(entry.getKey(), new Lease(leaseId, now.plus(settings.leaseTtl()), entry.getValue() == null));
+      leases.put(entry.getKey(), new Lease(leaseId, now.plus(settings.leaseTtl()), false));
       tell(entry.getKey(), entry.getValue(), new Grant(settings.name(), entry.getKey(), leaseId, settings.leaseTtl()));
     }
   }
@@ -954,9 +959,8 @@ public final class EndpointLifecycle
     overflow.values().removeIf(lastAsked -> lastAsked.plus(settings.leaseTtl()).isBefore(now));
     leases.entrySet().removeIf(e -> {
       boolean expired = e.getValue().expiresAt().isBefore(now);
-      if (expired && e.getValue().unconfirmed()) {
-        ctx.getLog().warn("Endpoint {}: job {} never took the slot granted to it while parked; it waits in the queue again",
-            settings.name(), e.getKey());
+      if (expired && !e.getValue().renewed()) {
+        ctx.getLog().warn("Endpoint {}: job {} never took up the slot granted to it; it waits in the queue again", settings.name(), e.getKey());
         waiting.putIfAbsent(e.getKey(), null);
       } else if (expired) {
         ctx.getLog().warn("Endpoint {}: lease of job {} expired unrenewed; its slot is free again", settings.name(), e.getKey());

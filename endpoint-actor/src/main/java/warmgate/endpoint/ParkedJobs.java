@@ -16,12 +16,13 @@ public interface ParkedJobs {
    */
   void recall(String endpoint);
 
-  /** For endpoints whose jobs never park (tests and tools without jobs): nothing to deliver or recall. */
+  /**
+   * For endpoints whose jobs never park (tests and tools without sharded jobs): what would go around a job's actor
+   * is dropped, and the job, in memory, gets it by asking again.
+   */
   ParkedJobs NONE = new ParkedJobs() {
     @Override
-    public void deliver(String jobId, EndpointLifecycle.SlotReply reply) {
-      throw new IllegalStateException("no job parks here, yet job " + jobId + " was offered " + reply);
-    }
+    public void deliver(String jobId, EndpointLifecycle.SlotReply reply) {}
 
     @Override
     public void recall(String endpoint) {}

@@ -392,6 +392,9 @@ class EndpointLifecycleTest {
     f.clock.advance(LEASE_TTL.plusSeconds(1));
 
     assertThat(next.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-2");
+    // job-1 never took its slot up: its grant may have been lost with its node, so it waits behind job-2.
+    assertThat(f.view().queued()).isEqualTo(1);
+    assertThat(f.view().parked()).isEqualTo(1);
   }
 
   @Test
@@ -895,6 +898,22 @@ class EndpointLifecycleTest {
   }
 
   @Test
+  void enlistingAJobThatHasNotTakenUpItsGrantSendsTheGrantAgainThroughParkedJobs() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    Grant lost = f.acquire("job-1").expectMessageClass(Grant.class, WAIT); // its node dies before the job sees it
+
+    f.enlist("job-1"); // the waker, after the node was removed: the journal says QUEUED
+
+    f.awaitDelivered("Grant job-1");
+    assertThat(((Grant) f.parked.replies.get(0)).leaseId()).isEqualTo(lost.leaseId());
+    f.kit.runCommand(new Renew("job-1", lost.leaseId())); // taken up this time
+    f.enlist("job-1"); // a stale index row: the job runs, and is left alone
+    assertThat(f.parked.delivered).hasSize(1);
+    assertThat(f.view().queued()).isZero();
+  }
+
+  @Test
   void anEnlistedJobTakesAPlaceStartsAColdEndpointAndIsGrantedThroughParkedJobs() {
     Fixture f = new Fixture(1);
 
@@ -914,6 +933,7 @@ class EndpointLifecycleTest {
     TestProbe<SlotReply> second = f.acquire("job-2");
     f.acquire("job-3");
 
+    f.kit.runCommand(new Renew("job-1", running.leaseId()));
     f.enlist("job-1"); // the index lags: job-1 already runs
     f.enlist("job-2"); // its actor may be gone with its node: reached through parked jobs from now on
     assertThat(f.view().queued()).isEqualTo(2);

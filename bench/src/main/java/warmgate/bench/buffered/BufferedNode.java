@@ -153,6 +153,16 @@ final class BufferedNode implements AutoCloseable {
     return result;
   }
 
+  /** Waits until every job in the endpoint's queue has parked (warmgate.request.park-after): left memory, place kept. */
+  void awaitParked() throws Exception {
+    await(Duration.ofMinutes(5), "all " + queued() + " queued jobs parked", () -> {
+      var view = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
+          .entityRefFor(warmgate.endpoint.EndpointLifecycle.ENTITY_KEY, ENDPOINT)
+          .ask(warmgate.endpoint.EndpointLifecycle.Get::new, Duration.ofSeconds(10)).toCompletableFuture().join();
+      return view.queued() > 0 && view.parked() == view.queued();
+    });
+  }
+
   /** Puts the endpoint in service (and, with push on, tells the lifecycle at once). */
   void flip() {
     provider.flip();

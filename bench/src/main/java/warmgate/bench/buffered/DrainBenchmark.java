@@ -25,6 +25,9 @@ public final class DrainBenchmark {
         --journal LIST      h2 (a file in a temporary folder), postgres (a fresh database at 127.0.0.1:5432, dropped
                             afterwards), or both (default h2,postgres)
         --input-bytes N     size of each of a job's two inputs (default 1024)
+        --park-after LIST   warmgate.request.park-after of the node, one drain each (default 60s, the shipped value:
+                            no job parks while buffering); with 30s or less the drain starts once every job has
+                            parked, so each grant wakes its job from the journal
         --quick             --jobs 2000 --concurrency 64 --journal h2""";
 
   public static void main(String[] args) throws Exception {
@@ -33,12 +36,14 @@ public final class DrainBenchmark {
     List<Integer> concurrencies = List.of(16, 64, 256);
     List<Journal> journals = List.of(Journal.H2, Journal.POSTGRES);
     int inputBytes = 1024;
+    List<String> parkAfters = List.of("60s");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(args[++i]);
         case "--concurrency" -> concurrencies = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
         case "--journal" -> journals = Arrays.stream(args[++i].split(",")).map(j -> Journal.valueOf(j.toUpperCase(Locale.ROOT))).toList();
         case "--input-bytes" -> inputBytes = Integer.parseInt(args[++i]);
+        case "--park-after" -> parkAfters = List.of(args[++i].split(","));
         case "--quick" -> {
           jobs = 2000;
           concurrencies = List.of(64);
@@ -52,24 +57,27 @@ public final class DrainBenchmark {
       }
     }
 
-    Report report = new Report("drain", "journal", "max-concurrency", "jobs", "Warmgate jobs/s", "direct jobs/s",
+    Report report = new Report("drain", "journal", "max-concurrency", "park-after", "jobs", "Warmgate jobs/s", "direct jobs/s",
         "Warmgate µs/job", "direct µs/job", "overhead µs/job", "journal writes/job", "mean write ms", "max-concurrency / mean write jobs/s");
     List<String> lines = new ArrayList<>();
     DirectCall direct = new DirectCall(jobs, inputBytes);
     for (Journal journal : journals) {
       for (int concurrency : concurrencies) {
-        Drained drained = drain(journal, concurrency, jobs, inputBytes);
+       for (String parkAfter : parkAfters) {
+        Drained drained = drain(journal, concurrency, parkAfter, jobs, inputBytes);
         double warmgate = drained.rate();
         double baseline = direct.rate(concurrency);
         double perJob = 1e6 / warmgate;
         double perDirect = 1e6 / baseline;
-        report.row(journal.name().toLowerCase(Locale.ROOT), concurrency, jobs, fmt(warmgate), fmt(baseline), fmt(perJob),
+        report.row(journal.name().toLowerCase(Locale.ROOT), concurrency, parkAfter, jobs, fmt(warmgate), fmt(baseline), fmt(perJob),
             String.format(Locale.ROOT, "%.2f", perDirect), fmt(perJob - perDirect),
             String.format(Locale.ROOT, "%.2f", drained.writesPerJob()), String.format(Locale.ROOT, "%.1f", drained.meanWriteMillis()),
             fmt(concurrency / (drained.meanWriteMillis() / 1000)));
-        String line = String.format(Locale.ROOT, "%s, max-concurrency %d: %.0f jobs/s (direct %.0f jobs/s)", journal, concurrency, warmgate, baseline);
+        String line = String.format(Locale.ROOT, "%s, max-concurrency %d, park-after %s: %.0f jobs/s (direct %.0f jobs/s)", journal,
+            concurrency, parkAfter, warmgate, baseline);
         lines.add(line);
         System.err.println(line);
+       }
       }
     }
     report.note("One in-process node, in-memory bucket (two " + inputBytes + "-byte inputs per job), a model that answers at once, "
@@ -86,11 +94,17 @@ public final class DrainBenchmark {
   /** @param meanWriteMillis mean time a Request entity waited for the journal to store an event during the drain */
   private record Drained(double rate, double writesPerJob, double meanWriteMillis) {}
 
-  private static Drained drain(Journal journal, int concurrency, int jobs, int inputBytes) throws Exception {
-    try (var node = new BufferedNode(journal, Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency), true, inputBytes)) {
+  private static Drained drain(Journal journal, int concurrency, String parkAfter, int jobs, int inputBytes) throws Exception {
+    boolean parks = Duration.parse("PT" + parkAfter.toUpperCase(Locale.ROOT)).compareTo(Duration.ofSeconds(30)) <= 0
+        && !parkAfter.matches("0+[a-z]*");
+    try (var node = new BufferedNode(journal, Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency,
+        "warmgate.request.park-after", parkAfter), true, inputBytes)) {
       for (int round = 0; round < 2; round++) {
         int count = round == 0 ? Math.min(1000, jobs) : jobs; // round 0 warms the JVM and the journal up
         node.buffer(count);
+        if (parks) {
+          node.awaitParked();
+        }
         double[] before = node.requestJournalWrites();
         node.flip();
         long end = node.awaitAllSucceeded(Duration.ofMinutes(20));
