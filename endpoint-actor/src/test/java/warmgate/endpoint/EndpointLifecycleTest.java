@@ -155,6 +155,12 @@ class EndpointLifecycleTest {
       return probe;
     }
 
+    /** A warm endpoint of one slot, held by job-1. */
+    Grant warmWithJob1Running() {
+      warmUp();
+      return acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    }
+
     void enlist(String jobId) {
       assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointLifecycle.Enlist(jobId, replyTo)).reply())
           .isEqualTo(org.apache.pekko.Done.getInstance());
@@ -682,8 +688,7 @@ class EndpointLifecycleTest {
   @Test
   void endpointThatVanishesWhileWarmGoesColdAndStartsAgainForWaitingJobs() {
     Fixture f = new Fixture(1);
-    f.warmUp();
-    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    Grant running = f.warmWithJob1Running();
     TestProbe<SlotReply> waiting = f.acquire("job-2");
 
     f.provider.set(Status.ABSENT);
@@ -828,8 +833,7 @@ class EndpointLifecycleTest {
   @Test
   void aParkedJobKeepsItsPlaceAndItsGrantGoesThroughParkedJobs() {
     Fixture f = new Fixture(1);
-    f.warmUp();
-    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    Grant running = f.warmWithJob1Running();
     TestProbe<SlotReply> second = f.park("job-2");
     TestProbe<SlotReply> third = f.acquire("job-3");
     assertThat(f.view().queued()).as("a parked job still counts as queued").isEqualTo(2);
@@ -845,8 +849,7 @@ class EndpointLifecycleTest {
   @Test
   void aParkedJobThatAsksAgainIsAnsweredDirectlyAndKeepsItsPlace() {
     Fixture f = new Fixture(1);
-    f.warmUp();
-    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    Grant running = f.warmWithJob1Running();
     f.park("job-2");
     f.acquire("job-3");
     TestProbe<SlotReply> woken = f.acquire("job-2"); // woken by something else, it asks from its new actor
@@ -875,8 +878,7 @@ class EndpointLifecycleTest {
   @Test
   void aGrantAParkedJobNeverTakesReturnsItToTheQueue() {
     Fixture f = new Fixture(1);
-    f.warmUp();
-    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    Grant running = f.warmWithJob1Running();
     f.park("job-2");
     f.kit.runCommand(new Release("job-1", running.leaseId()));
     f.awaitDelivered("Grant job-2"); // lost on its way, say: job-2 neither renews nor releases
@@ -928,8 +930,7 @@ class EndpointLifecycleTest {
   @Test
   void enlistingAJobTheEndpointKnowsKeepsItsPlaceAndAJobRunningIsLeftAlone() {
     Fixture f = new Fixture(1);
-    f.warmUp();
-    Grant running = f.acquire("job-1").expectMessageClass(Grant.class, WAIT);
+    Grant running = f.warmWithJob1Running();
     TestProbe<SlotReply> second = f.acquire("job-2");
     f.acquire("job-3");
 
