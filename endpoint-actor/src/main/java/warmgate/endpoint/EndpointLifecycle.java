@@ -83,10 +83,11 @@ public final class EndpointLifecycle
   public record Park(String jobId, ActorRef<SlotReply> replyTo) implements Command {}
 
   /**
-   * A job the journal says is queued here, perhaps parked, which this actor may not know after a restart: it takes
-   * a place in the queue, reached through {@link ParkedJobs#deliver}. Answered once held.
+   * Jobs the journal says are queued here, perhaps parked, which this actor may not know after a restart: they take
+   * places in the queue, in this order, reached through {@link ParkedJobs#deliver}. Answered once held. One message
+   * for many jobs: a restart enlists every queued job, and one ask each cost more than the rest of the restart.
    */
-  public record Enlist(String jobId, ActorRef<Done> replyTo) implements Command {}
+  public record Enlist(List<String> jobIds, ActorRef<Done> replyTo) implements Command {}
 
   public record Get(ActorRef<View> replyTo) implements Command {}
 
@@ -479,7 +480,7 @@ public final class EndpointLifecycle
 
   private ReplyEffect<Event, State> enlistWhenCold(Cold state, Enlist cmd) {
     enlist(cmd);
-    return startIfDue(state, "job " + cmd.jobId() + " is queued in the journal");
+    return waiting.isEmpty() ? Effect().noReply() : startIfDue(state, waiting.size() + " job(s) queued in the journal");
   }
 
   private ReplyEffect<Event, State> startWhenCold(Cold state, Start cmd) {
@@ -616,7 +617,7 @@ public final class EndpointLifecycle
 
   private ReplyEffect<Event, State> enlistWhenFailed(Failed state, Enlist cmd) {
     lastRefusal = clock.instant();
-    parked.deliver(cmd.jobId(), unavailable(cmd.jobId(), state.reason()));
+    cmd.jobIds().forEach(jobId -> parked.deliver(jobId, unavailable(jobId, state.reason())));
     cmd.replyTo().tell(Done.getInstance());
     return Effect().noReply();
   }
@@ -794,14 +795,16 @@ public final class EndpointLifecycle
    * all the same: it was let in before. A job granted a slot it has not taken up yet gets its grant again.
    */
   private ReplyEffect<Event, State> enlist(Enlist cmd) {
-    Lease held = leases.get(cmd.jobId());
-    if (held == null) {
-      overflow.remove(cmd.jobId());
-      waiting.put(cmd.jobId(), null);
-      lastActivity = clock.instant();
-    } else if (!held.renewed()) {
-      // Granted, but the journal still says queued: the grant may have gone to an actor that died with its node.
-      parked.deliver(cmd.jobId(), new Grant(settings.name(), cmd.jobId(), held.leaseId(), settings.leaseTtl()));
+    for (String jobId : cmd.jobIds()) {
+      Lease held = leases.get(jobId);
+      if (held == null) {
+        overflow.remove(jobId);
+        waiting.put(jobId, null);
+        lastActivity = clock.instant();
+      } else if (!held.renewed()) {
+        // Granted, but the journal still says queued: the grant may have gone to an actor that died with its node.
+        parked.deliver(jobId, new Grant(settings.name(), jobId, held.leaseId(), settings.leaseTtl()));
+      }
     }
     cmd.replyTo().tell(Done.getInstance());
     return Effect().noReply();

@@ -61,7 +61,7 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
     check.roundTrips(new EndpointLifecycle.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED", Duration.ofMinutes(1)));
     check.roundTrips(new EndpointLifecycle.Park("job-1", testKit.<EndpointLifecycle.SlotReply>createTestProbe().ref()));
-    check.roundTrips(new EndpointLifecycle.Enlist("job-1", testKit.<org.apache.pekko.Done>createTestProbe().ref()));
+    check.roundTrips(new EndpointLifecycle.Enlist(java.util.List.of("job-1", "job-2"), testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new EndpointLifecycle.Parked("gen3d", "job-1"));
     check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1));
     check.roundTrips(new View("gen3d", Phase.COLD, 0, 0, null, 0, null, 0, 0));

@@ -161,8 +161,8 @@ class EndpointLifecycleTest {
       return acquire("job-1").expectMessageClass(Grant.class, WAIT);
     }
 
-    void enlist(String jobId) {
-      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointLifecycle.Enlist(jobId, replyTo)).reply())
+    void enlist(String... jobIds) {
+      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointLifecycle.Enlist(List.of(jobIds), replyTo)).reply())
           .isEqualTo(org.apache.pekko.Done.getInstance());
     }
 
@@ -916,15 +916,15 @@ class EndpointLifecycleTest {
   }
 
   @Test
-  void anEnlistedJobTakesAPlaceStartsAColdEndpointAndIsGrantedThroughParkedJobs() {
+  void enlistedJobsTakePlacesInOrderStartAColdEndpointAndAreGrantedThroughParkedJobs() {
     Fixture f = new Fixture(1);
 
-    f.enlist("job-q");
+    f.enlist("job-q1", "job-q2");
 
     assertThat(f.kit.getState().phase()).isEqualTo(Phase.STARTING);
-    assertThat(f.view().queued()).isEqualTo(1);
+    assertThat(f.view().queued()).isEqualTo(2);
     f.provider.set(Status.IN_SERVICE);
-    f.awaitDelivered("Grant job-q");
+    f.awaitDelivered("Grant job-q1"); // in the order enlisted; job-q2 waits for the one slot
   }
 
   @Test
@@ -935,8 +935,9 @@ class EndpointLifecycleTest {
     f.acquire("job-3");
 
     f.kit.runCommand(new Renew("job-1", running.leaseId()));
-    f.enlist("job-1"); // the index lags: job-1 already runs
-    f.enlist("job-2"); // its actor may be gone with its node: reached through parked jobs from now on
+    // job-1: the index lags, it already runs. job-2: its actor may be gone with its node, so it is reached through
+    // parked jobs from now on.
+    f.enlist("job-1", "job-2");
     assertThat(f.view().queued()).isEqualTo(2);
 
     f.kit.runCommand(new Release("job-1", running.leaseId()));

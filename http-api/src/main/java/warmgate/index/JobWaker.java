@@ -1,10 +1,13 @@
 package warmgate.index;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -42,8 +45,9 @@ import warmgate.request.Request;
  * tries once more.
  *
  * <p>A QUEUED job is not woken but enlisted: its endpoint takes its id into its queue
- * ({@link EndpointLifecycle.Enlist}) and wakes the job with its grant. That costs no recovery, so it is not
- * throttled, and it is how jobs parked in the queue of an endpoint's entity that stopped get their places back.
+ * ({@link EndpointLifecycle.Enlist}, one per page and endpoint) and wakes the job with its grant. That costs no
+ * recovery, so it is not throttled, and it is how jobs parked in the queue of an endpoint's entity that stopped get
+ * their places back.
  *
  * <p>It runs when it starts (a full restart, or the singleton moving after its node went away), when a
  * member is removed (that node's jobs are in no memory any more), when an endpoint's entity starts (its queue
@@ -72,11 +76,12 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
    * tries.
    */
   private record Tally(long woken, long enlisted, long silent) {
-    Tally plus(Outcome outcome) {
-      return switch (outcome) {
-        case WOKEN -> new Tally(woken + 1, enlisted, silent);
-        case ENLISTED -> new Tally(woken, enlisted + 1, silent);
-        case SILENT -> new Tally(woken, enlisted, silent + 1);
+    Tally plus(Pair<Outcome, Integer> outcome) {
+      int n = outcome.second();
+      return switch (outcome.first()) {
+        case WOKEN -> new Tally(woken + n, enlisted, silent);
+        case ENLISTED -> new Tally(woken, enlisted + n, silent);
+        case SILENT -> new Tally(woken, enlisted, silent + n);
       };
     }
   }
@@ -85,6 +90,30 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     WOKEN,
     ENLISTED,
     SILENT
+  }
+
+  /** One ask of a run: wake job {@code wake}, or enlist the {@code enlist} jobs of a page with {@code endpoint}. */
+  private record Step(String wake, String endpoint, List<String> enlist) {
+    /** A page as steps: its queued jobs grouped by endpoint first, then one wake per other job. */
+    static List<Step> of(List<JobIndex.Work> page) {
+      Map<String, List<String>> queued = new LinkedHashMap<>();
+      List<Step> wakes = new ArrayList<>();
+      for (JobIndex.Work work : page) {
+        if (work.status() == JobStatus.QUEUED && work.endpoint() != null) {
+          queued.computeIfAbsent(work.endpoint(), endpoint -> new ArrayList<>()).add(work.jobId());
+        } else {
+          wakes.add(new Step(work.jobId(), null, List.of()));
+        }
+      }
+      List<Step> steps = new ArrayList<>();
+      queued.forEach((endpoint, jobIds) -> steps.add(new Step(null, endpoint, jobIds)));
+      steps.addAll(wakes);
+      return steps;
+    }
+
+    int jobs() {
+      return wake != null ? 1 : enlist.size();
+    }
   }
 
   private record Woken(Tally tally, Throwable failure) implements Command {}
@@ -108,19 +137,20 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, CompletionStage<Done>> wake =
         jobId -> sharding.entityRefFor(Request.ENTITY_KEY, jobId).ask(Request.Wake::new, settings.confirmTimeout());
-    Function<JobIndex.Work, CompletionStage<Done>> enlist = work -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, work.endpoint())
-        .ask(replyTo -> new EndpointLifecycle.Enlist(work.jobId(), replyTo), settings.confirmTimeout());
+    BiFunction<String, List<String>, CompletionStage<Done>> enlist = (endpoint, jobIds) -> sharding
+        .entityRefFor(EndpointLifecycle.ENTITY_KEY, endpoint)
+        .ask(replyTo -> new EndpointLifecycle.Enlist(jobIds, replyTo), settings.confirmTimeout());
     return ClusterSingleton.get(system).init(SingletonActor.of(
         Behaviors.supervise(create(index, progress, wake, enlist, settings, true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
   }
 
   /**
    * @param wake wakes one job; completes once the job answers
-   * @param enlist enlists one queued job with its endpoint; completes once the endpoint holds it
+   * @param enlist enlists queued jobs with their endpoint; completes once the endpoint holds them
    * @param watchMembers subscribe to removed cluster members (off in tests without a cluster)
    */
   static Behavior<Command> create(JobIndex index, IndexProgress progress, Function<String, CompletionStage<Done>> wake,
-      Function<JobIndex.Work, CompletionStage<Done>> enlist, ReadSideSettings.Waker settings, boolean watchMembers) {
+      BiFunction<String, List<String>, CompletionStage<Done>> enlist, ReadSideSettings.Waker settings, boolean watchMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (watchMembers) {
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
@@ -139,7 +169,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private final JobIndex index;
   private final IndexProgress progress;
   private final Function<String, CompletionStage<Done>> wake;
-  private final Function<JobIndex.Work, CompletionStage<Done>> enlist;
+  private final BiFunction<String, List<String>, CompletionStage<Done>> enlist;
   private final ReadSideSettings.Waker settings;
   private final Materializer materializer;
 
@@ -154,7 +184,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private boolean waiting;
 
   private JobWaker(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobIndex index, IndexProgress progress,
-      Function<String, CompletionStage<Done>> wake, Function<JobIndex.Work, CompletionStage<Done>> enlist,
+      Function<String, CompletionStage<Done>> wake, BiFunction<String, List<String>, CompletionStage<Done>> enlist,
       ReadSideSettings.Waker settings) {
     super(ctx);
     this.timers = timers;
@@ -241,24 +271,25 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
             .thenApply(page -> page.isEmpty()
                 ? Optional.<Pair<Optional<String>, List<JobIndex.Work>>>empty()
                 : Optional.of(Pair.create(Optional.of(page.get(page.size() - 1).jobId()), page))))
-        .mapConcat(page -> page)
-        .throttle(settings.rate(), Duration.ofSeconds(1), work -> enlisted(work) ? 0 : 1)
-        .mapAsyncUnordered(WAKES_IN_FLIGHT, work -> Patterns.retry(
-                () -> enlisted(work) ? enlist.apply(work) : wake.apply(work.jobId()), WAKE_ATTEMPTS, WAKE_RETRY_DELAY, system)
+        .mapConcat(Step::of)
+        .throttle(settings.rate(), Duration.ofSeconds(1), step -> step.wake() != null ? 1 : 0)
+        .mapAsyncUnordered(WAKES_IN_FLIGHT, step -> Patterns.retry(
+                () -> step.wake() != null ? wake.apply(step.wake()) : enlist.apply(step.endpoint(), step.enlist()),
+                WAKE_ATTEMPTS, WAKE_RETRY_DELAY, system)
             .handle((done, failure) -> {
               if (failure != null) {
-                log.warn("Job waker: job {} did not answer its {} ({} tries): {}", work.jobId(), enlisted(work) ? "enlisting" : "wake",
-                    WAKE_ATTEMPTS, warmgate.Failures.unwrap(failure).toString());
-                return Outcome.SILENT;
+                if (step.wake() != null) {
+                  log.warn("Job waker: job {} did not answer its wake ({} tries): {}", step.wake(), WAKE_ATTEMPTS,
+                      warmgate.Failures.unwrap(failure).toString());
+                } else {
+                  log.warn("Job waker: endpoint {} did not answer the enlisting of {} queued job(s) ({} tries): {}", step.endpoint(),
+                      step.jobs(), WAKE_ATTEMPTS, warmgate.Failures.unwrap(failure).toString());
+                }
+                return Pair.create(Outcome.SILENT, step.jobs());
               }
-              return enlisted(work) ? Outcome.ENLISTED : Outcome.WOKEN;
+              return Pair.create(step.wake() != null ? Outcome.WOKEN : Outcome.ENLISTED, step.jobs());
             }))
         .runFold(new Tally(0, 0, 0), Tally::plus, materializer);
-  }
-
-  /** A queued job goes to its endpoint's queue; see the class comment. */
-  private static boolean enlisted(JobIndex.Work work) {
-    return work.status() == JobStatus.QUEUED && work.endpoint() != null;
   }
 
   private Behavior<Command> woken(Woken done) {

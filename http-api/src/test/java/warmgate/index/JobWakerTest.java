@@ -103,9 +103,9 @@ class JobWakerTest {
   }
 
   /** Endpoints that answer at once, each job enlisted reported to {@code enlisted} as "enlisted {jobId} at {endpoint}". */
-  private static Function<JobIndex.Work, CompletionStage<Done>> enlisting(TestProbe<String> enlisted) {
-    return work -> {
-      enlisted.ref().tell("enlisted " + work.jobId() + " at " + work.endpoint());
+  private static java.util.function.BiFunction<String, List<String>, CompletionStage<Done>> enlisting(TestProbe<String> enlisted) {
+    return (endpoint, jobIds) -> {
+      jobIds.forEach(jobId -> enlisted.ref().tell("enlisted " + jobId + " at " + endpoint));
       return CompletableFuture.completedFuture(Done.getInstance());
     };
   }
