@@ -17,7 +17,7 @@ import warmgate.persistence.Schema;
  */
 public final class TestDatabase implements AutoCloseable {
   final DatabaseSettings settings;
-  final Config config;
+  public final Config config;
   public final HikariDataSource pool;
   private final Postgres postgres;
 

@@ -1,0 +1,233 @@
+package warmgate.persistence;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.jdbc.config.JournalConfig;
+import org.apache.pekko.persistence.jdbc.db.SlickDatabase;
+import org.apache.pekko.persistence.jdbc.db.SlickExtension;
+import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
+import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import scala.Option;
+import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.jdk.javaapi.FutureConverters;
+import warmgate.index.TestDatabase;
+
+/**
+ * What {@link BatchingJournalDao} writes, on a real database through the real journal plugin (no cluster): each
+ * event's tag rows point at that event, a failed batch stores nothing, and the plugin reads every event back by tag
+ * in journal order. Run on H2 and on PostgreSQL by its subclasses; the Pekko TCK (JournalTck) runs beside it.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class BatchingJournalDaoContract {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private TestDatabase db;
+  private ActorTestKit testKit;
+  private BatchingJournalDao dao;
+
+  abstract TestDatabase database(Path dir);
+
+  @BeforeAll
+  void start() throws Exception {
+    db = database(Files.createTempDirectory("warmgate-journal-dao"));
+    testKit = ActorTestKit.create(db.config);
+    var classic = Adapter.toClassic(testKit.system());
+    var journal = db.config.getConfig("jdbc-journal");
+    SlickDatabase slick = ((SlickExtensionImpl) SlickExtension.get(classic)).database(journal);
+    dao = new BatchingJournalDao(slick.database(), slick.profile(), new JournalConfig(journal), SerializationExtension.get(classic),
+        testKit.system().executionContext(), Materializer.matFromSystem(testKit.system()));
+  }
+
+  @AfterAll
+  void stop() {
+    if (testKit != null) {
+      testKit.shutdownTestKit();
+    }
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @Test
+  void tagsEachEventOfABatchWithItsOwnOrdering() throws Exception {
+    String prefix = "tagged-" + System.nanoTime() + "-";
+    List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch = new ArrayList<>();
+    // Out of sequence order on purpose: the DAO sorts, as the plugin does.
+    batch.add(row(prefix + "a", 2, Set.of("t-1", "t-2")));
+    batch.add(row(prefix + "b", 1, Set.of()));
+    batch.add(row(prefix + "a", 1, Set.of("t-1")));
+    batch.add(row(prefix + "c", 1, Set.of("t-2")));
+
+    write(batch);
+
+    assertThat(tagsByEvent(prefix)).isEqualTo(new TreeMap<>(Map.of(
+        prefix + "a/1", Set.of("t-1"),
+        prefix + "a/2", Set.of("t-1", "t-2"),
+        prefix + "b/1", Set.of(),
+        prefix + "c/1", Set.of("t-2"))));
+    assertThat(ordering(prefix + "a", 2)).as("an entity's later event comes later in the journal").isGreaterThan(ordering(prefix + "a", 1));
+  }
+
+  @Test
+  void storesNothingOfABatchThatFails() throws Exception {
+    String prefix = "failing-" + System.nanoTime() + "-";
+    write(List.of(row(prefix + "a", 1, Set.of("t-1"))));
+
+    List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch = List.of(
+        row(prefix + "b", 1, Set.of("t-1")),
+        row(prefix + "a", 1, Set.of("t-1")), // already stored: the batch fails
+        row(prefix + "c", 1, Set.of("t-2")));
+
+    assertThatThrownBy(() -> write(batch)).hasRootCauseInstanceOf(java.sql.SQLException.class);
+    assertThat(tagsByEvent(prefix).keySet()).containsExactly(prefix + "a/1");
+  }
+
+  @Test
+  void theReadJournalReadsEveryTaggedEventBackInOrder() throws Exception {
+    assertThat(db.config.getString("jdbc-journal.dao")).as("the journal a node runs with").isEqualTo(BatchingJournalDao.class.getName());
+    String tag = "batch-" + System.nanoTime();
+    int entities = 40;
+    TestProbe<Done> done = testKit.createTestProbe();
+    for (int i = 0; i < entities; i++) {
+      ActorRef<Append> log = testKit.spawn(TaggedLog.of("reader-" + tag + "-" + i, tag));
+      // Two appends back to back: the plugin gathers many entities' writes into one batch.
+      log.tell(new Append(List.of("first " + i, "second " + i), done.ref()));
+      log.tell(new Append(List.of("third " + i), done.ref()));
+    }
+    for (int i = 0; i < 2 * entities; i++) {
+      done.expectMessage(WAIT, Done.getInstance());
+    }
+
+    JdbcReadJournal reads = PersistenceQuery.get(Adapter.toClassic(testKit.system()))
+        .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    List<EventEnvelope> events = reads.currentEventsByTag(tag, Offset.noOffset())
+        .runWith(Sink.seq(), testKit.system()).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(events).hasSize(3 * entities);
+    assertThat(events).extracting(e -> ((org.apache.pekko.persistence.query.Sequence) e.offset()).value()).isSorted();
+    for (int i = 0; i < entities; i++) {
+      String pid = "TaggedLog|reader-" + tag + "-" + i;
+      assertThat(events.stream().filter(e -> e.persistenceId().equals(pid)).map(EventEnvelope::event).toList())
+          .containsExactly("first " + i, "second " + i, "third " + i);
+    }
+  }
+
+  private void write(List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch) throws Exception {
+    FutureConverters.asJava(dao.writeJournalRows(CollectionConverters.asScala(batch).toList()))
+        .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>> row(String pid, long seqNr, Set<String> tags) {
+    byte[] payload = (pid + "/" + seqNr).getBytes(StandardCharsets.UTF_8);
+    var row = new JournalPekkoSerializationRow(Long.MAX_VALUE, false, pid, seqNr, "writer", 1_700_000_000_000L, "", payload, 20, "",
+        Option.empty(), Option.empty(), Option.empty());
+    return Tuple2.apply(row, CollectionConverters.asScala(tags).toSet());
+  }
+
+  /** Per stored event of these persistence ids ({@code pid/seqNr}), the tags whose rows point at its ordering. */
+  private TreeMap<String, Set<String>> tagsByEvent(String prefix) throws Exception {
+    TreeMap<String, Set<String>> tags = new TreeMap<>();
+    try (Connection c = db.pool.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT j.\"persistence_id\", j.\"sequence_number\", t.\"tag\" FROM \"event_journal\" j "
+            + "LEFT JOIN \"event_tag\" t ON t.\"event_id\" = j.\"ordering\" WHERE j.\"persistence_id\" LIKE ?")) {
+      ps.setString(1, prefix + "%");
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Set<String> of = tags.computeIfAbsent(rs.getString(1) + "/" + rs.getLong(2), key -> new TreeSet<>());
+          if (rs.getString(3) != null) {
+            of.add(rs.getString(3));
+          }
+        }
+      }
+    }
+    return tags;
+  }
+
+  private long ordering(String pid, long seqNr) throws Exception {
+    try (Connection c = db.pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT \"ordering\" FROM \"event_journal\" WHERE \"persistence_id\" = ? AND \"sequence_number\" = ?")) {
+      ps.setString(1, pid);
+      ps.setLong(2, seqNr);
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).as("%s/%s stored", pid, seqNr).isTrue();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  record Append(List<String> events, ActorRef<Done> replyTo) {}
+
+  /** Persists what it is given, every event with one tag. */
+  static final class TaggedLog extends EventSourcedBehavior<Append, String, Integer> {
+    private final String tag;
+
+    private TaggedLog(String id, String tag) {
+      super(PersistenceId.of("TaggedLog", id));
+      this.tag = tag;
+    }
+
+    static Behavior<Append> of(String id, String tag) {
+      return new TaggedLog(id, tag);
+    }
+
+    @Override
+    public Integer emptyState() {
+      return 0;
+    }
+
+    @Override
+    public Set<String> tagsFor(String event) {
+      return Set.of(tag);
+    }
+
+    @Override
+    public CommandHandler<Append, String, Integer> commandHandler() {
+      return newCommandHandlerBuilder().forAnyState()
+          .onCommand(Append.class, (state, cmd) -> Effect().persist(cmd.events()).thenReply(cmd.replyTo(), s -> Done.getInstance()))
+          .build();
+    }
+
+    @Override
+    public EventHandler<Integer, String> eventHandler() {
+      return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> state + 1);
+    }
+  }
+}
