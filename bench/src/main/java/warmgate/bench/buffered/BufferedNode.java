@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import warmgate.InProcessNode;
+import warmgate.bench.PlannerStatistics;
 import warmgate.e2e.Postgres;
 import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.FakeProvider;
@@ -50,6 +51,7 @@ final class BufferedNode implements AutoCloseable {
   final InProcessNode node;
   private final Path dataDir;
   private final Postgres postgres;
+  private final PlannerStatistics statistics;
   private final byte[] image;
   private final byte[] mask;
   private int submitted;
@@ -66,6 +68,8 @@ final class BufferedNode implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     this.postgres = journal == Journal.POSTGRES ? new Postgres() : null;
+    // This machine's server runs without autovacuum; a production one keeps the growing journal's statistics.
+    this.statistics = postgres == null ? null : PlannerStatistics.keepCurrent(postgres, Duration.ofSeconds(15));
     provider.push = push;
     Map<String, Object> all = new HashMap<>();
     // InProcessNode's quick test defaults, back to Warmgate's own defaults.
@@ -95,7 +99,9 @@ final class BufferedNode implements AutoCloseable {
 
   /**
    * Submits {@code count} jobs (inputs written first, so none waits for them) and waits until the endpoint holds
-   * all of them in its queue. The first job starts the endpoint, which stays CREATING.
+   * all of them in its queue and the job index lists them: jobs buffer while an endpoint starts, which takes
+   * minutes, so by the time it serves the read side has long folded their events, and its catch-up must not compete
+   * with what is measured after the flip. The first job starts the endpoint, which stays CREATING.
    */
   void buffer(int count) throws Exception {
     model.reset();
@@ -129,6 +135,17 @@ final class BufferedNode implements AutoCloseable {
     }
     await(Duration.ofMinutes(5), "all " + count + " jobs in the queue of the starting endpoint",
         () -> queued() >= count && "STARTING".equals(state()));
+    await(Duration.ofMinutes(5), "all " + count + " queued jobs in the job index", () -> indexedQueued() >= count);
+  }
+
+  /** QUEUED rows of the job index: the jobs of the trial under way, since earlier ones have succeeded. */
+  private long indexedQueued() throws Exception {
+    try (var c = node.node.readSide().pool().getConnection();
+        var ps = c.prepareStatement("SELECT COUNT(*) FROM job_index WHERE status = 'QUEUED'");
+        var rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   /** Submits as a client would: a refusal or a timeout (the node still starting its shards) is tried again. */
@@ -254,6 +271,9 @@ final class BufferedNode implements AutoCloseable {
   }
 
   private void closeStorage() {
+    if (statistics != null) {
+      statistics.close();
+    }
     if (postgres != null) {
       postgres.close();
     }

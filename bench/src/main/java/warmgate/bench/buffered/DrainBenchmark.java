@@ -3,9 +3,12 @@ package warmgate.bench.buffered;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import warmgate.bench.JournalWrites;
 import warmgate.bench.Report;
 import warmgate.bench.buffered.BufferedNode.Journal;
 
@@ -19,16 +22,23 @@ import warmgate.bench.buffered.BufferedNode.Journal;
 public final class DrainBenchmark {
 
   private static final String HELP = """
-      usage: bench/run drain [--jobs N] [--concurrency N,N,...] [--journal h2,postgres] [--input-bytes N] [--quick]
-        --jobs N            jobs buffered, then drained (default 10000)
+      usage: bench/run drain [--jobs N] [--concurrency N,N,...] [--journal h2,postgres] [--writes batched,plugin]
+                             [--warmup S] [--trials N] [--input-bytes N] [--park-after LIST] [--quick]
+        --jobs N            jobs buffered, then drained, per trial (default 10000)
         --concurrency LIST  the endpoint's max-concurrency values to measure (default 16,64,256)
         --journal LIST      h2 (a file in a temporary folder), postgres (a fresh database at 127.0.0.1:5432, dropped
                             afterwards), or both (default h2,postgres)
+        --writes LIST       the journal's writes: batched (Warmgate's DAO, as shipped), plugin (pekko-persistence-jdbc's
+                            own, one INSERT per event), or both in turn (default batched)
+        --warmup S          drains of --jobs jobs on each node, unrecorded, until S seconds have passed (default 120:
+                            on two cores the JIT compiles the hot paths for about two minutes)
+        --trials N          recorded drains per row on the same node; the table gives their median and range
+                            (default 3)
         --input-bytes N     size of each of a job's two inputs (default 1024)
         --park-after LIST   warmgate.request.park-after of the node, one drain each (default 60s, the shipped value:
                             no job parks while buffering); with 30s or less the drain starts once every job has
                             parked, so each grant wakes its job from the journal
-        --quick             --jobs 2000 --concurrency 64 --journal h2""";
+        --quick             --jobs 2000 --concurrency 64 --journal h2 --warmup 10 --trials 1""";
 
   public static void main(String[] args) throws Exception {
     BufferedNode.useProductionLogging();
@@ -37,6 +47,9 @@ public final class DrainBenchmark {
     List<Journal> journals = List.of(Journal.H2, Journal.POSTGRES);
     int inputBytes = 1024;
     List<String> parkAfters = List.of("60s");
+    List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
+    int warmupSeconds = 120;
+    int trials = 3;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(args[++i]);
@@ -44,10 +57,15 @@ public final class DrainBenchmark {
         case "--journal" -> journals = Arrays.stream(args[++i].split(",")).map(j -> Journal.valueOf(j.toUpperCase(Locale.ROOT))).toList();
         case "--input-bytes" -> inputBytes = Integer.parseInt(args[++i]);
         case "--park-after" -> parkAfters = List.of(args[++i].split(","));
+        case "--writes" -> writes = JournalWrites.parse(args[++i]);
+        case "--warmup" -> warmupSeconds = Integer.parseInt(args[++i]);
+        case "--trials" -> trials = Integer.parseInt(args[++i]);
         case "--quick" -> {
           jobs = 2000;
           concurrencies = List.of(64);
           journals = List.of(Journal.H2);
+          warmupSeconds = 10;
+          trials = 1;
         }
         case "--help", "-h" -> {
           System.out.println(HELP);
@@ -57,67 +75,87 @@ public final class DrainBenchmark {
       }
     }
 
-    Report report = new Report("drain", "journal", "max-concurrency", "park-after", "jobs", "Warmgate jobs/s", "direct jobs/s",
-        "Warmgate µs/job", "direct µs/job", "overhead µs/job", "journal writes/job", "mean write ms", "max-concurrency / mean write jobs/s");
-    List<String> lines = new ArrayList<>();
+    Report report = new Report("drain", "journal", "writes", "max-concurrency", "park-after", "jobs", "trials",
+        "Warmgate jobs/s, median", "trials' range", "direct jobs/s", "Warmgate µs/job", "direct µs/job", "overhead µs/job",
+        "journal writes/job", "mean write ms", "max-concurrency / mean write jobs/s");
     DirectCall direct = new DirectCall(jobs, inputBytes);
     for (Journal journal : journals) {
-      for (int concurrency : concurrencies) {
-       for (String parkAfter : parkAfters) {
-        Drained drained = drain(journal, concurrency, parkAfter, jobs, inputBytes);
-        double warmgate = drained.rate();
-        double baseline = direct.rate(concurrency);
-        double perJob = 1e6 / warmgate;
-        double perDirect = 1e6 / baseline;
-        report.row(journal.name().toLowerCase(Locale.ROOT), concurrency, parkAfter, jobs, fmt(warmgate), fmt(baseline), fmt(perJob),
-            String.format(Locale.ROOT, "%.2f", perDirect), fmt(perJob - perDirect),
-            String.format(Locale.ROOT, "%.2f", drained.writesPerJob()), String.format(Locale.ROOT, "%.1f", drained.meanWriteMillis()),
-            fmt(concurrency / (drained.meanWriteMillis() / 1000)));
-        String line = String.format(Locale.ROOT, "%s, max-concurrency %d, park-after %s: %.0f jobs/s (direct %.0f jobs/s)", journal,
-            concurrency, parkAfter, warmgate, baseline);
-        lines.add(line);
-        System.err.println(line);
-       }
+      for (JournalWrites write : writes) {
+        for (int concurrency : concurrencies) {
+          for (String parkAfter : parkAfters) {
+            String row = String.format(Locale.ROOT, "%s, %s writes, max-concurrency %d, park-after %s", journal, write.label(),
+                concurrency, parkAfter);
+            List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, jobs, inputBytes, warmupSeconds, trials);
+            Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList().get(drains.size() / 2);
+            double min = drains.stream().mapToDouble(Drained::rate).min().orElseThrow();
+            double max = drains.stream().mapToDouble(Drained::rate).max().orElseThrow();
+            double baseline = direct.rate(concurrency);
+            double perJob = 1e6 / median.rate();
+            double perDirect = 1e6 / baseline;
+            report.row(journal.name().toLowerCase(Locale.ROOT), write.label(), concurrency, parkAfter, jobs, trials, fmt(median.rate()),
+                fmt(min) + "–" + fmt(max), fmt(baseline), fmt(perJob), String.format(Locale.ROOT, "%.2f", perDirect),
+                fmt(perJob - perDirect), String.format(Locale.ROOT, "%.2f", median.writesPerJob()),
+                String.format(Locale.ROOT, "%.1f", median.meanWriteMillis()), fmt(concurrency / (median.meanWriteMillis() / 1000)));
+            System.err.printf(Locale.ROOT, "%s: median %.0f jobs/s (%.0f–%.0f; direct %.0f jobs/s)%n", row, median.rate(), min, max, baseline);
+          }
+        }
       }
     }
-    report.note("One in-process node, in-memory bucket (two " + inputBytes + "-byte inputs per job), a model that answers at once, "
-        + "read side running; every setting Warmgate's default but max-concurrency. Warmgate: " + jobs + " jobs buffered on "
-        + "the starting endpoint, then it comes into service; from the first invocation to the last JobSucceeded stored "
-        + "(one unrecorded warm-up drain of 1000 jobs on the same node first). direct: InferenceStep.run in a loop on the same "
-        + "kind of bucket and model, the same number of calls in flight, no entity, journal or lifecycle (second of two passes). "
-        + "overhead = 1/Warmgate rate - 1/direct rate. Journal writes: the Request entities' (warmgate_journal_write_seconds) "
-        + "from the flip to the end; a slot waits for one of them per job (AttemptStarted, before the call; JobSucceeded is "
-        + "written after the slot went back), so max-concurrency / mean write is the rate the journal's latency alone allows.");
+    report.note("One in-process node per row, in-memory bucket (two " + inputBytes + "-byte inputs per job), a model that answers "
+        + "at once, read side running; every setting Warmgate's default but max-concurrency and park-after. Each trial buffers "
+        + jobs + " jobs on the starting endpoint, waits until the job index lists them (they would have buffered for minutes), "
+        + "then puts the endpoint in service; the rate is from the first invocation to the last JobSucceeded stored. Before "
+        + "the trials the node drains the same number of jobs, unrecorded, for " + warmupSeconds + " s, so the JIT has compiled "
+        + "what runs. PostgreSQL gets ANALYZE every 15 s, as autovacuum would (this machine's server runs without it). "
+        + "direct: InferenceStep.run in a loop on the same kind of bucket and model, the same number of calls in flight, no "
+        + "entity, journal or lifecycle (second of two passes). overhead = 1/Warmgate rate - 1/direct rate, at the median. "
+        + "Journal writes: the Request entities' (warmgate_journal_write_seconds) from the flip to the end of the median "
+        + "trial; a slot waits for one of them per job (AttemptStarted, before the call; JobSucceeded is written after the "
+        + "slot went back), so max-concurrency / mean write is the rate the journal's latency alone allows.");
     report.publish();
   }
 
   /** @param meanWriteMillis mean time a Request entity waited for the journal to store an event during the drain */
   private record Drained(double rate, double writesPerJob, double meanWriteMillis) {}
 
-  private static Drained drain(Journal journal, int concurrency, String parkAfter, int jobs, int inputBytes) throws Exception {
+  /** Warm-up drains for {@code warmupSeconds}, then {@code trials} recorded ones, all on one node. */
+  private static List<Drained> drain(String row, Journal journal, JournalWrites write, int concurrency, String parkAfter, int jobs,
+      int inputBytes, int warmupSeconds, int trials) throws Exception {
     boolean parks = Duration.parse("PT" + parkAfter.toUpperCase(Locale.ROOT)).compareTo(Duration.ofSeconds(30)) <= 0
         && !parkAfter.matches("0+[a-z]*");
-    try (var node = new BufferedNode(journal, Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency,
-        "warmgate.request.park-after", parkAfter), true, inputBytes)) {
-      for (int round = 0; round < 2; round++) {
-        int count = round == 0 ? Math.min(1000, jobs) : jobs; // round 0 warms the JVM and the journal up
-        node.buffer(count);
-        if (parks) {
-          node.awaitParked();
-        }
-        double[] before = node.requestJournalWrites();
-        node.flip();
-        long end = node.awaitAllSucceeded(Duration.ofMinutes(20));
-        long first = node.model.firstAt.get();
-        double[] after = node.requestJournalWrites();
-        if (round == 1) {
-          double writes = after[0] - before[0];
-          return new Drained(count / ((end - first) / 1e9), writes / count, 1000 * (after[1] - before[1]) / writes);
-        }
-        node.awaitCold();
+    Map<String, Object> settings = new HashMap<>(Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency,
+        "warmgate.request.park-after", parkAfter));
+    write.applyTo(settings);
+    try (var node = new BufferedNode(journal, settings, true, inputBytes)) {
+      long warmUntil = System.nanoTime() + Duration.ofSeconds(warmupSeconds).toNanos();
+      int warmups = 0;
+      do {
+        Drained warm = drainOnce(node, warmups == 0 ? Math.min(1000, jobs) : jobs, parks);
+        System.err.printf(Locale.ROOT, "%s: warm-up drain %d, %.0f jobs/s%n", row, ++warmups, warm.rate());
+      } while (System.nanoTime() < warmUntil);
+      List<Drained> drains = new ArrayList<>();
+      for (int trial = 1; trial <= trials; trial++) {
+        Drained drained = drainOnce(node, jobs, parks);
+        System.err.printf(Locale.ROOT, "%s: trial %d, %.0f jobs/s%n", row, trial, drained.rate());
+        drains.add(drained);
       }
-      throw new AssertionError("unreachable");
+      return drains;
     }
+  }
+
+  private static Drained drainOnce(BufferedNode node, int count, boolean parks) throws Exception {
+    node.buffer(count);
+    if (parks) {
+      node.awaitParked();
+    }
+    double[] before = node.requestJournalWrites();
+    node.flip();
+    long end = node.awaitAllSucceeded(Duration.ofMinutes(20));
+    long first = node.model.firstAt.get();
+    double[] after = node.requestJournalWrites();
+    node.awaitCold();
+    double writes = after[0] - before[0];
+    return new Drained(count / ((end - first) / 1e9), writes / count, 1000 * (after[1] - before[1]) / writes);
   }
 
   private static String fmt(double value) {

@@ -20,6 +20,8 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 import warmgate.InProcessNode;
 import warmgate.auth.TestTokens;
+import warmgate.bench.JournalWrites;
+import warmgate.bench.PlannerStatistics;
 import warmgate.bench.Report;
 import warmgate.bench.Sql;
 import warmgate.e2e.Postgres;
@@ -34,7 +36,8 @@ import warmgate.persistence.Schema;
  */
 public final class IngestBenchmark {
   private static final String USAGE = """
-      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 20] [--duration 20] [--keys 10000] [--quick]
+      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 120] [--duration 20] [--keys 10000]
+                              [--writes batched,plugin] [--quick]
 
       For each concurrency: one Warmgate node (in this JVM, on a fresh PostgreSQL database) takes S3 notifications
       from that many connections, each with one request in flight, for warmup + duration seconds; only the
@@ -43,18 +46,23 @@ public final class IngestBenchmark {
       JobSubmitted per 2xx answer.
 
         --concurrency  in-flight requests (and pgbench clients), comma-separated
-        --warmup       seconds before the measured window (excluded from every figure)
+        --warmup       seconds before the measured window (excluded from every figure); on two cores the JIT needs
+                       about two minutes of load to compile the node's hot paths
         --duration     seconds of the measured window
         --keys         distinct image keys the notifications name (each with a fresh eTag, so each is a new job)
+        --writes       the journal's writes: batched (Warmgate's DAO, as shipped), plugin (pekko-persistence-jdbc's
+                       own, one INSERT per event), or both, one node each (default batched)
         --quick        --concurrency 16,64 --warmup 3 --duration 5
       """;
 
-  private record Options(List<Integer> concurrencies, int warmup, int duration, int keys) {
+
+  private record Options(List<Integer> concurrencies, int warmup, int duration, int keys, List<JournalWrites> writes) {
     static Options parse(String[] args) {
       List<Integer> concurrencies = List.of(16, 64, 256);
-      int warmup = 20;
+      int warmup = 120;
       int duration = 20;
       int keys = 10_000;
+      List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--help", "-h" -> {
@@ -70,10 +78,11 @@ public final class IngestBenchmark {
           case "--warmup" -> warmup = Integer.parseInt(args[++i]);
           case "--duration" -> duration = Integer.parseInt(args[++i]);
           case "--keys" -> keys = Integer.parseInt(args[++i]);
+          case "--writes" -> writes = JournalWrites.parse(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
         }
       }
-      return new Options(concurrencies, warmup, duration, keys);
+      return new Options(concurrencies, warmup, duration, keys, writes);
     }
   }
 
@@ -81,6 +90,8 @@ public final class IngestBenchmark {
   private record WarmgateRun(double perSecond, long accepted, long journaled, String p50, String p99, String refusals,
       long refused, double nodeCores, double loadCores, double postgresCores, double machineCores, double indexLagSeconds,
       double idleCores, double commitsPerNotification, PgBench.SampleEvent sample) {}
+
+  private static final int PGBENCH_WARMUP_SECONDS = 20;
 
   private IngestBenchmark() {}
 
@@ -92,51 +103,60 @@ public final class IngestBenchmark {
     logTo(nodeLog);
     int maxConnections = serverMaxConnections();
 
-    Report report = new Report("ingest", "concurrency", "Warmgate accepted/s", "p50 ms", "p99 ms", "pgbench tx/s", "ratio",
+    Report report = new Report("ingest", "concurrency", "writes", "Warmgate accepted/s", "p50 ms", "p99 ms", "pgbench tx/s", "ratio",
         "Warmgate CPU ms per notification (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
         "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)", "2xx = JobSubmitted",
         "index caught up");
     for (int concurrency : options.concurrencies()) {
-      System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate%n", concurrency);
-      WarmgateRun w = warmgate(work.resolve("c" + concurrency), options, concurrency);
-      System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(), w.accepted(), w.journaled());
-      String pgbench;
-      String ratio;
-      String pgbenchCpu = "–";
-      String machine = String.format(Locale.ROOT, "%.2f", w.machineCores());
-      // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need some too.
-      if (concurrency + 10 > maxConnections) {
-        pgbench = "not run (max_connections " + maxConnections + ")";
-        ratio = "–";
-      } else {
-        System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
-        PgBenchRun run = pgbench(work, w.sample(), concurrency, options);
-        PgBench.Result r = run.result();
-        System.err.printf(Locale.ROOT, "   %.0f tx/s%n", r.tps());
-        pgbenchCpu = String.format(Locale.ROOT, "%.3f", run.cores() / r.tps() * 1000);
-        machine += String.format(Locale.ROOT, " / %.2f", run.machineCores());
-        pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)" : "");
-        ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
+      Map<JournalWrites, WarmgateRun> runs = new java.util.LinkedHashMap<>();
+      for (JournalWrites writes : options.writes()) {
+        System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate, %s writes%n", concurrency, writes.label());
+        WarmgateRun w = warmgate(work.resolve("c" + concurrency + "-" + writes.label()), options, concurrency, writes);
+        System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(), w.accepted(), w.journaled());
+        runs.put(writes, w);
+        // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
+        // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
+        // job was committed afterwards is what the contract allows: the sender delivers again and hears "duplicate".
+        if (w.journaled() < w.accepted() || w.journaled() > w.accepted() + w.refused()) {
+          report.publish();
+          throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted() + " notifications answered 2xx, "
+              + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
+        }
       }
-      String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
-          (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000, w.postgresCores() / w.perSecond() * 1000);
-      report.row(concurrency, String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(), w.p99(), pgbench, ratio, warmgateCpu, pgbenchCpu,
-          String.format(Locale.ROOT, "%.3f", w.idleCores()), String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine,
-          journalCheck(w),
-          w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load", w.indexLagSeconds()));
-      // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
-      // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
-      // job was committed afterwards is what the contract allows: the sender delivers again and hears "duplicate".
-      if (w.journaled() < w.accepted() || w.journaled() > w.accepted() + w.refused()) {
-        report.publish();
-        throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted() + " notifications answered 2xx, "
-            + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
+      PgBenchRun baseline = null;
+      // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need some too.
+      if (concurrency + 10 <= maxConnections) {
+        System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
+        baseline = pgbench(work, runs.values().iterator().next().sample(), concurrency, options);
+        System.err.printf(Locale.ROOT, "   %.0f tx/s%n", baseline.result().tps());
+      }
+      for (var entry : runs.entrySet()) {
+        WarmgateRun w = entry.getValue();
+        String pgbench = "not run (max_connections " + maxConnections + ")";
+        String ratio = "–";
+        String pgbenchCpu = "–";
+        String machine = String.format(Locale.ROOT, "%.2f", w.machineCores());
+        if (baseline != null) {
+          PgBench.Result r = baseline.result();
+          pgbenchCpu = String.format(Locale.ROOT, "%.3f", baseline.cores() / r.tps() * 1000);
+          machine += String.format(Locale.ROOT, " / %.2f", baseline.machineCores());
+          pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)" : "");
+          ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
+        }
+        String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
+            (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000,
+            w.postgresCores() / w.perSecond() * 1000);
+        report.row(concurrency, entry.getKey().label(), String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(), w.p99(), pgbench,
+            ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
+            String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
+            w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load", w.indexLagSeconds()));
       }
     }
-    report.note(String.format(Locale.ROOT, "Warmup %d s excluded, window %d s. One node in the benchmark's JVM on a fresh PostgreSQL database; "
+    report.note(String.format(Locale.ROOT, "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh PostgreSQL database; "
         + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is committed. "
         + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and wait in "
-        + "its queue; max-queued is above anything a run reaches. pgbench: one transaction per event row plus its tag row, "
+        + "its queue; max-queued is above anything a run reaches. The node's PostgreSQL database gets ANALYZE every 15 s, as "
+        + "autovacuum would (this machine's server runs without it). pgbench: one transaction per event row plus its tag row, "
         + "the real JobSubmitted payload, same clients, same window, fresh database with the same schema. CPU per "
         + "operation: the node's process CPU (less the load generator's threads) and the PostgreSQL backends serving its "
         + "database, over the window, per accepted notification; pgbench's process and its backends per transaction. Machine "
@@ -154,8 +174,10 @@ public final class IngestBenchmark {
         + w.refusals() + ")";
   }
 
-  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency) throws Exception {
-    try (Postgres postgres = new Postgres()) {
+  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency, JournalWrites writes) throws Exception {
+    // Autovacuum is off on this machine's server; without statistics the read side's queries on a journal that grew
+    // from empty in seconds are planned as scans, and a production server has them (PlannerStatistics).
+    try (Postgres postgres = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(postgres, Duration.ofSeconds(15))) {
       Map<String, Object> settings = new java.util.HashMap<>();
       settings.put("warmgate.database.url", postgres.url);
       settings.put("warmgate.database.user", Postgres.USER);
@@ -166,6 +188,7 @@ public final class IngestBenchmark {
       settings.put("warmgate.request.acquire-interval", "10m");
       settings.put("warmgate.request.inputs-check-interval", "10m");
       settings.put("warmgate.endpoint-defaults.status-poll-interval", "1s");
+      writes.applyTo(settings);
       try (InProcessNode node = InProcessNode.start(dataDir, settings, null, false)) {
         for (int i = 0; i < options.keys(); i++) {
           node.blobs.put(new ObjectRef("gen3d", NotificationLoad.imageKey(i)), new byte[] {1});
@@ -257,7 +280,9 @@ public final class IngestBenchmark {
       Path script = work.resolve("journal-insert.sql");
       Files.writeString(script, PgBench.script(sample), StandardCharsets.UTF_8);
       URI server = URI.create(Postgres.ADMIN_URL.substring("jdbc:".length()));
-      PgBench.finish(PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.warmup()));
+      // pgbench has no JIT to warm: 20 s fill its caches as well as the node's two minutes would.
+      PgBench.finish(PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients,
+          Math.min(options.warmup(), PGBENCH_WARMUP_SECONDS)));
       Process run = PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.duration());
       // CPU is sampled while pgbench runs, between 1 s after its start and 1 s before its end: its backends and
       // pgbench itself are gone once it has finished.
