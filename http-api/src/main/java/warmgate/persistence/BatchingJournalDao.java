@@ -1,5 +1,6 @@
 package warmgate.persistence;
 
+import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -118,7 +119,7 @@ public final class BatchingJournalDao extends DefaultJournalDao {
       c.commit();
     } catch (SQLException | RuntimeException e) {
       rollback(c, e);
-      throw e instanceof RuntimeException r ? r : new JournalWriteException((SQLException) e);
+      throw e instanceof RuntimeException r ? r : JournalWriteException.of((SQLException) e);
     } finally {
       try {
         c.setAutoCommit(autoCommit);
@@ -169,8 +170,17 @@ public final class BatchingJournalDao extends DefaultJournalDao {
 
   /** A failed batch; the plugin fails every write of the batch with it, as it does for its own inserts. */
   static final class JournalWriteException extends RuntimeException {
-    JournalWriteException(SQLException cause) {
+    private JournalWriteException(SQLException cause) {
       super(cause.getMessage(), cause);
+    }
+
+    /**
+     * The database's own error, not the batch's wrapper: PostgreSQL's driver names the failed batch entry with its
+     * parameters, which would put an event's payload (a job's spec) into the log.
+     */
+    static JournalWriteException of(SQLException e) {
+      return new JournalWriteException(e instanceof BatchUpdateException batch && batch.getNextException() != null
+          ? batch.getNextException() : e);
     }
   }
 }

@@ -115,7 +115,15 @@ abstract class BatchingJournalDaoContract {
         row(prefix + "a", 1, Set.of("t-1")), // already stored: the batch fails
         row(prefix + "c", 1, Set.of("t-2")));
 
-    assertThatThrownBy(() -> write(batch)).hasRootCauseInstanceOf(java.sql.SQLException.class);
+    assertThatThrownBy(() -> write(batch))
+        .hasRootCauseInstanceOf(java.sql.SQLException.class)
+        // The database's error, not PostgreSQL's batch wrapper, which quotes every entry's parameters (the events'
+        // payloads) in its message: nothing of the chain the journal logs may carry it.
+        .satisfies(failure -> {
+          for (Throwable t = failure; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).as("message of %s", t.getClass().getName()).doesNotContain("Batch entry");
+          }
+        });
     assertThat(tagsByEvent(prefix).keySet()).containsExactly(prefix + "a/1");
   }
 

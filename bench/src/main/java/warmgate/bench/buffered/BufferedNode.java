@@ -78,6 +78,7 @@ final class BufferedNode implements AutoCloseable {
     all.put("warmgate.request.acquire-interval", "5s");
     all.put("warmgate.endpoint-defaults.idle-timeout", "1s");
     all.put("pekko.logger-startup-timeout", "30s"); // 5 s is not always enough on a machine kept busy
+    all.put("warmgate.endpoint-defaults.max-queued", 1_000_000); // every job asked for is buffered, none turned away
     if (postgres != null) {
       all.put("warmgate.database.url", postgres.url);
       all.put("warmgate.database.user", Postgres.USER);

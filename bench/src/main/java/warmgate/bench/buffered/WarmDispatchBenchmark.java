@@ -1,10 +1,12 @@
 package warmgate.bench.buffered;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import warmgate.bench.JournalWrites;
 import warmgate.bench.Latencies;
 import warmgate.bench.Report;
 import warmgate.bench.buffered.BufferedNode.Journal;
@@ -24,7 +26,8 @@ import warmgate.bench.buffered.BufferedNode.Journal;
 public final class WarmDispatchBenchmark {
 
   private static final String HELP = """
-      usage: bench/run dispatch [--jobs N] [--trials N] [--warmup S] [--push on|off|both] [--concurrency N] [--quick]
+      usage: bench/run dispatch [--jobs N] [--trials N] [--warmup S] [--push on|off|both] [--concurrency N]
+                                [--writes batched,plugin] [--quick]
         --jobs N          jobs buffered before the endpoint comes into service (default 10000); a row with 1 job
                           buffered is measured beside it
         --trials N        recorded trials per row (default 10); p99 of so few trials is their maximum
@@ -33,6 +36,8 @@ public final class WarmDispatchBenchmark {
         --push MODE       off: the lifecycle learns of the flip only by polling (status-poll-interval 1s);
                           on: the provider also pushes the change (EndpointProvider.watch); both (default)
         --concurrency N   max-concurrency of the endpoint (default 16)
+        --writes LIST     the journal's writes: batched (Warmgate's DAO, as shipped), plugin (pekko-persistence-jdbc's
+                          own, one INSERT per event), or both, one node each (default batched)
         --quick           --jobs 1000 --trials 3 --warmup 10""";
 
   public static void main(String[] args) throws Exception {
@@ -42,6 +47,7 @@ public final class WarmDispatchBenchmark {
     String push = "both";
     int concurrency = 16;
     int warmupSeconds = 120;
+    List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(args[++i]);
@@ -49,6 +55,7 @@ public final class WarmDispatchBenchmark {
         case "--push" -> push = args[++i];
         case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
         case "--warmup" -> warmupSeconds = Integer.parseInt(args[++i]);
+        case "--writes" -> writes = JournalWrites.parse(args[++i]);
         case "--quick" -> {
           jobs = 1000;
           trials = 3;
@@ -68,18 +75,20 @@ public final class WarmDispatchBenchmark {
       default -> throw new IllegalArgumentException("--push is on, off or both, not " + push);
     };
 
-    Report report = new Report("dispatch", "lifecycle learns of InService by", "jobs buffered", "trials",
+    Report report = new Report("dispatch", "lifecycle learns of InService by", "writes", "jobs buffered", "trials",
         "poll p50 ms", "poll p99 ms", "dispatch p50 ms", "dispatch p99 ms", "flip → first job p50 ms", "flip → first job p99 ms");
-    for (boolean pushOn : pushModes) {
-      for (int buffered : List.of(1, jobs)) {
-        Row row = measure(pushOn, buffered, trials, concurrency, warmupSeconds);
-        report.row(pushOn ? "push (+ 1 s poll)" : "poll every 1 s", buffered, trials,
-            row.poll.millis(0.5), row.poll.millis(0.99), row.dispatch.millis(0.5), row.dispatch.millis(0.99),
-            row.total.millis(0.5), row.total.millis(0.99));
-        // Each row as soon as it is measured: a long run cut short still leaves the rows it finished.
-        System.err.printf(Locale.ROOT, "push %s, %d buffered: poll p50 %s / p99 %s ms, dispatch p50 %s / p99 %s ms, total p50 %s / p99 %s ms%n",
-            pushOn, buffered, row.poll.millis(0.5), row.poll.millis(0.99), row.dispatch.millis(0.5), row.dispatch.millis(0.99),
-            row.total.millis(0.5), row.total.millis(0.99));
+    for (JournalWrites write : writes) {
+      for (boolean pushOn : pushModes) {
+        for (int buffered : List.of(1, jobs)) {
+          Row row = measure(pushOn, write, buffered, trials, concurrency, warmupSeconds);
+          report.row(pushOn ? "push (+ 1 s poll)" : "poll every 1 s", write.label(), buffered, trials,
+              row.poll.millis(0.5), row.poll.millis(0.99), row.dispatch.millis(0.5), row.dispatch.millis(0.99),
+              row.total.millis(0.5), row.total.millis(0.99));
+          // Each row as soon as it is measured: a long run cut short still leaves the rows it finished.
+          System.err.printf(Locale.ROOT, "push %s, %s writes, %d buffered: poll p50 %s / p99 %s ms, dispatch p50 %s / p99 %s ms, "
+              + "total p50 %s / p99 %s ms%n", pushOn, write.label(), buffered, row.poll.millis(0.5), row.poll.millis(0.99),
+              row.dispatch.millis(0.5), row.dispatch.millis(0.99), row.total.millis(0.5), row.total.millis(0.99));
+        }
       }
     }
     report.note("One in-process node, H2 journal, in-memory bucket, a fake provider held in CREATING until flipped, a model "
@@ -93,9 +102,12 @@ public final class WarmDispatchBenchmark {
 
   private record Row(Latencies poll, Latencies dispatch, Latencies total) {}
 
-  private static Row measure(boolean push, int buffered, int trials, int concurrency, int warmupSeconds) throws Exception {
+  private static Row measure(boolean push, JournalWrites write, int buffered, int trials, int concurrency, int warmupSeconds)
+      throws Exception {
     Row row = new Row(new Latencies(), new Latencies(), new Latencies());
-    try (var node = new BufferedNode(Journal.H2, Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency), push, 1024)) {
+    Map<String, Object> settings = new HashMap<>(Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency));
+    write.applyTo(settings);
+    try (var node = new BufferedNode(Journal.H2, settings, push, 1024)) {
       long warmUntil = System.nanoTime() + Duration.ofSeconds(warmupSeconds).toNanos();
       int warmups = 0;
       do {
