@@ -1,7 +1,7 @@
 package warmgate.audit;
 
-import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -53,13 +53,18 @@ public final class Costs {
 
   /** A stretch of time; {@code end} is exclusive. */
   public record Stretch(Instant start, Instant end) {
-    /** Milliseconds of this stretch inside {@code [from, to)}. */
-    long millisWithin(Instant from, Instant to) {
+    /**
+     * Microseconds of this stretch inside {@code [from, to)}: the events' own precision, so that an attempt shorter
+     * than a millisecond (a fast model, a fast journal) still counts for its owner.
+     */
+    long microsWithin(Instant from, Instant to) {
       Instant a = start.isAfter(from) ? start : from;
       Instant b = end.isBefore(to) ? end : to;
-      return a.isBefore(b) ? Duration.between(a, b).toMillis() : 0;
+      return a.isBefore(b) ? ChronoUnit.MICROS.between(a, b) : 0;
     }
   }
+
+  private static final double MICROS_PER_SECOND = 1_000_000.0;
 
   /**
    * @param endpoints each endpoint's events, oldest first, from its first event on (billing depends on the last
@@ -72,13 +77,13 @@ public final class Costs {
     Instant from = window.from();
     Instant to = now.isBefore(window.to()) ? now : window.to();
 
-    // endpoint -> owner ("" for none) -> running millis; owner -> the jobs that ran
+    // endpoint -> owner ("" for none) -> running micros; owner -> the jobs that ran
     Map<String, Map<String, Long>> running = new TreeMap<>();
     Map<String, Set<String>> jobsByOwner = new HashMap<>();
     for (Run run : runs) {
-      long millis = run.stretch().millisWithin(from, to);
-      if (millis > 0) {
-        running.computeIfAbsent(run.endpoint(), e -> new HashMap<>()).merge(key(run.owner()), millis, Long::sum);
+      long micros = run.stretch().microsWithin(from, to);
+      if (micros > 0) {
+        running.computeIfAbsent(run.endpoint(), e -> new HashMap<>()).merge(key(run.owner()), micros, Long::sum);
         jobsByOwner.computeIfAbsent(key(run.owner()), o -> new HashSet<>()).add(run.jobId());
       }
     }
@@ -86,7 +91,7 @@ public final class Costs {
     Map<String, Long> billed = new TreeMap<>();
     Map<String, Integer> starts = new HashMap<>();
     endpoints.forEach((name, events) -> {
-      billed.put(name, billed(events, now).stream().mapToLong(s -> s.millisWithin(from, to)).sum());
+      billed.put(name, billed(events, now).stream().mapToLong(s -> s.microsWithin(from, to)).sum());
       starts.put(name, (int) events.stream()
           .filter(e -> e instanceof EndpointLifecycle.StartRequested && !e.at().isBefore(from) && e.at().isBefore(window.to()))
           .count());
@@ -94,31 +99,31 @@ public final class Costs {
     running.keySet().forEach(name -> billed.putIfAbsent(name, 0L));
 
     List<EndpointCost> endpointCosts = new ArrayList<>();
-    Map<String, double[]> owners = new HashMap<>(); // owner -> {billed millis, running millis}
+    Map<String, double[]> owners = new HashMap<>(); // owner -> {billed micros, running micros}
     double unattributed = 0;
     for (var entry : billed.entrySet()) {
       String name = entry.getKey();
       long bill = entry.getValue();
       Map<String, Long> byOwner = running.getOrDefault(name, Map.of());
       long total = byOwner.values().stream().mapToLong(Long::longValue).sum();
-      endpointCosts.add(new EndpointCost(name, bill / 1000.0, total / 1000.0, starts.getOrDefault(name, 0)));
+      endpointCosts.add(new EndpointCost(name, bill / MICROS_PER_SECOND, total / MICROS_PER_SECOND, starts.getOrDefault(name, 0)));
       if (total == 0) {
         unattributed += bill;
         continue;
       }
-      byOwner.forEach((owner, millis) -> {
+      byOwner.forEach((owner, micros) -> {
         double[] sums = owners.computeIfAbsent(owner, o -> new double[2]);
-        sums[0] += (double) bill * millis / total;
-        sums[1] += millis;
+        sums[0] += (double) bill * micros / total;
+        sums[1] += micros;
       });
     }
     List<OwnerCost> ownerCosts = owners.entrySet().stream()
-        .map(e -> new OwnerCost(e.getKey().isEmpty() ? null : e.getKey(), e.getValue()[0] / 1000.0, e.getValue()[1] / 1000.0,
+        .map(e -> new OwnerCost(e.getKey().isEmpty() ? null : e.getKey(), e.getValue()[0] / MICROS_PER_SECOND, e.getValue()[1] / MICROS_PER_SECOND,
             jobsByOwner.getOrDefault(e.getKey(), Set.of()).size()))
         .sorted(Comparator.comparingDouble(OwnerCost::billedSeconds).reversed()
             .thenComparing(o -> o.owner() == null ? "" : o.owner()))
         .toList();
-    return new Report(window.from(), window.to(), List.copyOf(endpointCosts), ownerCosts, unattributed / 1000.0);
+    return new Report(window.from(), window.to(), List.copyOf(endpointCosts), ownerCosts, unattributed / MICROS_PER_SECOND);
   }
 
   /**

@@ -166,6 +166,26 @@ class CostsTest {
   }
 
   @Test
+  void attemptShorterThanAMillisecondStillCountsForItsOwner() {
+    Map<String, List<Request.Event>> jobs = new LinkedHashMap<>();
+    List<Request.Event> slow = submitted("s1", "gen3d", "alice", "10:00");
+    slow.add(new Request.AttemptStarted(1, "l1", at("10:01")));
+    slow.add(new Request.JobSucceeded(1, "etag", at("10:01").plusMillis(3)));
+    jobs.put("s1", slow);
+    List<Request.Event> quick = submitted("q1", "gen3d", "bob", "10:00");
+    quick.add(new Request.AttemptStarted(1, "l2", at("10:02")));
+    quick.add(new Request.JobSucceeded(1, "etag", at("10:02").plusNanos(400_000)));
+    jobs.put("q1", quick);
+
+    Costs.Report report = Costs.compute(HOUR, NOW, endpoints(), runs(jobs));
+
+    assertThat(report.owners()).extracting(Costs.OwnerCost::owner).containsExactly("alice", "bob");
+    Costs.OwnerCost bob = report.owners().get(1);
+    assertThat(bob.runningSeconds()).isCloseTo(0.0004, within(1e-9));
+    assertThat(bob.billedSeconds()).isCloseTo(3120 * 0.4 / 3.4, within(1e-6));
+  }
+
+  @Test
   void jobFoldedAgainFromItsStartIsNotCountedTwice() {
     List<Request.Event> b1 = jobs().get("b1");
     Costs.Runs runs = new Costs.Runs();
