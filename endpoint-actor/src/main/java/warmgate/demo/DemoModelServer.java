@@ -76,7 +76,7 @@ public final class DemoModelServer implements AutoCloseable {
    * black: seen as "the mask selects no pixel" for 3 of the first 32 concurrent jobs on a freshly started model,
    * and reproduced outside Warmgate in 2 of 25 fresh JVMs (0 of 25 after this warm-up).
    */
-  private static void warmUpDecoders() throws IOException {
+  public static void warmUpDecoders() throws IOException {
     for (byte[] png : List.of(SampleImages.image(8), SampleImages.mask(8))) {
       ImageIO.read(new ByteArrayInputStream(png));
     }

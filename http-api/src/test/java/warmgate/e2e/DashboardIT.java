@@ -45,9 +45,12 @@ class DashboardIT {
 
       String endpointState = Await.until(PAGE_TIMEOUT, "the endpoint row", () -> textOf(browser, "tr[data-endpoint='gen3d'] .state"));
       assertThat(endpointState).isIn("WARM", "STOPPING", "COLD");
-      String status = Await.until(PAGE_TIMEOUT, "the submitted job in the recent jobs",
-          () -> textOf(browser, "tr[data-job-id='" + jobId + "'] .status"));
-      assertThat(status).isEqualTo("SUCCEEDED");
+      // The list reads the job index, which may show the job a moment before its last event, until the page refreshes.
+      Await.until(PAGE_TIMEOUT, "the submitted job to show as succeeded in the recent jobs", () -> {
+        String status = textOf(browser, "tr[data-job-id='" + jobId + "'] .status");
+        assertThat(status).as("the job's status in the list").isEqualTo("SUCCEEDED");
+        return status;
+      });
 
       browser.click(browser.find("tr[data-job-id='" + jobId + "'] .job-link"));
       Await.until(PAGE_TIMEOUT, "the job's timeline", () -> textOf(browser, "#timeline li[data-type='JobSucceeded']"));

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import javax.imageio.ImageIO;
 import warmgate.Json;
+import warmgate.demo.DemoModelServer;
 import warmgate.demo.PointCloud;
 
 /**
@@ -40,6 +41,8 @@ public final class CountingModel {
     }
     FileOutputStream log = new FileOutputStream(options.get("--log"), true);
     long delayMillis = Long.parseLong(options.getOrDefault("--delay", "0"));
+    // As the demo model does: the JDK's first PNG decodes, racing on several threads, can read a mask as black.
+    DemoModelServer.warmUpDecoders();
     HttpServer server = HttpServer.create(new InetSocketAddress(options.getOrDefault("--host", "127.0.0.1"),
         Integer.parseInt(options.get("--port"))), 128);
     server.setExecutor(Executors.newFixedThreadPool(8));
