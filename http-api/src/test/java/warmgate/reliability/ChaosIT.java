@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +19,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -42,10 +42,9 @@ import warmgate.e2e.Await;
 import warmgate.e2e.ChildNode;
 import warmgate.e2e.ModelProcesses;
 import warmgate.e2e.Ports;
-import warmgate.e2e.Postgres;
 
-// Real processes: three Warmgate JVMs on loopback in one cluster, a fresh PostgreSQL database they reach through a TCP
-// proxy the test cuts, a model process that logs every invocation; nodes killed with SIGKILL and started again.
+// Real processes: three Warmgate JVMs on loopback in one cluster, a PostgreSQL server of the test's own that it stops
+// for real, a model process that logs every invocation; nodes killed with SIGKILL and started again.
 class ChaosIT {
   private static final int NODES = 3;
   private static final int INPUT_PAIRS = 16;
@@ -89,18 +88,15 @@ class ChaosIT {
   record Accepted(String key, String jobId, int tries) {}
 
   private Path root;
-  private Postgres postgres;
-  private TcpProxy proxy;
+  private OwnPostgres postgres;
   private final List<Member> members = new ArrayList<>();
   private AtomicReferenceArray<ChildNode> running;
   private final AtomicInteger relaunches = new AtomicInteger();
 
   @BeforeEach
-  void createFolderDatabaseAndProxy() throws IOException {
+  void createFolderAndDatabaseServer() throws Exception {
     root = Files.createTempDirectory(Files.createDirectories(Path.of("target", "chaos-it")).toAbsolutePath(), "run-");
-    postgres = new Postgres();
-    URI server = URI.create(Postgres.ADMIN_URL.substring("jdbc:".length()));
-    proxy = TcpProxy.start(server.getHost(), server.getPort());
+    postgres = OwnPostgres.create();
   }
 
   @AfterEach
@@ -114,9 +110,6 @@ class ChaosIT {
       }
     }
     ModelProcesses.killAll(root.resolve("endpoints"));
-    if (proxy != null) {
-      proxy.close();
-    }
     if (postgres != null) {
       postgres.close();
     }
@@ -147,14 +140,17 @@ class ChaosIT {
     Duration outage = scale.minOutage().plusMillis(random.nextLong(scale.maxOutage().minus(scale.minOutage()).toMillis() + 1));
     long outageAt = windowMs / 10 + random.nextLong(Math.max(1, windowMs * 8 / 10 - outage.toMillis()));
     List<Integer> entryNode = IntStream.range(0, scale.jobs()).mapToObj(i -> random.nextInt(NODES)).toList();
+    OwnPostgres.Stop stopMode = random.nextBoolean() ? OwnPostgres.Stop.FAST : OwnPostgres.Stop.IMMEDIATE;
 
     long start = System.nanoTime();
     ExecutorService faults = Executors.newFixedThreadPool(2);
     Future<List<String>> kills = faults.submit(() -> killAndRestart(start, killAt, victims, downFor));
     Future<?> outageDone = faults.submit(() -> {
       sleepUntil(start, outageAt);
-      System.out.println("t=" + elapsed(start) + " database outage for " + outage.toSeconds() + " s");
-      proxy.outage(outage);
+      System.out.println("t=" + elapsed(start) + " database stop (" + stopMode + ") for " + outage.toSeconds() + " s");
+      postgres.stop(stopMode);
+      Thread.sleep(outage.toMillis());
+      postgres.start();
       System.out.println("t=" + elapsed(start) + " database back");
       return null;
     });
@@ -231,10 +227,10 @@ class ChaosIT {
     String table = """
         | scale | seed | accepted | refused | succeeded | lost | completed twice | model invocations | kills | restarts | outage | duration | attempts max / p99 | jobs with 2+ attempts | client retries |
         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
-        | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d s | %d s | %d / %d | %d | %d |
+        | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d s, %s | %d s | %d / %d | %d | %d |
         """.formatted(scale.name(), seed, accepted.size(), refused.size(),
         accepted.size() - notSucceeded.size() - lost.size(), lost.size(), twice.size(),
-        invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(), outage.toSeconds(),
+        invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(), outage.toSeconds(), stopMode.name().toLowerCase(Locale.ROOT),
         duration.toSeconds(), attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1),
         attempts.isEmpty() ? 0 : Percentiles.nearestRank(attempts, 0.99),
         attempts.stream().filter(n -> n > 1).count(), retriedSubmissions.get());
@@ -370,8 +366,8 @@ class ChaosIT {
         warmgate.data-dir = "%s"
         warmgate.http.port = %d
         pekko.remote.artery.canonical.port = %d
-        # PostgreSQL through the proxy the test cuts.
-        warmgate.database.url = "jdbc:postgresql://127.0.0.1:%d/%s"
+        # The test's own PostgreSQL server, which it stops.
+        warmgate.database.url = "%s"
         warmgate.database.user = "%s"
         warmgate.blob-store.local.root = "%s"
         warmgate.blob-store.local.watch-interval = 0s
@@ -394,7 +390,7 @@ class ChaosIT {
         pekko.coordinated-shutdown.exit-jvm = on
         # Binding remoting's port takes seconds when both cores are busy; the default 3 s fails the start.
         pekko.remote.artery.bind.bind-timeout = 30s
-        """.formatted(root.resolve("node" + index), ports[0], ports[1], proxy.port(), postgres.database, Postgres.USER,
+        """.formatted(root.resolve("node" + index), ports[0], ports[1], postgres.url, OwnPostgres.USER,
         root.resolve("buckets"), root.resolve("endpoints"), modelPort, root.resolve("invocations.log"),
         contactPoints.stream().map(p -> "\"" + p + "\"").collect(Collectors.joining(", ")), ports[2], NODES)
         + TestTokens.hocon());
@@ -428,7 +424,7 @@ class ChaosIT {
     }
   }
 
-  // ---- what the database says (read directly, not through the proxy)
+  // ---- what the database says
 
   private long terminalInIndex() {
     return query("SELECT count(*) FROM job_index WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED')", r -> {
@@ -493,11 +489,9 @@ class ChaosIT {
 
   record Audit(int status, String output) {}
 
-  /** {@code warmgate audit check --all} in a JVM of its own, with node 0's configuration and the database direct. */
+  /** {@code warmgate audit check --all} in a JVM of its own, with node 0's configuration. */
   private Audit audit() throws IOException, InterruptedException {
-    Path conf = root.resolve("audit.conf");
-    Files.writeString(conf, "include file(\"" + members.get(0).conf() + "\")\n"
-        + "warmgate.database.url = \"" + postgres.url + "\"\n");
+    Path conf = members.get(0).conf();
     Path out = root.resolve("audit.out");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-Dconfig.file=" + conf,
