@@ -18,8 +18,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -230,7 +230,8 @@ class ChaosIT {
         | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d s, %s | %d s | %d / %d | %d | %d |
         """.formatted(scale.name(), seed, accepted.size(), refused.size(),
         accepted.size() - notSucceeded.size() - lost.size(), lost.size(), twice.size(),
-        invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(), outage.toSeconds(), stopMode.name().toLowerCase(Locale.ROOT),
+        invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(), outage.toSeconds(),
+        stopMode.name().toLowerCase(Locale.ROOT),
         duration.toSeconds(), attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1),
         attempts.isEmpty() ? 0 : Percentiles.nearestRank(attempts, 0.99),
         attempts.stream().filter(n -> n > 1).count(), retriedSubmissions.get());

@@ -44,6 +44,8 @@ final class OwnPostgres implements AutoCloseable {
   private final Path data;
   private final Path log;
   private final boolean root;
+  /** Stops the server if the test JVM exits without closing it (a timeout, Ctrl-C), so no server outlives the run. */
+  private final Thread onExit = new Thread(this::stopAndDelete, "own-postgres-exit");
 
   private OwnPostgres(Path bin, Path folder, int port, boolean root) {
     this.bin = bin;
@@ -60,6 +62,7 @@ final class OwnPostgres implements AutoCloseable {
     Path folder = Files.createTempDirectory("warmgate-pg-");
     boolean root = "root".equals(System.getProperty("user.name"));
     OwnPostgres pg = new OwnPostgres(binaries(), folder, Ports.free(), root);
+    Runtime.getRuntime().addShutdownHook(pg.onExit);
     try {
       if (root) {
         pg.run(List.of("chown", "-R", SERVER_USER + ":", folder.toString()), false);
@@ -104,6 +107,15 @@ final class OwnPostgres implements AutoCloseable {
   /** Stops the server at once and deletes its folder. */
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+    } catch (IllegalStateException exiting) {
+      return; // the hook is running, or about to, and does the same
+    }
+    stopAndDelete();
+  }
+
+  private void stopAndDelete() {
     try {
       if (Files.exists(data.resolve("postmaster.pid"))) {
         stop(Stop.IMMEDIATE);
