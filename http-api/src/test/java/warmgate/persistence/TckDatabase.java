@@ -6,10 +6,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.stream.Stream;
+import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;
 
 /**
@@ -68,8 +67,8 @@ final class TckDatabase implements AutoCloseable {
     if (postgres != null) {
       postgres.close();
     }
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      Folders.deleteTree(dataDir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

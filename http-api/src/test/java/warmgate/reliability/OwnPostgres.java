@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import warmgate.e2e.Folders;
 import warmgate.e2e.Ports;
 
 /**
@@ -123,8 +124,8 @@ final class OwnPostgres implements AutoCloseable {
     } catch (IOException | InterruptedException | RuntimeException e) {
       System.err.println("OwnPostgres: could not stop the server in " + data + ": " + e.getMessage());
     }
-    try (Stream<Path> files = Files.walk(folder)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      Folders.deleteTree(folder);
     } catch (IOException e) {
       System.err.println("OwnPostgres: could not delete " + folder + ": " + e.getMessage());
     }

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import warmgate.InProcessNode;
 import warmgate.bench.PlannerStatistics;
+import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;
 import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.FakeProvider;
@@ -278,8 +278,8 @@ final class BufferedNode implements AutoCloseable {
     if (postgres != null) {
       postgres.close();
     }
-    try (var files = Files.walk(dataDir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      Folders.deleteTree(dataDir);
     } catch (IOException e) {
       System.err.println("could not delete " + dataDir + ": " + e);
     }
