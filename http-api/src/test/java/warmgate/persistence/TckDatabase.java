@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;
 
@@ -23,11 +24,8 @@ final class TckDatabase implements AutoCloseable {
   private final Postgres postgres;
 
   private TckDatabase(Postgres postgres) {
-    try {
-      this.dataDir = Files.createTempDirectory("warmgate-tck");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    // Named here, made in open(): like the database, a folder made for a suite that never runs is never deleted.
+    this.dataDir = Path.of(System.getProperty("java.io.tmpdir"), "warmgate-tck-" + UUID.randomUUID());
     this.postgres = postgres;
     Map<String, Object> overrides = new HashMap<>();
     overrides.put("warmgate.data-dir", dataDir.toString());
@@ -41,10 +39,15 @@ final class TckDatabase implements AutoCloseable {
   }
 
   /**
-   * Makes the database and its tables: from the suite's beforeAll, not its constructor, since the TCK's engine
+   * Makes the data folder, the database and its tables: from the suite's beforeAll, not its constructor, since the TCK's engine
    * constructs suites it then does not run (and never closes), which left a database behind on every run.
    */
   void open() {
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     if (postgres != null) {
       postgres.create();
     }
@@ -68,7 +71,9 @@ final class TckDatabase implements AutoCloseable {
       postgres.close();
     }
     try {
-      Folders.deleteTree(dataDir);
+      if (Files.exists(dataDir)) {
+        Folders.deleteTree(dataDir);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
