@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * Job ids. An S3-sourced id is a digest of the upload's identity, so a notification that S3 delivers
  * twice (it promises at-least-once) reaches the same entity, while a re-upload with new content, which
- * has a new version or eTag, becomes a new job.
+ * has a new eTag, becomes a new job.
  */
 public final class JobIds {
   private static final Pattern VALID = Pattern.compile("[a-z0-9][a-z0-9-]{0,79}");
@@ -19,17 +19,20 @@ public final class JobIds {
   private JobIds() {}
 
   /**
-   * The id of the job started by an upload.
+   * The id of the job started by an upload. The content's eTag comes first: every route reports it (S3 events,
+   * SNS, EventBridge, SQS, and the folder watcher, which has no versions), so one upload gets one id whichever
+   * route reports it. In a versioned bucket a new version with the same bytes is therefore the same job (redrive
+   * it with {@code POST /v1/jobs/{id}/retry}); the versionId only identifies an upload whose report has no eTag.
    *
-   * @param versionId the object's version, preferred when the bucket is versioned; null otherwise
-   * @param eTag the object's eTag, used when there is no version; quotes and case do not matter
+   * @param versionId the object's version; used only when there is no eTag
+   * @param eTag the object's eTag; quotes and case do not matter
    */
   public static String forUpload(String bucket, String key, String versionId, String eTag) {
     String identity;
-    if (versionId != null && !versionId.isBlank() && !versionId.equals("null")) {
-      identity = "v:" + versionId;
-    } else if (eTag != null && !eTag.isBlank()) {
+    if (eTag != null && !eTag.isBlank()) {
       identity = "e:" + eTag.replace("\"", "").toLowerCase(Locale.ROOT);
+    } else if (versionId != null && !versionId.isBlank() && !versionId.equals("null")) {
+      identity = "v:" + versionId;
     } else {
       throw new IllegalArgumentException("an upload needs a versionId or an eTag to be identified");
     }

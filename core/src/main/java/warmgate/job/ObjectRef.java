@@ -14,23 +14,35 @@ public record ObjectRef(String bucket, String key) {
 
   /** Parses {@code s3://bucket/key}; the key is taken literally (no URL decoding). */
   public static ObjectRef parse(String uri) {
+    return parse("reference", uri);
+  }
+
+  /**
+   * Parses {@code s3://bucket/key} given as {@code field} of a request, and checks it against {@link ObjectKeys}:
+   * the error names the field and the rule that was broken.
+   */
+  public static ObjectRef parse(String field, String uri) {
     if (uri == null || !uri.startsWith(SCHEME)) {
-      throw new InvalidInput("invalid_object_uri", "expected s3://bucket/key but got " + quote(uri));
+      throw invalid(field, "expected s3://bucket/key but got " + quote(uri), "s3-uri");
     }
     String rest = uri.substring(SCHEME.length());
     int slash = rest.indexOf('/');
     if (slash <= 0 || slash == rest.length() - 1) {
-      throw new InvalidInput("invalid_object_uri", "expected s3://bucket/key but got " + quote(uri));
+      throw invalid(field, "expected s3://bucket/key but got " + quote(uri), "s3-uri");
     }
-    String bucket = rest.substring(0, slash);
-    String key = rest.substring(slash + 1);
-    if (!BucketNames.isValid(bucket)) {
-      throw new InvalidInput("invalid_object_uri", "bucket name " + quote(bucket) + " is not a valid S3 bucket name");
-    }
-    if (!Keys.isValid(key)) {
-      throw new InvalidInput("invalid_object_uri", "object key " + quote(key) + " is empty, too long or contains control characters");
-    }
+    return checked(field, rest.substring(0, slash), rest.substring(slash + 1));
+  }
+
+  /** The reference, if {@code bucket} and {@code key} follow {@link ObjectKeys}; else {@link InvalidInput} naming {@code field}. */
+  public static ObjectRef checked(String field, String bucket, String key) {
+    ObjectKeys.check(bucket, key).ifPresent(v -> {
+      throw invalid(field, v.message(), v.rule());
+    });
     return new ObjectRef(bucket, key);
+  }
+
+  private static InvalidInput invalid(String field, String message, String rule) {
+    return new InvalidInput("invalid_object_uri", "'" + field + "': " + message + " (rule: " + rule + ")");
   }
 
   /** The key's last path segment without its extension: {@code a/b/cat.ply} gives {@code cat}. */
@@ -51,27 +63,13 @@ public record ObjectRef(String bucket, String key) {
   }
 
   private static String quote(String s) {
-    return s == null ? "nothing" : "'" + s + "'";
-  }
-
-  /** Bucket naming rules as S3 documents them for new buckets (3-63 chars, lowercase, digits, dots, hyphens). */
-  static final class BucketNames {
-    private BucketNames() {}
-
-    static boolean isValid(String name) {
-      return name.matches("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]") && !name.contains("..");
+    if (s == null) {
+      return "nothing";
     }
-  }
-
-  /** S3 keys are up to 1024 bytes of UTF-8; we also refuse control characters, which no route can mean. */
-  static final class Keys {
-    private Keys() {}
-
-    static boolean isValid(String key) {
-      if (key.isEmpty() || key.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 1024) {
-        return false;
-      }
-      return key.chars().noneMatch(Character::isISOControl);
-    }
+    // Echoed to the caller: long or odd input stays short and printable.
+    String shown = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+    StringBuilder out = new StringBuilder("'");
+    shown.codePoints().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : Character.toString(c)));
+    return out.append('\'').toString();
   }
 }

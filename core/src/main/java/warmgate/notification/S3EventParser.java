@@ -1,7 +1,10 @@
 package warmgate.notification;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URLDecoder;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -63,7 +66,16 @@ public final class S3EventParser {
       if (rawKey == null || rawKey.isEmpty()) {
         throw invalid(where + ".s3.object.key is missing");
       }
-      String key = decodeKey(rawKey, where);
+      String key;
+      try {
+        key = decodeKey(rawKey);
+      } catch (IllegalArgumentException e) {
+        throw invalid(where + ".s3.object.key is not validly URL-encoded: " + e.getMessage());
+      } catch (CharacterCodingException e) {
+        // A well-formed record naming a key no store can hold: skipped with the reason, the others go on.
+        skipped.add(new Skip(bucket, rawKey, "the key's bytes are not valid UTF-8 (rule: key-utf8)"));
+        continue;
+      }
       String eventName = text(record, "eventName");
       if (eventName == null || !eventName.startsWith("ObjectCreated:")) {
         skipped.add(new Skip(bucket, key, "event " + (eventName == null ? "(unnamed)" : eventName) + " is not an upload"));
@@ -89,13 +101,42 @@ public final class S3EventParser {
     return new S3Notification.Batch(uploads, skipped);
   }
 
-  /** S3 URL-encodes keys in notifications and writes a space as {@code +}, as an HTML form would. */
-  public static String decodeKey(String rawKey, String where) {
-    try {
-      return URLDecoder.decode(rawKey, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      throw invalid(where + ".s3.object.key is not validly URL-encoded: " + e.getMessage());
+  /**
+   * S3 URL-encodes keys in notifications and writes a space as {@code +}, as an HTML form would. Strict where
+   * {@link java.net.URLDecoder} is lenient: bytes that are not UTF-8 are an error, not a replacement character,
+   * so two different raw keys never decode to one.
+   *
+   * @throws IllegalArgumentException for a {@code %} not followed by two hex digits
+   * @throws CharacterCodingException for bytes that are not UTF-8
+   */
+  public static String decodeKey(String rawKey) throws CharacterCodingException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(rawKey.length());
+    for (int i = 0; i < rawKey.length(); i++) {
+      char c = rawKey.charAt(i);
+      if (c == '+') {
+        bytes.write(' ');
+      } else if (c == '%') {
+        if (i + 2 >= rawKey.length() || Character.digit(rawKey.charAt(i + 1), 16) < 0 || Character.digit(rawKey.charAt(i + 2), 16) < 0) {
+          throw new IllegalArgumentException("'%' at character " + i + " is not followed by two hex digits");
+        }
+        bytes.write(Character.digit(rawKey.charAt(i + 1), 16) * 16 + Character.digit(rawKey.charAt(i + 2), 16));
+        i += 2;
+      } else {
+        boolean pair = Character.isHighSurrogate(c) && i + 1 < rawKey.length() && Character.isLowSurrogate(rawKey.charAt(i + 1));
+        if (!pair && Character.isSurrogate(c)) {
+          throw new IllegalArgumentException("an unpaired surrogate at character " + i);
+        }
+        int end = pair ? i + 2 : i + 1;
+        byte[] encoded = rawKey.substring(i, end).getBytes(StandardCharsets.UTF_8);
+        bytes.write(encoded, 0, encoded.length);
+        i = end - 1;
+      }
     }
+    return StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT)
+        .decode(ByteBuffer.wrap(bytes.toByteArray()))
+        .toString();
   }
 
   private static Instant eventTime(JsonNode record, String where) {

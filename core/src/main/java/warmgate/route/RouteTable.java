@@ -4,9 +4,11 @@ import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import warmgate.job.JobIds;
 import warmgate.job.JobSpec;
+import warmgate.job.ObjectKeys;
 import warmgate.notification.ObjectCreated;
 import warmgate.notification.Skip;
 
@@ -59,7 +61,15 @@ public final class RouteTable {
     return routes;
   }
 
+  /**
+   * The job {@code upload} starts, or why it starts none. A reference that breaks {@link ObjectKeys} is skipped
+   * before any route sees it, whatever reported it: no job could ever read it (docs/api.md, "Object references").
+   */
   public Routing route(ObjectCreated upload) {
+    Optional<ObjectKeys.Violation> bad = ObjectKeys.check(upload.bucket(), upload.key());
+    if (bad.isPresent()) {
+      return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "not a valid object reference: " + bad.get()));
+    }
     for (Route route : routes) {
       if (route.matches(upload)) {
         Pipeline.Plan plan = route.pipeline().plan(route.endpoint(), upload);

@@ -19,9 +19,16 @@ class JobIdsTest {
   }
 
   @Test
-  void versionIdWinsOverETag() {
-    assertThat(JobIds.forUpload("b", "k", "v1", "etag-1")).isEqualTo(JobIds.forUpload("b", "k", "v1", "etag-2"));
-    assertThat(JobIds.forUpload("b", "k", "v1", "e")).isNotEqualTo(JobIds.forUpload("b", "k", "v2", "e"));
+  void eTagWinsOverVersionIdSoEveryRouteAgreesOnOneUpload() {
+    // The folder watcher knows no versions; an S3 event for the same bytes carries one.
+    assertThat(JobIds.forUpload("b", "k", "v1", "etag-1")).isEqualTo(JobIds.forUpload("b", "k", null, "etag-1"));
+    assertThat(JobIds.forUpload("b", "k", "v1", "e")).isEqualTo(JobIds.forUpload("b", "k", "v2", "e"));
+    assertThat(JobIds.forUpload("b", "k", "v1", "etag-1")).isNotEqualTo(JobIds.forUpload("b", "k", "v1", "etag-2"));
+  }
+
+  @Test
+  void versionIdIdentifiesAnUploadWithoutETag() {
+    assertThat(JobIds.forUpload("b", "k", "v1", null)).isNotEqualTo(JobIds.forUpload("b", "k", "v2", null));
   }
 
   @Test
