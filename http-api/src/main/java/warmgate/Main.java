@@ -58,6 +58,7 @@ import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
 import warmgate.request.Request;
 import warmgate.request.ShardedParkedJobs;
+import warmgate.route.ObjectPolicy;
 import warmgate.route.RouteTable;
 import warmgate.service.AdmittingJobs;
 import warmgate.service.Ingestion;
@@ -190,7 +191,8 @@ public final class Main {
     Jobs jobs = new AdmittingJobs(new ShardedJobs(sharding, askTimeout), endpointStates,
         name -> deps.endpoints().get(name).settings().maxQueued(), warmgate.getDuration("http.queue-check-interval"),
         warmgate.getDuration("http.busy-retry-after"));
-    Ingestion ingestion = new RouteIngestion(deps.routes(), jobs);
+    ObjectPolicy objects = ObjectPolicy.fromConfig(warmgate, deps.routes());
+    Ingestion ingestion = new RouteIngestion(deps.routes(), objects, jobs);
 
     List<AutoCloseable> resources = new ArrayList<>(deps.resources());
     BlobStoreSettings blobSettings = BlobStoreSettings.fromConfig(warmgate);
@@ -215,7 +217,7 @@ public final class Main {
         ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = new HttpServer(
-        new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), webhooks),
+        new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects, webhooks),
         new NotificationRoutes(ingestion, sns),
         eventBridge,
         new EndpointRoutes(endpointStates),

@@ -106,6 +106,13 @@ public final class InProcessNode implements AutoCloseable {
     return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A POST of raw bytes with the given headers. */
+  public HttpResponse<String> post(String path, byte[] body, Map<String, String> headers) throws Exception {
+    var builder = HttpRequest.newBuilder(URI.create(base + path)).POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    headers.forEach(builder::header);
+    return http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   public interface Check {
     void run() throws Exception;
   }

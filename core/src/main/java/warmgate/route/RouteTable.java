@@ -68,7 +68,7 @@ public final class RouteTable {
   public Routing route(ObjectCreated upload) {
     Optional<ObjectKeys.Violation> bad = ObjectKeys.check(upload.bucket(), upload.key());
     if (bad.isPresent()) {
-      return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "not a valid object reference: " + bad.get()));
+      return new Routing.Refused(new Skip(upload.bucket(), upload.key(), "not a valid object reference: " + bad.get()));
     }
     for (Route route : routes) {
       if (route.matches(upload)) {
@@ -88,6 +88,10 @@ public final class RouteTable {
   public sealed interface Routing {
     record Job(String jobId, JobSpec spec) implements Routing {}
 
+    /** Nothing to do for it here: no route, or its pipeline starts no job for it. */
     record Skipped(Skip skip) implements Routing {}
+
+    /** It can never be a job's object: a reference that breaks {@link ObjectKeys} or the {@link ObjectPolicy}. */
+    record Refused(Skip skip) implements Routing {}
   }
 }

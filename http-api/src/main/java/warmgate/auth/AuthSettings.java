@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  */
 public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List<Credential> credentials) {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._@-]{0,63}");
-  private static final Set<String> ENTRY_KEYS = Set.of("name", "sha256", "owner", "admin");
+  private static final Set<String> ENTRY_KEYS = Set.of("name", "sha256", "owner", "admin", "scope");
 
   /** A configured token: its SHA-256 and the principal it stands for. */
   public record Credential(Principal principal, byte[] sha256) {
@@ -69,18 +69,23 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
 
   public static AuthSettings fromConfig(Config warmgate) {
     Config auth = warmgate.getConfig("auth");
+    String scope = auth.hasPath("owner-scope") ? auth.getString("owner-scope") : Principal.DEFAULT_SCOPE;
+    String problem = Principal.scopeProblem(scope);
+    if (problem != null) {
+      throw new IllegalArgumentException("warmgate.auth.owner-scope '" + scope + "' " + problem);
+    }
     List<Credential> credentials = new ArrayList<>();
     List<? extends ConfigObject> listed = auth.getObjectList("tokens");
     for (int i = 0; i < listed.size(); i++) {
-      credentials.add(entry(listed.get(i).toConfig(), "warmgate.auth.tokens[" + i + "]"));
+      credentials.add(entry(listed.get(i).toConfig(), "warmgate.auth.tokens[" + i + "]", scope));
     }
     String file = auth.getString("tokens-file");
     if (!file.isBlank()) {
-      credentials.addAll(entries(readFile(Path.of(file)), "tokens file " + file));
+      credentials.addAll(entries(readFile(Path.of(file)), "tokens file " + file, scope));
     }
     String extra = auth.getString("extra-tokens");
     if (!extra.isBlank()) {
-      credentials.addAll(entries(extra, "warmgate.auth.extra-tokens (WARMGATE_AUTH_TOKENS)"));
+      credentials.addAll(entries(extra, "warmgate.auth.extra-tokens (WARMGATE_AUTH_TOKENS)", scope));
     }
     return new AuthSettings(auth.getBoolean("enabled"), auth.getBoolean("allow-off-beyond-loopback"), credentials);
   }
@@ -110,6 +115,11 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
 
   /** One or more entries as HOCON or JSON text: a list {@code [{...}, {...}]}, or the objects alone, one per line. */
   static List<Credential> entries(String text, String source) {
+    return entries(text, source, Principal.DEFAULT_SCOPE);
+  }
+
+  /** @param scope the scope of entries that name none ({@code warmgate.auth.owner-scope}) */
+  static List<Credential> entries(String text, String source, String scope) {
     String trimmed = text.strip();
     List<? extends ConfigObject> objects;
     try {
@@ -121,12 +131,12 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
     }
     List<Credential> credentials = new ArrayList<>();
     for (int i = 0; i < objects.size(); i++) {
-      credentials.add(entry(objects.get(i).toConfig(), source + " entry " + (i + 1)));
+      credentials.add(entry(objects.get(i).toConfig(), source + " entry " + (i + 1), scope));
     }
     return credentials;
   }
 
-  private static Credential entry(Config c, String where) {
+  private static Credential entry(Config c, String where, String defaultScope) {
     for (String key : c.root().keySet()) {
       if (!ENTRY_KEYS.contains(key)) {
         throw new IllegalArgumentException(where + ": unknown key '" + key + "'; a token entry has " + ENTRY_KEYS);
@@ -152,7 +162,12 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
     } catch (ConfigException.WrongType e) {
       throw new IllegalArgumentException(at + ": admin must be true or false", e);
     }
-    return new Credential(new Principal(name, owner, admin), HexFormat.of().parseHex(hex));
+    String scope = c.hasPath("scope") ? requiredString(c, "scope", at) : defaultScope;
+    String problem = Principal.scopeProblem(scope);
+    if (problem != null) {
+      throw new IllegalArgumentException(at + ": scope '" + scope + "' " + problem);
+    }
+    return new Credential(new Principal(name, owner, admin, scope), HexFormat.of().parseHex(hex));
   }
 
   private static String requiredString(Config c, String key, String where) {

@@ -10,8 +10,12 @@ import java.util.regex.Pattern;
  * @param owner whose jobs the principal submits and sees (the {@code {user}} of an upload key); null only
  *     for {@link #UNAUTHENTICATED}
  * @param admin sees and acts on every job, starts and stops endpoints, posts raw S3 notifications
+ * @param scope the key prefix, with {@code {owner}} standing for {@link #owner}, under which a principal that is
+ *     not an admin may name objects (docs/security.md); admins name any object the configuration allows
  */
-public record Principal(String name, String owner, boolean admin) {
+public record Principal(String name, String owner, boolean admin, String scope) {
+  /** Where a Gen3D upload of {@code owner} lives: {@code users/{owner}/input/...}, its result under {@code output/}. */
+  public static final String DEFAULT_SCOPE = "users/{owner}/";
   /** Anything but a slash and control characters: an owner is one path segment of an upload key. */
   static final Pattern OWNER = Pattern.compile("[^/\\p{Cntrl}]{1,128}");
 
@@ -22,6 +26,43 @@ public record Principal(String name, String owner, boolean admin) {
     Objects.requireNonNull(name, "name");
     if (owner == null && !admin) {
       throw new IllegalArgumentException("a principal that is not an admin needs an owner");
+    }
+    String problem = scopeProblem(scope);
+    if (problem != null) {
+      throw new IllegalArgumentException("scope '" + scope + "' " + problem);
+    }
+  }
+
+  /** With the default scope, {@link #DEFAULT_SCOPE}. */
+  public Principal(String name, String owner, boolean admin) {
+    this(name, owner, admin, DEFAULT_SCOPE);
+  }
+
+  /** Why {@code scope} cannot be a token's scope, or null when it can. */
+  public static String scopeProblem(String scope) {
+    if (scope == null || scope.isEmpty() || !scope.endsWith("/")) {
+      // Without the closing '/', users/al would also reach users/alice/.
+      return "must be a key prefix ending in '/', e.g. " + DEFAULT_SCOPE;
+    }
+    if (scope.replace("{owner}", "owner").chars().anyMatch(Character::isISOControl) || scope.startsWith("/")) {
+      return "must not start with '/' or hold control characters";
+    }
+    return null;
+  }
+
+  /** The key prefix this principal's objects live under: {@link #scope} with its owner filled in. */
+  public String scopePrefix() {
+    return scope.replace("{owner}", owner == null ? "" : owner);
+  }
+
+  /**
+   * Throws {@link Forbidden} unless this principal may read or write {@code ref} (named {@code field} in the
+   * request): an admin may, anyone else only inside {@link #scopePrefix}.
+   */
+  public void requireInScope(String field, warmgate.job.ObjectRef ref) {
+    if (!admin && !ref.key().startsWith(scopePrefix())) {
+      throw new Forbidden("'" + field + "': token " + name + " may name objects under " + scopePrefix()
+          + " only, not " + ref + " (rule: owner-scope)");
     }
   }
 

@@ -12,6 +12,7 @@ import warmgate.auth.Principal;
 import warmgate.config.WebhookSettings;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
+import warmgate.route.ObjectPolicy;
 
 /**
  * Reads the body of {@code POST /v1/jobs}:
@@ -27,8 +28,12 @@ final class JobRequest {
 
   private JobRequest() {}
 
-  /** The job {@code principal} submits; an {@code owner} it may not submit as is {@link warmgate.auth.Forbidden}. */
-  static JobSpec parse(byte[] body, Set<String> endpoints, Principal principal, WebhookSettings webhooks) {
+  /**
+   * The job {@code principal} submits. Every object reference follows {@link warmgate.job.ObjectKeys} and
+   * {@code objects} (400 naming the field and the rule); an {@code owner} the principal may not submit as, or an
+   * object outside its scope, is {@link warmgate.auth.Forbidden} (403).
+   */
+  static JobSpec parse(byte[] body, Set<String> endpoints, ObjectPolicy objects, Principal principal, WebhookSettings webhooks) {
     JsonNode root = Json.readUntrusted(body, "a job as JSON");
     if (root == null || !root.isObject()) {
       throw invalid("invalid_job", "the body must be a JSON object");
@@ -59,9 +64,9 @@ final class JobRequest {
       if (!input.getValue().isTextual()) {
         throw invalid("invalid_job", "input '" + input.getKey() + "' must be a string s3://bucket/key");
       }
-      inputs.put(input.getKey(), ObjectRef.parse(input.getValue().asText()));
+      inputs.put(input.getKey(), ObjectRef.parse("inputs." + input.getKey(), input.getValue().asText()));
     }
-    ObjectRef output = ObjectRef.parse(requiredText(root, "output"));
+    ObjectRef output = ObjectRef.parse("output", requiredText(root, "output"));
     JsonNode payload = root.get("payload");
     if (payload != null && !payload.isNull() && !payload.isObject()) {
       throw invalid("invalid_job", "'payload' must be a JSON object");
@@ -90,8 +95,13 @@ final class JobRequest {
       }
       owner = ownerNode.asText();
     }
-    return new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, callbackUrl, "http",
+    JobSpec spec = new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, callbackUrl, "http",
         review != null && review.asBoolean(false));
+    objects.check(spec);
+    // After the 400s: a request that is wrong anyway is told so first, whoever sends it.
+    spec.inputs().forEach((name, ref) -> principal.requireInScope("inputs." + name, ref));
+    principal.requireInScope("output", spec.output());
+    return spec;
   }
 
   private static String requiredText(JsonNode root, String field) {

@@ -24,6 +24,7 @@ import warmgate.index.JobIndex;
 import warmgate.index.JobQuery;
 import warmgate.job.JobIds;
 import warmgate.request.Request;
+import warmgate.route.ObjectPolicy;
 import warmgate.service.JobJournal;
 import warmgate.service.EndpointBusy;
 import warmgate.service.Jobs;
@@ -44,18 +45,29 @@ public final class JobRoutes extends AllDirectives {
   private final Set<String> endpoints;
   private final WebhookSettings webhooks;
   private final JobIndex index;
+  private final ObjectPolicy objects;
 
-  /** Without the list route ({@code GET /v1/jobs} is not found). */
+  /** Without the list route ({@code GET /v1/jobs} is not found), jobs naming any bucket. */
   public JobRoutes(Jobs jobs, JobJournal journal, Set<String> endpoints, WebhookSettings webhooks) {
-    this(jobs, journal, null, endpoints, webhooks);
+    this(jobs, journal, null, endpoints, ObjectPolicy.open(), webhooks);
   }
 
-  /** @param index where {@code GET /v1/jobs} lists from; null leaves the list route out */
+  /** Jobs naming any bucket. */
   public JobRoutes(Jobs jobs, JobJournal journal, JobIndex index, Set<String> endpoints, WebhookSettings webhooks) {
+    this(jobs, journal, index, endpoints, ObjectPolicy.open(), webhooks);
+  }
+
+  /**
+   * @param index where {@code GET /v1/jobs} lists from; null leaves the list route out
+   * @param objects the buckets and output prefixes a submitted job may name
+   */
+  public JobRoutes(Jobs jobs, JobJournal journal, JobIndex index, Set<String> endpoints, ObjectPolicy objects,
+      WebhookSettings webhooks) {
     this.jobs = jobs;
     this.journal = journal;
     this.index = index;
     this.endpoints = Set.copyOf(endpoints);
+    this.objects = objects;
     this.webhooks = webhooks;
   }
 
@@ -79,7 +91,7 @@ public final class JobRoutes extends AllDirectives {
         throw new InvalidInput("invalid_header", "Idempotency-Key must be 1 to 255 printable ASCII characters");
       }
     });
-    var spec = JobRequest.parse(body, endpoints, principal, webhooks);
+    var spec = JobRequest.parse(body, endpoints, objects, principal, webhooks);
     String jobId = idempotencyKey.map(key -> JobIds.forIdempotencyKey(spec.owner(), key)).orElseGet(JobIds::random);
     return onComplete(jobs.submit(jobId, spec), outcome -> {
       if (outcome.isFailure()) {

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import warmgate.Fixtures;
@@ -162,6 +163,8 @@ class AuthEdgeTest {
 
   private static final String JOB = """
       {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/alice/input/x_image.png"},"output":"s3://gen3d/users/alice/output/x.ply"}""";
+  /** The same job with bob's own objects: a user names objects inside its scope only. */
+  private static final String BOBS_JOB = JOB.replace("users/alice/", "users/bob/");
 
   /** Who may use a route: anyone with a token, only the job's owner (or an admin), or only an admin. */
   enum Access { ANY, OWNER, ADMIN }
@@ -284,7 +287,7 @@ class AuthEdgeTest {
 
   @Test
   void userSubmitsAsItselfWhenTheBodyNamesNoOwner() throws Exception {
-    var response = send("POST", "/v1/jobs", JOB, bearer(TestTokens.BOB));
+    var response = send("POST", "/v1/jobs", BOBS_JOB, bearer(TestTokens.BOB));
 
     assertThat(response.statusCode()).isEqualTo(202);
     JsonNode job = Json.mapper().readTree(response.body());
@@ -329,7 +332,7 @@ class AuthEdgeTest {
     var sameKeyAlice = HttpRequest.newBuilder(URI.create(base + "/v1/jobs")).header("Authorization", bearer(TestTokens.ALICE))
         .header("Idempotency-Key", "k-1").POST(HttpRequest.BodyPublishers.ofString(JOB)).build();
     var sameKeyBob = HttpRequest.newBuilder(URI.create(base + "/v1/jobs")).header("Authorization", bearer(TestTokens.BOB))
-        .header("Idempotency-Key", "k-1").POST(HttpRequest.BodyPublishers.ofString(JOB)).build();
+        .header("Idempotency-Key", "k-1").POST(HttpRequest.BodyPublishers.ofString(BOBS_JOB)).build();
 
     String alicesId = Json.mapper().readTree(http.send(sameKeyAlice, HttpResponse.BodyHandlers.ofString()).body()).path("jobId").asText();
     var bobs = http.send(sameKeyBob, HttpResponse.BodyHandlers.ofString());
@@ -338,6 +341,32 @@ class AuthEdgeTest {
     assertThat(bobs.statusCode()).isEqualTo(202);
     assertThat(bobs.headers().firstValue("Idempotent-Replayed")).as("not alice's job replayed to bob").isEmpty();
     assertThat(Json.mapper().readTree(bobs.body()).path("jobId").asText()).isNotEqualTo(alicesId);
+  }
+
+  /** Every object reference a job names, as a user might point it at another owner's objects. */
+  static Stream<Arguments> objectsOfAnotherOwner() {
+    return Stream.of(
+        Arguments.of("an input in bob's folder", JOB.replace("users/alice/input/", "users/bob/input/"), "inputs.image"),
+        Arguments.of("an output replacing bob's", JOB.replace("users/alice/output/", "users/bob/output/"), "output"),
+        Arguments.of("an input outside users/", JOB.replace("users/alice/input/", "shared/"), "inputs.image"),
+        Arguments.of("a prefix of bob's name", JOB.replace("users/alice/", "users/alic/"), "inputs.image"),
+        Arguments.of("a second input of bob's", JOB.replace("\"inputs\":{", "\"inputs\":{\"mask\":\"s3://gen3d/users/bob/input/x_mask.png\","),
+            "inputs.mask"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("objectsOfAnotherOwner")
+  void userNamingObjectsOutsideItsScopeIs403AndNothingIsSubmitted(String what, String job, String field) throws Exception {
+    var error = assertError(send("POST", "/v1/jobs", job, bearer(TestTokens.ALICE)), 403, "forbidden");
+
+    assertThat(error.path("message").asText()).contains("'" + field + "'").contains("users/alice/").contains("owner-scope");
+    assertThat(actions).isEmpty();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("objectsOfAnotherOwner")
+  void adminMayNameAnyOwnersObjects(String what, String job, String field) throws Exception {
+    assertThat(send("POST", "/v1/jobs", job, bearer(TestTokens.ADMIN)).statusCode()).isEqualTo(202);
   }
 
   @Test

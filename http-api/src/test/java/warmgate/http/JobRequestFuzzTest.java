@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import warmgate.auth.Principal;
+import warmgate.route.ObjectPolicy;
 import warmgate.config.WebhookSettings;
 import warmgate.testing.FuzzProperty;
 
@@ -15,7 +16,7 @@ class JobRequestFuzzTest {
 
   @FuzzTest
   void jobRequest(byte[] input) {
-    FuzzProperty.onlyInvalidInput(() -> JobRequest.parse(input, Set.of("gen3d"), Principal.UNAUTHENTICATED, WEBHOOKS));
+    FuzzProperty.onlyInvalidInput(() -> JobRequest.parse(input, Set.of("gen3d"), ObjectPolicy.open(), Principal.UNAUTHENTICATED, WEBHOOKS));
   }
 
   /** The optional body of retry and reject. */

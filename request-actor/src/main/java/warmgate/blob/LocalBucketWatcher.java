@@ -1,7 +1,6 @@
 package warmgate.blob;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -29,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.job.ObjectKeys;
 import warmgate.notification.ObjectCreated;
 
 /**
@@ -46,8 +46,6 @@ public final class LocalBucketWatcher implements AutoCloseable {
   static final int MAX_BATCH = 1000;
   /** Past this a hand-off counts as failed and its files go out again; the consumer is idempotent. */
   static final Duration HAND_OFF_TIMEOUT = Duration.ofMinutes(5);
-  // The same limit ObjectRef.parse applies; a longer key could never name a job input.
-  private static final int MAX_KEY_BYTES = 1024;
 
   private static final Logger log = LoggerFactory.getLogger(LocalBucketWatcher.class);
 
@@ -190,8 +188,9 @@ public final class LocalBucketWatcher implements AutoCloseable {
       if (batch.size() >= maxBatch) {
         break;
       }
-      if (!isReportableKey(file.key())) {
-        log.warn("Not reporting {}: its key has control characters or is longer than {} bytes", file.path(), MAX_KEY_BYTES);
+      Optional<String> unreportable = unreportable(file.key());
+      if (unreportable.isPresent()) {
+        log.warn("Not reporting {}: {}", file.path(), unreportable.get());
         markReported(List.of(file));
         continue;
       }
@@ -348,8 +347,13 @@ public final class LocalBucketWatcher implements AutoCloseable {
     }
   }
 
-  private static boolean isReportableKey(String key) {
-    return key.getBytes(StandardCharsets.UTF_8).length <= MAX_KEY_BYTES && key.chars().noneMatch(Character::isISOControl);
+  /** Why the file's key could never name a job's object, or empty. */
+  private static Optional<String> unreportable(String key) {
+    if (key.indexOf('\uFFFD') >= 0) {
+      // The JVM could not decode the name's bytes: the key would name another file than this one.
+      return Optional.of("its name is not valid UTF-8 (rule: key-utf8)");
+    }
+    return ObjectKeys.checkKey(key).map(ObjectKeys.Violation::toString);
   }
 
   /** A file as one scan found it. */
