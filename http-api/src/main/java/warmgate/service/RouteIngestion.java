@@ -46,7 +46,7 @@ public final class RouteIngestion implements Ingestion {
             .toCompletableFuture());
       } else if (routing instanceof RouteTable.Routing.Refused refused) {
         // Somebody sent a reference no job can use: worth a line, as a 400 would be for a client.
-        log.warn("Refused an upload of bucket {}: {}", refused.skip().bucket(), refused.skip().reason());
+        log.warn("Refused s3://{}/{}: {}", refused.skip().bucket(), refused.skip().key(), refused.skip().reason());
         skipped.add(refused.skip());
       } else {
         Skip skip = ((RouteTable.Routing.Skipped) routing).skip();

@@ -134,6 +134,27 @@ class LocalBucketWatcherTest {
   }
 
   @Test
+  void filesWhoseNamesCanNeverBeKeysAreNotReportedAndTheOthersStillAre() throws Exception {
+    write("gen3d/users/alice/input/new\nline_image.png", "x");
+    write("gen3d/users/alice/input/back\\slash_image.png", "x");
+    write("gen3d/users/alice/input/nul-free\u0001_image.png", "x");
+    // Nested folders take the key past S3's 1,024 bytes while each name stays within the file system's 255.
+    write("gen3d/" + ("d".repeat(200) + "/").repeat(6) + "deep_image.png", "x");
+    write("gen3d/users/alice/input/ok_image.png", "x");
+    // A name whose bytes are not UTF-8, as a tool under another locale may write it; Java cannot spell it.
+    Path folder = root.resolve("gen3d/users/alice/input");
+    Process p = new ProcessBuilder("sh", "-c", "printf x > \"$(printf 'bad\\377_image.png')\"").directory(folder.toFile()).start();
+    assertThat(p.waitFor()).isZero();
+    LocalBucketWatcher watcher = watcher();
+
+    watcher.scanOnce();
+    watcher.scanOnce();
+    watcher.scanOnce();
+
+    assertThat(reportedKeys()).containsExactly("gen3d/users/alice/input/ok_image.png");
+  }
+
+  @Test
   void aFailedHandOffIsRetriedOnTheNextScan() throws IOException {
     write("gen3d/a.png", "x");
     LocalBucketWatcher watcher = watcher();
