@@ -1,4 +1,4 @@
-package warmgate.logging;
+package warmgate.logformat;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,9 +30,13 @@ class LogFormatTest {
     context.stop();
   }
 
-  /** The encoder logback.xml gives the console with {@code format} (null: the variable unset). */
-  @SuppressWarnings("unchecked")
   private Encoder<ILoggingEvent> consoleEncoder(String format) throws Exception {
+    return consoleEncoder(context, format);
+  }
+
+  /** The encoder logback.xml gives the console in {@code context} with {@code format} (null: the variable unset). */
+  @SuppressWarnings("unchecked")
+  static Encoder<ILoggingEvent> consoleEncoder(LoggerContext context, String format) throws Exception {
     if (format != null) {
       context.putProperty("WARMGATE_LOG_FORMAT", format);
     }
@@ -126,7 +130,7 @@ class LogFormatTest {
     assertThat(lines.get(1)).isEqualTo("java.lang.IllegalStateException: no route for " + HOSTILE_ESCAPED);
     assertThat(lines).contains("Caused by: java.lang.IllegalArgumentException: bad key " + HOSTILE_ESCAPED);
     assertThat(lines).anyMatch(l -> l.endsWith("Suppressed: java.lang.RuntimeException: " + FORGED + "\\n" + FORGED));
-    assertThat(lines).anyMatch(l -> l.startsWith("\tat warmgate.logging.LogFormatTest.hostileLine"));
+    assertThat(lines).anyMatch(l -> l.startsWith("\tat warmgate.logformat.LogFormatTest.hostileLine"));
     assertThat(lines.subList(2, lines.size())).allMatch(l -> l.startsWith("\t") || l.startsWith("Caused by: "), "frames and causes only");
     assertThat(text.chars()).noneMatch(c -> c == '\r' || c == 0 || c == 0x2028 || c == 0x202E);
   }
