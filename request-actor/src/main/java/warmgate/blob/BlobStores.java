@@ -18,6 +18,7 @@ public final class BlobStores {
       resources.add(s3);
       return s3;
     }
+    FileNameEncoding.requireUtf8();
     return new LocalBlobStore(settings.localRoot(), blocking);
   }
 }
