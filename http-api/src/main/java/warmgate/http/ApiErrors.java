@@ -3,8 +3,10 @@ package warmgate.http;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
@@ -37,6 +39,7 @@ import warmgate.service.TryLater;
 final class ApiErrors {
   private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
   static final long RETRY_AFTER_SECONDS = 2;
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
   private ApiErrors() {}
 
@@ -99,9 +102,9 @@ final class ApiErrors {
             ? tooLarge(tooLarge)
             : JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_body", r.message())))
         .handle(MalformedHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_header",
-            "header " + r.headerName() + ": " + r.errorMsg())))
+            "header " + r.headerName() + ": " + printable(r.errorMsg()))))
         .handle(MalformedQueryParamRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_query",
-            "query parameter " + r.parameterName() + ": " + r.errorMsg())))
+            "query parameter " + r.parameterName() + ": " + printable(r.errorMsg()))))
         .handle(MissingHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "missing_header",
             "header " + r.headerName() + " is required")))
         .handle(UnsupportedRequestContentTypeRejection.class, r -> complete(JsonResponses.error(StatusCodes.UNSUPPORTED_MEDIA_TYPE,
@@ -117,6 +120,19 @@ final class ApiErrors {
         .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(response -> response.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON)
             ? response
-            : JsonResponses.error(response.status(), "rejected", response.status().reason()));
+            : JsonResponses.error(response.status(), JsonResponses.code(response.status().intValue()), defaultMessage(response)));
+  }
+
+  /** A rejection's text can quote the request; a terminal escape or a line break from it stays out of the answer. */
+  private static String printable(String text) {
+    return CONTROL.matcher(text).replaceAll(" ");
+  }
+
+  /** The default handler's sentence ("Request is missing required query parameter 'limit'"), else the reason phrase. */
+  private static String defaultMessage(HttpResponse response) {
+    if (response.entity() instanceof HttpEntity.Strict strict && !strict.getData().isEmpty()) {
+      return printable(strict.getData().utf8String());
+    }
+    return response.status().reason();
   }
 }

@@ -29,6 +29,26 @@ final class JsonResponses {
     return json(status, body);
   }
 
+  /** The code for an error whose status is all that is known: one Pekko answered by itself, before or instead of a route. */
+  static String code(int status) {
+    return switch (status) {
+      case 400 -> "bad_request";
+      case 404 -> "not_found";
+      case 405 -> "method_not_allowed";
+      case 406 -> "not_acceptable";
+      case 408 -> "request_timeout";
+      case 413 -> "body_too_large";
+      case 414 -> "uri_too_long";
+      case 415 -> "unsupported_media_type";
+      case 416 -> "range_not_satisfiable";
+      case 417 -> "expectation_failed";
+      case 431 -> "headers_too_large";
+      case 501 -> "not_implemented";
+      case 505 -> "http_version_not_supported";
+      default -> status >= 500 ? "internal_error" : "bad_request";
+    };
+  }
+
   static HttpResponse notFound(String message) {
     return error(StatusCodes.NOT_FOUND, "not_found", message);
   }

@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
  * {@code Expect: 100-continue} for a known length, and otherwise reads the answer while a second thread writes.
  */
 final class RawHttp {
-  record Response(int status, String body) {}
+  record Response(int status, String contentType, String body) {}
 
   private RawHttp() {}
 
@@ -63,6 +63,25 @@ final class RawHttp {
     }
   }
 
+  /**
+   * Sends {@code request} as it is, however malformed, from another thread while this one reads the answer: a
+   * server refusing a request early may answer before it has read all of it.
+   */
+  static Response exchange(int port, byte[] request) throws IOException {
+    try (Socket socket = connect(port)) {
+      OutputStream out = socket.getOutputStream();
+      CompletableFuture.runAsync(() -> {
+        try {
+          out.write(request);
+          out.flush();
+        } catch (IOException e) {
+          // The server stopped reading once it had seen enough; its answer is what counts.
+        }
+      });
+      return read(socket.getInputStream());
+    }
+  }
+
   private static Socket connect(int port) throws IOException {
     Socket socket = new Socket();
     socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
@@ -75,14 +94,17 @@ final class RawHttp {
     String statusLine = line(in);
     int status = Integer.parseInt(statusLine.split(" ")[1]);
     int contentLength = 0;
+    String contentType = null;
     for (String line = line(in); !line.isEmpty(); line = line(in)) {
       String lower = line.toLowerCase(Locale.ROOT);
       if (lower.startsWith("content-length:")) {
         contentLength = Integer.parseInt(line.substring("content-length:".length()).trim());
+      } else if (lower.startsWith("content-type:")) {
+        contentType = line.substring("content-type:".length()).trim();
       }
     }
     byte[] body = in.readNBytes(contentLength);
-    return new Response(status, new String(body, StandardCharsets.UTF_8));
+    return new Response(status, contentType, new String(body, StandardCharsets.UTF_8));
   }
 
   private static String line(InputStream in) throws IOException {
