@@ -63,6 +63,7 @@ import warmgate.route.RouteTable;
 import warmgate.service.AdmittingJobs;
 import warmgate.service.Ingestion;
 import warmgate.service.Jobs;
+import warmgate.service.PortClashes;
 import warmgate.service.ReadJournalJobJournal;
 import warmgate.service.RouteIngestion;
 import warmgate.service.SageMakerEndpointNames;
@@ -161,6 +162,7 @@ public final class Main {
     Config config = system.settings().config();
     Config warmgate = config.getConfig("warmgate");
     Authenticator authenticator = authenticator(warmgate);
+    PortClashes.check(warmgate, deps.endpoints());
     DatabaseSettings database = DatabaseSettings.fromConfig(warmgate);
     log.info("Starting Warmgate: journal {}, endpoints {}, {} route(s)", database, deps.endpoints().names(), deps.routes().routes().size());
     Schema.createIfMissing(database);

@@ -19,6 +19,15 @@ public interface EndpointProvider {
   CompletionStage<Void> stop();
 
   /**
+   * Whether the endpoint runs on this node and cannot outlive it (a local model process): its lifecycle stops it,
+   * and records the stop, when the lifecycle leaves the node (a hand-off, or the node shutting down), and its next
+   * home starts a fresh one when jobs need it. A remote endpoint (SageMaker) runs on, and the next home adopts it.
+   */
+  default boolean nodeLocal() {
+    return false;
+  }
+
+  /**
    * Has {@code changed} told (with the provider's status word) whenever this provider learns by itself that its
    * endpoint's state changed, e.g. a local model server whose health check starts passing, so the lifecycle can
    * describe at once instead of at its next poll. A hint, not the truth: the lifecycle still acts on describe.

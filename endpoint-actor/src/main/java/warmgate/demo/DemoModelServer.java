@@ -9,6 +9,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -221,10 +222,24 @@ public final class DemoModelServer implements AutoCloseable {
       }
       i++;
     }
-    DemoModelServer server = start(host, port, startupDelay, invokeDelay);
+    DemoModelServer server;
+    try {
+      server = start(host, port, startupDelay, invokeDelay);
+    } catch (BindException e) {
+      // The provider reports the last line of this process's output as the reason its start failed.
+      System.err.println(bindFailure(e, host, port));
+      System.exit(1);
+      return;
+    }
     log.info("Demo model listening on {}:{}; healthy in {} ms", host, server.port(), startupDelay.toMillis());
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "demo-model-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /** One line a user can act on, e.g. {@code address already in use (127.0.0.1:18080)}. */
+  static String bindFailure(BindException e, String host, int port) {
+    String why = e.getMessage() == null ? "cannot listen" : e.getMessage().replaceFirst(" \\(Bind failed\\)$", "");
+    return why.toLowerCase(java.util.Locale.ROOT) + " (" + host + ":" + port + ")";
   }
 
   private static String required(String option, String value) {

@@ -124,6 +124,18 @@ public final class EndpointLifecycle
     INSTANCE
   }
 
+  /**
+   * Sharding's stop message: this entity leaves its node (a hand-off, or the node shutting down). A node-local
+   * endpoint (a model process) cannot outlive the node, so it is stopped and the stop persisted before the entity
+   * stops; a remote one runs on, and the entity's next home adopts it.
+   */
+  public enum Leave implements Command {
+    INSTANCE
+  }
+
+  /** The node-local endpoint stopped as this entity leaves; {@code failure} is null if the stop worked. Sent to itself. */
+  record StoppedToLeave(String failure) implements Command {}
+
   // ---- Replies
 
   /** The answer to {@link Acquire}. */
@@ -269,7 +281,8 @@ public final class EndpointLifecycle
     ClusterSharding.get(system)
         .init(
             Entity.of(ENTITY_KEY, ctx -> create(endpoints.get(ctx.getEntityId()), clock, metrics, parked))
-                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true)));
+                .withSettings(ClusterShardingSettings.create(system).withRememberEntities(true))
+                .withStopMessage(Leave.INSTANCE));
   }
 
   public static Behavior<Command> create(ManagedEndpoint endpoint, Clock clock) {
@@ -321,6 +334,8 @@ public final class EndpointLifecycle
   private boolean describeAgain;
   private boolean providerCallInFlight;
   private String detail;
+  /** Leaving the node ({@link Leave}): stopping a node-local endpoint, taking no more work meanwhile. */
+  private boolean leaving;
 
   /**
    * @param renewed whether the holder has renewed it: a lease that expires without ever being renewed may be a
@@ -402,7 +417,7 @@ public final class EndpointLifecycle
     CommandHandlerWithReply<Command, Event, State> handlers =
         cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(failed()).orElse(anyState()).build();
     return (state, command) -> {
-      ReplyEffect<Event, State> effect = handlers.apply(state, command);
+      ReplyEffect<Event, State> effect = leaving ? whileLeaving(state, command) : handlers.apply(state, command);
       report(state); // the queue and the leases change in the handlers themselves, not only through events
       return effect;
     };
@@ -468,7 +483,8 @@ public final class EndpointLifecycle
         .onCommand(Stop.class, this::stopByHand)
         .onCommand(ProviderCallFailed.class, (state, cmd) -> providerCallFailed(cmd))
         .onCommand(ProviderCallDone.class, (state, cmd) -> providerCallDone())
-        .onCommand(ProviderReported.class, this::providerReported);
+        .onCommand(ProviderReported.class, this::providerReported)
+        .onCommand(Leave.class, this::leave);
   }
 
   // ---- Cold
@@ -898,6 +914,43 @@ public final class EndpointLifecycle
     return Effect().noReply();
   }
 
+  // ---- Leaving the node
+
+  private ReplyEffect<Event, State> leave(State state, Leave cmd) {
+    if (!provider.nodeLocal() || state instanceof Cold || state instanceof Failed) {
+      // Nothing of this node's runs (a cold start's clean-up in flight ends with the node's child processes).
+      return Effect().stop().thenNoReply();
+    }
+    leaving = true;
+    ctx.getLog().info("Endpoint {}: leaving this node while {}; stopping its model process, which cannot outlive the node",
+        settings.name(), state.phase());
+    ctx.pipeToSelf(provider.stop(), (ok, failure) -> new StoppedToLeave(failure == null ? null : reason(failure)));
+    return Effect().noReply();
+  }
+
+  /** Waits for the stop; jobs asking meanwhile ask again and reach this entity's next incarnation. */
+  private ReplyEffect<Event, State> whileLeaving(State state, Command command) {
+    if (command instanceof StoppedToLeave stopped) {
+      String reason = stopped.failure() == null ? "its node stopped it on leaving"
+          : "its node left, and stopping it failed: " + stopped.failure();
+      return persist(state, new Stopped(clock.instant(), reason))
+          .thenRun(s -> ctx.getLog().info("Endpoint {}: {} -> COLD ({}) after {} s billed in all",
+              settings.name(), state.phase(), reason, s.ledger().billedSeconds(clock.instant())))
+          .thenStop()
+          .thenNoReply();
+    }
+    if (command instanceof Get get) {
+      return Effect().reply(get.replyTo(), view(state));
+    }
+    if (command instanceof Start start) {
+      return Effect().reply(start.replyTo(), StatusReply.error("endpoint " + settings.name() + " is moving to another node; try again shortly"));
+    }
+    if (command instanceof Stop stop) {
+      return Effect().reply(stop.replyTo(), StatusReply.error("endpoint " + settings.name() + " is moving to another node; try again shortly"));
+    }
+    return Effect().noReply();
+  }
+
   // ---- Helpers
 
   /**
@@ -1048,7 +1101,9 @@ public final class EndpointLifecycle
         .onEvent(MarkedFailed.class, (s, e) -> new Failed(e.at(), s.ledger(), e.reason()));
     builder.forStateType(Starting.class)
         .onEvent(CameIntoService.class, (s, e) -> new Warm(e.at(), s.ledger()))
-        .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1, e.reason()));
+        .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1, e.reason()))
+        // Stopped while starting: its node left (Leave); not a failed start.
+        .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures(), null));
     builder.forStateType(Failed.class)
         .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), 0));
     builder.forStateType(Warm.class)

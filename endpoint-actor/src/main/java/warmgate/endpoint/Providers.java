@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import warmgate.config.EndpointSettings;
+import warmgate.endpoint.process.ChildProcesses;
 import warmgate.endpoint.process.ProcessEndpoint;
 import warmgate.endpoint.sagemaker.SageMakerClients;
 import warmgate.endpoint.sagemaker.SageMakerEndpoint;
@@ -13,6 +14,8 @@ import warmgate.endpoint.sagemaker.SageMakerEndpoint;
 public final class Providers implements AutoCloseable {
   private final Executor blocking;
   private final HttpClient http;
+  /** Model processes end with the node that started them; SageMaker endpoints are remote and run on. */
+  private final ChildProcesses children = ChildProcesses.ofThisNode();
   private SageMakerClients sageMaker;
 
   /** @param blocking where providers may block (launching processes, waiting for them to exit) */
@@ -23,7 +26,7 @@ public final class Providers implements AutoCloseable {
 
   public synchronized ManagedEndpoint bind(EndpointSettings settings) {
     return switch (settings.provider()) {
-      case "process" -> ProcessEndpoint.bind(settings, Path.of(settings.providerConfig().getString("state-dir")), blocking, http);
+      case "process" -> ProcessEndpoint.bind(settings, Path.of(settings.providerConfig().getString("state-dir")), blocking, http, children);
       case "sagemaker" -> {
         if (sageMaker == null) {
           sageMaker = new SageMakerClients();
@@ -36,6 +39,7 @@ public final class Providers implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    children.close();
     if (sageMaker != null) {
       sageMaker.close();
     }

@@ -98,4 +98,10 @@ class DemoModelServerTest {
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(response.body()).contains("selects no pixel");
   }
+
+  @Test
+  void aPortItCannotListenOnIsOneLineNamingTheAddress() {
+    assertThat(DemoModelServer.bindFailure(new java.net.BindException("Address already in use"), "127.0.0.1", 18080))
+        .isEqualTo("address already in use (127.0.0.1:18080)");
+  }
 }

@@ -58,6 +58,8 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new ProviderCallDone("stop"));
     check.roundTrips(new EndpointLifecycle.ProviderReported("InService"));
     check.roundTrips(Tick.INSTANCE);
+    check.roundTrips(EndpointLifecycle.Leave.INSTANCE);
+    check.roundTrips(new EndpointLifecycle.StoppedToLeave("timed out"));
     check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
     check.roundTrips(new EndpointLifecycle.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED", Duration.ofMinutes(1)));
     check.roundTrips(new EndpointLifecycle.Park("job-1", testKit.<EndpointLifecycle.SlotReply>createTestProbe().ref()));

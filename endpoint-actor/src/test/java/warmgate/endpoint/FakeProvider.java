@@ -14,6 +14,7 @@ import warmgate.endpoint.ProviderState.Status;
 public final class FakeProvider implements EndpointProvider {
   private volatile ProviderState state = ProviderState.of(Status.ABSENT);
   private volatile String failStartWith;
+  private volatile boolean nodeLocal;
   public final AtomicInteger starts = new AtomicInteger();
   public final AtomicInteger stops = new AtomicInteger();
   public final AtomicInteger describes = new AtomicInteger();
@@ -44,6 +45,17 @@ public final class FakeProvider implements EndpointProvider {
   public Watch watch(Consumer<String> changed) {
     watchers.add(changed);
     return () -> watchers.remove(changed);
+  }
+
+  /** Makes it a provider of this node's own (a model process), which the lifecycle stops when it leaves the node. */
+  public FakeProvider nodeLocal(boolean nodeLocal) {
+    this.nodeLocal = nodeLocal;
+    return this;
+  }
+
+  @Override
+  public boolean nodeLocal() {
+    return nodeLocal;
   }
 
   /** Makes every start call fail with this message; null makes them succeed again. */

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
- * Model processes outlive the node that started them (by design, like SageMaker endpoints); a test that
+ * Model processes outlive a node killed outright (SIGKILL), and the node's next start adopts them; a test that
  * started one ends it here so none is left behind.
  */
 public final class ModelProcesses {

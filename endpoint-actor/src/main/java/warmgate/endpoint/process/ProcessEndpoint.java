@@ -42,10 +42,15 @@ import warmgate.endpoint.ProviderState.Status;
  * An endpoint that is a local model server process speaking the SageMaker container contract
  * ({@code GET /ping}, {@code POST /invocations}).
  *
- * <p>The process is detached and tracked by a pid file under the state folder, like a SageMaker endpoint it
- * outlives the Warmgate node that started it: after a crash the next node finds it, reports it in service
- * and stops it when idle. The pid file also records the process start time, so a recycled pid is not
- * mistaken for our server.
+ * <p>The process is tracked by a pid file under the state folder. Unlike a SageMaker endpoint it lives on the
+ * node that started it ({@link #nodeLocal}): when the node stops gracefully, the endpoint's lifecycle stops the
+ * process as it leaves the node, and {@link ChildProcesses} stops any still running as the node ends. Only a
+ * node killed outright (SIGKILL, a crash) leaves it running; the next node on the same state folder finds it
+ * through the pid file, reports it in service and stops it when idle. The pid file also records the process
+ * start time, so a recycled pid is not mistaken for our server.
+ *
+ * <p>A process that exits is reported FAILED with its exit code and the last line of its output that is not a
+ * stack frame, e.g. {@code model process exited with code 1: address already in use (127.0.0.1:18080)}.
  *
  * <p>Settings under {@code process}: {@code command} (a list; {@code {java}}, {@code {classpath}},
  * {@code {host}} and {@code {port}} are substituted), {@code host}, {@code port}, {@code ping-path},
@@ -57,7 +62,6 @@ import warmgate.endpoint.ProviderState.Status;
  */
 public final class ProcessEndpoint implements EndpointProvider, InferenceClient {
   private static final Logger log = LoggerFactory.getLogger(ProcessEndpoint.class);
-  private static final int LOG_TAIL_LINES = 8;
 
   private final String name;
   private final List<String> command;
@@ -75,8 +79,11 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
   private final Path logFile;
   private final Executor blocking;
   private final HttpClient http;
+  private final ChildProcesses children;
+  /** The process this object launched, if any: only it can tell its exit code; one found by pid file cannot. */
+  private volatile Process launched;
 
-  ProcessEndpoint(EndpointSettings settings, Path stateDir, Executor blocking, HttpClient http) {
+  ProcessEndpoint(EndpointSettings settings, Path stateDir, Executor blocking, HttpClient http, ChildProcesses children) {
     Config c = settings.providerConfig();
     this.name = settings.name();
     this.host = c.getString("host");
@@ -95,6 +102,7 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
     this.logFile = stateDir.resolve(name + ".log");
     this.blocking = blocking;
     this.http = http;
+    this.children = children;
   }
 
   /**
@@ -102,7 +110,13 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
    * @param blocking runs process launching and waiting, never an actor thread
    */
   public static ManagedEndpoint bind(EndpointSettings settings, Path stateDir, Executor blocking, HttpClient http) {
-    ProcessEndpoint endpoint = new ProcessEndpoint(settings, stateDir, blocking, http);
+    return bind(settings, stateDir, blocking, http, ChildProcesses.NONE);
+  }
+
+  /** @param children where the processes it starts are registered, so the node stops them as it ends */
+  public static ManagedEndpoint bind(EndpointSettings settings, Path stateDir, Executor blocking, HttpClient http,
+      ChildProcesses children) {
+    ProcessEndpoint endpoint = new ProcessEndpoint(settings, stateDir, blocking, http, children);
     return new ManagedEndpoint(settings, endpoint, endpoint);
   }
 
@@ -132,8 +146,7 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
     }
     PidRecord pid = record.get();
     if (pid.live().isEmpty()) {
-      return CompletableFuture.completedFuture(
-          new ProviderState(Status.FAILED, "model process " + pid.pid() + " exited; last log lines: " + logTail()));
+      return CompletableFuture.completedFuture(new ProviderState(Status.FAILED, exitDetail(pid)));
     }
     HttpRequest request = HttpRequest.newBuilder(ping).timeout(Duration.ofSeconds(2)).GET().build();
     return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
@@ -144,6 +157,11 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
           String why = failure == null ? "ping answered " + response.statusCode() : "not listening yet";
           return new ProviderState(Status.CREATING, "model process " + pid.pid() + " starting (" + why + ")");
         });
+  }
+
+  @Override
+  public boolean nodeLocal() {
+    return true;
   }
 
   @Override
@@ -192,13 +210,15 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
         return; // already started, perhaps by a node that crashed since
       }
       Files.createDirectories(pidFile.getParent());
-      Files.writeString(logFile, "---- " + Instant.now() + " starting " + String.join(" ", command) + System.lineSeparator(),
+      Files.writeString(logFile, RUN_MARKER + Instant.now() + " starting " + String.join(" ", command) + System.lineSeparator(),
           StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
       Process process = new ProcessBuilder(command)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
           .redirectInput(ProcessBuilder.Redirect.from(nullDevice()))
           .start();
+      launched = process;
+      children.add(process.toHandle(), stopGrace);
       PidRecord.of(process.toHandle()).write(pidFile);
       log.info("Endpoint {}: started model process {} on {}:{} (log {})", name, process.pid(), host, port, logFile);
     } catch (IOException e) {
@@ -236,17 +256,53 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
     }
   }
 
-  private String logTail() {
+  /** {@code model process exited with code 1: address already in use (127.0.0.1:18080)}. */
+  private String exitDetail(PidRecord pid) {
+    Process process = launched;
+    String exited = process != null && process.pid() == pid.pid() && reaped(process)
+        ? "model process exited with code " + process.exitValue()
+        : "model process " + pid.pid() + " exited";
+    return exited + ": " + lastWords();
+  }
+
+  /** Dead by its pid but not yet reaped by the JDK, it has no exit code for a moment; worth a short wait. */
+  private static boolean reaped(Process process) {
+    try {
+      return process.waitFor(200, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** The last line of the latest run's output that is not a stack frame: the exception, or the process's own word. */
+  private String lastWords() {
     try {
       if (!Files.exists(logFile)) {
         return "(no log)";
       }
-      List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
-      return String.join(" | ", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+      return lastWords(Files.readAllLines(logFile, StandardCharsets.UTF_8));
     } catch (IOException | UncheckedIOException e) {
       return "(log unreadable: " + e.getMessage() + ")";
     }
   }
+
+  static String lastWords(List<String> log) {
+    for (int i = log.size() - 1; i >= 0; i--) {
+      String line = log.get(i).strip();
+      if (line.startsWith(RUN_MARKER)) {
+        break; // an earlier run's output says nothing about this one
+      }
+      if (!line.isEmpty() && !STACK_FRAME.matcher(line).matches()) {
+        return line;
+      }
+    }
+    return "(no output)";
+  }
+
+  private static final String RUN_MARKER = "---- ";
+  /** {@code at a.b.C.m(C.java:1)}, {@code ... 3 more}, and the {@code Caused by} lines below the exception itself. */
+  private static final java.util.regex.Pattern STACK_FRAME = java.util.regex.Pattern.compile("(at .+|\\.\\.\\. \\d+ (more|common frames omitted)|Caused by: .+|Suppressed: .+)");
 
   private static java.io.File nullDevice() {
     return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");

@@ -50,6 +50,11 @@ class ProcessEndpointTest {
   }
 
   private ManagedEndpoint bind(List<String> command) throws IOException {
+    return bind(command, freePort());
+  }
+
+  static ManagedEndpoint bind(List<String> command, int port, Path stateDir, java.util.concurrent.Executor blocking, HttpClient http,
+      Duration startTimeout, Duration statusPollInterval) {
     var providerConfig = ConfigFactory.parseString("""
         host = "127.0.0.1"
         ping-path = "/ping"
@@ -57,14 +62,18 @@ class ProcessEndpointTest {
         stop-grace = 5s
         ready-check-interval = 50ms
         """)
-        .withValue("port", ConfigValueFactory.fromAnyRef(freePort()))
+        .withValue("port", ConfigValueFactory.fromAnyRef(port))
         .withValue("command", ConfigValueFactory.fromIterable(command));
-    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), Duration.ofMinutes(2), 3, Duration.ZERO,
-        Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofSeconds(10), Duration.ofSeconds(20), providerConfig);
+    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), startTimeout, 1, Duration.ZERO,
+        Duration.ofMinutes(1), statusPollInterval, statusPollInterval, Duration.ofSeconds(20), providerConfig);
     return ProcessEndpoint.bind(settings, stateDir, blocking, http);
   }
 
-  private static List<String> demoModel(String startupDelay) {
+  private ManagedEndpoint bind(List<String> command, int port) {
+    return bind(command, port, stateDir, blocking, http, Duration.ofMinutes(2), Duration.ofMillis(100));
+  }
+
+  static List<String> demoModel(String startupDelay) {
     return List.of("{java}", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", "{classpath}", "warmgate.demo.DemoModelServer",
         "--port", "{port}", "--startup-delay", startupDelay);
   }
@@ -187,5 +196,36 @@ class ProcessEndpointTest {
     assertThat(state.detail()).contains("exited").contains("unknown option --no-such-option");
     endpoint.provider().stop().toCompletableFuture().join();
     assertThat(describe(endpoint).status()).isEqualTo(Status.ABSENT);
+  }
+
+  @Test
+  void aModelThatCannotBindItsPortIsReportedInOneLineWithItsExitCode() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      endpoint = bind(demoModel("0s"), taken.getLocalPort());
+      endpoint.provider().start().toCompletableFuture().join();
+
+      ProviderState state = awaitStatus(endpoint, Status.FAILED);
+
+      assertThat(state.detail())
+          .isEqualTo("model process exited with code 1: address already in use (127.0.0.1:" + taken.getLocalPort() + ")");
+    }
+  }
+
+  @Test
+  void theLastWordsOfADeadProcessAreItsExceptionNotItsStackFrames() {
+    List<String> log = List.of(
+        "---- 2026-01-01T00:00:00Z starting java ...",
+        "an earlier run's line",
+        "---- 2026-01-01T00:01:00Z starting java ...",
+        "Exception in thread \"main\" java.lang.IllegalStateException: no weights in /models/gen3d",
+        "\tat warmgate.demo.DemoModelServer.main(DemoModelServer.java:1)",
+        "Caused by: java.io.FileNotFoundException: /models/gen3d",
+        "\tat java.base/java.io.FileInputStream.open0(Native Method)",
+        "\t... 3 more",
+        "");
+
+    assertThat(ProcessEndpoint.lastWords(log))
+        .isEqualTo("Exception in thread \"main\" java.lang.IllegalStateException: no weights in /models/gen3d");
+    assertThat(ProcessEndpoint.lastWords(List.of("---- starting", "   "))).isEqualTo("(no output)");
   }
 }
