@@ -7,8 +7,9 @@ import warmgate.job.ObjectRef;
 
 /**
  * Where inputs are read and outputs written: S3 in production, a local folder on the embedded default.
- * Failures complete the stage exceptionally: {@link BlobNotFoundException} for a missing object, anything
- * else is a storage fault worth retrying.
+ * Failures complete the stage exceptionally: {@link BlobNotFoundException} for a missing object,
+ * {@link BlobRefusedException} for a request the store will never accept, anything else is a storage fault worth
+ * retrying.
  */
 public interface BlobStore {
 

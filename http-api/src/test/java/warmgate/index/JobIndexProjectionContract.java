@@ -229,6 +229,33 @@ abstract class JobIndexProjectionContract {
   }
 
   @Test
+  void aFailedJobWhoseReportIsAbandonedHasNoWorkLeftSoTheWakerLeavesItAlone() {
+    String jobId = newJobId();
+    JobSpec spec = spec("bob", null);
+    var running = runProjections(new ConcurrentHashMap<>());
+    try {
+      append(jobId, List.of(
+          new Request.JobSubmitted(jobId, spec, T0.plusSeconds(600), T0),
+          new Request.JobFailed("input image can never exist: the key has a '..' segment (rule: key-no-dot-segments)",
+              T0.plusSeconds(1))));
+      JobRow failed = awaitRow(jobId, JobStatus.FAILED).orElseThrow();
+      assertThat(workIds()).contains(jobId);
+
+      append(jobId, List.of(new Request.ErrorReportAbandoned("the error report can never be written: S3 answered 404 NoSuchBucket",
+          T0.plusSeconds(2))));
+      TestProbe<Object> probe = testKit.createTestProbe();
+      probe.awaitAssert(WAIT, () -> {
+        assertThat(lastSeqNr(jobId)).isEqualTo(3);
+        return null;
+      });
+      assertThat(workIds()).doesNotContain(jobId);
+      assertThat(index.find(jobId).toCompletableFuture().join()).as("a duty given up changes no field a list shows").hasValue(failed);
+    } finally {
+      stopProjections(running);
+    }
+  }
+
+  @Test
   void aRestartedProjectionResumesFromItsStoredOffsetAndAppliesNoEventTwice() throws Exception {
     String first = newJobId();
     String second = newJobId();

@@ -7,8 +7,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Pattern;
+import warmgate.job.ObjectKeys;
 import warmgate.job.ObjectRef;
 
 /**
@@ -24,8 +25,6 @@ final class LocalLayout {
   /** Hidden, and not a valid bucket name, so no bucket can ever collide with it. */
   static final String PRIVATE_DIR = ".warmgate";
 
-  // S3's rules for new bucket names; a folder that breaks them could never round-trip through an s3:// URI.
-  private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
   private static final String TEMP_PREFIX = ".warmgate-";
   private static final String TEMP_SUFFIX = ".tmp";
   // Names that copy tools, browsers and editors give to files they have not finished writing.
@@ -43,32 +42,27 @@ final class LocalLayout {
     return root;
   }
 
-  /** The file holding the object's content; refuses any ref that would land outside its bucket folder. */
+  /**
+   * The file holding the object's content. Refuses ({@link BlobRefusedException}) any ref that breaks
+   * {@link ObjectKeys}, naming the rule, and any that would still land outside its bucket folder.
+   */
   Path object(ObjectRef ref) {
-    if (!isBucketName(ref.bucket())) {
-      throw new IllegalArgumentException("'" + ref.bucket() + "' is not a valid bucket name");
-    }
-    String key = ref.key();
-    // Checked segment by segment before any Path is built: an empty, "." or ".." segment either escapes
-    // the bucket or names a different file than the key does, and '\' is a separator on some systems.
-    if (key.isEmpty() || key.indexOf('\\') >= 0 || key.indexOf('\0') >= 0) {
-      throw invalidKey(ref);
-    }
-    for (String segment : key.split("/", -1)) {
-      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-        throw invalidKey(ref);
-      }
+    Optional<ObjectKeys.Violation> broken = ObjectKeys.check(ref.bucket(), ref.key());
+    if (broken.isPresent()) {
+      // Checked before any Path is built: an empty, "." or ".." segment either escapes the bucket or names a
+      // different file than the key does, and '\' is a separator on some systems.
+      throw new BlobRefusedException(ref, broken.get().toString());
     }
     Path bucketDir = root.resolve(ref.bucket());
     Path file;
     try {
-      file = bucketDir.resolve(key).normalize();
+      file = bucketDir.resolve(ref.key()).normalize();
     } catch (InvalidPathException e) {
-      throw invalidKey(ref);
+      throw new BlobRefusedException(ref, "the key is not a valid path on this file system: " + e.getReason());
     }
     // Belt and braces: whatever the checks above missed, a file outside the bucket folder is never handed out.
     if (!file.startsWith(bucketDir) || file.equals(bucketDir)) {
-      throw invalidKey(ref);
+      throw new BlobRefusedException(ref, "the key would leave its bucket folder");
     }
     return file;
   }
@@ -87,8 +81,9 @@ final class LocalLayout {
     return target.resolveSibling(TEMP_PREFIX + HexFormat.of().formatHex(random) + TEMP_SUFFIX);
   }
 
+  /** S3's rules for new bucket names; a folder that breaks them could never round-trip through an s3:// URI. */
   static boolean isBucketName(String name) {
-    return BUCKET.matcher(name).matches() && !name.contains("..");
+    return ObjectKeys.checkBucket(name).isEmpty();
   }
 
   /** Hidden files and folders, our own temp files and the usual names of files still being written. */
@@ -124,11 +119,5 @@ final class LocalLayout {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
-  }
-
-  private static IllegalArgumentException invalidKey(ObjectRef ref) {
-    return new IllegalArgumentException(
-        "key '" + ref.key() + "' cannot be stored as a file: it is empty, absolute, has empty, '.' or '..' segments, "
-            + "or leaves its bucket folder");
   }
 }

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -29,10 +30,20 @@ import warmgate.job.ObjectRef;
 /**
  * The production store: S3, or an S3-compatible server, through the SDK's async client on Netty. Objects are
  * written with a single PutObject; the payloads here (images, meshes) are far below the size where multipart
- * would pay off. Stages fail with the SDK's own exception (or {@link BlobNotFoundException}), not wrapped in a
+ * would pay off. Stages fail with the SDK's own exception (or {@link BlobNotFoundException}, or
+ * {@link BlobRefusedException} for an answer that will never change, see {@link #isRefusal}), not wrapped in a
  * {@code CompletionException}.
  */
 public final class S3BlobStore implements BlobStore, AutoCloseable {
+  /**
+   * Error codes that say the request itself can never succeed: the bucket does not exist or cannot, the key is
+   * too long or malformed, the object too large. Others of status 400 are not on the list because they pass
+   * (RequestTimeout, ExpiredToken, BadDigest, IncompleteBody).
+   */
+  static final Set<String> REFUSAL_CODES = Set.of(
+      "NoSuchBucket", "InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidURI", "InvalidObjectName",
+      "EntityTooLarge", "MetadataTooLarge");
+
   private final S3AsyncClient client;
 
   /** Takes ownership of {@code client}: {@link #close()} closes it. */
@@ -77,7 +88,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
       if (failure == null || isNotFound(Failures.unwrap(failure))) {
         result.complete(null);
       } else {
-        result.completeExceptionally(Failures.unwrap(failure));
+        result.completeExceptionally(classify(ref, failure));
       }
     });
     return result;
@@ -93,7 +104,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
         // HEAD has no body, so a missing object is a bare 404 that the SDK may or may not name NoSuchKey.
         result.complete(Optional.empty());
       } else {
-        result.completeExceptionally(Failures.unwrap(failure));
+        result.completeExceptionally(classify(ref, failure));
       }
     });
     return result;
@@ -114,7 +125,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             // A missing bucket is as much the caller's mistake as a missing key.
             result.completeExceptionally(new BlobNotFoundException(ref));
           } else {
-            result.completeExceptionally(Failures.unwrap(failure));
+            result.completeExceptionally(classify(ref, failure));
           }
         });
     return result;
@@ -140,7 +151,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
             String eTag = response.eTag() != null ? eTag(response.eTag()) : Md5.hex(content);
             result.complete(new BlobInfo(ref, content.length, eTag, type, userMetadata));
           } else {
-            result.completeExceptionally(Failures.unwrap(failure));
+            result.completeExceptionally(classify(ref, failure));
           }
         });
     return result;
@@ -158,6 +169,28 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
 
   private static String eTag(String quoted) {
     return quoted == null ? null : quoted.replace("\"", "");
+  }
+
+  /** The SDK's failure, or {@link BlobRefusedException} when it is a {@link #isRefusal refusal}. */
+  static Throwable classify(ObjectRef ref, Throwable failure) {
+    Throwable cause = Failures.unwrap(failure);
+    if (cause instanceof S3Exception s3 && isRefusal(s3)) {
+      return new BlobRefusedException(ref, "S3 answered " + s3.statusCode() + " " + s3.awsErrorDetails().errorCode(), s3);
+    }
+    return cause;
+  }
+
+  /**
+   * Whether S3 will give the same answer however often it is asked: a client error (4xx) whose code is one of
+   * {@link #REFUSAL_CODES}. 403 (permissions can be granted), 408 and 429 (load) never are, and neither is any 5xx.
+   */
+  static boolean isRefusal(S3Exception e) {
+    int status = e.statusCode();
+    if (status < 400 || status >= 500 || status == 403 || status == 408 || status == 429) {
+      return false;
+    }
+    String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+    return code != null && REFUSAL_CODES.contains(code);
   }
 
   private static boolean isNotFound(Throwable t) {

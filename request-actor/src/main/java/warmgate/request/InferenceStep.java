@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
@@ -17,10 +18,12 @@ import warmgate.Json;
 import warmgate.blob.Blob;
 import warmgate.blob.BlobInfo;
 import warmgate.blob.BlobNotFoundException;
+import warmgate.blob.BlobRefusedException;
 import warmgate.blob.BlobStore;
 import warmgate.endpoint.InferenceClient;
 import warmgate.endpoint.InferenceException;
 import warmgate.job.JobSpec;
+import warmgate.job.ObjectKeys;
 import warmgate.job.ObjectRef;
 
 /**
@@ -41,11 +44,49 @@ public final class InferenceStep {
     this.clients = clients;
   }
 
-  /** The names of the inputs that do not exist yet. */
+  /**
+   * Why the job can never run, or empty: an input that can never exist or a result that can never be written,
+   * because its reference breaks {@link ObjectKeys}. Jobs journaled before the edge checked references can hold
+   * such references; waiting or retrying would never end for them.
+   *
+   * @param target where the result goes: the output, or a held place while it awaits review
+   */
+  public static Optional<String> neverRuns(JobSpec spec, ObjectRef target) {
+    for (Map.Entry<String, ObjectRef> input : spec.inputs().entrySet()) {
+      Optional<ObjectKeys.Violation> broken = broken(input.getValue());
+      if (broken.isPresent()) {
+        return Optional.of("input " + input.getKey() + " " + input.getValue() + " can never exist: " + broken.get());
+      }
+    }
+    Optional<ObjectKeys.Violation> broken = broken(target);
+    String what = target.equals(spec.output()) ? "output " : "the result held for review at ";
+    return broken.map(v -> what + target + " can never be written: " + v);
+  }
+
+  /**
+   * The names of the inputs that do not exist yet. Fails with a permanent {@link InferenceException} naming the
+   * input when one can never exist (its reference breaks {@link ObjectKeys}, or the store refuses it); with
+   * whatever the store failed with otherwise.
+   */
   public CompletionStage<List<String>> missingInputs(JobSpec spec) {
     List<CompletableFuture<Optional<String>>> checks = new ArrayList<>();
-    spec.inputs().forEach((name, ref) ->
-        checks.add(blobs.head(ref).thenApply(info -> info.isPresent() ? Optional.<String>empty() : Optional.of(name)).toCompletableFuture()));
+    for (Map.Entry<String, ObjectRef> input : spec.inputs().entrySet()) {
+      String name = input.getKey();
+      ObjectRef ref = input.getValue();
+      Optional<ObjectKeys.Violation> broken = broken(ref);
+      if (broken.isPresent()) {
+        return CompletableFuture.failedFuture(InferenceException.permanent("input " + name + " " + ref + " can never exist: " + broken.get()));
+      }
+      checks.add(blobs.head(ref)
+          .<Optional<String>>thenApply(info -> info.isPresent() ? Optional.empty() : Optional.of(name))
+          .exceptionally(failure -> {
+            if (Failures.unwrap(failure) instanceof BlobRefusedException refused) {
+              throw InferenceException.permanent("input " + name + " can never exist: " + refused.getMessage());
+            }
+            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+          })
+          .toCompletableFuture());
+    }
     return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
         .thenApply(done -> checks.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
   }
@@ -58,12 +99,18 @@ public final class InferenceStep {
 
   /**
    * Runs one attempt. Fails with {@link InferenceException}: permanent when retrying cannot help (an input
-   * is missing, the model refused the request, the job was cancelled meanwhile), transient otherwise.
+   * is missing, the model refused the request, the job was cancelled meanwhile, a reference can never name an
+   * object: {@link #neverRuns}, checked before anything is read or the model invoked, or the store refuses it),
+   * transient otherwise.
    *
    * @param target where the result goes: the output, or a held place while it awaits review
    * @param stillWanted asked once the model has answered; false drops the result instead of writing it
    */
   public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec, ObjectRef target, BooleanSupplier stillWanted) {
+    Optional<String> never = neverRuns(spec, target);
+    if (never.isPresent()) {
+      return CompletableFuture.failedFuture(InferenceException.permanent(never.get()));
+    }
     Map<String, ObjectRef> inputs = spec.inputs();
     List<String> names = List.copyOf(inputs.keySet());
     List<CompletableFuture<Blob>> reads = names.stream().map(n -> blobs.get(inputs.get(n)).toCompletableFuture()).toList();
@@ -113,14 +160,29 @@ public final class InferenceStep {
     return blobs.delete(held);
   }
 
-  /** Writes {@code {base}_error.json} beside the output. */
+  /**
+   * Writes {@code {base}_error.json} beside the output. Fails with {@link BlobRefusedException} when it can never
+   * be written: its reference breaks {@link ObjectKeys} (then the store is not asked), or the store refuses it.
+   */
   public CompletionStage<BlobInfo> writeErrorReport(String jobId, JobSpec spec, byte[] report) {
-    return blobs.put(spec.errorOutput(), report, "application/json", Map.of(JOB_ID_METADATA, jobId));
+    ObjectRef ref = spec.errorOutput();
+    Optional<ObjectKeys.Violation> broken = broken(ref);
+    if (broken.isPresent()) {
+      return CompletableFuture.failedFuture(new BlobRefusedException(ref, broken.get().toString()));
+    }
+    return blobs.put(ref, report, "application/json", Map.of(JOB_ID_METADATA, jobId));
   }
 
   /** Removes the error report of an earlier run, so a redriven job that succeeds leaves no stale one. */
   public CompletionStage<Void> clearErrorReport(JobSpec spec) {
+    if (broken(spec.errorOutput()).isPresent()) {
+      return CompletableFuture.completedFuture(null); // never written; S3 might hold an object of someone else's there
+    }
     return blobs.delete(spec.errorOutput());
+  }
+
+  private static Optional<ObjectKeys.Violation> broken(ObjectRef ref) {
+    return ObjectKeys.check(ref.bucket(), ref.key());
   }
 
   private static Map<String, String> stamp(String jobId, int attempt) {
@@ -134,6 +196,9 @@ public final class InferenceStep {
     }
     if (cause instanceof BlobNotFoundException missing) {
       return InferenceException.permanent("input " + missing.ref() + " does not exist");
+    }
+    if (cause instanceof BlobRefusedException refused) {
+      return new InferenceException(InferenceException.Kind.PERMANENT, doing + " is refused, and always will be: " + refused.getMessage(), cause);
     }
     if (cause instanceof TimeoutException) {
       return new InferenceException(InferenceException.Kind.TRANSIENT, doing + " timed out", cause);

@@ -11,6 +11,7 @@ import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.CallbackDelivered;
 import warmgate.request.Request.CallbackFailed;
 import warmgate.request.Request.EndpointUnavailable;
+import warmgate.request.Request.ErrorReportAbandoned;
 import warmgate.request.Request.ErrorReported;
 import warmgate.request.Request.Event;
 import warmgate.request.Request.InputsMissing;
@@ -33,7 +34,7 @@ import warmgate.request.Request.ResultRejected;
  * @param output where the result goes (the job view's {@code output})
  * @param error the job view's {@code error}: set in RETRY_WAIT and FAILED
  * @param callbacks the job has a callback URL, so reaching an end owes a notice
- * @param reportOwed failed, and {@code {base}_error.json} not yet written
+ * @param reportOwed failed, and {@code {base}_error.json} neither written nor given up as unwritable
  * @param callbackOwed a callback notice is still to be delivered
  */
 public record JobSummary(
@@ -88,8 +89,8 @@ public record JobSummary(
       return Optional.of(reaching(JobStatus.FAILED, e.error(), true, at));
     } else if (event instanceof JobCancelled) {
       return Optional.of(reaching(JobStatus.CANCELLED, null, false, at));
-    } else if (event instanceof ErrorReported) {
-      // Writing the report is a duty done, not a change the job's view shows: updatedAt stays.
+    } else if (event instanceof ErrorReported || event instanceof ErrorReportAbandoned) {
+      // Writing the report, or giving it up for good, ends a duty; the job's view does not change: updatedAt stays.
       return Optional.of(new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, updatedAt, output, error,
           callbacks, false, callbackOwed));
     } else if (event instanceof JobRetried) {

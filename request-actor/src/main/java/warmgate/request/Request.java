@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +41,7 @@ import warmgate.Backoff;
 import warmgate.CborSerializable;
 import warmgate.Failures;
 import warmgate.blob.BlobInfo;
+import warmgate.blob.BlobRefusedException;
 import warmgate.Json;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
@@ -61,7 +63,9 @@ import warmgate.logging.EntityMdc;
  *
  * <p>A job that asked for review holds its result aside in {@code AWAITING_REVIEW} until it is approved
  * (published to the output) or rejected. A failed job writes {@code {base}_error.json} beside its output and
- * can be redriven. With a {@code callbackUrl}, every end (and the wait for review) is reported by a signed
+ * can be redriven; a report that can never be written (its reference breaks the key rules, or the store refuses
+ * it for good) is given up ({@link ErrorReportAbandoned}) rather than retried forever. A job whose inputs can never
+ * exist, or whose result can never be written, fails as soon as it would look for its inputs. With a {@code callbackUrl}, every end (and the wait for review) is reported by a signed
  * webhook, retried with backoff apart from the job's own progress. Those duties are persisted, so a job
  * stays in memory until they are done.
  *
@@ -111,6 +115,9 @@ public final class Request
 
   record InputsChecked(List<String> missing, String failure) implements Command {}
 
+  /** The job can never run: an input can never exist, or its result can never be written. */
+  record CannotRun(String reason) implements Command {}
+
   record AttemptFinished(int attempt, String outputETag, InferenceException.Kind failureKind, String failure) implements Command {
     static AttemptFinished succeeded(int attempt, BlobInfo output) {
       return new AttemptFinished(attempt, output.eTag(), null, null);
@@ -124,6 +131,9 @@ public final class Request
   record Published(String reviewer, String outputETag, String failure, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
 
   record ErrorReportWritten(String eTag, String failure) implements Command {}
+
+  /** {@code {base}_error.json} can never be written: its reference breaks the key rules, or the store refuses it. */
+  record ErrorReportRefused(String reason) implements Command {}
 
   record CallbackAnswered(JobStatus status, int attempt, int httpStatus, String failure) implements Command {}
 
@@ -223,6 +233,12 @@ public final class Request
 
   /** {@code {base}_error.json} was written for the failure. */
   public record ErrorReported(String eTag, Instant at) implements Event {}
+
+  /**
+   * {@code {base}_error.json} can never be written (its reference breaks the key rules, or the store refuses it
+   * for good): the job no longer owes it.
+   */
+  public record ErrorReportAbandoned(String reason, Instant at) implements Event {}
 
   /** A failed job was sent round again; {@code inputsDeadline} bounds its new wait for inputs. */
   public record JobRetried(String reason, Instant inputsDeadline, Instant at) implements Event {}
@@ -357,14 +373,22 @@ public final class Request
     }
   }
 
-  /** @param reported whether {@code {base}_error.json} has been written */
-  public record Failed(JobCore core, String error, boolean reported) implements Job {
+  /**
+   * @param reported whether {@code {base}_error.json} has been written
+   * @param reportAbandoned why it never can be, or null
+   */
+  public record Failed(JobCore core, String error, boolean reported, String reportAbandoned) implements Job {
     public JobStatus status() {
       return JobStatus.FAILED;
     }
 
     public Job with(JobCore core) {
-      return new Failed(core, error, reported);
+      return new Failed(core, error, reported, reportAbandoned);
+    }
+
+    /** The error report is still to be written. */
+    public boolean owesReport() {
+      return !reported && reportAbandoned == null;
     }
   }
 
@@ -572,6 +596,9 @@ public final class Request
     } else if (state instanceof WaitingForInputs waiting) {
       if (command instanceof InputsChecked checked) {
         return inputsChecked(waiting, checked);
+      } else if (command instanceof CannotRun cannot) {
+        checkingInputs = false;
+        return fail(waiting, cannot.reason(), clock.instant());
       } else if (command instanceof Timer timer) {
         return timer == Timer.CHECK_INPUTS ? checkInputs(waiting) : ignore(waiting, timer);
       }
@@ -615,6 +642,8 @@ public final class Request
         return retry(failed, retry);
       } else if (command instanceof ErrorReportWritten written) {
         return errorReportWritten(failed, written);
+      } else if (command instanceof ErrorReportRefused refused) {
+        return errorReportRefused(failed, refused);
       } else if (command instanceof Timer timer) {
         return failedTimer(failed, timer);
       }
@@ -683,7 +712,8 @@ public final class Request
       publishing = false;
       return Effect().reply(published.replyTo(), StatusReply.error("job " + jobId + " is no longer awaiting review"));
     } else if (command instanceof InputsChecked || command instanceof OutputChecked || command instanceof EndpointRefused
-        || command instanceof ErrorReportWritten || command instanceof CallbackAnswered || command instanceof ParkAccepted) {
+        || command instanceof ErrorReportWritten || command instanceof CallbackAnswered || command instanceof ParkAccepted
+        || command instanceof CannotRun || command instanceof ErrorReportRefused) {
       return Effect().noReply();
     }
     return null;
@@ -752,9 +782,22 @@ public final class Request
       return; // the last look has not answered yet
     }
     checkingInputs = true;
-    ctx.pipeToSelf(deps.step().missingInputs(spec), (missing, failure) -> failure == null
-        ? new InputsChecked(missing, null)
-        : new InputsChecked(List.of(), String.valueOf(Failures.unwrap(failure))));
+    // Before any look: a job journaled before the edge checked references would otherwise wait out
+    // inputs-timeout for an input that can never exist, or run the model for an output that can never be written.
+    Optional<String> never = InferenceStep.neverRuns(spec, target(spec));
+    if (never.isPresent()) {
+      ctx.getSelf().tell(new CannotRun(never.get()));
+      return;
+    }
+    ctx.pipeToSelf(deps.step().missingInputs(spec), (missing, failure) -> {
+      if (failure == null) {
+        return new InputsChecked(missing, null);
+      }
+      Throwable cause = Failures.unwrap(failure);
+      return cause instanceof InferenceException e && e.kind() == InferenceException.Kind.PERMANENT
+          ? new CannotRun(e.getMessage())
+          : new InputsChecked(List.of(), String.valueOf(cause));
+    });
   }
 
   private ReplyEffect<Event, State> inputsChecked(WaitingForInputs state, InputsChecked cmd) {
@@ -1118,7 +1161,7 @@ public final class Request
   }
 
   private ReplyEffect<Event, State> reportError(Failed state) {
-    if (reporting || state.reported()) {
+    if (reporting || !state.owesReport()) {
       return Effect().noReply();
     }
     reporting = true;
@@ -1128,10 +1171,29 @@ public final class Request
     } catch (java.io.IOException e) {
       throw new IllegalStateException("an error report is plain JSON", e);
     }
-    ctx.pipeToSelf(deps.step().writeErrorReport(jobId, state.core().spec(), report), (written, failure) -> failure == null
-        ? new ErrorReportWritten(written.eTag(), null)
-        : new ErrorReportWritten(null, String.valueOf(Failures.unwrap(failure))));
+    ctx.pipeToSelf(deps.step().writeErrorReport(jobId, state.core().spec(), report), (written, failure) -> {
+      if (failure == null) {
+        return new ErrorReportWritten(written.eTag(), null);
+      }
+      Throwable cause = Failures.unwrap(failure);
+      return cause instanceof BlobRefusedException refused
+          ? new ErrorReportRefused("the error report can never be written: " + refused.getMessage())
+          : new ErrorReportWritten(null, String.valueOf(cause));
+    });
     return Effect().noReply();
+  }
+
+  /** Given up for good and recorded, so neither this actor nor the waker tries again after a restart. */
+  private ReplyEffect<Event, State> errorReportRefused(Failed state, ErrorReportRefused cmd) {
+    reporting = false;
+    reportFailures = 0;
+    return persist(state, new ErrorReportAbandoned(cmd.reason(), clock.instant()))
+        .thenRun(s -> {
+          timers.cancel(Timer.REPORT_ERROR);
+          log().warn("Job {}: gave up its error report: {}", jobId, cmd.reason());
+          settle(s);
+        })
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> errorReportWritten(Failed state, ErrorReportWritten cmd) {
@@ -1224,7 +1286,7 @@ public final class Request
       timers.startSingleTimer(Timer.PASSIVATE, Timer.PASSIVATE, settings.passivateAfter());
       return;
     }
-    if (job instanceof Failed failed && !failed.reported() && !timers.isTimerActive(Timer.REPORT_ERROR)) {
+    if (job instanceof Failed failed && failed.owesReport() && !timers.isTimerActive(Timer.REPORT_ERROR)) {
       reportError(failed);
     }
     Callback due = job.core().callback();
@@ -1250,7 +1312,7 @@ public final class Request
    */
   public static boolean hasWork(Job job) {
     boolean atRest = job instanceof Succeeded || job instanceof Failed || job instanceof Cancelled || job instanceof AwaitingReview;
-    boolean owesReport = job instanceof Failed failed && !failed.reported();
+    boolean owesReport = job instanceof Failed failed && failed.owesReport();
     return !atRest || owesReport || job.core().callback() != null;
   }
 
@@ -1347,12 +1409,13 @@ public final class Request
         .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
     builder.forStateType(AwaitingReview.class)
         .onEvent(ResultApproved.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()), e.outputETag()))
-        .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), rejectionError(e), false));
+        .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), rejectionError(e), false, null));
     builder.forStateType(Failed.class)
-        .onEvent(ErrorReported.class, (s, e) -> new Failed(s.core(), s.error(), true))
+        .onEvent(ErrorReported.class, (s, e) -> new Failed(s.core(), s.error(), true, null))
+        .onEvent(ErrorReportAbandoned.class, (s, e) -> new Failed(s.core(), s.error(), false, e.reason()))
         .onEvent(JobRetried.class, (s, e) -> new WaitingForInputs(s.core().redriven(e.at()), List.copyOf(s.core().spec().inputs().keySet()), e.inputsDeadline()));
     builder.forStateType(Job.class)
-        .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), e.error(), false))
+        .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), e.error(), false, null))
         .onEvent(JobCancelled.class, (s, e) -> new Cancelled(s.core().reaching(JobStatus.CANCELLED, e.at()), e.reason()))
         .onEvent(CallbackDelivered.class, (s, e) -> s.with(s.core().withCallback(null)))
         .onEvent(CallbackFailed.class, (s, e) -> s.with(s.core().withCallback(

@@ -126,6 +126,28 @@ class LocalBlobStoreTest {
   }
 
   @Test
+  void aRefusedKeyIsRefusedForGoodNamingTheRuleItBreaks() {
+    LocalBlobStore store = store();
+    Map<String, String> rules = Map.of(
+        "a/../x", "key-no-dot-segments",
+        "a/./x", "key-no-dot-segments",
+        "a//x", "key-no-empty-segments",
+        "/etc/passwd", "key-no-leading-slash",
+        "a\\b", "key-no-backslash",
+        "a\0b", "key-no-control-characters",
+        "a\nb", "key-no-control-characters",
+        "k".repeat(1025), "key-max-1024-bytes");
+    rules.forEach((key, rule) -> assertThatThrownBy(() -> await(store.put(new ObjectRef("gen3d", key), bytes("x"), null, Map.of())))
+        .as(rule)
+        .hasCauseInstanceOf(BlobRefusedException.class)
+        .hasMessageContaining("(rule: " + rule + ")"));
+    assertThatThrownBy(() -> await(store.head(new ObjectRef("Not_A_Bucket", "x"))))
+        .hasCauseInstanceOf(BlobRefusedException.class)
+        .hasMessageContaining("(rule: bucket-name)");
+    assertThat(root).isEmptyDirectory();
+  }
+
+  @Test
   void aPutLeavesNoTempFilesAndTheOutputReadableByOthers() throws IOException {
     await(store().put(PLY, bytes("hello"), "model/ply", Map.of()));
 

@@ -146,6 +146,15 @@ class S3BlobStoreTest {
   }
 
   @Test
+  void aWriteIntoAMissingBucketIsRefusedForGood() {
+    ObjectRef ref = new ObjectRef("no-such-bucket", "users/alice/output/cat_error.json");
+
+    assertThatThrownBy(() -> await(store.put(ref, new byte[] {1}, "application/json", Map.of())))
+        .hasCauseInstanceOf(BlobRefusedException.class)
+        .hasMessageContaining("NoSuchBucket");
+  }
+
+  @Test
   void wrongCredentialsFailWithTheServersErrorSoTheJobRetries() {
     try (S3BlobStore wrong = S3BlobStore.create(settings(ACCESS_KEY, "not-the-secret"))) {
       ObjectRef ref = new ObjectRef(BUCKET, "users/alice/output/x.ply");

@@ -90,6 +90,8 @@ class RequestSerializationTest {
     check.roundTrips(new Request.ParkAccepted(new EndpointLifecycle.Parked("gen3d", "2c5e1f0a")));
     check.roundTrips(new Request.Published("bob", "etag", null, statusProbe));
     check.roundTrips(new Request.ErrorReportWritten(null, "S3 unreachable"));
+    check.roundTrips(new Request.ErrorReportRefused("the error report can never be written: S3 answered 404 NoSuchBucket"));
+    check.roundTrips(new Request.CannotRun("input mask s3://gen3d/a/../b.png can never exist"));
     check.roundTrips(new Request.CallbackAnswered(JobStatus.SUCCEEDED, 2, 503, null));
     for (Timer timer : Timer.values()) {
       check.roundTrips(timer);
@@ -118,6 +120,9 @@ class RequestSerializationTest {
     check.matchesGolden("request-ResultApproved", new Request.ResultApproved("bob", "5d41402abc4b2a76b9719d911017c592", AT));
     check.matchesGolden("request-ResultRejected", new Request.ResultRejected("bob", "holes in the mesh", AT));
     check.matchesGolden("request-ErrorReported", new Request.ErrorReported("9e107d9d372bb6826bd81d3542a419d6", AT));
+    check.matchesGolden("request-ErrorReportAbandoned", new Request.ErrorReportAbandoned(
+        "the error report can never be written: s3://gen3d/users/alice/../output/cat_error.json: the key has a '..' segment "
+            + "(rule: key-no-dot-segments)", AT));
     check.matchesGolden("request-JobRetried", new Request.JobRetried("mask uploaded", AT.plusSeconds(600), AT));
     check.matchesGolden("request-CallbackDelivered", new Request.CallbackDelivered(JobStatus.SUCCEEDED, 1, 204, AT));
     check.matchesGolden("request-CallbackFailed", new Request.CallbackFailed(JobStatus.FAILED, 2, "HTTP 503", AT.plusSeconds(10), AT));
@@ -132,7 +137,8 @@ class RequestSerializationTest {
     check.roundTrips(new Running(core(), 1, "lease-1"));
     check.roundTrips(new RetryWait(core(), AT.plusSeconds(2), "503"));
     check.roundTrips(new Succeeded(core(), "etag"));
-    check.roundTrips(new Failed(core(), "bad input", true));
+    check.roundTrips(new Failed(core(), "bad input", true, null));
+    check.roundTrips(new Failed(core(), "bad input", false, "the error report can never be written: the key has a '..' segment"));
     check.roundTrips(new Request.AwaitingReview(core(), 1, "etag"));
     check.roundTrips(new Request.Cancelled(core(), "not needed any more"));
   }

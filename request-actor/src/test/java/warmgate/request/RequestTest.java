@@ -40,6 +40,7 @@ import warmgate.request.Request.InputsMissing;
 import warmgate.request.Request.JobFailed;
 import warmgate.request.Request.JobLookup;
 import warmgate.request.Request.JobSubmitted;
+import warmgate.request.Request.JobView;
 import warmgate.request.Request.Submit;
 import warmgate.request.Request.Submitted;
 import warmgate.testing.CapturedLogs;
@@ -182,7 +183,7 @@ class RequestTest {
     Request.JobView view = Request.view(job);
     return new JobSummary(view.jobId(), view.status(), view.endpoint(), view.owner(), view.attempts(), view.createdAt(),
         view.updatedAt(), view.output(), view.error(), job.core().spec().callbackUrl() != null,
-        job instanceof Request.Failed failed && !failed.reported(), job.core().callback() != null);
+        job instanceof Request.Failed failed && failed.owesReport(), job.core().callback() != null);
   }
 
   private static String persistenceIdOf(String jobId) {
@@ -194,8 +195,10 @@ class RequestTest {
   }
 
   private final class Fixture {
-    final String jobId = "job-" + ids.incrementAndGet();
+    final String jobId;
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
+    /** Writes asked of the store, including those that failed. */
+    final AtomicInteger putCalls = new AtomicInteger();
     final ScriptedModel model = new ScriptedModel();
     final ManualClock clock = new ManualClock();
     final TestProbe<EndpointLifecycle.Command> endpoint = testKit.createTestProbe();
@@ -221,9 +224,14 @@ class RequestTest {
     }
 
     Fixture(int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
+      this("job-" + ids.incrementAndGet(), maxAttempts, passivateAfter, parkAfter, acquireInterval);
+    }
+
+    Fixture(String jobId, int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
+      this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
-      var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint.ref(), settings, webhooks,
+      var deps = new Request.Deps(new InferenceStep(countingPuts(blobs, putCalls), name -> model), name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), Request.create(jobId, deps, null));
@@ -281,6 +289,18 @@ class RequestTest {
 
     TestProbe<Object> endpointIgnoringProbe() {
       return testKit.createTestProbe();
+    }
+
+    /** The events in the journal, oldest first. */
+    List<Request.Event> events() {
+      return kit.persistenceTestKit().persistedInStorage(persistenceIdOf(jobId)).stream().map(Request.Event.class::cast).toList();
+    }
+
+    /** Waits until the failed job has given up its error report for good. */
+    Request.Failed awaitReportAbandoned() {
+      endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(kit.getState())
+          .isInstanceOfSatisfying(Request.Failed.class, failed -> assertThat(failed.reportAbandoned()).isNotNull()));
+      return (Request.Failed) kit.getState();
     }
 
     /** Waits until the failed job's error report is written and recorded. */
@@ -1040,5 +1060,236 @@ class RequestTest {
     f.kit.restart();
 
     assertThat(f.status()).isEqualTo(JobStatus.CANCELLED);
+  }
+
+  // ---- No job that can never end: references that can never name an object
+
+  /** A store that counts the writes asked of it, also those that fail. */
+  private static warmgate.blob.BlobStore countingPuts(InMemoryBlobStore blobs, AtomicInteger putCalls) {
+    return new warmgate.blob.BlobStore() {
+      @Override
+      public CompletionStage<java.util.Optional<warmgate.blob.BlobInfo>> head(ObjectRef ref) {
+        return blobs.head(ref);
+      }
+
+      @Override
+      public CompletionStage<warmgate.blob.Blob> get(ObjectRef ref) {
+        return blobs.get(ref);
+      }
+
+      @Override
+      public CompletionStage<warmgate.blob.BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata) {
+        putCalls.incrementAndGet();
+        return blobs.put(ref, content, contentType, metadata);
+      }
+
+      @Override
+      public CompletionStage<Void> delete(ObjectRef ref) {
+        return blobs.delete(ref);
+      }
+    };
+  }
+
+  private static JobSpec specWith(ObjectRef mask, ObjectRef output) {
+    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", mask), output, null, null, IMAGE.toString(), false);
+  }
+
+  /** Nothing more happens: no event, no write, for longer than the first backoff of an error report. */
+  private static void assertAtRest(Fixture f) {
+    List<Request.Event> before = f.events();
+    int puts = f.putCalls.get();
+    f.endpointIgnoringProbe().expectNoMessage(f.settings.backoffMin().plusMillis(500));
+    assertThat(f.events()).as("events after the job came to rest").isEqualTo(before);
+    assertThat(f.putCalls.get()).as("writes after the job came to rest").isEqualTo(puts);
+    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isFalse();
+    assertThat(JobSummary.fold(f.events()).orElseThrow().hasWork()).as("the waker's answer").isFalse();
+  }
+
+  @Test
+  void aJobWhoseInputCanNeverExistFailsAtOnceNamingTheInputAndTheRule() {
+    Map<String, String> rules = Map.of(
+        "users/alice/input/../cat_mask.png", "key-no-dot-segments",
+        "users/alice/input/cat\0mask.png", "key-no-control-characters",
+        "users/alice/input/cat\nmask.png", "key-no-control-characters",
+        "users/alice/input/" + "m".repeat(1020) + ".png", "key-max-1024-bytes");
+    rules.forEach((key, rule) -> {
+      Fixture f = new Fixture();
+      f.blobs.put(IMAGE, new byte[] {1});
+
+      f.submit(specWith(new ObjectRef("gen3d", key), OUTPUT));
+
+      f.awaitStatus(JobStatus.FAILED); // no clock advance: it did not wait out inputs-timeout
+      String error = ((Request.Failed) f.kit.getState()).error();
+      assertThat(error).as(rule).contains("input mask", "can never exist", "(rule: " + rule + ")");
+      assertThat(f.events()).as(rule).noneMatch(InputsMissing.class::isInstance);
+      f.awaitReported(); // the output is fine, so is its error report
+      f.endpoint.expectNoMessage(Duration.ofMillis(100));
+    });
+  }
+
+  @Test
+  void anInputTheStoreRefusesFailsTheJobAtOnce() {
+    Fixture f = new Fixture();
+    f.blobs.failWith(new warmgate.blob.BlobRefusedException(IMAGE, "S3 answered 400 InvalidBucketName"));
+
+    f.submit(SPEC);
+
+    f.awaitStatus(JobStatus.FAILED);
+    assertThat(((Request.Failed) f.kit.getState()).error()).contains("can never exist", "InvalidBucketName");
+    f.awaitReportAbandoned(); // the same store refuses the report too
+    assertAtRest(f);
+  }
+
+  @Test
+  void aJobWhoseOutputCanNeverBeWrittenFailsBeforeItsModelRunsAndUsesNoAttempt() {
+    Fixture f = new Fixture();
+    f.uploadInputs();
+    ObjectRef output = new ObjectRef("gen3d", "users/alice/output/cat\0.ply");
+
+    f.submit(specWith(MASK, output));
+
+    f.awaitStatus(JobStatus.FAILED);
+    JobView job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
+    assertThat(job.error()).contains("output", "can never be written", "(rule: key-no-control-characters)");
+    assertThat(job.attempts()).isZero();
+    assertThat(f.model.calls.get()).isZero();
+    f.endpoint.expectNoMessage(Duration.ofMillis(100)); // it never asked for a slot
+    assertThat(f.awaitReportAbandoned().reportAbandoned()).contains("(rule: key-no-control-characters)");
+    assertThat(f.putCalls.get()).as("neither output nor report was sent to the store").isZero();
+    assertAtRest(f);
+  }
+
+  @Test
+  void anOutputTheStoreRefusesFailsTheJobAfterOneModelRunInsteadOfRetrying() {
+    Fixture f = new Fixture(5);
+    var answer = new CompletableFuture<InferenceClient.InferenceResponse>();
+    f.model.then(() -> answer);
+    f.submitAndGrant();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
+    f.blobs.failWith(new warmgate.blob.BlobRefusedException(OUTPUT, "S3 answered 404 NoSuchBucket"));
+
+    answer.complete(new InferenceClient.InferenceResponse(new byte[] {1}, "application/octet-stream"));
+
+    f.awaitStatus(JobStatus.FAILED);
+    assertThat(((Request.Failed) f.kit.getState()).error()).contains("failed permanently", "NoSuchBucket");
+    assertThat(f.model.calls.get()).as("not run again for an output that can never be written").isEqualTo(1);
+    f.awaitReportAbandoned();
+  }
+
+  @Test
+  void anErrorReportTheStoreRefusesIsGivenUpOnceAndTheJobComesToRest() {
+    Fixture f = new Fixture();
+    var answer = new CompletableFuture<InferenceClient.InferenceResponse>();
+    f.model.then(() -> answer);
+    f.submitAndGrant();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
+    f.blobs.failWith(new warmgate.blob.BlobRefusedException(SPEC.errorOutput(), "S3 answered 404 NoSuchBucket"));
+
+    answer.completeExceptionally(InferenceException.permanent("ModelError: bad input"));
+
+    Request.Failed failed = f.awaitReportAbandoned();
+    assertThat(failed.error()).contains("bad input");
+    assertThat(failed.reportAbandoned()).contains("error report", "NoSuchBucket");
+    assertThat(f.events()).last().isInstanceOf(Request.ErrorReportAbandoned.class);
+    assertThat(f.putCalls.get()).as("one write, not retried").isEqualTo(1);
+    assertAtRest(f);
+    assertThat(f.kit.restart().state()).isEqualTo(failed);
+    assertAtRest(f);
+  }
+
+  @Test
+  void aFailedJobWithAnAbandonedReportCanStillBeRedriven() {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.PERMANENT, "ModelError: bad input");
+    f.uploadInputs();
+    // 1,020 bytes: the output may be written, but its {base}_error.json would be 1,027.
+    ObjectRef output = new ObjectRef("gen3d", "users/alice/output/" + "o".repeat(997) + ".ply");
+    f.submit(new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), output, null, null, IMAGE.toString(), false));
+    f.grant(f.expectAcquire());
+    assertThat(f.awaitReportAbandoned().reportAbandoned()).contains("(rule: key-max-1024-bytes)");
+
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Retry("model fixed", replyTo));
+
+    assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.WAITING_FOR_INPUTS);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+  }
+
+  // ---- Journals written before references were checked (golden files)
+
+  private static final java.time.Instant THEN = java.time.Instant.parse("2026-11-20T08:00:00Z");
+
+  /** Recovers {@code f}'s job from the journal stored under {@code name}, which must read back as {@code events}. */
+  private Request.State recoverFrom(Fixture f, String name, List<Request.Event> events) {
+    List<Request.Event> stored = GoldenJournal.read(testKit.system(), name, events);
+    f.kit.persistenceTestKit().persistForRecovery(persistenceIdOf(f.jobId), List.copyOf(stored));
+    return f.kit.restart().state();
+  }
+
+  private Fixture oldJobFixture(String jobId) {
+    return new Fixture(jobId, 3, Duration.ofHours(1), Duration.ZERO, Duration.ofMillis(300));
+  }
+
+  @Test
+  void aJournaledJobWaitingForAnInputWithDotDotSegmentsRecoversIntoFailedWithItsReportAbandoned() {
+    Fixture f = oldJobFixture("old-dot-segments");
+    ObjectRef image = new ObjectRef("gen3d", "users/alice/../carol/input/cat_image.png");
+    ObjectRef mask = new ObjectRef("gen3d", "users/alice/../carol/input/cat_mask.png");
+    ObjectRef output = new ObjectRef("gen3d", "users/alice/../carol/output/cat.ply");
+    JobSpec spec = new JobSpec("gen3d", "alice", Map.of("image", image, "mask", mask), output, null, null, image.toString(), false);
+
+    recoverFrom(f, "input-dot-segments", List.of(
+        new JobSubmitted(f.jobId, spec, THEN.plusSeconds(600), THEN),
+        new InputsMissing(List.of("mask"), THEN.plusSeconds(2))));
+
+    Request.Failed failed = f.awaitReportAbandoned();
+    assertThat(failed.error()).contains("input image", "can never exist", "(rule: key-no-dot-segments)");
+    assertThat(failed.reportAbandoned()).contains("(rule: key-no-dot-segments)");
+    assertThat(f.events()).extracting(e -> e.getClass().getSimpleName())
+        .containsExactly("JobSubmitted", "InputsMissing", "JobFailed", "ErrorReportAbandoned");
+    f.endpoint.expectNoMessage(Duration.ofMillis(100));
+    assertAtRest(f);
+  }
+
+  @Test
+  void aJournaledQueuedJobWhoseOutputHoldsANulFailsWithoutInvokingTheModel() {
+    Fixture f = oldJobFixture("old-nul-output");
+    f.uploadInputs();
+    ObjectRef output = new ObjectRef("gen3d", "users/alice/output/cat\0.ply");
+
+    Request.State recovered = recoverFrom(f, "output-nul", List.of(
+        new JobSubmitted(f.jobId, specWith(MASK, output), THEN.plusSeconds(600), THEN),
+        new Request.JobQueued(THEN.plusSeconds(1))));
+    assertThat(recovered).isInstanceOf(Request.Queued.class);
+    f.grant(f.expectAcquire()); // queued before the check at the inputs existed: the run refuses it
+
+    Request.Failed failed = f.awaitReportAbandoned();
+    assertThat(failed.error()).contains("failed permanently", "output", "can never be written", "(rule: key-no-control-characters)");
+    assertThat(f.model.calls.get()).isZero();
+    assertThat(f.putCalls.get()).isZero();
+    assertThat(f.expectRelease().jobId()).as("the slot is returned").isEqualTo(f.jobId);
+    assertAtRest(f);
+  }
+
+  @Test
+  void aJournaledFailedJobWhoseErrorReportCanNeverBeWrittenGivesItUpOnRecovery() {
+    Fixture f = oldJobFixture("old-failed-unreportable");
+    f.uploadInputs();
+    ObjectRef output = new ObjectRef("gen3d", "users/alice/../output/cat.ply");
+
+    Request.State recovered = recoverFrom(f, "failed-report-unwritable", List.of(
+        new JobSubmitted(f.jobId, specWith(MASK, output), THEN.plusSeconds(600), THEN),
+        new Request.JobQueued(THEN.plusSeconds(1)),
+        new AttemptStarted(1, "lease-1", THEN.plusSeconds(2)),
+        new JobFailed("attempt 1 failed permanently: ModelError: bad input", THEN.plusSeconds(3))));
+    assertThat(recovered).isInstanceOfSatisfying(Request.Failed.class, r -> assertThat(r.owesReport()).isTrue());
+
+    Request.Failed failed = f.awaitReportAbandoned();
+    assertThat(failed.error()).isEqualTo("attempt 1 failed permanently: ModelError: bad input");
+    assertThat(failed.reportAbandoned()).contains("error report", "(rule: key-no-dot-segments)");
+    assertThat(f.putCalls.get()).isZero();
+    assertAtRest(f);
+    assertThat(f.kit.restart().state()).as("recovered again, it has nothing left to do").isEqualTo(failed);
+    assertAtRest(f);
   }
 }
