@@ -58,6 +58,8 @@ class JobLifecycleIT {
     settings.put("warmgate.webhooks.allowed-hosts", List.of("127.0.0.1"));
     settings.put("warmgate.webhooks.allow-http", true);
     settings.put("warmgate.request.inputs-timeout", "2s");
+    // Jobs posted by hand live under manual/{owner}/, out of the Gen3D route's way (its uploads are under users/).
+    settings.put("warmgate.auth.owner-scope", "manual/{owner}/");
     return settings;
   }
 
@@ -68,13 +70,13 @@ class JobLifecycleIT {
   @Test
   void reviewedJobIsHeldUntilApprovedAndEveryStepIsCalledBackSigned() throws Exception {
     node = TestNode.start(dataDir, settings());
-    Path folder = node.bucket("gen3d").resolve("manual/dave");
+    Path folder = node.bucket("gen3d").resolve("manual/alice");
     TestNode.upload(folder.resolve("cup_image.png"), SampleImages.image(32));
     TestNode.upload(folder.resolve("cup_mask.png"), SampleImages.mask(32));
 
     Api.Response submitted = node.api.as(TestTokens.ALICE).post("/v1/jobs", """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/dave/cup_image.png","mask":"s3://gen3d/manual/dave/cup_mask.png"},
-         "output":"s3://gen3d/manual/dave/out/cup.ply","requireReview":true,"callbackUrl":"%s"}""".formatted(hook()));
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/cup_image.png","mask":"s3://gen3d/manual/alice/cup_mask.png"},
+         "output":"s3://gen3d/manual/alice/out/cup.ply","requireReview":true,"callbackUrl":"%s"}""".formatted(hook()));
     assertThat(submitted.status()).as(submitted.body().toString()).isEqualTo(202);
     String jobId = submitted.body().path("jobId").asText();
 
@@ -82,7 +84,7 @@ class JobLifecycleIT {
     Path output = folder.resolve("out/cup.ply");
     assertThat(output).as("nothing is published before approval").doesNotExist();
     String held = node.api.get("/v1/jobs/" + jobId).body().path("heldOutput").asText();
-    assertThat(held).isEqualTo("s3://gen3d/.warmgate/review/" + jobId + "/manual/dave/out/cup.ply");
+    assertThat(held).isEqualTo("s3://gen3d/.warmgate/review/" + jobId + "/manual/alice/out/cup.ply");
     assertThat(node.bucket("gen3d").resolve(held.substring("s3://gen3d/".length()))).exists();
     assertThat(node.api.as(TestTokens.ALICE).post("/v1/jobs/" + jobId + "/approve", "").status())
         .as("the owner does not review her own job").isEqualTo(403);
@@ -100,19 +102,19 @@ class JobLifecycleIT {
     }
     JsonNode last = Json.mapper().readTree(deliveries.get(1).body());
     assertThat(last.path("type").asText()).isEqualTo("job.succeeded");
-    assertThat(last.path("job").path("output").asText()).isEqualTo("s3://gen3d/manual/dave/out/cup.ply");
+    assertThat(last.path("job").path("output").asText()).isEqualTo("s3://gen3d/manual/alice/out/cup.ply");
     assertThat(node.api.eventTypes(jobId)).contains("ResultHeld", "ResultApproved", "CallbackDelivered");
   }
 
   @Test
   void failedJobWritesItsErrorReportAndARetryAfterTheFixSucceeds() throws Exception {
     node = TestNode.start(dataDir, settings());
-    Path folder = node.bucket("gen3d").resolve("manual/erin");
+    Path folder = node.bucket("gen3d").resolve("manual/alice");
     TestNode.upload(folder.resolve("pot_image.png"), SampleImages.image(32));
 
     String jobId = node.api.post("/v1/jobs", """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/erin/pot_image.png","mask":"s3://gen3d/manual/erin/pot_mask.png"},
-         "output":"s3://gen3d/manual/erin/out/pot.ply"}""").body().path("jobId").asText();
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/pot_image.png","mask":"s3://gen3d/manual/alice/pot_mask.png"},
+         "output":"s3://gen3d/manual/alice/out/pot.ply"}""").body().path("jobId").asText();
 
     Path report = folder.resolve("out/pot_error.json");
     Await.until(TestNode.JOB_TIMEOUT, "the error report", () -> Files.exists(report));
