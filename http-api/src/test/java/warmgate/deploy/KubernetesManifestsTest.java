@@ -41,8 +41,8 @@ import software.amazon.awssdk.services.sagemaker.SageMakerAsyncClient;
 import software.amazon.awssdk.services.sagemakerruntime.SageMakerRuntimeAsyncClient;
 import warmgate.cluster.ClusterFormation;
 import warmgate.config.EndpointSettings;
+import warmgate.ingest.RouteTable;
 import warmgate.persistence.DatabaseSettings;
-import warmgate.route.RouteTable;
 
 // Files only: k8s/ rendered by a small kustomize in Java, every object read strictly into the Kubernetes model
 // (fabric8), the pods' configuration computed from the ConfigMaps, and k8s/iam-policy.json against the AWS calls

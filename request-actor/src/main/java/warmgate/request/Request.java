@@ -46,7 +46,7 @@ import warmgate.Json;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
-import warmgate.endpoint.InferenceException;
+import warmgate.provider.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
