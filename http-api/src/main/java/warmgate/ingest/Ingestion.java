@@ -12,7 +12,7 @@ public interface Ingestion {
    */
   CompletionStage<Report> ingest(List<ObjectCreated> uploads);
 
-  /** The answer to a notification (DESIGN.md). */
+  /** The answer to a notification (docs/api.md, `POST /v1/notifications/s3`). */
   record Report(List<Accepted> accepted, List<Skip> skipped) {}
 
   record Accepted(String jobId, String bucket, String key, boolean duplicate) {}
