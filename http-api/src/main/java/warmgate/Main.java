@@ -26,8 +26,8 @@ import warmgate.auth.AuthSettings;
 import warmgate.auth.Authenticator;
 import warmgate.auth.TokenCommand;
 import warmgate.blob.BlobStore;
-import warmgate.blob.BlobStores;
-import warmgate.blob.LocalBucketWatcher;
+import warmgate.blob.local.LocalBlobStore;
+import warmgate.blob.s3.S3BlobStore;
 import warmgate.cluster.ClusterFormation;
 import warmgate.cluster.HttpEdge;
 import warmgate.config.BlobStoreSettings;
@@ -39,36 +39,36 @@ import warmgate.demo.SampleInputs;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
-import warmgate.http.Authentication;
+import warmgate.gateway.AdmittingJobs;
+import warmgate.gateway.Jobs;
+import warmgate.gateway.PortClashes;
+import warmgate.gateway.ReadJournalJobJournal;
+import warmgate.gateway.ShardedEndpointStates;
+import warmgate.gateway.ShardedJobs;
 import warmgate.http.ApiKeys;
 import warmgate.http.AuditRoutes;
+import warmgate.http.Authentication;
 import warmgate.http.EndpointRoutes;
-import warmgate.http.EventBridgeRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
 import warmgate.http.MetricsRoutes;
-import warmgate.http.NotificationRoutes;
-import warmgate.http.SnsRoutes;
+import warmgate.index.ReadSide;
+import warmgate.ingest.Ingestion;
+import warmgate.ingest.ObjectPolicy;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.eventbridge.EventBridgeRoutes;
+import warmgate.ingest.s3.S3Routes;
+import warmgate.ingest.sns.SnsRoutes;
+import warmgate.ingest.watcher.LocalBucketWatcher;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.MetricsSettings;
-import warmgate.index.ReadSide;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
 import warmgate.request.Request;
 import warmgate.request.ShardedParkedJobs;
-import warmgate.route.ObjectPolicy;
-import warmgate.route.RouteTable;
-import warmgate.service.AdmittingJobs;
-import warmgate.service.Ingestion;
-import warmgate.service.Jobs;
-import warmgate.service.PortClashes;
-import warmgate.service.ReadJournalJobJournal;
-import warmgate.service.RouteIngestion;
-import warmgate.service.SageMakerEndpointNames;
-import warmgate.service.ShardedEndpointStates;
-import warmgate.service.ShardedJobs;
 
 /** Starts Warmgate, or one of its helper commands. */
 public final class Main {
@@ -127,12 +127,25 @@ public final class Main {
       Config warmgate = system.settings().config().getConfig("warmgate");
       Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
       List<AutoCloseable> resources = new ArrayList<>();
-      BlobStore blobs = BlobStores.create(BlobStoreSettings.fromConfig(warmgate), blocking, resources);
+      BlobStore blobs = blobStore(BlobStoreSettings.fromConfig(warmgate), blocking, resources);
       var providers = new Providers(blocking);
       resources.add(providers);
       Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), providers::bind);
       RouteTable routes = RouteTable.fromConfig(warmgate, endpoints.names());
       return new Deps(blobs, endpoints, routes, Clock.systemUTC(), resources);
+    }
+
+    /**
+     * @param blocking where the local store does its file I/O
+     * @param resources receives what must be closed at shutdown
+     */
+    private static BlobStore blobStore(BlobStoreSettings settings, Executor blocking, List<AutoCloseable> resources) {
+      if (settings.kind().equals("s3")) {
+        S3BlobStore s3 = S3BlobStore.create(settings);
+        resources.add(s3);
+        return s3;
+      }
+      return LocalBlobStore.create(settings.localRoot(), blocking);
     }
   }
 
@@ -215,21 +228,20 @@ public final class Main {
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
     });
 
-    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, SageMakerEndpointNames.of(deps.endpoints()),
+    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, Providers.pushedStates(deps.endpoints()),
         ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
-    var server = new HttpServer(
-        new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects, webhooks),
-        new NotificationRoutes(ingestion, sns),
-        eventBridge,
-        new EndpointRoutes(endpointStates),
-        new Authentication(authenticator),
-        warmgate.getBytes("http.max-body-bytes"),
-        new AuditRoutes(new JournalReader(system, readSide.pool()::getConnection)),
-        metricsSettings.enabled()
-            ? new MetricsRoutes(metrics, metricsSettings.requireAdmin(), system.dispatchers().lookup(DispatcherSelector.blocking()))
-            : null);
-    var binding = server.start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
+    var server = HttpServer.builder(
+            new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects, webhooks),
+            new EndpointRoutes(endpointStates),
+            new Authentication(authenticator))
+        .notifications(new S3Routes(ingestion), sns.into(ingestion), eventBridge)
+        .maxBodyBytes(warmgate.getBytes("http.max-body-bytes"))
+        .audit(new AuditRoutes(new JournalReader(system, readSide.pool()::getConnection)));
+    if (metricsSettings.enabled()) {
+      server.metrics(new MetricsRoutes(metrics, metricsSettings.requireAdmin(), system.dispatchers().lookup(DispatcherSelector.blocking())));
+    }
+    var binding = server.build().start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     HttpEdge.get(system).track(system, binding);
     return new Node(binding, jobs, ingestion, metrics, readSide);
   }

@@ -20,15 +20,15 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import warmgate.auth.TestTokens;
 import warmgate.config.EndpointSettings;
-import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.InferenceClient;
 import warmgate.endpoint.ManagedEndpoint;
-import warmgate.endpoint.ProviderState.Status;
-import warmgate.http.SnsRoutes;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.sns.SnsRoutes;
 import warmgate.persistence.DatabaseSettings;
-import warmgate.route.RouteTable;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.InferenceClient;
+import warmgate.provider.ProviderState.Status;
 import warmgate.testing.InMemoryBlobStore;
 
 /**

@@ -15,9 +15,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import warmgate.auth.TestTokens;
 import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.ProviderState.Status;
 import warmgate.job.ObjectRef;
 import warmgate.metrics.Scrape;
+import warmgate.provider.ProviderState.Status;
 import warmgate.testing.InMemoryBlobStore;
 
 // A real node (Main.init: H2 journal in a temporary folder, sharded Request and EndpointLifecycle entities) with an

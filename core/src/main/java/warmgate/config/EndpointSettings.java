@@ -5,12 +5,12 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One endpoint's settings, read from {@code warmgate.endpoints.<name>} over {@code warmgate.endpoint-defaults}.
  *
- * @param provider {@code process} or {@code sagemaker}; its own block is {@code providerConfig}
+ * @param provider a kind of provider the registry knows ({@code process}, {@code sagemaker}); its own block is
+ *     {@code providerConfig}
  * @param maxConcurrency leases granted at once while the endpoint is warm
  * @param maxQueued jobs that may wait for a slot at once; beyond it new jobs are refused with 503
  * @param idleTimeout how long a warm endpoint with nothing queued or running stays up (the {@code fixed} keep-warm
@@ -41,15 +41,11 @@ public record EndpointSettings(
     Config providerConfig,
     KeepWarmSettings keepWarm) {
 
-  private static final Set<String> PROVIDERS = Set.of("process", "sagemaker");
-
   public EndpointSettings {
     if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9-]{0,62}")) {
       throw new IllegalArgumentException("endpoint name '" + name + "' must be 1-63 letters, digits or hyphens");
     }
-    if (!PROVIDERS.contains(provider)) {
-      throw new IllegalArgumentException("endpoint " + name + ": provider '" + provider + "' is not one of " + PROVIDERS);
-    }
+    // Whether a provider of that name exists is the provider registry's to say, when the endpoint is bound.
     if (maxConcurrency < 1) {
       throw new IllegalArgumentException("endpoint " + name + ": max-concurrency must be at least 1");
     }

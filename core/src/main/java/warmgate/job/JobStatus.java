@@ -1,6 +1,6 @@
 package warmgate.job;
 
-/** The statuses a job shows to users (DESIGN.md); terminal ones never change again. */
+/** The statuses a job shows to users (docs/api.md, `GET /v1/jobs/{jobId}`); terminal ones never change again. */
 public enum JobStatus {
   WAITING_FOR_INPUTS,
   QUEUED,

@@ -39,6 +39,8 @@ import warmgate.CborSerializable;
 import warmgate.Failures;
 import warmgate.config.EndpointSettings;
 import warmgate.logging.EntityMdc;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.ProviderState;
 
 /**
  * The truth about one endpoint's warm/cold state, one entity per endpoint name.

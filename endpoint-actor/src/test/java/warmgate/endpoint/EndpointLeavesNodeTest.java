@@ -26,7 +26,7 @@ import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.Release;
 import warmgate.endpoint.EndpointLifecycle.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
-import warmgate.endpoint.ProviderState.Status;
+import warmgate.provider.ProviderState.Status;
 import warmgate.testing.ManualClock;
 
 // In-memory journal, a scripted provider and a manual clock: the lifecycle given sharding's stop message (Leave).

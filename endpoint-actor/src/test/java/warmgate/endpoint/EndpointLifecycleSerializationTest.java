@@ -30,6 +30,7 @@ import warmgate.endpoint.EndpointLifecycle.Stopping;
 import warmgate.endpoint.EndpointLifecycle.Tick;
 import warmgate.endpoint.EndpointLifecycle.View;
 import warmgate.endpoint.EndpointLifecycle.Warm;
+import warmgate.provider.ProviderState;
 import warmgate.testing.SerializationCheck;
 
 // Every command, reply, event and state of the endpoint entity goes through the serializer the system picks,

@@ -30,9 +30,10 @@ import warmgate.endpoint.EndpointLifecycle.Renew;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.StopRequested;
 import warmgate.endpoint.EndpointLifecycle.View;
-import warmgate.endpoint.ProviderState.Status;
+import warmgate.provider.ProviderState.Status;
 import warmgate.testing.CapturedLogs;
 import warmgate.testing.ManualClock;
+import warmgate.provider.ProviderState;
 
 // In-memory journal (EventSourcedBehaviorTestKit), a scripted provider and a manual clock; no I/O.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

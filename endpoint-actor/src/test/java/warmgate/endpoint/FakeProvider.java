@@ -5,7 +5,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import warmgate.endpoint.ProviderState.Status;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.ProviderState.Status;
+import warmgate.provider.ProviderState;
 
 /**
  * A provider whose endpoint state the test sets. Start moves an absent endpoint to CREATING and stop moves

@@ -46,21 +46,21 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 import warmgate.Failures;
 import warmgate.Json;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.gateway.TryLater;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
-import warmgate.service.TryLater;
 
 /**
  * {@code warmgate audit}: reads the journal straight from the database a node is configured with

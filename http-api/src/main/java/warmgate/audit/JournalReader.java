@@ -31,9 +31,9 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.gateway.TryLater;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
-import warmgate.service.TryLater;
 
 /**
  * The journal as audits read it: pekko-persistence-jdbc's read journal for the events (deserialized as the

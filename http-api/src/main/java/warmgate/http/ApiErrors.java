@@ -27,23 +27,23 @@ import org.slf4j.LoggerFactory;
 import warmgate.Failures;
 import warmgate.InvalidInput;
 import warmgate.auth.Forbidden;
-import warmgate.service.EndpointBusy;
-import warmgate.service.Refused;
-import warmgate.service.TryLater;
+import warmgate.gateway.EndpointBusy;
+import warmgate.gateway.Refused;
+import warmgate.gateway.TryLater;
 
 /**
  * Maps what can go wrong in a request to a status and a JSON error, in one place: the caller's mistakes to
  * 4xx (401 for a missing or unknown token, 403 for a token that may not do this), a journal that did not
  * answer in time to 503 (the caller should retry; nothing was lost), and anything else to 500, logged.
  */
-final class ApiErrors {
+public final class ApiErrors {
   private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
-  static final long RETRY_AFTER_SECONDS = 2;
+  public static final long RETRY_AFTER_SECONDS = 2;
   private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
   private ApiErrors() {}
 
-  static ExceptionHandler exceptionHandler() {
+  public static ExceptionHandler exceptionHandler() {
     return ExceptionHandler.newBuilder()
         .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
         .matchAny(e -> {
@@ -79,11 +79,11 @@ final class ApiErrors {
   }
 
   /** A full endpoint queue: 429 for a client's job, 503 for a notification sender that should deliver again. */
-  static HttpResponse busy(org.apache.pekko.http.javadsl.model.StatusCode status, EndpointBusy busy) {
+  public static HttpResponse busy(org.apache.pekko.http.javadsl.model.StatusCode status, EndpointBusy busy) {
     return JsonResponses.error(status, "endpoint_busy", busy.getMessage()).addHeader(RetryAfter.create(busy.retryAfterSeconds()));
   }
 
-  static HttpResponse unavailable(String message) {
+  public static HttpResponse unavailable(String message) {
     return JsonResponses.error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message)
         .addHeader(RetryAfter.create(RETRY_AFTER_SECONDS));
   }
@@ -96,7 +96,7 @@ final class ApiErrors {
         .addHeader(WWWAuthenticate.create(rejection.challenge()));
   }
 
-  static RejectionHandler rejectionHandler() {
+  public static RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
         .handle(MalformedRequestContentRejection.class, r -> complete(r.getCause() instanceof EntityStreamSizeException tooLarge
             ? tooLarge(tooLarge)

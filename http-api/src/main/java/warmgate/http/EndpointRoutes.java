@@ -14,7 +14,7 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import warmgate.auth.Principal;
 import warmgate.endpoint.EndpointLifecycle;
-import warmgate.service.EndpointStates;
+import warmgate.gateway.EndpointStates;
 
 /**
  * {@code /v1/endpoints}: what each endpoint is doing and what it has cost, for every principal; starting

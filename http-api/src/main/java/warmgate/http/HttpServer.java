@@ -1,6 +1,9 @@
 package warmgate.http;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
@@ -19,43 +22,76 @@ public final class HttpServer extends AllDirectives {
 
   private final Route routes;
 
-  /** Jobs and endpoints need a token; notification routes decide for themselves (see {@link NotificationRoutes#route}). */
-  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EndpointRoutes endpoints, Authentication auth) {
-    this(jobs, notifications, null, endpoints, auth, MAX_NOTIFICATION_BYTES);
-  }
-
-  /**
-   * @param eventBridge null to leave {@code /v1/notifications/eventbridge} out
-   * @param auth jobs and endpoints need a token; notification routes decide for themselves (raw S3 events need
-   *     an admin token, SNS and EventBridge prove their origin in their own way)
-   * @param maxBodyBytes {@code warmgate.http.max-body-bytes}: the largest body any route reads; notification
-   *     routes read at most {@link #MAX_NOTIFICATION_BYTES} of it
-   */
-  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
-      Authentication auth, long maxBodyBytes) {
-    this(jobs, notifications, eventBridge, endpoints, auth, maxBodyBytes, null, null);
-  }
-
-  /**
-   * @param audit null to leave {@code /v1/audit} out; it needs a token like jobs and endpoints (and an admin's)
-   * @param metrics null to leave {@code GET /metrics} out
-   */
-  public HttpServer(JobRoutes jobs, NotificationRoutes notifications, EventBridgeRoutes eventBridge, EndpointRoutes endpoints,
-      Authentication auth, long maxBodyBytes, AuditRoutes audit, MetricsRoutes metrics) {
-    Route notificationRoutes = eventBridge == null ? notifications.route(auth) : concat(notifications.route(auth), eventBridge.route());
+  private HttpServer(Builder b) {
+    List<Route> sources = b.notifications.stream().map(n -> n.route(b.auth)).toList();
+    Route notificationRoutes = sources.isEmpty() ? reject()
+        : concat(sources.get(0), sources.subList(1, sources.size()).toArray(Route[]::new));
     // Per route, whatever pekko.http.server.parsing.max-content-length allows; a chunked body is cut off as it streams.
-    Route v1 = pathPrefix("v1", () -> withSizeLimit(maxBodyBytes, () -> concat(
-        withSizeLimit(Math.min(maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
-        auth.authenticated(principal -> audit == null
-            ? concat(jobs.route(principal), endpoints.route(principal))
-            : concat(jobs.route(principal), endpoints.route(principal), audit.route(principal))))));
+    Route v1 = pathPrefix("v1", () -> withSizeLimit(b.maxBodyBytes, () -> concat(
+        withSizeLimit(Math.min(b.maxBodyBytes, MAX_NOTIFICATION_BYTES), () -> notificationRoutes),
+        b.auth.authenticated(principal -> b.audit == null
+            ? concat(b.jobs.route(principal), b.endpoints.route(principal))
+            : concat(b.jobs.route(principal), b.endpoints.route(principal), b.audit.route(principal))))));
     Route dashboard = new DashboardRoutes().route();
     // A request still unanswered at pekko.http.server.request-timeout gets the API's 503 with Retry-After, like an
     // ask that timed out, not the server's bare one: under overload that is what tells a client to come back later.
     this.routes = withRequestTimeoutResponse(request -> ApiErrors.unavailable(
             "Warmgate did not answer in time; the request may or may not have taken effect, and retrying is safe (with the same Idempotency-Key for a job)"),
         () -> handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
-            metrics == null ? concat(v1, dashboard) : concat(metrics.route(auth), v1, dashboard))));
+            b.metrics == null ? concat(v1, dashboard) : concat(b.metrics.route(b.auth), v1, dashboard))));
+  }
+
+  /**
+   * A server with jobs and endpoints, which need a token ({@code auth}); the rest is added on the builder, and
+   * what is not added is left out.
+   */
+  public static Builder builder(JobRoutes jobs, EndpointRoutes endpoints, Authentication auth) {
+    return new Builder(jobs, endpoints, auth);
+  }
+
+  /** What the edge serves besides jobs and endpoints. */
+  public static final class Builder {
+    private final JobRoutes jobs;
+    private final EndpointRoutes endpoints;
+    private final Authentication auth;
+    private final List<NotificationRoute> notifications = new ArrayList<>();
+    private long maxBodyBytes = MAX_NOTIFICATION_BYTES;
+    private AuditRoutes audit;
+    private MetricsRoutes metrics;
+
+    private Builder(JobRoutes jobs, EndpointRoutes endpoints, Authentication auth) {
+      this.jobs = Objects.requireNonNull(jobs);
+      this.endpoints = Objects.requireNonNull(endpoints);
+      this.auth = Objects.requireNonNull(auth);
+    }
+
+    /** Routes under {@code /v1/notifications}, one per ingestion source; they read at most {@link #MAX_NOTIFICATION_BYTES}. */
+    public Builder notifications(NotificationRoute... routes) {
+      notifications.addAll(List.of(routes));
+      return this;
+    }
+
+    /** {@code warmgate.http.max-body-bytes}: the largest body any route reads; {@link #MAX_NOTIFICATION_BYTES} unless set. */
+    public Builder maxBodyBytes(long bytes) {
+      this.maxBodyBytes = bytes;
+      return this;
+    }
+
+    /** {@code /v1/audit}; it needs a token like jobs and endpoints (and an admin's). */
+    public Builder audit(AuditRoutes routes) {
+      this.audit = Objects.requireNonNull(routes);
+      return this;
+    }
+
+    /** {@code GET /metrics}. */
+    public Builder metrics(MetricsRoutes routes) {
+      this.metrics = Objects.requireNonNull(routes);
+      return this;
+    }
+
+    public HttpServer build() {
+      return new HttpServer(this);
+    }
   }
 
   public Route routes() {

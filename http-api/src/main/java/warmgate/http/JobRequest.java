@@ -10,9 +10,9 @@ import warmgate.InvalidInput;
 import warmgate.Json;
 import warmgate.auth.Principal;
 import warmgate.config.WebhookSettings;
+import warmgate.ingest.ObjectPolicy;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
-import warmgate.route.ObjectPolicy;
 
 /**
  * Reads the body of {@code POST /v1/jobs}:

@@ -17,17 +17,17 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import warmgate.Failures;
 import warmgate.InvalidInput;
-import warmgate.auth.Principal;
 import warmgate.auth.Forbidden;
+import warmgate.auth.Principal;
 import warmgate.config.WebhookSettings;
+import warmgate.gateway.EndpointBusy;
+import warmgate.gateway.JobJournal;
+import warmgate.gateway.Jobs;
 import warmgate.index.JobIndex;
 import warmgate.index.JobQuery;
+import warmgate.ingest.ObjectPolicy;
 import warmgate.job.JobIds;
 import warmgate.request.Request;
-import warmgate.route.ObjectPolicy;
-import warmgate.service.JobJournal;
-import warmgate.service.EndpointBusy;
-import warmgate.service.Jobs;
 
 /**
  * {@code /v1/jobs}: submit a job, list jobs, look at one, read its journal, cancel it, redrive it, review its

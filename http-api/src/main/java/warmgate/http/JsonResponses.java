@@ -9,10 +9,10 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import warmgate.Json;
 
 /** Every response body Warmgate sends is JSON written by {@link Json#mapper()}; errors have one shape. */
-final class JsonResponses {
+public final class JsonResponses {
   private JsonResponses() {}
 
-  static HttpResponse json(StatusCode status, Object body) {
+  public static HttpResponse json(StatusCode status, Object body) {
     try {
       return HttpResponse.create()
           .withStatus(status)
@@ -23,14 +23,14 @@ final class JsonResponses {
   }
 
   /** {@code {"error": {"code": "...", "message": "..."}}} */
-  static HttpResponse error(StatusCode status, String code, String message) {
+  public static HttpResponse error(StatusCode status, String code, String message) {
     ObjectNode body = Json.mapper().createObjectNode();
     body.putObject("error").put("code", code).put("message", message);
     return json(status, body);
   }
 
   /** The code for an error whose status is all that is known: one Pekko answered by itself, before or instead of a route. */
-  static String code(int status) {
+  public static String code(int status) {
     return switch (status) {
       case 400 -> "bad_request";
       case 404 -> "not_found";
@@ -49,7 +49,7 @@ final class JsonResponses {
     };
   }
 
-  static HttpResponse notFound(String message) {
+  public static HttpResponse notFound(String message) {
     return error(StatusCodes.NOT_FOUND, "not_found", message);
   }
 }

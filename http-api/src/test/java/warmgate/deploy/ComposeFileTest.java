@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import warmgate.cluster.ClusterFormation;
 import warmgate.config.BlobStoreSettings;
+import warmgate.ingest.RouteTable;
 import warmgate.persistence.DatabaseSettings;
-import warmgate.route.RouteTable;
 
 // Files only: docker/compose.yaml and docker/Dockerfile read as text and YAML, each node's configuration computed
 // from its environment. No Docker engine is run.

@@ -41,8 +41,8 @@ import software.amazon.awssdk.services.sagemaker.SageMakerAsyncClient;
 import software.amazon.awssdk.services.sagemakerruntime.SageMakerRuntimeAsyncClient;
 import warmgate.cluster.ClusterFormation;
 import warmgate.config.EndpointSettings;
+import warmgate.ingest.RouteTable;
 import warmgate.persistence.DatabaseSettings;
-import warmgate.route.RouteTable;
 
 // Files only: k8s/ rendered by a small kustomize in Java, every object read strictly into the Kubernetes model
 // (fabric8), the pods' configuration computed from the ConfigMaps, and k8s/iam-policy.json against the AWS calls
@@ -337,9 +337,9 @@ class KubernetesManifestsTest {
     }
 
     assertThat(awsFiles).as("the files that call AWS").containsExactlyInAnyOrder(
-        Path.of("request-actor/src/main/java/warmgate/blob/S3BlobStore.java"),
-        Path.of("endpoint-actor/src/main/java/warmgate/endpoint/sagemaker/SageMakerClients.java"),
-        Path.of("endpoint-actor/src/main/java/warmgate/endpoint/sagemaker/SageMakerEndpoint.java"));
+        Path.of("request-actor/src/main/java/warmgate/blob/s3/S3BlobStore.java"),
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerClients.java"),
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerEndpoint.java"));
     assertThat(expected).containsExactlyInAnyOrder("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
         "sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:InvokeEndpoint");
     assertThat(allowed).as("k8s/iam-policy.json allows exactly what the code calls").isEqualTo(expected);

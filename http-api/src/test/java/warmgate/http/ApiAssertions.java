@@ -7,15 +7,15 @@ import java.net.http.HttpResponse;
 import warmgate.Json;
 
 /** What every route test checks of an answer: its JSON, and the one error shape of the edge. */
-final class ApiAssertions {
+public final class ApiAssertions {
   private ApiAssertions() {}
 
-  static JsonNode json(HttpResponse<String> response) throws Exception {
+  public static JsonNode json(HttpResponse<String> response) throws Exception {
     return Json.mapper().readTree(response.body());
   }
 
   /** Checks the status and the JSON error shape; returns the {@code error} object. */
-  static JsonNode assertError(HttpResponse<String> response, int status, String code) throws Exception {
+  public static JsonNode assertError(HttpResponse<String> response, int status, String code) throws Exception {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
     JsonNode error = json(response).path("error");

@@ -28,7 +28,8 @@ import warmgate.audit.AuditLog;
 import warmgate.audit.JournalReader;
 import warmgate.auth.TestTokens;
 import warmgate.config.WebhookSettings;
-import warmgate.service.TryLater;
+import warmgate.gateway.TryLater;
+import warmgate.ingest.s3.S3Routes;
 
 // Real HTTP on loopback, GET /v1/audit/events over a real H2 journal written by the real entities.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -44,15 +45,17 @@ class AuditRoutesTest {
     journal = AuditJournal.create();
     var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
     // Jobs, notifications and endpoints are not called here: their routes are mounted without services behind them.
-    var server = new HttpServer(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new NotificationRoutes(null), null,
-        new EndpointRoutes(null), new Authentication(TestTokens.authenticator()), 1024 * 1024,
-        new AuditRoutes(new JournalReader(journal.testKit.system(), journal.database)), null);
+    var server = HttpServer.builder(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new EndpointRoutes(null),
+            new Authentication(TestTokens.authenticator()))
+        .notifications(new S3Routes(null)).maxBodyBytes(1024 * 1024)
+        .audit(new AuditRoutes(new JournalReader(journal.testKit.system(), journal.database))).build();
     ServerBinding binding = server.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
 
     AuditLog down = range -> CompletableFuture.failedFuture(new TryLater("the journal database did not answer (connection refused)"));
-    var brokenServer = new HttpServer(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new NotificationRoutes(null), null,
-        new EndpointRoutes(null), new Authentication(TestTokens.authenticator()), 1024 * 1024, new AuditRoutes(down), null);
+    var brokenServer = HttpServer.builder(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new EndpointRoutes(null),
+            new Authentication(TestTokens.authenticator()))
+        .notifications(new S3Routes(null)).maxBodyBytes(1024 * 1024).audit(new AuditRoutes(down)).build();
     broken = "http://127.0.0.1:" + brokenServer.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join()
         .localAddress().getPort();
   }

@@ -34,15 +34,16 @@ import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.gateway.EndpointStates;
+import warmgate.gateway.JobJournal;
+import warmgate.gateway.Jobs;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.request.Request;
-import warmgate.route.RouteTable;
-import warmgate.service.EndpointStates;
-import warmgate.service.JobJournal;
-import warmgate.service.Jobs;
-import warmgate.service.RouteIngestion;
 
 // Real HTTP on loopback: bearer tokens and owner scoping on every route, fake services that record what they were asked to do.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -143,8 +144,8 @@ class AuthEdgeTest {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
         "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
         Set.of("gen3d"));
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new NotificationRoutes(new RouteIngestion(routes, jobs)),
-        new EndpointRoutes(endpoints), new Authentication(TestTokens.authenticator()));
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpoints),
+        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(new RouteIngestion(routes, jobs))).build();
     base = "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
   }
 

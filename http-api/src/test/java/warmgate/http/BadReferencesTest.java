@@ -28,8 +28,9 @@ import warmgate.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
+import warmgate.ingest.sns.SnsFixture;
+import warmgate.ingest.sns.SnsRoutes;
 import warmgate.job.ObjectRef;
-import warmgate.notification.sns.SnsFixture;
 
 // One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side, real HTTP on loopback)
 // with every route a reference can arrive by: raw S3 events, SNS signed by the test CA, EventBridge, POST /v1/jobs.

@@ -34,10 +34,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.config.WebhookSettings;
-import warmgate.route.RouteTable;
-import warmgate.service.EndpointStates;
-import warmgate.service.JobJournal;
-import warmgate.service.RouteIngestion;
+import warmgate.gateway.EndpointStates;
+import warmgate.gateway.JobJournal;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.s3.S3Routes;
 
 // Real HTTP on loopback, raw sockets: the edge's routes and Pekko's own parser with the production http.conf; fake services, no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -59,8 +60,9 @@ class ErrorShapeTest {
         Set.of("gen3d"));
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks), new NotificationRoutes(new RouteIngestion(routes, jobs)),
-        null, new EndpointRoutes(unusedEndpoints()), new Authentication(TestTokens.authenticator()), ROUTE_LIMIT);
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks), new EndpointRoutes(unusedEndpoints()),
+            new Authentication(TestTokens.authenticator()))
+        .notifications(new S3Routes(new RouteIngestion(routes, jobs))).maxBodyBytes(ROUTE_LIMIT).build();
     port = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
     rejectionsPort = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(rejecting()).toCompletableFuture().join()
         .localAddress().getPort();

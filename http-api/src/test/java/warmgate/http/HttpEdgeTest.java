@@ -30,24 +30,25 @@ import org.junit.jupiter.api.TestInstance;
 import warmgate.Fixtures;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
+import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.gateway.EndpointBusy;
+import warmgate.gateway.EndpointStates;
+import warmgate.gateway.JobJournal;
+import warmgate.gateway.Jobs;
+import warmgate.gateway.Refused;
+import warmgate.gateway.TryLater;
+import warmgate.ingest.Ingestion;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.request.Request;
-import warmgate.route.RouteTable;
-import warmgate.service.EndpointBusy;
-import warmgate.service.EndpointStates;
-import warmgate.service.Refused;
-import warmgate.service.TryLater;
-import warmgate.config.WebhookSettings;
-import warmgate.service.Ingestion;
-import warmgate.service.JobJournal;
-import warmgate.service.Jobs;
-import warmgate.service.RouteIngestion;
 
 // Real HTTP on loopback: the edge's routes with fake services behind their interfaces, an admin token; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class HttpEdgeTest {
+public class HttpEdgeTest {
   private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
       // Port 0: this node never talks to another, and a fixed port would collide with tests running beside it.
       "pekko.http.server.parsing.max-content-length = 1m\npekko.remote.artery.canonical.port = 0")
@@ -57,7 +58,7 @@ class HttpEdgeTest {
   private String base;
 
   /** Jobs in a map; {@code slow} makes every call time out like an unresponsive journal. */
-  static final class FakeJobs implements Jobs {
+  public static final class FakeJobs implements Jobs {
     final Map<String, JobSpec> submitted = new ConcurrentHashMap<>();
     volatile boolean slow;
     volatile boolean busy;
@@ -171,8 +172,8 @@ class HttpEdgeTest {
         "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
         Set.of("gen3d"));
     Ingestion ingestion = new RouteIngestion(routes, jobs);
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS), new NotificationRoutes(ingestion),
-        new EndpointRoutes(endpointStates), new Authentication(TestTokens.authenticator()));
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS), new EndpointRoutes(endpointStates),
+        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(ingestion)).build();
     ServerBinding binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
   }

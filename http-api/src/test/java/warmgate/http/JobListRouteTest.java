@@ -27,6 +27,7 @@ import warmgate.auth.TestTokens;
 import warmgate.index.IndexRows;
 import warmgate.index.JdbcJobIndex;
 import warmgate.index.TestDatabase;
+import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobStatus;
 
 // Real HTTP on loopback and a real H2 job index (rows written by the projection's fold); no entities, no journal reads.
@@ -52,8 +53,8 @@ class JobListRouteTest {
     rows.job("alice-5", "alice", "gen3d", T.plusSeconds(240), JobStatus.QUEUED);
     rows.job("bob-1", "bob", "other", T.plusSeconds(30), JobStatus.QUEUED);
     rows.job("bob-2", "bob", "other", T.plusSeconds(300), JobStatus.CANCELLED);
-    var server = new HttpServer(new JobRoutes(null, null, index, Set.of("gen3d", "other"), null), new NotificationRoutes(null),
-        new EndpointRoutes(null), new Authentication(TestTokens.authenticator()));
+    var server = HttpServer.builder(new JobRoutes(null, null, index, Set.of("gen3d", "other"), null), new EndpointRoutes(null),
+        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(null)).build();
     base = "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
   }
 

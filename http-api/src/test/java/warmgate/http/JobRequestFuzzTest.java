@@ -5,8 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import warmgate.auth.Principal;
-import warmgate.route.ObjectPolicy;
 import warmgate.config.WebhookSettings;
+import warmgate.ingest.ObjectPolicy;
 import warmgate.testing.FuzzProperty;
 
 // No I/O: fuzz targets for the bodies of POST /v1/jobs and of retry/reject; the normal build replays JobRequestFuzzTestInputs/ (docs/testing.md).

@@ -20,12 +20,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.auth.TestTokens;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.gateway.EndpointStates;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobStatus;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.Scrape;
-import warmgate.route.RouteTable;
-import warmgate.service.EndpointStates;
-import warmgate.service.RouteIngestion;
 
 // Real HTTP on loopback: GET /metrics on the whole edge, open and behind an admin token; a registry fed by hand, no entities.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -77,10 +78,10 @@ class MetricsRouteTest {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
         "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
         Set.of("gen3d"));
-    var server = new HttpServer(new JobRoutes(jobs, jobId -> CompletableFuture.completedFuture(List.of()), Set.of("gen3d"), null),
-        new NotificationRoutes(new RouteIngestion(routes, jobs)), null, new EndpointRoutes(NO_ENDPOINTS),
-        new Authentication(TestTokens.authenticator()), HttpServer.MAX_NOTIFICATION_BYTES, null,
-        new MetricsRoutes(metrics, requireAdmin, ForkJoinPool.commonPool()));
+    var server = HttpServer.builder(new JobRoutes(jobs, jobId -> CompletableFuture.completedFuture(List.of()), Set.of("gen3d"), null),
+            new EndpointRoutes(NO_ENDPOINTS), new Authentication(TestTokens.authenticator()))
+        .notifications(new S3Routes(new RouteIngestion(routes, jobs))).maxBodyBytes(HttpServer.MAX_NOTIFICATION_BYTES)
+        .metrics(new MetricsRoutes(metrics, requireAdmin, ForkJoinPool.commonPool())).build();
     return "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
   }
 

@@ -27,10 +27,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
-import warmgate.route.RouteTable;
-import warmgate.service.JobJournal;
-import warmgate.service.RouteIngestion;
-import warmgate.service.SageMakerEndpointNames;
+import warmgate.gateway.JobJournal;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.eventbridge.EventBridgeRoutes;
+import warmgate.ingest.eventbridge.EventBridgeRoutesTest;
+import warmgate.ingest.s3.S3Routes;
+import warmgate.provider.sagemaker.SageMakerPushedStates;
 
 // Real HTTP on loopback: what /v1/notifications/* read (size and JSON limits, several uploads of one key) with
 // fake jobs behind the real RouteIngestion; the server-wide limits are raised so the per-route ones are what is tested.
@@ -56,10 +59,11 @@ class NotificationBodiesTest {
     var ingestion = new RouteIngestion(routes, jobs);
     var endpointStates = new EventBridgeRoutesTest.RecordingEndpointStates();
     var keys = new ApiKeys("x-warmgate-api-key", List.of(Tokens.sha256(KEY)), "warmgate.eventbridge.api-key-sha256");
-    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, new SageMakerEndpointNames(Map.of()), keys, Duration.ofSeconds(4));
+    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, List.of(new SageMakerPushedStates(Map.of())), keys, Duration.ofSeconds(4));
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new NotificationRoutes(ingestion), eventBridge,
-        new EndpointRoutes(endpointStates), new Authentication(TestTokens.authenticator()), MAX_BODY_BYTES);
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpointStates),
+            new Authentication(TestTokens.authenticator()))
+        .notifications(new S3Routes(ingestion), eventBridge).maxBodyBytes(MAX_BODY_BYTES).build();
     var binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     port = binding.localAddress().getPort();
     base = "http://127.0.0.1:" + port;

@@ -16,13 +16,13 @@ import java.util.concurrent.CompletableFuture;
  * answer (and on Java 17 hangs on {@code Expect: 100-continue} refused with a final status). This one asks
  * {@code Expect: 100-continue} for a known length, and otherwise reads the answer while a second thread writes.
  */
-final class RawHttp {
-  record Response(int status, String contentType, String body) {}
+public final class RawHttp {
+  public record Response(int status, String contentType, String body) {}
 
   private RawHttp() {}
 
   /** Sends the headers with {@code Expect: 100-continue}; the body only if the server asks for it. */
-  static Response postWithContentLength(int port, String path, String header, byte[] body) throws IOException {
+  public static Response postWithContentLength(int port, String path, String header, byte[] body) throws IOException {
     try (Socket socket = connect(port)) {
       OutputStream out = socket.getOutputStream();
       out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + header
@@ -40,7 +40,7 @@ final class RawHttp {
   }
 
   /** Sends the body in 64 KiB chunks from another thread while this one waits for the answer. */
-  static Response postChunked(int port, String path, String header, byte[] body) throws IOException {
+  public static Response postChunked(int port, String path, String header, byte[] body) throws IOException {
     try (Socket socket = connect(port)) {
       OutputStream out = socket.getOutputStream();
       out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + header
@@ -67,7 +67,7 @@ final class RawHttp {
    * Sends {@code request} as it is, however malformed, from another thread while this one reads the answer: a
    * server refusing a request early may answer before it has read all of it.
    */
-  static Response exchange(int port, byte[] request) throws IOException {
+  public static Response exchange(int port, byte[] request) throws IOException {
     try (Socket socket = connect(port)) {
       OutputStream out = socket.getOutputStream();
       CompletableFuture.runAsync(() -> {

@@ -20,11 +20,12 @@ import org.junit.jupiter.api.Test;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.config.WebhookSettings;
-import warmgate.route.RouteTable;
-import warmgate.service.EndpointStates;
-import warmgate.service.JobJournal;
-import warmgate.service.Jobs;
-import warmgate.service.RouteIngestion;
+import warmgate.gateway.EndpointStates;
+import warmgate.gateway.JobJournal;
+import warmgate.gateway.Jobs;
+import warmgate.ingest.RouteIngestion;
+import warmgate.ingest.RouteTable;
+import warmgate.ingest.s3.S3Routes;
 
 // The HTTP edge alone on loopback, over jobs and endpoints that never answer; no database, no entities.
 class RequestTimeoutTest {
@@ -59,9 +60,9 @@ class RequestTimeoutTest {
         Set.of("gen3d"));
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
-    var server = new HttpServer(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks),
-        new NotificationRoutes(new RouteIngestion(routes, jobs)), new EndpointRoutes(neverAnswering(EndpointStates.class)),
-        new Authentication(TestTokens.authenticator()));
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks),
+            new EndpointRoutes(neverAnswering(EndpointStates.class)), new Authentication(TestTokens.authenticator()))
+        .notifications(new S3Routes(new RouteIngestion(routes, jobs))).build();
     int port = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
     HttpClient http = HttpClient.newHttpClient();
 

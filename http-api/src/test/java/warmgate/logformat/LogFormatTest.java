@@ -70,12 +70,12 @@ class LogFormatTest {
 
   /** A line that quotes {@link #HOSTILE} in its message and its MDC, with an exception whose message and cause's quote it too. */
   private static ILoggingEvent hostileLine() {
-    try (CapturedLogs logs = CapturedLogs.of("warmgate.service.RouteIngestion")) {
+    try (CapturedLogs logs = CapturedLogs.of("warmgate.ingest.RouteIngestion")) {
       MDC.put("jobId", HOSTILE);
       try {
         var failure = new IllegalStateException("no route for " + HOSTILE, new IllegalArgumentException("bad key " + HOSTILE));
         failure.addSuppressed(new RuntimeException(FORGED + "\n" + FORGED));
-        LoggerFactory.getLogger("warmgate.service.RouteIngestion").warn("Skipped s3://gen3d/{}: {}", HOSTILE, "marker", failure);
+        LoggerFactory.getLogger("warmgate.ingest.RouteIngestion").warn("Skipped s3://gen3d/{}: {}", HOSTILE, "marker", failure);
       } finally {
         MDC.clear();
       }
@@ -117,7 +117,7 @@ class LogFormatTest {
     String line = new String(consoleEncoder("text").encode(hostileLine()), StandardCharsets.UTF_8);
     String first = line.substring(0, line.indexOf('\n'));
 
-    assertThat(first).contains("WARN  warmgate.service.RouteIngestion [] " + HOSTILE_ESCAPED + "  - Skipped s3://gen3d/" + HOSTILE_ESCAPED + ": marker");
+    assertThat(first).contains("WARN  warmgate.ingest.RouteIngestion [] " + HOSTILE_ESCAPED + "  - Skipped s3://gen3d/" + HOSTILE_ESCAPED + ": marker");
     assertThat(first.chars()).noneMatch(c -> c < 0x20 || c == 0x2028 || c == 0x202E);
   }
 

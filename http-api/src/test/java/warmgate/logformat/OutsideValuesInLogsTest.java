@@ -30,9 +30,9 @@ import warmgate.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
-import warmgate.blob.LocalBucketWatcher;
-import warmgate.http.SnsRoutes;
-import warmgate.notification.sns.SnsFixture;
+import warmgate.ingest.sns.SnsFixture;
+import warmgate.ingest.sns.SnsRoutes;
+import warmgate.ingest.watcher.LocalBucketWatcher;
 import warmgate.testing.CapturedLogs;
 
 // A real node in the test's JVM (H2, real HTTP on loopback) and a real folder watcher: keys carrying control

@@ -29,14 +29,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.Json;
 import warmgate.InProcessNode;
+import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
-import warmgate.http.SnsRoutes;
+import warmgate.ingest.sns.SnsFixture;
+import warmgate.ingest.sns.SnsRoutes;
 import warmgate.job.JobIds;
 import warmgate.job.ObjectRef;
-import warmgate.notification.sns.SnsFixture;
 import warmgate.testing.InMemoryBlobStore;
 
 // One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side) with all three

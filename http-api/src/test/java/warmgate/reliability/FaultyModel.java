@@ -13,9 +13,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.InferenceClient;
-import warmgate.endpoint.InferenceException;
-import warmgate.endpoint.ProviderState.Status;
+import warmgate.provider.InferenceClient;
+import warmgate.provider.InferenceException;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * A model behind a runtime client that fails the way SageMaker's runtime does, at seeded random: 5xx answers,

@@ -9,10 +9,10 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.LongSupplier;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.ProviderState;
-import warmgate.endpoint.ProviderState.Status;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.ProviderState.Status;
+import warmgate.provider.ProviderState;
 
 /**
  * Stands between the endpoint's lifecycle and a {@link FakeProvider} (the endpoint's truth, which the model reads

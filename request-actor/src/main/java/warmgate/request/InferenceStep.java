@@ -20,11 +20,11 @@ import warmgate.blob.BlobInfo;
 import warmgate.blob.BlobNotFoundException;
 import warmgate.blob.BlobRefusedException;
 import warmgate.blob.BlobStore;
-import warmgate.endpoint.InferenceClient;
-import warmgate.endpoint.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectKeys;
 import warmgate.job.ObjectRef;
+import warmgate.provider.InferenceClient;
+import warmgate.provider.InferenceException;
 
 /**
  * What a job does once it holds a slot: read its inputs, send them to the model as one JSON request, and

@@ -46,7 +46,7 @@ import warmgate.Json;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
-import warmgate.endpoint.InferenceException;
+import warmgate.provider.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -177,7 +177,7 @@ public final class Request
   public record Submitted(JobView job, boolean duplicate, boolean sameRequest) implements CborSerializable {}
 
   /**
-   * A job as users see it (DESIGN.md).
+   * A job as users see it (docs/api.md, `GET /v1/jobs/{jobId}`).
    *
    * @param heldOutput where the result awaiting review can be looked at; null otherwise
    */

@@ -20,13 +20,13 @@ import warmgate.InProcessNode;
 import warmgate.bench.PlannerStatistics;
 import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;
-import warmgate.endpoint.EndpointProvider;
 import warmgate.endpoint.FakeProvider;
-import warmgate.endpoint.InferenceClient;
-import warmgate.endpoint.ProviderState;
-import warmgate.endpoint.ProviderState.Status;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.InferenceClient;
+import warmgate.provider.ProviderState.Status;
+import warmgate.provider.ProviderState;
 
 /**
  * One in-process node (InProcessNode: H2 or a fresh PostgreSQL database, in-memory bucket) whose endpoint

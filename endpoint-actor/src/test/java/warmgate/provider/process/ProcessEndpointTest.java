@@ -1,0 +1,231 @@
+package warmgate.provider.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import warmgate.config.EndpointSettings;
+import warmgate.demo.SampleImages;
+import warmgate.endpoint.ManagedEndpoint;
+import warmgate.provider.InferenceException;
+import warmgate.provider.ProviderState.Status;
+import warmgate.provider.ProviderState;
+
+// Real processes: launches the demo model server as a child JVM and talks HTTP to it on loopback.
+class ProcessEndpointTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private final ExecutorService blocking = Executors.newCachedThreadPool();
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  @TempDir Path stateDir;
+  private ManagedEndpoint endpoint;
+
+  @AfterEach
+  void cleanUp() {
+    if (endpoint != null) {
+      endpoint.provider().stop().toCompletableFuture().join();
+    }
+    blocking.shutdownNow();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private ManagedEndpoint bind(List<String> command) throws IOException {
+    return bind(command, freePort());
+  }
+
+  static ManagedEndpoint bind(List<String> command, int port, Path stateDir, java.util.concurrent.Executor blocking, HttpClient http,
+      Duration startTimeout, Duration statusPollInterval) {
+    var providerConfig = ConfigFactory.parseString("""
+        host = "127.0.0.1"
+        ping-path = "/ping"
+        invocations-path = "/invocations"
+        stop-grace = 5s
+        ready-check-interval = 50ms
+        """)
+        .withValue("port", ConfigValueFactory.fromAnyRef(port))
+        .withValue("command", ConfigValueFactory.fromIterable(command));
+    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), startTimeout, 1, Duration.ZERO,
+        Duration.ofMinutes(1), statusPollInterval, statusPollInterval, Duration.ofSeconds(20), providerConfig);
+    return ProcessEndpoint.bind(settings, stateDir, blocking, http);
+  }
+
+  private ManagedEndpoint bind(List<String> command, int port) {
+    return bind(command, port, stateDir, blocking, http, Duration.ofMinutes(2), Duration.ofMillis(100));
+  }
+
+  static List<String> demoModel(String startupDelay) {
+    return List.of("{java}", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", "{classpath}", "warmgate.demo.DemoModelServer",
+        "--port", "{port}", "--startup-delay", startupDelay);
+  }
+
+  private ProviderState describe(ManagedEndpoint e) {
+    return e.provider().describe().toCompletableFuture().join();
+  }
+
+  private ProviderState awaitStatus(ManagedEndpoint e, Status status) throws InterruptedException {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    ProviderState state = describe(e);
+    while (state.status() != status && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      state = describe(e);
+    }
+    assertThat(state.status()).as(state.detail()).isEqualTo(status);
+    return state;
+  }
+
+  @Test
+  void startsTheModelProcessWhichComesIntoServiceAfterItsColdStart() throws Exception {
+    endpoint = bind(demoModel("1s"));
+    assertThat(describe(endpoint).status()).isEqualTo(Status.ABSENT);
+
+    endpoint.provider().start().toCompletableFuture().join();
+
+    assertThat(describe(endpoint).status()).isEqualTo(Status.CREATING);
+    assertThat(awaitStatus(endpoint, Status.IN_SERVICE).detail()).contains("serving");
+  }
+
+  @Test
+  void tellsItsWatchersAsSoonAsTheProcessItStartedServes() throws Exception {
+    endpoint = bind(demoModel("1s"));
+    List<String> told = new CopyOnWriteArrayList<>();
+    endpoint.provider().watch(told::add);
+
+    endpoint.provider().start().toCompletableFuture().join();
+
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (told.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(told).containsExactly("IN_SERVICE");
+    assertThat(describe(endpoint).status()).isEqualTo(Status.IN_SERVICE);
+  }
+
+  @Test
+  void startingTwiceKeepsTheOneProcess() throws Exception {
+    endpoint = bind(demoModel("0s"));
+    endpoint.provider().start().toCompletableFuture().join();
+    String pidBefore = Files.readString(stateDir.resolve("demo.pid"));
+
+    endpoint.provider().start().toCompletableFuture().join();
+
+    assertThat(Files.readString(stateDir.resolve("demo.pid"))).isEqualTo(pidBefore);
+  }
+
+  @Test
+  void invokesTheModelAndClassifiesItsRefusalAsPermanent() throws Exception {
+    endpoint = bind(demoModel("0s"));
+    endpoint.provider().start().toCompletableFuture().join();
+    awaitStatus(endpoint, Status.IN_SERVICE);
+    String body = "{\"image\":\"" + java.util.Base64.getEncoder().encodeToString(SampleImages.image(16))
+        + "\",\"mask\":\"" + java.util.Base64.getEncoder().encodeToString(SampleImages.mask(16)) + "\"}";
+
+    var response = endpoint.client().invoke("application/json", body.getBytes(StandardCharsets.UTF_8)).toCompletableFuture().join();
+
+    assertThat(new String(response.body(), StandardCharsets.US_ASCII)).startsWith("ply\n");
+    assertThatThrownBy(() -> endpoint.client().invoke("application/json", "{}".getBytes(StandardCharsets.UTF_8)).toCompletableFuture().join())
+        .isInstanceOf(CompletionException.class)
+        .cause()
+        .isInstanceOfSatisfying(InferenceException.class, e -> {
+          assertThat(e.kind()).isEqualTo(InferenceException.Kind.PERMANENT);
+          assertThat(e.getMessage()).contains("400").contains("field 'image'");
+        });
+  }
+
+  @Test
+  void invokingAnEndpointThatIsNotListeningIsTransient() throws Exception {
+    endpoint = bind(demoModel("0s"));
+
+    assertThatThrownBy(() -> endpoint.client().invoke("application/json", new byte[0]).toCompletableFuture().join())
+        .cause()
+        .isInstanceOfSatisfying(InferenceException.class, e -> assertThat(e.kind()).isEqualTo(InferenceException.Kind.TRANSIENT));
+  }
+
+  @Test
+  void stopTerminatesTheProcessAndIsIdempotent() throws Exception {
+    endpoint = bind(demoModel("0s"));
+    endpoint.provider().start().toCompletableFuture().join();
+    long pid = Long.parseLong(Files.readString(stateDir.resolve("demo.pid")).trim().split(" ")[0]);
+
+    endpoint.provider().stop().toCompletableFuture().join();
+    endpoint.provider().stop().toCompletableFuture().join();
+
+    assertThat(describe(endpoint).status()).isEqualTo(Status.ABSENT);
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+  }
+
+  @Test
+  void aNewNodeFindsTheRunningProcessOfOneThatCrashedAndCanStopIt() throws Exception {
+    ManagedEndpoint crashedNode = bind(demoModel("0s"));
+    crashedNode.provider().start().toCompletableFuture().join();
+    awaitStatus(crashedNode, Status.IN_SERVICE);
+
+    endpoint = ProcessEndpoint.bind(crashedNode.settings(), stateDir, blocking, http);
+
+    assertThat(describe(endpoint).status()).isEqualTo(Status.IN_SERVICE);
+    endpoint.provider().stop().toCompletableFuture().join();
+    assertThat(describe(crashedNode).status()).isEqualTo(Status.ABSENT);
+  }
+
+  @Test
+  void aProcessThatDiesIsReportedFailedWithTheEndOfItsLog() throws Exception {
+    endpoint = bind(List.of("{java}", "-cp", "{classpath}", "warmgate.demo.DemoModelServer", "--no-such-option"));
+    endpoint.provider().start().toCompletableFuture().join();
+
+    ProviderState state = awaitStatus(endpoint, Status.FAILED);
+
+    assertThat(state.detail()).contains("exited").contains("unknown option --no-such-option");
+    endpoint.provider().stop().toCompletableFuture().join();
+    assertThat(describe(endpoint).status()).isEqualTo(Status.ABSENT);
+  }
+
+  @Test
+  void aModelThatCannotBindItsPortIsReportedInOneLineWithItsExitCode() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      endpoint = bind(demoModel("0s"), taken.getLocalPort());
+      endpoint.provider().start().toCompletableFuture().join();
+
+      ProviderState state = awaitStatus(endpoint, Status.FAILED);
+
+      assertThat(state.detail())
+          .isEqualTo("model process exited with code 1: address already in use (127.0.0.1:" + taken.getLocalPort() + ")");
+    }
+  }
+
+  @Test
+  void theLastWordsOfADeadProcessAreItsExceptionNotItsStackFrames() {
+    List<String> log = List.of(
+        "---- 2026-01-01T00:00:00Z starting java ...",
+        "an earlier run's line",
+        "---- 2026-01-01T00:01:00Z starting java ...",
+        "Exception in thread \"main\" java.lang.IllegalStateException: no weights in /models/gen3d",
+        "\tat warmgate.demo.DemoModelServer.main(DemoModelServer.java:1)",
+        "Caused by: java.io.FileNotFoundException: /models/gen3d",
+        "\tat java.base/java.io.FileInputStream.open0(Native Method)",
+        "\t... 3 more",
+        "");
+
+    assertThat(ProcessEndpoint.lastWords(log))
+        .isEqualTo("Exception in thread \"main\" java.lang.IllegalStateException: no weights in /models/gen3d");
+    assertThat(ProcessEndpoint.lastWords(List.of("---- starting", "   "))).isEqualTo("(no output)");
+  }
+}

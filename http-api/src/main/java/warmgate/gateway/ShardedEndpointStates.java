@@ -1,0 +1,48 @@
+package warmgate.gateway;
+
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.Endpoints;
+
+/** {@link EndpointStates} backed by the sharded EndpointLifecycle entities. */
+public final class ShardedEndpointStates implements EndpointStates {
+  private final ClusterSharding sharding;
+  private final Endpoints endpoints;
+  private final Duration askTimeout;
+
+  public ShardedEndpointStates(ClusterSharding sharding, Endpoints endpoints, Duration askTimeout) {
+    this.sharding = sharding;
+    this.endpoints = endpoints;
+    this.askTimeout = askTimeout;
+  }
+
+  @Override
+  public Set<String> names() {
+    return endpoints.names();
+  }
+
+  @Override
+  public CompletionStage<EndpointLifecycle.View> get(String name) {
+    return sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name).ask(EndpointLifecycle.Get::new, askTimeout);
+  }
+
+  @Override
+  public CompletionStage<EndpointLifecycle.View> start(String name) {
+    return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
+        .askWithStatus(EndpointLifecycle.Start::new, askTimeout));
+  }
+
+  @Override
+  public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
+        .askWithStatus(EndpointLifecycle.Stop::new, askTimeout));
+  }
+
+  @Override
+  public void providerReported(String name, String status) {
+    sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name).tell(new EndpointLifecycle.ProviderReported(status));
+  }
+}

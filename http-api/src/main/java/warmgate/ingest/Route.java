@@ -1,0 +1,30 @@
+package warmgate.ingest;
+
+import java.util.Objects;
+
+/**
+ * Maps uploads to work: an upload to {@code bucket} whose key starts with {@code prefix} and ends with
+ * {@code suffix} goes to {@code endpoint} through {@code pipeline}. A bucket of {@code *} matches any.
+ *
+ * @param requireReview the route's jobs wait for approval before their result is published
+ * @param callbackUrl where the route's jobs report their end, or null
+ */
+public record Route(
+    String name, String bucket, String prefix, String suffix, String endpoint, Pipeline pipeline, boolean requireReview,
+    String callbackUrl) {
+
+  public Route {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(bucket, "bucket");
+    prefix = prefix == null ? "" : prefix;
+    suffix = suffix == null ? "" : suffix;
+    Objects.requireNonNull(endpoint, "endpoint");
+    Objects.requireNonNull(pipeline, "pipeline");
+  }
+
+  public boolean matches(ObjectCreated upload) {
+    return (bucket.equals("*") || bucket.equals(upload.bucket()))
+        && upload.key().startsWith(prefix)
+        && upload.key().endsWith(suffix);
+  }
+}

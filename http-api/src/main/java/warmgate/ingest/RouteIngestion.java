@@ -1,0 +1,68 @@
+package warmgate.ingest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import warmgate.InvalidInput;
+import warmgate.gateway.Jobs;
+
+/** {@link Ingestion} through the configured routes; of several uploads of one key in a batch only the newest starts a job. */
+public final class RouteIngestion implements Ingestion {
+  private static final Logger log = LoggerFactory.getLogger(RouteIngestion.class);
+
+  private final RouteTable routes;
+  private final ObjectPolicy objects;
+  private final Jobs jobs;
+
+  /** Jobs naming any bucket and writing anywhere. */
+  public RouteIngestion(RouteTable routes, Jobs jobs) {
+    this(routes, ObjectPolicy.open(), jobs);
+  }
+
+  /** @param objects where a route's jobs may write (an endpoint's output-prefixes) */
+  public RouteIngestion(RouteTable routes, ObjectPolicy objects, Jobs jobs) {
+    this.routes = routes;
+    this.objects = objects;
+    this.jobs = jobs;
+  }
+
+  @Override
+  public CompletionStage<Report> ingest(List<ObjectCreated> uploads) {
+    List<CompletableFuture<Accepted>> submissions = new ArrayList<>();
+    NewestUploads.Selection selection = NewestUploads.select(uploads);
+    List<Skip> skipped = new ArrayList<>(selection.superseded());
+    for (ObjectCreated upload : selection.newest()) {
+      RouteTable.Routing routing = checked(routes.route(upload), upload);
+      if (routing instanceof RouteTable.Routing.Job job) {
+        submissions.add(jobs.submit(job.jobId(), job.spec())
+            .thenApply(s -> new Accepted(job.jobId(), upload.bucket(), upload.key(), s.duplicate()))
+            .toCompletableFuture());
+      } else if (routing instanceof RouteTable.Routing.Refused refused) {
+        // Somebody sent a reference no job can use: worth a line, as a 400 would be for a client.
+        log.warn("Refused s3://{}/{}: {}", refused.skip().bucket(), refused.skip().key(), refused.skip().reason());
+        skipped.add(refused.skip());
+      } else {
+        Skip skip = ((RouteTable.Routing.Skipped) routing).skip();
+        log.debug("Skipped s3://{}/{}: {}", skip.bucket(), skip.key(), skip.reason());
+        skipped.add(skip);
+      }
+    }
+    return CompletableFuture.allOf(submissions.toArray(CompletableFuture[]::new))
+        .thenApply(done -> new Report(submissions.stream().map(CompletableFuture::join).toList(), List.copyOf(skipped)));
+  }
+
+  /** The job, unless it would write where its endpoint may not: then skipped, as a bad key is. */
+  private RouteTable.Routing checked(RouteTable.Routing routing, ObjectCreated upload) {
+    if (routing instanceof RouteTable.Routing.Job job) {
+      try {
+        objects.check(job.spec());
+      } catch (InvalidInput refused) {
+        return new RouteTable.Routing.Refused(new Skip(upload.bucket(), upload.key(), refused.getMessage()));
+      }
+    }
+    return routing;
+  }
+}

@@ -1,0 +1,163 @@
+package warmgate.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.job.JobSpec;
+import warmgate.job.JobStatus;
+import warmgate.job.ObjectRef;
+import warmgate.request.Request;
+
+// No actors, no I/O: admission against a scripted queue depth.
+class AdmittingJobsTest {
+  private static final JobSpec SPEC = new JobSpec("gen3d", "alice", Map.of("image", ObjectRef.parse("s3://gen3d/in/x.png")),
+      ObjectRef.parse("s3://gen3d/out/x.ply"), null, null, "http", false);
+
+  /** Reports {@code queued} for every endpoint, or fails when it is negative; counts the asks. */
+  static final class ScriptedEndpoints implements EndpointStates {
+    volatile int queued;
+    volatile int overflow;
+    final AtomicInteger asks = new AtomicInteger();
+
+    @Override
+    public Set<String> names() {
+      return Set.of("gen3d");
+    }
+
+    @Override
+    public CompletionStage<EndpointLifecycle.View> get(String name) {
+      asks.incrementAndGet();
+      return queued < 0 ? CompletableFuture.failedFuture(new TimeoutException("Ask timed out"))
+          : CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow, 0));
+    }
+
+    @Override
+    public CompletionStage<EndpointLifecycle.View> start(String name) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void providerReported(String name, String status) {}
+  }
+
+  /** Accepts every job, counting them. */
+  static final class CountingJobs implements Jobs {
+    final AtomicInteger submitted = new AtomicInteger();
+
+    @Override
+    public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
+      submitted.incrementAndGet();
+      var view = new Request.JobView(jobId, JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0, Instant.EPOCH,
+          Instant.EPOCH, Map.of(), spec.output().toString(), null, null);
+      return CompletableFuture.completedFuture(new Request.Submitted(view, false, true));
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> find(String jobId) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+      return find(jobId);
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+      return find(jobId);
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+      return find(jobId);
+    }
+
+    @Override
+    public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+      return find(jobId);
+    }
+  }
+
+  private final ScriptedEndpoints endpoints = new ScriptedEndpoints();
+  private final CountingJobs delegate = new CountingJobs();
+
+  private AdmittingJobs admitting(Duration freshness) {
+    return new AdmittingJobs(delegate, endpoints, name -> 100, freshness, Duration.ofSeconds(5));
+  }
+
+  @Test
+  void jobIsAdmittedWhileTheQueueHasRoom() {
+    endpoints.queued = 99;
+
+    admitting(Duration.ZERO).submit("job-1", SPEC).toCompletableFuture().join();
+
+    assertThat(delegate.submitted).hasValue(1);
+  }
+
+  @Test
+  void jobIsRefusedWithRetryAfterOnceTheQueueIsFullAndNothingIsSubmitted() {
+    endpoints.queued = 100;
+
+    assertThatThrownBy(() -> admitting(Duration.ZERO).submit("job-1", SPEC).toCompletableFuture().join())
+        .isInstanceOf(CompletionException.class)
+        .cause().isInstanceOfSatisfying(EndpointBusy.class, busy -> {
+          assertThat(busy.retryAfterSeconds()).isEqualTo(5);
+          assertThat(busy.getMessage()).contains("gen3d", "100");
+        });
+    assertThat(delegate.submitted).hasValue(0);
+  }
+
+  @Test
+  void jobsTheFullQueueTurnedAwayCountTowardsTheLimit() {
+    endpoints.queued = 60;
+    endpoints.overflow = 40;
+
+    assertThatThrownBy(() -> admitting(Duration.ZERO).submit("job-1", SPEC).toCompletableFuture().join())
+        .isInstanceOf(CompletionException.class)
+        .cause().isInstanceOfSatisfying(EndpointBusy.class, busy -> assertThat(busy.getMessage()).contains("100 job(s) waiting"));
+    assertThat(delegate.submitted).hasValue(0);
+
+    endpoints.overflow = 39;
+    admitting(Duration.ZERO).submit("job-2", SPEC).toCompletableFuture().join();
+    assertThat(delegate.submitted).hasValue(1);
+  }
+
+  @Test
+  void aBurstWithinTheCheckIntervalAsksTheEndpointOnce() {
+    endpoints.queued = 3;
+    AdmittingJobs jobs = admitting(Duration.ofMinutes(1));
+
+    for (int i = 0; i < 50; i++) {
+      jobs.submit("job-" + i, SPEC).toCompletableFuture().join();
+    }
+
+    assertThat(endpoints.asks).hasValue(1);
+    assertThat(delegate.submitted).hasValue(50);
+  }
+
+  @Test
+  void anEndpointThatDoesNotAnswerDoesNotStopJobs() {
+    endpoints.queued = -1;
+
+    admitting(Duration.ZERO).submit("job-1", SPEC).toCompletableFuture().join();
+
+    assertThat(delegate.submitted).hasValue(1);
+  }
+}
