@@ -30,7 +30,7 @@ import warmgate.Fixtures;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.notification.ObjectCreated;
 import warmgate.service.EndpointStates;
 import warmgate.service.Ingestion;
@@ -77,17 +77,17 @@ class EventBridgeRoutesTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
+    public CompletionStage<EndpointCommand.View> get(String name) {
       throw new AssertionError("not used by the EventBridge route");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       throw new AssertionError("not used by the EventBridge route");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       throw new AssertionError("not used by the EventBridge route");
     }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.auth.TestTokens;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.Scrape;
@@ -45,17 +45,17 @@ class MetricsRouteTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
+    public CompletionStage<EndpointCommand.View> get(String name) {
       throw new AssertionError("not asked in this test");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       throw new AssertionError("not asked in this test");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       throw new AssertionError("not asked in this test");
     }
 
