@@ -90,4 +90,18 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Stopping(AT, ledger));
     check.roundTrips(new EndpointLifecycle.Failed(AT, ledger, "gave up"));
   }
+
+  @Test
+  void commandsAndRepliesSentUnderTheirNamesBeforeTheSplitStillRead() {
+    var serialization = org.apache.pekko.serialization.SerializationExtension.get(testKit.system().classicSystem());
+    Object[] messages = {new Renew("job-1", "lease-1"), new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)),
+        EndpointCommand.Leave.INSTANCE, new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1)};
+    for (Object message : messages) {
+      var serializer = serialization.findSerializerFor(message);
+      byte[] bytes = serialization.serialize(message).get();
+      String oldName = "warmgate.endpoint.EndpointLifecycle$" + message.getClass().getSimpleName();
+      org.assertj.core.api.Assertions.assertThat(serialization.deserialize(bytes, serializer.identifier(), oldName).get())
+          .isEqualTo(message);
+    }
+  }
 }
