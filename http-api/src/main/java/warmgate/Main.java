@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -36,7 +35,7 @@ import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.demo.DemoModelServer;
 import warmgate.demo.SampleInputs;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
 import warmgate.gateway.AdmittingJobs;
@@ -184,20 +183,13 @@ public final class Main {
 
     ClusterSharding sharding = ClusterSharding.get(system);
     Metrics metrics = new Metrics();
-    // An endpoint's entity that starts before the read side does needs no recall: the waker's first run enlists all.
-    AtomicReference<ReadSide> started = new AtomicReference<>();
-    EndpointLifecycle.init(system, deps.endpoints(), deps.clock(), metrics.endpoints(), new ShardedParkedJobs(sharding, endpoint -> {
-      ReadSide readSide = started.get();
-      if (readSide != null) {
-        readSide.recall(endpoint);
-      }
-    }));
+    EndpointEntity.init(system, deps.endpoints(),
+        EndpointEntity.Deps.of(deps.clock()).withMetrics(metrics.endpoints()).withParked(new ShardedParkedJobs(system)));
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
-    Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
+    Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name),
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
     ReadSide readSide = ReadSide.start(system, database, warmgate);
-    started.set(readSide);
     // Scrapes run on the blocking dispatcher (MetricsRoutes), so waiting for the count query is fine there.
     metrics.registerJobCounts(() -> readSide.index().countByStatus().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join());
 

@@ -18,13 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.config.EndpointSettings;
-import warmgate.endpoint.EndpointLifecycle.Acquire;
-import warmgate.endpoint.EndpointLifecycle.Command;
-import warmgate.endpoint.EndpointLifecycle.Grant;
-import warmgate.endpoint.EndpointLifecycle.Leave;
+import warmgate.endpoint.EndpointCommand.Acquire;
+import warmgate.endpoint.EndpointCommand.Grant;
+import warmgate.endpoint.EndpointCommand.Leave;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle.Release;
-import warmgate.endpoint.EndpointLifecycle.SlotReply;
+import warmgate.endpoint.EndpointCommand.Release;
+import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.provider.ProviderState.Status;
 import warmgate.testing.ManualClock;
@@ -46,11 +45,11 @@ class EndpointLeavesNodeTest {
     final EndpointSettings settings = new EndpointSettings("leaving-" + names.incrementAndGet(), "process", 1, 100,
         Duration.ofMinutes(5), Duration.ofMinutes(10), 3, Duration.ZERO, Duration.ofMinutes(1), Duration.ofMillis(50),
         Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
-    final ActorRef<Command> lifecycle;
+    final ActorRef<EndpointCommand> lifecycle;
 
     Fixture(boolean nodeLocal) {
       provider = new FakeProvider().nodeLocal(nodeLocal);
-      lifecycle = testKit.spawn(EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock));
+      lifecycle = testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, provider, null), EndpointEntity.Deps.of(clock)));
     }
 
     void warmUp() {

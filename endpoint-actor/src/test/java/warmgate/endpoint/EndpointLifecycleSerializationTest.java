@@ -9,26 +9,26 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import warmgate.endpoint.EndpointLifecycle.Acquire;
+import warmgate.endpoint.EndpointCommand.Acquire;
 import warmgate.endpoint.EndpointLifecycle.CameIntoService;
 import warmgate.endpoint.EndpointLifecycle.Cold;
-import warmgate.endpoint.EndpointLifecycle.Described;
-import warmgate.endpoint.EndpointLifecycle.Get;
-import warmgate.endpoint.EndpointLifecycle.Grant;
+import warmgate.endpoint.EndpointCommand.Described;
+import warmgate.endpoint.EndpointCommand.Get;
+import warmgate.endpoint.EndpointCommand.Grant;
 import warmgate.endpoint.EndpointLifecycle.Ledger;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle.ProviderCallDone;
-import warmgate.endpoint.EndpointLifecycle.ProviderCallFailed;
-import warmgate.endpoint.EndpointLifecycle.Release;
-import warmgate.endpoint.EndpointLifecycle.Renew;
+import warmgate.endpoint.EndpointCommand.ProviderCallDone;
+import warmgate.endpoint.EndpointCommand.ProviderCallFailed;
+import warmgate.endpoint.EndpointCommand.Release;
+import warmgate.endpoint.EndpointCommand.Renew;
 import warmgate.endpoint.EndpointLifecycle.StartFailed;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.Starting;
 import warmgate.endpoint.EndpointLifecycle.StopRequested;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
-import warmgate.endpoint.EndpointLifecycle.Tick;
-import warmgate.endpoint.EndpointLifecycle.View;
+import warmgate.endpoint.EndpointCommand.Tick;
+import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.EndpointLifecycle.Warm;
 import warmgate.provider.ProviderState;
 import warmgate.testing.SerializationCheck;
@@ -48,24 +48,24 @@ class EndpointLifecycleSerializationTest {
   @Test
   void everyCommandAndReplyRoundTrips() {
     SerializationCheck check = check();
-    check.roundTrips(new Acquire("job-1", testKit.<EndpointLifecycle.SlotReply>createTestProbe().ref()));
+    check.roundTrips(new Acquire("job-1", testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
     check.roundTrips(new Renew("job-1", "lease-1"));
     check.roundTrips(new Release("job-1", "lease-1"));
     check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
-    check.roundTrips(new EndpointLifecycle.Start(testKit.<StatusReply<View>>createTestProbe().ref()));
-    check.roundTrips(new EndpointLifecycle.Stop(testKit.<StatusReply<View>>createTestProbe().ref()));
+    check.roundTrips(new EndpointCommand.Start(testKit.<StatusReply<View>>createTestProbe().ref()));
+    check.roundTrips(new EndpointCommand.Stop(testKit.<StatusReply<View>>createTestProbe().ref()));
     check.roundTrips(new Described(new ProviderState(ProviderState.Status.IN_SERVICE, "InService")));
     check.roundTrips(new ProviderCallFailed("start", "throttled"));
     check.roundTrips(new ProviderCallDone("stop"));
-    check.roundTrips(new EndpointLifecycle.ProviderReported("InService"));
+    check.roundTrips(new EndpointCommand.ProviderReported("InService"));
     check.roundTrips(Tick.INSTANCE);
-    check.roundTrips(EndpointLifecycle.Leave.INSTANCE);
-    check.roundTrips(new EndpointLifecycle.StoppedToLeave("timed out"));
+    check.roundTrips(EndpointCommand.Leave.INSTANCE);
+    check.roundTrips(new EndpointCommand.StoppedToLeave("timed out"));
     check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
-    check.roundTrips(new EndpointLifecycle.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED", Duration.ofMinutes(1)));
-    check.roundTrips(new EndpointLifecycle.Park("job-1", testKit.<EndpointLifecycle.SlotReply>createTestProbe().ref()));
-    check.roundTrips(new EndpointLifecycle.Enlist(java.util.List.of("job-1", "job-2"), testKit.<org.apache.pekko.Done>createTestProbe().ref()));
-    check.roundTrips(new EndpointLifecycle.Parked("gen3d", "job-1"));
+    check.roundTrips(new EndpointCommand.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED", Duration.ofMinutes(1)));
+    check.roundTrips(new EndpointCommand.Park("job-1", testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
+    check.roundTrips(new EndpointCommand.Enlist(java.util.List.of("job-1", "job-2"), testKit.<org.apache.pekko.Done>createTestProbe().ref()));
+    check.roundTrips(new EndpointCommand.Parked("gen3d", "job-1"));
     check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1));
     check.roundTrips(new View("gen3d", Phase.COLD, 0, 0, null, 0, null, 0, 0));
   }
@@ -90,5 +90,19 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Warm(AT, ledger));
     check.roundTrips(new Stopping(AT, ledger));
     check.roundTrips(new EndpointLifecycle.Failed(AT, ledger, "gave up"));
+  }
+
+  @Test
+  void commandsAndRepliesSentUnderTheirNamesBeforeTheSplitStillRead() {
+    var serialization = org.apache.pekko.serialization.SerializationExtension.get(testKit.system().classicSystem());
+    Object[] messages = {new Renew("job-1", "lease-1"), new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)),
+        EndpointCommand.Leave.INSTANCE, new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1)};
+    for (Object message : messages) {
+      var serializer = serialization.findSerializerFor(message);
+      byte[] bytes = serialization.serialize(message).get();
+      String oldName = "warmgate.endpoint.EndpointLifecycle$" + message.getClass().getSimpleName();
+      org.assertj.core.api.Assertions.assertThat(serialization.deserialize(bytes, serializer.identifier(), oldName).get())
+          .isEqualTo(message);
+    }
   }
 }

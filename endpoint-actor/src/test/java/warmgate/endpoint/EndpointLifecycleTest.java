@@ -20,17 +20,17 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.config.EndpointSettings;
 import warmgate.config.KeepWarmSettings;
-import warmgate.endpoint.EndpointLifecycle.Acquire;
+import warmgate.endpoint.EndpointCommand.Acquire;
 import warmgate.endpoint.EndpointLifecycle.Cold;
-import warmgate.endpoint.EndpointLifecycle.Grant;
-import warmgate.endpoint.EndpointLifecycle.SlotReply;
+import warmgate.endpoint.EndpointCommand.Grant;
+import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle.Release;
-import warmgate.endpoint.EndpointLifecycle.Renew;
+import warmgate.endpoint.EndpointCommand.Release;
+import warmgate.endpoint.EndpointCommand.Renew;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.StopRequested;
-import warmgate.endpoint.EndpointLifecycle.View;
 import warmgate.provider.ProviderState.Status;
+import warmgate.endpoint.EndpointCommand.View;
 import warmgate.testing.CapturedLogs;
 import warmgate.testing.ManualClock;
 import warmgate.provider.ProviderState;
@@ -109,7 +109,7 @@ class EndpointLifecycleTest {
     final RecordingMetrics metrics = new RecordingMetrics();
     final RecordingParkedJobs parked = new RecordingParkedJobs();
     final EndpointSettings settings;
-    final EventSourcedBehaviorTestKit<EndpointLifecycle.Command, EndpointLifecycle.Event, EndpointLifecycle.State> kit;
+    final EventSourcedBehaviorTestKit<EndpointCommand, EndpointLifecycle.Event, EndpointLifecycle.State> kit;
 
     Fixture(int maxConcurrency) {
       this(maxConcurrency, null);
@@ -145,14 +145,14 @@ class EndpointLifecycleTest {
           Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, statusPollInterval, reconcileInterval, Duration.ofSeconds(30),
           ConfigFactory.empty(), keepWarm);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-          EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), clock, metrics, parked));
+          EndpointEntity.create(new ManagedEndpoint(settings, provider, null), EndpointEntity.Deps.of(clock).withMetrics(metrics).withParked(parked)));
     }
 
     /** Queues the job, then parks it; answers the probe it asked with. */
     TestProbe<SlotReply> park(String jobId) {
       TestProbe<SlotReply> probe = acquire(jobId);
-      kit.runCommand(new EndpointLifecycle.Park(jobId, probe.ref()));
-      assertThat(probe.expectMessageClass(EndpointLifecycle.Parked.class, WAIT).jobId()).isEqualTo(jobId);
+      kit.runCommand(new EndpointCommand.Park(jobId, probe.ref()));
+      assertThat(probe.expectMessageClass(EndpointCommand.Parked.class, WAIT).jobId()).isEqualTo(jobId);
       return probe;
     }
 
@@ -163,7 +163,7 @@ class EndpointLifecycleTest {
     }
 
     void enlist(String... jobIds) {
-      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointLifecycle.Enlist(List.of(jobIds), replyTo)).reply())
+      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointCommand.Enlist(List.of(jobIds), replyTo)).reply())
           .isEqualTo(org.apache.pekko.Done.getInstance());
     }
 
@@ -175,7 +175,7 @@ class EndpointLifecycleTest {
     }
 
     View view() {
-      return kit.<View>runCommand(EndpointLifecycle.Get::new).reply();
+      return kit.<View>runCommand(EndpointCommand.Get::new).reply();
     }
 
     void awaitPhase(Phase phase) {
@@ -312,7 +312,7 @@ class EndpointLifecycleTest {
 
     f.clock.advance(IDLE.minusSeconds(1));
     f.awaitPhase(Phase.WARM);
-    f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+    f.kit.runCommand(EndpointCommand.Tick.INSTANCE);
     assertThat(f.kit.getState().phase()).as("not idle long enough yet").isEqualTo(Phase.WARM);
 
     f.clock.advance(Duration.ofSeconds(1));
@@ -332,7 +332,7 @@ class EndpointLifecycleTest {
     f.warmUp();
     for (int i = 1; i <= KeepWarmPolicy.Adaptive.MIN_GAPS; i++) {
       f.clock.advance(gap);
-      f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+      f.kit.runCommand(EndpointCommand.Tick.INSTANCE);
       assertThat(f.kit.getState().phase()).as("kept warm by the break-even rule before gap %d is learned", i).isEqualTo(Phase.WARM);
       TestProbe<SlotReply> job = f.acquire("job-" + i);
       Grant grant = job.expectMessageClass(Grant.class, WAIT);
@@ -341,7 +341,7 @@ class EndpointLifecycleTest {
     assertThat(f.provider.starts.get()).as("one start for all the jobs").isEqualTo(1);
 
     f.clock.advance(gap.minusSeconds(1));
-    f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+    f.kit.runCommand(EndpointCommand.Tick.INSTANCE);
     assertThat(f.kit.getState().phase()).as("warm past idle-timeout, within the learned gap").isEqualTo(Phase.WARM);
 
     f.clock.advance(Duration.ofSeconds(1));
@@ -434,7 +434,7 @@ class EndpointLifecycleTest {
     f.clock.advance(Duration.ofSeconds(2)); // the backoff; the second start fails too
 
     f.awaitPhase(Phase.FAILED);
-    var refused = waiting.expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT);
+    var refused = waiting.expectMessageClass(EndpointCommand.Unavailable.class, WAIT);
     assertThat(refused.jobId()).isEqualTo("job-1");
     assertThat(refused.reason()).contains("FAILED", "ResourceLimitExceeded");
     assertThat(refused.retryAfter()).isPositive();
@@ -446,7 +446,7 @@ class EndpointLifecycleTest {
 
     // Later jobs are refused at once, and no start is tried however long they keep asking.
     TestProbe<SlotReply> later = f.acquire("job-2");
-    assertThat(later.expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT).jobId()).isEqualTo("job-2");
+    assertThat(later.expectMessageClass(EndpointCommand.Unavailable.class, WAIT).jobId()).isEqualTo("job-2");
     f.clock.advance(Duration.ofHours(1));
     testKit.createTestProbe().expectNoMessage(Duration.ofMillis(300));
     assertThat(f.provider.starts.get()).isEqualTo(2);
@@ -462,7 +462,7 @@ class EndpointLifecycleTest {
     testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.stops.get()).isGreaterThanOrEqualTo(1));
     testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200)); // the clean-up stop has answered
 
-    var result = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Start::new);
+    var result = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Start::new);
 
     assertThat(result.reply().isSuccess()).isTrue();
     assertThat(result.state().phase()).isEqualTo(Phase.STARTING);
@@ -480,7 +480,7 @@ class EndpointLifecycleTest {
     f.provider.failStarts(null);
 
     f.clock.advance(Duration.ofMinutes(29));
-    f.acquire("job-1").expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT);
+    f.acquire("job-1").expectMessageClass(EndpointCommand.Unavailable.class, WAIT);
     testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200));
     assertThat(f.kit.getState().phase()).as("not yet").isEqualTo(Phase.FAILED);
 
@@ -500,7 +500,7 @@ class EndpointLifecycleTest {
     var restarted = f.kit.restart();
 
     assertThat(restarted.state()).isInstanceOf(EndpointLifecycle.Failed.class);
-    assertThat(f.acquire("job-2").expectMessageClass(EndpointLifecycle.Unavailable.class, WAIT).reason()).contains("ResourceLimitExceeded");
+    assertThat(f.acquire("job-2").expectMessageClass(EndpointCommand.Unavailable.class, WAIT).reason()).contains("ResourceLimitExceeded");
   }
 
   @Test
@@ -630,10 +630,10 @@ class EndpointLifecycleTest {
     var provider = new FakeProvider();
     var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE, Duration.ofMinutes(10), 3,
         Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
-    ActorRef<EndpointLifecycle.Command> endpoint =
-        testKit.spawn(EndpointLifecycle.create(new ManagedEndpoint(settings, provider, null), new ManualClock(), new RecordingMetrics()));
+    ActorRef<EndpointCommand> endpoint =
+        testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, provider, null), EndpointEntity.Deps.of(new ManualClock()).withMetrics(new RecordingMetrics())));
     TestProbe<View> views = testKit.createTestProbe();
-    endpoint.tell(new EndpointLifecycle.Get(views.ref()));
+    endpoint.tell(new EndpointCommand.Get(views.ref()));
     views.expectMessageClass(View.class, WAIT);
     assertThat(provider.watchers()).isEqualTo(1);
 
@@ -647,10 +647,10 @@ class EndpointLifecycleTest {
     var metrics = new RecordingMetrics();
     var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE, Duration.ofMinutes(10), 3,
         Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
-    ActorRef<EndpointLifecycle.Command> endpoint =
-        testKit.spawn(EndpointLifecycle.create(new ManagedEndpoint(settings, new FakeProvider(), null), new ManualClock(), metrics));
+    ActorRef<EndpointCommand> endpoint =
+        testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, new FakeProvider(), null), EndpointEntity.Deps.of(new ManualClock()).withMetrics(metrics)));
     TestProbe<View> views = testKit.createTestProbe();
-    endpoint.tell(new EndpointLifecycle.Get(views.ref()));
+    endpoint.tell(new EndpointCommand.Get(views.ref()));
     views.expectMessageClass(View.class, WAIT);
 
     testKit.stop(endpoint);
@@ -717,7 +717,7 @@ class EndpointLifecycleTest {
     f.warmUp();
     f.provider.set(Status.ABSENT); // deleted behind our back; the hourly reconcile would see it late
 
-    f.kit.runCommand(new EndpointLifecycle.ProviderReported("Deleting"));
+    f.kit.runCommand(new EndpointCommand.ProviderReported("Deleting"));
 
     f.awaitPhase(Phase.COLD);
   }
@@ -728,7 +728,7 @@ class EndpointLifecycleTest {
     int describesBefore = f.provider.describes.get();
 
     // A late "InService" of an endpoint that is gone: acting on it would adopt and bill a deleted endpoint.
-    f.kit.runCommand(new EndpointLifecycle.ProviderReported("InService"));
+    f.kit.runCommand(new EndpointCommand.ProviderReported("InService"));
 
     testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.describes.get()).isGreaterThan(describesBefore));
     testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200));
@@ -742,7 +742,7 @@ class EndpointLifecycleTest {
   void startByHandWarmsAColdEndpointWithoutAJobAndItStillStopsWhenIdle() {
     Fixture f = new Fixture(1);
 
-    var result = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Start::new);
+    var result = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Start::new);
 
     assertThat(result.reply().isSuccess()).isTrue();
     assertThat(result.reply().getValue().state()).isEqualTo(Phase.STARTING);
@@ -751,7 +751,7 @@ class EndpointLifecycleTest {
     f.awaitPhase(Phase.WARM);
 
     f.clock.advance(IDLE);
-    f.kit.runCommand(EndpointLifecycle.Tick.INSTANCE);
+    f.kit.runCommand(EndpointCommand.Tick.INSTANCE);
 
     f.awaitPhase(Phase.COLD);
     assertThat(f.provider.stops.get()).isEqualTo(1);
@@ -767,7 +767,7 @@ class EndpointLifecycleTest {
 
     // Refused until the clean-up of the failed start is done, then accepted without waiting out the backoff.
     testKit.createTestProbe().awaitAssert(WAIT, () -> {
-      assertThat(f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Start::new).reply().isSuccess()).isTrue();
+      assertThat(f.kit.<StatusReply<View>>runCommand(EndpointCommand.Start::new).reply().isSuccess()).isTrue();
       return null;
     });
 
@@ -780,13 +780,13 @@ class EndpointLifecycleTest {
     Fixture f = new Fixture(1);
     f.acquire("job-1");
 
-    var whileStarting = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Start::new);
+    var whileStarting = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Start::new);
 
     assertThat(whileStarting.hasNoEvents()).isTrue();
     assertThat(whileStarting.reply().getValue().state()).isEqualTo(Phase.STARTING);
     f.provider.set(Status.IN_SERVICE);
     f.awaitPhase(Phase.WARM);
-    var whileWarm = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Start::new);
+    var whileWarm = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Start::new);
     assertThat(whileWarm.hasNoEvents()).isTrue();
     assertThat(whileWarm.reply().getValue().state()).isEqualTo(Phase.WARM);
     assertThat(f.provider.starts.get()).isEqualTo(1);
@@ -797,13 +797,13 @@ class EndpointLifecycleTest {
     Fixture f = new Fixture(1);
     f.warmUp();
 
-    var result = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Stop::new);
+    var result = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Stop::new);
 
     assertThat(result.reply().getValue().state()).isEqualTo(Phase.STOPPING);
     assertThat(result.eventOfType(StopRequested.class).reason()).isEqualTo("stopped by hand");
     f.awaitPhase(Phase.COLD);
     assertThat(f.provider.stops.get()).isEqualTo(1);
-    var again = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Stop::new);
+    var again = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Stop::new);
     assertThat(again.hasNoEvents()).isTrue();
     assertThat(again.reply().getValue().state()).isEqualTo(Phase.COLD);
   }
@@ -813,14 +813,14 @@ class EndpointLifecycleTest {
     Fixture f = new Fixture(1);
     TestProbe<SlotReply> job = f.acquire("job-1");
 
-    var whileStarting = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Stop::new);
+    var whileStarting = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Stop::new);
     assertThat(whileStarting.reply().isError()).isTrue();
     assertThat(whileStarting.reply().getError().getMessage()).contains("starting");
 
     f.provider.set(Status.IN_SERVICE);
     Grant grant = job.expectMessageClass(Grant.class, WAIT);
     f.acquire("job-2");
-    var whileRunning = f.kit.<StatusReply<View>>runCommand(EndpointLifecycle.Stop::new);
+    var whileRunning = f.kit.<StatusReply<View>>runCommand(EndpointCommand.Stop::new);
     assertThat(whileRunning.hasNoEvents()).isTrue();
     assertThat(whileRunning.reply().getError().getMessage()).contains("1 job(s) running and 1 queued");
     assertThat(f.kit.getState().phase()).isEqualTo(Phase.WARM);
@@ -869,8 +869,8 @@ class EndpointLifecycleTest {
     }
     TestProbe<SlotReply> late = f.acquire("late"); // overflow: waits in its own journal and keeps asking
 
-    f.kit.runCommand(new EndpointLifecycle.Park("late", late.ref()));
-    f.kit.runCommand(new EndpointLifecycle.Park("never-asked", late.ref()));
+    f.kit.runCommand(new EndpointCommand.Park("late", late.ref()));
+    f.kit.runCommand(new EndpointCommand.Park("never-asked", late.ref()));
 
     late.expectNoMessage(Duration.ofMillis(300));
     assertThat(f.view().overflow()).isEqualTo(1);
@@ -965,7 +965,7 @@ class EndpointLifecycleTest {
   @Test
   void recallsItsParkedJobsWheneverItStartsWithAnEmptyQueue() {
     Fixture f = new Fixture(1);
-    f.kit.runCommand(EndpointLifecycle.Get::new);
+    f.kit.runCommand(EndpointCommand.Get::new);
     assertThat(f.parked.recalled).containsExactly(f.settings.name());
 
     f.kit.restart();

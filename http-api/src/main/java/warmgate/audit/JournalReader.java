@@ -32,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.gateway.TryLater;
+import warmgate.endpoint.EndpointEntity;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
 
@@ -51,7 +52,7 @@ public final class JournalReader implements AuditLog {
   /** Entity type key name (the persistence id's prefix) to the entity's name in audits. */
   private static final Map<String, String> ENTITIES = Map.of(
       Request.ENTITY_KEY.name(), REQUEST,
-      EndpointLifecycle.ENTITY_KEY.name(), ENDPOINT);
+      EndpointEntity.ENTITY_KEY.name(), ENDPOINT);
 
   private static final Comparator<StoredEvent> JOURNAL_ORDER = Comparator.comparingLong(StoredEvent::ordering);
 
@@ -154,7 +155,7 @@ public final class JournalReader implements AuditLog {
 
   /** Every event of endpoint {@code name}, oldest first, including those written before endpoint events were tagged. */
   public CompletionStage<List<StoredEvent>> endpoint(String name) {
-    return events(PersistenceId.of(EndpointLifecycle.ENTITY_KEY.name(), name).id(), Long.MAX_VALUE);
+    return events(PersistenceId.of(EndpointEntity.ENTITY_KEY.name(), name).id(), Long.MAX_VALUE);
   }
 
   private CompletionStage<List<StoredEvent>> events(String persistenceId, long toSeqNr) {

@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.request.Request;
 
@@ -30,7 +30,7 @@ public final class AdmittingJobs implements Jobs {
   private final long retryAfterSeconds;
   private final Map<String, Sample> samples = new ConcurrentHashMap<>();
 
-  private record Sample(long atNanos, CompletableFuture<Optional<EndpointLifecycle.View>> view) {}
+  private record Sample(long atNanos, CompletableFuture<Optional<EndpointCommand.View>> view) {}
 
   /** @param maxQueued an endpoint's {@code max-queued}, by name */
   public AdmittingJobs(Jobs delegate, EndpointStates endpoints, ToIntFunction<String> maxQueued, Duration freshness,
@@ -59,7 +59,7 @@ public final class AdmittingJobs implements Jobs {
   }
 
   /** The endpoint's last known view, at most {@code freshness} old; empty when it did not answer. */
-  private CompletableFuture<Optional<EndpointLifecycle.View>> load(String endpoint) {
+  private CompletableFuture<Optional<EndpointCommand.View>> load(String endpoint) {
     long now = System.nanoTime();
     Sample sample = samples.compute(endpoint, (name, old) -> old != null && now - old.atNanos() < freshnessNanos
         ? old

@@ -2,7 +2,7 @@ package warmgate.gateway;
 
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 
 /** The configured endpoints, what their lifecycle actors say about them, and starting or stopping them by hand. */
 public interface EndpointStates {
@@ -10,16 +10,16 @@ public interface EndpointStates {
   Set<String> names();
 
   /** Only for a name in {@link #names()}. */
-  CompletionStage<EndpointLifecycle.View> get(String name);
+  CompletionStage<EndpointCommand.View> get(String name);
 
   /** Pre-warms the endpoint; fails with {@link Refused} while it is stopping. Only for a name in {@link #names()}. */
-  CompletionStage<EndpointLifecycle.View> start(String name);
+  CompletionStage<EndpointCommand.View> start(String name);
 
   /**
    * Stops an idle endpoint; fails with {@link Refused} while it starts or has jobs. Only for a name in
    * {@link #names()}.
    */
-  CompletionStage<EndpointLifecycle.View> stop(String name);
+  CompletionStage<EndpointCommand.View> stop(String name);
 
   /**
    * Tells the endpoint's lifecycle that its provider pushed a state change ({@code status} as pushed); the

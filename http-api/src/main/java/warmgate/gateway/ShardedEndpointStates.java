@@ -5,6 +5,8 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.endpoint.Endpoints;
 
 /** {@link EndpointStates} backed by the sharded EndpointLifecycle entities. */
@@ -25,24 +27,24 @@ public final class ShardedEndpointStates implements EndpointStates {
   }
 
   @Override
-  public CompletionStage<EndpointLifecycle.View> get(String name) {
-    return sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name).ask(EndpointLifecycle.Get::new, askTimeout);
+  public CompletionStage<EndpointCommand.View> get(String name) {
+    return sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name).ask(EndpointCommand.Get::new, askTimeout);
   }
 
   @Override
-  public CompletionStage<EndpointLifecycle.View> start(String name) {
-    return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
-        .askWithStatus(EndpointLifecycle.Start::new, askTimeout));
+  public CompletionStage<EndpointCommand.View> start(String name) {
+    return Refused.fromStatusReply(sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name)
+        .askWithStatus(EndpointCommand.Start::new, askTimeout));
   }
 
   @Override
-  public CompletionStage<EndpointLifecycle.View> stop(String name) {
-    return Refused.fromStatusReply(sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name)
-        .askWithStatus(EndpointLifecycle.Stop::new, askTimeout));
+  public CompletionStage<EndpointCommand.View> stop(String name) {
+    return Refused.fromStatusReply(sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name)
+        .askWithStatus(EndpointCommand.Stop::new, askTimeout));
   }
 
   @Override
   public void providerReported(String name, String status) {
-    sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name).tell(new EndpointLifecycle.ProviderReported(status));
+    sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name).tell(new EndpointCommand.ProviderReported(status));
   }
 }

@@ -15,6 +15,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 import warmgate.auth.Principal;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.gateway.EndpointStates;
+import warmgate.endpoint.EndpointCommand;
 
 /**
  * {@code /v1/endpoints}: what each endpoint is doing and what it has cost, for every principal; starting
@@ -46,14 +47,14 @@ public final class EndpointRoutes extends AllDirectives {
   }
 
   private Route list() {
-    List<CompletableFuture<EndpointLifecycle.View>> views =
+    List<CompletableFuture<EndpointCommand.View>> views =
         endpoints.names().stream().map(n -> endpoints.get(n).toCompletableFuture()).toList();
     return onSuccess(CompletableFuture.allOf(views.toArray(CompletableFuture[]::new)), done ->
         complete(JsonResponses.json(StatusCodes.OK, Map.of("endpoints", views.stream().map(CompletableFuture::join).toList()))));
   }
 
   /** {@code status} with the view {@code call} answers for a configured endpoint; 404 for any other name. */
-  private Route configured(String name, StatusCode status, Function<String, CompletionStage<EndpointLifecycle.View>> call) {
+  private Route configured(String name, StatusCode status, Function<String, CompletionStage<EndpointCommand.View>> call) {
     if (!endpoints.names().contains(name)) {
       return complete(JsonResponses.notFound("no endpoint " + name + " is configured; known: " + endpoints.names()));
     }

@@ -31,7 +31,8 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
 import warmgate.request.Request;
 
@@ -45,7 +46,7 @@ import warmgate.request.Request;
  * tries once more.
  *
  * <p>A QUEUED job is not woken but enlisted: its endpoint takes its id into its queue
- * ({@link EndpointLifecycle.Enlist}, one per page and endpoint) and wakes the job with its grant. That costs no
+ * ({@link EndpointCommand.Enlist}, one per page and endpoint) and wakes the job with its grant. That costs no
  * recovery, so it is not throttled, and it is how jobs parked in the queue of an endpoint's entity that stopped get
  * their places back.
  *
@@ -138,8 +139,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     Function<String, CompletionStage<Done>> wake =
         jobId -> sharding.entityRefFor(Request.ENTITY_KEY, jobId).ask(Request.Wake::new, settings.confirmTimeout());
     BiFunction<String, List<String>, CompletionStage<Done>> enlist = (endpoint, jobIds) -> sharding
-        .entityRefFor(EndpointLifecycle.ENTITY_KEY, endpoint)
-        .ask(replyTo -> new EndpointLifecycle.Enlist(jobIds, replyTo), settings.confirmTimeout());
+        .entityRefFor(EndpointEntity.ENTITY_KEY, endpoint)
+        .ask(replyTo -> new EndpointCommand.Enlist(jobIds, replyTo), settings.confirmTimeout());
     return ClusterSingleton.get(system).init(SingletonActor.of(
         Behaviors.supervise(create(index, progress, wake, enlist, settings, true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
   }

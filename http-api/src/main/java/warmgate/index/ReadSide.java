@@ -9,9 +9,14 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.eventstream.EventStream;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.endpoint.ParkedJobs;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
 
@@ -32,9 +37,19 @@ public final class ReadSide {
     this.waker = waker;
   }
 
-  /** Has the waker enlist the queued jobs again, those of {@code endpoint} among them: its entity lost its queue. */
-  public void recall(String endpoint) {
-    waker.tell(new JobWaker.Run("endpoint " + endpoint + " started with an empty queue"));
+  /**
+   * Has the waker enlist the queued jobs again whenever an endpoint's entity on this node starts with an empty queue
+   * ({@link ParkedJobs.Recall}). One that started before this subscription needs none: the waker's first run
+   * enlists every queued job.
+   */
+  private static Behavior<ParkedJobs.Recall> recalls(ActorRef<JobWaker.Command> waker) {
+    return Behaviors.setup(ctx -> {
+      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(ParkedJobs.Recall.class, ctx.getSelf()));
+      return Behaviors.receiveMessage(recall -> {
+        waker.tell(new JobWaker.Run("endpoint " + recall.endpoint() + " started with an empty queue"));
+        return Behaviors.same();
+      });
+    });
   }
 
   /** What {@code GET /v1/jobs} and the metrics read. */
@@ -59,6 +74,8 @@ public final class ReadSide {
     JobIndexProjection.init(system, pool, settings.grouping());
     var index = new JdbcJobIndex(pool, blocking);
     ActorRef<JobWaker.Command> waker = JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
+    // Named uniquely: a test may start more than one read side in one actor system.
+    system.systemActorOf(recalls(waker), "endpoint-recalls-" + java.util.UUID.randomUUID(), Props.empty());
     log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),
         settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
     return new ReadSide(index, pool, waker);

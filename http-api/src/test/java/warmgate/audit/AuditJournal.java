@@ -27,14 +27,16 @@ import warmgate.config.EndpointSettings;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointCommand;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.InferenceClient;
 import warmgate.endpoint.ManagedEndpoint;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
-import warmgate.provider.EndpointProvider;
-import warmgate.provider.InferenceClient;
 import warmgate.provider.ProviderState;
 import warmgate.request.InferenceStep;
 import warmgate.request.Request;
@@ -115,8 +117,8 @@ public final class AuditJournal implements AutoCloseable {
     // Idle for a minute before stopping on its own: the test stops it by hand, so there is exactly one cold start.
     var endpointSettings = new EndpointSettings(ENDPOINT, "process", 2, 100, Duration.ofMinutes(1), Duration.ofMinutes(1), 3,
         Duration.ZERO, Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10), ConfigFactory.empty());
-    ActorRef<EndpointLifecycle.Command> endpoint = testKit.spawn(
-        EndpointLifecycle.create(new ManagedEndpoint(endpointSettings, new ObligingProvider(), model), Clock.systemUTC()), "endpoint-" + ENDPOINT);
+    ActorRef<EndpointCommand> endpoint = testKit.spawn(
+        EndpointEntity.create(new ManagedEndpoint(endpointSettings, new ObligingProvider(), model), EndpointEntity.Deps.of(Clock.systemUTC())), "endpoint-" + ENDPOINT);
 
     var blobs = new InMemoryBlobStore();
     var requestSettings = new RequestSettings(3, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(200),
@@ -128,12 +130,12 @@ public final class AuditJournal implements AutoCloseable {
     run(ALICE_JOB, "alice", blobs, deps);
     run(BOB_JOB, "bob", blobs, deps);
 
-    TestProbe<StatusReply<EndpointLifecycle.View>> stopped = testKit.createTestProbe();
-    endpoint.tell(new EndpointLifecycle.Stop(stopped.ref()));
+    TestProbe<StatusReply<EndpointCommand.View>> stopped = testKit.createTestProbe();
+    endpoint.tell(new EndpointCommand.Stop(stopped.ref()));
     assertThat(stopped.receiveMessage(WAIT).isSuccess()).isTrue();
-    TestProbe<EndpointLifecycle.View> view = testKit.createTestProbe();
+    TestProbe<EndpointCommand.View> view = testKit.createTestProbe();
     view.awaitAssert(WAIT, () -> {
-      endpoint.tell(new EndpointLifecycle.Get(view.ref()));
+      endpoint.tell(new EndpointCommand.Get(view.ref()));
       assertThat(view.receiveMessage().state()).isEqualTo(EndpointLifecycle.Phase.COLD);
       return null;
     });

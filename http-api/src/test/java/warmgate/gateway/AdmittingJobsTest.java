@@ -15,6 +15,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -37,19 +38,19 @@ class AdmittingJobsTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
+    public CompletionStage<EndpointCommand.View> get(String name) {
       asks.incrementAndGet();
       return queued < 0 ? CompletableFuture.failedFuture(new TimeoutException("Ask timed out"))
-          : CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow, 0));
+          : CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow, 0));
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       throw new UnsupportedOperationException();
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       throw new UnsupportedOperationException();
     }
 

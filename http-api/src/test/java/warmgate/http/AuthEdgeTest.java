@@ -40,6 +40,7 @@ import warmgate.gateway.Jobs;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -122,20 +123,20 @@ class AuthEdgeTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
-      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 0, null, 0, 0));
+    public CompletionStage<EndpointCommand.View> get(String name) {
+      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 0, null, 0, 0));
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       actions.add("start " + name);
-      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
+      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       actions.add("stop " + name);
-      return CompletableFuture.completedFuture(new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STOPPING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
+      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.STOPPING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
     }
   };
 

@@ -42,6 +42,7 @@ import warmgate.ingest.Ingestion;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.request.Request;
@@ -144,19 +145,19 @@ public class HttpEdgeTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
+    public CompletionStage<EndpointCommand.View> get(String name) {
       return CompletableFuture.completedFuture(
-          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 42, null, 0, 0));
+          new EndpointCommand.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 42, null, 0, 0));
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       return CompletableFuture.completedFuture(
-          new EndpointLifecycle.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
+          new EndpointCommand.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       return CompletableFuture.failedFuture(new Refused("endpoint " + name + " has 1 job(s) running and 0 queued"));
     }
 

@@ -24,6 +24,7 @@ import warmgate.gateway.EndpointStates;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.Scrape;
@@ -46,17 +47,17 @@ class MetricsRouteTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
+    public CompletionStage<EndpointCommand.View> get(String name) {
       throw new AssertionError("not asked in this test");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       throw new AssertionError("not asked in this test");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       throw new AssertionError("not asked in this test");
     }
 

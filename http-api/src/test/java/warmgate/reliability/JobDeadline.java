@@ -57,12 +57,12 @@ record JobDeadline(Map<String, Duration> slotWaitTerms, Duration slotWait, Durat
     return new JobDeadline(terms, slotWait, attempt, backoffs, attempts, allowance, total);
   }
 
-  /** The lifecycle's timer: EndpointLifecycle.tickInterval. */
+  /** The lifecycle's timer: EndpointEntity.tickInterval. */
   static Duration tick(EndpointSettings s) {
     return min(min(Duration.ofSeconds(1), s.statusPollInterval()), s.leaseTtl().dividedBy(4));
   }
 
-  /** The wait after the n-th failed start in a row: EndpointLifecycle.startBackoff. */
+  /** The wait after the n-th failed start in a row: EndpointEntity.startBackoff. */
   static Duration startBackoff(EndpointSettings s, int failures) {
     long base = Math.max(1000, s.statusPollInterval().toMillis());
     return Duration.ofMillis(Math.min(base << Math.min(failures, 16), Duration.ofMinutes(5).toMillis()));

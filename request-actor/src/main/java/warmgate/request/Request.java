@@ -47,6 +47,7 @@ import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.provider.InferenceException;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -70,7 +71,7 @@ import warmgate.logging.EntityMdc;
  * stays in memory until they are done.
  *
  * <p>A job queued for longer than {@code park-after} parks: once its endpoint holds its place by id
- * ({@link EndpointLifecycle.Park}), its actor stops, and the endpoint's grant, sent through sharding, starts it
+ * ({@link EndpointCommand.Park}), its actor stops, and the endpoint's grant, sent through sharding, starts it
  * again as QUEUED to take the slot.
  *
  * <p>Sharding does not remember jobs. A job with work left ({@link #hasWork}) is started again by the read
@@ -105,13 +106,13 @@ public final class Request
   public record Reject(String reviewer, String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements Command {}
 
   /** The endpoint's answer to our request for a slot. */
-  public record Granted(EndpointLifecycle.Grant grant) implements Command {}
+  public record Granted(EndpointCommand.Grant grant) implements Command {}
 
   /** The endpoint is FAILED and takes no jobs for now. */
-  public record EndpointRefused(EndpointLifecycle.Unavailable refusal) implements Command {}
+  public record EndpointRefused(EndpointCommand.Unavailable refusal) implements Command {}
 
   /** The endpoint holds the job's place in its queue by id: the job may leave memory. */
-  record ParkAccepted(EndpointLifecycle.Parked parked) implements Command {}
+  record ParkAccepted(EndpointCommand.Parked parked) implements Command {}
 
   record InputsChecked(List<String> missing, String failure) implements Command {}
 
@@ -419,7 +420,7 @@ public final class Request
    */
   public record Deps(
       InferenceStep step,
-      Function<String, RecipientRef<EndpointLifecycle.Command>> endpoints,
+      Function<String, RecipientRef<EndpointCommand>> endpoints,
       RequestSettings settings,
       Webhooks webhooks,
       WebhookSettings webhookSettings,
@@ -427,7 +428,7 @@ public final class Request
       JobMetrics metrics) {
 
     /** Reporting no metrics. */
-    public Deps(InferenceStep step, Function<String, RecipientRef<EndpointLifecycle.Command>> endpoints, RequestSettings settings,
+    public Deps(InferenceStep step, Function<String, RecipientRef<EndpointCommand>> endpoints, RequestSettings settings,
         Webhooks webhooks, WebhookSettings webhookSettings, Clock clock) {
       this(step, endpoints, settings, webhooks, webhookSettings, clock, JobMetrics.NONE);
     }
@@ -466,7 +467,7 @@ public final class Request
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
-  private final ActorRef<EndpointLifecycle.SlotReply> slotAdapter;
+  private final ActorRef<EndpointCommand.SlotReply> slotAdapter;
   /** The job's endpoint, for the MDC of its log lines; null until the job is submitted or recovered. */
   private String endpoint;
   private boolean checkingInputs;
@@ -474,7 +475,7 @@ public final class Request
   private boolean reporting;
   private int reportFailures;
   private boolean calling;
-  /** Whether the job asked for a slot again after its last {@link EndpointLifecycle.Park}: the ask may have undone it. */
+  /** Whether the job asked for a slot again after its last {@link EndpointCommand.Park}: the ask may have undone it. */
   private boolean askedSincePark;
   /** The endpoint holds this queued job's place and it is leaving memory; its grant will wake it through sharding. */
   private boolean parked;
@@ -494,17 +495,17 @@ public final class Request
     this.shard = shard;
     this.ctx = ctx;
     this.timers = timers;
-    this.slotAdapter = ctx.messageAdapter(EndpointLifecycle.SlotReply.class, Request::slotReply);
+    this.slotAdapter = ctx.messageAdapter(EndpointCommand.SlotReply.class, Request::slotReply);
   }
 
   /** An endpoint's answer as the job's own command; also how a parked job's grant wakes it through sharding. */
-  public static Command slotReply(EndpointLifecycle.SlotReply reply) {
-    if (reply instanceof EndpointLifecycle.Grant grant) {
+  public static Command slotReply(EndpointCommand.SlotReply reply) {
+    if (reply instanceof EndpointCommand.Grant grant) {
       return new Granted(grant);
-    } else if (reply instanceof EndpointLifecycle.Unavailable refusal) {
+    } else if (reply instanceof EndpointCommand.Unavailable refusal) {
       return new EndpointRefused(refusal);
     }
-    return new ParkAccepted((EndpointLifecycle.Parked) reply);
+    return new ParkAccepted((EndpointCommand.Parked) reply);
   }
 
   @Override
@@ -551,7 +552,7 @@ public final class Request
       acquire(queued.core().spec().endpoint());
     } else if (state instanceof Running running) {
       log().info("Job {} was running attempt {} when its actor stopped; looking for its output", jobId, running.attempt());
-      deps.endpoints().apply(running.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, running.leaseId()));
+      deps.endpoints().apply(running.core().spec().endpoint()).tell(new EndpointCommand.Release(jobId, running.leaseId()));
       ctx.pipeToSelf(deps.step().writtenBy(jobId, target(running.core().spec())), (found, failure) -> failure != null
           ? new OutputChecked(running.attempt(), null, false, String.valueOf(Failures.unwrap(failure)))
           : new OutputChecked(running.attempt(), found.map(BlobInfo::eTag).orElse(null), found.isPresent(), null));
@@ -743,7 +744,7 @@ public final class Request
             discardHeld(state.core().spec());
           } else if (state instanceof Queued queued) {
             // Takes the job out of the endpoint's queue; a grant already on its way is returned on arrival.
-            deps.endpoints().apply(queued.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, null));
+            deps.endpoints().apply(queued.core().spec().endpoint()).tell(new EndpointCommand.Release(jobId, null));
           }
           log().info("Job {} cancelled while {} ({})", jobId, state.status(), reason);
           settle(s);
@@ -840,12 +841,12 @@ public final class Request
       timers.startTimerWithFixedDelay(Timer.PARK, Timer.PARK, settings.parkAfter());
     }
     askedSincePark = true;
-    deps.endpoints().apply(endpoint).tell(new EndpointLifecycle.Acquire(jobId, slotAdapter));
+    deps.endpoints().apply(endpoint).tell(new EndpointCommand.Acquire(jobId, slotAdapter));
   }
 
   private ReplyEffect<Event, State> askForSlot(Queued state) {
     askedSincePark = true;
-    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Acquire(jobId, slotAdapter));
+    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointCommand.Acquire(jobId, slotAdapter));
     return Effect().noReply();
   }
 
@@ -855,12 +856,12 @@ public final class Request
    */
   private ReplyEffect<Event, State> park(Queued state) {
     askedSincePark = false;
-    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Park(jobId, slotAdapter));
+    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointCommand.Park(jobId, slotAdapter));
     return Effect().noReply();
   }
 
   /**
-   * Leaves memory with its place kept. Not if it asked for a slot since its {@link EndpointLifecycle.Park}: that
+   * Leaves memory with its place kept. Not if it asked for a slot since its {@link EndpointCommand.Park}: that
    * ask, answered after the park, gave the endpoint this actor to send the grant to, and the grant would be lost;
    * the next park tries again. Nothing is persisted: the journal already says QUEUED, which is what a woken
    * job resumes from.
@@ -880,13 +881,13 @@ public final class Request
     return Effect().stop().thenNoReply();
   }
 
-  private void returnLease(EndpointLifecycle.Grant grant) {
-    deps.endpoints().apply(grant.endpoint()).tell(new EndpointLifecycle.Release(jobId, grant.leaseId()));
+  private void returnLease(EndpointCommand.Grant grant) {
+    deps.endpoints().apply(grant.endpoint()).tell(new EndpointCommand.Release(jobId, grant.leaseId()));
   }
 
   private ReplyEffect<Event, State> granted(Queued state, Granted cmd) {
     int attempt = state.core().attempts() + 1;
-    EndpointLifecycle.Grant grant = cmd.grant();
+    EndpointCommand.Grant grant = cmd.grant();
     return persist(state, new AttemptStarted(attempt, grant.leaseId(), clock.instant()))
         .thenRun(s -> {
           timers.cancel(Timer.ACQUIRE_AGAIN);
@@ -915,7 +916,7 @@ public final class Request
   }
 
   private ReplyEffect<Event, State> renew(Running state) {
-    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Renew(jobId, state.leaseId()));
+    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointCommand.Renew(jobId, state.leaseId()));
     return Effect().noReply();
   }
 
@@ -1014,7 +1015,7 @@ public final class Request
 
   private void releaseLease(Running state) {
     timers.cancel(Timer.RENEW_LEASE);
-    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointLifecycle.Release(jobId, state.leaseId()));
+    deps.endpoints().apply(state.core().spec().endpoint()).tell(new EndpointCommand.Release(jobId, state.leaseId()));
   }
 
   /** Sharding stops the actor: passivation (nothing left to do) or a hand-off of its shard to another node. */

@@ -30,6 +30,7 @@ import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -201,7 +202,7 @@ class RequestTest {
     final AtomicInteger putCalls = new AtomicInteger();
     final ScriptedModel model = new ScriptedModel();
     final ManualClock clock = new ManualClock();
-    final TestProbe<EndpointLifecycle.Command> endpoint = testKit.createTestProbe();
+    final TestProbe<EndpointCommand> endpoint = testKit.createTestProbe();
     final RecordingWebhooks webhooks = new RecordingWebhooks();
     final RecordingMetrics metrics = new RecordingMetrics();
     final RequestSettings settings;
@@ -252,26 +253,26 @@ class RequestTest {
     }
 
     /** The next request for a slot, passing over releases and renewals sent before it. */
-    EndpointLifecycle.Acquire expectAcquire() {
-      return (EndpointLifecycle.Acquire) fish(EndpointLifecycle.Acquire.class);
+    EndpointCommand.Acquire expectAcquire() {
+      return (EndpointCommand.Acquire) fish(EndpointCommand.Acquire.class);
     }
 
-    private EndpointLifecycle.Command fish(Class<? extends EndpointLifecycle.Command> type) {
-      List<EndpointLifecycle.Command> seen = endpoint.fishForMessage(WAIT, m -> type.isInstance(m)
+    private EndpointCommand fish(Class<? extends EndpointCommand> type) {
+      List<EndpointCommand> seen = endpoint.fishForMessage(WAIT, m -> type.isInstance(m)
           ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
           : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
       return seen.get(seen.size() - 1);
     }
 
     /** Submits with inputs present and answers the first request for a slot. */
-    EndpointLifecycle.Grant submitAndGrant() {
+    EndpointCommand.Grant submitAndGrant() {
       uploadInputs();
       submit(SPEC);
       return grant(expectAcquire());
     }
 
-    EndpointLifecycle.Grant grant(EndpointLifecycle.Acquire acquire) {
-      var grant = new EndpointLifecycle.Grant("gen3d", acquire.jobId(), "lease-" + ids.incrementAndGet(), Duration.ofMinutes(1));
+    EndpointCommand.Grant grant(EndpointCommand.Acquire acquire) {
+      var grant = new EndpointCommand.Grant("gen3d", acquire.jobId(), "lease-" + ids.incrementAndGet(), Duration.ofMinutes(1));
       kit.runCommand(new Granted(grant));
       return grant;
     }
@@ -310,13 +311,13 @@ class RequestTest {
     }
 
     /** The next release of a slot or of a place in the queue. */
-    EndpointLifecycle.Release expectRelease() {
-      return (EndpointLifecycle.Release) fish(EndpointLifecycle.Release.class);
+    EndpointCommand.Release expectRelease() {
+      return (EndpointCommand.Release) fish(EndpointCommand.Release.class);
     }
 
     /** The next request to park. */
-    EndpointLifecycle.Park expectPark() {
-      return (EndpointLifecycle.Park) fish(EndpointLifecycle.Park.class);
+    EndpointCommand.Park expectPark() {
+      return (EndpointCommand.Park) fish(EndpointCommand.Park.class);
     }
   }
 
@@ -365,9 +366,9 @@ class RequestTest {
     f.submit(SPEC);
     f.expectAcquire();
 
-    EndpointLifecycle.Park park = f.expectPark();
+    EndpointCommand.Park park = f.expectPark();
     assertThat(park.jobId()).isEqualTo(f.jobId);
-    park.replyTo().tell(new EndpointLifecycle.Parked("gen3d", f.jobId));
+    park.replyTo().tell(new EndpointCommand.Parked("gen3d", f.jobId));
 
     f.endpoint.expectNoMessage(Duration.ofSeconds(1)); // parked: it neither asks nor parks again
     // Its grant reaches it through sharding, which starts a new actor; recovered as QUEUED, it takes the slot.
@@ -383,9 +384,9 @@ class RequestTest {
     f.uploadInputs();
     f.submit(SPEC);
 
-    EndpointLifecycle.Park park = f.expectPark();
+    EndpointCommand.Park park = f.expectPark();
     f.expectAcquire(); // sent after the park: answered after it, it gave the endpoint this actor again
-    park.replyTo().tell(new EndpointLifecycle.Parked("gen3d", f.jobId));
+    park.replyTo().tell(new EndpointCommand.Parked("gen3d", f.jobId));
 
     f.expectAcquire(); // not parked: still asking
     assertThat(f.expectPark().jobId()).as("and trying to park again").isEqualTo(f.jobId);
@@ -646,7 +647,7 @@ class RequestTest {
     f.awaitStatus(JobStatus.SUCCEEDED);
     f.expectRelease();
 
-    var late = new EndpointLifecycle.Grant("gen3d", f.jobId, "late-lease", Duration.ofMinutes(1));
+    var late = new EndpointCommand.Grant("gen3d", f.jobId, "late-lease", Duration.ofMinutes(1));
     f.kit.runCommand(new Granted(late));
 
     assertThat(f.expectRelease().leaseId()).isEqualTo("late-lease");
@@ -901,7 +902,7 @@ class RequestTest {
     f.submit(SPEC);
     f.expectAcquire();
 
-    f.kit.runCommand(new Request.EndpointRefused(new EndpointLifecycle.Unavailable("gen3d", f.jobId,
+    f.kit.runCommand(new Request.EndpointRefused(new EndpointCommand.Unavailable("gen3d", f.jobId,
         "endpoint gen3d is FAILED: gave up after 3 failed starts", Duration.ofMillis(200))));
 
     var job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
@@ -983,7 +984,7 @@ class RequestTest {
     assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
     assertThat(result.eventOfType(Request.JobCancelled.class).reason()).isEqualTo("not needed any more");
     assertThat(f.expectRelease().leaseId()).as("a release without lease leaves the queue").isNull();
-    f.kit.runCommand(new Granted(new EndpointLifecycle.Grant("gen3d", f.jobId, "late", Duration.ofMinutes(1))));
+    f.kit.runCommand(new Granted(new EndpointCommand.Grant("gen3d", f.jobId, "late", Duration.ofMinutes(1))));
     assertThat(f.expectRelease().leaseId()).isEqualTo("late");
     assertThat(f.model.calls.get()).isZero();
   }

@@ -20,10 +20,12 @@ import warmgate.InProcessNode;
 import warmgate.bench.PlannerStatistics;
 import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointCommand;
+import warmgate.provider.EndpointProvider;
 import warmgate.endpoint.FakeProvider;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
-import warmgate.provider.EndpointProvider;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
@@ -175,8 +177,8 @@ final class BufferedNode implements AutoCloseable {
   void awaitParked() throws Exception {
     await(Duration.ofMinutes(5), "all " + queued() + " queued jobs parked", () -> {
       var view = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
-          .entityRefFor(warmgate.endpoint.EndpointLifecycle.ENTITY_KEY, ENDPOINT)
-          .ask(warmgate.endpoint.EndpointLifecycle.Get::new, Duration.ofSeconds(10)).toCompletableFuture().join();
+          .entityRefFor(warmgate.endpoint.EndpointEntity.ENTITY_KEY, ENDPOINT)
+          .ask(warmgate.endpoint.EndpointCommand.Get::new, Duration.ofSeconds(10)).toCompletableFuture().join();
       return view.queued() > 0 && view.parked() == view.queued();
     });
   }

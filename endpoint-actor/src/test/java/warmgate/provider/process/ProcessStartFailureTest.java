@@ -23,10 +23,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle.SlotReply;
-import warmgate.endpoint.EndpointLifecycle.Unavailable;
-import warmgate.endpoint.EndpointLifecycle.View;
 import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointCommand;
+import warmgate.endpoint.EndpointCommand.SlotReply;
+import warmgate.endpoint.EndpointCommand.Unavailable;
+import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.ManagedEndpoint;
 
 // Real processes and an in-memory journal: the lifecycle starting a demo model whose port is taken.
@@ -55,11 +57,11 @@ class ProcessStartFailureTest {
       // A start-timeout and polling far beyond the test: only the process's exit can end the start in time.
       endpoint = ProcessEndpointTest.bind(ProcessEndpointTest.demoModel("0s"), taken.getLocalPort(), stateDir, blocking, http,
           Duration.ofMinutes(15), Duration.ofMinutes(5));
-      ActorRef<EndpointLifecycle.Command> lifecycle = testKit.spawn(EndpointLifecycle.create(endpoint, Clock.systemUTC()));
+      ActorRef<EndpointCommand> lifecycle = testKit.spawn(EndpointEntity.create(endpoint, EndpointEntity.Deps.of(Clock.systemUTC())));
       TestProbe<SlotReply> job = testKit.createTestProbe();
       long started = System.nanoTime();
 
-      lifecycle.tell(new EndpointLifecycle.Acquire("job-1", job.ref()));
+      lifecycle.tell(new EndpointCommand.Acquire("job-1", job.ref()));
 
       Unavailable refused = job.expectMessageClass(Unavailable.class, Duration.ofSeconds(20));
       Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -67,7 +69,7 @@ class ProcessStartFailureTest {
       assertThat(refused.reason()).endsWith(oneLine);
       assertThat(took).as("failed when the process exited, not at start-timeout").isLessThan(Duration.ofSeconds(20));
       TestProbe<View> viewer = testKit.createTestProbe();
-      lifecycle.tell(new EndpointLifecycle.Get(viewer.ref()));
+      lifecycle.tell(new EndpointCommand.Get(viewer.ref()));
       View view = viewer.receiveMessage();
       assertThat(view.state()).isEqualTo(Phase.FAILED);
       assertThat(view.detail()).endsWith(oneLine).doesNotContain("\tat ", " | ");

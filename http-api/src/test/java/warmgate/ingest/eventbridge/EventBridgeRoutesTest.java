@@ -45,6 +45,7 @@ import warmgate.ingest.ObjectCreated;
 import warmgate.ingest.s3.S3Routes;
 import warmgate.provider.PushedStates;
 import warmgate.provider.sagemaker.SageMakerPushedStates;
+import warmgate.endpoint.EndpointCommand;
 
 // Real HTTP on loopback: the EventBridge route with a recording Ingestion and EndpointStates behind it; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -86,17 +87,17 @@ public class EventBridgeRoutesTest {
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> get(String name) {
+    public CompletionStage<EndpointCommand.View> get(String name) {
       throw new AssertionError("not used by the EventBridge route");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> start(String name) {
+    public CompletionStage<EndpointCommand.View> start(String name) {
       throw new AssertionError("not used by the EventBridge route");
     }
 
     @Override
-    public CompletionStage<EndpointLifecycle.View> stop(String name) {
+    public CompletionStage<EndpointCommand.View> stop(String name) {
       throw new AssertionError("not used by the EventBridge route");
     }
 

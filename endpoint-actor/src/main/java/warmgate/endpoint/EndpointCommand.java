@@ -1,0 +1,122 @@
+package warmgate.endpoint;
+
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.ProviderState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import warmgate.CborSerializable;
+
+/**
+ * What an {@link EndpointEntity} is told, and what it answers. Sent between nodes, never stored: builds before the
+ * split knew these as nested classes of {@code EndpointLifecycle}, and {@link RenamedMessages} still reads those.
+ */
+public sealed interface EndpointCommand extends CborSerializable {
+
+  
+  /**
+   * Asks for a slot for a job. Answered with a {@link Grant} now or once the endpoint is warm (the job repeats
+   * it until then), or with {@link Unavailable} while the endpoint is FAILED.
+   */
+  record Acquire(String jobId, ActorRef<SlotReply> replyTo) implements EndpointCommand {}
+
+  /** Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken. */
+  record Renew(String jobId, String leaseId) implements EndpointCommand {}
+
+  /** Returns the job's lease, or withdraws its request for one when {@code leaseId} is null. */
+  record Release(String jobId, String leaseId) implements EndpointCommand {}
+
+  /**
+   * The job, queued here, wants to leave memory while it waits: answered with {@link Parked} if it holds a place in
+   * the queue (its grant will then come through {@link ParkedJobs#deliver}), not at all otherwise (the job keeps
+   * asking).
+   */
+  record Park(String jobId, ActorRef<SlotReply> replyTo) implements EndpointCommand {}
+
+  /**
+   * Jobs the journal says are queued here, perhaps parked, which this actor may not know after a restart: they take
+   * places in the queue, in this order, reached through {@link ParkedJobs#deliver}. Answered once held. One message
+   * for many jobs: a restart enlists every queued job, and one ask each cost more than the rest of the restart.
+   */
+  record Enlist(List<String> jobIds, ActorRef<Done> replyTo) implements EndpointCommand {}
+
+  record Get(ActorRef<View> replyTo) implements EndpointCommand {}
+
+  /**
+   * Pre-warms by hand: a cold or FAILED endpoint starts at once (a start backoff is cut short, the failure
+   * cleared), a warm one has its idle clock reset. Refused while the endpoint is stopping.
+   */
+  record Start(ActorRef<StatusReply<View>> replyTo) implements EndpointCommand {}
+
+  /**
+   * Stops by hand a warm endpoint that has nothing queued or running; refused otherwise, because the next job
+   * would start it again straight away. A cold or stopping endpoint answers as it is.
+   */
+  record Stop(ActorRef<StatusReply<View>> replyTo) implements EndpointCommand {}
+
+  /**
+   * The provider pushed a change (EventBridge's {@code SageMaker Endpoint State Change}, or the provider's own
+   * {@link EndpointProvider#watch}, e.g. a local model process whose ping starts passing). Taken as a reason to
+   * ask the provider now, not as the truth: pushed events can arrive late and out of order, and acting on a
+   * stale "InService" could restart an endpoint that was just deleted.
+   */
+  record ProviderReported(String status) implements EndpointCommand {}
+
+  /** The provider's answer to describe. Sent by the entity to itself. */
+  record Described(ProviderState state) implements EndpointCommand {}
+
+  /** A provider call that failed; {@code operation} is describe, start or stop. Sent by the entity to itself. */
+  record ProviderCallFailed(String operation, String reason) implements EndpointCommand {}
+
+  /** The provider accepted a start or stop request. Sent by the entity to itself. */
+  record ProviderCallDone(String operation) implements EndpointCommand {}
+
+  enum Tick implements EndpointCommand {
+    INSTANCE
+  }
+
+  /**
+   * Sharding's stop message: this entity leaves its node (a hand-off, or the node shutting down). A node-local
+   * endpoint (a model process) cannot outlive the node, so it is stopped and the stop persisted before the entity
+   * stops; a remote one runs on, and the entity's next home adopts it.
+   */
+  enum Leave implements EndpointCommand {
+    INSTANCE
+  }
+
+  /** The node-local endpoint stopped as this entity leaves; {@code failure} is null if the stop worked. Sent by the entity to itself. */
+  record StoppedToLeave(String failure) implements EndpointCommand {}
+
+  // ---- Replies
+
+  /** The answer to {@link Acquire}. */
+  sealed interface SlotReply extends CborSerializable {}
+
+  /** A slot on a warm endpoint; it lapses unless renewed within {@code ttl}. */
+  record Grant(String endpoint, String jobId, String leaseId, Duration ttl) implements SlotReply {}
+
+  /** The endpoint is FAILED and takes no jobs; ask again after {@code retryAfter}. */
+  record Unavailable(String endpoint, String jobId, String reason, Duration retryAfter) implements SlotReply {}
+
+  /** The answer to {@link Park}: the job's place in the queue no longer needs its actor. */
+  record Parked(String endpoint, String jobId) implements SlotReply {}
+
+  /**
+   * What {@code GET /v1/endpoints/{name}} shows.
+   *
+   * @param since when the endpoint entered its phase; null if it never left the initial cold phase
+   * @param billedSeconds endpoint-seconds from every start request to the matching stop, counting the open one
+   * @param detail the provider's last word on the endpoint, or the reason of the last failure
+   * @param overflow jobs that asked for a slot while the queue was full (max-queued) and were not let in: they wait
+   *     in their own journals and ask again. Admission counts them with {@code queued}, so that a full queue stops
+   *     new work instead of letting a backlog grow outside it.
+   * @param parked of the {@code queued}, those out of memory ({@link Park}): their grants wake them
+   */
+  record View(
+      String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail, int overflow,
+      int parked)
+      implements CborSerializable {}
+}

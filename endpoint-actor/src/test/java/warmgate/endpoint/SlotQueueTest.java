@@ -1,0 +1,217 @@
+package warmgate.endpoint;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import warmgate.endpoint.SlotQueue.Granted;
+
+// The queue alone: plain objects, no actors, time passed in.
+class SlotQueueTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private static final Duration TTL = Duration.ofMinutes(1);
+
+  private final AtomicInteger leases = new AtomicInteger();
+
+  private SlotQueue<String> queue(int maxQueued, int maxConcurrency) {
+    return new SlotQueue<>(maxQueued, maxConcurrency, TTL, () -> "lease-" + leases.incrementAndGet(), SlotQueue.Ordering.FIFO);
+  }
+
+  private static List<String> jobs(List<Granted<String>> granted) {
+    return granted.stream().map(Granted::jobId).toList();
+  }
+
+  @Test
+  void grantsInArrivalOrderAndNoMoreThanMaxConcurrency() {
+    SlotQueue<String> q = queue(10, 2);
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+    q.ask("job-3", "actor-3", T0);
+
+    List<Granted<String>> granted = q.dispatch(T0);
+
+    assertThat(jobs(granted)).containsExactly("job-1", "job-2");
+    assertThat(granted.get(0).to()).isEqualTo("actor-1");
+    assertThat(q.inFlight()).isEqualTo(2);
+    assertThat(q.queued()).isEqualTo(1);
+    assertThat(q.dispatch(T0)).isEmpty();
+  }
+
+  @Test
+  void aReleasedLeaseGivesItsSlotToTheNextJob() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+    String lease = q.dispatch(T0).get(0).leaseId();
+
+    q.release("job-1", "stale-lease");
+    assertThat(q.dispatch(T0)).isEmpty();
+    q.release("job-1", lease);
+
+    assertThat(jobs(q.dispatch(T0))).containsExactly("job-2");
+  }
+
+  @Test
+  void aJobAskingAgainKeepsItsPlace() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+    q.ask("job-1", "actor-1-again", T0);
+
+    List<Granted<String>> granted = q.dispatch(T0);
+
+    assertThat(jobs(granted)).containsExactly("job-1");
+    assertThat(granted.get(0).to()).isEqualTo("actor-1-again");
+  }
+
+  @Test
+  void aJobHoldingALeaseIsAnsweredWithTheSameLeaseNotASecondOne() {
+    SlotQueue<String> q = queue(10, 2);
+    q.ask("job-1", "actor-1", T0);
+    String lease = q.dispatch(T0).get(0).leaseId();
+
+    assertThat(q.ask("job-1", "actor-1", T0)).isEqualTo(new SlotQueue.Held(lease));
+    assertThat(q.dispatch(T0)).isEmpty();
+    assertThat(q.inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void aFullQueueTurnsJobsAwayAsOverflowUntilTheyAreLetInOrFallSilent() {
+    SlotQueue<String> q = queue(1, 1);
+    q.ask("job-1", "actor-1", T0);
+
+    assertThat(q.ask("job-2", "actor-2", T0)).isEqualTo(new SlotQueue.Full(1));
+    assertThat(q.overflow()).isEqualTo(1);
+    assertThat(q.isNew("job-2")).isFalse();
+
+    q.dispatch(T0);
+    assertThat(q.ask("job-2", "actor-2", T0)).isEqualTo(new SlotQueue.Queued());
+    assertThat(q.overflow()).isZero();
+
+    q.ask("job-3", "actor-3", T0);
+    q.expire(T0.plus(TTL).plusSeconds(1));
+    assertThat(q.overflow()).isZero();
+  }
+
+  @Test
+  void aParkedJobKeepsItsPlaceWithoutAnAddressAndOnlyAQueuedJobCanPark() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+
+    assertThat(q.park("job-1")).isTrue();
+    assertThat(q.park("job-unknown")).isFalse();
+    assertThat(q.parked()).isEqualTo(1);
+
+    Granted<String> granted = q.dispatch(T0).get(0);
+    assertThat(granted.jobId()).isEqualTo("job-1");
+    assertThat(granted.to()).isNull();
+  }
+
+  @Test
+  void enlistedJobsWaitParkedInOrderEvenBeyondAFullQueue() {
+    SlotQueue<String> q = queue(1, 3);
+    q.ask("job-1", "actor-1", T0);
+
+    assertThat(q.enlist(List.of("job-2", "job-3"))).isEmpty();
+
+    assertThat(q.queued()).isEqualTo(3);
+    assertThat(q.parked()).isEqualTo(2);
+    assertThat(jobs(q.dispatch(T0))).containsExactly("job-1", "job-2", "job-3");
+  }
+
+  @Test
+  void enlistingAJobThatNeverTookUpItsGrantSendsTheSameGrantAgainAndARunningJobIsLeftAlone() {
+    SlotQueue<String> q = queue(10, 2);
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+    List<Granted<String>> granted = q.dispatch(T0);
+    q.renew("job-2", granted.get(1).leaseId(), T0);
+
+    List<Granted<String>> again = q.enlist(List.of("job-1", "job-2"));
+
+    assertThat(again).containsExactly(new Granted<>("job-1", null, granted.get(0).leaseId()));
+    assertThat(q.queued()).isZero();
+    assertThat(q.inFlight()).isEqualTo(2);
+  }
+
+  @Test
+  void aRenewedLeaseThatLapsesFreesItsSlot() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+    String lease = q.dispatch(T0).get(0).leaseId();
+    q.renew("job-1", lease, T0.plusSeconds(30));
+
+    assertThat(q.expire(T0.plus(TTL).plusSeconds(1)).freed()).isEmpty();
+    SlotQueue.Expired expired = q.expire(T0.plusSeconds(30).plus(TTL).plusSeconds(1));
+
+    assertThat(expired.freed()).containsExactly("job-1");
+    assertThat(expired.requeued()).isEmpty();
+    assertThat(q.idle()).isTrue();
+  }
+
+  @Test
+  void aGrantNeverTakenUpPutsItsJobBackInTheQueue() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+    q.dispatch(T0);
+
+    SlotQueue.Expired expired = q.expire(T0.plus(TTL).plusSeconds(1));
+
+    assertThat(expired.requeued()).containsExactly("job-1");
+    assertThat(q.queued()).isEqualTo(1);
+    assertThat(q.parked()).isEqualTo(1);
+    assertThat(q.inFlight()).isZero();
+  }
+
+  @Test
+  void aRenewalFromAJobTheQueueDoesNotKnowTakesASlotEvenBeyondMaxConcurrency() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+    q.dispatch(T0);
+
+    q.renew("job-2", "lease-from-before-a-restart", T0);
+
+    assertThat(q.inFlight()).isEqualTo(2);
+    assertThat(q.holdsLease("job-2")).isTrue();
+  }
+
+  @Test
+  void aWithdrawnRequestLeavesTheQueueAndTheOverflow() {
+    SlotQueue<String> q = queue(1, 1);
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+
+    q.release("job-1", null);
+    q.release("job-2", null);
+
+    assertThat(q.queued()).isZero();
+    assertThat(q.overflow()).isZero();
+    assertThat(q.isNew("job-1")).isTrue();
+  }
+
+  @Test
+  void drainingEmptiesTheQueueInOrderAndLeavesTheLeases() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+    q.ask("job-3", "actor-3", T0);
+    q.park("job-3");
+    q.dispatch(T0);
+
+    assertThat(q.drain()).containsExactly(new SlotQueue.Waiter<>("job-2", "actor-2"), new SlotQueue.Waiter<>("job-3", null));
+    assertThat(q.queued()).isZero();
+    assertThat(q.inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void theOrderingPicksWhoIsGrantedNext() {
+    SlotQueue<String> q = new SlotQueue<>(10, 1, TTL, () -> "lease", waiting -> waiting.stream().reduce((a, b) -> b).orElseThrow());
+    q.ask("job-1", "actor-1", T0);
+    q.ask("job-2", "actor-2", T0);
+
+    assertThat(jobs(q.dispatch(T0))).containsExactly("job-2");
+  }
+}
