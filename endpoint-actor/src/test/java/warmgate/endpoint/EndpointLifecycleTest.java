@@ -31,7 +31,7 @@ import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.StopRequested;
 import warmgate.provider.ProviderState.Status;
 import warmgate.endpoint.EndpointCommand.View;
-import warmgate.testing.CapturedLogs;
+import warmgate.logging.CapturedLogs;
 import warmgate.testing.ManualClock;
 import warmgate.provider.ProviderState;
 

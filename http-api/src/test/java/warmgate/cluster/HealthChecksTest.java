@@ -25,7 +25,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.Main;
+import warmgate.node.Main;
 import warmgate.auth.TestTokens;
 import warmgate.persistence.DatabaseSettings;
 

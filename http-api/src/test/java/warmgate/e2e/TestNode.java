@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import warmgate.Main;
+import warmgate.node.Main;
 import warmgate.auth.TestTokens;
 import warmgate.persistence.DatabaseSettings;
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import warmgate.Json;
-import warmgate.testing.CapturedLogs;
+import warmgate.logging.CapturedLogs;
 
 // The production logback.xml loaded into a context of its own, as WARMGATE_LOG_FORMAT picks it; no actors.
 class LogFormatTest {

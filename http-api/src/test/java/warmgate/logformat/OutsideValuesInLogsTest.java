@@ -26,14 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import warmgate.InProcessNode;
+import warmgate.node.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
 import warmgate.ingest.sns.SnsFixture;
 import warmgate.ingest.sns.SnsRoutes;
 import warmgate.ingest.watcher.LocalBucketWatcher;
-import warmgate.testing.CapturedLogs;
+import warmgate.logging.CapturedLogs;
 
 // A real node in the test's JVM (H2, real HTTP on loopback) and a real folder watcher: keys carrying control
 // characters and a forged log line go in through every route; what the node logs is written with logback-text.xml's

@@ -496,7 +496,7 @@ class ChaosIT {
     Path out = root.resolve("audit.out");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-Xmx384m", "-XX:+UseSerialGC", "-Dconfig.file=" + conf,
-        "-cp", System.getProperty("java.class.path"), "warmgate.Main", "audit", "check", "--all")
+        "-cp", System.getProperty("java.class.path"), "warmgate.node.Main", "audit", "check", "--all")
         .redirectErrorStream(true).redirectOutput(out.toFile()).start();
     if (!p.waitFor(10, TimeUnit.MINUTES)) {
       p.destroyForcibly();

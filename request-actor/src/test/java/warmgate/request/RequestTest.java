@@ -44,7 +44,7 @@ import warmgate.request.Request.JobSubmitted;
 import warmgate.request.Request.JobView;
 import warmgate.request.Request.Submit;
 import warmgate.request.Request.Submitted;
-import warmgate.testing.CapturedLogs;
+import warmgate.logging.CapturedLogs;
 import warmgate.testing.InMemoryBlobStore;
 import warmgate.testing.ManualClock;
 

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import warmgate.InProcessNode;
+import warmgate.node.InProcessNode;
 import warmgate.bench.PlannerStatistics;
 import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;

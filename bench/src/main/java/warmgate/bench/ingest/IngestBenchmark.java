@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
-import warmgate.InProcessNode;
+import warmgate.node.InProcessNode;
 import warmgate.auth.TestTokens;
 import warmgate.bench.JournalWrites;
 import warmgate.bench.PlannerStatistics;

@@ -1,4 +1,4 @@
-package warmgate.testing;
+package warmgate.logging;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;

@@ -1,4 +1,4 @@
-package warmgate;
+package warmgate.node;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package warmgate;
+package warmgate.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

@@ -1,4 +1,4 @@
-package warmgate;
+package warmgate.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,6 +13,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.endpoint.FakeProvider;
 import warmgate.job.ObjectRef;
