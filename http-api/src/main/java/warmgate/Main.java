@@ -56,7 +56,7 @@ import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 import warmgate.request.ShardedParkedJobs;
 import warmgate.route.ObjectPolicy;
 import warmgate.route.RouteTable;
@@ -181,7 +181,7 @@ public final class Main {
     }));
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
-    Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
+    RequestEntity.init(system, new RequestEntity.Deps(step, name -> sharding.entityRefFor(EndpointLifecycle.ENTITY_KEY, name),
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
     ReadSide readSide = ReadSide.start(system, database, warmgate);
     started.set(readSide);

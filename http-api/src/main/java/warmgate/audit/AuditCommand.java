@@ -60,6 +60,7 @@ import warmgate.Json;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 import warmgate.service.TryLater;
 
 /**
@@ -349,7 +350,7 @@ public final class AuditCommand implements Runnable {
       // An attempt lasts attempt-timeout at most (barring crashes), so one running at `from` started after this.
       Duration lookback = session.config.getDuration("warmgate.request.attempt-timeout");
       TimeRange read = new TimeRange(window.from().minus(lookback), window.to());
-      JournalReader.Selection selection = join(journal.select(read, Request.TAGS));
+      JournalReader.Selection selection = join(journal.select(read, RequestEntity.TAGS));
       Costs.Runs runs = new Costs.Runs();
       join(journal.stream(selection)
           // One at a time: a job first seen mid-way has its earlier events folded in before this one.

@@ -13,7 +13,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.persistence.DatabaseSettings;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * The read side of a node: its connection pool, the job index projections, the waker and the index the
@@ -59,7 +59,7 @@ public final class ReadSide {
     JobIndexProjection.init(system, pool, settings.grouping());
     var index = new JdbcJobIndex(pool, blocking);
     ActorRef<JobWaker.Command> waker = JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
-    log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),
+    log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", RequestEntity.TAGS.size(),
         settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
     return new ReadSide(index, pool, waker);
   }

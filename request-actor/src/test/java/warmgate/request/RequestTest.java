@@ -35,14 +35,14 @@ import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.request.Request.AttemptFailed;
 import warmgate.request.Request.AttemptStarted;
-import warmgate.request.Request.Granted;
+import warmgate.request.RequestCommand.Granted;
 import warmgate.request.Request.InputsMissing;
 import warmgate.request.Request.JobFailed;
-import warmgate.request.Request.JobLookup;
+import warmgate.request.RequestCommand.JobLookup;
 import warmgate.request.Request.JobSubmitted;
-import warmgate.request.Request.JobView;
-import warmgate.request.Request.Submit;
-import warmgate.request.Request.Submitted;
+import warmgate.request.RequestCommand.JobView;
+import warmgate.request.RequestCommand.Submit;
+import warmgate.request.RequestCommand.Submitted;
 import warmgate.testing.CapturedLogs;
 import warmgate.testing.InMemoryBlobStore;
 import warmgate.testing.ManualClock;
@@ -158,15 +158,15 @@ class RequestTest {
     try {
       for (Fixture f : fixtures) {
         endpointIgnoringProbeFor().awaitAssert(WAIT, () -> {
-          Request.State before = f.kit.getState();
+          RequestState before = f.kit.getState();
           List<Request.Event> events = f.kit.persistenceTestKit().persistedInStorage(persistenceIdOf(f.jobId)).stream()
               .map(Request.Event.class::cast)
               .toList();
-          Request.State after = f.kit.getState();
+          RequestState after = f.kit.getState();
           assertThat(after).as("the job moved on while its events were read").isEqualTo(before);
-          if (after instanceof Request.Job job) {
+          if (after instanceof RequestState.Job job) {
             assertThat(JobSummary.fold(events)).as("the fold of %s", events).hasValue(summaryOf(job));
-            assertThat(JobSummary.fold(events).orElseThrow().hasWork()).isEqualTo(Request.hasWork(job));
+            assertThat(JobSummary.fold(events).orElseThrow().hasWork()).isEqualTo(job.hasWork());
           } else {
             assertThat(events).isEmpty();
           }
@@ -179,15 +179,15 @@ class RequestTest {
   }
 
   /** What the entity's state says, in the fold's terms. */
-  private static JobSummary summaryOf(Request.Job job) {
-    Request.JobView view = Request.view(job);
+  private static JobSummary summaryOf(RequestState.Job job) {
+    RequestCommand.JobView view = job.view();
     return new JobSummary(view.jobId(), view.status(), view.endpoint(), view.owner(), view.attempts(), view.createdAt(),
         view.updatedAt(), view.output(), view.error(), job.core().spec().callbackUrl() != null,
-        job instanceof Request.Failed failed && failed.owesReport(), job.core().callback() != null);
+        job instanceof RequestState.Failed failed && failed.owesReport(), job.core().callback() != null);
   }
 
   private static String persistenceIdOf(String jobId) {
-    return org.apache.pekko.persistence.typed.PersistenceId.of(Request.ENTITY_KEY.name(), jobId).id();
+    return org.apache.pekko.persistence.typed.PersistenceId.of(RequestEntity.ENTITY_KEY.name(), jobId).id();
   }
 
   private TestProbe<Object> endpointIgnoringProbeFor() {
@@ -205,7 +205,7 @@ class RequestTest {
     final RecordingWebhooks webhooks = new RecordingWebhooks();
     final RecordingMetrics metrics = new RecordingMetrics();
     final RequestSettings settings;
-    final EventSourcedBehaviorTestKit<Request.Command, Request.Event, Request.State> kit;
+    final EventSourcedBehaviorTestKit<RequestCommand, Request.Event, RequestState> kit;
 
     Fixture() {
       this(3);
@@ -231,10 +231,10 @@ class RequestTest {
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
-      var deps = new Request.Deps(new InferenceStep(countingPuts(blobs, putCalls), name -> model), name -> endpoint.ref(), settings, webhooks,
+      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls), name -> model), name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
-      kit = EventSourcedBehaviorTestKit.create(testKit.system(), Request.create(jobId, deps, null));
+      kit = EventSourcedBehaviorTestKit.create(testKit.system(), RequestEntity.create(jobId, deps, null));
       fixtures.add(this);
     }
 
@@ -247,8 +247,8 @@ class RequestTest {
       return kit.<StatusReply<Submitted>>runCommand(replyTo -> new Submit(spec, replyTo)).reply();
     }
 
-    EventSourcedBehaviorTestKit.CommandResultWithReply<Request.Command, Request.Event, Request.State, StatusReply<JobLookup>> cancel() {
-      return kit.runCommand(replyTo -> new Request.Cancel("not needed any more", replyTo));
+    EventSourcedBehaviorTestKit.CommandResultWithReply<RequestCommand, Request.Event, RequestState, StatusReply<JobLookup>> cancel() {
+      return kit.runCommand(replyTo -> new RequestCommand.Cancel("not needed any more", replyTo));
     }
 
     /** The next request for a slot, passing over releases and renewals sent before it. */
@@ -277,7 +277,7 @@ class RequestTest {
     }
 
     JobStatus status() {
-      return kit.<JobLookup>runCommand(Request.Get::new).reply().job().status();
+      return kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().status();
     }
 
     void awaitStatus(JobStatus status) {
@@ -297,16 +297,16 @@ class RequestTest {
     }
 
     /** Waits until the failed job has given up its error report for good. */
-    Request.Failed awaitReportAbandoned() {
+    RequestState.Failed awaitReportAbandoned() {
       endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(kit.getState())
-          .isInstanceOfSatisfying(Request.Failed.class, failed -> assertThat(failed.reportAbandoned()).isNotNull()));
-      return (Request.Failed) kit.getState();
+          .isInstanceOfSatisfying(RequestState.Failed.class, failed -> assertThat(failed.reportAbandoned()).isNotNull()));
+      return (RequestState.Failed) kit.getState();
     }
 
     /** Waits until the failed job's error report is written and recorded. */
     void awaitReported() {
       endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(kit.getState())
-          .isInstanceOfSatisfying(Request.Failed.class, failed -> assertThat(failed.reported()).isTrue()));
+          .isInstanceOfSatisfying(RequestState.Failed.class, failed -> assertThat(failed.reported()).isTrue()));
     }
 
     /** The next release of a slot or of a place in the queue. */
@@ -399,7 +399,7 @@ class RequestTest {
     f.submit(SPEC);
 
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> {
-      assertThat(f.kit.getState()).isInstanceOfSatisfying(Request.WaitingForInputs.class,
+      assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.WaitingForInputs.class,
           w -> assertThat(w.missing()).containsExactly("mask"));
       return null;
     });
@@ -422,7 +422,7 @@ class RequestTest {
     f.clock.advance(Duration.ofMinutes(10));
 
     f.awaitStatus(JobStatus.FAILED);
-    String error = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().error();
+    String error = f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().error();
     assertThat(error).contains("mask " + MASK).contains("did not arrive within 600 s");
   }
 
@@ -477,16 +477,16 @@ class RequestTest {
     f.awaitStatus(JobStatus.RETRY_WAIT);
 
     assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
-    var retry = (Request.RetryWait) f.kit.getState();
+    var retry = (RequestState.RetryWait) f.kit.getState();
     Duration delay = Duration.between(f.clock.instant(), retry.retryAt());
     assertThat(delay).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(2)); // backoff-min 2 s, half of it jitter
     assertThat(retry.error()).contains("503 from the model");
 
-    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.kit.runCommand(RequestCommand.Timer.RETRY_DUE);
     f.grant(f.expectAcquire());
 
     f.awaitStatus(JobStatus.SUCCEEDED);
-    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().attempts()).isEqualTo(2);
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().attempts()).isEqualTo(2);
   }
 
   @Test
@@ -498,7 +498,7 @@ class RequestTest {
     f.awaitStatus(JobStatus.FAILED);
 
     assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
-    var job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
+    var job = f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job();
     assertThat(job.attempts()).isEqualTo(1);
     assertThat(job.error()).contains("failed permanently").contains("mask must match");
     assertThat(f.model.calls.get()).isEqualTo(1);
@@ -516,7 +516,7 @@ class RequestTest {
     f.grant(acquire);
 
     f.awaitStatus(JobStatus.FAILED);
-    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().error()).contains("input " + MASK + " does not exist");
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().error()).contains("input " + MASK + " does not exist");
   }
 
   @Test
@@ -527,11 +527,11 @@ class RequestTest {
     f.submitAndGrant();
     f.awaitStatus(JobStatus.RETRY_WAIT);
 
-    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.kit.runCommand(RequestCommand.Timer.RETRY_DUE);
     f.grant(f.expectAcquire());
 
     f.awaitStatus(JobStatus.FAILED);
-    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().error())
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().error())
         .isEqualTo("gave up after 2 attempts; last error: still throttled");
   }
 
@@ -562,11 +562,11 @@ class RequestTest {
     f.kit.restart();
 
     f.awaitStatus(JobStatus.RETRY_WAIT);
-    assertThat(((Request.RetryWait) f.kit.getState()).error()).contains("attempt 1 was interrupted");
-    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    assertThat(((RequestState.RetryWait) f.kit.getState()).error()).contains("attempt 1 was interrupted");
+    f.kit.runCommand(RequestCommand.Timer.RETRY_DUE);
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.SUCCEEDED);
-    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().attempts()).isEqualTo(2);
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().attempts()).isEqualTo(2);
   }
 
   @Test
@@ -589,7 +589,7 @@ class RequestTest {
     f.blobs.put(IMAGE, new byte[] {1});
     f.submit(SPEC);
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.getState())
-        .isInstanceOfSatisfying(Request.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask")));
+        .isInstanceOfSatisfying(RequestState.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask")));
 
     f.clock.advance(Duration.ofSeconds(5));
     f.blobs.put(MASK, new byte[] {2});
@@ -619,7 +619,7 @@ class RequestTest {
 
   @Test
   void everyLineAJobLogsCarriesItsIdAndEndpointInTheMdcAlsoAfterRecovery() {
-    try (CapturedLogs logs = CapturedLogs.of(Request.class.getName())) {
+    try (CapturedLogs logs = CapturedLogs.of(RequestEntity.class.getName())) {
       Fixture f = new Fixture();
       f.model.thenHang();
       f.submitAndGrant();
@@ -656,7 +656,7 @@ class RequestTest {
   void unknownJobIsAnsweredWithNothingAndPersistsNothing() {
     Fixture f = new Fixture();
 
-    var result = f.kit.<JobLookup>runCommand(Request.Get::new);
+    var result = f.kit.<JobLookup>runCommand(RequestCommand.Get::new);
 
     assertThat(result.reply().job()).isNull();
     assertThat(result.events()).isEmpty();
@@ -670,13 +670,13 @@ class RequestTest {
     f.submit(SPEC);
     f.awaitStatus(JobStatus.WAITING_FOR_INPUTS);
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> {
-      assertThat(f.kit.getState()).isInstanceOfSatisfying(Request.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask"));
+      assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask"));
       return null;
     });
     f.blobs.put(MASK, new byte[] {2});
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.RETRY_WAIT);
-    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.kit.runCommand(RequestCommand.Timer.RETRY_DUE);
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.SUCCEEDED);
 
@@ -685,7 +685,7 @@ class RequestTest {
 
     assertThat(types).containsExactly(JobSubmitted.class, InputsMissing.class, Request.JobQueued.class, AttemptStarted.class,
         AttemptFailed.class, Request.JobQueued.class, AttemptStarted.class, Request.JobSucceeded.class);
-    assertThat(f.kit.restart().state()).isInstanceOf(Request.Succeeded.class);
+    assertThat(f.kit.restart().state()).isInstanceOf(RequestState.Succeeded.class);
   }
 
   @Test
@@ -694,19 +694,19 @@ class RequestTest {
     f.model.thenFail(InferenceException.Kind.TRANSIENT, "timeout");
     f.submitAndGrant();
     f.awaitStatus(JobStatus.RETRY_WAIT);
-    f.kit.runCommand(Request.Timer.RETRY_DUE);
+    f.kit.runCommand(RequestCommand.Timer.RETRY_DUE);
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.SUCCEEDED);
 
     List<Request.Event> stored = f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).stream()
         .map(Request.Event.class::cast).toList();
 
-    assertThat(Request.replay(stored)).isEqualTo(f.kit.getState());
-    assertThat(Request.replay(stored.subList(0, 3))).isInstanceOfSatisfying(Request.Running.class, running -> {
+    assertThat(RequestState.replay(stored)).isEqualTo(f.kit.getState());
+    assertThat(RequestState.replay(stored.subList(0, 3))).isInstanceOfSatisfying(RequestState.Running.class, running -> {
       assertThat(running.attempt()).isEqualTo(1);
       assertThat(running.core().updatedAt()).isEqualTo(stored.get(2).at());
     });
-    assertThat(Request.replay(List.of())).isEqualTo(new Request.Blank());
+    assertThat(RequestState.replay(List.of())).isEqualTo(new RequestState.Blank());
   }
 
   @Test
@@ -715,12 +715,12 @@ class RequestTest {
     f.submit(SPEC); // no inputs yet: the job waits for them
 
     f.kit.restart();
-    var woken = f.kit.<org.apache.pekko.Done>runCommand(Request.Wake::new);
+    var woken = f.kit.<org.apache.pekko.Done>runCommand(RequestCommand.Wake::new);
     f.uploadInputs();
 
     assertThat(woken.reply()).as("answered once recovered").isEqualTo(org.apache.pekko.Done.getInstance());
     assertThat(woken.hasNoEvents()).isTrue();
-    assertThat(woken.state()).isInstanceOf(Request.WaitingForInputs.class);
+    assertThat(woken.state()).isInstanceOf(RequestState.WaitingForInputs.class);
     assertThat(f.expectAcquire().jobId()).as("the woken job kept looking for its inputs").isEqualTo(f.jobId);
   }
 
@@ -730,11 +730,11 @@ class RequestTest {
     f.uploadInputs();
     f.submit(SPEC);
     f.awaitStatus(JobStatus.QUEUED);
-    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isTrue();
+    assertThat(((RequestState.Job) f.kit.getState()).hasWork()).isTrue();
 
     f.cancel();
 
-    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isFalse();
+    assertThat(((RequestState.Job) f.kit.getState()).hasWork()).isFalse();
   }
 
   @Test
@@ -744,7 +744,7 @@ class RequestTest {
     f.submitAndGrant();
     f.awaitStatus(JobStatus.FAILED);
 
-    assertThat(f.kit.restart().state()).isInstanceOfSatisfying(Request.Failed.class,
+    assertThat(f.kit.restart().state()).isInstanceOfSatisfying(RequestState.Failed.class,
         failed -> assertThat(failed.error()).contains("bad input"));
     assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
         .last().isInstanceOf(Request.ErrorReported.class);
@@ -782,7 +782,7 @@ class RequestTest {
 
     f.awaitStatus(JobStatus.FAILED);
     f.endpointIgnoringProbe().expectNoMessage(Duration.ofMillis(300));
-    assertThat(((Request.Failed) f.kit.getState()).reported()).isFalse();
+    assertThat(((RequestState.Failed) f.kit.getState()).reported()).isFalse();
     f.blobs.failWith(null);
     f.awaitReported(); // the next try, backoff-min later
     assertThat(f.blobs.object(SPEC.errorOutput())).isPresent();
@@ -794,15 +794,15 @@ class RequestTest {
     f.model.thenFail(InferenceException.Kind.TRANSIENT, "ThrottlingException");
     f.submitAndGrant();
     f.awaitReported();
-    assertThat(((Request.Failed) f.kit.getState()).error()).contains("gave up after 1 attempts");
+    assertThat(((RequestState.Failed) f.kit.getState()).error()).contains("gave up after 1 attempts");
 
-    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Retry("capacity is back", replyTo));
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry("capacity is back", replyTo));
 
     assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.WAITING_FOR_INPUTS);
     assertThat(result.eventOfType(Request.JobRetried.class).reason()).isEqualTo("capacity is back");
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.SUCCEEDED);
-    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().attempts()).as("attempts over all runs").isEqualTo(2);
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().attempts()).as("attempts over all runs").isEqualTo(2);
     assertThat(f.blobs.object(OUTPUT)).isPresent();
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(SPEC.errorOutput())).isEmpty());
   }
@@ -813,7 +813,7 @@ class RequestTest {
     f.submitAndGrant();
     f.awaitStatus(JobStatus.SUCCEEDED);
 
-    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Retry(null, replyTo)).reply();
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry(null, replyTo)).reply();
 
     assertThat(reply.isError()).isTrue();
     assertThat(reply.getError().getMessage()).contains("SUCCEEDED", "only failed jobs");
@@ -828,12 +828,12 @@ class RequestTest {
     f.submit(REVIEWED);
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.AWAITING_REVIEW);
-    var held = Request.heldOutput(f.jobId, REVIEWED);
+    var held = RequestState.heldOutput(f.jobId, REVIEWED);
     assertThat(f.blobs.object(OUTPUT)).as("nothing published before approval").isEmpty();
     assertThat(f.blobs.object(held)).isPresent();
-    assertThat(f.kit.<JobLookup>runCommand(Request.Get::new).reply().job().heldOutput()).isEqualTo(held.toString());
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().heldOutput()).isEqualTo(held.toString());
 
-    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Approve("bob", replyTo)).reply();
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Approve("bob", replyTo)).reply();
 
     assertThat(reply.getValue().job().status()).isEqualTo(JobStatus.SUCCEEDED);
     assertThat(f.blobs.object(OUTPUT).orElseThrow().content()).isEqualTo("ply\n".getBytes(StandardCharsets.US_ASCII));
@@ -851,13 +851,13 @@ class RequestTest {
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.AWAITING_REVIEW);
 
-    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Reject("bob", "holes in the mesh", replyTo)).reply();
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Reject("bob", "holes in the mesh", replyTo)).reply();
 
     assertThat(reply.getValue().job().status()).isEqualTo(JobStatus.FAILED);
     assertThat(reply.getValue().job().error()).isEqualTo("rejected in review by bob: holes in the mesh");
     f.awaitReported();
     assertThat(f.blobs.object(OUTPUT)).isEmpty();
-    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(Request.heldOutput(f.jobId, REVIEWED))).isEmpty());
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(RequestState.heldOutput(f.jobId, REVIEWED))).isEmpty());
   }
 
   @Test
@@ -866,8 +866,8 @@ class RequestTest {
     f.uploadInputs();
     f.submit(SPEC);
 
-    var approve = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Approve("bob", replyTo)).reply();
-    var reject = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Reject("bob", "no", replyTo)).reply();
+    var approve = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Approve("bob", replyTo)).reply();
+    var reject = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Reject("bob", "no", replyTo)).reply();
 
     assertThat(approve.getError().getMessage()).contains("QUEUED", "only jobs awaiting review");
     assertThat(reject.isError()).isTrue();
@@ -883,7 +883,7 @@ class RequestTest {
     f.grant(f.expectAcquire());
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.model.calls.get()).isEqualTo(1));
     // The attempt wrote its result, then the node died before the event was persisted.
-    f.blobs.put(Request.heldOutput(f.jobId, REVIEWED), "ply\n".getBytes(StandardCharsets.US_ASCII), "model/ply",
+    f.blobs.put(RequestState.heldOutput(f.jobId, REVIEWED), "ply\n".getBytes(StandardCharsets.US_ASCII), "model/ply",
         Map.of(InferenceStep.JOB_ID_METADATA, f.jobId)).toCompletableFuture().join();
 
     f.kit.restart();
@@ -901,10 +901,10 @@ class RequestTest {
     f.submit(SPEC);
     f.expectAcquire();
 
-    f.kit.runCommand(new Request.EndpointRefused(new EndpointLifecycle.Unavailable("gen3d", f.jobId,
+    f.kit.runCommand(new RequestCommand.EndpointRefused(new EndpointLifecycle.Unavailable("gen3d", f.jobId,
         "endpoint gen3d is FAILED: gave up after 3 failed starts", Duration.ofMillis(200))));
 
-    var job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
+    var job = f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job();
     assertThat(job.status()).isEqualTo(JobStatus.RETRY_WAIT);
     assertThat(job.error()).contains("FAILED", "gave up after 3 failed starts");
     assertThat(job.attempts()).isZero();
@@ -950,7 +950,7 @@ class RequestTest {
     assertThat(last.error()).contains("HTTP 502");
     assertThat(f.webhooks.deliveries).hasSize(3).extracting(RecordingWebhooks.Delivery::webhookId).containsOnly(f.jobId + ".0.succeeded");
     assertThat(f.status()).isEqualTo(JobStatus.SUCCEEDED);
-    assertThat(f.kit.getState()).isInstanceOfSatisfying(Request.Succeeded.class, s -> assertThat(s.core().callback()).isNull());
+    assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.Succeeded.class, s -> assertThat(s.core().callback()).isNull());
   }
 
   @Test
@@ -997,7 +997,7 @@ class RequestTest {
 
     assertThat(f.cancel().reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
     f.blobs.put(MASK, new byte[] {2});
-    f.kit.runCommand(Request.Timer.CHECK_INPUTS);
+    f.kit.runCommand(RequestCommand.Timer.CHECK_INPUTS);
 
     f.endpoint.expectNoMessage(Duration.ofMillis(300));
     assertThat(f.status()).isEqualTo(JobStatus.CANCELLED);
@@ -1101,7 +1101,7 @@ class RequestTest {
     f.endpointIgnoringProbe().expectNoMessage(f.settings.backoffMin().plusMillis(500));
     assertThat(f.events()).as("events after the job came to rest").isEqualTo(before);
     assertThat(f.putCalls.get()).as("writes after the job came to rest").isEqualTo(puts);
-    assertThat(Request.hasWork((Request.Job) f.kit.getState())).isFalse();
+    assertThat(((RequestState.Job) f.kit.getState()).hasWork()).isFalse();
     assertThat(JobSummary.fold(f.events()).orElseThrow().hasWork()).as("the waker's answer").isFalse();
   }
 
@@ -1119,7 +1119,7 @@ class RequestTest {
       f.submit(specWith(new ObjectRef("gen3d", key), OUTPUT));
 
       f.awaitStatus(JobStatus.FAILED); // no clock advance: it did not wait out inputs-timeout
-      String error = ((Request.Failed) f.kit.getState()).error();
+      String error = ((RequestState.Failed) f.kit.getState()).error();
       assertThat(error).as(rule).contains("input mask", "can never exist", "(rule: " + rule + ")");
       assertThat(f.events()).as(rule).noneMatch(InputsMissing.class::isInstance);
       f.awaitReported(); // the output is fine, so is its error report
@@ -1135,7 +1135,7 @@ class RequestTest {
     f.submit(SPEC);
 
     f.awaitStatus(JobStatus.FAILED);
-    assertThat(((Request.Failed) f.kit.getState()).error()).contains("can never exist", "InvalidBucketName");
+    assertThat(((RequestState.Failed) f.kit.getState()).error()).contains("can never exist", "InvalidBucketName");
     f.awaitReportAbandoned(); // the same store refuses the report too
     assertAtRest(f);
   }
@@ -1149,7 +1149,7 @@ class RequestTest {
     f.submit(specWith(MASK, output));
 
     f.awaitStatus(JobStatus.FAILED);
-    JobView job = f.kit.<JobLookup>runCommand(Request.Get::new).reply().job();
+    JobView job = f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job();
     assertThat(job.error()).contains("output", "can never be written", "(rule: key-no-control-characters)");
     assertThat(job.attempts()).isZero();
     assertThat(f.model.calls.get()).isZero();
@@ -1171,7 +1171,7 @@ class RequestTest {
     answer.complete(new InferenceClient.InferenceResponse(new byte[] {1}, "application/octet-stream"));
 
     f.awaitStatus(JobStatus.FAILED);
-    assertThat(((Request.Failed) f.kit.getState()).error()).contains("failed permanently", "NoSuchBucket");
+    assertThat(((RequestState.Failed) f.kit.getState()).error()).contains("failed permanently", "NoSuchBucket");
     assertThat(f.model.calls.get()).as("not run again for an output that can never be written").isEqualTo(1);
     f.awaitReportAbandoned();
   }
@@ -1187,7 +1187,7 @@ class RequestTest {
 
     answer.completeExceptionally(InferenceException.permanent("ModelError: bad input"));
 
-    Request.Failed failed = f.awaitReportAbandoned();
+    RequestState.Failed failed = f.awaitReportAbandoned();
     assertThat(failed.error()).contains("bad input");
     assertThat(failed.reportAbandoned()).contains("error report", "NoSuchBucket");
     assertThat(f.events()).last().isInstanceOf(Request.ErrorReportAbandoned.class);
@@ -1208,7 +1208,7 @@ class RequestTest {
     f.grant(f.expectAcquire());
     assertThat(f.awaitReportAbandoned().reportAbandoned()).contains("(rule: key-max-1024-bytes)");
 
-    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new Request.Retry("model fixed", replyTo));
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry("model fixed", replyTo));
 
     assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.WAITING_FOR_INPUTS);
     f.grant(f.expectAcquire());
@@ -1220,7 +1220,7 @@ class RequestTest {
   private static final java.time.Instant THEN = java.time.Instant.parse("2026-11-20T08:00:00Z");
 
   /** Recovers {@code f}'s job from the journal stored under {@code name}, which must read back as {@code events}. */
-  private Request.State recoverFrom(Fixture f, String name, List<Request.Event> events) {
+  private RequestState recoverFrom(Fixture f, String name, List<Request.Event> events) {
     List<Request.Event> stored = GoldenJournal.read(testKit.system(), name, events);
     f.kit.persistenceTestKit().persistForRecovery(persistenceIdOf(f.jobId), List.copyOf(stored));
     return f.kit.restart().state();
@@ -1242,7 +1242,7 @@ class RequestTest {
         new JobSubmitted(f.jobId, spec, THEN.plusSeconds(600), THEN),
         new InputsMissing(List.of("mask"), THEN.plusSeconds(2))));
 
-    Request.Failed failed = f.awaitReportAbandoned();
+    RequestState.Failed failed = f.awaitReportAbandoned();
     assertThat(failed.error()).contains("input image", "can never exist", "(rule: key-no-dot-segments)");
     assertThat(failed.reportAbandoned()).contains("(rule: key-no-dot-segments)");
     assertThat(f.events()).extracting(e -> e.getClass().getSimpleName())
@@ -1257,13 +1257,13 @@ class RequestTest {
     f.uploadInputs();
     ObjectRef output = new ObjectRef("gen3d", "users/alice/output/cat\0.ply");
 
-    Request.State recovered = recoverFrom(f, "output-nul", List.of(
+    RequestState recovered = recoverFrom(f, "output-nul", List.of(
         new JobSubmitted(f.jobId, specWith(MASK, output), THEN.plusSeconds(600), THEN),
         new Request.JobQueued(THEN.plusSeconds(1))));
-    assertThat(recovered).isInstanceOf(Request.Queued.class);
+    assertThat(recovered).isInstanceOf(RequestState.Queued.class);
     f.grant(f.expectAcquire()); // queued before the check at the inputs existed: the run refuses it
 
-    Request.Failed failed = f.awaitReportAbandoned();
+    RequestState.Failed failed = f.awaitReportAbandoned();
     assertThat(failed.error()).contains("failed permanently", "output", "can never be written", "(rule: key-no-control-characters)");
     assertThat(f.model.calls.get()).isZero();
     assertThat(f.putCalls.get()).isZero();
@@ -1277,14 +1277,14 @@ class RequestTest {
     f.uploadInputs();
     ObjectRef output = new ObjectRef("gen3d", "users/alice/../output/cat.ply");
 
-    Request.State recovered = recoverFrom(f, "failed-report-unwritable", List.of(
+    RequestState recovered = recoverFrom(f, "failed-report-unwritable", List.of(
         new JobSubmitted(f.jobId, specWith(MASK, output), THEN.plusSeconds(600), THEN),
         new Request.JobQueued(THEN.plusSeconds(1)),
         new AttemptStarted(1, "lease-1", THEN.plusSeconds(2)),
         new JobFailed("attempt 1 failed permanently: ModelError: bad input", THEN.plusSeconds(3))));
-    assertThat(recovered).isInstanceOfSatisfying(Request.Failed.class, r -> assertThat(r.owesReport()).isTrue());
+    assertThat(recovered).isInstanceOfSatisfying(RequestState.Failed.class, r -> assertThat(r.owesReport()).isTrue());
 
-    Request.Failed failed = f.awaitReportAbandoned();
+    RequestState.Failed failed = f.awaitReportAbandoned();
     assertThat(failed.error()).isEqualTo("attempt 1 failed permanently: ModelError: bad input");
     assertThat(failed.reportAbandoned()).contains("error report", "(rule: key-no-dot-segments)");
     assertThat(f.putCalls.get()).isZero();
