@@ -36,6 +36,11 @@ public enum JobStatus {
     return !isTerminal();
   }
 
+  /** Waits for a slot: its endpoint can hold its place by id and wake it with the grant, instead of a wake. */
+  public boolean waitsForSlot() {
+    return this == QUEUED;
+  }
+
   /** The unfinished statuses, in order. */
   public static Set<JobStatus> unfinished() {
     return EnumSet.copyOf(UNFINISHED);

@@ -32,7 +32,6 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.endpoint.EndpointLifecycle;
-import warmgate.job.JobStatus;
 import warmgate.request.RequestCommand;
 import warmgate.request.RequestEntity;
 
@@ -100,7 +99,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
       Map<String, List<String>> queued = new LinkedHashMap<>();
       List<Step> wakes = new ArrayList<>();
       for (JobIndex.Work work : page) {
-        if (work.status() == JobStatus.QUEUED && work.endpoint() != null) {
+        if (work.status() != null && work.status().waitsForSlot() && work.endpoint() != null) {
           queued.computeIfAbsent(work.endpoint(), endpoint -> new ArrayList<>()).add(work.jobId());
         } else {
           wakes.add(new Step(work.jobId(), null, List.of()));

@@ -194,6 +194,35 @@ class RequestTest {
     return testKit.createTestProbe();
   }
 
+  /**
+   * How a test's job is set up; each wither changes one setting of the defaults.
+   *
+   * @param jobId null: a fresh id
+   */
+  record Options(String jobId, int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
+    static final Options DEFAULTS = new Options(null, 3, Duration.ofHours(1), Duration.ZERO, Duration.ofMillis(300));
+
+    Options jobId(String id) {
+      return new Options(id, maxAttempts, passivateAfter, parkAfter, acquireInterval);
+    }
+
+    Options maxAttempts(int n) {
+      return new Options(jobId, n, passivateAfter, parkAfter, acquireInterval);
+    }
+
+    Options passivateAfter(Duration d) {
+      return new Options(jobId, maxAttempts, d, parkAfter, acquireInterval);
+    }
+
+    Options parkAfter(Duration d) {
+      return new Options(jobId, maxAttempts, passivateAfter, d, acquireInterval);
+    }
+
+    Options acquireInterval(Duration d) {
+      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, d);
+    }
+  }
+
   private final class Fixture {
     final String jobId;
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
@@ -208,26 +237,15 @@ class RequestTest {
     final EventSourcedBehaviorTestKit<RequestCommand, Request.Event, RequestState> kit;
 
     Fixture() {
-      this(3);
+      this(Options.DEFAULTS);
     }
 
-    Fixture(int maxAttempts) {
-      this(maxAttempts, Duration.ofHours(1));
-    }
-
-    Fixture(int maxAttempts, Duration passivateAfter) {
-      this(maxAttempts, passivateAfter, Duration.ZERO);
-    }
-
-    Fixture(int maxAttempts, Duration passivateAfter, Duration parkAfter) {
-      this(maxAttempts, passivateAfter, parkAfter, Duration.ofMillis(300));
-    }
-
-    Fixture(int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
-      this("job-" + ids.incrementAndGet(), maxAttempts, passivateAfter, parkAfter, acquireInterval);
-    }
-
-    Fixture(String jobId, int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
+    Fixture(Options options) {
+      String jobId = options.jobId() != null ? options.jobId() : "job-" + ids.incrementAndGet();
+      int maxAttempts = options.maxAttempts();
+      Duration passivateAfter = options.passivateAfter();
+      Duration parkAfter = options.parkAfter();
+      Duration acquireInterval = options.acquireInterval();
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
@@ -346,7 +364,7 @@ class RequestTest {
 
   @Test
   void submittedJobStaysInMemoryPastPassivateAfterWhileItWaitsForASlot() {
-    Fixture f = new Fixture(3, Duration.ofMillis(200));
+    Fixture f = new Fixture(Options.DEFAULTS.passivateAfter(Duration.ofMillis(200)));
     f.uploadInputs();
     f.submit(SPEC);
     f.expectAcquire();
@@ -360,7 +378,7 @@ class RequestTest {
   @Test
   void aJobQueuedPastParkAfterParksStopsAskingAndItsGrantWakesItToRun() {
     // Asks for a slot every 10 s: no ask comes between the park and its answer, so the park holds.
-    Fixture f = new Fixture(3, Duration.ofHours(1), Duration.ofMillis(200), Duration.ofSeconds(10));
+    Fixture f = new Fixture(Options.DEFAULTS.parkAfter(Duration.ofMillis(200)).acquireInterval(Duration.ofSeconds(10)));
     f.uploadInputs();
     f.submit(SPEC);
     f.expectAcquire();
@@ -379,7 +397,7 @@ class RequestTest {
 
   @Test
   void aJobThatAskedForASlotAfterItsParkStaysAndParksLater() {
-    Fixture f = new Fixture(3, Duration.ofHours(1), Duration.ofMillis(700));
+    Fixture f = new Fixture(Options.DEFAULTS.parkAfter(Duration.ofMillis(700)));
     f.uploadInputs();
     f.submit(SPEC);
 
@@ -521,7 +539,7 @@ class RequestTest {
 
   @Test
   void exhaustedRetriesFailTheJobWithTheLastError() {
-    Fixture f = new Fixture(2);
+    Fixture f = new Fixture(Options.DEFAULTS.maxAttempts(2));
     f.model.thenFail(InferenceException.Kind.TRANSIENT, "throttled");
     f.model.thenFail(InferenceException.Kind.TRANSIENT, "still throttled");
     f.submitAndGrant();
@@ -790,7 +808,7 @@ class RequestTest {
 
   @Test
   void retryRedrivesAFailedJobWithAFreshAttemptBudgetAndRemovesTheOldErrorReport() {
-    Fixture f = new Fixture(1);
+    Fixture f = new Fixture(Options.DEFAULTS.maxAttempts(1));
     f.model.thenFail(InferenceException.Kind.TRANSIENT, "ThrottlingException");
     f.submitAndGrant();
     f.awaitReported();
@@ -1161,7 +1179,7 @@ class RequestTest {
 
   @Test
   void anOutputTheStoreRefusesFailsTheJobAfterOneModelRunInsteadOfRetrying() {
-    Fixture f = new Fixture(5);
+    Fixture f = new Fixture(Options.DEFAULTS.maxAttempts(5));
     var answer = new CompletableFuture<InferenceClient.InferenceResponse>();
     f.model.then(() -> answer);
     f.submitAndGrant();
@@ -1227,7 +1245,7 @@ class RequestTest {
   }
 
   private Fixture oldJobFixture(String jobId) {
-    return new Fixture(jobId, 3, Duration.ofHours(1), Duration.ZERO, Duration.ofMillis(300));
+    return new Fixture(Options.DEFAULTS.jobId(jobId));
   }
 
   @Test
