@@ -204,6 +204,15 @@ final class AtRestPhases {
         .thenNoReply();
   }
 
+  /**
+   * A write that answers after the job was redriven: nothing to record, but the write is over, or the job would
+   * never write the report of its next failure.
+   */
+  ReplyEffect<Request.Event, RequestState> errorReportTooLate() {
+    report.answered();
+    return Effect().noReply();
+  }
+
   // ---- Any job: callbacks, cancellation
 
   ReplyEffect<Request.Event, RequestState> deliverCallback(Job state) {

@@ -387,9 +387,10 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
       return Effect().noReply();
     } else if (command instanceof Published published) {
       return atRest.publishedTooLate(published);
+    } else if (command instanceof ErrorReportWritten || command instanceof ErrorReportRefused) {
+      return atRest.errorReportTooLate();
     } else if (command instanceof InputsChecked || command instanceof OutputChecked || command instanceof EndpointRefused
-        || command instanceof ErrorReportWritten || command instanceof CallbackAnswered || command instanceof ParkAccepted
-        || command instanceof CannotRun || command instanceof ErrorReportRefused) {
+        || command instanceof CallbackAnswered || command instanceof ParkAccepted || command instanceof CannotRun) {
       return Effect().noReply();
     }
     return null;

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
+import warmgate.Json;
 import warmgate.endpoint.InferenceClient;
 import warmgate.endpoint.InferenceException;
 import warmgate.job.JobStatus;
@@ -114,5 +115,28 @@ class RequestReviewAndRedriveTest extends RequestTestBase {
 
     assertThat(reply.isError()).isTrue();
     assertThat(reply.getError().getMessage()).contains("SUCCEEDED", "only failed jobs");
+  }
+
+  @Test
+  void aJobRedrivenWhileItsErrorReportIsBeingWrittenWritesTheReportOfItsNextFailure() throws Exception {
+    Fixture f = new Fixture();
+    f.model.thenFail(InferenceException.Kind.PERMANENT, "ModelError: first run");
+    f.model.thenFail(InferenceException.Kind.PERMANENT, "ModelError: second run");
+    var firstReport = new CompletableFuture<Void>();
+    f.heldWrites.set(firstReport);
+    f.submitAndGrant();
+    f.awaitStatus(JobStatus.FAILED);
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.putCalls.get()).as("the first report is being written").isEqualTo(1));
+
+    f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry("model fixed", replyTo));
+    var acquire = f.expectAcquire();
+    f.heldWrites.set(null);
+    firstReport.complete(null); // written now: its answer reaches the redriven job, queued and owing no report
+    f.grant(acquire);
+
+    f.awaitReported();
+    assertThat(f.putCalls.get()).as("the second failure wrote its own report").isEqualTo(2);
+    var report = Json.mapper().readTree(f.blobs.object(SPEC.errorOutput()).orElseThrow().content());
+    assertThat(report.path("job").path("error").asText()).contains("second run");
   }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -220,6 +221,8 @@ abstract class RequestTestBase {
     final InMemoryBlobStore blobs = new InMemoryBlobStore();
     /** Writes asked of the store, including those that failed. */
     final AtomicInteger putCalls = new AtomicInteger();
+    /** While set, writes wait for it before they reach the store. */
+    final AtomicReference<CompletableFuture<Void>> heldWrites = new AtomicReference<>();
     final ScriptedModel model = new ScriptedModel();
     final ManualClock clock = new ManualClock();
     final TestProbe<EndpointLifecycle.Command> endpoint = testKit.createTestProbe();
@@ -241,7 +244,7 @@ abstract class RequestTestBase {
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
-      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls), name -> model), name -> endpoint.ref(), settings, webhooks,
+      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites), name -> model), name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), RequestEntity.create(jobId, deps, null));
@@ -331,7 +334,8 @@ abstract class RequestTestBase {
   }
 
   /** A store that counts the writes asked of it, also those that fail. */
-  private static warmgate.blob.BlobStore countingPuts(InMemoryBlobStore blobs, AtomicInteger putCalls) {
+  private static warmgate.blob.BlobStore countingPuts(InMemoryBlobStore blobs, AtomicInteger putCalls,
+      AtomicReference<CompletableFuture<Void>> heldWrites) {
     return new warmgate.blob.BlobStore() {
       @Override
       public CompletionStage<java.util.Optional<warmgate.blob.BlobInfo>> head(ObjectRef ref) {
@@ -346,7 +350,8 @@ abstract class RequestTestBase {
       @Override
       public CompletionStage<warmgate.blob.BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata) {
         putCalls.incrementAndGet();
-        return blobs.put(ref, content, contentType, metadata);
+        CompletableFuture<Void> held = heldWrites.get();
+        return held == null ? blobs.put(ref, content, contentType, metadata) : held.thenCompose(v -> blobs.put(ref, content, contentType, metadata));
       }
 
       @Override
