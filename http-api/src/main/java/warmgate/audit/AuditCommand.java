@@ -61,6 +61,7 @@ import warmgate.endpoint.EndpointLifecycle;
 import warmgate.gateway.TryLater;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * {@code warmgate audit}: reads the journal straight from the database a node is configured with
@@ -349,7 +350,7 @@ public final class AuditCommand implements Runnable {
       // An attempt lasts attempt-timeout at most (barring crashes), so one running at `from` started after this.
       Duration lookback = session.config.getDuration("warmgate.request.attempt-timeout");
       TimeRange read = new TimeRange(window.from().minus(lookback), window.to());
-      JournalReader.Selection selection = join(journal.select(read, Request.TAGS));
+      JournalReader.Selection selection = join(journal.select(read, RequestEntity.TAGS));
       Costs.Runs runs = new Costs.Runs();
       join(journal.stream(selection)
           // One at a time: a job first seen mid-way has its earlier events folded in before this one.

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.request.Request;
+import warmgate.request.RequestState;
 
 /**
  * What endpoints cost in a window, from the journal alone.
@@ -158,7 +159,7 @@ public final class Costs {
    * reported twice.
    */
   public static final class Runs {
-    private record Followed(Request.State state, long seqNr, Instant startedAt) {}
+    private record Followed(RequestState state, long seqNr, Instant startedAt) {}
 
     private final Map<String, Followed> jobs = new HashMap<>();
     /** Every job seen: the highest sequence number folded, up to which its attempts have been reported. */
@@ -174,19 +175,19 @@ public final class Costs {
     /** Folds the job's event {@code seqNr}: the one after the last folded ({@link #follows}), or 1 to start over. */
     public void fold(String jobId, long seqNr, Request.Event event) {
       Followed followed = seqNr == 1 ? null : jobs.get(jobId);
-      Request.State state = followed == null ? new Request.Blank() : followed.state();
+      RequestState state = followed == null ? new RequestState.Blank() : followed.state();
       Instant startedAt = followed == null ? null : followed.startedAt();
-      Request.State next = Request.next(state, event);
-      if (!(state instanceof Request.Running) && next instanceof Request.Running) {
+      RequestState next = RequestState.next(state, event);
+      if (!(state instanceof RequestState.Running) && next instanceof RequestState.Running) {
         startedAt = event.at();
-      } else if (state instanceof Request.Running running && !(next instanceof Request.Running)) {
+      } else if (state instanceof RequestState.Running running && !(next instanceof RequestState.Running)) {
         if (seqNr > folded.getOrDefault(jobId, 0L)) {
           runs.add(run(jobId, running, new Stretch(startedAt, event.at())));
         }
         startedAt = null;
       }
-      boolean resting = next instanceof Request.Succeeded || next instanceof Request.Failed || next instanceof Request.Cancelled
-          || next instanceof Request.AwaitingReview;
+      boolean resting = next instanceof RequestState.Succeeded || next instanceof RequestState.Failed || next instanceof RequestState.Cancelled
+          || next instanceof RequestState.AwaitingReview;
       folded.merge(jobId, seqNr, Math::max);
       if (resting) {
         jobs.remove(jobId);
@@ -199,14 +200,14 @@ public final class Costs {
     public List<Run> runs(Instant now) {
       List<Run> all = new ArrayList<>(runs);
       jobs.forEach((jobId, followed) -> {
-        if (followed.state() instanceof Request.Running running) {
+        if (followed.state() instanceof RequestState.Running running) {
           all.add(run(jobId, running, new Stretch(followed.startedAt(), now)));
         }
       });
       return all;
     }
 
-    private static Run run(String jobId, Request.Running running, Stretch stretch) {
+    private static Run run(String jobId, RequestState.Running running, Stretch stretch) {
       return new Run(jobId, running.core().spec().endpoint(), running.core().spec().owner(), stretch);
     }
   }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import warmgate.request.Request;
+import warmgate.request.RequestState;
 
 /**
  * Whether a job's row in {@code job_index} says what its journal says. The journal side is the job rebuilt
@@ -23,8 +24,8 @@ final class JobCheck {
    * @param row its row (empty: the index has none)
    */
   static List<String> differences(List<StoredEvent> events, Optional<IndexedJobs.Row> row) {
-    Request.State state = Request.replay(events.stream().map(e -> (Request.Event) e.event()).toList());
-    if (!(state instanceof Request.Job job)) {
+    RequestState state = RequestState.replay(events.stream().map(e -> (Request.Event) e.event()).toList());
+    if (!(state instanceof RequestState.Job job)) {
       return List.of(row.isPresent() ? "in job_index, but the journal has no event of it" : "neither the journal nor job_index has it");
     }
     long lastSeqNr = events.get(events.size() - 1).seqNr();
@@ -32,7 +33,7 @@ final class JobCheck {
       return List.of("missing from job_index; the journal has " + events.size() + " event(s) and says " + job.status());
     }
     IndexedJobs.Row indexed = row.get();
-    Request.JobCore core = job.core();
+    RequestState.JobCore core = job.core();
     List<String> differences = new ArrayList<>();
     compare(differences, "status", job.status().name(), indexed.status());
     compare(differences, "endpoint", core.spec().endpoint(), indexed.endpoint());

@@ -35,6 +35,7 @@ import warmgate.gateway.TryLater;
 import warmgate.endpoint.EndpointEntity;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * The journal as audits read it: pekko-persistence-jdbc's read journal for the events (deserialized as the
@@ -47,11 +48,11 @@ public final class JournalReader implements AuditLog {
   public static final String ENDPOINT = "EndpointLifecycle";
 
   /** Job events carry one of {@link Request#TAGS}, endpoint events {@link EndpointLifecycle#TAG}. */
-  public static final List<String> ALL_TAGS = concat(Request.TAGS, List.of(EndpointLifecycle.TAG));
+  public static final List<String> ALL_TAGS = concat(RequestEntity.TAGS, List.of(EndpointLifecycle.TAG));
 
   /** Entity type key name (the persistence id's prefix) to the entity's name in audits. */
   private static final Map<String, String> ENTITIES = Map.of(
-      Request.ENTITY_KEY.name(), REQUEST,
+      RequestEntity.ENTITY_KEY.name(), REQUEST,
       EndpointEntity.ENTITY_KEY.name(), ENDPOINT);
 
   private static final Comparator<StoredEvent> JOURNAL_ORDER = Comparator.comparingLong(StoredEvent::ordering);
@@ -150,7 +151,7 @@ public final class JournalReader implements AuditLog {
 
   /** The events of job {@code jobId} up to sequence number {@code toSeqNr}, oldest first. */
   public CompletionStage<List<StoredEvent>> job(String jobId, long toSeqNr) {
-    return events(PersistenceId.of(Request.ENTITY_KEY.name(), jobId).id(), toSeqNr);
+    return events(PersistenceId.of(RequestEntity.ENTITY_KEY.name(), jobId).id(), toSeqNr);
   }
 
   /** Every event of endpoint {@code name}, oldest first, including those written before endpoint events were tagged. */
@@ -166,7 +167,7 @@ public final class JournalReader implements AuditLog {
 
   /** The id of every job in the journal (unordered). */
   public Source<String, NotUsed> jobIds() {
-    String prefix = Request.ENTITY_KEY.name() + PersistenceId.DefaultSeparator();
+    String prefix = RequestEntity.ENTITY_KEY.name() + PersistenceId.DefaultSeparator();
     return readJournal.currentPersistenceIds().filter(id -> id.startsWith(prefix)).map(id -> id.substring(prefix.length()));
   }
 

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 import warmgate.Json;
 import warmgate.job.JobSpec;
 import warmgate.request.Request;
+import warmgate.request.RequestState;
 
 /** A job's journal as a person reads it: one line per event with its time, the time since the job began, and its facts. */
 final class Timeline {
@@ -20,9 +21,9 @@ final class Timeline {
    */
   static List<String> render(String jobId, List<StoredEvent> events) {
     List<Request.Event> facts = events.stream().map(e -> (Request.Event) e.event()).toList();
-    Request.State state = Request.replay(facts);
+    RequestState state = RequestState.replay(facts);
     List<String> lines = new ArrayList<>();
-    if (state instanceof Request.Job job) {
+    if (state instanceof RequestState.Job job) {
       JobSpec spec = job.core().spec();
       lines.add("Job " + jobId + " on endpoint " + spec.endpoint() + (spec.owner() == null ? "" : ", owner " + spec.owner())
           + ", " + events.size() + " event(s)");
@@ -37,7 +38,7 @@ final class Timeline {
       lines.add(String.format("  %-30s %10s  #%-3d %-" + typeWidth + "s  %s", event.at(), elapsed(Duration.between(start, event.at())),
           events.get(i).seqNr(), type, facts(event)).stripTrailing());
     }
-    if (state instanceof Request.Job job) {
+    if (state instanceof RequestState.Job job) {
       lines.add("Now " + job.status() + " after " + job.core().attempts() + " attempt(s), "
           + elapsed(Duration.between(start, job.core().updatedAt())).substring(1) + " after it was submitted"
           + (job.error() == null ? "" : "; error: " + job.error()));

@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
-import warmgate.request.Request;
+import warmgate.request.RequestCommand;
 
 /**
  * {@link Jobs} that turns new work away with {@link EndpointBusy} while the job's endpoint already holds
@@ -43,7 +43,7 @@ public final class AdmittingJobs implements Jobs {
   }
 
   @Override
-  public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
+  public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
     String endpoint = spec.endpoint();
     return load(endpoint).thenCompose(view -> {
       int limit = maxQueued.applyAsInt(endpoint);
@@ -73,27 +73,27 @@ public final class AdmittingJobs implements Jobs {
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> find(String jobId) {
+  public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
     return delegate.find(jobId);
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+  public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
     return delegate.cancel(jobId, reason);
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+  public CompletionStage<Optional<RequestCommand.JobView>> retry(String jobId, String reason) {
     return delegate.retry(jobId, reason);
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+  public CompletionStage<Optional<RequestCommand.JobView>> approve(String jobId, String reviewer) {
     return delegate.approve(jobId, reviewer);
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+  public CompletionStage<Optional<RequestCommand.JobView>> reject(String jobId, String reviewer, String reason) {
     return delegate.reject(jobId, reviewer, reason);
   }
 }

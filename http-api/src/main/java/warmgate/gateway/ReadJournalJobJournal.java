@@ -9,7 +9,7 @@ import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
 import warmgate.Json;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /** {@link JobJournal} read straight from the journal with Pekko Persistence Query. */
 public final class ReadJournalJobJournal implements JobJournal {
@@ -26,7 +26,7 @@ public final class ReadJournalJobJournal implements JobJournal {
 
   @Override
   public CompletionStage<List<Entry>> events(String jobId) {
-    String persistenceId = PersistenceId.of(Request.ENTITY_KEY.name(), jobId).id();
+    String persistenceId = PersistenceId.of(RequestEntity.ENTITY_KEY.name(), jobId).id();
     return readJournal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
         .take(MAX_EVENTS)
         .map(envelope -> new Entry(

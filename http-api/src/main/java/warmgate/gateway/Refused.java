@@ -4,7 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.pattern.StatusReply;
 import warmgate.Failures;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * An entity turned a command down because of the state it is in (cancelling a finished job, stopping an
@@ -24,8 +24,8 @@ public final class Refused extends RuntimeException {
       Throwable cause = Failures.unwrap(failure);
       if (cause instanceof StatusReply.ErrorMessage refusal) {
         String reason = refusal.getMessage();
-        return CompletableFuture.failedFuture(reason.startsWith(Request.UNAVAILABLE)
-            ? new TryLater(reason.substring(Request.UNAVAILABLE.length()))
+        return CompletableFuture.failedFuture(reason.startsWith(RequestEntity.UNAVAILABLE)
+            ? new TryLater(reason.substring(RequestEntity.UNAVAILABLE.length()))
             : new Refused(reason));
       }
       return CompletableFuture.failedFuture(cause);

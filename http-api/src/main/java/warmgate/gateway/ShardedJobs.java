@@ -9,6 +9,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import warmgate.job.JobSpec;
 import warmgate.request.Request;
+import warmgate.request.RequestCommand;
+import warmgate.request.RequestEntity;
 
 /** {@link Jobs} backed by the sharded Request entities. */
 public final class ShardedJobs implements Jobs {
@@ -21,40 +23,40 @@ public final class ShardedJobs implements Jobs {
   }
 
   @Override
-  public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
-    return sharding.entityRefFor(Request.ENTITY_KEY, jobId).askWithStatus(replyTo -> new Request.Submit(spec, replyTo), askTimeout);
+  public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
+    return sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).askWithStatus(replyTo -> new RequestCommand.Submit(spec, replyTo), askTimeout);
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> find(String jobId) {
-    return sharding.entityRefFor(Request.ENTITY_KEY, jobId)
-        .<Request.JobLookup>ask(Request.Get::new, askTimeout)
+  public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
+    return sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId)
+        .<RequestCommand.JobLookup>ask(RequestCommand.Get::new, askTimeout)
         .thenApply(lookup -> Optional.ofNullable(lookup.job()));
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
-    return ask(jobId, replyTo -> new Request.Cancel(reason, replyTo));
+  public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
+    return ask(jobId, replyTo -> new RequestCommand.Cancel(reason, replyTo));
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
-    return ask(jobId, replyTo -> new Request.Retry(reason, replyTo));
+  public CompletionStage<Optional<RequestCommand.JobView>> retry(String jobId, String reason) {
+    return ask(jobId, replyTo -> new RequestCommand.Retry(reason, replyTo));
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
-    return ask(jobId, replyTo -> new Request.Approve(reviewer, replyTo));
+  public CompletionStage<Optional<RequestCommand.JobView>> approve(String jobId, String reviewer) {
+    return ask(jobId, replyTo -> new RequestCommand.Approve(reviewer, replyTo));
   }
 
   @Override
-  public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
-    return ask(jobId, replyTo -> new Request.Reject(reviewer, reason, replyTo));
+  public CompletionStage<Optional<RequestCommand.JobView>> reject(String jobId, String reviewer, String reason) {
+    return ask(jobId, replyTo -> new RequestCommand.Reject(reviewer, reason, replyTo));
   }
 
-  private CompletionStage<Optional<Request.JobView>> ask(
-      String jobId, Function<ActorRef<StatusReply<Request.JobLookup>>, Request.Command> command) {
-    return Refused.fromStatusReply(sharding.entityRefFor(Request.ENTITY_KEY, jobId).askWithStatus(command::apply, askTimeout))
+  private CompletionStage<Optional<RequestCommand.JobView>> ask(
+      String jobId, Function<ActorRef<StatusReply<RequestCommand.JobLookup>>, RequestCommand> command) {
+    return Refused.fromStatusReply(sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).askWithStatus(command::apply, askTimeout))
         .thenApply(lookup -> Optional.ofNullable(lookup.job()));
   }
 }

@@ -28,6 +28,7 @@ import warmgate.index.JobQuery;
 import warmgate.ingest.ObjectPolicy;
 import warmgate.job.JobIds;
 import warmgate.request.Request;
+import warmgate.request.RequestCommand;
 
 /**
  * {@code /v1/jobs}: submit a job, list jobs, look at one, read its journal, cancel it, redrive it, review its
@@ -100,7 +101,7 @@ public final class JobRoutes extends AllDirectives {
         // A client can wait and resubmit: 429 says so; everything else goes to the one exception handler.
         return cause instanceof EndpointBusy busy ? complete(ApiErrors.busy(StatusCodes.TOO_MANY_REQUESTS, busy)) : failWith(cause);
       }
-      Request.Submitted submitted = outcome.get();
+      RequestCommand.Submitted submitted = outcome.get();
       if (submitted.duplicate() && !submitted.sameRequest()) {
         return complete(JsonResponses.error(StatusCodes.CONFLICT, "idempotency_conflict",
             "Idempotency-Key was already used for a different job (" + jobId + "); use a new key for a new job"));
@@ -153,7 +154,7 @@ public final class JobRoutes extends AllDirectives {
    * The one way to a single job: looks it up, answers 404 unless {@code principal} may see it, and only then
    * runs {@code then} on it. Every per-job route goes through here, so nothing acts before the owner check.
    */
-  private Route visibleJob(Principal principal, String jobId, Function<Request.JobView, Route> then) {
+  private Route visibleJob(Principal principal, String jobId, Function<RequestCommand.JobView, Route> then) {
     if (!JobIds.isValid(jobId)) {
       return notFound(jobId);
     }
@@ -167,13 +168,13 @@ public final class JobRoutes extends AllDirectives {
    * 200 with the job {@code call} answers (a state change is in the journal when this answers), for a job
    * {@code principal} may see; 404 otherwise. {@code call} runs after the owner check.
    */
-  private Route jobOr404(Principal principal, String jobId, Function<String, CompletionStage<Optional<Request.JobView>>> call) {
+  private Route jobOr404(Principal principal, String jobId, Function<String, CompletionStage<Optional<RequestCommand.JobView>>> call) {
     return visibleJob(principal, jobId, visible -> onSuccess(call.apply(jobId), job -> job
         .map(this::found)
         .orElseGet(() -> notFound(jobId))));
   }
 
-  private Route found(Request.JobView job) {
+  private Route found(RequestCommand.JobView job) {
     return complete(JsonResponses.json(StatusCodes.OK, job));
   }
 

@@ -12,7 +12,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import javax.sql.DataSource;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * {@link IndexProgress} from the tables themselves: pekko-persistence-jdbc's {@code event_tag} (whose
@@ -27,7 +27,7 @@ public final class JdbcIndexProgress implements IndexProgress {
   public JdbcIndexProgress(DataSource pool, Executor blocking) {
     this.pool = pool;
     this.blocking = blocking;
-    this.tags = Request.TAGS;
+    this.tags = RequestEntity.TAGS;
   }
 
   @Override

@@ -21,6 +21,7 @@ import org.apache.pekko.projection.javadsl.SourceProvider;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcHandler;
 import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * Folds the jobs' events into {@code job_index}: one projection per tag of {@link Request#TAGS}, each run
@@ -39,8 +40,8 @@ public final class JobIndexProjection {
     ShardedDaemonProcess.get(system).init(
         ProjectionBehavior.Command.class,
         NAME,
-        Request.TAGS.size(),
-        i -> ProjectionBehavior.create(projection(system, pool, Request.TAGS.get(i), grouping)),
+        RequestEntity.TAGS.size(),
+        i -> ProjectionBehavior.create(projection(system, pool, RequestEntity.TAGS.get(i), grouping)),
         ShardedDaemonProcessSettings.create(system),
         Optional.of(ProjectionBehavior.stopMessage()));
   }

@@ -35,12 +35,15 @@ import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
 import warmgate.request.Request;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.request.RequestCommand;
+import warmgate.request.RequestEntity;
 
 /**
  * Starts every job that still has work, from the index, since sharding does not remember jobs. One per
  * cluster (a singleton). A run first waits until the projections have folded every event the journal held
  * when the run began (otherwise a job written just before a crash, not yet in the index, would stay asleep),
- * then pages through the jobs with work and sends each a {@link Request.Wake}, at most {@code rate} a second,
+ * then pages through the jobs with work and sends each a {@link RequestCommand.Wake}, at most {@code rate} a second,
  * and waits for the job to answer that it is running; a job that does not answer is asked again (a wake sent
  * while sharding still routes a dead node's shard to it is lost), and if it still does not, a run soon after
  * tries once more.
@@ -100,7 +103,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
       Map<String, List<String>> queued = new LinkedHashMap<>();
       List<Step> wakes = new ArrayList<>();
       for (JobIndex.Work work : page) {
-        if (work.status() == JobStatus.QUEUED && work.endpoint() != null) {
+        if (work.status() != null && work.status().waitsForSlot() && work.endpoint() != null) {
           queued.computeIfAbsent(work.endpoint(), endpoint -> new ArrayList<>()).add(work.jobId());
         } else {
           wakes.add(new Step(work.jobId(), null, List.of()));
@@ -137,7 +140,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   public static ActorRef<Command> init(ActorSystem<?> system, JobIndex index, IndexProgress progress, ReadSideSettings.Waker settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, CompletionStage<Done>> wake =
-        jobId -> sharding.entityRefFor(Request.ENTITY_KEY, jobId).ask(Request.Wake::new, settings.confirmTimeout());
+        jobId -> sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).ask(RequestCommand.Wake::new, settings.confirmTimeout());
     BiFunction<String, List<String>, CompletionStage<Done>> enlist = (endpoint, jobIds) -> sharding
         .entityRefFor(EndpointEntity.ENTITY_KEY, endpoint)
         .ask(replyTo -> new EndpointCommand.Enlist(jobIds, replyTo), settings.confirmTimeout());

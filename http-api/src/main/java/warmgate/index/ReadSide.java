@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.endpoint.ParkedJobs;
 import warmgate.persistence.DatabaseSettings;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * The read side of a node: its connection pool, the job index projections, the waker and the index the
@@ -76,7 +76,7 @@ public final class ReadSide {
     ActorRef<JobWaker.Command> waker = JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
     // Named uniquely: a test may start more than one read side in one actor system.
     system.systemActorOf(recalls(waker), "endpoint-recalls-" + java.util.UUID.randomUUID(), Props.empty());
-    log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", Request.TAGS.size(),
+    log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", RequestEntity.TAGS.size(),
         settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
     return new ReadSide(index, pool, waker);
   }

@@ -66,7 +66,7 @@ import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
-import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 import warmgate.request.ShardedParkedJobs;
 
 /** Starts Warmgate, or one of its helper commands. */
@@ -187,7 +187,7 @@ public final class Main {
         EndpointEntity.Deps.of(deps.clock()).withMetrics(metrics.endpoints()).withParked(new ShardedParkedJobs(system)));
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
-    Request.init(system, new Request.Deps(step, name -> sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name),
+    RequestEntity.init(system, new RequestEntity.Deps(step, name -> sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name),
         RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
     ReadSide readSide = ReadSide.start(system, database, warmgate);
     // Scrapes run on the blocking dispatcher (MetricsRoutes), so waiting for the count query is fine there.

@@ -39,7 +39,8 @@ import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 import warmgate.provider.ProviderState;
 import warmgate.request.InferenceStep;
-import warmgate.request.Request;
+import warmgate.request.RequestCommand;
+import warmgate.request.RequestEntity;
 import warmgate.testing.InMemoryBlobStore;
 
 /**
@@ -124,7 +125,7 @@ public final class AuditJournal implements AutoCloseable {
     var requestSettings = new RequestSettings(3, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(200),
         Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10), Duration.ZERO);
     var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
-    var deps = new Request.Deps(new InferenceStep(blobs, name -> model), name -> endpoint, requestSettings,
+    var deps = new RequestEntity.Deps(new InferenceStep(blobs, name -> model), name -> endpoint, requestSettings,
         (url, id, body) -> CompletableFuture.completedFuture(204), webhooks, Clock.systemUTC());
 
     run(ALICE_JOB, "alice", blobs, deps);
@@ -141,20 +142,20 @@ public final class AuditJournal implements AutoCloseable {
     });
   }
 
-  private void run(String jobId, String owner, InMemoryBlobStore blobs, Request.Deps deps) {
+  private void run(String jobId, String owner, InMemoryBlobStore blobs, RequestEntity.Deps deps) {
     ObjectRef image = new ObjectRef(ENDPOINT, "users/" + owner + "/input/cat_image.png");
     ObjectRef mask = new ObjectRef(ENDPOINT, "users/" + owner + "/input/cat_mask.png");
     blobs.put(image, new byte[] {1});
     blobs.put(mask, new byte[] {2});
     var spec = new JobSpec(ENDPOINT, owner, Map.of("image", image, "mask", mask), new ObjectRef(ENDPOINT, "users/" + owner + "/output/cat.ply"),
         null, null, image.toString(), false);
-    ActorRef<Request.Command> job = testKit.spawn(Request.create(jobId, deps, null), jobId);
-    TestProbe<StatusReply<Request.Submitted>> submitted = testKit.createTestProbe();
-    job.tell(new Request.Submit(spec, submitted.ref()));
+    ActorRef<RequestCommand> job = testKit.spawn(RequestEntity.create(jobId, deps, null), jobId);
+    TestProbe<StatusReply<RequestCommand.Submitted>> submitted = testKit.createTestProbe();
+    job.tell(new RequestCommand.Submit(spec, submitted.ref()));
     assertThat(submitted.receiveMessage(WAIT).isSuccess()).isTrue();
-    TestProbe<Request.JobLookup> lookup = testKit.createTestProbe();
+    TestProbe<RequestCommand.JobLookup> lookup = testKit.createTestProbe();
     lookup.awaitAssert(WAIT, () -> {
-      job.tell(new Request.Get(lookup.ref()));
+      job.tell(new RequestCommand.Get(lookup.ref()));
       assertThat(lookup.receiveMessage().job().status()).isEqualTo(JobStatus.SUCCEEDED);
       return null;
     });

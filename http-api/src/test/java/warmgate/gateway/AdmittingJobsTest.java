@@ -19,7 +19,7 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
-import warmgate.request.Request;
+import warmgate.request.RequestCommand;
 
 // No actors, no I/O: admission against a scripted queue depth.
 class AdmittingJobsTest {
@@ -63,35 +63,35 @@ class AdmittingJobsTest {
     final AtomicInteger submitted = new AtomicInteger();
 
     @Override
-    public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
+    public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
       submitted.incrementAndGet();
-      var view = new Request.JobView(jobId, JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0, Instant.EPOCH,
+      var view = new RequestCommand.JobView(jobId, JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0, Instant.EPOCH,
           Instant.EPOCH, Map.of(), spec.output().toString(), null, null);
-      return CompletableFuture.completedFuture(new Request.Submitted(view, false, true));
+      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view, false, true));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> find(String jobId) {
+    public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
       return find(jobId);
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> retry(String jobId, String reason) {
       return find(jobId);
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+    public CompletionStage<Optional<RequestCommand.JobView>> approve(String jobId, String reviewer) {
       return find(jobId);
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> reject(String jobId, String reviewer, String reason) {
       return find(jobId);
     }
   }

@@ -45,6 +45,7 @@ import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.request.Request;
+import warmgate.request.RequestCommand;
 
 // Real HTTP on loopback: bearer tokens and owner scoping on every route, fake services that record what they were asked to do.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -65,45 +66,45 @@ class AuthEdgeTest {
     final Map<String, JobSpec> specs = new ConcurrentHashMap<>();
 
     @Override
-    public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
+    public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
       actions.add("submit " + jobId);
       JobSpec existing = specs.putIfAbsent(jobId, spec);
       JobSpec kept = existing == null ? spec : existing;
-      return CompletableFuture.completedFuture(new Request.Submitted(view(jobId, kept, JobStatus.QUEUED), existing != null, kept.equals(spec)));
+      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view(jobId, kept, JobStatus.QUEUED), existing != null, kept.equals(spec)));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> find(String jobId) {
+    public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
       return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.QUEUED)));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
       actions.add("cancel " + jobId);
       return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.CANCELLED)));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> retry(String jobId, String reason) {
       actions.add("retry " + jobId);
       return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.WAITING_FOR_INPUTS)));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+    public CompletionStage<Optional<RequestCommand.JobView>> approve(String jobId, String reviewer) {
       actions.add("approve " + jobId + " by " + reviewer);
       return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.SUCCEEDED)));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> reject(String jobId, String reviewer, String reason) {
       actions.add("reject " + jobId + " by " + reviewer);
       return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.FAILED)));
     }
 
-    private static Request.JobView view(String jobId, JobSpec spec, JobStatus status) {
+    private static RequestCommand.JobView view(String jobId, JobSpec spec, JobStatus status) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
-      return new Request.JobView(jobId, status, spec.endpoint(), spec.owner(), 0, t, t, Map.of(), spec.output().toString(), null, null);
+      return new RequestCommand.JobView(jobId, status, spec.endpoint(), spec.owner(), 0, t, t, Map.of(), spec.output().toString(), null, null);
     }
   }
 

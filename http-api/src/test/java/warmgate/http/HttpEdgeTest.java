@@ -46,6 +46,7 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.request.Request;
+import warmgate.request.RequestCommand;
 
 // Real HTTP on loopback: the edge's routes with fake services behind their interfaces, an admin token; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -65,7 +66,7 @@ public class HttpEdgeTest {
     volatile boolean busy;
 
     @Override
-    public CompletionStage<Request.Submitted> submit(String jobId, JobSpec spec) {
+    public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
       if (slow) {
         return CompletableFuture.failedFuture(new TimeoutException("Ask timed out"));
       }
@@ -73,12 +74,12 @@ public class HttpEdgeTest {
         return CompletableFuture.failedFuture(new EndpointBusy(spec.endpoint(), 10_000, 5));
       }
       JobSpec existing = submitted.putIfAbsent(jobId, spec);
-      return CompletableFuture.completedFuture(new Request.Submitted(view(jobId, existing == null ? spec : existing),
+      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view(jobId, existing == null ? spec : existing),
           existing != null, existing == null || existing.equals(spec)));
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> find(String jobId) {
+    public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
       return CompletableFuture.completedFuture(Optional.ofNullable(submitted.get(jobId)).map(spec -> view(jobId, spec)));
     }
 
@@ -86,11 +87,11 @@ public class HttpEdgeTest {
     final Set<String> finished = ConcurrentHashMap.newKeySet();
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> cancel(String jobId, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
       if (finished.contains(jobId)) {
         return CompletableFuture.failedFuture(new Refused("job " + jobId + " is SUCCEEDED; only unfinished jobs can be cancelled"));
       }
-      return find(jobId).thenApply(found -> found.map(v -> new Request.JobView(v.jobId(), JobStatus.CANCELLED, v.endpoint(),
+      return find(jobId).thenApply(found -> found.map(v -> new RequestCommand.JobView(v.jobId(), JobStatus.CANCELLED, v.endpoint(),
           v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
     }
 
@@ -100,33 +101,33 @@ public class HttpEdgeTest {
     volatile RuntimeException actionFailure;
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> retry(String jobId, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> retry(String jobId, String reason) {
       return act("retry", jobId, reason, JobStatus.WAITING_FOR_INPUTS);
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> approve(String jobId, String reviewer) {
+    public CompletionStage<Optional<RequestCommand.JobView>> approve(String jobId, String reviewer) {
       return act("approve", jobId, null, JobStatus.SUCCEEDED);
     }
 
     @Override
-    public CompletionStage<Optional<Request.JobView>> reject(String jobId, String reviewer, String reason) {
+    public CompletionStage<Optional<RequestCommand.JobView>> reject(String jobId, String reviewer, String reason) {
       return act("reject", jobId, reason, JobStatus.FAILED);
     }
 
-    private CompletionStage<Optional<Request.JobView>> act(String verb, String jobId, String reason, JobStatus after) {
+    private CompletionStage<Optional<RequestCommand.JobView>> act(String verb, String jobId, String reason, JobStatus after) {
       RuntimeException failure = actionFailure;
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
       }
       actions.add(verb + " " + jobId + " " + reason);
-      return find(jobId).thenApply(found -> found.map(v -> new Request.JobView(v.jobId(), after, v.endpoint(),
+      return find(jobId).thenApply(found -> found.map(v -> new RequestCommand.JobView(v.jobId(), after, v.endpoint(),
           v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
     }
 
-    static Request.JobView view(String jobId, JobSpec spec) {
+    static RequestCommand.JobView view(String jobId, JobSpec spec) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
-      return new Request.JobView(jobId, JobStatus.QUEUED, spec.endpoint(), spec.owner(), 0, t, t,
+      return new RequestCommand.JobView(jobId, JobStatus.QUEUED, spec.endpoint(), spec.owner(), 0, t, t,
           Map.of("image", spec.inputs().values().iterator().next().toString()), spec.output().toString(), null, null);
     }
   }

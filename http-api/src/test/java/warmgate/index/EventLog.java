@@ -10,6 +10,7 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * Writes given events into the real journal as a job's own, under its persistence id and with its tag, as
@@ -21,7 +22,7 @@ final class EventLog extends EventSourcedBehavior<EventLog.Append, Object, Integ
   private final String jobId;
 
   private EventLog(String jobId) {
-    super(PersistenceId.of(Request.ENTITY_KEY.name(), jobId));
+    super(PersistenceId.of(RequestEntity.ENTITY_KEY.name(), jobId));
     this.jobId = jobId;
   }
 
@@ -36,7 +37,7 @@ final class EventLog extends EventSourcedBehavior<EventLog.Append, Object, Integ
 
   @Override
   public Set<String> tagsFor(Object event) {
-    return Set.of(Request.tagFor(jobId));
+    return Set.of(RequestEntity.tagFor(jobId));
   }
 
   @Override

@@ -9,6 +9,7 @@ import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /** Puts jobs into the index the way the projection does: their events, folded by {@link JobIndexProjection#apply}. */
 public final class IndexRows {
@@ -48,7 +49,7 @@ public final class IndexRows {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       for (int i = 0; i < events.size(); i++) {
-        JobIndexProjection.apply(c, Request.ENTITY_KEY.name() + "|" + jobId, i + 1, events.get(i));
+        JobIndexProjection.apply(c, RequestEntity.ENTITY_KEY.name() + "|" + jobId, i + 1, events.get(i));
       }
       c.commit();
     }

@@ -34,6 +34,7 @@ import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.request.JobSummary;
 import warmgate.request.Request;
+import warmgate.request.RequestEntity;
 
 /**
  * What the job index projection does on a real database, journal and projection (no cluster); run on H2 and
@@ -100,7 +101,7 @@ abstract class JobIndexProjectionContract {
   /** Every tag's projection, each event it handles counted by job id. */
   private List<ActorRef<ProjectionBehavior.Command>> runProjections(Map<String, AtomicInteger> handled, ReadSideSettings.Grouping grouping) {
     List<ActorRef<ProjectionBehavior.Command>> running = new ArrayList<>();
-    for (String tag : Request.TAGS) {
+    for (String tag : RequestEntity.TAGS) {
       running.add(testKit.spawn(ProjectionBehavior.create(JobIndexProjection.projection(testKit.system(), db.pool, tag, grouping,
           () -> new JdbcHandler<List<EventEnvelope<Request.Event>>, PooledSession>() {
             private final JobIndexProjection.Handler real = new JobIndexProjection.Handler();
@@ -135,7 +136,7 @@ abstract class JobIndexProjectionContract {
   }
 
   private static String persistenceId(String jobId) {
-    return Request.ENTITY_KEY.name() + "|" + jobId;
+    return RequestEntity.ENTITY_KEY.name() + "|" + jobId;
   }
 
   /** A job that waits for its mask, runs, fails once, is retried and succeeds, as the entity writes it. */
@@ -266,7 +267,7 @@ abstract class JobIndexProjectionContract {
     stopProjections(running);
     assertThat(handledBefore.get(persistenceId(first))).hasValue(8);
     Map<String, Long> offsets = storedOffsets();
-    assertThat(offsets).as("offsets stored in the index's own database").containsKey(Request.tagFor(first));
+    assertThat(offsets).as("offsets stored in the index's own database").containsKey(RequestEntity.tagFor(first));
 
     append(second, lifecycle(second, spec("bob", null)));
     Map<String, AtomicInteger> handledAfter = new ConcurrentHashMap<>();
@@ -276,7 +277,7 @@ abstract class JobIndexProjectionContract {
       assertThat(handledAfter.get(persistenceId(first))).as("events of %s handled again", first).isNull();
       assertThat(handledAfter.get(persistenceId(second))).hasValue(8);
       assertThat(lastSeqNr(first)).isEqualTo(8);
-      assertThat(storedOffsets().get(Request.tagFor(second))).isGreaterThan(offsets.getOrDefault(Request.tagFor(second), 0L));
+      assertThat(storedOffsets().get(RequestEntity.tagFor(second))).isGreaterThan(offsets.getOrDefault(RequestEntity.tagFor(second), 0L));
     } finally {
       stopProjections(running);
     }
@@ -291,10 +292,10 @@ abstract class JobIndexProjectionContract {
     String stranger = newJobId();
     String after = newJobId();
     // Same tag for all three, so the job behind them is only seen if the projection got past them.
-    while (!Request.tagFor(stranger).equals(Request.tagFor(orphan))) {
+    while (!RequestEntity.tagFor(stranger).equals(RequestEntity.tagFor(orphan))) {
       stranger = newJobId();
     }
-    while (!Request.tagFor(after).equals(Request.tagFor(orphan))) {
+    while (!RequestEntity.tagFor(after).equals(RequestEntity.tagFor(orphan))) {
       after = newJobId();
     }
     append(orphan, List.of(new Request.AttemptStarted(1, "lease-1", T0)));

@@ -1,5 +1,6 @@
 package warmgate.reliability;
 
+import warmgate.endpoint.EndpointEntity;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

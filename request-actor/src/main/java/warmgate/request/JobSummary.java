@@ -1,10 +1,8 @@
 package warmgate.request;
 
 import java.time.Instant;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import warmgate.job.JobStatus;
 import warmgate.request.Request.AttemptFailed;
 import warmgate.request.Request.AttemptStarted;
@@ -28,7 +26,7 @@ import warmgate.request.Request.ResultRejected;
 /**
  * What the read side keeps of a job: the fields a job list shows, and whether the job still has work of its
  * own ({@link #hasWork}, the waker's question). A pure fold of the job's events that says, event by event,
- * what {@link Request}'s event handler says; RequestTest folds the events of every scenario it runs through
+ * what {@link RequestState}'s event handler says; RequestTest folds the events of every scenario it runs through
  * both and fails on the first difference, so the two cannot drift apart unnoticed.
  *
  * @param output where the result goes (the job view's {@code output})
@@ -50,10 +48,6 @@ public record JobSummary(
     boolean callbacks,
     boolean reportOwed,
     boolean callbackOwed) {
-
-  /** Stages in which a job acts by itself (asks for a slot, runs, waits for a timer). */
-  private static final Set<JobStatus> UNFINISHED =
-      EnumSet.of(JobStatus.WAITING_FOR_INPUTS, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRY_WAIT);
 
   /** A job's first event. */
   public static JobSummary submitted(JobSubmitted e) {
@@ -84,7 +78,7 @@ public record JobSummary(
     } else if (event instanceof ResultHeld) {
       return Optional.of(reaching(JobStatus.AWAITING_REVIEW, null, false, at));
     } else if (event instanceof ResultRejected e) {
-      return Optional.of(reaching(JobStatus.FAILED, Request.rejectionError(e), true, at));
+      return Optional.of(reaching(JobStatus.FAILED, RequestState.rejectionError(e), true, at));
     } else if (event instanceof JobFailed e) {
       return Optional.of(reaching(JobStatus.FAILED, e.error(), true, at));
     } else if (event instanceof JobCancelled) {
@@ -104,9 +98,9 @@ public record JobSummary(
     return Optional.empty();
   }
 
-  /** The same question {@link Request#hasWork} answers for the entity's state. */
+  /** The same question {@link RequestState.Job#hasWork} answers for the entity's state. */
   public boolean hasWork() {
-    return UNFINISHED.contains(status) || reportOwed || callbackOwed;
+    return status.isUnfinished() || reportOwed || callbackOwed;
   }
 
   /** The summary of a whole history, first event first; empty when any event does not fold. */

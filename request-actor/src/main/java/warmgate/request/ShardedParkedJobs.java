@@ -23,7 +23,7 @@ public final class ShardedParkedJobs implements ParkedJobs {
 
   @Override
   public void deliver(String jobId, EndpointCommand.SlotReply reply) {
-    sharding.entityRefFor(Request.ENTITY_KEY, jobId).tell(Request.slotReply(reply));
+    sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).tell(RequestCommand.slotReply(reply));
   }
 
   @Override

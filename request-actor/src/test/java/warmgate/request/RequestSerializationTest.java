@@ -1,5 +1,6 @@
 package warmgate.request;
 
+import warmgate.endpoint.EndpointCommand;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -14,36 +15,35 @@ import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.endpoint.EndpointLifecycle;
-import warmgate.endpoint.EndpointCommand;
 import warmgate.provider.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.request.Request.AttemptFailed;
-import warmgate.request.Request.AttemptFinished;
+import warmgate.request.RequestCommand.AttemptFinished;
 import warmgate.request.Request.AttemptStarted;
-import warmgate.request.Request.Blank;
-import warmgate.request.Request.Failed;
-import warmgate.request.Request.Get;
-import warmgate.request.Request.Granted;
-import warmgate.request.Request.InputsChecked;
+import warmgate.request.RequestState.Blank;
+import warmgate.request.RequestState.Failed;
+import warmgate.request.RequestCommand.Get;
+import warmgate.request.RequestCommand.Granted;
+import warmgate.request.RequestCommand.InputsChecked;
 import warmgate.request.Request.InputsMissing;
-import warmgate.request.Request.JobCore;
+import warmgate.request.RequestState.JobCore;
 import warmgate.request.Request.JobFailed;
-import warmgate.request.Request.JobLookup;
+import warmgate.request.RequestCommand.JobLookup;
 import warmgate.request.Request.JobQueued;
 import warmgate.request.Request.JobSubmitted;
 import warmgate.request.Request.JobSucceeded;
-import warmgate.request.Request.JobView;
-import warmgate.request.Request.OutputChecked;
-import warmgate.request.Request.Queued;
-import warmgate.request.Request.RetryWait;
-import warmgate.request.Request.Running;
-import warmgate.request.Request.Submit;
-import warmgate.request.Request.Submitted;
-import warmgate.request.Request.Succeeded;
-import warmgate.request.Request.Timer;
-import warmgate.request.Request.WaitingForInputs;
+import warmgate.request.RequestCommand.JobView;
+import warmgate.request.RequestCommand.OutputChecked;
+import warmgate.request.RequestState.Queued;
+import warmgate.request.RequestState.RetryWait;
+import warmgate.request.RequestState.Running;
+import warmgate.request.RequestCommand.Submit;
+import warmgate.request.RequestCommand.Submitted;
+import warmgate.request.RequestState.Succeeded;
+import warmgate.request.RequestCommand.Timer;
+import warmgate.request.RequestState.WaitingForInputs;
 import warmgate.testing.SerializationCheck;
 
 // Every command, reply, event and state of the job entity goes through the serializer the system picks, which
@@ -68,7 +68,7 @@ class RequestSerializationTest {
   }
 
   private static JobCore core() {
-    return new JobCore("2c5e1f0a", spec(), 1, 0, 0, AT, AT.plusSeconds(3), new Request.Callback(JobStatus.FAILED, 1, AT.plusSeconds(9)));
+    return new JobCore("2c5e1f0a", spec(), 1, 0, 0, AT, AT.plusSeconds(3), new RequestState.Callback(JobStatus.FAILED, 1, AT.plusSeconds(9)));
   }
 
   @Test
@@ -79,27 +79,27 @@ class RequestSerializationTest {
     var statusProbe = testKit.<StatusReply<JobLookup>>createTestProbe().ref();
     check.roundTrips(new Submit(spec(), testKit.<StatusReply<Submitted>>createTestProbe().ref()));
     check.roundTrips(new Get(testKit.<JobLookup>createTestProbe().ref()));
-    check.roundTrips(new Request.Cancel("not needed", testKit.<StatusReply<JobLookup>>createTestProbe().ref()));
+    check.roundTrips(new RequestCommand.Cancel("not needed", testKit.<StatusReply<JobLookup>>createTestProbe().ref()));
     check.roundTrips(new Granted(new EndpointCommand.Grant("gen3d", "2c5e1f0a", "lease-1", Duration.ofSeconds(90))));
     check.roundTrips(new InputsChecked(List.of(MASK.toString()), null));
     check.roundTrips(new AttemptFinished(2, null, InferenceException.Kind.TRANSIENT, "503 from the model"));
     check.roundTrips(new OutputChecked(1, "etag", true, null));
-    check.roundTrips(new Request.Retry("mask uploaded", statusProbe));
-    check.roundTrips(new Request.Approve("bob", statusProbe));
-    check.roundTrips(new Request.Reject("bob", "holes in the mesh", statusProbe));
-    check.roundTrips(new Request.EndpointRefused(new EndpointCommand.Unavailable("gen3d", "2c5e1f0a", "FAILED", Duration.ofMinutes(1))));
-    check.roundTrips(new Request.ParkAccepted(new EndpointCommand.Parked("gen3d", "2c5e1f0a")));
-    check.roundTrips(new Request.Published("bob", "etag", null, statusProbe));
-    check.roundTrips(new Request.ErrorReportWritten(null, "S3 unreachable"));
-    check.roundTrips(new Request.ErrorReportRefused("the error report can never be written: S3 answered 404 NoSuchBucket"));
-    check.roundTrips(new Request.CannotRun("input mask s3://gen3d/a/../b.png can never exist"));
-    check.roundTrips(new Request.CallbackAnswered(JobStatus.SUCCEEDED, 2, 503, null));
+    check.roundTrips(new RequestCommand.Retry("mask uploaded", statusProbe));
+    check.roundTrips(new RequestCommand.Approve("bob", statusProbe));
+    check.roundTrips(new RequestCommand.Reject("bob", "holes in the mesh", statusProbe));
+    check.roundTrips(new RequestCommand.EndpointRefused(new EndpointCommand.Unavailable("gen3d", "2c5e1f0a", "FAILED", Duration.ofMinutes(1))));
+    check.roundTrips(new RequestCommand.ParkAccepted(new EndpointCommand.Parked("gen3d", "2c5e1f0a")));
+    check.roundTrips(new RequestCommand.Published("bob", "etag", null, statusProbe));
+    check.roundTrips(new RequestCommand.ErrorReportWritten(null, "S3 unreachable"));
+    check.roundTrips(new RequestCommand.ErrorReportRefused("the error report can never be written: S3 answered 404 NoSuchBucket"));
+    check.roundTrips(new RequestCommand.CannotRun("input mask s3://gen3d/a/../b.png can never exist"));
+    check.roundTrips(new RequestCommand.CallbackAnswered(JobStatus.SUCCEEDED, 2, 503, null));
     for (Timer timer : Timer.values()) {
       check.roundTrips(timer);
     }
-    check.roundTrips(new Request.Wake(testKit.<org.apache.pekko.Done>createTestProbe().ref()));
-    check.roundTrips(new Request.Wake(null));
-    check.roundTrips(Request.Stop.INSTANCE);
+    check.roundTrips(new RequestCommand.Wake(testKit.<org.apache.pekko.Done>createTestProbe().ref()));
+    check.roundTrips(new RequestCommand.Wake(null));
+    check.roundTrips(RequestCommand.Stop.INSTANCE);
     check.roundTrips(new Submitted(view, true, false));
     check.roundTrips(new JobLookup(view));
     check.roundTrips(new JobLookup(null));
@@ -140,7 +140,7 @@ class RequestSerializationTest {
     check.roundTrips(new Succeeded(core(), "etag"));
     check.roundTrips(new Failed(core(), "bad input", true, null));
     check.roundTrips(new Failed(core(), "bad input", false, "the error report can never be written: the key has a '..' segment"));
-    check.roundTrips(new Request.AwaitingReview(core(), 1, "etag"));
-    check.roundTrips(new Request.Cancelled(core(), "not needed any more"));
+    check.roundTrips(new RequestState.AwaitingReview(core(), 1, "etag"));
+    check.roundTrips(new RequestState.Cancelled(core(), "not needed any more"));
   }
 }

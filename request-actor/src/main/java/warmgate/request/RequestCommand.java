@@ -1,0 +1,181 @@
+package warmgate.request;
+
+import warmgate.endpoint.EndpointCommand;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import warmgate.CborSerializable;
+import warmgate.Failures;
+import warmgate.blob.BlobInfo;
+import warmgate.endpoint.EndpointLifecycle;
+import warmgate.provider.InferenceException;
+import warmgate.job.JobSpec;
+import warmgate.job.JobStatus;
+
+/**
+ * What a job ({@link RequestEntity}) is asked, and what it answers. Sent between nodes (sharding), never journaled:
+ * the journal's contract is {@link Request}.
+ */
+public sealed interface RequestCommand extends CborSerializable {
+
+  /** Creates the job, or answers that it exists: a redelivered notification lands here as a duplicate. */
+  record Submit(JobSpec spec, ActorRef<StatusReply<Submitted>> replyTo) implements RequestCommand {}
+
+  record Get(ActorRef<JobLookup> replyTo) implements RequestCommand {}
+
+  /**
+   * Ends a waiting, queued, retrying or running job; the answer is the cancelled job, or a lookup of null when
+   * no job has this id. A finished job refuses (an error reply); a cancelled one answers as it is.
+   */
+  record Cancel(String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
+
+  /** Redrives a failed job from the start (its inputs are looked for again), with a fresh attempt budget. */
+  record Retry(String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
+
+  /** Publishes the result of a job awaiting review to its output; the job succeeds. */
+  record Approve(String reviewer, ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
+
+  /** Throws away the result of a job awaiting review; the job fails with the reason. */
+  record Reject(String reviewer, String reason, ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
+
+  /** The endpoint's answer to our request for a slot. */
+  record Granted(EndpointCommand.Grant grant) implements RequestCommand {}
+
+  /** The endpoint is FAILED and takes no jobs for now. */
+  record EndpointRefused(EndpointCommand.Unavailable refusal) implements RequestCommand {}
+
+  /** An endpoint's answer as the job's own command; also how a parked job's grant wakes it through sharding. */
+  static RequestCommand slotReply(EndpointCommand.SlotReply reply) {
+    if (reply instanceof EndpointCommand.Grant grant) {
+      return new Granted(grant);
+    } else if (reply instanceof EndpointCommand.Unavailable refusal) {
+      return new EndpointRefused(refusal);
+    }
+    return new ParkAccepted((EndpointCommand.Parked) reply);
+  }
+
+  /** The endpoint holds the job's place in its queue by id: the job may leave memory. */
+  record ParkAccepted(EndpointCommand.Parked parked) implements RequestCommand {}
+
+  record InputsChecked(List<String> missing, String failure) implements RequestCommand {
+    /** A look's outcome: a permanent refusal means an input can never exist; other failures are looked past. */
+    static RequestCommand of(List<String> missing, Throwable failure) {
+      if (failure == null) {
+        return new InputsChecked(missing, null);
+      }
+      Throwable cause = Failures.unwrap(failure);
+      return cause instanceof InferenceException e && e.kind() == InferenceException.Kind.PERMANENT
+          ? new CannotRun(e.getMessage())
+          : new InputsChecked(List.of(), String.valueOf(cause));
+    }
+  }
+
+  /** The job can never run: an input can never exist, or its result can never be written. */
+  record CannotRun(String reason) implements RequestCommand {}
+
+  record AttemptFinished(int attempt, String outputETag, InferenceException.Kind failureKind, String failure) implements RequestCommand {
+    static AttemptFinished succeeded(int attempt, BlobInfo output) {
+      return new AttemptFinished(attempt, output.eTag(), null, null);
+    }
+
+    /** An attempt's outcome; anything but the model's own refusal is transient, a timeout included. */
+    static AttemptFinished of(int attempt, BlobInfo output, Throwable failure, Duration attemptTimeout) {
+      if (failure == null) {
+        return succeeded(attempt, output);
+      }
+      Throwable cause = Failures.unwrap(failure);
+      return cause instanceof InferenceException e
+          ? new AttemptFinished(attempt, null, e.kind(), e.getMessage())
+          : new AttemptFinished(attempt, null, InferenceException.Kind.TRANSIENT,
+              cause instanceof TimeoutException
+                  ? "the attempt took longer than " + attemptTimeout.toSeconds() + " s (attempt-timeout)"
+                  : String.valueOf(cause));
+    }
+  }
+
+  /** What a job recovered as running found at its output. */
+  record OutputChecked(int attempt, String outputETag, boolean written, String failure) implements RequestCommand {
+    static OutputChecked of(int attempt, Optional<BlobInfo> found, Throwable failure) {
+      return failure != null
+          ? new OutputChecked(attempt, null, false, String.valueOf(Failures.unwrap(failure)))
+          : new OutputChecked(attempt, found.map(BlobInfo::eTag).orElse(null), found.isPresent(), null);
+    }
+  }
+
+  /** The approved result was published (or could not be). */
+  record Published(String reviewer, String outputETag, String failure, ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
+
+  record ErrorReportWritten(String eTag, String failure) implements RequestCommand {}
+
+  /** {@code {base}_error.json} can never be written: its reference breaks the key rules, or the store refuses it. */
+  record ErrorReportRefused(String reason) implements RequestCommand {}
+
+  record CallbackAnswered(JobStatus status, int attempt, int httpStatus, String failure) implements RequestCommand {}
+
+  /**
+   * Starts the job's actor, if it is not running, and does nothing else: recovery resumes whatever the job
+   * was doing. The read side's waker sends it to every job that has work left after a restart, and waits for
+   * the answer, sent once the job has recovered: a wake sent while sharding still routes to a node that is
+   * gone is lost, and is sent again.
+   *
+   * @param replyTo answered {@code Done}; null: no answer
+   */
+  record Wake(ActorRef<Done> replyTo) implements RequestCommand {}
+
+  /**
+   * What sharding sends instead of stopping the actor outright, on passivation and when the job's shard moves
+   * to another node. A job with work left asks, through sharding, to be woken at the shard's new home before
+   * it stops: the region holds that message until the hand-off is done, so the job continues there.
+   */
+  enum Stop implements RequestCommand {
+    INSTANCE
+  }
+
+  enum Timer implements RequestCommand {
+    ACQUIRE_AGAIN,
+    CHECK_INPUTS,
+    RENEW_LEASE,
+    RETRY_DUE,
+    REPORT_ERROR,
+    DELIVER_CALLBACK,
+    PASSIVATE,
+    PARK
+  }
+
+  // ---- Replies
+
+  /**
+   * @param duplicate the job already existed; nothing new was created
+   * @param sameRequest for a duplicate, whether it was submitted with the same spec (an Idempotency-Key
+   *     reused for a different request is not)
+   */
+  record Submitted(JobView job, boolean duplicate, boolean sameRequest) implements CborSerializable {}
+
+  /**
+   * A job as users see it (DESIGN.md).
+   *
+   * @param heldOutput where the result awaiting review can be looked at; null otherwise
+   */
+  record JobView(
+      String jobId,
+      JobStatus status,
+      String endpoint,
+      String owner,
+      int attempts,
+      Instant createdAt,
+      Instant updatedAt,
+      Map<String, String> inputs,
+      String output,
+      String error,
+      String heldOutput)
+      implements CborSerializable {}
+
+  /** The job, or null when no job has this id. */
+  record JobLookup(JobView job) implements CborSerializable {}
+}

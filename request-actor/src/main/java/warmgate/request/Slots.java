@@ -1,0 +1,68 @@
+package warmgate.request;
+
+import warmgate.endpoint.EndpointCommand;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.RecipientRef;
+import warmgate.endpoint.EndpointLifecycle;
+
+/**
+ * What a job says to its endpoint about slots (ask, park, renew, give back), and whether its place is parked.
+ * Needs no actor: the endpoint is a recipient, and the answers go to {@code replyTo}, the job's adapter.
+ */
+final class Slots {
+  private final String jobId;
+  private final Function<String, RecipientRef<EndpointCommand>> endpoints;
+  private final ActorRef<EndpointCommand.SlotReply> replyTo;
+  /** Whether the job asked for a slot again after its last {@link EndpointCommand.Park}: the ask may have undone it. */
+  private boolean askedSincePark;
+  /** The endpoint holds this queued job's place and it is leaving memory; its grant will wake it through sharding. */
+  private boolean parked;
+
+  Slots(String jobId, Function<String, RecipientRef<EndpointCommand>> endpoints,
+      ActorRef<EndpointCommand.SlotReply> replyTo) {
+    this.jobId = jobId;
+    this.endpoints = endpoints;
+    this.replyTo = replyTo;
+  }
+
+  void ask(String endpoint) {
+    askedSincePark = true;
+    endpoints.apply(endpoint).tell(new EndpointCommand.Acquire(jobId, replyTo));
+  }
+
+  /** Asks the endpoint to keep the job's place by id. */
+  void park(String endpoint) {
+    askedSincePark = false;
+    endpoints.apply(endpoint).tell(new EndpointCommand.Park(jobId, replyTo));
+  }
+
+  /**
+   * The endpoint answered a park; true: the job may leave memory. Not if it asked for a slot since: that ask,
+   * answered after the park, gave the endpoint the job's actor to send the grant to, and the grant would be lost.
+   */
+  boolean parkAccepted() {
+    if (askedSincePark) {
+      return false;
+    }
+    parked = true;
+    return true;
+  }
+
+  boolean parked() {
+    return parked;
+  }
+
+  void renew(String endpoint, String leaseId) {
+    endpoints.apply(endpoint).tell(new EndpointCommand.Renew(jobId, leaseId));
+  }
+
+  /** Returns a lease, or with {@code leaseId} null takes the job out of the endpoint's queue. */
+  void release(String endpoint, String leaseId) {
+    endpoints.apply(endpoint).tell(new EndpointCommand.Release(jobId, leaseId));
+  }
+
+  void giveBack(EndpointCommand.Grant grant) {
+    release(grant.endpoint(), grant.leaseId());
+  }
+}
