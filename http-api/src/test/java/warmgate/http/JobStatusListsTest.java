@@ -1,5 +1,6 @@
-package warmgate.job;
+package warmgate.http;
 
+import warmgate.job.JobStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
