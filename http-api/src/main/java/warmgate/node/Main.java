@@ -44,22 +44,21 @@ import warmgate.gateway.PortClashes;
 import warmgate.gateway.ReadJournalJobJournal;
 import warmgate.gateway.ShardedEndpointStates;
 import warmgate.gateway.ShardedJobs;
-import warmgate.http.ApiKeys;
 import warmgate.http.AuditRoutes;
 import warmgate.http.Authentication;
 import warmgate.http.EndpointRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
 import warmgate.http.MetricsRoutes;
+import warmgate.http.NotificationRoute;
 import warmgate.index.ReadSide;
 import warmgate.ingest.Ingestion;
 import warmgate.ingest.ObjectPolicy;
+import warmgate.ingest.IngestionSource;
+import warmgate.ingest.IngestionSources;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
-import warmgate.ingest.eventbridge.EventBridgeRoutes;
-import warmgate.ingest.s3.S3Routes;
 import warmgate.ingest.sns.SnsRoutes;
-import warmgate.ingest.watcher.LocalBucketWatcher;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.MetricsSettings;
 import warmgate.persistence.DatabaseSettings;
@@ -159,11 +158,11 @@ public final class Main {
   /**
    * Starts a node on {@code system}: journal schema, management and cluster membership (joining itself, or
    * through Cluster Bootstrap), both entities, the read side (job index projections and the waker that starts
-   * jobs with work left), the local bucket watcher when the blob store is local, and the HTTP edge last, so
-   * nothing is accepted before it can be kept; /ready turns true once the edge is bound.
+   * jobs with work left), the ingestion sources ({@link IngestionSources}), and the HTTP edge last, so nothing is
+   * accepted before it can be kept; /ready turns true once the edge is bound.
    */
   public static Node init(ActorSystem<?> system, Deps deps) {
-    return init(system, deps, SnsRoutes.fromConfig(system.settings().config().getConfig("warmgate"), deps.clock()));
+    return init(system, deps, IngestionSources.all());
   }
 
   /**
@@ -171,6 +170,10 @@ public final class Main {
    * serves its certificate without the network.
    */
   public static Node init(ActorSystem<?> system, Deps deps, SnsRoutes sns) {
+    return init(system, deps, IngestionSources.all(sns));
+  }
+
+  private static Node init(ActorSystem<?> system, Deps deps, List<IngestionSource> sources) {
     Config config = system.settings().config();
     Config warmgate = config.getConfig("warmgate");
     Authenticator authenticator = authenticator(warmgate);
@@ -201,14 +204,17 @@ public final class Main {
     ObjectPolicy objects = ObjectPolicy.fromConfig(warmgate, deps.routes());
     Ingestion ingestion = new RouteIngestion(deps.routes(), objects, jobs);
 
-    List<AutoCloseable> resources = new ArrayList<>(deps.resources());
-    BlobStoreSettings blobSettings = BlobStoreSettings.fromConfig(warmgate);
-    if (blobSettings.kind().equals("local") && !blobSettings.watchInterval().isZero()) {
-      var watcher = new LocalBucketWatcher(blobSettings.localRoot(), blobSettings.watchInterval(), ingestion::ingest);
-      watcher.start();
-      resources.add(0, watcher);
-      log.info("Watching {} for uploads every {} ms", blobSettings.localRoot().toAbsolutePath(), blobSettings.watchInterval().toMillis());
+    List<AutoCloseable> resources = new ArrayList<>();
+    List<NotificationRoute> notificationRoutes = new ArrayList<>();
+    var here = new IngestionSource.Node(system, warmgate, deps.clock(), ingestion, endpointStates,
+        Providers.pushedStates(deps.endpoints()));
+    for (IngestionSource source : sources) {
+      IngestionSource.Started started = source.start(here);
+      notificationRoutes.addAll(started.routes());
+      resources.addAll(started.resources());
     }
+    // The sources stop first: nothing new arrives while the node's own resources close.
+    resources.addAll(deps.resources());
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "warmgate-resources", () -> {
       for (AutoCloseable resource : resources) {
         try {
@@ -220,14 +226,12 @@ public final class Main {
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
     });
 
-    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, Providers.pushedStates(deps.endpoints()),
-        ApiKeys.fromConfig(warmgate.getConfig("eventbridge"), "warmgate.eventbridge"), warmgate.getDuration("eventbridge.request-timeout"));
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = HttpServer.builder(
             new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects, webhooks),
             new EndpointRoutes(endpointStates),
             new Authentication(authenticator))
-        .notifications(new S3Routes(ingestion), sns.into(ingestion), eventBridge)
+        .notifications(notificationRoutes.toArray(NotificationRoute[]::new))
         .maxBodyBytes(warmgate.getBytes("http.max-body-bytes"))
         .audit(new AuditRoutes(new JournalReader(system, readSide.pool()::getConnection)));
     if (metricsSettings.enabled()) {
