@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
@@ -83,7 +83,8 @@ public final class Json {
     try {
       root = UNTRUSTED.readTree(body);
     } catch (StreamConstraintsException e) {
-      throw new InvalidInput("json_limit_exceeded", "the body exceeds a limit on JSON read from outside: " + e.getOriginalMessage());
+      throw new InvalidInput("json_limit_exceeded", "the body exceeds a limit on JSON read from outside: "
+          + e.getOriginalMessage());
     } catch (JacksonException e) {
       throw new InvalidInput("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {

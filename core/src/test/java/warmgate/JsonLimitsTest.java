@@ -40,7 +40,8 @@ class JsonLimitsTest {
 
   @Test
   void overlongStringsNamesAndNumbersAreRefused() {
-    assertRefused("{\"a\":\"" + "x".repeat(Json.Untrusted.MAX_STRING_LENGTH + 1) + "\"}", "json_limit_exceeded", "string");
+    assertRefused("{\"a\":\"" + "x".repeat(Json.Untrusted.MAX_STRING_LENGTH + 1) + "\"}", "json_limit_exceeded",
+        "string");
     assertRefused("{\"" + "n".repeat(Json.Untrusted.MAX_NAME_LENGTH + 1) + "\":1}", "json_limit_exceeded", "name");
     assertRefused("{\"a\":" + "9".repeat(Json.Untrusted.MAX_NUMBER_LENGTH + 1) + "}", "json_limit_exceeded", "number");
   }
@@ -56,8 +57,10 @@ class JsonLimitsTest {
   void theMapperForOurOwnDataKeepsItsLargerLimits() {
     String longString = "{\"a\":\"" + "x".repeat(Json.Untrusted.MAX_STRING_LENGTH + 1) + "\"}";
 
-    assertThat(Json.mapper().getFactory().streamReadConstraints().getMaxStringLength()).isEqualTo(Json.MAX_STRING_LENGTH);
-    assertThat(Json.untrusted().getFactory().streamReadConstraints().getMaxNestingDepth()).isEqualTo(Json.Untrusted.MAX_NESTING_DEPTH);
+    assertThat(Json.mapper().getFactory().streamReadConstraints().getMaxStringLength())
+        .isEqualTo(Json.MAX_STRING_LENGTH);
+    assertThat(Json.untrusted().getFactory().streamReadConstraints().getMaxNestingDepth())
+        .isEqualTo(Json.Untrusted.MAX_NESTING_DEPTH);
     assertThat(longString.length()).isGreaterThan(Json.Untrusted.MAX_STRING_LENGTH);
   }
 }

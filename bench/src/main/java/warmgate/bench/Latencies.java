@@ -46,6 +46,7 @@ public final class Latencies {
 
   /** A percentile in milliseconds with two decimals, for tables. */
   public String millis(double fraction) {
-    return String.format(java.util.Locale.ROOT, "%.2f", percentile(fraction) / (double) TimeUnit.MILLISECONDS.toNanos(1));
+    return String.format(java.util.Locale.ROOT, "%.2f",
+        percentile(fraction) / (double) TimeUnit.MILLISECONDS.toNanos(1));
   }
 }

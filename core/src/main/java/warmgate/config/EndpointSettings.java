@@ -73,7 +73,8 @@ public record EndpointSettings(
   public EndpointSettings(String name, String provider, int maxConcurrency, int maxQueued, Duration idleTimeout,
       Duration startTimeout, int maxStartFailures, Duration failedRetryAfter, Duration leaseTtl,
       Duration statusPollInterval, Duration reconcileInterval, Duration invokeTimeout, Config providerConfig) {
-    this(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout, maxStartFailures, failedRetryAfter, leaseTtl,
+    this(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout, maxStartFailures, failedRetryAfter,
+        leaseTtl,
         statusPollInterval, reconcileInterval, invokeTimeout, providerConfig, KeepWarmSettings.FIXED);
   }
 

@@ -25,7 +25,8 @@ public record KeepWarmSettings(
 
   /** The idle timeout alone, with the adaptive parameters at their defaults. */
   public static final KeepWarmSettings FIXED =
-      new KeepWarmSettings(Policy.FIXED, Duration.ofSeconds(510), 1.0, Duration.ofMinutes(2), Duration.ofMinutes(30), 50);
+      new KeepWarmSettings(Policy.FIXED, Duration.ofSeconds(510), 1.0, Duration.ofMinutes(2), Duration.ofMinutes(30),
+          50);
 
   public KeepWarmSettings {
     if (breakEven.isNegative() || breakEven.isZero()) {

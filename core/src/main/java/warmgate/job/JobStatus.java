@@ -4,7 +4,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The statuses a job shows to users (docs/api.md, `GET /v1/jobs/{jobId}`), in the order the API lists them, and the one place that says
+ * The statuses a job shows to users (docs/api.md, `GET /v1/jobs/{jobId}`), in the order the API lists them, and the one
+ * place that says
  * which of them are unfinished, terminal and cancellable: the entity, the read side's fold and the waker ask here.
  * A new status is added here first; JobStatusListsTest holds docs/openapi.yaml and the dashboard to this list.
  */

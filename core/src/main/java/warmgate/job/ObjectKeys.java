@@ -42,7 +42,8 @@ public final class ObjectKeys {
     }
     int bytes = key.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_KEY_BYTES) {
-      return violation("key-max-1024-bytes", "the key is " + bytes + " bytes of UTF-8; S3 allows at most " + MAX_KEY_BYTES);
+      return violation("key-max-1024-bytes", "the key is " + bytes + " bytes of UTF-8; S3 allows at most "
+          + MAX_KEY_BYTES);
     }
     if (key.startsWith("/")) {
       return violation("key-no-leading-slash", "the key starts with '/'");

@@ -33,7 +33,8 @@ public record ObjectRef(String bucket, String key) {
     return checked(field, rest.substring(0, slash), rest.substring(slash + 1));
   }
 
-  /** The reference, if {@code bucket} and {@code key} follow {@link ObjectKeys}; else {@link InvalidInput} naming {@code field}. */
+  /** The reference, if {@code bucket} and {@code key} follow {@link ObjectKeys}; else {@link InvalidInput} naming
+   * {@code field}. */
   public static ObjectRef checked(String field, String bucket, String key) {
     ObjectKeys.check(bucket, key).ifPresent(v -> {
       throw invalid(field, v.message(), v.rule());
@@ -69,7 +70,8 @@ public record ObjectRef(String bucket, String key) {
     // Echoed to the caller: long or odd input stays short and printable.
     String shown = s.length() > 80 ? s.substring(0, 80) + "..." : s;
     StringBuilder out = new StringBuilder("'");
-    shown.codePoints().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : Character.toString(c)));
+    shown.codePoints().forEach(c -> out.append(Character.isISOControl(c) ? String.format("\\u%04x", c)
+        : Character.toString(c)));
     return out.append('\'').toString();
   }
 }

@@ -26,7 +26,8 @@ class KeepWarmSettingsTest {
   void readsTheAdaptivePolicyAndKeepsDefaultsForKeysItLacks() {
     EndpointSettings s = EndpointSettings.of("gen3d", ConfigFactory.parseString(ENDPOINT
         + "keep-warm { policy = adaptive, break-even = 9m, delay-weight = 0.5 }"));
-    assertThat(s.keepWarm()).isEqualTo(new KeepWarmSettings(KeepWarmSettings.Policy.ADAPTIVE, Duration.ofMinutes(9), 0.5,
+    assertThat(s.keepWarm()).isEqualTo(new KeepWarmSettings(KeepWarmSettings.Policy.ADAPTIVE, Duration.ofMinutes(9),
+        0.5,
         KeepWarmSettings.FIXED.min(), KeepWarmSettings.FIXED.max(), KeepWarmSettings.FIXED.window()));
   }
 

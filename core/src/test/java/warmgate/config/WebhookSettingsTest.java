@@ -12,11 +12,13 @@ import warmgate.InvalidInput;
 
 // Pure: the callback URL rules and the retry delays.
 class WebhookSettingsTest {
-  private static final WebhookSettings SETTINGS = new WebhookSettings("s3cret", List.of("hooks.example.com", "*.corp.example"),
+  private static final WebhookSettings SETTINGS = new WebhookSettings("s3cret", List.of("hooks.example.com",
+      "*.corp.example"),
       false, Duration.ofSeconds(5), 5, Duration.ofSeconds(5), Duration.ofMinutes(10));
 
   @ParameterizedTest
-  @ValueSource(strings = {"https://hooks.example.com/done", "https://HOOKS.example.com:8443/done?x=1", "https://a.b.corp.example/cb"})
+  @ValueSource(strings = {"https://hooks.example.com/done", "https://HOOKS.example.com:8443/done?x=1",
+      "https://a.b.corp.example/cb"})
   void allowedCallbackUrlsPass(String url) {
     SETTINGS.check(url);
   }
@@ -39,7 +41,8 @@ class WebhookSettingsTest {
 
   @Test
   void withoutASecretCallbacksAreRefusedWithAHint() {
-    var off = new WebhookSettings("", List.of("hooks.example.com"), false, Duration.ofSeconds(5), 5, Duration.ofSeconds(5), Duration.ofMinutes(10));
+    var off = new WebhookSettings("", List.of("hooks.example.com"), false, Duration.ofSeconds(5), 5,
+        Duration.ofSeconds(5), Duration.ofMinutes(10));
 
     assertThatThrownBy(() -> off.check("https://hooks.example.com/done"))
         .isInstanceOfSatisfying(InvalidInput.class, e -> {
@@ -50,7 +53,8 @@ class WebhookSettingsTest {
 
   @Test
   void plainHttpPassesWhenAllowed() {
-    var local = new WebhookSettings("s", List.of("127.0.0.1"), true, Duration.ofSeconds(5), 5, Duration.ofSeconds(5), Duration.ofMinutes(10));
+    var local = new WebhookSettings("s", List.of("127.0.0.1"), true, Duration.ofSeconds(5), 5, Duration.ofSeconds(5),
+        Duration.ofMinutes(10));
 
     local.check("http://127.0.0.1:9000/cb");
   }

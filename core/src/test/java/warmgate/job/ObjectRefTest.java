@@ -18,7 +18,8 @@ class ObjectRefTest {
 
   @Test
   void rejectsOtherSchemesMissingKeysAndBadBuckets() {
-    for (String bad : new String[] {"http://b/k", "s3://bucket", "s3://bucket/", "s3:///k", "s3://B_AD/k", "s3://ab/k"}) {
+    for (String bad : new String[] {"http://b/k", "s3://bucket", "s3://bucket/", "s3:///k", "s3://B_AD/k",
+        "s3://ab/k"}) {
       assertThatThrownBy(() -> ObjectRef.parse(bad)).as(bad).isInstanceOf(InvalidInput.class);
     }
     assertThatThrownBy(() -> ObjectRef.parse(null)).isInstanceOf(InvalidInput.class);

@@ -48,11 +48,13 @@ public final class InMemoryBlobStore implements BlobStore {
       return CompletableFuture.failedFuture(failure);
     }
     Blob blob = objects.get(ref);
-    return blob == null ? CompletableFuture.failedFuture(new BlobNotFoundException(ref)) : CompletableFuture.completedFuture(blob);
+    return blob == null ? CompletableFuture.failedFuture(new BlobNotFoundException(ref))
+        : CompletableFuture.completedFuture(blob);
   }
 
   @Override
-  public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata) {
+  public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String,
+      String> metadata) {
     if (failure != null) {
       return CompletableFuture.failedFuture(failure);
     }

@@ -59,14 +59,16 @@ public final class SerializationCheck {
       if (Boolean.getBoolean(UPDATE_PROPERTY) && !Files.exists(file)) {
         Files.createDirectories(goldenDir);
         byte[] bytes = serialization.serialize(event).get();
-        Files.writeString(file, manifest + "\n" + Base64.getEncoder().encodeToString(bytes) + "\n", StandardCharsets.UTF_8);
+        Files.writeString(file, manifest + "\n" + Base64.getEncoder().encodeToString(bytes) + "\n",
+            StandardCharsets.UTF_8);
       }
       assertThat(file)
           .as("golden file for %s; write it with -D%s=true and commit it", name, UPDATE_PROPERTY)
           .exists();
       String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
       assertThat(lines[0]).as("manifest stored for %s", name).isEqualTo(manifest);
-      Object read = serialization.deserialize(Base64.getDecoder().decode(lines[1].trim()), serializer.identifier(), lines[0])
+      Object read = serialization.deserialize(Base64.getDecoder().decode(lines[1].trim()), serializer.identifier(),
+          lines[0])
           .get();
       assertThat(read).as("%s read from its golden bytes", name).isEqualTo(event);
     } catch (IOException e) {

@@ -55,7 +55,8 @@ public final class DemoModelServer implements AutoCloseable {
    * @param port 0 picks a free port
    * @param invokeDelay extra time each invocation takes, to make running jobs observable in tests
    */
-  public static DemoModelServer start(String host, int port, Duration startupDelay, Duration invokeDelay) throws IOException {
+  public static DemoModelServer start(String host, int port, Duration startupDelay, Duration invokeDelay)
+      throws IOException {
     warmUpDecoders();
     HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
     ExecutorService executor = Executors.newFixedThreadPool(4, r -> {

@@ -25,7 +25,8 @@ public final class SampleInputs {
         case "--out" -> out = Path.of(args[i + 1]);
         case "--name" -> name = args[i + 1];
         case "--size" -> size = Integer.parseInt(args[i + 1]);
-        default -> throw new IllegalArgumentException("unknown option " + args[i] + "; usage: --out DIR [--name BASE] [--size PIXELS]");
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + "; usage: --out DIR [--name BASE] [--size PIXELS]");
       }
     }
     if (out == null) {

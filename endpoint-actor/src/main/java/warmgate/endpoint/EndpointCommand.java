@@ -1,7 +1,5 @@
 package warmgate.endpoint;
 
-import warmgate.provider.EndpointProvider;
-import warmgate.provider.ProviderState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -9,6 +7,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import warmgate.CborSerializable;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.ProviderState;
 
 /**
  * What an {@link EndpointEntity} is told, and what it answers. Sent between nodes, never stored: builds before the
@@ -87,7 +87,8 @@ public sealed interface EndpointCommand extends CborSerializable {
     INSTANCE
   }
 
-  /** The node-local endpoint stopped as this entity leaves; {@code failure} is null if the stop worked. Sent by the entity to itself. */
+  /** The node-local endpoint stopped as this entity leaves; {@code failure} is null if the stop worked. Sent by the
+   * entity to itself. */
   record StoppedToLeave(String failure) implements EndpointCommand {}
 
   // ---- Replies
@@ -116,7 +117,8 @@ public sealed interface EndpointCommand extends CborSerializable {
    * @param parked of the {@code queued}, those out of memory ({@link Park}): their grants wake them
    */
   record View(
-      String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since, long billedSeconds, String detail, int overflow,
+      String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since, long billedSeconds,
+          String detail, int overflow,
       int parked)
       implements CborSerializable {}
 }

@@ -61,7 +61,8 @@ import warmgate.logging.EntityMdc;
  * gaps). Lifecycle transitions are persisted: they are the endpoint-seconds ledger, and they make an endpoint
  * started before a crash still stop when idle.
  *
- * <p>The wait queue and the leases ({@link SlotQueue}) are deliberately not persisted. Jobs in memory repeat {@link Acquire} until
+ * <p>The wait queue and the leases ({@link SlotQueue}) are deliberately not persisted. Jobs in memory repeat {@link
+ * Acquire} until
  * granted and {@link Renew} while they run, so both rebuild themselves after this actor restarts; a lease whose
  * holder stops renewing expires and its slot returns. A job that has waited long enough {@link Park}s: it leaves
  * memory and keeps only its id in the queue, and its grant wakes it through {@link ParkedJobs}. After a restart this
@@ -77,7 +78,8 @@ public final class EndpointEntity extends EndpointEntityBase {
 
   // ---- Sharding
 
-  public static final EntityTypeKey<EndpointCommand> ENTITY_KEY = EntityTypeKey.create(EndpointCommand.class, "Endpoint");
+  public static final EntityTypeKey<EndpointCommand> ENTITY_KEY = EntityTypeKey.create(EndpointCommand.class,
+      "Endpoint");
 
   /**
    * What every endpoint entity of a node is given besides its endpoint.
@@ -113,13 +115,15 @@ public final class EndpointEntity extends EndpointEntityBase {
   }
 
   public static Behavior<EndpointCommand> create(ManagedEndpoint endpoint, Deps deps) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> EntityMdc.of(Map.of("endpoint", endpoint.name()), message -> Map.of(),
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> EntityMdc.of(Map.of("endpoint", endpoint.name()),
+        message -> Map.of(),
         new EndpointEntity(endpoint, deps, ctx, timers))));
   }
 
   // ---- The state machine
 
-  private EndpointEntity(ManagedEndpoint endpoint, Deps deps, ActorContext<EndpointCommand> ctx, TimerScheduler<EndpointCommand> timers) {
+  private EndpointEntity(ManagedEndpoint endpoint, Deps deps, ActorContext<EndpointCommand> ctx,
+      TimerScheduler<EndpointCommand> timers) {
     super(endpoint, deps, ctx, timers);
   }
 
@@ -159,7 +163,8 @@ public final class EndpointEntity extends EndpointEntityBase {
         .onSignal(RecoveryCompleted.instance(), state -> {
           jobs.active(clock.instant());
           if (state.phase() != Phase.COLD) {
-            ctx.getLog().info("Endpoint {} recovered {}; asking the provider where it stands", settings.name(), state.phase());
+            ctx.getLog().info("Endpoint {} recovered {}; asking the provider where it stands", settings.name(),
+                state.phase());
           }
           calls.describe();
           report(state);
@@ -288,8 +293,10 @@ public final class EndpointEntity extends EndpointEntityBase {
       return Effect().noReply(); // our own stop of a failed start is still on its way
     }
     return switch (cmd.state().status()) {
-      case CREATING, IN_SERVICE, UPDATING -> persist(state, new StartRequested(clock.instant(), "found " + cmd.state().detail() + " at the provider"))
-          .thenRun(s -> ctx.getLog().warn("Endpoint {} is {} at the provider although cold here; adopting it", settings.name(), cmd.state().detail()))
+      case CREATING, IN_SERVICE, UPDATING -> persist(state, new StartRequested(clock.instant(), "found "
+          + cmd.state().detail() + " at the provider"))
+          .thenRun(s -> ctx.getLog().warn("Endpoint {} is {} at the provider although cold here; adopting it",
+              settings.name(), cmd.state().detail()))
           .thenNoReply();
       case FAILED -> {
         // A failed leftover would block the next create (SageMaker refuses an existing name); clear it.
@@ -406,8 +413,10 @@ public final class EndpointEntity extends EndpointEntityBase {
     detail = cmd.state().detail();
     return switch (cmd.state().status()) {
       case IN_SERVICE, UPDATING -> Effect().noReply();
-      case ABSENT, DELETING -> persist(state, new Stopped(clock.instant(), "the endpoint disappeared at the provider (" + cmd.state().detail() + ")"))
-          .thenRun(s -> ctx.getLog().warn("Endpoint {}: WARM -> COLD, it is {} at the provider", settings.name(), cmd.state().detail()))
+      case ABSENT, DELETING -> persist(state, new Stopped(clock.instant(), "the endpoint disappeared at the provider ("
+          + cmd.state().detail() + ")"))
+          .thenRun(s -> ctx.getLog().warn("Endpoint {}: WARM -> COLD, it is {} at the provider", settings.name(),
+              cmd.state().detail()))
           .thenNoReply();
       case FAILED -> requestStop(state, "the provider reports " + cmd.state().detail()).thenNoReply();
       case CREATING -> {
@@ -490,7 +499,8 @@ public final class EndpointEntity extends EndpointEntityBase {
     Instant now = clock.instant();
     if (!settings.failedRetryAfter().isZero() && jobs.refusedJobsStillAsk(now) && !calls.inFlight()
         && !now.isBefore(state.since().plus(settings.failedRetryAfter()))) {
-      return requestStart(state, "retrying " + settings.failedRetryAfter().toMinutes() + " min after it failed").thenNoReply();
+      return requestStart(state, "retrying " + settings.failedRetryAfter().toMinutes()
+          + " min after it failed").thenNoReply();
     }
     calls.describeIfDue(settings.reconcileInterval());
     return Effect().noReply();

@@ -66,7 +66,8 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
   /** Leaving the node ({@link Leave}): stopping a node-local endpoint, taking no more work meanwhile. */
   boolean leaving;
 
-  EndpointEntityBase(ManagedEndpoint endpoint, Deps deps, ActorContext<EndpointCommand> ctx, TimerScheduler<EndpointCommand> timers) {
+  EndpointEntityBase(ManagedEndpoint endpoint, Deps deps, ActorContext<EndpointCommand> ctx,
+      TimerScheduler<EndpointCommand> timers) {
     super(
         PersistenceId.of(EndpointEntity.ENTITY_KEY.name(), endpoint.settings().name()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
@@ -129,7 +130,8 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
   }
 
   private ReplyEffect<Event, State> providerReported(State state, ProviderReported cmd) {
-    ctx.getLog().info("Endpoint {}: the provider reports {} while {} here; reconciling now", settings.name(), cmd.status(), state.phase());
+    ctx.getLog().info("Endpoint {}: the provider reports {} while {} here; reconciling now", settings.name(),
+        cmd.status(), state.phase());
     calls.pushed();
     return Effect().noReply();
   }
@@ -142,7 +144,8 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
       return Effect().stop().thenNoReply();
     }
     leaving = true;
-    ctx.getLog().info("Endpoint {}: leaving this node while {}; stopping its model process, which cannot outlive the node",
+    ctx.getLog().info("Endpoint {}: leaving this node while {}; stopping its model process, which cannot outlive the"
+        + " node",
         settings.name(), state.phase());
     calls.stopToLeave();
     return Effect().noReply();
@@ -163,10 +166,12 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
       return Effect().reply(get.replyTo(), view(state));
     }
     if (command instanceof Start start) {
-      return Effect().reply(start.replyTo(), StatusReply.error("endpoint " + settings.name() + " is moving to another node; try again shortly"));
+      return Effect().reply(start.replyTo(), StatusReply.error("endpoint " + settings.name()
+          + " is moving to another node; try again shortly"));
     }
     if (command instanceof Stop stop) {
-      return Effect().reply(stop.replyTo(), StatusReply.error("endpoint " + settings.name() + " is moving to another node; try again shortly"));
+      return Effect().reply(stop.replyTo(), StatusReply.error("endpoint " + settings.name()
+          + " is moving to another node; try again shortly"));
     }
     return Effect().noReply();
   }

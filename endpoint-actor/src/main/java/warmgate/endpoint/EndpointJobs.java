@@ -147,7 +147,8 @@ final class EndpointJobs {
   void expireStale() {
     SlotQueue.Expired expired = queue.expire(clock.instant());
     expired.requeued().forEach(jobId -> log.warn(
-        "Endpoint {}: job {} never took up the slot granted to it; it waits in the queue again", settings.name(), jobId));
+        "Endpoint {}: job {} never took up the slot granted to it; it waits in the queue again", settings.name(),
+            jobId));
     expired.freed().forEach(jobId -> log.warn(
         "Endpoint {}: lease of job {} expired unrenewed; its slot is free again", settings.name(), jobId));
   }
@@ -174,7 +175,8 @@ final class EndpointJobs {
 
   /** Whether jobs refused by this FAILED endpoint still ask: one did within three of their waits. */
   boolean refusedJobsStillAsk(Instant now) {
-    return lastRefusal != null && Duration.between(lastRefusal, now).compareTo(UNAVAILABLE_RETRY_AFTER.multipliedBy(3)) < 0;
+    return lastRefusal != null && Duration.between(lastRefusal,
+        now).compareTo(UNAVAILABLE_RETRY_AFTER.multipliedBy(3)) < 0;
   }
 
   /** What {@code GET /v1/endpoints} shows; {@code detail} is the provider's last word unless a failure says more. */

@@ -5,11 +5,6 @@ import java.time.Instant;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandlerBuilder;
 import warmgate.CborSerializable;
-import warmgate.Failures;
-import warmgate.config.EndpointSettings;
-import warmgate.logging.EntityMdc;
-import warmgate.provider.EndpointProvider;
-import warmgate.provider.ProviderState;
 
 /**
  * The persisted protocol of an endpoint ({@link EndpointEntity}): the events of its journal, the state its snapshots
@@ -61,7 +56,8 @@ public final class EndpointLifecycle {
     }
 
     Ledger close(Instant at) {
-      return openSince == null ? this : new Ledger(billedMillis + Math.max(0, Duration.between(openSince, at).toMillis()), null);
+      return openSince == null ? this : new Ledger(billedMillis + Math.max(0, Duration.between(openSince,
+          at).toMillis()), null);
     }
 
     public long billedSeconds(Instant now) {
@@ -136,7 +132,8 @@ public final class EndpointLifecycle {
         .onEvent(MarkedFailed.class, (s, e) -> new Failed(e.at(), s.ledger(), e.reason()));
     builder.forStateType(Starting.class)
         .onEvent(CameIntoService.class, (s, e) -> new Warm(e.at(), s.ledger()))
-        .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1, e.reason()))
+        .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1,
+            e.reason()))
         // Stopped while starting: its node left (Leave); not a failed start.
         .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures(), null));
     builder.forStateType(Failed.class)

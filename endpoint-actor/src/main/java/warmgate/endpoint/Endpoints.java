@@ -23,7 +23,8 @@ public final class Endpoints {
   }
 
   /** Binds every configured endpoint to its provider with {@code bind}. */
-  public static Endpoints bind(Map<String, EndpointSettings> settings, Function<EndpointSettings, ManagedEndpoint> bind) {
+  public static Endpoints bind(Map<String, EndpointSettings> settings, Function<EndpointSettings,
+      ManagedEndpoint> bind) {
     return new Endpoints(settings.values().stream().map(bind).toList());
   }
 

@@ -69,7 +69,8 @@ public sealed interface KeepWarmPolicy {
    * gaps are known it stays warm for the break-even itself, the deterministic ski-rental rule.
    *
    * <p>Worst case for one gap, against the best choice in hindsight (stay warm iff the gap is shorter than B, the
-   * whole price of stopping for it: break-even plus its priced wait): at most {@code max(1 + B/min, 1 + max/B)} times as much (a gap just longer than a short
+   * whole price of stopping for it: break-even plus its priced wait): at most {@code max(1 + B/min, 1 + max/B)} times
+   * as much (a gap just longer than a short
    * timeout τ costs τ + B where hindsight pays τ; a gap just longer than a long timeout τ > B costs τ + B where
    * hindsight pays B). That is what {@code min} and {@code max} are for: a badly predicted gap cannot cost
    * arbitrarily much.
@@ -125,7 +126,8 @@ public sealed interface KeepWarmPolicy {
       return "idle for " + keepWarmFor.toSeconds() + " s, the keep-warm learned from " + gaps.size() + " gap(s)";
     }
 
-    /** The candidate timeouts are the bounds, the break-even and each known gap (each clamped); ties go to the shorter. */
+    /** The candidate timeouts are the bounds, the break-even and each known gap (each clamped); ties go to the shorter.
+     * */
     static Duration choose(List<Gap> gaps, KeepWarmSettings settings) {
       if (gaps.size() < MIN_GAPS) {
         return clamp(settings.breakEven(), settings);

@@ -53,7 +53,8 @@ public final class Providers implements AutoCloseable {
   public synchronized ManagedEndpoint bind(EndpointSettings settings) {
     ProviderKind kind = KINDS.get(settings.provider());
     if (kind == null) {
-      throw new IllegalArgumentException("endpoint " + settings.name() + ": provider '" + settings.provider() + "' is not one of " + names());
+      throw new IllegalArgumentException("endpoint " + settings.name() + ": provider '" + settings.provider()
+          + "' is not one of " + names());
     }
     kind.validate(settings);
     return binders.computeIfAbsent(kind.name(), name -> kind.binder(shared)).bind(settings);

@@ -152,7 +152,8 @@ public final class SlotQueue<A> {
     }
   }
 
-  /** Returns the job's lease, or with a null {@code leaseId} withdraws its request; a stale lease id changes nothing. */
+  /** Returns the job's lease, or with a null {@code leaseId} withdraws its request; a stale lease id changes nothing.
+   * */
   public void release(String jobId, String leaseId) {
     if (leaseId == null) {
       waiting.remove(jobId);

@@ -22,7 +22,8 @@ public final class EntityMdc {
    *     message is a command or an internal message of Pekko's)
    */
   @SuppressWarnings("unchecked")
-  public static <T> Behavior<T> of(Map<String, String> fixed, Function<Object, Map<String, String>> perMessage, Behavior<T> entity) {
+  public static <T> Behavior<T> of(Map<String, String> fixed, Function<Object, Map<String, String>> perMessage,
+      Behavior<T> entity) {
     Behavior<Object> any = (Behavior<Object>) (Behavior<?>) entity;
     return (Behavior<T>) (Behavior<?>) Behaviors.withMdc(Object.class, fixed, perMessage::apply, any);
   }

@@ -61,7 +61,8 @@ class DemoModelServerTest {
     assertThat(response.statusCode()).isEqualTo(200);
     String ply = response.body();
     assertThat(ply).startsWith("ply\nformat ascii 1.0\n");
-    int vertices = Integer.parseInt(ply.lines().filter(l -> l.startsWith("element vertex ")).findFirst().orElseThrow().substring(15));
+    int vertices = Integer.parseInt(ply.lines().filter(l ->
+        l.startsWith("element vertex ")).findFirst().orElseThrow().substring(15));
     long dataLines = ply.substring(ply.indexOf("end_header\n") + 11).lines().count();
     assertThat(vertices).isEqualTo(dataLines).isBetween(60, 100); // pi * 5^2 is about 79 pixels
     assertThat(server.invocations()).isEqualTo(1);
@@ -85,7 +86,8 @@ class DemoModelServerTest {
     assertThat(post("{\"image\":\"" + image + "\"}").body()).contains("field 'mask'");
     assertThat(post("{\"image\":\"" + image + "\",\"mask\":\"%%%\"}").body()).contains("not valid base64");
     assertThat(post("{\"image\":\"" + image + "\",\"mask\":\""
-        + Base64.getEncoder().encodeToString("hello".getBytes(StandardCharsets.UTF_8)) + "\"}").body()).contains("not a PNG");
+        + Base64.getEncoder().encodeToString("hello".getBytes(StandardCharsets.UTF_8))
+            + "\"}").body()).contains("not a PNG");
     assertThat(post("not json").statusCode()).isEqualTo(400);
   }
 

@@ -11,8 +11,8 @@ import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.EndpointLifecycle.Cold;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 // In-memory journal, a scripted provider and a manual clock; no I/O: failed starts, backoff and FAILED.
 class EndpointFailuresTest extends EndpointLifecycleTestBase {
@@ -126,7 +126,8 @@ class EndpointFailuresTest extends EndpointLifecycleTestBase {
     var restarted = f.kit.restart();
 
     assertThat(restarted.state()).isInstanceOf(EndpointLifecycle.Failed.class);
-    assertThat(f.acquire("job-2").expectMessageClass(EndpointCommand.Unavailable.class, WAIT).reason()).contains("ResourceLimitExceeded");
+    assertThat(f.acquire("job-2").expectMessageClass(EndpointCommand.Unavailable.class,
+        WAIT).reason()).contains("ResourceLimitExceeded");
   }
 
   @Test

@@ -65,7 +65,8 @@ class EndpointKeepWarmTest extends EndpointLifecycleTestBase {
     for (int i = 1; i <= KeepWarmPolicy.Adaptive.MIN_GAPS; i++) {
       f.clock.advance(gap);
       f.kit.runCommand(EndpointCommand.Tick.INSTANCE);
-      assertThat(f.kit.getState().phase()).as("kept warm by the break-even rule before gap %d is learned", i).isEqualTo(Phase.WARM);
+      assertThat(f.kit.getState().phase()).as("kept warm by the break-even rule before gap %d is learned",
+          i).isEqualTo(Phase.WARM);
       TestProbe<SlotReply> job = f.acquire("job-" + i);
       Grant grant = job.expectMessageClass(Grant.class, WAIT);
       f.kit.runCommand(new Release("job-" + i, grant.leaseId()));
@@ -97,6 +98,7 @@ class EndpointKeepWarmTest extends EndpointLifecycleTestBase {
     }
 
     assertThat(folded).isEqualTo(f.kit.getState());
-    assertThat(folded.ledger().billedSeconds(f.clock.instant())).isEqualTo(f.view().billedSeconds()).isEqualTo(IDLE.toSeconds());
+    assertThat(folded.ledger().billedSeconds(f.clock.instant())).isEqualTo(f.view().billedSeconds())
+        .isEqualTo(IDLE.toSeconds());
   }
 }

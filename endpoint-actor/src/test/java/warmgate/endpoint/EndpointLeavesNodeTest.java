@@ -21,9 +21,9 @@ import warmgate.config.EndpointSettings;
 import warmgate.endpoint.EndpointCommand.Acquire;
 import warmgate.endpoint.EndpointCommand.Grant;
 import warmgate.endpoint.EndpointCommand.Leave;
-import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.SlotReply;
+import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.provider.ProviderState.Status;
 import warmgate.testing.ManualClock;
@@ -37,7 +37,8 @@ class EndpointLeavesNodeTest {
 
   @JUnit5TestKit
   public ActorTestKit testKit =
-      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
+      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config()
+          .withFallback(ConfigFactory.load())).build();
 
   private final class Fixture {
     final FakeProvider provider;
@@ -49,7 +50,8 @@ class EndpointLeavesNodeTest {
 
     Fixture(boolean nodeLocal) {
       provider = new FakeProvider().nodeLocal(nodeLocal);
-      lifecycle = testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, provider, null), EndpointEntity.Deps.of(clock)));
+      lifecycle = testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, provider, null),
+          EndpointEntity.Deps.of(clock)));
     }
 
     void warmUp() {

@@ -10,25 +10,25 @@ import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.endpoint.EndpointCommand.Acquire;
-import warmgate.endpoint.EndpointLifecycle.CameIntoService;
-import warmgate.endpoint.EndpointLifecycle.Cold;
 import warmgate.endpoint.EndpointCommand.Described;
 import warmgate.endpoint.EndpointCommand.Get;
 import warmgate.endpoint.EndpointCommand.Grant;
-import warmgate.endpoint.EndpointLifecycle.Ledger;
-import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointCommand.ProviderCallDone;
 import warmgate.endpoint.EndpointCommand.ProviderCallFailed;
 import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.Renew;
+import warmgate.endpoint.EndpointCommand.Tick;
+import warmgate.endpoint.EndpointCommand.View;
+import warmgate.endpoint.EndpointLifecycle.CameIntoService;
+import warmgate.endpoint.EndpointLifecycle.Cold;
+import warmgate.endpoint.EndpointLifecycle.Ledger;
+import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.StartFailed;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.Starting;
 import warmgate.endpoint.EndpointLifecycle.StopRequested;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
-import warmgate.endpoint.EndpointCommand.Tick;
-import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.EndpointLifecycle.Warm;
 import warmgate.provider.ProviderState;
 import warmgate.testing.SerializationCheck;
@@ -62,9 +62,11 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(EndpointCommand.Leave.INSTANCE);
     check.roundTrips(new EndpointCommand.StoppedToLeave("timed out"));
     check.roundTrips(new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)));
-    check.roundTrips(new EndpointCommand.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED", Duration.ofMinutes(1)));
+    check.roundTrips(new EndpointCommand.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED",
+        Duration.ofMinutes(1)));
     check.roundTrips(new EndpointCommand.Park("job-1", testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
-    check.roundTrips(new EndpointCommand.Enlist(java.util.List.of("job-1", "job-2"), testKit.<org.apache.pekko.Done>createTestProbe().ref()));
+    check.roundTrips(new EndpointCommand.Enlist(java.util.List.of("job-1", "job-2"),
+        testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Parked("gen3d", "job-1"));
     check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1));
     check.roundTrips(new View("gen3d", Phase.COLD, 0, 0, null, 0, null, 0, 0));
@@ -78,7 +80,8 @@ class EndpointLifecycleSerializationTest {
     check.matchesGolden("endpoint-StartFailed", new StartFailed(AT, "ResourceLimitExceeded"));
     check.matchesGolden("endpoint-StopRequested", new StopRequested(AT, "idle for PT10M"));
     check.matchesGolden("endpoint-Stopped", new Stopped(AT, "deleted"));
-    check.matchesGolden("endpoint-MarkedFailed", new EndpointLifecycle.MarkedFailed(AT, "gave up after 3 failed starts in a row"));
+    check.matchesGolden("endpoint-MarkedFailed", new EndpointLifecycle.MarkedFailed(AT,
+        "gave up after 3 failed starts in a row"));
   }
 
   @Test
@@ -101,7 +104,8 @@ class EndpointLifecycleSerializationTest {
       var serializer = serialization.findSerializerFor(message);
       byte[] bytes = serialization.serialize(message).get();
       String oldName = "warmgate.endpoint.EndpointLifecycle$" + message.getClass().getSimpleName();
-      org.assertj.core.api.Assertions.assertThat(serialization.deserialize(bytes, serializer.identifier(), oldName).get())
+      org.assertj.core.api.Assertions.assertThat(serialization.deserialize(bytes, serializer.identifier(),
+          oldName).get())
           .isEqualTo(message);
     }
   }

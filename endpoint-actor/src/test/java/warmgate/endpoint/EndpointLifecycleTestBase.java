@@ -38,9 +38,11 @@ abstract class EndpointLifecycleTestBase {
 
   @JUnit5TestKit
   public ActorTestKit testKit =
-      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
+      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config()
+          .withFallback(ConfigFactory.load())).build();
 
-  /** What an endpoint reported, as lines: "state WARM 1 0" (phase, queued, in flight), "coldStart PT1M30S", "stopped". */
+  /** What an endpoint reported, as lines: "state WARM 1 0" (phase, queued, in flight), "coldStart PT1M30S", "stopped".
+   * */
   static final class RecordingMetrics implements EndpointMetrics {
     final List<String> reported = new CopyOnWriteArrayList<>();
     final AtomicInteger journalWrites = new AtomicInteger();
@@ -115,29 +117,36 @@ abstract class EndpointLifecycleTestBase {
       this(maxConcurrency, initial, reconcileInterval, 10, Duration.ZERO);
     }
 
-    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter) {
-      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED, Duration.ofMillis(50));
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures,
+        Duration failedRetryAfter) {
+      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED,
+          Duration.ofMillis(50));
     }
 
     Fixture(KeepWarmSettings keepWarm) {
       this(1, null, Duration.ofMillis(50), 10, Duration.ZERO, keepWarm, Duration.ofMillis(50));
     }
 
-    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter,
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures,
+        Duration failedRetryAfter,
         Duration statusPollInterval) {
-      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED, statusPollInterval);
+      this(maxConcurrency, initial, reconcileInterval, maxStartFailures, failedRetryAfter, KeepWarmSettings.FIXED,
+          statusPollInterval);
     }
 
-    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures, Duration failedRetryAfter,
+    Fixture(int maxConcurrency, Status initial, Duration reconcileInterval, int maxStartFailures,
+        Duration failedRetryAfter,
         KeepWarmSettings keepWarm, Duration statusPollInterval) {
       if (initial != null) {
         provider.set(initial);
       }
       settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", maxConcurrency, 100, IDLE,
-          Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, statusPollInterval, reconcileInterval, Duration.ofSeconds(30),
+          Duration.ofMinutes(10), maxStartFailures, failedRetryAfter, LEASE_TTL, statusPollInterval, reconcileInterval,
+              Duration.ofSeconds(30),
           ConfigFactory.empty(), keepWarm);
       kit = EventSourcedBehaviorTestKit.create(testKit.system(),
-          EndpointEntity.create(new ManagedEndpoint(settings, provider, null), EndpointEntity.Deps.of(clock).withMetrics(metrics).withParked(parked)));
+          EndpointEntity.create(new ManagedEndpoint(settings, provider, null),
+              EndpointEntity.Deps.of(clock).withMetrics(metrics).withParked(parked)));
     }
 
     /** Queues the job, then parks it; answers the probe it asked with. */
@@ -155,7 +164,8 @@ abstract class EndpointLifecycleTestBase {
     }
 
     void enlist(String... jobIds) {
-      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointCommand.Enlist(List.of(jobIds), replyTo)).reply())
+      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointCommand.Enlist(List.of(jobIds),
+          replyTo)).reply())
           .isEqualTo(org.apache.pekko.Done.getInstance());
     }
 

@@ -114,7 +114,8 @@ class EndpointRecoveryTest extends EndpointLifecycleTestBase {
     // A late "InService" of an endpoint that is gone: acting on it would adopt and bill a deleted endpoint.
     f.kit.runCommand(new EndpointCommand.ProviderReported("InService"));
 
-    testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(f.provider.describes.get()).isGreaterThan(describesBefore));
+    testKit.createTestProbe().awaitAssert(WAIT,
+        () -> assertThat(f.provider.describes.get()).isGreaterThan(describesBefore));
     testKit.createTestProbe().expectNoMessage(Duration.ofMillis(200));
     assertThat(f.kit.getState().phase()).isEqualTo(Phase.COLD);
     assertThat(f.provider.starts.get()).isZero();

@@ -12,9 +12,8 @@ import warmgate.endpoint.EndpointCommand.Grant;
 import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle.StartRequested;
-import warmgate.provider.ProviderState.Status;
 import warmgate.logging.CapturedLogs;
+import warmgate.provider.ProviderState.Status;
 import warmgate.testing.ManualClock;
 
 // In-memory journal, a scripted provider and a manual clock; no I/O: figures, log context, and the provider watch.
@@ -47,10 +46,13 @@ class EndpointReportsTest extends EndpointLifecycleTestBase {
   @Test
   void endpointThatStopsOnThisNodeWithdrawsItsFigures() {
     var metrics = new RecordingMetrics();
-    var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE, Duration.ofMinutes(10), 3,
-        Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
+    var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE,
+        Duration.ofMinutes(10), 3,
+        Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30),
+            ConfigFactory.empty());
     ActorRef<EndpointCommand> endpoint =
-        testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, new FakeProvider(), null), EndpointEntity.Deps.of(new ManualClock()).withMetrics(metrics)));
+        testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, new FakeProvider(), null),
+            EndpointEntity.Deps.of(new ManualClock()).withMetrics(metrics)));
     TestProbe<View> views = testKit.createTestProbe();
     endpoint.tell(new EndpointCommand.Get(views.ref()));
     views.expectMessageClass(View.class, WAIT);
@@ -63,10 +65,13 @@ class EndpointReportsTest extends EndpointLifecycleTestBase {
   @Test
   void stopsWatchingTheProviderWhenItStops() {
     var provider = new FakeProvider();
-    var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE, Duration.ofMinutes(10), 3,
-        Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30), ConfigFactory.empty());
+    var settings = new EndpointSettings("ep-" + names.incrementAndGet(), "process", 1, 100, IDLE,
+        Duration.ofMinutes(10), 3,
+        Duration.ZERO, LEASE_TTL, Duration.ofMillis(50), Duration.ofMillis(50), Duration.ofSeconds(30),
+            ConfigFactory.empty());
     ActorRef<EndpointCommand> endpoint =
-        testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, provider, null), EndpointEntity.Deps.of(new ManualClock()).withMetrics(new RecordingMetrics())));
+        testKit.spawn(EndpointEntity.create(new ManagedEndpoint(settings, provider, null),
+            EndpointEntity.Deps.of(new ManualClock()).withMetrics(new RecordingMetrics())));
     TestProbe<View> views = testKit.createTestProbe();
     endpoint.tell(new EndpointCommand.Get(views.ref()));
     views.expectMessageClass(View.class, WAIT);
@@ -86,7 +91,8 @@ class EndpointReportsTest extends EndpointLifecycleTestBase {
       f.provider.set(Status.IN_SERVICE);
       f.awaitPhase(Phase.WARM);
 
-      testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(logs.containing(f.settings.name() + ": STARTING -> WARM")).hasSize(1));
+      testKit.createTestProbe().awaitAssert(WAIT, () -> assertThat(logs.containing(f.settings.name()
+          + ": STARTING -> WARM")).hasSize(1));
       var lines = logs.containing("Endpoint " + f.settings.name());
       assertThat(lines).extracting(e -> e.getFormattedMessage()).anyMatch(m -> m.contains("COLD -> STARTING"));
       assertThat(lines).allSatisfy(e -> assertThat(e.getMDCPropertyMap()).containsEntry("endpoint", f.settings.name()));

@@ -6,8 +6,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import warmgate.provider.EndpointProvider;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * A provider whose endpoint state the test sets. Start moves an absent endpoint to CREATING and stop moves
@@ -34,7 +34,8 @@ public final class FakeProvider implements EndpointProvider {
     return state.status();
   }
 
-  /** Tells the watchers the state changed, as a provider that learns of it by itself would; nothing pushes otherwise. */
+  /** Tells the watchers the state changed, as a provider that learns of it by itself would; nothing pushes otherwise.
+   * */
   public void push() {
     watchers.forEach(watcher -> watcher.accept(state.status().name()));
   }

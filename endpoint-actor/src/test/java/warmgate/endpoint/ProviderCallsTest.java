@@ -19,7 +19,8 @@ import warmgate.provider.ProviderState.Status;
 class ProviderCallsTest {
   private final FakeProvider provider = new FakeProvider();
   private final List<Pending<?>> pending = new ArrayList<>();
-  private final ProviderCalls calls = new ProviderCalls(provider, settings(Duration.ofSeconds(3)), Duration.ofSeconds(1), this::keep);
+  private final ProviderCalls calls = new ProviderCalls(provider, settings(Duration.ofSeconds(3)),
+      Duration.ofSeconds(1), this::keep);
 
   /** A call whose outcome has not reached the entity yet. */
   private record Pending<T>(CompletionStage<T> call, Function2<T, Throwable, EndpointCommand> toMessage) {

@@ -17,7 +17,8 @@ class SlotQueueTest {
   private final AtomicInteger leases = new AtomicInteger();
 
   private SlotQueue<String> queue(int maxQueued, int maxConcurrency) {
-    return new SlotQueue<>(maxQueued, maxConcurrency, TTL, () -> "lease-" + leases.incrementAndGet(), SlotQueue.Ordering.FIFO);
+    return new SlotQueue<>(maxQueued, maxConcurrency, TTL, () -> "lease-" + leases.incrementAndGet(),
+        SlotQueue.Ordering.FIFO);
   }
 
   private static List<String> jobs(List<Granted<String>> granted) {
@@ -201,14 +202,16 @@ class SlotQueueTest {
     q.park("job-3");
     q.dispatch(T0);
 
-    assertThat(q.drain()).containsExactly(new SlotQueue.Waiter<>("job-2", "actor-2"), new SlotQueue.Waiter<>("job-3", null));
+    assertThat(q.drain()).containsExactly(new SlotQueue.Waiter<>("job-2", "actor-2"), new SlotQueue.Waiter<>("job-3",
+        null));
     assertThat(q.queued()).isZero();
     assertThat(q.inFlight()).isEqualTo(1);
   }
 
   @Test
   void theOrderingPicksWhoIsGrantedNext() {
-    SlotQueue<String> q = new SlotQueue<>(10, 1, TTL, () -> "lease", waiting -> waiting.stream().reduce((a, b) -> b).orElseThrow());
+    SlotQueue<String> q = new SlotQueue<>(10, 1, TTL, () -> "lease", waiting -> waiting.stream().reduce((a,
+        b) -> b).orElseThrow());
     q.ask("job-1", "actor-1", T0);
     q.ask("job-2", "actor-2", T0);
 

@@ -46,6 +46,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -54,7 +55,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 import warmgate.Failures;
 import warmgate.Json;
 import warmgate.endpoint.EndpointLifecycle;
@@ -71,7 +71,8 @@ import warmgate.request.RequestEntity;
  */
 @Command(name = "warmgate audit",
     description = "Reads Warmgate's journal: a job's timeline, an NDJSON export, a check of job_index, endpoint costs.",
-    subcommands = {AuditCommand.TimelineCommand.class, AuditCommand.ExportCommand.class, AuditCommand.CheckCommand.class,
+    subcommands = {AuditCommand.TimelineCommand.class, AuditCommand.ExportCommand.class,
+        AuditCommand.CheckCommand.class,
         AuditCommand.CostCommand.class, CommandLine.HelpCommand.class})
 public final class AuditCommand implements Runnable {
 
@@ -96,7 +97,8 @@ public final class AuditCommand implements Runnable {
 
   /** {@code --from} and {@code --to}: the time range of the commands that read one. */
   static final class Window {
-    @Option(names = "--from", required = true, paramLabel = "INSTANT", description = "ISO-8601, e.g. 2026-03-01T00:00:00Z (inclusive)")
+    @Option(names = "--from", required = true, paramLabel = "INSTANT",
+        description = "ISO-8601, e.g. 2026-03-01T00:00:00Z (inclusive)")
     String from;
 
     @Option(names = "--to", required = true, paramLabel = "INSTANT", description = "ISO-8601 (exclusive)")
@@ -141,14 +143,18 @@ public final class AuditCommand implements Runnable {
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((failure, commandLine, parsed) -> {
       Throwable cause = Failures.unwrap(failure);
-      boolean expected = cause instanceof Unreachable || cause instanceof TryLater || cause instanceof IllegalStateException
+      boolean expected = cause instanceof Unreachable || cause instanceof TryLater
+          || cause instanceof IllegalStateException
           || cause instanceof IllegalArgumentException || cause instanceof UncheckedIOException;
-      String message = cause.getMessage() == null ? cause.toString() : cause.getMessage().lines().findFirst().orElse("");
+      String message = cause.getMessage() == null ? cause.toString()
+          : cause.getMessage().lines().findFirst().orElse("");
       if (cause instanceof FileSystemException file) {
         expected = true;
-        message = "cannot write " + file.getFile() + (file.getReason() == null ? " (" + cause.getClass().getSimpleName() + ")" : ": " + file.getReason());
+        message = "cannot write " + file.getFile() + (file.getReason() == null ? " ("
+            + cause.getClass().getSimpleName() + ")" : ": " + file.getReason());
       }
-      commandLine.getErr().println("warmgate audit: " + (expected ? message : cause.getClass().getSimpleName() + ": " + message));
+      commandLine.getErr().println("warmgate audit: " + (expected ? message : cause.getClass().getSimpleName() + ": "
+          + message));
       return 1;
     });
     return cli.execute(args);
@@ -201,7 +207,8 @@ public final class AuditCommand implements Runnable {
     @Mixin
     Window window;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "where to write (default: stdout); written whole or not at all")
+    @Option(names = "--out", paramLabel = "FILE",
+        description = "where to write (default: stdout); written whole or not at all")
     Path out;
 
     @Override
@@ -242,7 +249,8 @@ public final class AuditCommand implements Runnable {
   // ---- check
 
   @Command(name = "check",
-      description = "Rebuilds jobs from their events and checks that job_index says the same. Exit status 1 if any differs.")
+      description = "Rebuilds jobs from their events and checks that job_index says the same. Exit status 1 if any d"
+          + "iffers.")
   static final class CheckCommand implements Callable<Integer> {
     @ParentCommand
     AuditCommand parent;
@@ -260,12 +268,14 @@ public final class AuditCommand implements Runnable {
     @Override
     public Integer call() throws SQLException {
       if (all == !jobIds.isEmpty()) {
-        throw new ParameterException(spec.commandLine(), all ? "name job ids or --all, not both" : "name the jobs to check, or --all");
+        throw new ParameterException(spec.commandLine(), all ? "name job ids or --all, not both"
+            : "name the jobs to check, or --all");
       }
       Env env = parent.env;
       try (Session session = Session.open(env); IndexedJobs index = IndexedJobs.open(session.database)) {
         int[] counts = new int[2]; // matched, differed
-        List<String> ids = all ? new ArrayList<>(new TreeSet<>(join(session.journal.jobIds().runWith(Sink.seq(), session.system)))) : jobIds;
+        List<String> ids = all ? new ArrayList<>(new TreeSet<>(join(session.journal.jobIds().runWith(Sink.seq(),
+            session.system)))) : jobIds;
         for (String id : ids) {
           check(session, index, id, counts);
         }
@@ -281,7 +291,8 @@ public final class AuditCommand implements Runnable {
             check(session, index, id, counts);
           }
         }
-        env.out().println("checked " + (counts[0] + counts[1]) + " job(s): " + counts[0] + " match job_index, " + counts[1] + " differ");
+        env.out().println("checked " + (counts[0] + counts[1]) + " job(s): " + counts[0] + " match job_index, "
+            + counts[1] + " differ");
         return counts[1] == 0 ? 0 : 1;
       }
     }
@@ -303,7 +314,8 @@ public final class AuditCommand implements Runnable {
   enum By { endpoint, owner }
 
   @Command(name = "cost",
-      description = "Endpoint-seconds billed in [from, to), per endpoint or shared out to owners by their jobs' running time.")
+      description = "Endpoint-seconds billed in [from, to), per endpoint or shared out to owners by their jobs' runn"
+          + "ing time.")
   static final class CostCommand implements Callable<Integer> {
     @ParentCommand
     AuditCommand parent;
@@ -315,7 +327,8 @@ public final class AuditCommand implements Runnable {
     @Mixin
     Window window;
 
-    @Option(names = "--by", defaultValue = "endpoint", paramLabel = "endpoint|owner", description = "rows per endpoint (default) or per owner")
+    @Option(names = "--by", defaultValue = "endpoint", paramLabel = "endpoint|owner",
+        description = "rows per endpoint (default) or per owner")
     By by;
 
     @Option(names = "--json", description = "one JSON document instead of a table")
@@ -342,7 +355,8 @@ public final class AuditCommand implements Runnable {
       names.addAll(join(journal.endpointNames()));
       Map<String, List<EndpointLifecycle.Event>> endpoints = new LinkedHashMap<>();
       for (String name : names) {
-        List<EndpointLifecycle.Event> events = join(journal.endpoint(name)).stream().map(e -> (EndpointLifecycle.Event) e.event()).toList();
+        List<EndpointLifecycle.Event> events = join(journal.endpoint(name)).stream().map(e ->
+            (EndpointLifecycle.Event) e.event()).toList();
         if (!events.isEmpty()) {
           endpoints.put(name, events);
         }
@@ -379,11 +393,13 @@ public final class AuditCommand implements Runnable {
       root.put("billedSeconds", seconds(report.billedSeconds()));
       if (by == By.endpoint) {
         var rows = root.putArray("endpoints");
-        report.endpoints().forEach(e -> rows.addObject().put("endpoint", e.endpoint()).put("billedSeconds", seconds(e.billedSeconds()))
+        report.endpoints().forEach(e -> rows.addObject().put("endpoint", e.endpoint()).put("billedSeconds",
+            seconds(e.billedSeconds()))
             .put("runningSeconds", seconds(e.runningSeconds())).put("starts", e.starts()));
       } else {
         var rows = root.putArray("owners");
-        report.owners().forEach(o -> rows.addObject().put("owner", o.owner()).put("billedSeconds", seconds(o.billedSeconds()))
+        report.owners().forEach(o -> rows.addObject().put("owner", o.owner()).put("billedSeconds",
+            seconds(o.billedSeconds()))
             .put("runningSeconds", seconds(o.runningSeconds())).put("jobs", o.jobs()));
         root.put("unattributedSeconds", seconds(report.unattributedSeconds()));
       }
@@ -458,7 +474,8 @@ public final class AuditCommand implements Runnable {
       Config config = env.config().get();
       DatabaseSettings database = readOnly(DatabaseSettings.fromConfig(config.getConfig("warmgate")));
       probe(database);
-      Config systemConfig = ConfigFactory.parseString(SYSTEM_CONFIG).withFallback(database.pekkoConfig()).withFallback(config).resolve();
+      Config systemConfig = ConfigFactory.parseString(SYSTEM_CONFIG).withFallback(database.pekkoConfig())
+          .withFallback(config).resolve();
       return new Session(config, database, ActorSystem.create(Behaviors.empty(), "warmgate-audit", systemConfig));
     }
 
@@ -468,7 +485,8 @@ public final class AuditCommand implements Runnable {
       boolean file = database.kind() == DatabaseSettings.Kind.H2 && !url.startsWith("jdbc:h2:mem:")
           && !url.startsWith("jdbc:h2:tcp:") && !url.startsWith("jdbc:h2:ssl:");
       String checked = file && !url.toUpperCase(Locale.ROOT).contains("IFEXISTS") ? url + ";IFEXISTS=TRUE" : url;
-      return new DatabaseSettings(database.kind(), checked, database.user(), database.password(), Math.min(4, database.maxConnections()));
+      return new DatabaseSettings(database.kind(), checked, database.user(), database.password(), Math.min(4,
+          database.maxConnections()));
     }
 
     /** Fails in one line, before an actor system starts, when the journal cannot be read. */
@@ -480,7 +498,8 @@ public final class AuditCommand implements Runnable {
         String reason = switch (database.kind() == DatabaseSettings.Kind.H2 ? e.getErrorCode() : 0) {
           case H2_IN_USE -> "a running node has it open, and an embedded H2 journal opens in one process at a time: "
               + "stop the node first, or keep the journal in PostgreSQL";
-          case H2_NOT_FOUND -> "there is no journal there; WARMGATE_DATA_DIR (or WARMGATE_DB_URL) says where the node keeps it";
+          case H2_NOT_FOUND -> "there is no journal there; WARMGATE_DATA_DIR (or WARMGATE_DB_URL) says where the nod"
+              + "e keeps it";
           default -> Optional.ofNullable(e.getMessage()).map(m -> m.lines().findFirst().orElse(m)).orElse(e.toString());
         };
         throw new Unreachable("cannot read the journal at " + database.url() + ": " + reason);

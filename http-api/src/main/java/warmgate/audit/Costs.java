@@ -46,7 +46,8 @@ public final class Costs {
    * @param owners by billed time, highest first
    * @param unattributedSeconds billed time of endpoints on which no job ran in the window
    */
-  public record Report(Instant from, Instant to, List<EndpointCost> endpoints, List<OwnerCost> owners, double unattributedSeconds) {
+  public record Report(Instant from, Instant to, List<EndpointCost> endpoints, List<OwnerCost> owners,
+      double unattributedSeconds) {
     public double billedSeconds() {
       return endpoints.stream().mapToDouble(EndpointCost::billedSeconds).sum();
     }
@@ -94,7 +95,8 @@ public final class Costs {
     endpoints.forEach((name, events) -> {
       billed.put(name, billed(events, now).stream().mapToLong(s -> s.microsWithin(from, to)).sum());
       starts.put(name, (int) events.stream()
-          .filter(e -> e instanceof EndpointLifecycle.StartRequested && !e.at().isBefore(from) && e.at().isBefore(window.to()))
+          .filter(e -> e instanceof EndpointLifecycle.StartRequested && !e.at().isBefore(from)
+              && e.at().isBefore(window.to()))
           .count());
     });
     running.keySet().forEach(name -> billed.putIfAbsent(name, 0L));
@@ -107,7 +109,8 @@ public final class Costs {
       long bill = entry.getValue();
       Map<String, Long> byOwner = running.getOrDefault(name, Map.of());
       long total = byOwner.values().stream().mapToLong(Long::longValue).sum();
-      endpointCosts.add(new EndpointCost(name, bill / MICROS_PER_SECOND, total / MICROS_PER_SECOND, starts.getOrDefault(name, 0)));
+      endpointCosts.add(new EndpointCost(name, bill / MICROS_PER_SECOND, total / MICROS_PER_SECOND,
+          starts.getOrDefault(name, 0)));
       if (total == 0) {
         unattributed += bill;
         continue;
@@ -119,12 +122,14 @@ public final class Costs {
       });
     }
     List<OwnerCost> ownerCosts = owners.entrySet().stream()
-        .map(e -> new OwnerCost(e.getKey().isEmpty() ? null : e.getKey(), e.getValue()[0] / MICROS_PER_SECOND, e.getValue()[1] / MICROS_PER_SECOND,
+        .map(e -> new OwnerCost(e.getKey().isEmpty() ? null : e.getKey(), e.getValue()[0] / MICROS_PER_SECOND,
+            e.getValue()[1] / MICROS_PER_SECOND,
             jobsByOwner.getOrDefault(e.getKey(), Set.of()).size()))
         .sorted(Comparator.comparingDouble(OwnerCost::billedSeconds).reversed()
             .thenComparing(o -> o.owner() == null ? "" : o.owner()))
         .toList();
-    return new Report(window.from(), window.to(), List.copyOf(endpointCosts), ownerCosts, unattributed / MICROS_PER_SECOND);
+    return new Report(window.from(), window.to(), List.copyOf(endpointCosts), ownerCosts,
+        unattributed / MICROS_PER_SECOND);
   }
 
   /**
@@ -186,7 +191,8 @@ public final class Costs {
         }
         startedAt = null;
       }
-      boolean resting = next instanceof RequestState.Succeeded || next instanceof RequestState.Failed || next instanceof RequestState.Cancelled
+      boolean resting = next instanceof RequestState.Succeeded || next instanceof RequestState.Failed
+          || next instanceof RequestState.Cancelled
           || next instanceof RequestState.AwaitingReview;
       folded.merge(jobId, seqNr, Math::max);
       if (resting) {

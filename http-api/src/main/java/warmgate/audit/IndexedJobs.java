@@ -30,7 +30,8 @@ final class IndexedJobs implements AutoCloseable {
       List.of("job_id", "status", "endpoint", "owner", "attempts", "created_at", "updated_at", "last_seq_nr");
 
   /** One row, as far as the audit compares it. */
-  record Row(String jobId, String status, String endpoint, String owner, int attempts, Instant createdAt, Instant updatedAt,
+  record Row(String jobId, String status, String endpoint, String owner, int attempts, Instant createdAt,
+      Instant updatedAt,
       long lastSeqNr) {}
 
   private final Connection connection;
@@ -40,7 +41,8 @@ final class IndexedJobs implements AutoCloseable {
   private IndexedJobs(Connection connection, String table, Map<String, String> columns) throws SQLException {
     this.connection = connection;
     String select = String.join(", ", COLUMNS.stream().map(c -> quote(columns.get(c))).toList());
-    this.find = connection.prepareStatement("SELECT " + select + " FROM " + table + " WHERE " + quote(columns.get("job_id")) + " = ?");
+    this.find = connection.prepareStatement("SELECT " + select + " FROM " + table + " WHERE "
+        + quote(columns.get("job_id")) + " = ?");
     this.allIds = "SELECT " + quote(columns.get("job_id")) + " FROM " + table;
   }
 

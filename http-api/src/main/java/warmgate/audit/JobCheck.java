@@ -26,7 +26,8 @@ final class JobCheck {
   static List<String> differences(List<StoredEvent> events, Optional<IndexedJobs.Row> row) {
     RequestState state = RequestState.replay(events.stream().map(e -> (Request.Event) e.event()).toList());
     if (!(state instanceof RequestState.Job job)) {
-      return List.of(row.isPresent() ? "in job_index, but the journal has no event of it" : "neither the journal nor job_index has it");
+      return List.of(row.isPresent() ? "in job_index, but the journal has no event of it"
+          : "neither the journal nor job_index has it");
     }
     long lastSeqNr = events.get(events.size() - 1).seqNr();
     if (row.isEmpty()) {

@@ -30,9 +30,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.gateway.TryLater;
-import warmgate.endpoint.EndpointEntity;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.request.Request;
 import warmgate.request.RequestEntity;
@@ -84,7 +84,8 @@ public final class JournalReader implements AuditLog {
 
   public JournalReader(ActorSystem<?> system, Connections connections) {
     this.system = system;
-    this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class,
+        JdbcReadJournal.Identifier());
     this.connections = connections;
     this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
   }
@@ -119,7 +120,8 @@ public final class JournalReader implements AuditLog {
       } catch (SQLException e) {
         log.warn("Locating {} in the journal failed", range, e);
         String reason = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse("");
-        throw new CompletionException(new TryLater("the journal database did not answer (" + reason + "); nothing was read, ask again"));
+        throw new CompletionException(new TryLater("the journal database did not answer (" + reason
+            + "); nothing was read, ask again"));
       }
     }, blocking);
   }
@@ -134,7 +136,8 @@ public final class JournalReader implements AuditLog {
     }
     Source<StoredEvent, NotUsed> merged = null;
     for (String tag : selection.tags()) {
-      Source<StoredEvent, NotUsed> tagged = readJournal.currentEventsByTag(tag, Offset.sequence(selection.firstOrdering() - 1))
+      Source<StoredEvent, NotUsed> tagged = readJournal.currentEventsByTag(tag,
+          Offset.sequence(selection.firstOrdering() - 1))
           .takeWhile(envelope -> ordering(envelope) <= selection.lastOrdering())
           .filter(envelope -> selection.range().containsMillis(envelope.timestamp()))
           .map(JournalReader::stored);
@@ -168,7 +171,8 @@ public final class JournalReader implements AuditLog {
   /** The id of every job in the journal (unordered). */
   public Source<String, NotUsed> jobIds() {
     String prefix = RequestEntity.ENTITY_KEY.name() + PersistenceId.DefaultSeparator();
-    return readJournal.currentPersistenceIds().filter(id -> id.startsWith(prefix)).map(id -> id.substring(prefix.length()));
+    return readJournal.currentPersistenceIds().filter(id -> id.startsWith(prefix)).map(id ->
+        id.substring(prefix.length()));
   }
 
   /**

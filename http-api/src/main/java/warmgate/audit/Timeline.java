@@ -12,7 +12,8 @@ import warmgate.job.JobSpec;
 import warmgate.request.Request;
 import warmgate.request.RequestState;
 
-/** A job's journal as a person reads it: one line per event with its time, the time since the job began, and its facts. */
+/** A job's journal as a person reads it: one line per event with its time, the time since the job began, and its facts.
+ * */
 final class Timeline {
   private Timeline() {}
 
@@ -25,7 +26,8 @@ final class Timeline {
     List<String> lines = new ArrayList<>();
     if (state instanceof RequestState.Job job) {
       JobSpec spec = job.core().spec();
-      lines.add("Job " + jobId + " on endpoint " + spec.endpoint() + (spec.owner() == null ? "" : ", owner " + spec.owner())
+      lines.add("Job " + jobId + " on endpoint " + spec.endpoint() + (spec.owner() == null ? "" : ", owner "
+          + spec.owner())
           + ", " + events.size() + " event(s)");
     } else {
       lines.add("Job " + jobId + ", " + events.size() + " event(s)");
@@ -35,7 +37,8 @@ final class Timeline {
     for (int i = 0; i < events.size(); i++) {
       Request.Event event = facts.get(i);
       String type = event.getClass().getSimpleName();
-      lines.add(String.format("  %-30s %10s  #%-3d %-" + typeWidth + "s  %s", event.at(), elapsed(Duration.between(start, event.at())),
+      lines.add(String.format("  %-30s %10s  #%-3d %-" + typeWidth + "s  %s", event.at(),
+          elapsed(Duration.between(start, event.at())),
           events.get(i).seqNr(), type, facts(event)).stripTrailing());
     }
     if (state instanceof RequestState.Job job) {

@@ -95,7 +95,8 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
     if (!enabled && !allowOffBeyondLoopback && !isLoopback(httpInterface)) {
       throw new IllegalStateException("warmgate.auth.enabled is off while warmgate.http.interface is " + httpInterface
           + ", which other hosts can reach: anyone there could submit jobs and start endpoints. Turn authentication on "
-          + "(WARMGATE_AUTH_ENABLED=on with tokens), listen on 127.0.0.1, or set warmgate.auth.allow-off-beyond-loopback = on "
+          + "(WARMGATE_AUTH_ENABLED=on with tokens), listen on 127.0.0.1, or set warmgate.auth.allow-off-beyond-loop"
+              + "back = on "
           + "if something in front of Warmgate authenticates every request");
     }
   }
@@ -126,7 +127,8 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
       objects = ConfigFactory.parseString("tokens = " + (trimmed.startsWith("[") ? trimmed : "[" + trimmed + "]"))
           .getObjectList("tokens");
     } catch (ConfigException e) {
-      throw new IllegalArgumentException(source + " is not a list of token entries { name = ..., sha256 = ..., owner = ..., admin = ... }: "
+      throw new IllegalArgumentException(source
+          + " is not a list of token entries { name = ..., sha256 = ..., owner = ..., admin = ... }: "
           + e.getMessage(), e);
     }
     List<Credential> credentials = new ArrayList<>();
@@ -144,17 +146,20 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
     }
     String name = requiredString(c, "name", where);
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(where + ": name '" + name + "' must be 1-64 letters, digits, '.', '_', '@' or '-'");
+      throw new IllegalArgumentException(where + ": name '" + name
+          + "' must be 1-64 letters, digits, '.', '_', '@' or '-'");
     }
     String at = where + " (" + name + ")";
     String hex = requiredString(c, "sha256", at);
     if (!Tokens.isSha256Hex(hex)) {
       throw new IllegalArgumentException(at + ": sha256 must be 64 hex digits, the SHA-256 of the token as "
-          + "`warmgate token` prints it; got " + hex.length() + " characters" + (hex.startsWith(Tokens.PREFIX) ? " (the token itself? keep only its hash)" : ""));
+          + "`warmgate token` prints it; got " + hex.length() + " characters" + (hex.startsWith(Tokens.PREFIX)
+              ? " (the token itself? keep only its hash)" : ""));
     }
     String owner = c.hasPath("owner") ? requiredString(c, "owner", at) : name;
     if (!Principal.validOwner(owner)) {
-      throw new IllegalArgumentException(at + ": owner '" + owner + "' must be 1-128 characters without '/' or control characters");
+      throw new IllegalArgumentException(at + ": owner '" + owner
+          + "' must be 1-128 characters without '/' or control characters");
     }
     boolean admin;
     try {

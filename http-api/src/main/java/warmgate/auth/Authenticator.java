@@ -17,7 +17,8 @@ public final class Authenticator {
     return new Authenticator(settings.enabled(), settings.credentials());
   }
 
-  /** Every request is {@link Principal#UNAUTHENTICATED}: the loopback-only demo, or behind a proxy that authenticates. */
+  /** Every request is {@link Principal#UNAUTHENTICATED}: the loopback-only demo, or behind a proxy that authenticates.
+   * */
   public static Authenticator disabled() {
     return new Authenticator(false, List.of());
   }

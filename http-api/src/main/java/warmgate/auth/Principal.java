@@ -80,12 +80,14 @@ public record Principal(String name, String owner, boolean admin, String scope) 
       return owner;
     }
     if (!admin) {
-      throw new Forbidden("token " + name + " submits jobs as owner '" + owner + "' only; leave out 'owner' or use an admin token");
+      throw new Forbidden("token " + name + " submits jobs as owner '" + owner
+          + "' only; leave out 'owner' or use an admin token");
     }
     return requested;
   }
 
-  /** Throws {@link Forbidden} unless this is an admin; {@code action} completes the sentence "... needs an admin token". */
+  /** Throws {@link Forbidden} unless this is an admin; {@code action} completes the sentence "... needs an admin
+   * token". */
   public void requireAdmin(String action) {
     if (!admin) {
       throw new Forbidden(action + " needs an admin token; token " + name + " is not one");

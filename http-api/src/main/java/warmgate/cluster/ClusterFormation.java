@@ -32,7 +32,8 @@ public final class ClusterFormation {
   /**
    * @param contactPoints for discovery {@code config}: the management addresses of every node, as host:port
    */
-  public record Settings(String discovery, boolean managementEnabled, boolean joinSelf, String serviceName, List<String> contactPoints) {
+  public record Settings(String discovery, boolean managementEnabled, boolean joinSelf, String serviceName,
+      List<String> contactPoints) {
 
     public boolean bootstrap() {
       return !discovery.equals(NONE);
@@ -70,7 +71,8 @@ public final class ClusterFormation {
             + "' is not host:port (the management host and port of a node)");
       }
       try {
-        return Map.of("host", contactPoint.substring(0, colon), "port", Integer.parseInt(contactPoint.substring(colon + 1)));
+        return Map.of("host", contactPoint.substring(0, colon), "port", Integer.parseInt(contactPoint.substring(colon
+            + 1)));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("warmgate.cluster.contact-points (WARMGATE_CONTACT_POINTS): '" + contactPoint
             + "' has no port number", e);
@@ -102,8 +104,10 @@ public final class ClusterFormation {
     if (settings.discovery().equals("config")) {
       String path = "pekko.discovery.config.services.\"" + settings.serviceName() + "\".endpoints";
       if (!config.hasPath(path) || config.getList(path).isEmpty()) {
-        throw new IllegalArgumentException("warmgate.cluster.discovery is config but no contact points are configured: set "
-            + "warmgate.cluster.contact-points (WARMGATE_CONTACT_POINTS, host:port of every node's management) or " + path);
+        throw new IllegalArgumentException(
+            "warmgate.cluster.discovery is config but no contact points are configured: set "
+            + "warmgate.cluster.contact-points (WARMGATE_CONTACT_POINTS, host:port of every node's management) or "
+                + path);
       }
     }
     if (settings.management()) {
@@ -113,13 +117,15 @@ public final class ClusterFormation {
           log.error("Pekko Management could not start; shutting down", failure);
           system.terminate();
         } else {
-          log.info("Pekko Management listens on {} (/alive, /ready{})", uri, settings.bootstrap() ? ", cluster bootstrap" : "");
+          log.info("Pekko Management listens on {} (/alive, /ready{})", uri, settings.bootstrap()
+              ? ", cluster bootstrap" : "");
         }
       });
     }
     Cluster cluster = Cluster.get(system);
     if (settings.bootstrap()) {
-      log.info("Joining a cluster through Cluster Bootstrap: discovery {}, service {}{}", settings.discovery(), settings.serviceName(),
+      log.info("Joining a cluster through Cluster Bootstrap: discovery {}, service {}{}", settings.discovery(),
+          settings.serviceName(),
           settings.contactPoints().isEmpty() ? "" : ", contact points " + settings.contactPoints());
       ClusterBootstrap.get(system.classicSystem()).start();
     } else if (settings.joinSelf() && config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {

@@ -31,7 +31,8 @@ public final class HttpEdge implements Extension {
   /** Marks the edge serving once {@code binding} completes, and not serving when coordinated shutdown starts. */
   public void track(ActorSystem<?> system, CompletionStage<ServerBinding> binding) {
     binding.thenAccept(bound -> serving.set(true));
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "warmgate-edge-not-ready", () -> {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "warmgate-edge-not-ready",
+        () -> {
       serving.set(false);
       return CompletableFuture.completedFuture(Done.getInstance());
     });

@@ -15,7 +15,8 @@ import warmgate.request.RequestCommand;
 
 /**
  * {@link Jobs} that turns new work away with {@link EndpointBusy} while the job's endpoint already holds
- * {@code max-queued} jobs waiting for a slot: in its queue, or turned away by the full queue and asking again. The queue depth is asked of the endpoint's lifecycle actor at most
+ * {@code max-queued} jobs waiting for a slot: in its queue, or turned away by the full queue and asking again. The
+ * queue depth is asked of the endpoint's lifecycle actor at most
  * once per {@code freshness} and shared by every submission in between, so a burst costs one ask, not one per
  * job. When the endpoint does not answer, the job is admitted: its journal is the real buffer, and refusing
  * work because a count could not be read would turn a slow node into an outage.

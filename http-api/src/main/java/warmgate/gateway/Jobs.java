@@ -3,10 +3,10 @@ package warmgate.gateway;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import warmgate.job.JobSpec;
-import warmgate.request.Request;
 import warmgate.request.RequestCommand;
 
-/** Submitting, looking up, cancelling, redriving and reviewing jobs; what the HTTP routes and the ingestion paths need of the Request entities. */
+/** Submitting, looking up, cancelling, redriving and reviewing jobs; what the HTTP routes and the ingestion paths need
+ * of the Request entities. */
 public interface Jobs {
 
   /** Completes once the job is persisted (or found to exist already). */

@@ -36,14 +36,17 @@ public final class PortClashes {
       int port = endpoint.providerConfig().getInt("port");
       if (port != 0 && port == httpPort && overlap(host, httpInterface)) {
         clashes.add("endpoint " + endpoint.name() + " runs its model process on " + host + ":" + port
-            + ", where this node's HTTP interface listens (warmgate.http.interface " + httpInterface + ", warmgate.http.port "
-            + httpPort + "); change one of warmgate.http.port (WARMGATE_HTTP_PORT) or warmgate.endpoints." + endpoint.name()
+            + ", where this node's HTTP interface listens (warmgate.http.interface " + httpInterface
+                + ", warmgate.http.port "
+            + httpPort + "); change one of warmgate.http.port (WARMGATE_HTTP_PORT) or warmgate.endpoints."
+                + endpoint.name()
             + ".process.port");
       }
       for (EndpointSettings other : processes.subList(i + 1, processes.size())) {
         String otherHost = other.providerConfig().getString("host");
         if (port != 0 && port == other.providerConfig().getInt("port") && overlap(host, otherHost)) {
-          clashes.add("endpoints " + endpoint.name() + " and " + other.name() + " both run their model process on port " + port
+          clashes.add("endpoints " + endpoint.name() + " and " + other.name()
+              + " both run their model process on port " + port
               + " (" + host + ", " + otherHost + "); give each its own warmgate.endpoints.<name>.process.port");
         }
       }

@@ -21,7 +21,8 @@ public final class ReadJournalJobJournal implements JobJournal {
 
   public ReadJournalJobJournal(ActorSystem<?> system) {
     this.system = system;
-    this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.readJournal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class,
+        JdbcReadJournal.Identifier());
   }
 
   @Override

@@ -4,9 +4,8 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.EndpointCommand;
+import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.Endpoints;
 
 /** {@link EndpointStates} backed by the sharded EndpointLifecycle entities. */

@@ -8,7 +8,6 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import warmgate.job.JobSpec;
-import warmgate.request.Request;
 import warmgate.request.RequestCommand;
 import warmgate.request.RequestEntity;
 
@@ -24,7 +23,8 @@ public final class ShardedJobs implements Jobs {
 
   @Override
   public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
-    return sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).askWithStatus(replyTo -> new RequestCommand.Submit(spec, replyTo), askTimeout);
+    return sharding.entityRefFor(RequestEntity.ENTITY_KEY,
+        jobId).askWithStatus(replyTo -> new RequestCommand.Submit(spec, replyTo), askTimeout);
   }
 
   @Override
@@ -56,7 +56,8 @@ public final class ShardedJobs implements Jobs {
 
   private CompletionStage<Optional<RequestCommand.JobView>> ask(
       String jobId, Function<ActorRef<StatusReply<RequestCommand.JobLookup>>, RequestCommand> command) {
-    return Refused.fromStatusReply(sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).askWithStatus(command::apply, askTimeout))
+    return Refused.fromStatusReply(sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).askWithStatus(command::apply,
+        askTimeout))
         .thenApply(lookup -> Optional.ofNullable(lookup.job()));
   }
 }

@@ -75,12 +75,14 @@ public final class ApiErrors {
   }
 
   private static HttpResponse tooLarge(EntityStreamSizeException e) {
-    return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit of " + e.limit() + " bytes");
+    return JsonResponses.error(StatusCodes.PAYLOAD_TOO_LARGE, "body_too_large", "the body is larger than the limit of "
+        + e.limit() + " bytes");
   }
 
   /** A full endpoint queue: 429 for a client's job, 503 for a notification sender that should deliver again. */
   public static HttpResponse busy(org.apache.pekko.http.javadsl.model.StatusCode status, EndpointBusy busy) {
-    return JsonResponses.error(status, "endpoint_busy", busy.getMessage()).addHeader(RetryAfter.create(busy.retryAfterSeconds()));
+    return JsonResponses.error(status, "endpoint_busy",
+        busy.getMessage()).addHeader(RetryAfter.create(busy.retryAfterSeconds()));
   }
 
   public static HttpResponse unavailable(String message) {
@@ -98,19 +100,26 @@ public final class ApiErrors {
 
   public static RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
-        .handle(MalformedRequestContentRejection.class, r -> complete(r.getCause() instanceof EntityStreamSizeException tooLarge
+        .handle(MalformedRequestContentRejection.class,
+            r -> complete(r.getCause() instanceof EntityStreamSizeException tooLarge
             ? tooLarge(tooLarge)
             : JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_body", r.message())))
-        .handle(MalformedHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_header",
+        .handle(MalformedHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST,
+            "invalid_header",
             "header " + r.headerName() + ": " + printable(r.errorMsg()))))
-        .handle(MalformedQueryParamRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "invalid_query",
+        .handle(MalformedQueryParamRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST,
+            "invalid_query",
             "query parameter " + r.parameterName() + ": " + printable(r.errorMsg()))))
-        .handle(MissingHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST, "missing_header",
+        .handle(MissingHeaderRejection.class, r -> complete(JsonResponses.error(StatusCodes.BAD_REQUEST,
+            "missing_header",
             "header " + r.headerName() + " is required")))
-        .handle(UnsupportedRequestContentTypeRejection.class, r -> complete(JsonResponses.error(StatusCodes.UNSUPPORTED_MEDIA_TYPE,
+        .handle(UnsupportedRequestContentTypeRejection.class,
+            r -> complete(JsonResponses.error(StatusCodes.UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type", "send the body as application/json")))
-        .handle(AuthorizationFailedRejection.class, r -> complete(JsonResponses.error(StatusCodes.FORBIDDEN, "forbidden", "not allowed")))
-        .handleAll(MethodRejection.class, rejections -> complete(JsonResponses.error(StatusCodes.METHOD_NOT_ALLOWED, "method_not_allowed",
+        .handle(AuthorizationFailedRejection.class, r -> complete(JsonResponses.error(StatusCodes.FORBIDDEN,
+            "forbidden", "not allowed")))
+        .handleAll(MethodRejection.class, rejections -> complete(JsonResponses.error(StatusCodes.METHOD_NOT_ALLOWED,
+            "method_not_allowed",
             "use " + StreamSupport.stream(rejections.spliterator(), false).map(m -> m.supported().name()).distinct()
                 .collect(Collectors.joining(" or ")))))
         // After the others: a rejection from a route that needs no token (SNS, EventBridge) says more.
@@ -118,9 +127,11 @@ public final class ApiErrors {
         .handleNotFound(complete(JsonResponses.notFound("no such resource")))
         .build()
         .withFallback(RejectionHandler.defaultHandler())
-        .mapRejectionResponse(response -> response.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON)
+        .mapRejectionResponse(response ->
+            response.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.APPLICATION_JSON)
             ? response
-            : JsonResponses.error(response.status(), JsonResponses.code(response.status().intValue()), defaultMessage(response)));
+            : JsonResponses.error(response.status(), JsonResponses.code(response.status().intValue()),
+                defaultMessage(response)));
   }
 
   /** A rejection's text can quote the request; a terminal escape or a line break from it stays out of the answer. */

@@ -22,7 +22,8 @@ import warmgate.auth.Principal;
  */
 public final class AuditRoutes extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(AuditRoutes.class);
-  static final ContentType NDJSON = MediaTypes.applicationWithFixedCharset("x-ndjson", HttpCharsets.UTF_8).toContentType();
+  static final ContentType NDJSON = MediaTypes.applicationWithFixedCharset("x-ndjson",
+      HttpCharsets.UTF_8).toContentType();
 
   private final AuditLog audit;
 
@@ -48,7 +49,8 @@ public final class AuditRoutes extends AllDirectives {
   }
 
   private Route events(TimeRange range) {
-    return onSuccess(audit.events(range), events -> complete(HttpResponse.create().withEntity(HttpEntities.createChunked(NDJSON,
+    return onSuccess(audit.events(range),
+        events -> complete(HttpResponse.create().withEntity(HttpEntities.createChunked(NDJSON,
         events.map(event -> ByteString.fromString(event.line()))
             // Too late for an error status: the client sees the body end without its last chunk.
             .watchTermination((mat, done) -> done.whenComplete((ok, failure) -> {

@@ -13,9 +13,8 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import warmgate.auth.Principal;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.gateway.EndpointStates;
 import warmgate.endpoint.EndpointCommand;
+import warmgate.gateway.EndpointStates;
 
 /**
  * {@code /v1/endpoints}: what each endpoint is doing and what it has cost, for every principal; starting
@@ -50,11 +49,13 @@ public final class EndpointRoutes extends AllDirectives {
     List<CompletableFuture<EndpointCommand.View>> views =
         endpoints.names().stream().map(n -> endpoints.get(n).toCompletableFuture()).toList();
     return onSuccess(CompletableFuture.allOf(views.toArray(CompletableFuture[]::new)), done ->
-        complete(JsonResponses.json(StatusCodes.OK, Map.of("endpoints", views.stream().map(CompletableFuture::join).toList()))));
+        complete(JsonResponses.json(StatusCodes.OK, Map.of("endpoints",
+            views.stream().map(CompletableFuture::join).toList()))));
   }
 
   /** {@code status} with the view {@code call} answers for a configured endpoint; 404 for any other name. */
-  private Route configured(String name, StatusCode status, Function<String, CompletionStage<EndpointCommand.View>> call) {
+  private Route configured(String name, StatusCode status, Function<String,
+      CompletionStage<EndpointCommand.View>> call) {
     if (!endpoints.names().contains(name)) {
       return complete(JsonResponses.notFound("no endpoint " + name + " is configured; known: " + endpoints.names()));
     }

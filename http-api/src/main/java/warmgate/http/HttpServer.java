@@ -13,7 +13,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP edge: the API under {@code /v1} with one error model for all of it, {@code /metrics}, and the dashboard at {@code /}. */
+/** The HTTP edge: the API under {@code /v1} with one error model for all of it, {@code /metrics}, and the dashboard at
+ * {@code /}. */
 public final class HttpServer extends AllDirectives {
   private static final Logger log = LoggerFactory.getLogger(HttpServer.class);
 
@@ -36,7 +37,8 @@ public final class HttpServer extends AllDirectives {
     // A request still unanswered at pekko.http.server.request-timeout gets the API's 503 with Retry-After, like an
     // ask that timed out, not the server's bare one: under overload that is what tells a client to come back later.
     this.routes = withRequestTimeoutResponse(request -> ApiErrors.unavailable(
-            "Warmgate did not answer in time; the request may or may not have taken effect, and retrying is safe (with the same Idempotency-Key for a job)"),
+            "Warmgate did not answer in time; the request may or may not have taken effect, and retrying is safe (wi"
+                + "th the same Idempotency-Key for a job)"),
         () -> handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
             b.metrics == null ? concat(v1, dashboard) : concat(b.metrics.route(b.auth), v1, dashboard))));
   }
@@ -65,13 +67,15 @@ public final class HttpServer extends AllDirectives {
       this.auth = Objects.requireNonNull(auth);
     }
 
-    /** Routes under {@code /v1/notifications}, one per ingestion source; they read at most {@link #MAX_NOTIFICATION_BYTES}. */
+    /** Routes under {@code /v1/notifications}, one per ingestion source; they read at most {@link
+     * #MAX_NOTIFICATION_BYTES}. */
     public Builder notifications(NotificationRoute... routes) {
       notifications.addAll(List.of(routes));
       return this;
     }
 
-    /** {@code warmgate.http.max-body-bytes}: the largest body any route reads; {@link #MAX_NOTIFICATION_BYTES} unless set. */
+    /** {@code warmgate.http.max-body-bytes}: the largest body any route reads; {@link #MAX_NOTIFICATION_BYTES} unless
+     * set. */
     public Builder maxBodyBytes(long bytes) {
       this.maxBodyBytes = bytes;
       return this;
@@ -109,7 +113,8 @@ public final class HttpServer extends AllDirectives {
             system.terminate();
           } else {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-            log.info("Warmgate listens on http://{}:{}/v1", binding.localAddress().getHostString(), binding.localAddress().getPort());
+            log.info("Warmgate listens on http://{}:{}/v1", binding.localAddress().getHostString(),
+                binding.localAddress().getPort());
           }
         });
   }

@@ -33,7 +33,8 @@ final class JobRequest {
    * {@code objects} (400 naming the field and the rule); an {@code owner} the principal may not submit as, or an
    * object outside its scope, is {@link warmgate.auth.Forbidden} (403).
    */
-  static JobSpec parse(byte[] body, Set<String> endpoints, ObjectPolicy objects, Principal principal, WebhookSettings webhooks) {
+  static JobSpec parse(byte[] body, Set<String> endpoints, ObjectPolicy objects, Principal principal,
+      WebhookSettings webhooks) {
     JsonNode root = Json.readUntrusted(body, "a job as JSON");
     if (root == null || !root.isObject()) {
       throw invalid("invalid_job", "the body must be a JSON object");
@@ -59,7 +60,8 @@ final class JobRequest {
     for (Iterator<Map.Entry<String, JsonNode>> it = inputsNode.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> input = it.next();
       if (!INPUT_NAME.matcher(input.getKey()).matches()) {
-        throw invalid("invalid_job", "input name '" + input.getKey() + "' must be a letter followed by up to 63 letters, digits, _ or -");
+        throw invalid("invalid_job", "input name '" + input.getKey()
+            + "' must be a letter followed by up to 63 letters, digits, _ or -");
       }
       if (!input.getValue().isTextual()) {
         throw invalid("invalid_job", "input '" + input.getKey() + "' must be a string s3://bucket/key");
@@ -74,7 +76,8 @@ final class JobRequest {
     if (payload != null && payload.isObject()) {
       for (String name : inputs.keySet()) {
         if (payload.has(name)) {
-          throw invalid("invalid_job", "payload field '" + name + "' would be overwritten by the input of the same name");
+          throw invalid("invalid_job", "payload field '" + name
+              + "' would be overwritten by the input of the same name");
         }
       }
     }
@@ -95,7 +98,8 @@ final class JobRequest {
       }
       owner = ownerNode.asText();
     }
-    JobSpec spec = new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, callbackUrl, "http",
+    JobSpec spec = new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, callbackUrl,
+        "http",
         review != null && review.asBoolean(false));
     objects.check(spec);
     // After the 400s: a request that is wrong anyway is told so first, whoever sends it.

@@ -27,7 +27,6 @@ import warmgate.index.JobIndex;
 import warmgate.index.JobQuery;
 import warmgate.ingest.ObjectPolicy;
 import warmgate.job.JobIds;
-import warmgate.request.Request;
 import warmgate.request.RequestCommand;
 
 /**
@@ -80,7 +79,8 @@ public final class JobRoutes extends AllDirectives {
         index == null ? reject() : pathEnd(() -> get(() -> parameterMultiMap(params -> list(principal, params)))),
         path(segment(), jobId -> get(() -> visibleJob(principal, jobId, this::found))),
         path(segment().slash("events"), jobId -> get(() -> visibleJob(principal, jobId, job -> events(jobId)))),
-        path(segment().slash("cancel"), jobId -> post(() -> jobOr404(principal, jobId, id -> jobs.cancel(id, "cancelled through the API")))),
+        path(segment().slash("cancel"), jobId -> post(() -> jobOr404(principal, jobId, id -> jobs.cancel(id,
+            "cancelled through the API")))),
         path(segment().slash("retry"), jobId -> post(() -> withReason(reason -> retry(principal, jobId, reason)))),
         path(segment().slash("approve"), jobId -> post(() -> approve(principal, jobId))),
         path(segment().slash("reject"), jobId -> post(() -> withReason(reason -> reject(principal, jobId, reason))))));
@@ -99,7 +99,8 @@ public final class JobRoutes extends AllDirectives {
         Throwable failure = outcome.failed().get();
         Throwable cause = Failures.unwrap(failure);
         // A client can wait and resubmit: 429 says so; everything else goes to the one exception handler.
-        return cause instanceof EndpointBusy busy ? complete(ApiErrors.busy(StatusCodes.TOO_MANY_REQUESTS, busy)) : failWith(cause);
+        return cause instanceof EndpointBusy busy ? complete(ApiErrors.busy(StatusCodes.TOO_MANY_REQUESTS, busy))
+            : failWith(cause);
       }
       RequestCommand.Submitted submitted = outcome.get();
       if (submitted.duplicate() && !submitted.sameRequest()) {
@@ -108,7 +109,8 @@ public final class JobRoutes extends AllDirectives {
       }
       var response = JsonResponses.json(StatusCodes.ACCEPTED, submitted.job())
           .addHeader(Location.create("/v1/jobs/" + jobId));
-      return complete(submitted.duplicate() ? response.addHeader(RawHeader.create("Idempotent-Replayed", "true")) : response);
+      return complete(submitted.duplicate() ? response.addHeader(RawHeader.create("Idempotent-Replayed", "true"))
+          : response);
     });
   }
 
@@ -130,7 +132,8 @@ public final class JobRoutes extends AllDirectives {
 
   /** 200 with the job back in {@code WAITING_FOR_INPUTS}; 409 unless it had failed. */
   private Route retry(Principal principal, String jobId, String reason) {
-    return jobOr404(principal, jobId, id -> jobs.retry(id, reason == null ? "retried through the API by " + principal.name() : reason));
+    return jobOr404(principal, jobId, id -> jobs.retry(id, reason == null ? "retried through the API by "
+        + principal.name() : reason));
   }
 
   /** 200 once the result is published and the job SUCCEEDED; 409 unless it awaits review. */
@@ -168,7 +171,8 @@ public final class JobRoutes extends AllDirectives {
    * 200 with the job {@code call} answers (a state change is in the journal when this answers), for a job
    * {@code principal} may see; 404 otherwise. {@code call} runs after the owner check.
    */
-  private Route jobOr404(Principal principal, String jobId, Function<String, CompletionStage<Optional<RequestCommand.JobView>>> call) {
+  private Route jobOr404(Principal principal, String jobId, Function<String,
+      CompletionStage<Optional<RequestCommand.JobView>>> call) {
     return visibleJob(principal, jobId, visible -> onSuccess(call.apply(jobId), job -> job
         .map(this::found)
         .orElseGet(() -> notFound(jobId))));

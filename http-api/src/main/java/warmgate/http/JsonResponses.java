@@ -29,7 +29,8 @@ public final class JsonResponses {
     return json(status, body);
   }
 
-  /** The code for an error whose status is all that is known: one Pekko answered by itself, before or instead of a route. */
+  /** The code for an error whose status is all that is known: one Pekko answered by itself, before or instead of a
+   * route. */
   public static String code(int status) {
     return switch (status) {
       case 400 -> "bad_request";

@@ -24,7 +24,8 @@ public final class ParsingErrors extends ParsingErrorHandler {
     ParserSettings limits = settings.parserSettings();
     var verbosity = limits.errorLoggingVerbosity();
     if (verbosity != ParserSettings$ErrorLoggingVerbosity$Off$.MODULE$) {
-      String text = verbosity == ParserSettings$ErrorLoggingVerbosity$Full$.MODULE$ ? info.formatPretty() : info.summary();
+      String text = verbosity == ParserSettings$ErrorLoggingVerbosity$Full$.MODULE$ ? info.formatPretty()
+          : info.summary();
       // The detail quotes the request as it came; a terminal escape or a line break from it stays out of the log.
       log.warning("Illegal request, responding with status '{}': {}", status, CONTROL.matcher(text).replaceAll(" "));
     }
@@ -35,11 +36,13 @@ public final class ParsingErrors extends ParsingErrorHandler {
 
   private static String message(int status, ParserSettings limits) {
     return switch (status) {
-      case 400 -> "the request is not valid HTTP/1.1: a malformed request line, request-target or header, an unsupported"
+      case 400 -> "the request is not valid HTTP/1.1: a malformed request line, request-target or header, an unsuppo"
+          + "rted"
           + " Transfer-Encoding, or more than " + limits.maxHeaderCount() + " headers";
       case 413 -> "the body is larger than the limit of " + limits.maxContentLength() + " bytes";
       case 414 -> "the URI is longer than the limit of " + limits.maxUriLength() + " characters";
-      case 431 -> "a header is too large: names of at most " + limits.maxHeaderNameLength() + " characters, values of at most "
+      case 431 -> "a header is too large: names of at most " + limits.maxHeaderNameLength()
+          + " characters, values of at most "
           + limits.maxHeaderValueLength() + " characters";
       case 501 -> "the request's method is not one the server implements";
       case 505 -> "the request line must end with HTTP/1.1 (or HTTP/1.0)";

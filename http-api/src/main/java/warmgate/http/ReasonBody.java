@@ -32,7 +32,8 @@ final class ReasonBody {
       return null;
     }
     if (!reason.isTextual() || reason.asText().length() > MAX_REASON_LENGTH) {
-      throw new InvalidInput("invalid_body", "'reason' must be a string of at most " + MAX_REASON_LENGTH + " characters");
+      throw new InvalidInput("invalid_body", "'reason' must be a string of at most " + MAX_REASON_LENGTH
+          + " characters");
     }
     return reason.asText().isBlank() ? null : reason.asText();
   }

@@ -89,13 +89,15 @@ final class IndexBatch {
       return;
     }
     if (row.stored == null) {
-      log.warn("Job index: skipped {} #{} ({}): the job has no row, its JobSubmitted was not seen", persistenceId, seqNr,
+      log.warn("Job index: skipped {} #{} ({}): the job has no row, its JobSubmitted was not seen", persistenceId,
+          seqNr,
           jobEvent.getClass().getSimpleName());
       return;
     }
     var next = row.stored.summary().after(jobEvent);
     if (next.isEmpty()) {
-      log.warn("Job index: skipped {} #{}: the fold does not know {}", persistenceId, seqNr, jobEvent.getClass().getSimpleName());
+      log.warn("Job index: skipped {} #{}: the fold does not know {}", persistenceId, seqNr,
+          jobEvent.getClass().getSimpleName());
       return;
     }
     row.stored = new JobIndexTable.Stored(next.get(), seqNr);

@@ -33,13 +33,15 @@ public final class JdbcIndexProgress implements IndexProgress {
   @Override
   public CompletionStage<Map<String, Long>> journal() {
     String in = String.join(", ", tags.stream().map(t -> "?").toList());
-    return positions("SELECT \"tag\", MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" IN (" + in + ") GROUP BY \"tag\"", tags);
+    return positions("SELECT \"tag\", MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" IN (" + in
+        + ") GROUP BY \"tag\"", tags);
   }
 
   @Override
   public CompletionStage<Map<String, Long>> projected() {
     // Offsets of eventsByTag on this journal are Sequence offsets, stored as the number itself.
-    return positions("SELECT \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\" WHERE \"projection_name\" = ?",
+    return positions("SELECT \"projection_key\", \"current_offset\" FROM \"pekko_projection_offset_store\" WHERE \"p"
+        + "rojection_name\" = ?",
         List.of(JobIndexProjection.NAME));
   }
 

@@ -32,7 +32,8 @@ public final class JdbcJobIndex implements JobIndex {
       StringBuilder sql = new StringBuilder("SELECT " + JobIndexTable.ROW_COLUMNS + " FROM job_index WHERE 1 = 1");
       List<Object> args = new ArrayList<>();
       if (!query.statuses().isEmpty()) {
-        sql.append(" AND status IN (").append(String.join(", ", query.statuses().stream().map(s -> "?").toList())).append(")");
+        sql.append(" AND status IN (").append(String.join(", ",
+            query.statuses().stream().map(s -> "?").toList())).append(")");
         query.statuses().stream().sorted().forEach(s -> args.add(s.name()));
       }
       if (query.endpoint() != null) {
@@ -83,7 +84,8 @@ public final class JdbcJobIndex implements JobIndex {
   @Override
   public CompletionStage<Optional<JobRow>> find(String jobId) {
     return query(c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT " + JobIndexTable.ROW_COLUMNS + " FROM job_index WHERE job_id = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + JobIndexTable.ROW_COLUMNS
+          + " FROM job_index WHERE job_id = ?")) {
         ps.setString(1, jobId);
         try (ResultSet rs = ps.executeQuery()) {
           return rs.next() ? Optional.of(JobIndexTable.row(rs)) : Optional.empty();
@@ -112,7 +114,8 @@ public final class JdbcJobIndex implements JobIndex {
   @Override
   public CompletionStage<List<Work>> withWork(String afterJobId, int limit) {
     return query(c -> {
-      String sql = "SELECT job_id, status, endpoint FROM job_index WHERE has_work" + (afterJobId == null ? "" : " AND job_id > ?")
+      String sql = "SELECT job_id, status, endpoint FROM job_index WHERE has_work" + (afterJobId == null ? ""
+          : " AND job_id > ?")
           + " ORDER BY job_id LIMIT ?";
       List<Work> ids = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(sql)) {

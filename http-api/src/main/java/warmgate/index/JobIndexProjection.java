@@ -46,17 +46,21 @@ public final class JobIndexProjection {
         Optional.of(ProjectionBehavior.stopMessage()));
   }
 
-  static GroupedProjection<Offset, EventEnvelope<Request.Event>> projection(ActorSystem<?> system, DataSource pool, String tag,
+  static GroupedProjection<Offset, EventEnvelope<Request.Event>> projection(ActorSystem<?> system, DataSource pool,
+      String tag,
       ReadSideSettings.Grouping grouping) {
     return projection(system, pool, tag, grouping, Handler::new);
   }
 
   /** @param handler a test's wrapper around {@link Handler} */
-  static GroupedProjection<Offset, EventEnvelope<Request.Event>> projection(ActorSystem<?> system, DataSource pool, String tag,
-      ReadSideSettings.Grouping grouping, Supplier<JdbcHandler<List<EventEnvelope<Request.Event>>, PooledSession>> handler) {
+  static GroupedProjection<Offset, EventEnvelope<Request.Event>> projection(ActorSystem<?> system, DataSource pool,
+      String tag,
+      ReadSideSettings.Grouping grouping, Supplier<JdbcHandler<List<EventEnvelope<Request.Event>>,
+          PooledSession>> handler) {
     SourceProvider<Offset, EventEnvelope<Request.Event>> events =
         EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
-    return JdbcProjection.groupedWithin(ProjectionId.of(NAME, tag), events, () -> new PooledSession(pool), handler, system)
+    return JdbcProjection.groupedWithin(ProjectionId.of(NAME, tag), events, () -> new PooledSession(pool), handler,
+        system)
         .withGroup(grouping.size(), grouping.within());
   }
 

@@ -32,7 +32,8 @@ final class JobIndexTable {
   static final int LOAD_CHUNK = 500;
 
   private static final String UPDATE = "UPDATE job_index SET status = ?, endpoint = ?, owner = ?, attempts = ?, "
-      + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, has_work = ?, "
+      + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, h"
+          + "as_work = ?, "
       + "last_seq_nr = ? WHERE job_id = ?";
 
   private JobIndexTable() {}
@@ -68,8 +69,10 @@ final class JobIndexTable {
     if (rows.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO job_index (status, endpoint, owner, attempts, created_at, updated_at, "
-        + "output, error, callbacks, report_owed, callback_owed, has_work, last_seq_nr, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO job_index (status, endpoint, owner, attempts, created_at, updated_at, "
+        + "output, error, callbacks, report_owed, callback_owed, has_work, last_seq_nr, job_id) VALUES (?, ?, ?, ?, "
+            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       for (Stored row : rows) {
         bind(ps, row.summary(), row.lastSeqNr());
         ps.addBatch();
@@ -111,7 +114,8 @@ final class JobIndexTable {
 
   private static Stored stored(ResultSet rs) throws SQLException {
     JobRow row = row(rs);
-    var summary = new JobSummary(row.jobId(), row.status(), row.endpoint(), row.owner(), row.attempts(), row.createdAt(),
+    var summary = new JobSummary(row.jobId(), row.status(), row.endpoint(), row.owner(), row.attempts(),
+        row.createdAt(),
         row.updatedAt(), row.output(), row.error(), rs.getBoolean("callbacks"), rs.getBoolean("report_owed"),
         rs.getBoolean("callback_owed"));
     return new Stored(summary, rs.getLong("last_seq_nr"));

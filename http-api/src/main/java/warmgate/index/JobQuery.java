@@ -22,7 +22,8 @@ import warmgate.job.JobStatus;
  * @param to createdAt before (exclusive); null: no bound
  * @param after the page starts after this position; null: the newest job first
  */
-public record JobQuery(Set<JobStatus> statuses, String endpoint, String owner, Instant from, Instant to, int limit, Cursor after) {
+public record JobQuery(Set<JobStatus> statuses, String endpoint, String owner, Instant from, Instant to, int limit,
+    Cursor after) {
   public static final int DEFAULT_LIMIT = 50;
   public static final int MAX_LIMIT = 500;
 

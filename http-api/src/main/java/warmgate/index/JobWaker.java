@@ -3,12 +3,13 @@ package warmgate.index;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -24,18 +25,14 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.cluster.typed.Subscribe;
-import org.apache.pekko.Done;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.EndpointCommand;
-import warmgate.job.JobStatus;
-import warmgate.request.Request;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointEntity;
 import warmgate.request.RequestCommand;
 import warmgate.request.RequestEntity;
 
@@ -137,15 +134,18 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
    * Starts the cluster's one waker; {@code wake} and {@code enlist} are sent through sharding. Answers the
    * singleton's proxy, for {@link Run}s from elsewhere.
    */
-  public static ActorRef<Command> init(ActorSystem<?> system, JobIndex index, IndexProgress progress, ReadSideSettings.Waker settings) {
+  public static ActorRef<Command> init(ActorSystem<?> system, JobIndex index, IndexProgress progress,
+      ReadSideSettings.Waker settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, CompletionStage<Done>> wake =
-        jobId -> sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).ask(RequestCommand.Wake::new, settings.confirmTimeout());
+        jobId -> sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).ask(RequestCommand.Wake::new,
+            settings.confirmTimeout());
     BiFunction<String, List<String>, CompletionStage<Done>> enlist = (endpoint, jobIds) -> sharding
         .entityRefFor(EndpointEntity.ENTITY_KEY, endpoint)
         .ask(replyTo -> new EndpointCommand.Enlist(jobIds, replyTo), settings.confirmTimeout());
     return ClusterSingleton.get(system).init(SingletonActor.of(
-        Behaviors.supervise(create(index, progress, wake, enlist, settings, true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
+        Behaviors.supervise(create(index, progress, wake, enlist, settings,
+            true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
   }
 
   /**
@@ -154,11 +154,13 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
    * @param watchMembers subscribe to removed cluster members (off in tests without a cluster)
    */
   static Behavior<Command> create(JobIndex index, IndexProgress progress, Function<String, CompletionStage<Done>> wake,
-      BiFunction<String, List<String>, CompletionStage<Done>> enlist, ReadSideSettings.Waker settings, boolean watchMembers) {
+      BiFunction<String, List<String>, CompletionStage<Done>> enlist, ReadSideSettings.Waker settings,
+          boolean watchMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (watchMembers) {
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
-            ctx.messageAdapter(ClusterEvent.MemberRemoved.class, removed -> new Run("member " + removed.member().address() + " removed")),
+            ctx.messageAdapter(ClusterEvent.MemberRemoved.class, removed -> new Run("member "
+                + removed.member().address() + " removed")),
             ClusterEvent.MemberRemoved.class));
       }
       if (!settings.interval().isZero()) {
@@ -250,7 +252,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     if (!caughtUp && System.nanoTime() - deadlineNanos < 0) {
       if (!waiting) {
         waiting = true;
-        getContext().getLog().info("Job waker ({}): waiting for the job index to catch up with the journal (journal {}, index {})",
+        getContext().getLog().info("Job waker ({}): waiting for the job index to catch up with the journal (journal "
+            + "{}, index {})",
             running, target, read.projected());
       }
       timers.startSingleTimer(CheckAgain.INSTANCE, CATCH_UP_POLL);
@@ -258,7 +261,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     }
     waiting = false;
     if (!caughtUp) {
-      getContext().getLog().warn("Job waker ({}): the job index has not caught up with the journal within {} ms (journal {}, index {}); "
+      getContext().getLog().warn("Job waker ({}): the job index has not caught up with the journal within {} ms (jou"
+          + "rnal {}, index {}); "
           + "waking from the index as it is", running, settings.catchUpTimeout().toMillis(), target, read.projected());
     }
     getContext().pipeToSelf(wakeAll(), Woken::new);
@@ -286,7 +290,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
                   log.warn("Job waker: job {} did not answer its wake ({} tries): {}", step.wake(), WAKE_ATTEMPTS,
                       warmgate.Failures.unwrap(failure).toString());
                 } else {
-                  log.warn("Job waker: endpoint {} did not answer the enlisting of {} queued job(s) ({} tries): {}", step.endpoint(),
+                  log.warn("Job waker: endpoint {} did not answer the enlisting of {} queued job(s) ({} tries): {}",
+                      step.endpoint(),
                       step.jobs(), WAKE_ATTEMPTS, warmgate.Failures.unwrap(failure).toString());
                 }
                 return Pair.create(Outcome.SILENT, step.jobs());
@@ -302,10 +307,12 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     }
     long millis = Duration.ofNanos(System.nanoTime() - startedNanos).toMillis();
     Tally tally = done.tally();
-    getContext().getLog().info("Job waker ({}): woke {} job(s) with work left and enlisted {} queued one(s) in {} ms{}{}",
+    getContext().getLog().info("Job waker ({}): woke {} job(s) with work left and enlisted {} queued one(s) in {} ms"
+        + "{}{}",
         running, tally.woken(), tally.enlisted(), millis,
         caughtUp ? "" : " (the index had not caught up with the journal)",
-        tally.silent() == 0 ? "" : "; " + tally.silent() + " did not answer, trying again in " + RETRY_AFTER.toSeconds() + " s");
+        tally.silent() == 0 ? "" : "; " + tally.silent() + " did not answer, trying again in "
+            + RETRY_AFTER.toSeconds() + " s");
     if (tally.silent() > 0) {
       timers.startSingleTimer("retry", new Run(running + ", again for jobs that did not answer"), RETRY_AFTER);
     }
@@ -313,7 +320,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   }
 
   private Behavior<Command> failed(String what, Throwable failure) {
-    getContext().getLog().warn("Job waker ({}): {} failed, trying again in {} s: {}", running, what, RETRY_AFTER.toSeconds(),
+    getContext().getLog().warn("Job waker ({}): {} failed, trying again in {} s: {}", running, what,
+        RETRY_AFTER.toSeconds(),
         warmgate.Failures.unwrap(failure).toString());
     timers.startSingleTimer("retry", new Run(running + ", again after a failure"), RETRY_AFTER);
     running = null;

@@ -10,10 +10,10 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.eventstream.EventStream;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.endpoint.ParkedJobs;
@@ -66,18 +66,21 @@ public final class ReadSide {
     ReadSideSettings settings = ReadSideSettings.fromConfig(warmgate);
     HikariDataSource pool = ReadSidePool.create(database, settings.poolSize());
     // Closed last: the projections and the waker stop with the actor system's earlier phases.
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "warmgate-read-side-pool", () -> {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "warmgate-read-side-pool", () -> {
       pool.close();
       return CompletableFuture.completedFuture(Done.getInstance());
     });
     Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
     JobIndexProjection.init(system, pool, settings.grouping());
     var index = new JdbcJobIndex(pool, blocking);
-    ActorRef<JobWaker.Command> waker = JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking), settings.waker());
+    ActorRef<JobWaker.Command> waker = JobWaker.init(system, index, new JdbcIndexProgress(pool, blocking),
+        settings.waker());
     // Named uniquely: a test may start more than one read side in one actor system.
     system.systemActorOf(recalls(waker), "endpoint-recalls-" + java.util.UUID.randomUUID(), Props.empty());
     log.info("Read side started: {} job index projection(s), waker at {} job(s)/s{}", RequestEntity.TAGS.size(),
-        settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every " + settings.waker().interval().toMinutes() + " min");
+        settings.waker().rate(), settings.waker().interval().isZero() ? "" : ", every "
+            + settings.waker().interval().toMinutes() + " min");
     return new ReadSide(index, pool, waker);
   }
 }

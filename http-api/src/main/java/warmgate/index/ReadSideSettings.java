@@ -18,7 +18,8 @@ public record ReadSideSettings(int poolSize, Grouping grouping, Waker waker) {
   public record Grouping(int size, Duration within) {
     public Grouping {
       if (size < 1 || within.isNegative() || within.isZero()) {
-        throw new IllegalArgumentException("warmgate.read-side.projection-group-size must be at least 1 and projection-group-within above zero");
+        throw new IllegalArgumentException(
+            "warmgate.read-side.projection-group-size must be at least 1 and projection-group-within above zero");
       }
     }
   }
@@ -35,15 +36,18 @@ public record ReadSideSettings(int poolSize, Grouping grouping, Waker waker) {
       if (rate < 1 || pageSize < 1) {
         throw new IllegalArgumentException("warmgate.read-side.waker.rate and page-size must be at least 1");
       }
-      if (interval.isNegative() || catchUpTimeout.isNegative() || confirmTimeout.isNegative() || confirmTimeout.isZero()) {
-        throw new IllegalArgumentException("warmgate.read-side.waker durations must not be negative (confirm-timeout above zero)");
+      if (interval.isNegative() || catchUpTimeout.isNegative() || confirmTimeout.isNegative()
+          || confirmTimeout.isZero()) {
+        throw new IllegalArgumentException(
+            "warmgate.read-side.waker durations must not be negative (confirm-timeout above zero)");
       }
     }
   }
 
   public ReadSideSettings {
     if (poolSize < 2) {
-      throw new IllegalArgumentException("warmgate.read-side.pool-size must be at least 2: a projection and a query at once");
+      throw new IllegalArgumentException(
+          "warmgate.read-side.pool-size must be at least 2: a projection and a query at once");
     }
   }
 

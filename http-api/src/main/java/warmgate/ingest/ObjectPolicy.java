@@ -54,13 +54,16 @@ public record ObjectPolicy(boolean anyBucket, Set<String> buckets, Map<String, L
       Config c = endpoints.getConfig("\"" + name + "\"").withFallback(defaults);
       for (String bucket : c.hasPath("buckets") ? c.getStringList("buckets") : List.<String>of()) {
         ObjectKeys.checkBucket(bucket).ifPresent(v -> {
-          throw new IllegalArgumentException("warmgate.endpoints." + name + ".buckets: '" + bucket + "': " + v.message());
+          throw new IllegalArgumentException("warmgate.endpoints." + name + ".buckets: '" + bucket + "': "
+              + v.message());
         });
         buckets.add(bucket);
       }
-      List<String> allowed = new ArrayList<>(c.hasPath("output-prefixes") ? c.getStringList("output-prefixes") : List.of(""));
+      List<String> allowed = new ArrayList<>(c.hasPath("output-prefixes") ? c.getStringList("output-prefixes")
+          : List.of(""));
       if (allowed.isEmpty()) {
-        throw new IllegalArgumentException("warmgate.endpoints." + name + ".output-prefixes is empty: no job could write "
+        throw new IllegalArgumentException("warmgate.endpoints." + name
+            + ".output-prefixes is empty: no job could write "
             + "its result; use [\"\"] for anywhere in a known bucket");
       }
       prefixes.put(name, allowed);

@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
 import warmgate.InvalidInput;
 import warmgate.gateway.Jobs;
 
-/** {@link Ingestion} through the configured routes; of several uploads of one key in a batch only the newest starts a job. */
+/** {@link Ingestion} through the configured routes; of several uploads of one key in a batch only the newest starts a
+ * job. */
 public final class RouteIngestion implements Ingestion {
   private static final Logger log = LoggerFactory.getLogger(RouteIngestion.class);
 
@@ -51,7 +52,8 @@ public final class RouteIngestion implements Ingestion {
       }
     }
     return CompletableFuture.allOf(submissions.toArray(CompletableFuture[]::new))
-        .thenApply(done -> new Report(submissions.stream().map(CompletableFuture::join).toList(), List.copyOf(skipped)));
+        .thenApply(done -> new Report(submissions.stream().map(CompletableFuture::join).toList(),
+            List.copyOf(skipped)));
   }
 
   /** The job, unless it would write where its endpoint may not: then skipped, as a bad key is. */

@@ -33,7 +33,8 @@ public final class RouteTable {
       String endpoint = c.getString("endpoint");
       if (!endpoints.contains(endpoint)) {
         throw new IllegalArgumentException(
-            "route " + name + " sends work to endpoint '" + endpoint + "', which is not under warmgate.endpoints " + endpoints);
+            "route " + name + " sends work to endpoint '" + endpoint + "', which is not under warmgate.endpoints "
+                + endpoints);
       }
       String pipelineName = c.getString("pipeline");
       Pipeline pipeline = PIPELINES.get(pipelineName);
@@ -50,7 +51,8 @@ public final class RouteTable {
               endpoint,
               pipeline,
               c.hasPath("require-review") && c.getBoolean("require-review"),
-              c.hasPath("callback-url") && !c.getString("callback-url").isBlank() ? c.getString("callback-url") : null));
+              c.hasPath("callback-url") && !c.getString("callback-url").isBlank() ? c.getString("callback-url")
+                  : null));
     }
     return new RouteTable(routes);
   }
@@ -76,7 +78,8 @@ public final class RouteTable {
           return new Routing.Job(jobId, run.spec().withRouteOptions(route.requireReview(), route.callbackUrl()));
         }
         Pipeline.Ignore ignore = (Pipeline.Ignore) plan;
-        return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "route " + route.name() + ": " + ignore.reason()));
+        return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "route " + route.name() + ": "
+            + ignore.reason()));
       }
     }
     return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "no route matches this bucket and key"));

@@ -30,7 +30,8 @@ public final class LogText {
         case '\t' -> out.append("\\t");
         default -> {
           if (mustEscape(c)) {
-            out.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF]).append(HEX[c & 0xF]);
+            out.append("\\u").append(HEX[(c >> 12) & 0xF]).append(HEX[(c >> 8) & 0xF]).append(HEX[(c >> 4) & 0xF])
+                .append(HEX[c & 0xF]);
           } else {
             out.append(c);
           }

@@ -31,7 +31,8 @@ public class SafeJsonEncoder extends JsonEncoder {
     return out.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  // DEL is one byte; in UTF-8, U+0080-U+009F start with 0xC2, U+061C with 0xD8 and the others with 0xE2; most lines have none.
+  // DEL is one byte; in UTF-8, U+0080-U+009F start with 0xC2, U+061C with 0xD8 and the others with 0xE2; most lines
+  // have none.
   private static boolean mayHoldOne(byte[] encoded) {
     for (byte b : encoded) {
       if (b == 0x7F || b == (byte) 0xC2 || b == (byte) 0xD8 || b == (byte) 0xE2) {

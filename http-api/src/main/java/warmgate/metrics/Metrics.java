@@ -173,7 +173,8 @@ public final class Metrics {
         .register(registry);
   }
 
-  /** Every metric, in Prometheus' text format ({@link #CONTENT_TYPE}). May block on the job counts: call off actor threads. */
+  /** Every metric, in Prometheus' text format ({@link #CONTENT_TYPE}). May block on the job counts: call off actor
+   * threads. */
   public byte[] scrape() {
     var out = new ByteArrayOutputStream();
     try {

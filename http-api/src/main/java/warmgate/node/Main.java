@@ -53,9 +53,9 @@ import warmgate.http.MetricsRoutes;
 import warmgate.http.NotificationRoute;
 import warmgate.index.ReadSide;
 import warmgate.ingest.Ingestion;
-import warmgate.ingest.ObjectPolicy;
 import warmgate.ingest.IngestionSource;
 import warmgate.ingest.IngestionSources;
+import warmgate.ingest.ObjectPolicy;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.sns.SnsRoutes;
@@ -119,7 +119,8 @@ public final class Main {
    *
    * @param resources closed when the node shuts down (SDK clients, executors)
    */
-  public record Deps(BlobStore blobs, Endpoints endpoints, RouteTable routes, Clock clock, List<AutoCloseable> resources) {
+  public record Deps(BlobStore blobs, Endpoints endpoints, RouteTable routes, Clock clock,
+      List<AutoCloseable> resources) {
 
     public static Deps fromConfig(ActorSystem<?> system) {
       Config warmgate = system.settings().config().getConfig("warmgate");
@@ -153,7 +154,8 @@ public final class Main {
    * @param metrics this node's metrics; {@link Metrics#registerJobCounts} adds the job index's counts
    * @param readSide the job index (GET /v1/jobs, the jobs-by-status gauge)
    */
-  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, Metrics metrics, ReadSide readSide) {}
+  public record Node(CompletionStage<ServerBinding> binding, Jobs jobs, Ingestion ingestion, Metrics metrics,
+      ReadSide readSide) {}
 
   /**
    * Starts a node on {@code system}: journal schema, management and cluster membership (joining itself, or
@@ -179,7 +181,8 @@ public final class Main {
     Authenticator authenticator = authenticator(warmgate);
     PortClashes.check(warmgate, deps.endpoints());
     DatabaseSettings database = DatabaseSettings.fromConfig(warmgate);
-    log.info("Starting Warmgate: journal {}, endpoints {}, {} route(s)", database, deps.endpoints().names(), deps.routes().routes().size());
+    log.info("Starting Warmgate: journal {}, endpoints {}, {} route(s)", database, deps.endpoints().names(),
+        deps.routes().routes().size());
     Schema.createIfMissing(database);
 
     ClusterFormation.start(system);
@@ -187,14 +190,18 @@ public final class Main {
     ClusterSharding sharding = ClusterSharding.get(system);
     Metrics metrics = new Metrics();
     EndpointEntity.init(system, deps.endpoints(),
-        EndpointEntity.Deps.of(deps.clock()).withMetrics(metrics.endpoints()).withParked(new ShardedParkedJobs(system)));
+        EndpointEntity.Deps.of(deps.clock()).withMetrics(metrics.endpoints())
+            .withParked(new ShardedParkedJobs(system)));
     var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
-    RequestEntity.init(system, new RequestEntity.Deps(step, name -> sharding.entityRefFor(EndpointEntity.ENTITY_KEY, name),
-        RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(), metrics.jobs()));
+    RequestEntity.init(system, new RequestEntity.Deps(step, name -> sharding.entityRefFor(EndpointEntity.ENTITY_KEY,
+        name),
+        RequestSettings.fromConfig(warmgate), new HttpWebhooks(webhooks, deps.clock()), webhooks, deps.clock(),
+            metrics.jobs()));
     ReadSide readSide = ReadSide.start(system, database, warmgate);
     // Scrapes run on the blocking dispatcher (MetricsRoutes), so waiting for the count query is fine there.
-    metrics.registerJobCounts(() -> readSide.index().countByStatus().toCompletableFuture().orTimeout(5, TimeUnit.SECONDS).join());
+    metrics.registerJobCounts(() -> readSide.index().countByStatus().toCompletableFuture().orTimeout(5,
+        TimeUnit.SECONDS).join());
 
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
     var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
@@ -215,7 +222,8 @@ public final class Main {
     }
     // The sources stop first: nothing new arrives while the node's own resources close.
     resources.addAll(deps.resources());
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "warmgate-resources", () -> {
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "warmgate-resources", () -> {
       for (AutoCloseable resource : resources) {
         try {
           resource.close();
@@ -228,14 +236,16 @@ public final class Main {
 
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = HttpServer.builder(
-            new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects, webhooks),
+            new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects,
+                webhooks),
             new EndpointRoutes(endpointStates),
             new Authentication(authenticator))
         .notifications(notificationRoutes.toArray(NotificationRoute[]::new))
         .maxBodyBytes(warmgate.getBytes("http.max-body-bytes"))
         .audit(new AuditRoutes(new JournalReader(system, readSide.pool()::getConnection)));
     if (metricsSettings.enabled()) {
-      server.metrics(new MetricsRoutes(metrics, metricsSettings.requireAdmin(), system.dispatchers().lookup(DispatcherSelector.blocking())));
+      server.metrics(new MetricsRoutes(metrics, metricsSettings.requireAdmin(),
+          system.dispatchers().lookup(DispatcherSelector.blocking())));
     }
     var binding = server.build().start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     HttpEdge.get(system).track(system, binding);
@@ -248,12 +258,14 @@ public final class Main {
     String httpInterface = warmgate.getString("http.interface");
     auth.checkInterface(httpInterface);
     if (!auth.enabled()) {
-      log.warn("Authentication is OFF (warmgate.auth.enabled): anyone who can reach {} may submit, read and cancel every job "
+      log.warn("Authentication is OFF (warmgate.auth.enabled): anyone who can reach {} may submit, read and cancel e"
+          + "very job "
           + "and start endpoints. Fine for the local demo only.", httpInterface);
       return Authenticator.disabled();
     }
     log.info("Authentication on: {} token(s) {}", auth.credentials().size(),
-        auth.credentials().stream().map(c -> c.principal().name() + (c.principal().admin() ? " (admin)" : "")).toList());
+        auth.credentials().stream().map(c -> c.principal().name() + (c.principal().admin() ? " (admin)"
+            : "")).toList());
     return Authenticator.of(auth);
   }
 }

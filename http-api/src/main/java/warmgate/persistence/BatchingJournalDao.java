@@ -60,7 +60,8 @@ public final class BatchingJournalDao extends DefaultJournalDao {
     String tagTable = qualified(tags.schemaName(), tags.tableName());
     EventJournalTableColumnNames e = events.columnNames();
     EventTagTableColumnNames t = tags.columnNames();
-    this.insertEvent = "INSERT INTO " + eventTable + " (" + String.join(", ", quoted(e.deleted()), quoted(e.persistenceId()),
+    this.insertEvent = "INSERT INTO " + eventTable + " (" + String.join(", ", quoted(e.deleted()),
+        quoted(e.persistenceId()),
         quoted(e.sequenceNumber()), quoted(e.writer()), quoted(e.writeTimestamp()), quoted(e.adapterManifest()),
         quoted(e.eventPayload()), quoted(e.eventSerId()), quoted(e.eventSerManifest()), quoted(e.metaPayload()),
         quoted(e.metaSerId()), quoted(e.metaSerManifest())) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -72,7 +73,8 @@ public final class BatchingJournalDao extends DefaultJournalDao {
   @Override
   public Future<BoxedUnit> writeJournalRows(Seq<Tuple2<JournalPekkoSerializationRow, Set<String>>> batch) {
     List<Tuple2<JournalPekkoSerializationRow, Set<String>>> rows = new ArrayList<>(CollectionConverters.asJava(batch));
-    // As the plugin does: within a batch an entity's events go in sequence order, so their ordering values rise with it.
+    // As the plugin does: within a batch an entity's events go in sequence order, so their ordering values rise with
+    // it.
     rows.sort(Comparator.comparingLong(row -> row._1().sequenceNumber()));
     return run(SimpleJdbcAction.apply(ctx -> {
       write(ctx.connection(), rows);

@@ -56,7 +56,8 @@ public record DatabaseSettings(Kind kind, String url, String user, String passwo
       return new DatabaseSettings(Kind.H2, url, c.getString("user"), c.getString("password"), maxConnections);
     }
     throw new IllegalArgumentException(
-        "warmgate.database.url (WARMGATE_DB_URL) must be empty (embedded H2), jdbc:postgresql:... or jdbc:h2:..., not " + url);
+        "warmgate.database.url (WARMGATE_DB_URL) must be empty (embedded H2), jdbc:postgresql:... or jdbc:h2:..., not "
+            + url);
   }
 
   /** The application config with the journal's shared database pointed here. */
@@ -87,7 +88,8 @@ public record DatabaseSettings(Kind kind, String url, String user, String passwo
   /** Never prints the password, so the settings can be logged. */
   @Override
   public String toString() {
-    return "DatabaseSettings[kind=" + kind + ", url=" + url + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "***")
+    return "DatabaseSettings[kind=" + kind + ", url=" + url + ", user=" + user + ", password=" + (password.isEmpty()
+        ? "" : "***")
         + ", maxConnections=" + maxConnections + "]";
   }
 }

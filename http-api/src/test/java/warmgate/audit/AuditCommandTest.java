@@ -93,7 +93,8 @@ class AuditCommandTest {
     List<String> lines = run.outLines();
     assertThat(lines.get(0)).isEqualTo("Job job-alice on endpoint gen3d, owner alice, 4 event(s)");
     assertThat(lines.subList(1, 5)).satisfiesExactly(
-        submitted -> assertThat(submitted).contains("+0.000s", "#1", "JobSubmitted", "inputs=image:s3://gen3d/users/alice/input/cat_image.png,",
+        submitted -> assertThat(submitted).contains("+0.000s", "#1", "JobSubmitted",
+            "inputs=image:s3://gen3d/users/alice/input/cat_image.png,",
             "output=s3://gen3d/users/alice/output/cat.ply", "source=s3://gen3d/users/alice/input/cat_image.png"),
         queued -> assertThat(queued).contains("#2", "JobQueued"),
         started -> assertThat(started).contains("#3", "AttemptStarted", "attempt=1", "leaseId="),
@@ -124,7 +125,8 @@ class AuditCommandTest {
     List<String> lines = Files.readAllLines(file);
     assertThat(lines).hasSize(journal.rows().size()).hasSize(12);
     List<String> keys = lines.stream().map(AuditCommandTest::key).toList();
-    assertThat(keys).containsExactlyElementsOf(journal.rows().stream().map(r -> r.persistenceId() + "#" + r.seqNr()).toList());
+    assertThat(keys).containsExactlyElementsOf(journal.rows().stream().map(r -> r.persistenceId() + "#"
+        + r.seqNr()).toList());
     JsonNode first = Json.mapper().readTree(lines.get(0));
     assertThat(first.path("entity").asText()).isEqualTo("Request");
     assertThat(first.path("type").asText()).isEqualTo("JobSubmitted");
@@ -141,7 +143,8 @@ class AuditCommandTest {
     Run run = run("export", "--from", FROM, "--to", to, "--out", file.toString());
 
     assertThat(run.status()).isEqualTo(1);
-    assertThat(run.errLines()).singleElement().asString().isEqualTo("warmgate audit: cannot write " + file + ".part (NoSuchFileException)");
+    assertThat(run.errLines()).singleElement().asString().isEqualTo("warmgate audit: cannot write " + file
+        + ".part (NoSuchFileException)");
   }
 
   @Test
@@ -154,13 +157,15 @@ class AuditCommandTest {
 
     assertThat(run.status()).as(run.err()).isZero();
     assertThat(run.outLines()).extracting(AuditCommandTest::key).containsExactlyElementsOf(journal.rows().stream()
-        .filter(r -> r.writeTimestamp() >= from && r.writeTimestamp() < until).map(r -> r.persistenceId() + "#" + r.seqNr()).toList())
+        .filter(r -> r.writeTimestamp() >= from && r.writeTimestamp() < until).map(r -> r.persistenceId() + "#"
+            + r.seqNr()).toList())
         .contains("Request|job-bob#1");
   }
 
   @Test
   void exportOnATerminalCountsFirstThenDrawsABar() {
-    Run run = run(journal.nodeConfig, true, "export", "--from", FROM, "--to", to, "--out", journal.dataDir.resolve("bar.ndjson").toString());
+    Run run = run(journal.nodeConfig, true, "export", "--from", FROM, "--to", to, "--out",
+        journal.dataDir.resolve("bar.ndjson").toString());
 
     assertThat(run.status()).as(run.err()).isZero();
     assertThat(run.errLines().get(0)).isEqualTo("12 event(s) between " + FROM + " and " + Instant.parse(to));
@@ -182,11 +187,13 @@ class AuditCommandTest {
 
   /** A row that says what the journal says, from the events as stored (their own instants, not the fold's). */
   private void index(String jobId, String owner, String status, int attempts, long lastSeqNr) throws Exception {
-    List<StoredEvent> events = new JournalReader(journal.testKit.system(), journal.database).job(jobId).toCompletableFuture().join();
+    List<StoredEvent> events = new JournalReader(journal.testKit.system(),
+        journal.database).job(jobId).toCompletableFuture().join();
     Instant createdAt = ((warmgate.request.Request.Event) events.get(0).event()).at();
     Instant updatedAt = ((warmgate.request.Request.Event) events.get(events.size() - 1).event()).at();
     try (Connection c = journal.connect(); PreparedStatement insert = c.prepareStatement(
-        "INSERT INTO job_index (job_id, status, endpoint, owner, attempts, created_at, updated_at, output, error, last_seq_nr) "
+        "INSERT INTO job_index (job_id, status, endpoint, owner, attempts, created_at, updated_at, output, error, la"
+            + "st_seq_nr) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)")) {
       insert.setString(1, jobId);
       insert.setString(2, status);
@@ -231,7 +238,8 @@ class AuditCommandTest {
   void checkOfAllFindsJobsMissingFromTheIndexAndRowsWithoutEvents() throws Exception {
     index(AuditJournal.ALICE_JOB, "alice", "SUCCEEDED", 1, 4);
     try (Connection c = journal.connect(); Statement s = c.createStatement()) {
-      s.execute("INSERT INTO job_index VALUES ('job-ghost', 'QUEUED', 'gen3d', 'carol', 0, TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00', "
+      s.execute("INSERT INTO job_index VALUES ('job-ghost', 'QUEUED', 'gen3d', 'carol', 0, TIMESTAMP WITH TIME ZONE "
+          + "'2026-01-01 00:00:00+00', "
           + "TIMESTAMP WITH TIME ZONE '2026-01-01 00:00:00+00', NULL, NULL, 2)");
     }
 
@@ -264,7 +272,8 @@ class AuditCommandTest {
     Run run = run("check", AuditJournal.ALICE_JOB);
 
     assertThat(run.status()).isEqualTo(1);
-    assertThat(run.errLines()).singleElement().asString().startsWith("warmgate audit: there is no job_index table in jdbc:h2:file:");
+    assertThat(run.errLines()).singleElement().asString()
+        .startsWith("warmgate audit: there is no job_index table in jdbc:h2:file:");
   }
 
   // ---- cost
@@ -285,7 +294,8 @@ class AuditCommandTest {
 
     assertThat(byOwner.status()).as(byOwner.err()).isZero();
     JsonNode owners = Json.mapper().readTree(byOwner.out());
-    assertThat(owners.path("owners")).extracting(o -> o.path("owner").asText()).containsExactlyInAnyOrder("alice", "bob");
+    assertThat(owners.path("owners")).extracting(o -> o.path("owner").asText()).containsExactlyInAnyOrder("alice",
+        "bob");
     assertThat(owners.path("owners")).allSatisfy(o -> assertThat(o.path("jobs").asInt()).isEqualTo(1));
     double shared = 0;
     for (JsonNode owner : owners.path("owners")) {
@@ -314,7 +324,8 @@ class AuditCommandTest {
     assertThat(run("timeline").status()).isEqualTo(2);
     Run badInstant = run("export", "--from", "yesterday", "--to", to);
     assertThat(badInstant.status()).isEqualTo(2);
-    assertThat(badInstant.err()).contains("from 'yesterday' is not an ISO-8601 instant").contains("Usage: warmgate audit export");
+    assertThat(badInstant.err()).contains("from 'yesterday' is not an ISO-8601 instant")
+        .contains("Usage: warmgate audit export");
     assertThat(run("export", "--to", to).status()).as("--from is required").isEqualTo(2);
     assertThat(run("cost", "--from", to, "--to", FROM).err()).contains("must be later than from");
     assertThat(run("cost", "--from", FROM, "--to", to, "--by", "colour").status()).isEqualTo(2);
@@ -336,18 +347,21 @@ class AuditCommandTest {
     Run run = run(postgres, false, "timeline", AuditJournal.ALICE_JOB);
 
     assertThat(run.status()).isEqualTo(1);
-    assertThat(run.errLines()).singleElement().asString().startsWith("warmgate audit: cannot read the journal at jdbc:postgresql://127.0.0.1:1/nothing: ");
+    assertThat(run.errLines()).singleElement().asString()
+        .startsWith("warmgate audit: cannot read the journal at jdbc:postgresql://127.0.0.1:1/nothing: ");
   }
 
   @Test
   void missingEmbeddedJournalIsReportedAndNotCreated() throws Exception {
     Path empty = Files.createTempDirectory("warmgate-audit-empty");
-    Config elsewhere = ConfigFactory.parseMap(Map.of("warmgate.data-dir", empty.toString())).withFallback(journal.nodeConfig);
+    Config elsewhere = ConfigFactory.parseMap(Map.of("warmgate.data-dir",
+        empty.toString())).withFallback(journal.nodeConfig);
 
     Run run = run(elsewhere, false, "cost", "--from", FROM, "--to", to);
 
     assertThat(run.status()).isEqualTo(1);
-    assertThat(run.errLines()).singleElement().asString().startsWith("warmgate audit: cannot read the journal at jdbc:h2:file:" + empty);
+    assertThat(run.errLines()).singleElement().asString()
+        .startsWith("warmgate audit: cannot read the journal at jdbc:h2:file:" + empty);
     try (var files = Files.list(empty)) {
       assertThat(files).as("no empty journal left behind").isEmpty();
     }

@@ -26,17 +26,17 @@ import org.apache.pekko.pattern.StatusReply;
 import warmgate.config.EndpointSettings;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.EndpointCommand;
-import warmgate.provider.EndpointProvider;
-import warmgate.provider.InferenceClient;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.ManagedEndpoint;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
+import warmgate.provider.EndpointProvider;
+import warmgate.provider.InferenceClient;
 import warmgate.provider.ProviderState;
 import warmgate.request.InferenceStep;
 import warmgate.request.RequestCommand;
@@ -116,15 +116,19 @@ public final class AuditJournal implements AutoCloseable {
     InferenceClient model = (contentType, body) -> CompletableFuture.completedFuture(
         new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
     // Idle for a minute before stopping on its own: the test stops it by hand, so there is exactly one cold start.
-    var endpointSettings = new EndpointSettings(ENDPOINT, "process", 2, 100, Duration.ofMinutes(1), Duration.ofMinutes(1), 3,
-        Duration.ZERO, Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10), ConfigFactory.empty());
+    var endpointSettings = new EndpointSettings(ENDPOINT, "process", 2, 100, Duration.ofMinutes(1),
+        Duration.ofMinutes(1), 3,
+        Duration.ZERO, Duration.ofSeconds(30), Duration.ofMillis(50), Duration.ofMillis(200), Duration.ofSeconds(10),
+            ConfigFactory.empty());
     ActorRef<EndpointCommand> endpoint = testKit.spawn(
-        EndpointEntity.create(new ManagedEndpoint(endpointSettings, new ObligingProvider(), model), EndpointEntity.Deps.of(Clock.systemUTC())), "endpoint-" + ENDPOINT);
+        EndpointEntity.create(new ManagedEndpoint(endpointSettings, new ObligingProvider(), model),
+            EndpointEntity.Deps.of(Clock.systemUTC())), "endpoint-" + ENDPOINT);
 
     var blobs = new InMemoryBlobStore();
     var requestSettings = new RequestSettings(3, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofMillis(200),
         Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofSeconds(30), Duration.ofMinutes(10), Duration.ZERO);
-    var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
+    var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1),
+        Duration.ofSeconds(10));
     var deps = new RequestEntity.Deps(new InferenceStep(blobs, name -> model), name -> endpoint, requestSettings,
         (url, id, body) -> CompletableFuture.completedFuture(204), webhooks, Clock.systemUTC());
 
@@ -147,7 +151,8 @@ public final class AuditJournal implements AutoCloseable {
     ObjectRef mask = new ObjectRef(ENDPOINT, "users/" + owner + "/input/cat_mask.png");
     blobs.put(image, new byte[] {1});
     blobs.put(mask, new byte[] {2});
-    var spec = new JobSpec(ENDPOINT, owner, Map.of("image", image, "mask", mask), new ObjectRef(ENDPOINT, "users/" + owner + "/output/cat.ply"),
+    var spec = new JobSpec(ENDPOINT, owner, Map.of("image", image, "mask", mask), new ObjectRef(ENDPOINT, "users/"
+        + owner + "/output/cat.ply"),
         null, null, image.toString(), false);
     ActorRef<RequestCommand> job = testKit.spawn(RequestEntity.create(jobId, deps, null), jobId);
     TestProbe<StatusReply<RequestCommand.Submitted>> submitted = testKit.createTestProbe();
@@ -169,7 +174,8 @@ public final class AuditJournal implements AutoCloseable {
   public List<Row> rows() throws SQLException {
     List<Row> rows = new ArrayList<>();
     try (Connection c = connect(); Statement s = c.createStatement();
-        ResultSet r = s.executeQuery("SELECT \"ordering\", \"persistence_id\", \"sequence_number\", \"write_timestamp\" "
+        ResultSet r = s.executeQuery("SELECT \"ordering\", \"persistence_id\", \"sequence_number\", \"write_timestam"
+            + "p\" "
             + "FROM \"event_journal\" ORDER BY \"ordering\"")) {
       while (r.next()) {
         rows.add(new Row(r.getLong(1), r.getString(2), r.getLong(3), r.getLong(4)));
@@ -180,7 +186,8 @@ public final class AuditJournal implements AutoCloseable {
 
   /** The row of one event. */
   public Row row(String persistenceId, long seqNr) throws SQLException {
-    return rows().stream().filter(r -> r.persistenceId().equals(persistenceId) && r.seqNr() == seqNr).findFirst().orElseThrow();
+    return rows().stream().filter(r -> r.persistenceId().equals(persistenceId)
+        && r.seqNr() == seqNr).findFirst().orElseThrow();
   }
 
   public Path journalFile() {

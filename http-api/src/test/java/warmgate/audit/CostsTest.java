@@ -23,7 +23,8 @@ class CostsTest {
     return Instant.parse("2026-03-01T" + time + ":00Z");
   }
 
-  /** gen3d: warm from 09:50 to 10:42, started again at 10:50 and still billed. idle: a start that failed after ten minutes. */
+  /** gen3d: warm from 09:50 to 10:42, started again at 10:50 and still billed. idle: a start that failed after ten
+   * minutes. */
   private static Map<String, List<EndpointLifecycle.Event>> endpoints() {
     Map<String, List<EndpointLifecycle.Event>> endpoints = new LinkedHashMap<>();
     endpoints.put("gen3d", List.of(
@@ -39,7 +40,8 @@ class CostsTest {
   }
 
   private static JobSpec spec(String endpoint, String owner) {
-    return new JobSpec(endpoint, owner, Map.of("image", new ObjectRef("b", "in.png")), new ObjectRef("b", "out.ply"), null, null, "http", false);
+    return new JobSpec(endpoint, owner, Map.of("image", new ObjectRef("b", "in.png")), new ObjectRef("b", "out.ply"),
+        null, null, "http", false);
   }
 
   private static List<Request.Event> submitted(String jobId, String endpoint, String owner, String time) {
@@ -49,7 +51,8 @@ class CostsTest {
     return events;
   }
 
-  /** a1 (alice) runs 09:56-10:06; b1 (bob) 10:10-10:20 (fails) and 10:30-10:35; b2 (bob) from 10:58 on; old (alice) before the window. */
+  /** a1 (alice) runs 09:56-10:06; b1 (bob) 10:10-10:20 (fails) and 10:30-10:35; b2 (bob) from 10:58 on; old (alice)
+   * before the window. */
   private static Map<String, List<Request.Event>> jobs() {
     Map<String, List<Request.Event>> jobs = new LinkedHashMap<>();
     List<Request.Event> a1 = submitted("a1", "gen3d", "alice", "09:50");
@@ -92,7 +95,8 @@ class CostsTest {
     Costs.Report report = Costs.compute(HOUR, NOW, endpoints(), runs(jobs()));
 
     // 10:00-10:42 of the first stretch, 10:50-11:00 of the one still open.
-    assertThat(endpoint(report, "gen3d")).isEqualTo(new Costs.EndpointCost("gen3d", 42 * 60 + 10 * 60, 6 * 60 + 15 * 60 + 2 * 60, 1));
+    assertThat(endpoint(report, "gen3d")).isEqualTo(new Costs.EndpointCost("gen3d", 42 * 60 + 10 * 60, 6 * 60 + 15 * 60
+        + 2 * 60, 1));
     // A failed start is billed until it failed.
     assertThat(endpoint(report, "idle")).isEqualTo(new Costs.EndpointCost("idle", 10 * 60, 0, 1));
     assertThat(report.billedSeconds()).isEqualTo(3720);
@@ -110,7 +114,8 @@ class CostsTest {
     assertThat(owner(report, "bob").jobs()).isEqualTo(2);
     assertThat(owner(report, "alice").jobs()).as("the job that ran before the window does not count").isEqualTo(1);
     assertThat(report.unattributedSeconds()).isEqualTo(600);
-    assertThat(report.owners().stream().mapToDouble(Costs.OwnerCost::billedSeconds).sum() + report.unattributedSeconds())
+    assertThat(report.owners().stream().mapToDouble(Costs.OwnerCost::billedSeconds).sum()
+        + report.unattributedSeconds())
         .isCloseTo(report.billedSeconds(), within(1e-9));
   }
 
@@ -147,7 +152,8 @@ class CostsTest {
       state = EndpointLifecycle.next(state, event);
     }
 
-    Costs.Report report = Costs.compute(new TimeRange(at("00:00"), at("23:00")), NOW, Map.of("gen3d", events), List.of());
+    Costs.Report report = Costs.compute(new TimeRange(at("00:00"), at("23:00")), NOW, Map.of("gen3d", events),
+        List.of());
 
     assertThat((long) endpoint(report, "gen3d").billedSeconds()).isEqualTo(state.ledger().billedSeconds(NOW));
   }

@@ -17,9 +17,11 @@ class JobCheckTest {
   private static final Instant QUEUED = Instant.parse("2026-03-01T10:00:01.000000400Z");
 
   private static List<StoredEvent> events() {
-    var spec = new JobSpec("gen3d", "alice", Map.of("image", new ObjectRef("b", "in.png")), new ObjectRef("b", "out.ply"), null, null, "http", false);
+    var spec = new JobSpec("gen3d", "alice", Map.of("image", new ObjectRef("b", "in.png")), new ObjectRef("b",
+        "out.ply"), null, null, "http", false);
     return List.of(
-        new StoredEvent("Request", "j1", 1, 10, SUBMITTED, new Request.JobSubmitted("j1", spec, SUBMITTED.plusSeconds(600), SUBMITTED)),
+        new StoredEvent("Request", "j1", 1, 10, SUBMITTED, new Request.JobSubmitted("j1", spec,
+            SUBMITTED.plusSeconds(600), SUBMITTED)),
         new StoredEvent("Request", "j1", 2, 11, QUEUED, new Request.JobQueued(QUEUED)));
   }
 
@@ -27,7 +29,8 @@ class JobCheckTest {
   void rowThatSaysWhatTheEventsSayMatchesWhetherTheDatabaseRoundedOrTruncatedNanoseconds() {
     var rounded = new IndexedJobs.Row("j1", "QUEUED", "gen3d", "alice", 0, Instant.parse("2026-03-01T10:00:00.123457Z"),
         Instant.parse("2026-03-01T10:00:01Z"), 2);
-    var truncated = new IndexedJobs.Row("j1", "QUEUED", "gen3d", "alice", 0, Instant.parse("2026-03-01T10:00:00.123456Z"),
+    var truncated = new IndexedJobs.Row("j1", "QUEUED", "gen3d", "alice", 0,
+        Instant.parse("2026-03-01T10:00:00.123456Z"),
         Instant.parse("2026-03-01T10:00:01Z"), 2);
 
     assertThat(JobCheck.differences(events(), Optional.of(rounded))).isEmpty();
@@ -53,7 +56,8 @@ class JobCheckTest {
   void aJobOnOnlyOneSideIsADifference() {
     assertThat(JobCheck.differences(events(), Optional.empty()))
         .containsExactly("missing from job_index; the journal has 2 event(s) and says QUEUED");
-    assertThat(JobCheck.differences(List.of(), Optional.of(new IndexedJobs.Row("j1", "QUEUED", "gen3d", null, 0, QUEUED, QUEUED, 2))))
+    assertThat(JobCheck.differences(List.of(), Optional.of(new IndexedJobs.Row("j1", "QUEUED", "gen3d", null, 0,
+        QUEUED, QUEUED, 2))))
         .containsExactly("in job_index, but the journal has no event of it");
   }
 }

@@ -21,10 +21,14 @@ class TimeRangeTest {
   void missingMalformedOrInvertedBoundsAreRefusedWithAReason() {
     assertThatThrownBy(() -> TimeRange.parse(null, "2026-03-01T10:00:00Z")).hasMessageStartingWith("from is required");
     assertThatThrownBy(() -> TimeRange.parse("2026-03-01T10:00:00Z", " ")).hasMessageStartingWith("to is required");
-    assertThatThrownBy(() -> TimeRange.parse("2026-03-01", "2026-03-02T00:00:00Z")).hasMessageContaining("from '2026-03-01' is not");
-    assertThatThrownBy(() -> TimeRange.parse("2026-03-01T10:00:00Z", "2026-03-01T10:00:00Z")).hasMessageContaining("must be later than from");
-    assertThatThrownBy(() -> TimeRange.parse("1969-12-31T23:59:59Z", "2026-03-01T10:00:00Z")).hasMessageContaining("outside");
-    assertThatThrownBy(() -> TimeRange.parse("2026-03-01T10:00:00Z", "+12026-03-01T10:00:00Z")).hasMessageContaining("to '");
+    assertThatThrownBy(() -> TimeRange.parse("2026-03-01",
+        "2026-03-02T00:00:00Z")).hasMessageContaining("from '2026-03-01' is not");
+    assertThatThrownBy(() -> TimeRange.parse("2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00Z")).hasMessageContaining("must be later than from");
+    assertThatThrownBy(() -> TimeRange.parse("1969-12-31T23:59:59Z",
+        "2026-03-01T10:00:00Z")).hasMessageContaining("outside");
+    assertThatThrownBy(() -> TimeRange.parse("2026-03-01T10:00:00Z",
+        "+12026-03-01T10:00:00Z")).hasMessageContaining("to '");
   }
 
   @Test

@@ -20,7 +20,8 @@ class AuthSettingsTest {
     return AuthSettings.fromConfig(shipped("warmgate.auth {" + auth + "}"));
   }
 
-  /** warmgate.conf as shipped under {@code overrides}, without the environment, so WARMGATE_* variables cannot leak in. */
+  /** warmgate.conf as shipped under {@code overrides}, without the environment, so WARMGATE_* variables cannot leak in.
+   * */
   static Config shipped(String overrides) {
     return ConfigFactory.parseString(overrides).withFallback(ConfigFactory.parseResources("warmgate.conf"))
         .resolve(ConfigResolveOptions.noSystem()).getConfig("warmgate");
@@ -53,7 +54,8 @@ class AuthSettingsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("warmgate.auth.tokens[0] (alice)").hasMessageContaining("sha256 must be 64 hex digits")
         .hasMessageContaining("got 63 characters");
-    assertThatThrownBy(() -> parse("tokens = [{ name = alice, sha256 = \"" + HASH_A.replace(HASH_A.charAt(0), 'g') + "\" }]"))
+    assertThatThrownBy(() -> parse("tokens = [{ name = alice, sha256 = \"" + HASH_A.replace(HASH_A.charAt(0), 'g')
+        + "\" }]"))
         .hasMessageContaining("sha256 must be 64 hex digits");
     assertThatThrownBy(() -> parse("tokens = [{ name = alice, sha256 = \"" + Tokens.generate() + "\" }]"))
         .hasMessageContaining("the token itself? keep only its hash");
@@ -68,7 +70,8 @@ class AuthSettingsTest {
 
   @Test
   void twoEntriesWithTheSameNameFail() {
-    assertThatThrownBy(() -> parse("tokens = [{ name = alice, sha256 = \"%s\" }, { name = alice, sha256 = \"%s\" }]".formatted(HASH_A, HASH_B)))
+    assertThatThrownBy(() -> parse(
+        "tokens = [{ name = alice, sha256 = \"%s\" }, { name = alice, sha256 = \"%s\" }]".formatted(HASH_A, HASH_B)))
         .hasMessageContaining("two tokens are named 'alice'");
   }
 
@@ -94,11 +97,13 @@ class AuthSettingsTest {
         { name = "from-file", sha256 = "%s" }
         { name = "also-from-file", sha256 = "%s", admin = true }
         """.formatted(HASH_A, HASH_B));
-    String extra = "[{\"name\": \"from-env\", \"sha256\": \"" + Tokens.sha256Hex("token-c") + "\", \"owner\": \"carol\"}]";
+    String extra = "[{\"name\": \"from-env\", \"sha256\": \"" + Tokens.sha256Hex("token-c")
+        + "\", \"owner\": \"carol\"}]";
 
     AuthSettings settings = parse("tokens-file = \"%s\"\nextra-tokens = \"\"\"%s\"\"\"".formatted(file, extra));
 
-    assertThat(settings.credentials()).extracting(c -> c.principal().name()).containsExactly("from-file", "also-from-file", "from-env");
+    assertThat(settings.credentials()).extracting(c -> c.principal().name()).containsExactly("from-file",
+        "also-from-file", "from-env");
     assertThat(Authenticator.of(settings).authenticate("token-c")).hasValue(new Principal("from-env", "carol", false));
   }
 
@@ -115,7 +120,8 @@ class AuthSettingsTest {
     AuthSettings off = parse("enabled = off");
 
     assertThatThrownBy(() -> off.checkInterface("0.0.0.0"))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("0.0.0.0").hasMessageContaining("allow-off-beyond-loopback");
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("0.0.0.0")
+            .hasMessageContaining("allow-off-beyond-loopback");
     off.checkInterface("127.0.0.1");
     off.checkInterface("localhost");
     off.checkInterface("::1");

@@ -30,7 +30,8 @@ public final class TestTokens {
 
   public static Authenticator authenticator() {
     return Authenticator.of(new AuthSettings(true, false, List.of(
-        credential("ops", "ops", true, ADMIN), credential("alice", "alice", false, ALICE), credential("bob-token", "bob", false, BOB))));
+        credential("ops", "ops", true, ADMIN), credential("alice", "alice", false, ALICE), credential("bob-token",
+            "bob", false, BOB))));
   }
 
   private static AuthSettings.Credential credential(String name, String owner, boolean admin, String token) {

@@ -33,7 +33,8 @@ class TokenCommandTest {
     var settings = AuthSettings.fromConfig(AuthSettingsTest.shipped("warmgate.auth.tokens = [" + entry(output) + "]"));
 
     assertThat(Authenticator.of(settings).authenticate(token(output))).hasValue(new Principal("alice", "alice", false));
-    assertThat(String.join("\n", output)).as("the token appears once, not inside the entry").containsOnlyOnce(token(output));
+    assertThat(String.join("\n", output)).as("the token appears once, not inside the entry")
+        .containsOnlyOnce(token(output));
   }
 
   @Test

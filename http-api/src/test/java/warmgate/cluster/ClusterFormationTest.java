@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class ClusterFormationTest {
 
   private static Config config(Map<String, Object> settings) {
-    return ConfigFactory.load(ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
+    return ConfigFactory.load(ConfigFactory.parseMap(settings)
+        .withFallback(ConfigFactory.parseResourcesAnySyntax("application")));
   }
 
   @Test
@@ -36,7 +37,8 @@ class ClusterFormationTest {
     assertThat(applied.getConfigList("pekko.discovery.config.services.warmgate.endpoints"))
         .extracting(c -> c.getString("host") + ":" + c.getInt("port"))
         .containsExactly("node-a:8558", "node-b:8559");
-    assertThat(applied.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method")).isEqualTo("config");
+    assertThat(applied.getString("pekko.management.cluster.bootstrap.contact-point-discovery.discovery-method"))
+        .isEqualTo("config");
   }
 
   @Test
@@ -57,7 +59,8 @@ class ClusterFormationTest {
 
   @Test
   void unknownDiscoveryMethodIsRefused() {
-    assertThatThrownBy(() -> ClusterFormation.Settings.fromConfig(config(Map.of("warmgate.cluster.discovery", "kubernetes"))))
+    assertThatThrownBy(() -> ClusterFormation.Settings.fromConfig(config(Map.of("warmgate.cluster.discovery",
+        "kubernetes"))))
         .hasMessageContaining("warmgate.cluster.discovery (WARMGATE_DISCOVERY) is 'kubernetes'");
   }
 
@@ -67,6 +70,7 @@ class ClusterFormationTest {
 
     assertThat(ClusterFormation.Settings.fromConfig(config).bootstrap()).isTrue();
     assertThat(String.format(config.getString("pekko.discovery.kubernetes-api.pod-label-selector"),
-        config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name"))).isEqualTo("app=warmgate");
+        config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.service-name")))
+            .isEqualTo("app=warmgate");
   }
 }

@@ -25,8 +25,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.node.Main;
 import warmgate.auth.TestTokens;
+import warmgate.node.Main;
 import warmgate.persistence.DatabaseSettings;
 
 // A real node in this JVM (H2 file journal, one-node cluster) with Pekko Management on a free port, probed over HTTP.
@@ -97,7 +97,8 @@ class HealthChecksTest {
     await("the node to be ready", () -> ready.get().toCompletableFuture().join());
 
     // The edge is told first (before-service-unbind), so a load balancer stops sending before it unbinds.
-    org.apache.pekko.actor.CoordinatedShutdown.get(system).run(org.apache.pekko.actor.CoordinatedShutdown.unknownReason());
+    org.apache.pekko.actor.CoordinatedShutdown.get(system)
+        .run(org.apache.pekko.actor.CoordinatedShutdown.unknownReason());
 
     await("readiness to turn false", () -> !ready.get().toCompletableFuture().join());
     assertThat(HttpEdge.get(system).serving()).isFalse();
@@ -124,7 +125,8 @@ class HealthChecksTest {
 
   private static int send(int port, String path) throws IOException {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + path)).timeout(Duration.ofSeconds(5)).build(),
           HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -54,7 +54,8 @@ class ComposeFileTest {
         }
         return; // passed on only when set in the shell
       }
-      assertThat(e.getValue().isTextual()).as(name + " " + e.getKey() + " is a string (quote numbers and booleans)").isTrue();
+      assertThat(e.getValue().isTextual()).as(name + " " + e.getKey()
+          + " is a string (quote numbers and booleans)").isTrue();
       env.put(e.getKey(), interpolate(e.getValue().asText()));
     });
     return env;
@@ -72,7 +73,8 @@ class ComposeFileTest {
         }
       }
     }
-    assertThat(env).as("the image's ENV").containsKeys("WARMGATE_DATA_DIR", "WARMGATE_HTTP_INTERFACE", "JAVA_TOOL_OPTIONS");
+    assertThat(env).as("the image's ENV").containsKeys("WARMGATE_DATA_DIR", "WARMGATE_HTTP_INTERFACE",
+        "JAVA_TOOL_OPTIONS");
     return env;
   }
 
@@ -91,7 +93,8 @@ class ComposeFileTest {
   }
 
   private static Config nodeConfig(String name) {
-    return ClusterFormation.applyTo(Manifests.effectiveConfig("include classpath(\"application.conf\")", environment(name)));
+    return ClusterFormation.applyTo(Manifests.effectiveConfig("include classpath(\"application.conf\")",
+        environment(name)));
   }
 
   @Test
@@ -103,7 +106,8 @@ class ComposeFileTest {
     Config config = nodeConfig("warmgate-1");
     String bucket = RouteTable.fromConfig(config.getConfig("warmgate"), Set.of("gen3d")).routes().get(0).bucket();
     assertThat(service("minio-init").path("command").toString()).contains("mc mb").contains("local/" + bucket);
-    assertThat(service("warmgate-1").path("depends_on").path("minio-init").path("condition").asText()).isEqualTo("service_completed_successfully");
+    assertThat(service("warmgate-1").path("depends_on").path("minio-init").path("condition").asText())
+        .isEqualTo("service_completed_successfully");
   }
 
   @Test
@@ -114,8 +118,10 @@ class ComposeFileTest {
       Config config = nodeConfig(node);
       var settings = ClusterFormation.Settings.fromConfig(config);
       assertThat(settings.discovery()).isEqualTo("config");
-      assertThat(config.getInt("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr")).isEqualTo(NODES.size());
-      String own = config.getString("pekko.management.http.hostname") + ":" + config.getInt("pekko.management.http.port");
+      assertThat(config.getInt("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"))
+          .isEqualTo(NODES.size());
+      String own = config.getString("pekko.management.http.hostname") + ":"
+          + config.getInt("pekko.management.http.port");
       assertThat(settings.contactPoints()).as(node + " lists itself").contains(own);
       assertThat(settings.contactPoints()).hasSize(NODES.size());
       ownContactPoints.add(own);
@@ -125,9 +131,11 @@ class ComposeFileTest {
       assertThat(ports.add(config.getInt("pekko.management.http.port"))).isTrue();
       assertThat(config.getBoolean("pekko.coordinated-shutdown.exit-jvm")).isTrue();
     }
-    assertThat(ClusterFormation.Settings.fromConfig(nodeConfig("warmgate-1")).contactPoints()).containsExactlyInAnyOrderElementsOf(ownContactPoints);
+    assertThat(ClusterFormation.Settings.fromConfig(nodeConfig("warmgate-1")).contactPoints())
+        .containsExactlyInAnyOrderElementsOf(ownContactPoints);
     assertThat(service("warmgate-2").path("network_mode").asText()).isEqualTo("service:warmgate-1");
-    assertThat(service("warmgate-2").path("pid").asText()).as("the model process is adopted by pid").isEqualTo("service:warmgate-1");
+    assertThat(service("warmgate-2").path("pid").asText()).as("the model process is adopted by pid")
+        .isEqualTo("service:warmgate-1");
     List<String> published = new ArrayList<>();
     service("warmgate-1").path("ports").forEach(p -> published.add(p.asText()));
     for (String node : NODES) {
@@ -152,7 +160,8 @@ class ComposeFileTest {
       assertThat(URI.create(warmgate.getString("blob-store.s3.endpoint-override")).getHost()).isEqualTo("minio");
       assertThat(environment(node)).containsEntry("AWS_ACCESS_KEY_ID", minio.get("MINIO_ROOT_USER"))
           .containsEntry("AWS_SECRET_ACCESS_KEY", minio.get("MINIO_ROOT_PASSWORD"));
-      assertThat(service(node).path("volumes").get(0).asText()).isEqualTo("warmgate-data:" + warmgate.getString("data-dir"));
+      assertThat(service(node).path("volumes").get(0).asText()).isEqualTo("warmgate-data:"
+          + warmgate.getString("data-dir"));
     }
   }
 
@@ -181,13 +190,15 @@ class ComposeFileTest {
     String dockerfile = Repo.read(ROOT.resolve("docker/Dockerfile"));
     String pom = Repo.read(ROOT.resolve("http-api/pom.xml"));
 
-    assertThat(pom).contains("<finalName>warmgate</finalName>").contains("<outputDirectory>${project.build.directory}/lib</outputDirectory>");
+    assertThat(pom).contains("<finalName>warmgate</finalName>")
+        .contains("<outputDirectory>${project.build.directory}/lib</outputDirectory>");
     assertThat(dockerfile).contains("COPY --from=build /src/http-api/target/warmgate.jar warmgate.jar")
         .contains("COPY --from=build /src/http-api/target/lib/ lib/")
         .contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/warmgate/warmgate.jar\"]");
     assertThat(pom).contains("<classpathPrefix>lib/</classpathPrefix>");
     for (String module : List.of("core", "endpoint-actor", "request-actor", "http-api")) {
-      assertThat(dockerfile).as("the build stage copies " + module + "'s pom").contains("COPY " + module + "/pom.xml " + module + "/");
+      assertThat(dockerfile).as("the build stage copies " + module + "'s pom").contains("COPY " + module + "/pom.xml "
+          + module + "/");
     }
     assertThat(dockerfile).contains("EXPOSE 8080 25520 8558");
     Config defaults = Manifests.effectiveConfig("include classpath(\"application.conf\")", Map.of());

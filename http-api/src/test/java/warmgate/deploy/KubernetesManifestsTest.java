@@ -54,7 +54,8 @@ class KubernetesManifestsTest {
   private static final String SECRET = "warmgate-secrets";
 
   private static Set<String> kinds(Manifests manifests) {
-    return manifests.objects().stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
+    return manifests.objects().stream().map(o -> o.getKind() + "/"
+        + o.getMetadata().getName()).collect(Collectors.toCollection(TreeSet::new));
   }
 
   @Test
@@ -62,14 +63,18 @@ class KubernetesManifestsTest {
     assertThat(kinds(BASE)).containsExactlyInAnyOrder("ServiceAccount/warmgate", "Role/warmgate-pod-reader",
         "RoleBinding/warmgate-pod-reader", "ConfigMap/warmgate-env", "ConfigMap/warmgate-conf", "Deployment/warmgate",
         "Service/warmgate", "PodDisruptionBudget/warmgate");
-    assertThat(BASE.objects()).allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo("warmgate"));
-    assertThat(BASE.objects()).noneMatch(o -> o.getKind().equals("Secret")).as("the Secret is created by hand, never committed");
+    assertThat(BASE.objects()).allSatisfy(o ->
+        assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo("warmgate"));
+    assertThat(BASE.objects()).noneMatch(o ->
+        o.getKind().equals("Secret")).as("the Secret is created by hand, never committed");
   }
 
   @Test
   void devOverlayAddsPostgresAndPointsTheNodesAtIt() {
-    assertThat(kinds(DEV)).containsAll(kinds(BASE)).contains("StatefulSet/warmgate-postgres", "Service/warmgate-postgres");
-    assertThat(DEV.objects()).allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo("warmgate"));
+    assertThat(kinds(DEV)).containsAll(kinds(BASE)).contains("StatefulSet/warmgate-postgres",
+        "Service/warmgate-postgres");
+    assertThat(DEV.objects()).allSatisfy(o ->
+        assertThat(o.getMetadata().getNamespace()).as(o.getKind()).isEqualTo("warmgate"));
 
     DatabaseSettings database = DatabaseSettings.fromConfig(DEV.podConfig().getConfig("warmgate"));
     assertThat(database.kind()).isEqualTo(DatabaseSettings.Kind.POSTGRES);
@@ -78,7 +83,8 @@ class KubernetesManifestsTest {
     StatefulSet postgres = DEV.one(StatefulSet.class, "warmgate-postgres");
     assertThat(service.getSpec().getPorts()).extracting(ServicePort::getPort).containsExactly(5432);
     assertThat(postgres.getSpec().getServiceName()).isEqualTo(service.getMetadata().getName());
-    assertThat(postgres.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(service.getSpec().getSelector());
+    assertThat(postgres.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(service.getSpec()
+        .getSelector());
     Map<String, EnvVar> pgEnv = postgres.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
         .collect(Collectors.toMap(EnvVar::getName, Function.identity()));
     assertThat(pgEnv.get("POSTGRES_DB").getValue()).isEqualTo("warmgate");
@@ -96,7 +102,8 @@ class KubernetesManifestsTest {
     assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
     assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable()).isEqualTo(new IntOrString(0));
     assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge()).isEqualTo(new IntOrString(1));
-    assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(deployment.getSpec().getSelector().getMatchLabels());
+    assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(deployment.getSpec()
+        .getSelector().getMatchLabels());
   }
 
   @Test
@@ -107,7 +114,8 @@ class KubernetesManifestsTest {
     ContainerPort named = containerPort(container, "management");
 
     assertThat(named.getContainerPort()).isEqualTo(managementPort);
-    assertThat(config.getString("pekko.management.http.bind-hostname")).as("the kubelet probes the pod IP").isIn("0.0.0.0", Manifests.POD_IP);
+    assertThat(config.getString("pekko.management.http.bind-hostname")).as("the kubelet probes the pod IP")
+        .isIn("0.0.0.0", Manifests.POD_IP);
     assertThat(config.getString("pekko.management.http.hostname")).isEqualTo(Manifests.POD_IP);
     String ready = "/" + config.getString("pekko.management.health-checks.readiness-path");
     String alive = "/" + config.getString("pekko.management.health-checks.liveness-path");
@@ -127,7 +135,8 @@ class KubernetesManifestsTest {
     HTTPGetAction get = probe.getHttpGet();
     assertThat(get.getPath()).isEqualTo(path);
     IntOrString target = get.getPort();
-    int resolved = target.getIntVal() != null ? target.getIntVal() : containerPort(container, target.getStrVal()).getContainerPort();
+    int resolved = target.getIntVal() != null ? target.getIntVal() : containerPort(container,
+        target.getStrVal()).getContainerPort();
     assertThat(resolved).as("probe of " + path).isEqualTo(port);
   }
 
@@ -143,7 +152,8 @@ class KubernetesManifestsTest {
     var settings = ClusterFormation.Settings.fromConfig(config);
 
     assertThat(settings.discovery()).isEqualTo("kubernetes-api");
-    String selector = String.format(config.getString("pekko.discovery.kubernetes-api.pod-label-selector"), settings.serviceName());
+    String selector = String.format(config.getString("pekko.discovery.kubernetes-api.pod-label-selector"),
+        settings.serviceName());
     Map<String, String> wanted = new HashMap<>();
     for (String term : selector.split(",")) {
       String[] kv = term.split("=", 2);
@@ -152,7 +162,8 @@ class KubernetesManifestsTest {
     }
     assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(wanted);
     assertThat(config.getString("pekko.management.cluster.bootstrap.contact-point-discovery.port-name"))
-        .as("bootstrap probes the named container port").isEqualTo(containerPort(BASE.container(), "management").getName());
+        .as("bootstrap probes the named container port").isEqualTo(containerPort(BASE.container(),
+            "management").getName());
     assertThat(config.getInt("pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr"))
         .isBetween(2, deployment.getSpec().getReplicas());
     assertThat(config.getString("pekko.remote.artery.canonical.hostname")).isEqualTo(Manifests.POD_IP);
@@ -177,7 +188,8 @@ class KubernetesManifestsTest {
     assertThat(binding.getSubjects()).singleElement().satisfies(subject -> {
       assertThat(subject.getKind()).isEqualTo("ServiceAccount");
       assertThat(subject.getName()).isEqualTo(serviceAccount);
-      assertThat(subject.getNamespace()).as("the namespace the kustomization deploys to").isEqualTo(binding.getMetadata().getNamespace());
+      assertThat(subject.getNamespace()).as("the namespace the kustomization deploys to")
+          .isEqualTo(binding.getMetadata().getNamespace());
     });
     assertThat(BASE.one(io.fabric8.kubernetes.api.model.ServiceAccount.class, serviceAccount)).isNotNull();
   }
@@ -194,7 +206,8 @@ class KubernetesManifestsTest {
       assertThat(port.getPort()).isEqualTo(8080);
       assertThat(port.getTargetPort()).isEqualTo(new IntOrString("http"));
     });
-    assertThat(containerPort(BASE.container(), "http").getContainerPort()).isEqualTo(BASE.podConfig().getInt("warmgate.http.port"));
+    assertThat(containerPort(BASE.container(),
+        "http").getContainerPort()).isEqualTo(BASE.podConfig().getInt("warmgate.http.port"));
     assertThat(podLabels).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
     assertThat(pdb.getSpec().getMaxUnavailable()).as("a majority of three stays").isEqualTo(new IntOrString(1));
   }
@@ -208,9 +221,11 @@ class KubernetesManifestsTest {
     assertThat(requests).containsKeys("cpu", "memory");
     assertThat(limits).containsKeys("cpu", "memory");
     assertThat(limits.get("memory")).as("no memory overcommit for a JVM").isEqualTo(requests.get("memory"));
-    assertThat(BASE.podEnvironment().get("JAVA_TOOL_OPTIONS")).containsPattern("-XX:MaxRAMPercentage=\\d+").contains("-XX:+ExitOnOutOfMemoryError");
+    assertThat(BASE.podEnvironment().get("JAVA_TOOL_OPTIONS")).containsPattern("-XX:MaxRAMPercentage=\\d+")
+        .contains("-XX:+ExitOnOutOfMemoryError");
     assertThat(BASE.podConfig().getBoolean("pekko.coordinated-shutdown.exit-jvm")).isTrue();
-    assertThat(BASE.deployment().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isGreaterThanOrEqualTo(30L);
+    assertThat(BASE.deployment().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
+        .isGreaterThanOrEqualTo(30L);
   }
 
   @Test
@@ -254,9 +269,11 @@ class KubernetesManifestsTest {
       }
     }
 
-    assertThat(keys).containsExactlyInAnyOrder("db-password", "auth-tokens", "webhook-secret", "eventbridge-api-key-sha256");
+    assertThat(keys).containsExactlyInAnyOrder("db-password", "auth-tokens", "webhook-secret",
+        "eventbridge-api-key-sha256");
     for (String key : keys) {
-      assertThat(operations).as("docs/operations.md says how to create " + SECRET + " with " + key).contains("--from-literal=" + key + "=");
+      assertThat(operations).as("docs/operations.md says how to create " + SECRET + " with "
+          + key).contains("--from-literal=" + key + "=");
     }
   }
 
@@ -280,7 +297,8 @@ class KubernetesManifestsTest {
     List<String> files = new ArrayList<>();
     var spec = BASE.deployment().getSpec().getTemplate().getSpec();
     for (var mount : BASE.container().getVolumeMounts()) {
-      Volume volume = spec.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+      Volume volume = spec.getVolumes().stream().filter(v ->
+          v.getName().equals(mount.getName())).findFirst().orElseThrow();
       if (volume.getSecret() != null) {
         volume.getSecret().getItems().forEach(item -> files.add(mount.getMountPath() + "/" + item.getPath()));
       }
@@ -304,7 +322,8 @@ class KubernetesManifestsTest {
   void iamPolicyAllowsExactlyTheAwsCallsTheCodeMakes() throws Exception {
     Map<String, Set<String>> operations = Map.of(
         "s3", operationNames(S3AsyncClient.class),
-        "sagemaker", union(operationNames(SageMakerAsyncClient.class), operationNames(SageMakerRuntimeAsyncClient.class)));
+        "sagemaker", union(operationNames(SageMakerAsyncClient.class),
+            operationNames(SageMakerRuntimeAsyncClient.class)));
     Set<String> expected = new TreeSet<>();
     List<Path> awsFiles = new ArrayList<>();
     for (String module : List.of("core", "endpoint-actor", "request-actor", "http-api")) {
@@ -341,14 +360,16 @@ class KubernetesManifestsTest {
         Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerClients.java"),
         Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerEndpoint.java"));
     assertThat(expected).containsExactlyInAnyOrder("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
-        "sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:InvokeEndpoint");
+        "sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint",
+            "sagemaker:InvokeEndpoint");
     assertThat(allowed).as("k8s/iam-policy.json allows exactly what the code calls").isEqualTo(expected);
     assertThat(policy.path("Version").asText()).isEqualTo("2012-10-17");
   }
 
   /** The service operations of an SDK client interface: its methods, less the plumbing every client has. */
   private static Set<String> operationNames(Class<?> client) {
-    Set<String> plumbing = Set.of("serviceName", "close", "create", "builder", "utilities", "waiter", "serviceClientConfiguration",
+    Set<String> plumbing = Set.of("serviceName", "close", "create", "builder", "utilities", "waiter",
+        "serviceClientConfiguration",
         "toString", "hashCode", "equals", "getClass");
     return Stream.of(client.getMethods()).map(java.lang.reflect.Method::getName)
         .filter(n -> !plumbing.contains(n) && !n.endsWith("Paginator")).collect(Collectors.toSet());

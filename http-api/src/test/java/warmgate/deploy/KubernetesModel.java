@@ -53,7 +53,8 @@ final class KubernetesModel {
     for (LogicalType type : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
       mapper.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
     }
-    for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float, CoercionInputShape.Boolean}) {
+    for (CoercionInputShape shape : new CoercionInputShape[] {CoercionInputShape.Integer, CoercionInputShape.Float,
+        CoercionInputShape.Boolean}) {
       mapper.coercionConfigFor(LogicalType.Textual).setCoercion(shape, CoercionAction.Fail);
     }
     return mapper;
@@ -64,10 +65,12 @@ final class KubernetesModel {
     Kind kind = KINDS.get(kindName);
     String name = kindName + " " + document.path("metadata").path("name").asText("(unnamed)");
     if (kind == null) {
-      throw new AssertionError(name + ": kind " + kindName + " is not one this test knows; add it to KubernetesModel.KINDS");
+      throw new AssertionError(name + ": kind " + kindName
+          + " is not one this test knows; add it to KubernetesModel.KINDS");
     }
     if (!kind.apiVersion().equals(document.path("apiVersion").asText())) {
-      throw new AssertionError(name + ": apiVersion " + document.path("apiVersion") + ", expected " + kind.apiVersion());
+      throw new AssertionError(name + ": apiVersion " + document.path("apiVersion") + ", expected "
+          + kind.apiVersion());
     }
     if (document.path("metadata").path("name").asText().isEmpty()) {
       throw new AssertionError(name + ": metadata.name is missing");
@@ -99,7 +102,8 @@ final class KubernetesModel {
       return;
     }
     for (Method getter : value.getClass().getMethods()) {
-      if (getter.getParameterCount() != 0 || Modifier.isStatic(getter.getModifiers()) || !getter.getName().startsWith("get")
+      if (getter.getParameterCount() != 0 || Modifier.isStatic(getter.getModifiers())
+          || !getter.getName().startsWith("get")
           || getter.getDeclaringClass() == Object.class || getter.getName().equals("getNumericalAmount")) {
         continue;
       }
@@ -115,7 +119,8 @@ final class KubernetesModel {
         }
         continue;
       }
-      noUnknownFields(field, path + "." + Character.toLowerCase(getter.getName().charAt(3)) + getter.getName().substring(4));
+      noUnknownFields(field, path + "." + Character.toLowerCase(getter.getName().charAt(3))
+          + getter.getName().substring(4));
     }
   }
 }

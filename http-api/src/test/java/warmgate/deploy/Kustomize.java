@@ -33,10 +33,12 @@ final class Kustomize {
     for (Iterator<String> names = k.fieldNames(); names.hasNext(); ) {
       String key = names.next();
       if (!KEYS.contains(key)) {
-        throw new AssertionError(file + ": kustomize feature '" + key + "' is not supported by this renderer; teach Kustomize.java");
+        throw new AssertionError(file + ": kustomize feature '" + key
+            + "' is not supported by this renderer; teach Kustomize.java");
       }
     }
-    if (!"kustomize.config.k8s.io/v1beta1".equals(k.path("apiVersion").asText()) || !"Kustomization".equals(k.path("kind").asText())) {
+    if (!"kustomize.config.k8s.io/v1beta1".equals(k.path("apiVersion").asText())
+        || !"Kustomization".equals(k.path("kind").asText())) {
       throw new AssertionError(file + ": expected apiVersion kustomize.config.k8s.io/v1beta1, kind Kustomization");
     }
     List<ObjectNode> objects = new ArrayList<>();
@@ -44,7 +46,8 @@ final class Kustomize {
       Path path = dir.resolve(resource.asText()).normalize();
       if (Files.isDirectory(path)) {
         if (dir.normalize().startsWith(path)) {
-          throw new AssertionError(file + ": resource " + resource + " contains this kustomization (kustomize refuses the cycle)");
+          throw new AssertionError(file + ": resource " + resource
+              + " contains this kustomization (kustomize refuses the cycle)");
         }
         objects.addAll(build(path));
       } else if (Files.isRegularFile(path)) {
@@ -55,7 +58,8 @@ final class Kustomize {
           objects.add(object);
         }
       } else {
-        throw new AssertionError(file + ": resource " + resource + " does not exist (remote resources are not supported)");
+        throw new AssertionError(file + ": resource " + resource
+            + " does not exist (remote resources are not supported)");
       }
     }
     for (JsonNode patch : k.path("patches")) {
@@ -87,9 +91,11 @@ final class Kustomize {
     String kind = patch.path("kind").asText();
     String name = patch.path("metadata").path("name").asText();
     List<ObjectNode> targets = objects.stream()
-        .filter(o -> o.path("kind").asText().equals(kind) && o.path("metadata").path("name").asText().equals(name)).toList();
+        .filter(o -> o.path("kind").asText().equals(kind)
+            && o.path("metadata").path("name").asText().equals(name)).toList();
     if (targets.size() != 1) {
-      throw new AssertionError(file + ": patch names " + kind + " " + name + ", which matches " + targets.size() + " objects");
+      throw new AssertionError(file + ": patch names " + kind + " " + name + ", which matches " + targets.size()
+          + " objects");
     }
     merge(targets.get(0), (ObjectNode) patch, file, "");
   }
@@ -99,7 +105,8 @@ final class Kustomize {
       String path = at + "/" + field.getKey();
       JsonNode value = field.getValue();
       if (value.isArray()) {
-        throw new AssertionError(file + ": patching the list at " + path + " is not supported (strategic merge rules per field)");
+        throw new AssertionError(file + ": patching the list at " + path
+            + " is not supported (strategic merge rules per field)");
       }
       if (value.isNull()) {
         throw new AssertionError(file + ": deleting " + path + " with null is not supported");

@@ -69,11 +69,13 @@ record Manifests(List<HasMetadata> objects) {
         env.put(var.getName(), var.getValue());
       } else if (var.getValueFrom().getFieldRef() != null) {
         if (!"status.podIP".equals(var.getValueFrom().getFieldRef().getFieldPath())) {
-          throw new AssertionError(var.getName() + " reads " + var.getValueFrom().getFieldRef().getFieldPath() + "; only status.podIP is expected");
+          throw new AssertionError(var.getName() + " reads " + var.getValueFrom().getFieldRef().getFieldPath()
+              + "; only status.podIP is expected");
         }
         env.put(var.getName(), POD_IP);
       } else if (var.getValueFrom().getSecretKeyRef() != null) {
-        env.put(var.getName(), var.getValueFrom().getSecretKeyRef().getName() + "/" + var.getValueFrom().getSecretKeyRef().getKey());
+        env.put(var.getName(), var.getValueFrom().getSecretKeyRef().getName() + "/"
+            + var.getValueFrom().getSecretKeyRef().getKey());
       } else if (var.getValueFrom().getConfigMapKeyRef() != null) {
         var ref = var.getValueFrom().getConfigMapKeyRef();
         env.put(var.getName(), one(ConfigMap.class, ref.getName()).getData().get(ref.getKey()));
@@ -100,9 +102,11 @@ record Manifests(List<HasMetadata> objects) {
         if (volume.getConfigMap() == null) {
           throw new AssertionError("the config file's volume " + volume.getName() + " is not a ConfigMap");
         }
-        String text = one(ConfigMap.class, volume.getConfigMap().getName()).getData().get(file.getFileName().toString());
+        String text = one(ConfigMap.class,
+            volume.getConfigMap().getName()).getData().get(file.getFileName().toString());
         if (text == null) {
-          throw new AssertionError("ConfigMap " + volume.getConfigMap().getName() + " has no key " + file.getFileName());
+          throw new AssertionError("ConfigMap " + volume.getConfigMap().getName() + " has no key "
+              + file.getFileName());
         }
         return text;
       }
@@ -121,7 +125,8 @@ record Manifests(List<HasMetadata> objects) {
    * is left out.
    */
   static Config effectiveConfig(String config, Map<String, String> env) {
-    Config file = ConfigFactory.parseString(config, ConfigParseOptions.defaults().setClassLoader(Manifests.class.getClassLoader()));
+    Config file = ConfigFactory.parseString(config,
+        ConfigParseOptions.defaults().setClassLoader(Manifests.class.getClassLoader()));
     return ConfigFactory.parseMap(env).withFallback(file).withFallback(ConfigFactory.defaultReference())
         .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false));
   }

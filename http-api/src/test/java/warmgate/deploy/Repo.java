@@ -85,7 +85,8 @@ final class Repo {
     return texts;
   }
 
-  /** The environment variables the configuration reads: {@code ${?NAME}} in the conf files, {@code ${NAME:-...}} in logback.xml. */
+  /** The environment variables the configuration reads: {@code ${?NAME}} in the conf files, {@code ${NAME:-...}} in
+   * logback.xml. */
   static List<String> environmentVariablesRead() {
     List<String> names = new ArrayList<>();
     for (String text : confTexts()) {
@@ -94,7 +95,8 @@ final class Repo {
         names.add(m.group(1));
       }
     }
-    Matcher logback = Pattern.compile("\\$\\{([A-Z0-9_]+):-").matcher(read(root().resolve("http-api/src/main/resources/logback.xml")));
+    Matcher logback = Pattern.compile("\\$\\{([A-Z0-9_]+):-").matcher(read(root()
+        .resolve("http-api/src/main/resources/logback.xml")));
     while (logback.find()) {
       names.add(logback.group(1));
     }

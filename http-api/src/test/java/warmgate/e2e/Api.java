@@ -40,12 +40,14 @@ public final class Api {
   }
 
   public Response post(String path, String body) {
-    return send(request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    return send(request(path).header("Content-Type",
+        "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build());
   }
 
   /** A POST with extra headers, e.g. {@code Idempotency-Key}. */
   public Response post(String path, String body, Map<String, String> headers) {
-    var builder = request(path).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    var builder = request(path).header("Content-Type",
+        "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
     headers.forEach(builder::header);
     return send(builder.build());
   }
@@ -59,7 +61,8 @@ public final class Api {
   private Response send(HttpRequest request) {
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
-      return new Response(response.statusCode(), response.body().isEmpty() ? null : Json.mapper().readTree(response.body()));
+      return new Response(response.statusCode(), response.body().isEmpty() ? null
+          : Json.mapper().readTree(response.body()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -47,7 +47,8 @@ final class Browser implements AutoCloseable {
       HttpClient probe = HttpClient.newHttpClient();
       Await.until(Duration.ofSeconds(20), "chromedriver to listen", () -> {
         try {
-          return probe.send(HttpRequest.newBuilder(URI.create(base + "/status")).build(), HttpResponse.BodyHandlers.ofString())
+          return probe.send(HttpRequest.newBuilder(URI.create(base + "/status")).build(),
+              HttpResponse.BodyHandlers.ofString())
               .statusCode() == 200;
         } catch (IOException e) {
           return false;
@@ -117,7 +118,8 @@ final class Browser implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString());
     JsonNode value = Json.mapper().readTree(response.body()).path("value");
     if (response.statusCode() != 200) {
-      throw new IllegalStateException("WebDriver " + method + " " + url + " answered " + response.statusCode() + ": " + value);
+      throw new IllegalStateException("WebDriver " + method + " " + url + " answered " + response.statusCode() + ": "
+          + value);
     }
     return value;
   }

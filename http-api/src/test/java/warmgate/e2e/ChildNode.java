@@ -29,7 +29,8 @@ public final class ChildNode implements AutoCloseable {
     this.log = log;
   }
 
-  /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs */
+  /** @param conf a HOCON file that includes application.conf, {@link TestTokens#hocon()} and what else the test needs
+   * */
   public static ChildNode start(Path conf, int port, Path log) throws IOException {
     return start(conf, port, log, TEST_JVM);
   }
@@ -56,7 +57,8 @@ public final class ChildNode implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.node.Main", "serve"));
+    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.node.Main",
+        "serve"));
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -52,7 +52,8 @@ class ClusterFailoverIT {
 
   @BeforeEach
   void createFolderAndDatabase() throws IOException {
-    root = Files.createTempDirectory(Files.createDirectories(Path.of("target", "cluster-failover-it")).toAbsolutePath(), "run-");
+    root = Files.createTempDirectory(Files.createDirectories(Path.of("target",
+        "cluster-failover-it")).toAbsolutePath(), "run-");
     postgres = new Postgres();
   }
 
@@ -62,7 +63,8 @@ class ClusterFailoverIT {
       m.node().close();
       // The failsafe report keeps what each node said, for CI where target/ is not kept.
       System.out.println("---- " + m.node().log + "\n" + (Files.exists(m.node().log)
-          ? Files.readString(m.node().log, StandardCharsets.UTF_8) : "(missing; the folder holds " + listing(root) + ")"));
+          ? Files.readString(m.node().log, StandardCharsets.UTF_8) : "(missing; the folder holds " + listing(root)
+              + ")"));
     }
     ModelProcesses.killAll(root.resolve("endpoints"));
     if (postgres != null) {
@@ -70,7 +72,8 @@ class ClusterFailoverIT {
     }
   }
 
-  private Path config(int index, int httpPort, int remotePort, int managementPort, List<String> contactPoints, int modelPort)
+  private Path config(int index, int httpPort, int remotePort, int managementPort, List<String> contactPoints,
+      int modelPort)
       throws IOException {
     Path conf = root.resolve("node" + index + ".conf");
     Files.writeString(conf, """
@@ -107,11 +110,13 @@ class ClusterFailoverIT {
 
   private void startCluster() throws Exception {
     int modelPort = Ports.free();
-    int[][] ports = IntStream.range(0, NODES).mapToObj(i -> new int[] {Ports.free(), Ports.free(), Ports.free()}).toArray(int[][]::new);
+    int[][] ports = IntStream.range(0, NODES).mapToObj(i -> new int[] {Ports.free(), Ports.free(),
+        Ports.free()}).toArray(int[][]::new);
     List<String> contactPoints = Stream.of(ports).map(p -> "127.0.0.1:" + p[2]).toList();
     for (int i = 0; i < NODES; i++) {
       Path conf = config(i, ports[i][0], ports[i][1], ports[i][2], contactPoints, modelPort);
-      members.add(new Member(ChildNode.launch(conf, ports[i][0], root.resolve("node" + i + ".log")), ports[i][0], ports[i][1], ports[i][2]));
+      members.add(new Member(ChildNode.launch(conf, ports[i][0], root.resolve("node" + i + ".log")), ports[i][0],
+          ports[i][1], ports[i][2]));
     }
     for (Member m : members) {
       m.node().awaitAnswering();
@@ -135,7 +140,8 @@ class ClusterFailoverIT {
     for (int i = 0; i < JOBS; i++) {
       Member to = members.get(i % NODES); // spread over every node's edge
       Api.Response accepted = to.api().post("/v1/jobs", """
-          {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/cluster/in/shot%1$d_image.png","mask":"s3://gen3d/cluster/in/shot%1$d_mask.png"},
+          {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/cluster/in/shot%1$d_image.png",\
+          "mask":"s3://gen3d/cluster/in/shot%1$d_mask.png"},
            "output":"s3://gen3d/cluster/out/shot%1$d.ply"}""".formatted(i));
       assertThat(accepted.status()).as("job %d on node %d: %s", i, i % NODES, accepted.body()).isEqualTo(202);
       jobIds.add(accepted.body().path("jobId").asText());
@@ -164,7 +170,8 @@ class ClusterFailoverIT {
       List<String> types = survivors.get(i % survivors.size()).api().eventTypes(jobId);
       assertThat(types).as("job %s completed exactly once: %s", jobId, types).containsOnlyOnce("JobSucceeded");
       assertThat(types.get(types.size() - 1)).as("nothing ran after it succeeded").isEqualTo("JobSucceeded");
-      assertThat(Files.readString(bucket.resolve("cluster/out/shot" + i + ".ply"), StandardCharsets.US_ASCII)).startsWith("ply\n");
+      assertThat(Files.readString(bucket.resolve("cluster/out/shot" + i + ".ply"),
+          StandardCharsets.US_ASCII)).startsWith("ply\n");
     }
   }
 
@@ -223,7 +230,8 @@ class ClusterFailoverIT {
 
   private static int status(int port, String path) {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+          + path)).timeout(Duration.ofSeconds(5)).build(),
           HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (IOException e) {
       return -1;

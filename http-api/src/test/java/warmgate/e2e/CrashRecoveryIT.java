@@ -53,7 +53,8 @@ class CrashRecoveryIT {
   }
 
   @Test
-  void jobsParkedOrWaitingWhenTheNodeIsKilledAllCompleteExactlyOnceAfterARestartWithoutAnyNewNotification() throws Exception {
+  void jobsParkedOrWaitingWhenTheNodeIsKilledAllCompleteExactlyOnceAfterARestartWithoutAnyNewNotification()
+      throws Exception {
     Path input = dataDir.resolve("buckets/gen3d/users/dave/input");
     List<String> jobIds = new ArrayList<>();
     StringBuilder records = new StringBuilder();
@@ -64,7 +65,8 @@ class CrashRecoveryIT {
     String lateJob = JobIds.forUpload("gen3d", lateKey, null, TestNode.md5(lateImage));
     records.append("""
         {"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",
-         "s3":{"bucket":{"name":"gen3d"},"object":{"key":"%s","size":%d,"eTag":"%s"}}}""".formatted(lateKey, lateImage.length, TestNode.md5(lateImage)));
+         "s3":{"bucket":{"name":"gen3d"},"object":{"key":"%s","size":%d,"eTag":"%s"}}}"""
+            .formatted(lateKey, lateImage.length, TestNode.md5(lateImage)));
     for (int i = 0; i < JOBS; i++) {
       int size = 40 + i; // different content, so different jobs
       byte[] image = SampleImages.image(size);
@@ -74,7 +76,8 @@ class CrashRecoveryIT {
       jobIds.add(JobIds.forUpload("gen3d", key, null, TestNode.md5(image)));
       records.append(",").append("""
           {"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",
-           "s3":{"bucket":{"name":"gen3d"},"object":{"key":"%s","size":%d,"eTag":"%s"}}}""".formatted(key, image.length, TestNode.md5(image)));
+           "s3":{"bucket":{"name":"gen3d"},"object":{"key":"%s","size":%d,"eTag":"%s"}}}"""
+              .formatted(key, image.length, TestNode.md5(image)));
     }
     int httpPort = Ports.free();
     Path conf = config(httpPort);
@@ -102,20 +105,23 @@ class CrashRecoveryIT {
     // (the folder watcher is off): only a job that is awake looks for it.
     TestNode.upload(input.resolve("late_mask.png"), SampleImages.mask(30));
     Await.until(TestNode.JOB_TIMEOUT, "the restarted node's waker to start every unfinished job (log: " + log + ")",
-        () -> node.logText().contains("Job waker (waker started): woke 1 job(s) with work left and enlisted " + JOBS + " queued one(s)"));
+        () -> node.logText().contains("Job waker (waker started): woke 1 job(s) with work left and enlisted " + JOBS
+            + " queued one(s)"));
     // Read from the job index and the journal only, neither of which starts a job.
     Await.until(TestNode.JOB_TIMEOUT, "the job list to show every job SUCCEEDED (log: " + log + ")", () -> {
       Api.Response listed = node.api.get("/v1/jobs?owner=dave&status=SUCCEEDED&limit=500");
       return listed.status() == 200 && listed.body().path("jobs").size() == JOBS + 1;
     });
-    assertThat(node.api.eventTypes(lateJob)).containsExactly("JobSubmitted", "InputsMissing", "JobQueued", "AttemptStarted", "JobSucceeded");
+    assertThat(node.api.eventTypes(lateJob)).containsExactly("JobSubmitted", "InputsMissing", "JobQueued",
+        "AttemptStarted", "JobSucceeded");
     for (int i = 0; i < JOBS; i++) {
       String jobId = jobIds.get(i);
       List<String> types = new ArrayList<>();
       for (JsonNode e : node.api.get("/v1/jobs/" + jobId + "/events").body().path("events")) {
         types.add(e.path("type").asText());
       }
-      assertThat(types).as("job %s ran once", jobId).containsExactly("JobSubmitted", "JobQueued", "AttemptStarted", "JobSucceeded");
+      assertThat(types).as("job %s ran once", jobId).containsExactly("JobSubmitted", "JobQueued", "AttemptStarted",
+          "JobSucceeded");
       assertThat(dataDir.resolve("buckets/gen3d/users/dave/output/shot" + i + ".ply")).exists();
     }
     assertThat(Files.readString(dataDir.resolve("endpoints/gen3d.pid")))

@@ -51,7 +51,8 @@ class DashboardIT {
       browser.type(browser.find("#token"), TestTokens.ADMIN);
       browser.click(browser.find("#token-form button"));
 
-      String endpointState = Await.until(PAGE_TIMEOUT, "the endpoint row", () -> textOf(browser, "tr[data-endpoint='gen3d'] .state"));
+      String endpointState = Await.until(PAGE_TIMEOUT, "the endpoint row", () -> textOf(browser,
+          "tr[data-endpoint='gen3d'] .state"));
       assertThat(endpointState).isIn("WARM", "STOPPING", "COLD");
       // The list reads the job index, which may show the job a moment before its last event, until the page refreshes.
       Await.until(PAGE_TIMEOUT, "the submitted job to show as succeeded in the recent jobs", () -> {
@@ -65,7 +66,8 @@ class DashboardIT {
       List<String> types = new ArrayList<>();
       browser.script("return [...document.querySelectorAll('#timeline li')].map(li => li.dataset.type);")
           .forEach(type -> types.add(type.asText()));
-      assertThat(types).as("the journal in order").startsWith("JobSubmitted").contains("JobQueued", "AttemptStarted").endsWith("JobSucceeded");
+      assertThat(types).as("the journal in order").startsWith("JobSubmitted").contains("JobQueued",
+          "AttemptStarted").endsWith("JobSucceeded");
       assertThat(browser.text(browser.find("#timeline-title"))).startsWith(jobId + ": " + types.size() + " event(s)");
 
       // Filtering by another status leaves the job out.
@@ -74,7 +76,8 @@ class DashboardIT {
       Await.until(PAGE_TIMEOUT, "the filtered list", () -> textOf(browser, "tr[data-job-id='" + jobId + "']") == null);
 
       JsonNode foreign = browser.script("""
-          return performance.getEntriesByType('resource').map(r => r.name).filter(n => !n.startsWith(location.origin));""");
+          return performance.getEntriesByType('resource').map(r => r.name)\
+          .filter(n => !n.startsWith(location.origin));""");
       assertThat(foreign).as("nothing is loaded from anywhere else").isEmpty();
       Files.write(Path.of("target", "dashboard.png"), browser.screenshot());
     }
@@ -101,12 +104,15 @@ class DashboardIT {
   void pageIsServedWithoutATokenAndForbidsForeignScripts() throws Exception {
     node = TestNode.start(dataDir, settings());
     HttpResponse<String> page = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port + "/")).build(),
+            HttpResponse.BodyHandlers.ofString());
 
     assertThat(page.statusCode()).isEqualTo(200);
-    assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/html"));
+    assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(type ->
+        assertThat(type).startsWith("text/html"));
     assertThat(page.headers().firstValue("Content-Security-Policy"))
-        .hasValueSatisfying(csp -> assertThat(csp).contains("script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'"));
+        .hasValueSatisfying(csp -> assertThat(csp).contains("script-src 'self'", "connect-src 'self'",
+            "frame-ancestors 'none'"));
     assertThat(page.body()).contains("<script src=\"/dashboard/app.js\"").doesNotContain("http://", "https://");
   }
 
@@ -116,7 +122,8 @@ class DashboardIT {
     TestNode.upload(folder.resolve("cup_image.png"), SampleImages.image(32));
     TestNode.upload(folder.resolve("cup_mask.png"), SampleImages.mask(32));
     Api.Response submitted = node.api.as(TestTokens.ALICE).post("/v1/jobs", """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/cup_image.png","mask":"s3://gen3d/manual/alice/cup_mask.png"},
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/cup_image.png",\
+        "mask":"s3://gen3d/manual/alice/cup_mask.png"},
          "output":"s3://gen3d/manual/alice/out/cup.ply"}""");
     assertThat(submitted.status()).as(String.valueOf(submitted.body())).isEqualTo(202);
     String jobId = submitted.body().path("jobId").asText();

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +38,8 @@ class EmbeddedDefaultIT {
 
     // The image arrives first; its job waits for the mask instead of failing.
     TestNode.upload(input.resolve("ball_image.png"), image);
-    Await.until(TestNode.JOB_TIMEOUT, "the job to wait for its mask", () -> "WAITING_FOR_INPUTS".equals(node.api.status(jobId)));
+    Await.until(TestNode.JOB_TIMEOUT, "the job to wait for its mask",
+        () -> "WAITING_FOR_INPUTS".equals(node.api.status(jobId)));
     TestNode.upload(input.resolve("ball_mask.png"), SampleImages.mask(64));
 
     Await.until(TestNode.JOB_TIMEOUT, "the endpoint to cold-start",
@@ -56,15 +56,18 @@ class EmbeddedDefaultIT {
     JsonNode job = node.api.get("/v1/jobs/" + jobId).body();
     assertThat(job.path("attempts").asInt()).isEqualTo(1);
     assertThat(job.path("owner").asText()).isEqualTo("alice");
-    assertThat(node.api.as(TestTokens.ALICE).status(jobId)).as("the user in the key owns the job").isEqualTo("SUCCEEDED");
-    assertThat(node.api.as(TestTokens.BOB).get("/v1/jobs/" + jobId).status()).as("another user does not see it").isEqualTo(404);
+    assertThat(node.api.as(TestTokens.ALICE).status(jobId)).as("the user in the key owns the job")
+        .isEqualTo("SUCCEEDED");
+    assertThat(node.api.as(TestTokens.BOB).get("/v1/jobs/"
+        + jobId).status()).as("another user does not see it").isEqualTo(404);
     assertThat(node.api.as(null).get("/v1/jobs/" + jobId).status()).isEqualTo(401);
     assertThat(job.path("output").asText()).isEqualTo("s3://gen3d/users/alice/output/ball.ply");
     JsonNode endpoint = node.api.get("/v1/endpoints/gen3d").body();
     assertThat(endpoint.path("state").asText()).isEqualTo("WARM");
     assertThat(endpoint.path("billedSeconds").asLong()).isGreaterThanOrEqualTo(1);
 
-    assertThat(eventTypes(jobId)).containsExactly("JobSubmitted", "InputsMissing", "JobQueued", "AttemptStarted", "JobSucceeded");
+    assertThat(eventTypes(jobId)).containsExactly("JobSubmitted", "InputsMissing", "JobQueued", "AttemptStarted",
+        "JobSucceeded");
   }
 
   @Test
@@ -84,7 +87,8 @@ class EmbeddedDefaultIT {
     assertThat(node.api.status(jobId)).isEqualTo("SUCCEEDED");
     assertThat(eventTypes(jobId)).isEqualTo(before);
     assertThat(node.api.get("/v1/jobs/" + jobId).body().path("attempts").asInt()).isEqualTo(1);
-    assertThat(node.api.post("/v1/jobs/" + jobId + "/cancel", "").status()).as("a finished job cannot be cancelled").isEqualTo(409);
+    assertThat(node.api.post("/v1/jobs/" + jobId + "/cancel",
+        "").status()).as("a finished job cannot be cancelled").isEqualTo(409);
   }
 
   @Test
@@ -94,7 +98,8 @@ class EmbeddedDefaultIT {
         {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/carol/vase_image.png",
          "mask":"s3://gen3d/manual/carol/vase_mask.png"},"output":"s3://gen3d/manual/carol/out/vase.ply"}""");
     String jobId = submitted.body().path("jobId").asText();
-    Await.until(TestNode.JOB_TIMEOUT, "the job to wait for its inputs", () -> "WAITING_FOR_INPUTS".equals(node.api.status(jobId)));
+    Await.until(TestNode.JOB_TIMEOUT, "the job to wait for its inputs",
+        () -> "WAITING_FOR_INPUTS".equals(node.api.status(jobId)));
 
     Api.Response cancelled = node.api.post("/v1/jobs/" + jobId + "/cancel", "");
 

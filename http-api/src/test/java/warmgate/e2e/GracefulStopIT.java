@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 import warmgate.auth.TestTokens;
 import warmgate.demo.SampleImages;
 
-// Real processes: Warmgate in a child JVM on the H2 file journal, its demo model warm, then the node stopped with SIGTERM.
+// Real processes: Warmgate in a child JVM on the H2 file journal, its demo model warm, then the node stopped with
+// SIGTERM.
 class GracefulStopIT {
   /** Sharding's shutdown phase (10 s) plus the model's stop-grace leave the node this long at most. */
   private static final Duration GRACE = Duration.ofSeconds(30);
@@ -71,7 +72,8 @@ class GracefulStopIT {
          "mask":"s3://gen3d/manual/erin/cup_mask.png"},"output":"s3://gen3d/manual/erin/out/cup.ply"}""");
     assertThat(submitted.status()).as(submitted.body().toString()).isIn(200, 201, 202);
     String jobId = submitted.body().path("jobId").asText();
-    Await.until(TestNode.JOB_TIMEOUT, "the job to succeed (log: " + log + ")", () -> "SUCCEEDED".equals(node.api.status(jobId)));
+    Await.until(TestNode.JOB_TIMEOUT, "the job to succeed (log: " + log + ")",
+        () -> "SUCCEEDED".equals(node.api.status(jobId)));
     assertThat(node.api.get("/v1/endpoints/gen3d").body().path("state").asText()).isEqualTo("WARM");
     long modelPid = Long.parseLong(Files.readString(dataDir.resolve("endpoints/gen3d.pid")).trim().split("\\s+")[0]);
     ProcessHandle model = ProcessHandle.of(modelPid).orElseThrow();
@@ -79,11 +81,13 @@ class GracefulStopIT {
 
     long sigterm = System.nanoTime();
     node.process.destroy();
-    assertThat(node.process.waitFor(GRACE.toSeconds(), TimeUnit.SECONDS)).as("the node exits (log: " + log + ")").isTrue();
+    assertThat(node.process.waitFor(GRACE.toSeconds(), TimeUnit.SECONDS)).as("the node exits (log: " + log
+        + ")").isTrue();
     Duration nodeExit = Duration.ofNanos(System.nanoTime() - sigterm);
     model.onExit().get(5, TimeUnit.SECONDS);
     Duration modelGone = Duration.ofNanos(System.nanoTime() - sigterm);
-    System.out.printf("SIGTERM -> node exited in %d ms, model process gone in %d ms%n", nodeExit.toMillis(), modelGone.toMillis());
+    System.out.printf("SIGTERM -> node exited in %d ms, model process gone in %d ms%n", nodeExit.toMillis(),
+        modelGone.toMillis());
 
     assertThat(model.isAlive()).as("the model process ended with its node").isFalse();
     assertThat(free(modelPort)).as("its port is free").isTrue();

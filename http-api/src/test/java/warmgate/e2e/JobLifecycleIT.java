@@ -37,7 +37,8 @@ class JobLifecycleIT {
     receiver.createContext("/hook", exchange -> {
       var headers = exchange.getRequestHeaders();
       deliveries.add(new Delivery(headers.getFirst("webhook-id"), headers.getFirst("webhook-timestamp"),
-          headers.getFirst("webhook-signature"), new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+          headers.getFirst("webhook-signature"), new String(exchange.getRequestBody().readAllBytes(),
+              StandardCharsets.UTF_8)));
       exchange.sendResponseHeaders(204, -1);
       exchange.close();
     });
@@ -75,12 +76,14 @@ class JobLifecycleIT {
     TestNode.upload(folder.resolve("cup_mask.png"), SampleImages.mask(32));
 
     Api.Response submitted = node.api.as(TestTokens.ALICE).post("/v1/jobs", """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/cup_image.png","mask":"s3://gen3d/manual/alice/cup_mask.png"},
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/cup_image.png",\
+        "mask":"s3://gen3d/manual/alice/cup_mask.png"},
          "output":"s3://gen3d/manual/alice/out/cup.ply","requireReview":true,"callbackUrl":"%s"}""".formatted(hook()));
     assertThat(submitted.status()).as(submitted.body().toString()).isEqualTo(202);
     String jobId = submitted.body().path("jobId").asText();
 
-    Await.until(TestNode.JOB_TIMEOUT, "the result to wait for review", () -> "AWAITING_REVIEW".equals(node.api.status(jobId)));
+    Await.until(TestNode.JOB_TIMEOUT, "the result to wait for review",
+        () -> "AWAITING_REVIEW".equals(node.api.status(jobId)));
     Path output = folder.resolve("out/cup.ply");
     assertThat(output).as("nothing is published before approval").doesNotExist();
     String held = node.api.get("/v1/jobs/" + jobId).body().path("heldOutput").asText();
@@ -95,10 +98,12 @@ class JobLifecycleIT {
     assertThat(approved.body().path("status").asText()).isEqualTo("SUCCEEDED");
     assertThat(Files.readString(output, StandardCharsets.US_ASCII)).startsWith("ply\n");
     Await.until(TestNode.JOB_TIMEOUT, "both callbacks", () -> deliveries.size() == 2);
-    assertThat(deliveries).extracting(Delivery::id).containsExactly(jobId + ".0.awaiting_review", jobId + ".0.succeeded");
+    assertThat(deliveries).extracting(Delivery::id).containsExactly(jobId + ".0.awaiting_review", jobId
+        + ".0.succeeded");
     for (Delivery d : deliveries) {
       assertThat(d.signature()).as("signed with the shared secret over id.timestamp.body")
-          .isEqualTo("v1," + HttpWebhooks.sign(SECRET, d.id(), d.timestamp(), d.body().getBytes(StandardCharsets.UTF_8)));
+          .isEqualTo("v1," + HttpWebhooks.sign(SECRET, d.id(), d.timestamp(),
+              d.body().getBytes(StandardCharsets.UTF_8)));
     }
     JsonNode last = Json.mapper().readTree(deliveries.get(1).body());
     assertThat(last.path("type").asText()).isEqualTo("job.succeeded");
@@ -113,7 +118,8 @@ class JobLifecycleIT {
     TestNode.upload(folder.resolve("pot_image.png"), SampleImages.image(32));
 
     String jobId = node.api.post("/v1/jobs", """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/pot_image.png","mask":"s3://gen3d/manual/alice/pot_mask.png"},
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/alice/pot_image.png",\
+        "mask":"s3://gen3d/manual/alice/pot_mask.png"},
          "output":"s3://gen3d/manual/alice/out/pot.ply"}""").body().path("jobId").asText();
 
     Path report = folder.resolve("out/pot_error.json");
@@ -130,6 +136,7 @@ class JobLifecycleIT {
     Await.until(TestNode.JOB_TIMEOUT, "the redriven job to succeed", () -> "SUCCEEDED".equals(node.api.status(jobId)));
     assertThat(folder.resolve("out/pot.ply")).exists();
     Await.until(TestNode.JOB_TIMEOUT, "the old error report to go", () -> !Files.exists(report));
-    assertThat(node.api.eventTypes(jobId)).containsSubsequence("JobFailed", "ErrorReported", "JobRetried", "JobQueued", "JobSucceeded");
+    assertThat(node.api.eventTypes(jobId)).containsSubsequence("JobFailed", "ErrorReported", "JobRetried", "JobQueued",
+        "JobSucceeded");
   }
 }

@@ -60,7 +60,9 @@ class NodeLossIT {
         # A slow cold start: every job is still queued when the second node dies.
         warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx64m", "-XX:+UseSerialGC", "-cp", "{classpath}",
           "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}", "--startup-delay", "45s"]
-        """.formatted(dataDir, postgres.url, Postgres.USER, httpPort, remotePort, seedPort, modelPort) + TestTokens.hocon());
+        """
+            .formatted(dataDir, postgres.url, Postgres.USER, httpPort, remotePort, seedPort, modelPort)
+                + TestTokens.hocon());
     return conf;
   }
 
@@ -90,7 +92,8 @@ class NodeLossIT {
       jobIds.add(JobIds.forUpload("gen3d", key, null, TestNode.md5(image)));
       records.append(i == 0 ? "" : ",").append("""
           {"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",
-           "s3":{"bucket":{"name":"gen3d"},"object":{"key":"%s","size":%d,"eTag":"%s"}}}""".formatted(key, image.length, TestNode.md5(image)));
+           "s3":{"bucket":{"name":"gen3d"},"object":{"key":"%s","size":%d,"eTag":"%s"}}}"""
+              .formatted(key, image.length, TestNode.md5(image)));
     }
     assertThat(first.api.post("/v1/notifications/s3", "{\"Records\":[" + records + "]}").status()).isEqualTo(200);
     Await.until(LONG, "every job to queue behind the starting endpoint",
@@ -101,7 +104,8 @@ class NodeLossIT {
     second = ChildNode.start(config("second", httpB, remoteB, remoteA, modelPort), httpB, logB);
     Await.until(LONG, "a shard with jobs to move to the second node (log: " + logA + ")",
         () -> first.logText().contains("moves with its shard"));
-    Await.until(LONG, "a moved job to resume on the second node (log: " + logB + ")", () -> second.logText().contains("resumes QUEUED"));
+    Await.until(LONG, "a moved job to resume on the second node (log: " + logB + ")",
+        () -> second.logText().contains("resumes QUEUED"));
 
     // Then the second node dies with them. Once it is removed, the waker on the first node starts its jobs.
     second.kill9();

@@ -12,7 +12,8 @@ import java.util.UUID;
  * point elsewhere. There is no fallback: a test that needs PostgreSQL fails without it.
  */
 public final class Postgres implements AutoCloseable {
-  public static final String ADMIN_URL = System.getenv().getOrDefault("WARMGATE_TEST_PG_URL", "jdbc:postgresql://127.0.0.1:5432/postgres");
+  public static final String ADMIN_URL = System.getenv().getOrDefault("WARMGATE_TEST_PG_URL",
+      "jdbc:postgresql://127.0.0.1:5432/postgres");
   public static final String USER = System.getenv().getOrDefault("WARMGATE_TEST_PG_USER", "postgres");
 
   public final String database = "warmgate_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -53,7 +54,8 @@ public final class Postgres implements AutoCloseable {
     try (Connection c = DriverManager.getConnection(ADMIN_URL, USER, ""); Statement s = c.createStatement()) {
       s.execute(sql);
     } catch (SQLException e) {
-      throw new IllegalStateException("PostgreSQL at " + ADMIN_URL + " is needed by this test and failed: " + e.getMessage()
+      throw new IllegalStateException("PostgreSQL at " + ADMIN_URL + " is needed by this test and failed: "
+          + e.getMessage()
           + " (start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)", e);
     }
   }

@@ -74,7 +74,8 @@ class PostgresNotificationIT {
     assertThat(first.status()).isEqualTo(200);
     assertThat(first.body().path("accepted").get(0).path("jobId").asText()).isEqualTo(jobId);
     assertThat(first.body().path("accepted").get(0).path("duplicate").asBoolean()).isFalse();
-    assertThat(again.body().path("accepted").get(0).path("duplicate").asBoolean()).as("S3 delivers at least once").isTrue();
+    assertThat(again.body().path("accepted").get(0).path("duplicate").asBoolean()).as("S3 delivers at least once")
+        .isTrue();
 
     Await.until(TestNode.JOB_TIMEOUT, "the job to succeed", () -> "SUCCEEDED".equals(node.api.status(jobId)));
     assertThat(Files.readString(node.bucket("gen3d").resolve("users/carol/output/red ball.ply"))).startsWith("ply\n");
@@ -88,10 +89,12 @@ class PostgresNotificationIT {
 
     // The read side follows: the index lists the job, and the audit rebuilds it from the journal to the same row.
     Await.until(TestNode.JOB_TIMEOUT, "the index to list the job as SUCCEEDED", () ->
-        node.api.get("/v1/jobs?status=SUCCEEDED&owner=carol").body().path("jobs").findValuesAsText("jobId").contains(jobId));
+        node.api.get("/v1/jobs?status=SUCCEEDED&owner=carol").body().path("jobs").findValuesAsText("jobId")
+            .contains(jobId));
     var out = new ByteArrayOutputStream();
     var err = new ByteArrayOutputStream();
-    var env = new AuditCommand.Env(() -> node.system.settings().config(), new PrintStream(out, true, StandardCharsets.UTF_8),
+    var env = new AuditCommand.Env(() -> node.system.settings().config(), new PrintStream(out, true,
+        StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), false, Clock.systemUTC());
     int status = AuditCommand.run(env, "check", "--all");
     assertThat(status).as(out + "\n" + err).isZero();

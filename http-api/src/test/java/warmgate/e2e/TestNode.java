@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import warmgate.node.Main;
 import warmgate.auth.TestTokens;
+import warmgate.node.Main;
 import warmgate.persistence.DatabaseSettings;
 
 /** A Warmgate node started in this JVM through {@link Main#init}, configured for a fast test. */

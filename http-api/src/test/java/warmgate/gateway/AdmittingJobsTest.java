@@ -14,8 +14,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import warmgate.endpoint.EndpointLifecycle;
 import warmgate.endpoint.EndpointCommand;
+import warmgate.endpoint.EndpointLifecycle;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -23,7 +23,8 @@ import warmgate.request.RequestCommand;
 
 // No actors, no I/O: admission against a scripted queue depth.
 class AdmittingJobsTest {
-  private static final JobSpec SPEC = new JobSpec("gen3d", "alice", Map.of("image", ObjectRef.parse("s3://gen3d/in/x.png")),
+  private static final JobSpec SPEC = new JobSpec("gen3d", "alice", Map.of("image",
+      ObjectRef.parse("s3://gen3d/in/x.png")),
       ObjectRef.parse("s3://gen3d/out/x.ply"), null, null, "http", false);
 
   /** Reports {@code queued} for every endpoint, or fails when it is negative; counts the asks. */
@@ -41,7 +42,8 @@ class AdmittingJobsTest {
     public CompletionStage<EndpointCommand.View> get(String name) {
       asks.incrementAndGet();
       return queued < 0 ? CompletableFuture.failedFuture(new TimeoutException("Ask timed out"))
-          : CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.WARM, queued, 2, Instant.EPOCH, 0, null, overflow, 0));
+          : CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.WARM, queued, 2,
+              Instant.EPOCH, 0, null, overflow, 0));
     }
 
     @Override
@@ -65,7 +67,8 @@ class AdmittingJobsTest {
     @Override
     public CompletionStage<RequestCommand.Submitted> submit(String jobId, JobSpec spec) {
       submitted.incrementAndGet();
-      var view = new RequestCommand.JobView(jobId, JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0, Instant.EPOCH,
+      var view = new RequestCommand.JobView(jobId, JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0,
+          Instant.EPOCH,
           Instant.EPOCH, Map.of(), spec.output().toString(), null, null);
       return CompletableFuture.completedFuture(new RequestCommand.Submitted(view, false, true));
     }
@@ -132,7 +135,8 @@ class AdmittingJobsTest {
 
     assertThatThrownBy(() -> admitting(Duration.ZERO).submit("job-1", SPEC).toCompletableFuture().join())
         .isInstanceOf(CompletionException.class)
-        .cause().isInstanceOfSatisfying(EndpointBusy.class, busy -> assertThat(busy.getMessage()).contains("100 job(s) waiting"));
+        .cause().isInstanceOfSatisfying(EndpointBusy.class,
+            busy -> assertThat(busy.getMessage()).contains("100 job(s) waiting"));
     assertThat(delegate.submitted).hasValue(0);
 
     endpoints.overflow = 39;

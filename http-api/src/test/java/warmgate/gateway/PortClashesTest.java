@@ -38,7 +38,8 @@ class PortClashesTest {
 
     assertThatThrownBy(() -> PortClashes.check(warmgate, endpoints(warmgate)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("endpoint gen3d runs its model process on 127.0.0.1:18080, where this node's HTTP interface listens")
+        .hasMessageContaining("endpoint gen3d runs its model process on 127.0.0.1:18080, where this node's HTTP inte"
+            + "rface listens")
         .hasMessageContaining("WARMGATE_HTTP_PORT");
   }
 
@@ -59,7 +60,8 @@ class PortClashesTest {
   @Test
   void refusesTwoModelProcessesOnOnePort() {
     List<String> clashes = PortClashes.find("127.0.0.1", 8080,
-        List.of(process("gen3d", "127.0.0.1", 9000), process("segment", "localhost", 9001), process("depth", "0.0.0.0", 9000)));
+        List.of(process("gen3d", "127.0.0.1", 9000), process("segment", "localhost", 9001), process("depth", "0.0.0.0",
+            9000)));
 
     assertThat(clashes).containsExactly(
         "endpoints gen3d and depth both run their model process on port 9000 (127.0.0.1, 0.0.0.0); "
@@ -72,7 +74,8 @@ class PortClashesTest {
         process("gen3d", "127.0.0.2", 9000),
         process("segment", "127.0.0.1", 9001),
         endpoint("remote", "sagemaker", ConfigFactory.parseString("port = 9000"))))).isEmpty();
-    assertThat(PortClashes.find("127.0.0.1", 0, List.of(process("gen3d", "127.0.0.1", 0), process("other", "127.0.0.1", 0))))
+    assertThat(PortClashes.find("127.0.0.1", 0, List.of(process("gen3d", "127.0.0.1", 0), process("other", "127.0.0.1",
+        0))))
         .as("port 0 is any free port").isEmpty();
   }
 }

@@ -43,20 +43,25 @@ class AuditRoutesTest {
   @BeforeAll
   void start() throws Exception {
     journal = AuditJournal.create();
-    var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
+    var webhooks = new WebhookSettings("unused", List.of(), false, Duration.ofSeconds(5), 3, Duration.ofSeconds(1),
+        Duration.ofSeconds(10));
     // Jobs, notifications and endpoints are not called here: their routes are mounted without services behind them.
-    var server = HttpServer.builder(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new EndpointRoutes(null),
+    var server = HttpServer.builder(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks),
+        new EndpointRoutes(null),
             new Authentication(TestTokens.authenticator()))
         .notifications(new S3Routes(null)).maxBodyBytes(1024 * 1024)
         .audit(new AuditRoutes(new JournalReader(journal.testKit.system(), journal.database))).build();
     ServerBinding binding = server.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
 
-    AuditLog down = range -> CompletableFuture.failedFuture(new TryLater("the journal database did not answer (connection refused)"));
-    var brokenServer = HttpServer.builder(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks), new EndpointRoutes(null),
+    AuditLog down = range -> CompletableFuture.failedFuture(new TryLater(
+        "the journal database did not answer (connection refused)"));
+    var brokenServer = HttpServer.builder(new JobRoutes(null, null, Set.of(AuditJournal.ENDPOINT), webhooks),
+        new EndpointRoutes(null),
             new Authentication(TestTokens.authenticator()))
         .notifications(new S3Routes(null)).maxBodyBytes(1024 * 1024).audit(new AuditRoutes(down)).build();
-    broken = "http://127.0.0.1:" + brokenServer.start(journal.testKit.system(), "127.0.0.1", 0).toCompletableFuture().join()
+    broken = "http://127.0.0.1:" + brokenServer.start(journal.testKit.system(), "127.0.0.1",
+        0).toCompletableFuture().join()
         .localAddress().getPort();
   }
 
@@ -107,9 +112,11 @@ class AuditRoutesTest {
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValue("application/x-ndjson");
-    assertThat(response.headers().firstValue("Transfer-Encoding")).as("streamed, not collected first").hasValue("chunked");
+    assertThat(response.headers().firstValue("Transfer-Encoding")).as("streamed, not collected first")
+        .hasValue("chunked");
     List<JsonNode> lines = lines(response);
-    assertThat(lines).extracting(AuditRoutesTest::key).containsExactlyElementsOf(journal.rows().stream().map(AuditRoutesTest::key).toList());
+    assertThat(lines).extracting(AuditRoutesTest::key).containsExactlyElementsOf(journal.rows().stream()
+        .map(AuditRoutesTest::key).toList());
     assertThat(lines).filteredOn(l -> l.path("id").asText().equals(AuditJournal.ALICE_JOB))
         .extracting(l -> l.path("type").asText())
         .containsExactly("JobSubmitted", "JobQueued", "AttemptStarted", "JobSucceeded");
@@ -118,7 +125,8 @@ class AuditRoutesTest {
         .extracting(l -> l.path("type").asText())
         .containsExactly("StartRequested", "CameIntoService", "StopRequested", "Stopped");
     JsonNode submitted = lines.get(0);
-    assertThat(submitted.fieldNames()).toIterable().containsExactly("entity", "id", "seqNr", "timestamp", "type", "data");
+    assertThat(submitted.fieldNames()).toIterable().containsExactly("entity", "id", "seqNr", "timestamp", "type",
+        "data");
     assertThat(submitted.path("data").path("spec").path("owner").asText()).isEqualTo("alice");
     assertThat(Instant.parse(submitted.path("timestamp").asText()).toEpochMilli())
         .isEqualTo(journal.row("Request|" + AuditJournal.ALICE_JOB, 1).writeTimestamp());
@@ -130,7 +138,8 @@ class AuditRoutesTest {
     long to = journal.row("Endpoint|" + AuditJournal.ENDPOINT, 4).writeTimestamp();
 
     // The same instants written with an offset: what counts is the instant.
-    String query = "?from=" + URLEncoder.encode(Instant.ofEpochMilli(from).atOffset(ZoneOffset.ofHours(2)).toString(), StandardCharsets.UTF_8)
+    String query = "?from=" + URLEncoder.encode(Instant.ofEpochMilli(from).atOffset(ZoneOffset.ofHours(2)).toString(),
+        StandardCharsets.UTF_8)
         + "&to=" + Instant.ofEpochMilli(to);
     List<JsonNode> lines = lines(get(TestTokens.ADMIN, query));
 
@@ -143,7 +152,8 @@ class AuditRoutesTest {
 
   @Test
   void rangeWithoutEventsIsAnEmptyStream() throws Exception {
-    var response = get(TestTokens.ADMIN, query(Instant.parse("2020-01-01T00:00:00Z"), Instant.parse("2020-01-02T00:00:00Z")));
+    var response = get(TestTokens.ADMIN, query(Instant.parse("2020-01-01T00:00:00Z"),
+        Instant.parse("2020-01-02T00:00:00Z")));
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).isEmpty();
@@ -158,15 +168,20 @@ class AuditRoutesTest {
 
   @Test
   void missingMalformedOrInvertedInstantsAreRefusedWith400() throws Exception {
-    assertThat(assertError(get(TestTokens.ADMIN, "?to=2026-01-01T00:00:00Z"), 400, "invalid_query").path("message").asText())
+    assertThat(assertError(get(TestTokens.ADMIN, "?to=2026-01-01T00:00:00Z"), 400,
+        "invalid_query").path("message").asText())
         .contains("from is required");
-    assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-01T00:00:00Z"), 400, "invalid_query").path("message").asText())
+    assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-01T00:00:00Z"), 400,
+        "invalid_query").path("message").asText())
         .contains("to is required");
-    assertThat(assertError(get(TestTokens.ADMIN, "?from=yesterday&to=2026-01-01T00:00:00Z"), 400, "invalid_query").path("message").asText())
+    assertThat(assertError(get(TestTokens.ADMIN, "?from=yesterday&to=2026-01-01T00:00:00Z"), 400,
+        "invalid_query").path("message").asText())
         .contains("from 'yesterday' is not an ISO-8601 instant");
-    assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-01T00:00:00&to=2026-01-02T00:00:00Z"), 400, "invalid_query")
+    assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-01T00:00:00&to=2026-01-02T00:00:00Z"), 400,
+        "invalid_query")
         .path("message").asText()).as("an instant needs its offset").contains("with an offset");
-    assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"), 400, "invalid_query")
+    assertThat(assertError(get(TestTokens.ADMIN, "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"), 400,
+        "invalid_query")
         .path("message").asText()).contains("must be later than from");
     assertError(get(TestTokens.ADMIN, "?from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"), 400, "invalid_query");
   }

@@ -33,6 +33,7 @@ import warmgate.Fixtures;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.gateway.EndpointStates;
 import warmgate.gateway.JobJournal;
@@ -40,18 +41,18 @@ import warmgate.gateway.Jobs;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
-import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
-import warmgate.request.Request;
 import warmgate.request.RequestCommand;
 
-// Real HTTP on loopback: bearer tokens and owner scoping on every route, fake services that record what they were asked to do.
+// Real HTTP on loopback: bearer tokens and owner scoping on every route, fake services that record what they were asked
+// to do.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AuthEdgeTest {
   // Port 0: other test JVMs on the machine may hold the default remoting port.
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.remote.artery.canonical.port = 0")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.remote.artery.canonical.port = 0")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final RecordingJobs jobs = new RecordingJobs();
@@ -70,46 +71,54 @@ class AuthEdgeTest {
       actions.add("submit " + jobId);
       JobSpec existing = specs.putIfAbsent(jobId, spec);
       JobSpec kept = existing == null ? spec : existing;
-      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view(jobId, kept, JobStatus.QUEUED), existing != null, kept.equals(spec)));
+      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view(jobId, kept, JobStatus.QUEUED),
+          existing != null, kept.equals(spec)));
     }
 
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
-      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.QUEUED)));
+      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec,
+          JobStatus.QUEUED)));
     }
 
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
       actions.add("cancel " + jobId);
-      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.CANCELLED)));
+      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec,
+          JobStatus.CANCELLED)));
     }
 
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> retry(String jobId, String reason) {
       actions.add("retry " + jobId);
-      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.WAITING_FOR_INPUTS)));
+      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec,
+          JobStatus.WAITING_FOR_INPUTS)));
     }
 
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> approve(String jobId, String reviewer) {
       actions.add("approve " + jobId + " by " + reviewer);
-      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.SUCCEEDED)));
+      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec,
+          JobStatus.SUCCEEDED)));
     }
 
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> reject(String jobId, String reviewer, String reason) {
       actions.add("reject " + jobId + " by " + reviewer);
-      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec, JobStatus.FAILED)));
+      return CompletableFuture.completedFuture(Optional.ofNullable(specs.get(jobId)).map(spec -> view(jobId, spec,
+          JobStatus.FAILED)));
     }
 
     private static RequestCommand.JobView view(String jobId, JobSpec spec, JobStatus status) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
-      return new RequestCommand.JobView(jobId, status, spec.endpoint(), spec.owner(), 0, t, t, Map.of(), spec.output().toString(), null, null);
+      return new RequestCommand.JobView(jobId, status, spec.endpoint(), spec.owner(), 0, t, t, Map.of(),
+          spec.output().toString(), null, null);
     }
   }
 
   private final JobJournal journal = jobId -> CompletableFuture.completedFuture(jobs.specs.containsKey(jobId)
-      ? List.of(new JobJournal.Entry(1, Instant.parse("2026-11-23T10:00:00Z"), "JobSubmitted", Json.mapper().createObjectNode()))
+      ? List.of(new JobJournal.Entry(1, Instant.parse("2026-11-23T10:00:00Z"), "JobSubmitted",
+          Json.mapper().createObjectNode()))
       : List.of());
 
   private final EndpointStates endpoints = new EndpointStates() {
@@ -125,30 +134,36 @@ class AuthEdgeTest {
 
     @Override
     public CompletionStage<EndpointCommand.View> get(String name) {
-      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null, 0, null, 0, 0));
+      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.COLD, 0, 0, null,
+          0, null, 0, 0));
     }
 
     @Override
     public CompletionStage<EndpointCommand.View> start(String name) {
       actions.add("start " + name);
-      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.STARTING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
+      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.STARTING, 0, 0,
+          Instant.EPOCH, 0, null, 0, 0));
     }
 
     @Override
     public CompletionStage<EndpointCommand.View> stop(String name) {
       actions.add("stop " + name);
-      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.STOPPING, 0, 0, Instant.EPOCH, 0, null, 0, 0));
+      return CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.STOPPING, 0, 0,
+          Instant.EPOCH, 0, null, 0, 0));
     }
   };
 
   @BeforeAll
   void bind() {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
+            + "e = gen3d }]"),
         Set.of("gen3d"));
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpoints),
-        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(new RouteIngestion(routes, jobs))).build();
-    base = "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
+        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(new RouteIngestion(routes,
+            jobs))).build();
+    base = "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1",
+        0).toCompletableFuture().join().localAddress().getPort();
   }
 
   @AfterAll
@@ -159,13 +174,15 @@ class AuthEdgeTest {
   @BeforeEach
   void reset() {
     jobs.specs.clear();
-    jobs.specs.put(ALICES_JOB, new JobSpec("gen3d", "alice", Map.of("image", ObjectRef.parse("s3://gen3d/users/alice/input/a_image.png")),
+    jobs.specs.put(ALICES_JOB, new JobSpec("gen3d", "alice", Map.of("image",
+        ObjectRef.parse("s3://gen3d/users/alice/input/a_image.png")),
         ObjectRef.parse("s3://gen3d/users/alice/output/a.ply"), null, null, "http", false));
     actions.clear();
   }
 
   private static final String JOB = """
-      {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/alice/input/x_image.png"},"output":"s3://gen3d/users/alice/output/x.ply"}""";
+      {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/alice/input/x_image.png"},\
+      "output":"s3://gen3d/users/alice/output/x.ply"}""";
   /** The same job with bob's own objects: a user names objects inside its scope only. */
   private static final String BOBS_JOB = JOB.replace("users/alice/", "users/bob/");
 
@@ -192,7 +209,8 @@ class AuthEdgeTest {
         new Call("GET", "/v1/endpoints/gen3d", null, Access.ANY, 200),
         new Call("POST", "/v1/endpoints/gen3d/start", "", Access.ADMIN, 202),
         new Call("POST", "/v1/endpoints/gen3d/stop", "", Access.ADMIN, 202),
-        new Call("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")), Access.ADMIN, 200));
+        new Call("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")),
+            Access.ADMIN, 200));
   }
 
   static Stream<Call> adminRoutes() {
@@ -234,14 +252,17 @@ class AuthEdgeTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("routes")
   void unknownOrMalformedTokenIs401AndDoesNothing(Call call) throws Exception {
-    String[] wrong = {bearer(Tokens.generate()), bearer(TestTokens.ADMIN + "x"), bearer(Tokens.sha256Hex(TestTokens.ADMIN)),
-        "Basic " + TestTokens.ADMIN, "Bearer", "Bearer " + TestTokens.ADMIN + " extra", bearer("not a token"), TestTokens.ADMIN};
+    String[] wrong = {bearer(Tokens.generate()), bearer(TestTokens.ADMIN + "x"),
+        bearer(Tokens.sha256Hex(TestTokens.ADMIN)),
+        "Basic " + TestTokens.ADMIN, "Bearer", "Bearer " + TestTokens.ADMIN + " extra", bearer("not a token"),
+            TestTokens.ADMIN};
     for (String authorization : wrong) {
       var response = send(call, authorization);
 
       assertError(response, 401, "unauthorized");
       assertThat(response.headers().firstValue("WWW-Authenticate")).as(authorization)
-          .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer realm=\"warmgate\"").containsPattern("error=\"?invalid_token\"?"));
+          .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer realm=\"warmgate\"")
+              .containsPattern("error=\"?invalid_token\"?"));
     }
     assertThat(actions).isEmpty();
   }
@@ -258,7 +279,8 @@ class AuthEdgeTest {
   void anotherOwnersJobIs404LikeAJobThatDoesNotExist(Call call) throws Exception {
     var response = send(call, bearer(TestTokens.BOB));
 
-    var missing = send(call.method(), call.path().replace(ALICES_JOB, "job-nobody"), call.body(), bearer(TestTokens.BOB));
+    var missing = send(call.method(), call.path().replace(ALICES_JOB, "job-nobody"), call.body(),
+        bearer(TestTokens.BOB));
     assertError(response, 404, "not_found");
     assertThat(response.body()).isEqualTo(missing.body().replace("job-nobody", ALICES_JOB));
     assertThat(actions).isEmpty();
@@ -306,7 +328,8 @@ class AuthEdgeTest {
 
     assertThat(error.path("message").asText()).contains("alice");
     assertThat(actions).isEmpty();
-    var own = send("POST", "/v1/jobs", JOB.replace("\"endpoint\"", "\"owner\":\"alice\",\"endpoint\""), bearer(TestTokens.ALICE));
+    var own = send("POST", "/v1/jobs", JOB.replace("\"endpoint\"", "\"owner\":\"alice\",\"endpoint\""),
+        bearer(TestTokens.ALICE));
     assertThat(own.statusCode()).as("naming oneself is fine").isEqualTo(202);
   }
 
@@ -324,20 +347,25 @@ class AuthEdgeTest {
 
   @Test
   void badOwnerFieldIs400() throws Exception {
-    assertError(send("POST", "/v1/jobs", JOB.replace("\"endpoint\"", "\"owner\":\"a/b\",\"endpoint\""), bearer(TestTokens.ADMIN)), 400, "invalid_job");
-    assertError(send("POST", "/v1/jobs", JOB.replace("\"endpoint\"", "\"owner\":7,\"endpoint\""), bearer(TestTokens.ADMIN)), 400, "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"endpoint\"", "\"owner\":\"a/b\",\"endpoint\""),
+        bearer(TestTokens.ADMIN)), 400, "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"endpoint\"", "\"owner\":7,\"endpoint\""),
+        bearer(TestTokens.ADMIN)), 400, "invalid_job");
     assertThat(actions).isEmpty();
   }
 
   @Test
   void theSameIdempotencyKeyFromTwoOwnersMakesTwoJobs() throws Exception {
     var alices = send("POST", "/v1/jobs", JOB, bearer(TestTokens.ALICE));
-    var sameKeyAlice = HttpRequest.newBuilder(URI.create(base + "/v1/jobs")).header("Authorization", bearer(TestTokens.ALICE))
+    var sameKeyAlice = HttpRequest.newBuilder(URI.create(base + "/v1/jobs")).header("Authorization",
+        bearer(TestTokens.ALICE))
         .header("Idempotency-Key", "k-1").POST(HttpRequest.BodyPublishers.ofString(JOB)).build();
-    var sameKeyBob = HttpRequest.newBuilder(URI.create(base + "/v1/jobs")).header("Authorization", bearer(TestTokens.BOB))
+    var sameKeyBob = HttpRequest.newBuilder(URI.create(base + "/v1/jobs")).header("Authorization",
+        bearer(TestTokens.BOB))
         .header("Idempotency-Key", "k-1").POST(HttpRequest.BodyPublishers.ofString(BOBS_JOB)).build();
 
-    String alicesId = Json.mapper().readTree(http.send(sameKeyAlice, HttpResponse.BodyHandlers.ofString()).body()).path("jobId").asText();
+    String alicesId = Json.mapper().readTree(http.send(sameKeyAlice,
+        HttpResponse.BodyHandlers.ofString()).body()).path("jobId").asText();
     var bobs = http.send(sameKeyBob, HttpResponse.BodyHandlers.ofString());
 
     assertThat(alices.statusCode()).isEqualTo(202);
@@ -353,16 +381,19 @@ class AuthEdgeTest {
         Arguments.of("an output replacing bob's", JOB.replace("users/alice/output/", "users/bob/output/"), "output"),
         Arguments.of("an input outside users/", JOB.replace("users/alice/input/", "shared/"), "inputs.image"),
         Arguments.of("a prefix of bob's name", JOB.replace("users/alice/", "users/alic/"), "inputs.image"),
-        Arguments.of("a second input of bob's", JOB.replace("\"inputs\":{", "\"inputs\":{\"mask\":\"s3://gen3d/users/bob/input/x_mask.png\","),
+        Arguments.of("a second input of bob's", JOB.replace("\"inputs\":{",
+            "\"inputs\":{\"mask\":\"s3://gen3d/users/bob/input/x_mask.png\","),
             "inputs.mask"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("objectsOfAnotherOwner")
-  void userNamingObjectsOutsideItsScopeIs403AndNothingIsSubmitted(String what, String job, String field) throws Exception {
+  void userNamingObjectsOutsideItsScopeIs403AndNothingIsSubmitted(String what, String job, String field)
+      throws Exception {
     var error = assertError(send("POST", "/v1/jobs", job, bearer(TestTokens.ALICE)), 403, "forbidden");
 
-    assertThat(error.path("message").asText()).contains("'" + field + "'").contains("users/alice/").contains("owner-scope");
+    assertThat(error.path("message").asText()).contains("'" + field
+        + "'").contains("users/alice/").contains("owner-scope");
     assertThat(actions).isEmpty();
   }
 
@@ -374,7 +405,8 @@ class AuthEdgeTest {
 
   @Test
   void jobFromAnUploadBelongsToTheUserInItsKey() throws Exception {
-    var report = send("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")), bearer(TestTokens.ADMIN));
+    var report = send("POST", "/v1/notifications/s3",
+        new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")), bearer(TestTokens.ADMIN));
     String jobId = Json.mapper().readTree(report.body()).path("accepted").get(0).path("jobId").asText();
 
     var asBob = send("GET", "/v1/jobs/" + jobId, null, bearer(TestTokens.BOB));

@@ -24,13 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import warmgate.node.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
 import warmgate.ingest.sns.SnsFixture;
 import warmgate.ingest.sns.SnsRoutes;
 import warmgate.job.ObjectRef;
+import warmgate.node.InProcessNode;
 
 // One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side, real HTTP on loopback)
 // with every route a reference can arrive by: raw S3 events, SNS signed by the test CA, EventBridge, POST /v1/jobs.
@@ -62,12 +62,14 @@ class BadReferencesTest {
         new BadKey("a leading '/'", "/users/alice/input/slash_image.png", "key-no-leading-slash"),
         new BadKey("a NUL", "users/alice/input/nul\u0000x_image.png", "key-no-control-characters"),
         new BadKey("a newline and a forged log line",
-            "users/alice/input/x\n2026-12-06 10:00:00,000 INFO  warmgate.Main - forged_image.png", "key-no-control-characters"),
+            "users/alice/input/x\n2026-12-06 10:00:00,000 INFO  warmgate.Main - forged_image.png",
+                "key-no-control-characters"),
         new BadKey("a carriage return", "users/alice/input/cr\rx_image.png", "key-no-control-characters"),
         new BadKey("DEL", "users/alice/input/del\u007fx_image.png", "key-no-control-characters"),
         new BadKey("a C1 control (NEL)", "users/alice/input/nel\u0085x_image.png", "key-no-control-characters"),
         new BadKey("a backslash", "users/alice/input/back\\slash_image.png", "key-no-backslash"),
-        new BadKey("more than 1,024 bytes", "users/alice/input/" + "\u00e9".repeat(505) + "_image.png", "key-max-1024-bytes"));
+        new BadKey("more than 1,024 bytes", "users/alice/input/" + "\u00e9".repeat(505) + "_image.png",
+            "key-max-1024-bytes"));
   }
 
   enum NotificationRoute { S3, SNS, EVENTBRIDGE }
@@ -82,7 +84,8 @@ class BadReferencesTest {
         // Only URL-encoded keys can hide a '..' behind %2E or carry bytes that are not UTF-8.
         cases.add(Arguments.of(route, new BadKey("'%2E%2E'-encoded dots", "users/../users/alice/input/enc_image.png",
             "key-no-dot-segments"), "users/%2E%2E/users/alice/input/enc_image.png"));
-        cases.add(Arguments.of(route, new BadKey("bytes that are not UTF-8", "users/alice/input/\ufffd_image.png", "key-utf8"),
+        cases.add(Arguments.of(route, new BadKey("bytes that are not UTF-8", "users/alice/input/\ufffd_image.png",
+            "key-utf8"),
             "users/alice/input/%FF_image.png"));
       }
     }
@@ -96,7 +99,8 @@ class BadReferencesTest {
     settings.put("warmgate.eventbridge.api-key-sha256", List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY)));
     settings.put("warmgate.endpoints.gen3d.output-prefixes", List.of("users/"));
     settings.put("warmgate.endpoints.gen3d.buckets", List.of("gen3d-extra"));
-    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)), new SnsFixture.RecordingConfirmer());
+    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)),
+        new SnsFixture.RecordingConfirmer());
     node = InProcessNode.start(dataDir, settings, sns, true);
   }
 
@@ -107,7 +111,8 @@ class BadReferencesTest {
 
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("notificationCases")
-  void notificationWithABadKeyIsAnsweredWithTheRecordSkippedForItsRuleAndStartsNoJob(NotificationRoute route, BadKey bad,
+  void notificationWithABadKeyIsAnsweredWithTheRecordSkippedForItsRuleAndStartsNoJob(NotificationRoute route,
+      BadKey bad,
       String encoded) throws Exception {
     HttpResponse<String> response = deliver(route, encoded, bad.key());
 
@@ -131,18 +136,21 @@ class BadReferencesTest {
   @ParameterizedTest(name = "{0}: {1}")
   @MethodSource("jobCases")
   void jobNamingABadKeyIs400NamingTheFieldAndTheRule(String field, BadKey bad) throws Exception {
-    String image = field.equals("inputs.image") ? "s3://gen3d/" + bad.key() : "s3://gen3d/users/alice/input/ok_image.png";
+    String image = field.equals("inputs.image") ? "s3://gen3d/" + bad.key()
+        : "s3://gen3d/users/alice/input/ok_image.png";
     String output = field.equals("output") ? "s3://gen3d/" + bad.key() : "s3://gen3d/users/alice/output/ok.ply";
 
     var error = assertError(submit(image, output, TestTokens.ADMIN), 400, "invalid_object_uri");
 
     assertThat(error.path("message").asText()).contains("'" + field + "'").contains("rule: " + bad.rule());
-    assertThat(error.path("message").asText()).as("echoed without raw control characters").doesNotContainPattern("\\p{Cntrl}");
+    assertThat(error.path("message").asText()).as("echoed without raw control characters")
+        .doesNotContainPattern("\\p{Cntrl}");
   }
 
   @Test
   void jobNamingABucketTheConfigurationDoesNotKnowIs400() throws Exception {
-    var error = assertError(submit("s3://elsewhere/users/alice/input/x_image.png", "s3://gen3d/users/alice/output/x.ply",
+    var error = assertError(submit("s3://elsewhere/users/alice/input/x_image.png",
+        "s3://gen3d/users/alice/output/x.ply",
         TestTokens.ADMIN), 400, "invalid_object_uri");
     assertThat(error.path("message").asText()).contains("'inputs.image'").contains("rule: bucket-known");
 
@@ -153,14 +161,16 @@ class BadReferencesTest {
 
   @Test
   void jobWritingOutsideItsEndpointsOutputPrefixesIs400() throws Exception {
-    var error = assertError(submit("s3://gen3d/users/alice/input/x_image.png", "s3://gen3d-extra/elsewhere/x.ply", TestTokens.ADMIN),
+    var error = assertError(submit("s3://gen3d/users/alice/input/x_image.png", "s3://gen3d-extra/elsewhere/x.ply",
+        TestTokens.ADMIN),
         400, "invalid_object_uri");
     assertThat(error.path("message").asText()).contains("'output'").contains("rule: output-prefix");
   }
 
   @Test
   void anEndpointsOwnBucketsAreKnown() throws Exception {
-    var response = submit("s3://gen3d-extra/users/alice/input/x_image.png", "s3://gen3d-extra/users/alice/output/x.ply", TestTokens.ADMIN);
+    var response = submit("s3://gen3d-extra/users/alice/input/x_image.png",
+        "s3://gen3d-extra/users/alice/output/x.ply", TestTokens.ADMIN);
     assertThat(response.statusCode()).as(response.body()).isEqualTo(202);
   }
 
@@ -188,7 +198,8 @@ class BadReferencesTest {
     });
     // The journal itself: the only jobs ever submitted are the good one and those the other tests of this class
     // were meant to accept, none of them with a bad key.
-    var audit = node.send("GET", "/v1/audit/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", null, TestTokens.ADMIN);
+    var audit = node.send("GET", "/v1/audit/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", null,
+        TestTokens.ADMIN);
     assertThat(audit.statusCode()).as(audit.body()).isEqualTo(200);
     List<String> submittedKeys = new ArrayList<>();
     for (String line : audit.body().lines().toList()) {
@@ -224,7 +235,8 @@ class BadReferencesTest {
             "x-amz-sns-message-type", "Notification",
             "x-amz-sns-topic-arn", SnsFixture.TOPIC));
       }
-      case EVENTBRIDGE -> node.post("/v1/notifications/eventbridge", eventBridgeEvent(key).getBytes(StandardCharsets.UTF_8),
+      case EVENTBRIDGE -> node.post("/v1/notifications/eventbridge",
+          eventBridgeEvent(key).getBytes(StandardCharsets.UTF_8),
           Map.of("Content-Type", "application/json", EVENTBRIDGE_HEADER, EVENTBRIDGE_KEY));
     };
   }
@@ -236,8 +248,10 @@ class BadReferencesTest {
 
   private static String s3Event(String encodedKey) throws Exception {
     return """
-        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-23T09:59:58.123Z",
-        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d","arn":"arn:aws:s3:::gen3d"},
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
+        "eventTime":"2026-11-23T09:59:58.123Z",
+        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d",\
+        "arn":"arn:aws:s3:::gen3d"},
         "object":{"key":%s,"size":1,"eTag":"0123456789abcdef0123456789abcdef","sequencer":"0055AED6DCD90281E5"}}}]}"""
         .formatted(Json.mapper().writeValueAsString(encodedKey));
   }
@@ -247,8 +261,10 @@ class BadReferencesTest {
     return """
         {"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"Object Created","source":"aws.s3",
         "account":"111122223333","time":"2026-11-23T09:59:58Z","region":"us-east-1","resources":["arn:aws:s3:::gen3d"],
-        "detail":{"version":"0","bucket":{"name":"gen3d"},"object":{"key":%s,"size":1,"etag":"0123456789abcdef0123456789abcdef",
-        "sequencer":"0055AED6DCD90281E5"},"request-id":"N4N7GDK58NMKJ12R","requester":"111122223333","reason":"PutObject"}}"""
+        "detail":{"version":"0","bucket":{"name":"gen3d"},"object":{"key":%s,"size":1,\
+        "etag":"0123456789abcdef0123456789abcdef",
+        "sequencer":"0055AED6DCD90281E5"},"request-id":"N4N7GDK58NMKJ12R","requester":"111122223333",\
+        "reason":"PutObject"}}"""
         .formatted(Json.mapper().writeValueAsString(key));
   }
 }

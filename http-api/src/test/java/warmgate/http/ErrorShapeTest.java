@@ -40,14 +40,16 @@ import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
 
-// Real HTTP on loopback, raw sockets: the edge's routes and Pekko's own parser with the production http.conf; fake services, no journal.
+// Real HTTP on loopback, raw sockets: the edge's routes and Pekko's own parser with the production http.conf; fake
+// services, no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ErrorShapeTest {
   /** Below the server-wide max-content-length, so both the routes' and the parser's limit can be crossed. */
   private static final long ROUTE_LIMIT = 1024;
 
   private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
-      "pekko.http.server.parsing.max-content-length = 64k\npekko.remote.artery.canonical.port = 0").withFallback(ConfigFactory.load()));
+      "pekko.http.server.parsing.max-content-length = 64k\npekko.remote.artery.canonical.port = 0")
+          .withFallback(ConfigFactory.load()));
   private int port;
   private int rejectionsPort;
 
@@ -56,15 +58,18 @@ class ErrorShapeTest {
     var jobs = new HttpEdgeTest.FakeJobs();
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
+            + "e = gen3d }]"),
         Set.of("gen3d"));
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
-    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks), new EndpointRoutes(unusedEndpoints()),
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks),
+        new EndpointRoutes(unusedEndpoints()),
             new Authentication(TestTokens.authenticator()))
         .notifications(new S3Routes(new RouteIngestion(routes, jobs))).maxBodyBytes(ROUTE_LIMIT).build();
     port = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
-    rejectionsPort = Http.get(testKit.system()).newServerAt("127.0.0.1", 0).bind(rejecting()).toCompletableFuture().join()
+    rejectionsPort = Http.get(testKit.system()).newServerAt("127.0.0.1",
+        0).bind(rejecting()).toCompletableFuture().join()
         .localAddress().getPort();
   }
 
@@ -110,25 +115,37 @@ class ErrorShapeTest {
   }
 
   static Stream<Arguments> malformedAndRefusedRequests() {
-    String manyHeaders = IntStream.range(0, 70).mapToObj(i -> "X-Filler-" + i + ": x\r\n").collect(Collectors.joining());
+    String manyHeaders = IntStream.range(0, 70).mapToObj(i -> "X-Filler-" + i
+        + ": x\r\n").collect(Collectors.joining());
     return Stream.of(
         Arguments.of("URI over max-uri-length", get("/v1/jobs/" + "a".repeat(3000), ""), 414, "uri_too_long"),
-        Arguments.of("header value over max-header-value-length", get("/v1/jobs/x", "X-Big: " + "v".repeat(9000) + "\r\n"), 431, "headers_too_large"),
-        Arguments.of("header name over max-header-name-length", get("/v1/jobs/x", "X-" + "n".repeat(100) + ": v\r\n"), 431, "headers_too_large"),
+        Arguments.of("header value over max-header-value-length", get("/v1/jobs/x", "X-Big: " + "v".repeat(9000)
+            + "\r\n"), 431, "headers_too_large"),
+        Arguments.of("header name over max-header-name-length", get("/v1/jobs/x", "X-" + "n".repeat(100) + ": v\r\n"),
+            431, "headers_too_large"),
         Arguments.of("more headers than max-header-count", get("/v1/jobs/x", manyHeaders), 400, "bad_request"),
         Arguments.of("request-target that is not a URI", get("http://[oops/", ""), 400, "bad_request"),
-        Arguments.of("request line without a version", request("GET /v1/jobs/x\r\nHost: 127.0.0.1\r\n"), 505, "http_version_not_supported"),
+        Arguments.of("request line without a version", request("GET /v1/jobs/x\r\nHost: 127.0.0.1\r\n"), 505,
+            "http_version_not_supported"),
         Arguments.of("request line of control characters", request("\u0001\u0002 what\r\n"), 501, "not_implemented"),
         Arguments.of("header line without a colon", get("/v1/jobs/x", "Not a header\r\n"), 400, "bad_request"),
-        Arguments.of("Content-Length that is not a number", get("/v1/jobs/x", "Content-Length: lots\r\n"), 400, "bad_request"),
-        Arguments.of("HTTP/2.0 on the HTTP/1.1 port", request("GET /v1/jobs/x HTTP/2.0\r\nHost: 127.0.0.1\r\n"), 505, "http_version_not_supported"),
-        Arguments.of("HTTP/1.2", request("GET /v1/jobs/x HTTP/1.2\r\nHost: 127.0.0.1\r\n"), 505, "http_version_not_supported"),
-        Arguments.of("unknown method", request("BREW /v1/jobs/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"), 501, "not_implemented"),
-        Arguments.of("unsupported Transfer-Encoding", get("/v1/jobs/x", "Transfer-Encoding: gzip\r\n"), 400, "bad_request"),
-        // Pekko enforces max-content-length as the body is read, not when it parses the headers: no route reads this one.
-        Arguments.of("Content-Length over max-content-length to an unknown path", withLength("/nowhere", 70_000), 404, "not_found"),
+        Arguments.of("Content-Length that is not a number", get("/v1/jobs/x", "Content-Length: lots\r\n"), 400,
+            "bad_request"),
+        Arguments.of("HTTP/2.0 on the HTTP/1.1 port", request("GET /v1/jobs/x HTTP/2.0\r\nHost: 127.0.0.1\r\n"), 505,
+            "http_version_not_supported"),
+        Arguments.of("HTTP/1.2", request("GET /v1/jobs/x HTTP/1.2\r\nHost: 127.0.0.1\r\n"), 505,
+            "http_version_not_supported"),
+        Arguments.of("unknown method", request("BREW /v1/jobs/x HTTP/1.1\r\nHost: 127.0.0.1\r\n"), 501,
+            "not_implemented"),
+        Arguments.of("unsupported Transfer-Encoding", get("/v1/jobs/x", "Transfer-Encoding: gzip\r\n"), 400,
+            "bad_request"),
+        // Pekko enforces max-content-length as the body is read, not when it parses the headers: no route reads this
+        // one.
+        Arguments.of("Content-Length over max-content-length to an unknown path", withLength("/nowhere", 70_000), 404,
+            "not_found"),
         Arguments.of("Content-Length over max-content-length", withLength("/v1/jobs", 70_000), 413, "body_too_large"),
-        Arguments.of("wrong method", request("DELETE /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH), 405, "method_not_allowed"),
+        Arguments.of("wrong method", request("DELETE /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AUTH), 405,
+            "method_not_allowed"),
         Arguments.of("Content-Length over the route's limit", withLength("/v1/jobs", 2000), 413, "body_too_large"),
         Arguments.of("chunked body over the route's limit", chunked("/v1/jobs", 4000), 413, "body_too_large"),
         Arguments.of("chunked body over max-content-length", chunked("/v1/jobs", 70_000), 413, "body_too_large"),
@@ -137,7 +154,8 @@ class ErrorShapeTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("malformedAndRefusedRequests")
-  void everyRefusalIsTheJsonErrorWithTheStatusPekkoChose(String name, byte[] request, int status, String code) throws Exception {
+  void everyRefusalIsTheJsonErrorWithTheStatusPekkoChose(String name, byte[] request, int status, String code)
+      throws Exception {
     assertJsonError(exchange(port, request), status, code);
   }
 
@@ -147,7 +165,8 @@ class ErrorShapeTest {
       var response = exchange(port, get(target, ""));
 
       assertJsonError(response, 400, "bad_request");
-      assertThat(response.body()).as(target).doesNotContainPattern("[\\x00-\\x1f\\x7f]").doesNotContain("red", "nul", "%ff");
+      assertThat(response.body()).as(target).doesNotContainPattern("[\\x00-\\x1f\\x7f]").doesNotContain("red", "nul",
+          "%ff");
     }
   }
 
@@ -164,7 +183,8 @@ class ErrorShapeTest {
         "method", Rejections.method(HttpMethods.POST),
         "query", Rejections.malformedQueryParam("limit", "\u001b[31m not a number"));
     var d = new AllDirectives() {};
-    return d.handleRejections(ApiErrors.rejectionHandler(), () -> d.path(PathMatchers.segment(), name -> d.reject(rejections.get(name))));
+    return d.handleRejections(ApiErrors.rejectionHandler(), () -> d.path(PathMatchers.segment(),
+        name -> d.reject(rejections.get(name))));
   }
 
   static Stream<Arguments> rejections() {
@@ -183,7 +203,8 @@ class ErrorShapeTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("rejections")
   void everyRejectionIsTheJsonError(String path, int status, String code) throws Exception {
-    assertJsonError(exchange(rejectionsPort, request("GET /" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n")), status, code);
+    assertJsonError(exchange(rejectionsPort, request("GET /" + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n")), status,
+        code);
   }
 
   /** The server answers and closes; a reset racing the answer is retried, a wrong answer fails at once. */

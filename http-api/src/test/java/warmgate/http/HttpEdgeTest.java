@@ -31,6 +31,7 @@ import warmgate.Fixtures;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.config.WebhookSettings;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.endpoint.EndpointLifecycle;
 import warmgate.gateway.EndpointBusy;
 import warmgate.gateway.EndpointStates;
@@ -42,10 +43,8 @@ import warmgate.ingest.Ingestion;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
-import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
-import warmgate.request.Request;
 import warmgate.request.RequestCommand;
 
 // Real HTTP on loopback: the edge's routes with fake services behind their interfaces, an admin token; no journal.
@@ -74,13 +73,15 @@ public class HttpEdgeTest {
         return CompletableFuture.failedFuture(new EndpointBusy(spec.endpoint(), 10_000, 5));
       }
       JobSpec existing = submitted.putIfAbsent(jobId, spec);
-      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view(jobId, existing == null ? spec : existing),
+      return CompletableFuture.completedFuture(new RequestCommand.Submitted(view(jobId, existing == null ? spec
+          : existing),
           existing != null, existing == null || existing.equals(spec)));
     }
 
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> find(String jobId) {
-      return CompletableFuture.completedFuture(Optional.ofNullable(submitted.get(jobId)).map(spec -> view(jobId, spec)));
+      return CompletableFuture.completedFuture(Optional.ofNullable(submitted.get(jobId)).map(spec -> view(jobId,
+          spec)));
     }
 
     /** Jobs that count as succeeded: cancelling them is refused. */
@@ -89,9 +90,11 @@ public class HttpEdgeTest {
     @Override
     public CompletionStage<Optional<RequestCommand.JobView>> cancel(String jobId, String reason) {
       if (finished.contains(jobId)) {
-        return CompletableFuture.failedFuture(new Refused("job " + jobId + " is SUCCEEDED; only unfinished jobs can be cancelled"));
+        return CompletableFuture.failedFuture(new Refused("job " + jobId
+            + " is SUCCEEDED; only unfinished jobs can be cancelled"));
       }
-      return find(jobId).thenApply(found -> found.map(v -> new RequestCommand.JobView(v.jobId(), JobStatus.CANCELLED, v.endpoint(),
+      return find(jobId).thenApply(found -> found.map(v -> new RequestCommand.JobView(v.jobId(), JobStatus.CANCELLED,
+          v.endpoint(),
           v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
     }
 
@@ -115,7 +118,8 @@ public class HttpEdgeTest {
       return act("reject", jobId, reason, JobStatus.FAILED);
     }
 
-    private CompletionStage<Optional<RequestCommand.JobView>> act(String verb, String jobId, String reason, JobStatus after) {
+    private CompletionStage<Optional<RequestCommand.JobView>> act(String verb, String jobId, String reason,
+        JobStatus after) {
       RuntimeException failure = actionFailure;
       if (failure != null) {
         return CompletableFuture.failedFuture(failure);
@@ -136,7 +140,8 @@ public class HttpEdgeTest {
       Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
 
   private final JobJournal journal = jobId -> CompletableFuture.completedFuture(jobs.submitted.containsKey(jobId)
-      ? List.of(new JobJournal.Entry(1, Instant.parse("2026-11-23T10:00:00Z"), "JobSubmitted", Json.mapper().createObjectNode().put("jobId", jobId)))
+      ? List.of(new JobJournal.Entry(1, Instant.parse("2026-11-23T10:00:00Z"), "JobSubmitted",
+          Json.mapper().createObjectNode().put("jobId", jobId)))
       : List.of());
 
   private final EndpointStates endpointStates = new EndpointStates() {
@@ -171,10 +176,12 @@ public class HttpEdgeTest {
   @BeforeAll
   void bind() {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
+            + "e = gen3d }]"),
         Set.of("gen3d"));
     Ingestion ingestion = new RouteIngestion(routes, jobs);
-    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS), new EndpointRoutes(endpointStates),
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS),
+        new EndpointRoutes(endpointStates),
         new Authentication(TestTokens.authenticator())).notifications(new S3Routes(ingestion)).build();
     ServerBinding binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     base = "http://127.0.0.1:" + binding.localAddress().getPort();
@@ -225,7 +232,8 @@ public class HttpEdgeTest {
 
 
   private static final String JOB = """
-      {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/a/input/x_image.png","mask":"s3://gen3d/users/a/input/x_mask.png"},
+      {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/a/input/x_image.png",\
+      "mask":"s3://gen3d/users/a/input/x_mask.png"},
        "output":"s3://gen3d/users/a/output/x.ply","payload":{"quality":"high"}}""";
 
   @Test
@@ -256,12 +264,16 @@ public class HttpEdgeTest {
   void badJobsAreRefusedWith400AndNothingIsSubmitted() throws Exception {
     assertError(send("POST", "/v1/jobs", "{not json"), 400, "invalid_json");
     assertError(send("POST", "/v1/jobs", "[]"), 400, "invalid_job");
-    assertError(send("POST", "/v1/jobs", JOB.replace("\"gen3d\",\"inputs\"", "\"nope\",\"inputs\"")), 400, "unknown_endpoint");
-    assertError(send("POST", "/v1/jobs", JOB.replace("s3://gen3d/users/a/output/x.ply", "http://x/y")), 400, "invalid_object_uri");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"gen3d\",\"inputs\"", "\"nope\",\"inputs\"")), 400,
+        "unknown_endpoint");
+    assertError(send("POST", "/v1/jobs", JOB.replace("s3://gen3d/users/a/output/x.ply", "http://x/y")), 400,
+        "invalid_object_uri");
     assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"paylaod\"")), 400, "invalid_job");
     assertError(send("POST", "/v1/jobs", JOB.replace("{\"quality\":\"high\"}", "{\"image\":1}")), 400, "invalid_job");
-    assertError(send("POST", "/v1/jobs", JOB.replace("\"inputs\":{", "\"inputs\":{\"9bad\":\"s3://gen3d/k\",")), 400, "invalid_job");
-    assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"callbackUrl\":\"https://x\",\"payload\"")), 400, "invalid_callback_url");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"inputs\":{", "\"inputs\":{\"9bad\":\"s3://gen3d/k\",")), 400,
+        "invalid_job");
+    assertError(send("POST", "/v1/jobs", JOB.replace("\"payload\"", "\"callbackUrl\":\"https://x\",\"payload\"")), 400,
+        "invalid_callback_url");
     assertError(send("POST", "/v1/jobs", JOB, "Idempotency-Key", "has space"), 400, "invalid_header");
 
     assertThat(jobs.submitted).isEmpty();
@@ -290,7 +302,8 @@ public class HttpEdgeTest {
     jobs.busy = true;
 
     var job = send("POST", "/v1/jobs", JOB);
-    var notification = send("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")));
+    var notification = send("POST", "/v1/notifications/s3",
+        new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")));
 
     assertThat(assertError(job, 429, "endpoint_busy").path("message").asText()).contains("gen3d", "max-queued");
     assertThat(job.headers().firstValue("Retry-After")).hasValue("5");
@@ -317,7 +330,8 @@ public class HttpEdgeTest {
 
   @Test
   void s3NotificationStartsTheJobAndReportsWhatItSkipped() throws Exception {
-    var response = send("POST", "/v1/notifications/s3", new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")));
+    var response = send("POST", "/v1/notifications/s3",
+        new String(Fixtures.bytes("s3/put-unversioned-minor-version.json")));
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     JsonNode report = json(response);
@@ -427,7 +441,8 @@ public class HttpEdgeTest {
 
     assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"reason\": 42}"), 400, "invalid_body");
     assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"why\": \"x\"}"), 400, "invalid_body");
-    assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"reason\": \"" + "x".repeat(1001) + "\"}"), 400, "invalid_body");
+    assertError(send("POST", "/v1/jobs/" + id + "/reject", "{\"reason\": \"" + "x".repeat(1001) + "\"}"), 400,
+        "invalid_body");
     assertThat(jobs.actions).isEmpty();
 
     jobs.actionFailure = new TryLater("the result could not be published (S3 unreachable)");
@@ -438,12 +453,14 @@ public class HttpEdgeTest {
 
   @Test
   void callbackUrlIsCheckedAgainstTheAllowListAndReviewIsAFlag() throws Exception {
-    String withCallback = JOB.substring(0, JOB.lastIndexOf('}')) + ", \"callbackUrl\": \"https://hooks.example.com/done\", \"requireReview\": true}";
+    String withCallback = JOB.substring(0, JOB.lastIndexOf('}'))
+        + ", \"callbackUrl\": \"https://hooks.example.com/done\", \"requireReview\": true}";
     String id = json(send("POST", "/v1/jobs", withCallback)).path("jobId").asText();
     assertThat(jobs.submitted.get(id).callbackUrl()).isEqualTo("https://hooks.example.com/done");
     assertThat(jobs.submitted.get(id).requireReview()).isTrue();
 
-    for (String bad : List.of("http://hooks.example.com/done", "https://169.254.169.254/latest", "https://user@hooks.example.com/x",
+    for (String bad : List.of("http://hooks.example.com/done", "https://169.254.169.254/latest",
+        "https://user@hooks.example.com/x",
         "https://hooks.example.com.evil.net/x", "not a url")) {
       String body = JOB.substring(0, JOB.lastIndexOf('}')) + ", \"callbackUrl\": \"" + bad + "\"}";
       assertError(send("POST", "/v1/jobs", body), 400, "invalid_callback_url");

@@ -34,7 +34,8 @@ import warmgate.job.JobStatus;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class JobListRouteTest {
   private static final Instant T = Instant.parse("2026-11-23T10:00:00Z");
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.remote.artery.canonical.port = 0")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.remote.artery.canonical.port = 0")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private TestDatabase db;
@@ -53,9 +54,11 @@ class JobListRouteTest {
     rows.job("alice-5", "alice", "gen3d", T.plusSeconds(240), JobStatus.QUEUED);
     rows.job("bob-1", "bob", "other", T.plusSeconds(30), JobStatus.QUEUED);
     rows.job("bob-2", "bob", "other", T.plusSeconds(300), JobStatus.CANCELLED);
-    var server = HttpServer.builder(new JobRoutes(null, null, index, Set.of("gen3d", "other"), null), new EndpointRoutes(null),
+    var server = HttpServer.builder(new JobRoutes(null, null, index, Set.of("gen3d", "other"), null),
+        new EndpointRoutes(null),
         new Authentication(TestTokens.authenticator())).notifications(new S3Routes(null)).build();
-    base = "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
+    base = "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1",
+        0).toCompletableFuture().join().localAddress().getPort();
   }
 
   @AfterAll
@@ -113,8 +116,10 @@ class JobListRouteTest {
 
   @Test
   void filtersByRepeatedOrCommaSeparatedStatusEndpointOwnerAndCreationTime() throws Exception {
-    assertThat(ids(get("?status=QUEUED&status=CANCELLED", TestTokens.ADMIN))).containsExactly("bob-2", "alice-5", "alice-3", "bob-1");
-    assertThat(ids(get("?status=queued,cancelled", TestTokens.ADMIN))).containsExactly("bob-2", "alice-5", "alice-3", "bob-1");
+    assertThat(ids(get("?status=QUEUED&status=CANCELLED", TestTokens.ADMIN))).containsExactly("bob-2", "alice-5",
+        "alice-3", "bob-1");
+    assertThat(ids(get("?status=queued,cancelled", TestTokens.ADMIN))).containsExactly("bob-2", "alice-5", "alice-3",
+        "bob-1");
     assertThat(ids(get("?endpoint=other", TestTokens.ADMIN))).containsExactly("bob-2", "bob-1");
     assertThat(ids(get("?owner=alice&status=QUEUED", TestTokens.ADMIN))).containsExactly("alice-5", "alice-3");
     assertThat(ids(get("?from=2026-11-23T10:01:00Z&to=2026-11-23T10:04:00Z", TestTokens.ADMIN)))

@@ -1,6 +1,5 @@
 package warmgate.http;
 
-import warmgate.job.JobStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -13,6 +12,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import warmgate.job.JobStatus;
 
 // Files only: docs/openapi.yaml and the dashboard's page list the statuses JobStatus defines, in its order.
 class JobStatusListsTest {
@@ -26,13 +26,15 @@ class JobStatusListsTest {
     while (m.find()) {
       enums.add(Arrays.stream(m.group(1).split(",")).map(String::trim).toList());
     }
-    assertThat(enums).as("the status enums of docs/openapi.yaml").hasSize(3).allSatisfy(e -> assertThat(e).isEqualTo(STATUSES));
+    assertThat(enums).as("the status enums of docs/openapi.yaml").hasSize(3).allSatisfy(e ->
+        assertThat(e).isEqualTo(STATUSES));
   }
 
   @Test
   void theDashboardsStatusFilterOffersJobStatusInOrder() throws IOException {
     String page = Files.readString(Path.of("src/main/resources/warmgate/dashboard/index.html"), StandardCharsets.UTF_8);
-    String select = page.substring(page.indexOf("<select id=\"status-filter\">"), page.indexOf("</select>", page.indexOf("status-filter")));
+    String select = page.substring(page.indexOf("<select id=\"status-filter\">"), page.indexOf("</select>",
+        page.indexOf("status-filter")));
     Matcher m = Pattern.compile("<option>([A-Z_]+)</option>").matcher(select);
     List<String> options = new ArrayList<>();
     while (m.find()) {
@@ -49,8 +51,10 @@ class JobStatusListsTest {
         assertThat(status.isTerminal()).as("%s unfinished and terminal", status).isFalse();
       }
     }
-    assertThat(JobStatus.unfinished()).containsExactly(JobStatus.WAITING_FOR_INPUTS, JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.RETRY_WAIT);
+    assertThat(JobStatus.unfinished()).containsExactly(JobStatus.WAITING_FOR_INPUTS, JobStatus.QUEUED,
+        JobStatus.RUNNING, JobStatus.RETRY_WAIT);
     assertThat(JobStatus.terminal()).containsExactly(JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED);
-    assertThat(JobStatus.cancellable()).doesNotContainAnyElementsOf(JobStatus.terminal()).contains(JobStatus.AWAITING_REVIEW);
+    assertThat(JobStatus.cancellable()).doesNotContainAnyElementsOf(JobStatus.terminal())
+        .contains(JobStatus.AWAITING_REVIEW);
   }
 }

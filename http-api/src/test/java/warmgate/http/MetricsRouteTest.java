@@ -19,20 +19,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.auth.TestTokens;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.gateway.EndpointStates;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.s3.S3Routes;
-import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.Scrape;
 
-// Real HTTP on loopback: GET /metrics on the whole edge, open and behind an admin token; a registry fed by hand, no entities.
+// Real HTTP on loopback: GET /metrics on the whole edge, open and behind an admin token; a registry fed by hand, no
+// entities.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MetricsRouteTest {
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.remote.artery.canonical.port = 0")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.remote.artery.canonical.port = 0")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final Metrics metrics = new Metrics();
@@ -77,13 +78,16 @@ class MetricsRouteTest {
   private String bind(boolean requireAdmin) {
     var jobs = new HttpEdgeTest.FakeJobs();
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
+            + "e = gen3d }]"),
         Set.of("gen3d"));
-    var server = HttpServer.builder(new JobRoutes(jobs, jobId -> CompletableFuture.completedFuture(List.of()), Set.of("gen3d"), null),
+    var server = HttpServer.builder(new JobRoutes(jobs, jobId -> CompletableFuture.completedFuture(List.of()),
+        Set.of("gen3d"), null),
             new EndpointRoutes(NO_ENDPOINTS), new Authentication(TestTokens.authenticator()))
         .notifications(new S3Routes(new RouteIngestion(routes, jobs))).maxBodyBytes(HttpServer.MAX_NOTIFICATION_BYTES)
         .metrics(new MetricsRoutes(metrics, requireAdmin, ForkJoinPool.commonPool())).build();
-    return "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join().localAddress().getPort();
+    return "http://127.0.0.1:" + server.start(testKit.system(), "127.0.0.1",
+        0).toCompletableFuture().join().localAddress().getPort();
   }
 
   @AfterAll
@@ -106,7 +110,8 @@ class MetricsRouteTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type ->
         assertThat(type).startsWith("text/plain").contains("version=0.0.4").containsIgnoringCase("charset=utf-8"));
-    assertThat(Scrape.parse(response.body()).value("warmgate_job_transitions_total", "endpoint", "gen3d", "status", "QUEUED"))
+    assertThat(Scrape.parse(response.body()).value("warmgate_job_transitions_total", "endpoint", "gen3d", "status",
+        "QUEUED"))
         .isEqualTo(1);
   }
 

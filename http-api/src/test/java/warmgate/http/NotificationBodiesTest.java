@@ -42,26 +42,31 @@ class NotificationBodiesTest {
   private static final String KEY = "limits-test-key";
   private static final long MAX_BODY_BYTES = 4L * 1024 * 1024;
 
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.http.server.parsing.max-content-length = 16m")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.http.server.parsing.max-content-length = 16m")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final HttpEdgeTest.FakeJobs jobs = new HttpEdgeTest.FakeJobs();
   // Both credentials on every request: the EventBridge route reads its key, the others the admin token.
-  private static final String KEY_HEADER = "x-warmgate-api-key: " + KEY + "\r\nAuthorization: Bearer " + TestTokens.ADMIN;
+  private static final String KEY_HEADER = "x-warmgate-api-key: " + KEY + "\r\nAuthorization: Bearer "
+      + TestTokens.ADMIN;
   private String base;
   private int port;
 
   @BeforeAll
   void bind() {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
+            + "e = gen3d }]"),
         Set.of("gen3d"));
     var ingestion = new RouteIngestion(routes, jobs);
     var endpointStates = new EventBridgeRoutesTest.RecordingEndpointStates();
     var keys = new ApiKeys("x-warmgate-api-key", List.of(Tokens.sha256(KEY)), "warmgate.eventbridge.api-key-sha256");
-    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, List.of(new SageMakerPushedStates(Map.of())), keys, Duration.ofSeconds(4));
+    var eventBridge = new EventBridgeRoutes(ingestion, endpointStates, List.of(new SageMakerPushedStates(Map.of())),
+        keys, Duration.ofSeconds(4));
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
-    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpointStates),
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null),
+        new EndpointRoutes(endpointStates),
             new Authentication(TestTokens.authenticator()))
         .notifications(new S3Routes(ingestion), eventBridge).maxBodyBytes(MAX_BODY_BYTES).build();
     var binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
@@ -133,23 +138,28 @@ class NotificationBodiesTest {
   void otherRoutesTakeBodiesUpToMaxBodyBytes() throws Exception {
     // Past the notification limit but within max-body-bytes: read and judged on its content.
     assertError(post("/v1/jobs", chunked(jsonOfSize(2 * 1024 * 1024))), 400, "invalid_job");
-    var tooLarge = RawHttp.postChunked(port, "/v1/jobs", KEY_HEADER, jsonOfSize((int) MAX_BODY_BYTES + 10).getBytes(StandardCharsets.UTF_8));
+    var tooLarge = RawHttp.postChunked(port, "/v1/jobs", KEY_HEADER, jsonOfSize((int) MAX_BODY_BYTES
+        + 10).getBytes(StandardCharsets.UTF_8));
     assertThat(tooLarge.status()).as(tooLarge.body()).isEqualTo(413);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"/v1/notifications/s3", "/v1/notifications/eventbridge", "/v1/jobs"})
   void overDeepOrOverlongJsonIs400(String path) throws Exception {
-    assertError(post(path, HttpRequest.BodyPublishers.ofString("[".repeat(10_000) + "]".repeat(10_000))), 400, "json_limit_exceeded");
-    assertError(post(path, HttpRequest.BodyPublishers.ofString("{\"a\":\"" + "x".repeat(300_000) + "\"}")), 400, "json_limit_exceeded");
-    assertError(post(path, HttpRequest.BodyPublishers.ofString("{\"a\":" + "1".repeat(40) + "}")), 400, "json_limit_exceeded");
+    assertError(post(path, HttpRequest.BodyPublishers.ofString("[".repeat(10_000) + "]".repeat(10_000))), 400,
+        "json_limit_exceeded");
+    assertError(post(path, HttpRequest.BodyPublishers.ofString("{\"a\":\"" + "x".repeat(300_000) + "\"}")), 400,
+        "json_limit_exceeded");
+    assertError(post(path, HttpRequest.BodyPublishers.ofString("{\"a\":" + "1".repeat(40) + "}")), 400,
+        "json_limit_exceeded");
   }
 
   @Test
   void ofSeveralUploadsOfOneKeyInAnS3EventOnlyTheNewestStartsAJob() throws Exception {
     String record = """
         {"eventVersion":"2.1","eventSource":"aws:s3","eventTime":"2026-11-20T10:15:30Z","eventName":"ObjectCreated:Put",
-         "s3":{"bucket":{"name":"gen3d"},"object":{"key":"users/a/input/x_image.png","size":1,"eTag":"%s","sequencer":"%s"}}}""";
+         "s3":{"bucket":{"name":"gen3d"},"object":{"key":"users/a/input/x_image.png","size":1,"eTag":"%s",\
+        "sequencer":"%s"}}}""";
     String body = "{\"Records\":[" + String.join(",",
         record.formatted("e-newest", "0055AED6DCD90281E6"),
         record.formatted("e-oldest", "0055AED6DCD90281"),
@@ -160,7 +170,8 @@ class NotificationBodiesTest {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     JsonNode report = Json.mapper().readTree(response.body());
     assertThat(report.path("accepted")).hasSize(1);
-    assertThat(report.path("skipped")).hasSize(2).allSatisfy(skip -> assertThat(skip.path("reason").asText()).contains("superseded"));
+    assertThat(report.path("skipped")).hasSize(2).allSatisfy(skip ->
+        assertThat(skip.path("reason").asText()).contains("superseded"));
     assertThat(jobs.submitted).hasSize(1);
     assertThat(jobs.submitted.values().iterator().next().inputs().values().iterator().next().toString())
         .isEqualTo("s3://gen3d/users/a/input/x_image.png");

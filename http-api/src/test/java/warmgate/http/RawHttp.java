@@ -26,7 +26,8 @@ public final class RawHttp {
     try (Socket socket = connect(port)) {
       OutputStream out = socket.getOutputStream();
       out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + header
-          + "\r\nContent-Length: " + body.length + "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          + "\r\nContent-Length: " + body.length
+              + "\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = socket.getInputStream();
       Response first = read(in);

@@ -30,7 +30,8 @@ import warmgate.ingest.s3.S3Routes;
 // The HTTP edge alone on loopback, over jobs and endpoints that never answer; no database, no entities.
 class RequestTimeoutTest {
   private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
-      "pekko.http.server.request-timeout = 1s\npekko.remote.artery.canonical.port = 0").withFallback(ConfigFactory.load()));
+      "pekko.http.server.request-timeout = 1s\npekko.remote.artery.canonical.port = 0")
+          .withFallback(ConfigFactory.load()));
 
   @AfterEach
   void shutdown() {
@@ -56,7 +57,8 @@ class RequestTimeoutTest {
     Jobs jobs = neverAnswering(Jobs.class);
     JobJournal journal = neverAnswering(JobJournal.class);
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
+            + "e = gen3d }]"),
         Set.of("gen3d"));
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
@@ -68,10 +70,12 @@ class RequestTimeoutTest {
 
     for (String path : List.of("/v1/jobs/job-1", "/v1/endpoints/gen3d")) {
       HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-          .header("Authorization", "Bearer " + TestTokens.ADMIN).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+          .header("Authorization", "Bearer " + TestTokens.ADMIN).timeout(Duration.ofSeconds(30)).build(),
+              HttpResponse.BodyHandlers.ofString());
 
       assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(503);
-      assertThat(response.headers().firstValue("Retry-After")).as(path).hasValue(Long.toString(ApiErrors.RETRY_AFTER_SECONDS));
+      assertThat(response.headers().firstValue("Retry-After")).as(path)
+          .hasValue(Long.toString(ApiErrors.RETRY_AFTER_SECONDS));
       JsonNode error = Json.mapper().readTree(response.body()).path("error");
       assertThat(error.path("code").asText()).as(path).isEqualTo("unavailable");
       assertThat(error.path("message").asText()).as(path).contains("did not answer in time");

@@ -9,7 +9,6 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import warmgate.request.Request;
 import warmgate.request.RequestEntity;
 
 /**
@@ -43,7 +42,8 @@ final class EventLog extends EventSourcedBehavior<EventLog.Append, Object, Integ
   @Override
   public CommandHandler<Append, Object, Integer> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
-        .onCommand(Append.class, (state, cmd) -> Effect().persist(List.copyOf(cmd.events())).thenReply(cmd.replyTo(), s -> Done.getInstance()))
+        .onCommand(Append.class, (state, cmd) -> Effect().persist(List.copyOf(cmd.events())).thenReply(cmd.replyTo(),
+            s -> Done.getInstance()))
         .build();
   }
 

@@ -41,7 +41,8 @@ public final class IndexRows {
       case AWAITING_REVIEW, SUCCEEDED -> {
         events.add(new Request.JobQueued(t));
         events.add(new Request.AttemptStarted(1, "lease", t));
-        events.add(status == JobStatus.SUCCEEDED ? new Request.JobSucceeded(1, "etag", t) : new Request.ResultHeld(1, "etag", t));
+        events.add(status == JobStatus.SUCCEEDED ? new Request.JobSucceeded(1, "etag", t) : new Request.ResultHeld(1,
+            "etag", t));
       }
       case FAILED -> events.add(new Request.JobFailed("the inputs could not be read", t));
       case CANCELLED -> events.add(new Request.JobCancelled("not needed", t));

@@ -72,7 +72,8 @@ abstract class JobIndexProjectionContract {
 
   static JobSpec spec(String owner, String callbackUrl) {
     ObjectRef image = new ObjectRef("gen3d", "users/" + owner + "/input/cat_image.png");
-    return new JobSpec("gen3d", owner, Map.of("image", image), new ObjectRef("gen3d", "users/" + owner + "/output/cat.ply"), null,
+    return new JobSpec("gen3d", owner, Map.of("image", image), new ObjectRef("gen3d", "users/" + owner
+        + "/output/cat.ply"), null,
         callbackUrl, image.toString(), false);
   }
 
@@ -99,10 +100,12 @@ abstract class JobIndexProjectionContract {
   }
 
   /** Every tag's projection, each event it handles counted by job id. */
-  private List<ActorRef<ProjectionBehavior.Command>> runProjections(Map<String, AtomicInteger> handled, ReadSideSettings.Grouping grouping) {
+  private List<ActorRef<ProjectionBehavior.Command>> runProjections(Map<String, AtomicInteger> handled,
+      ReadSideSettings.Grouping grouping) {
     List<ActorRef<ProjectionBehavior.Command>> running = new ArrayList<>();
     for (String tag : RequestEntity.TAGS) {
-      running.add(testKit.spawn(ProjectionBehavior.create(JobIndexProjection.projection(testKit.system(), db.pool, tag, grouping,
+      running.add(testKit.spawn(ProjectionBehavior.create(JobIndexProjection.projection(testKit.system(), db.pool, tag,
+          grouping,
           () -> new JdbcHandler<List<EventEnvelope<Request.Event>>, PooledSession>() {
             private final JobIndexProjection.Handler real = new JobIndexProjection.Handler();
 
@@ -162,10 +165,12 @@ abstract class JobIndexProjectionContract {
     try {
       JobRow row = awaitRow(jobId, JobStatus.SUCCEEDED).orElseThrow();
 
-      assertThat(row).isEqualTo(new JobRow(jobId, JobStatus.SUCCEEDED, "gen3d", "alice", 2, T0.truncatedTo(ChronoUnit.MICROS),
+      assertThat(row).isEqualTo(new JobRow(jobId, JobStatus.SUCCEEDED, "gen3d", "alice", 2,
+          T0.truncatedTo(ChronoUnit.MICROS),
           T0.plusSeconds(12).truncatedTo(ChronoUnit.MICROS), "s3://gen3d/users/alice/output/cat.ply", null));
       JobSummary fold = JobSummary.fold(events).orElseThrow();
-      assertThat(row).as("the row is the fold the entity is checked against").isEqualTo(new JobRow(fold.jobId(), fold.status(),
+      assertThat(row).as("the row is the fold the entity is checked against").isEqualTo(new JobRow(fold.jobId(),
+          fold.status(),
           fold.endpoint(), fold.owner(), fold.attempts(), fold.createdAt().truncatedTo(ChronoUnit.MICROS),
           fold.updatedAt().truncatedTo(ChronoUnit.MICROS), fold.output(), fold.error()));
       assertThat(lastSeqNr(jobId)).isEqualTo(events.size());
@@ -223,7 +228,8 @@ abstract class JobIndexProjectionContract {
         return null;
       });
       assertThat(workIds()).doesNotContain(jobId);
-      assertThat(index.find(jobId).toCompletableFuture().join()).as("duties done change no field a list shows").hasValue(failed);
+      assertThat(index.find(jobId).toCompletableFuture().join()).as("duties done change no field a list shows")
+          .hasValue(failed);
     } finally {
       stopProjections(running);
     }
@@ -242,7 +248,8 @@ abstract class JobIndexProjectionContract {
       JobRow failed = awaitRow(jobId, JobStatus.FAILED).orElseThrow();
       assertThat(workIds()).contains(jobId);
 
-      append(jobId, List.of(new Request.ErrorReportAbandoned("the error report can never be written: S3 answered 404 NoSuchBucket",
+      append(jobId, List.of(new Request.ErrorReportAbandoned(
+          "the error report can never be written: S3 answered 404 NoSuchBucket",
           T0.plusSeconds(2))));
       TestProbe<Object> probe = testKit.createTestProbe();
       probe.awaitAssert(WAIT, () -> {
@@ -250,7 +257,8 @@ abstract class JobIndexProjectionContract {
         return null;
       });
       assertThat(workIds()).doesNotContain(jobId);
-      assertThat(index.find(jobId).toCompletableFuture().join()).as("a duty given up changes no field a list shows").hasValue(failed);
+      assertThat(index.find(jobId).toCompletableFuture().join()).as("a duty given up changes no field a list shows")
+          .hasValue(failed);
     } finally {
       stopProjections(running);
     }
@@ -277,7 +285,8 @@ abstract class JobIndexProjectionContract {
       assertThat(handledAfter.get(persistenceId(first))).as("events of %s handled again", first).isNull();
       assertThat(handledAfter.get(persistenceId(second))).hasValue(8);
       assertThat(lastSeqNr(first)).isEqualTo(8);
-      assertThat(storedOffsets().get(RequestEntity.tagFor(second))).isGreaterThan(offsets.getOrDefault(RequestEntity.tagFor(second), 0L));
+      assertThat(storedOffsets().get(RequestEntity.tagFor(second)))
+          .isGreaterThan(offsets.getOrDefault(RequestEntity.tagFor(second), 0L));
     } finally {
       stopProjections(running);
     }
@@ -316,7 +325,8 @@ abstract class JobIndexProjectionContract {
   }
 
   private long lastSeqNr(String jobId) throws Exception {
-    try (Connection c = db.pool.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT last_seq_nr FROM job_index WHERE job_id = ?")) {
+    try (Connection c = db.pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+        "SELECT last_seq_nr FROM job_index WHERE job_id = ?")) {
       ps.setString(1, jobId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getLong(1) : -1;

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.job.JobStatus;
 
-/** What the index answers, on a real database (rows written by the projection's own fold); H2 and PostgreSQL subclasses. */
+/** What the index answers, on a real database (rows written by the projection's own fold); H2 and PostgreSQL
+ * subclasses. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class JobIndexQueryContract {
   private static final Instant T = Instant.parse("2026-11-23T10:00:00Z");
@@ -67,12 +68,15 @@ abstract class JobIndexQueryContract {
     JobQuery mine = JobQuery.all().withOwner(owner);
 
     assertThat(ids(list(mine))).containsExactly(owner + "-d", owner + "-c", owner + "-b", owner + "-a");
-    assertThat(ids(list(mine.withStatuses(Set.of(JobStatus.QUEUED, JobStatus.FAILED))))).containsExactly(owner + "-c", owner + "-b");
-    assertThat(ids(list(new JobQuery(Set.of(), "gen3d", owner, null, null, 50, null)))).containsExactly(owner + "-d", owner + "-b", owner + "-a");
+    assertThat(ids(list(mine.withStatuses(Set.of(JobStatus.QUEUED, JobStatus.FAILED))))).containsExactly(owner + "-c",
+        owner + "-b");
+    assertThat(ids(list(new JobQuery(Set.of(), "gen3d", owner, null, null, 50, null)))).containsExactly(owner + "-d",
+        owner + "-b", owner + "-a");
     assertThat(ids(list(new JobQuery(Set.of(), null, owner, T.plusSeconds(10), T.plusSeconds(30), 50, null))))
         .as("from inclusive, to exclusive").containsExactly(owner + "-c", owner + "-b");
     JobRow failed = list(mine.withStatuses(Set.of(JobStatus.FAILED))).jobs().get(0);
-    assertThat(failed).isEqualTo(new JobRow(owner + "-c", JobStatus.FAILED, "other", owner, 0, T.plusSeconds(20), T.plusSeconds(21),
+    assertThat(failed).isEqualTo(new JobRow(owner + "-c", JobStatus.FAILED, "other", owner, 0, T.plusSeconds(20),
+        T.plusSeconds(21),
         "s3://gen3d/users/" + owner + "/output/" + owner + "-c.ply", "the inputs could not be read"));
   }
 
@@ -139,7 +143,8 @@ abstract class JobIndexQueryContract {
       page.forEach(work -> all.add(work.jobId()));
       after = page.get(page.size() - 1).jobId();
       assertThat(page).filteredOn(work -> work.jobId().equals(owner + "-queued"))
-          .allSatisfy(work -> assertThat(work).isEqualTo(new JobIndex.Work(owner + "-queued", JobStatus.QUEUED, "gen3d")));
+          .allSatisfy(work -> assertThat(work).isEqualTo(new JobIndex.Work(owner + "-queued", JobStatus.QUEUED,
+              "gen3d")));
     }
 
     assertThat(all).doesNotHaveDuplicates();

@@ -42,7 +42,8 @@ class JobWakerTest {
 
     @Override
     public CompletionStage<List<Work>> withWork(String afterJobId, int limit) {
-      List<Work> page = withWork.stream().sorted().filter(id -> afterJobId == null || id.compareTo(afterJobId) > 0).limit(limit)
+      List<Work> page = withWork.stream().sorted().filter(id -> afterJobId == null
+          || id.compareTo(afterJobId) > 0).limit(limit)
           .map(id -> new Work(id, queued.contains(id) ? JobStatus.QUEUED : JobStatus.RUNNING, "m")).toList();
       CompletableFuture<Void> held = gate.get();
       return held == null ? CompletableFuture.completedFuture(page) : held.thenApply(v -> page);
@@ -90,7 +91,8 @@ class JobWakerTest {
     return new ReadSideSettings.Waker(1000, 2, catchUpTimeout, interval, Duration.ofSeconds(1));
   }
 
-  private ActorRef<JobWaker.Command> start(Index index, Progress progress, TestProbe<String> woken, ReadSideSettings.Waker settings) {
+  private ActorRef<JobWaker.Command> start(Index index, Progress progress, TestProbe<String> woken,
+      ReadSideSettings.Waker settings) {
     return testKit.spawn(JobWaker.create(index, progress, answering(woken), enlisting(woken), settings, false));
   }
 
@@ -102,8 +104,10 @@ class JobWakerTest {
     };
   }
 
-  /** Endpoints that answer at once, each job enlisted reported to {@code enlisted} as "enlisted {jobId} at {endpoint}". */
-  private static java.util.function.BiFunction<String, List<String>, CompletionStage<Done>> enlisting(TestProbe<String> enlisted) {
+  /** Endpoints that answer at once, each job enlisted reported to {@code enlisted} as "enlisted {jobId} at {endpoint}".
+   * */
+  private static java.util.function.BiFunction<String, List<String>,
+      CompletionStage<Done>> enlisting(TestProbe<String> enlisted) {
     return (endpoint, jobIds) -> {
       jobIds.forEach(jobId -> enlisted.ref().tell("enlisted " + jobId + " at " + endpoint));
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -125,7 +129,8 @@ class JobWakerTest {
 
     List<String> seen = woken.receiveSeveralMessages(32, Duration.ofSeconds(10));
     assertThat(seen).containsExactlyInAnyOrderElementsOf(java.util.stream.Stream.concat(
-        queued.stream().map(id -> "enlisted " + id + " at m"), java.util.stream.Stream.of("job-r1", "job-r2")).toList());
+        queued.stream().map(id -> "enlisted " + id + " at m"), java.util.stream.Stream.of("job-r1",
+            "job-r2")).toList());
     // The queued jobs, unthrottled, all came before the second running job, which waited its turn.
     assertThat(seen.indexOf("job-r2")).isEqualTo(31);
     testKit.stop(waker);
@@ -165,9 +170,11 @@ class JobWakerTest {
           : CompletableFuture.completedFuture(Done.getInstance());
     };
 
-    var waker = testKit.spawn(JobWaker.create(index, new Progress(Map.of()), wake, enlisting(woken), settings(Duration.ofMinutes(1), Duration.ZERO), false));
+    var waker = testKit.spawn(JobWaker.create(index, new Progress(Map.of()), wake, enlisting(woken),
+        settings(Duration.ofMinutes(1), Duration.ZERO), false));
 
-    List<String> wakes = List.of(woken.receiveMessage(), woken.receiveMessage(), woken.receiveMessage(Duration.ofSeconds(5)));
+    List<String> wakes = List.of(woken.receiveMessage(), woken.receiveMessage(),
+        woken.receiveMessage(Duration.ofSeconds(5)));
     assertThat(wakes).containsExactlyInAnyOrder("job-a", "job-a", "job-b");
     woken.expectNoMessage(Duration.ofMillis(500));
     testKit.stop(waker);
@@ -187,7 +194,8 @@ class JobWakerTest {
     index.withWork.add("job-c");
     progress.projected = Map.of("job-0", 10L, "job-1", 7L);
 
-    assertThat(List.of(woken.receiveMessage(), woken.receiveMessage(), woken.receiveMessage())).containsExactly("job-a", "job-b", "job-c");
+    assertThat(List.of(woken.receiveMessage(), woken.receiveMessage(),
+        woken.receiveMessage())).containsExactly("job-a", "job-b", "job-c");
     woken.expectNoMessage(Duration.ofMillis(300));
     testKit.stop(waker);
   }
@@ -239,10 +247,12 @@ class JobWakerTest {
       var blocking = testKit.system().executionContext();
       TestProbe<String> woken = testKit.createTestProbe();
 
-      var waker = testKit.spawn(JobWaker.create(new JdbcJobIndex(db.pool, blocking), new JdbcIndexProgress(db.pool, blocking),
+      var waker = testKit.spawn(JobWaker.create(new JdbcJobIndex(db.pool, blocking), new JdbcIndexProgress(db.pool,
+          blocking),
           answering(woken), enlisting(woken), settings(Duration.ofMinutes(1), Duration.ZERO), false));
 
-      assertThat(woken.receiveSeveralMessages(3)).containsExactlyInAnyOrder("enlisted job-q1 at gen3d", "job-q2", "job-q3");
+      assertThat(woken.receiveSeveralMessages(3)).containsExactlyInAnyOrder("enlisted job-q1 at gen3d", "job-q2",
+          "job-q3");
       woken.expectNoMessage(Duration.ofMillis(500));
       testKit.stop(waker);
     }

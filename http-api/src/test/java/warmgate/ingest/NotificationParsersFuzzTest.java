@@ -25,7 +25,8 @@ class NotificationParsersFuzzTest {
     FuzzProperty.onlyInvalidInput(() -> EventBridgeParser.parse(input));
   }
 
-  /** Two sequencers, one per line. Besides the property: the order is antisymmetric, and trailing zeros do not count. */
+  /** Two sequencers, one per line. Besides the property: the order is antisymmetric, and trailing zeros do not count.
+   * */
   @FuzzTest
   void sequencer(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);

@@ -46,13 +46,15 @@ class RouteTableTest {
     var routing = table.route(upload("gen3d", "users/alice/input/cat_mask.png"));
 
     assertThat(routing).isInstanceOfSatisfying(RouteTable.Routing.Skipped.class, s ->
-        assertThat(s.skip().reason()).contains("completes the job started by its image s3://gen3d/users/alice/input/cat_image.png"));
+        assertThat(s.skip().reason()).contains(
+            "completes the job started by its image s3://gen3d/users/alice/input/cat_image.png"));
   }
 
   @Test
   void keyOutsideEveryRouteIsSkippedWithAReason() {
     assertThat(table.route(upload("other", "users/alice/input/cat_image.png")))
-        .isInstanceOfSatisfying(RouteTable.Routing.Skipped.class, s -> assertThat(s.skip().reason()).isEqualTo("no route matches this bucket and key"));
+        .isInstanceOfSatisfying(RouteTable.Routing.Skipped.class,
+            s -> assertThat(s.skip().reason()).isEqualTo("no route matches this bucket and key"));
     assertThat(table.route(upload("gen3d", "users/alice/output/cat.ply")))
         .isInstanceOf(RouteTable.Routing.Skipped.class);
   }
@@ -60,13 +62,15 @@ class RouteTableTest {
   @Test
   void keyUnderRouteThatThePipelineCannotReadIsSkipped() {
     assertThat(table.route(upload("gen3d", "users/alice/photos/cat.png")))
-        .isInstanceOfSatisfying(RouteTable.Routing.Skipped.class, s -> assertThat(s.skip().reason()).startsWith("route gen3d: key does not match"));
+        .isInstanceOfSatisfying(RouteTable.Routing.Skipped.class,
+            s -> assertThat(s.skip().reason()).startsWith("route gen3d: key does not match"));
   }
 
   @Test
   void routeToUnknownEndpointIsAConfigurationError() {
     assertThatThrownBy(() -> RouteTable.fromConfig(
-            ConfigFactory.parseString("routes = [{name = r, bucket = b, endpoint = nope, pipeline = gen3d}]"), Set.of("gen3d")))
+            ConfigFactory.parseString("routes = [{name = r, bucket = b, endpoint = nope, pipeline = gen3d}]"),
+                Set.of("gen3d")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("endpoint 'nope'");
   }
@@ -74,7 +78,8 @@ class RouteTableTest {
   @Test
   void routeToUnknownPipelineIsAConfigurationError() {
     assertThatThrownBy(() -> RouteTable.fromConfig(
-            ConfigFactory.parseString("routes = [{name = r, bucket = b, endpoint = gen3d, pipeline = nope}]"), Set.of("gen3d")))
+            ConfigFactory.parseString("routes = [{name = r, bucket = b, endpoint = gen3d, pipeline = nope}]"),
+                Set.of("gen3d")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("pipeline 'nope'");
   }

@@ -45,7 +45,8 @@ class LogFormatTest {
     configurator.doConfigure(LogFormatTest.class.getResource("/logback.xml"));
     var async = (AsyncAppender) context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("ASYNC");
     var console = (OutputStreamAppender<ILoggingEvent>) async.getAppender("STDOUT");
-    assertThat(context.getStatusManager().getCopyOfStatusList()).noneMatch(s -> s.getEffectiveLevel() > ch.qos.logback.core.status.Status.INFO);
+    assertThat(context.getStatusManager().getCopyOfStatusList()).noneMatch(s ->
+        s.getEffectiveLevel() > ch.qos.logback.core.status.Status.INFO);
     return console.getEncoder();
   }
 
@@ -55,7 +56,8 @@ class LogFormatTest {
       MDC.put("jobId", "job-42");
       MDC.put("endpoint", "gen3d");
       try {
-        LoggerFactory.getLogger("warmgate.request.Request").info("Job {} runs attempt {} on endpoint {}", "job-42", 1, "gen3d");
+        LoggerFactory.getLogger("warmgate.request.Request").info("Job {} runs attempt {} on endpoint {}", "job-42", 1,
+            "gen3d");
       } finally {
         MDC.clear();
       }
@@ -64,18 +66,22 @@ class LogFormatTest {
   }
 
   static final String FORGED = "2026-12-06 10:00:00,000 INFO  warmgate.Main - forged";
-  /** A key as an outsider would write one: a forged line after a line break, a carriage return, a NUL, U+2028, a bidi override. */
+  /** A key as an outsider would write one: a forged line after a line break, a carriage return, a NUL, U+2028, a bidi
+   * override. */
   static final String HOSTILE = "users/a.png\n" + FORGED + "\r\u0000\u2028\u202Egnp.";
   static final String HOSTILE_ESCAPED = "users/a.png\\n" + FORGED + "\\r\\u0000\\u2028\\u202Egnp.";
 
-  /** A line that quotes {@link #HOSTILE} in its message and its MDC, with an exception whose message and cause's quote it too. */
+  /** A line that quotes {@link #HOSTILE} in its message and its MDC, with an exception whose message and cause's quote
+   * it too. */
   private static ILoggingEvent hostileLine() {
     try (CapturedLogs logs = CapturedLogs.of("warmgate.ingest.RouteIngestion")) {
       MDC.put("jobId", HOSTILE);
       try {
-        var failure = new IllegalStateException("no route for " + HOSTILE, new IllegalArgumentException("bad key " + HOSTILE));
+        var failure = new IllegalStateException("no route for " + HOSTILE, new IllegalArgumentException("bad key "
+            + HOSTILE));
         failure.addSuppressed(new RuntimeException(FORGED + "\n" + FORGED));
-        LoggerFactory.getLogger("warmgate.ingest.RouteIngestion").warn("Skipped s3://gen3d/{}: {}", HOSTILE, "marker", failure);
+        LoggerFactory.getLogger("warmgate.ingest.RouteIngestion").warn("Skipped s3://gen3d/{}: {}", HOSTILE, "marker",
+            failure);
       } finally {
         MDC.clear();
       }
@@ -117,7 +123,8 @@ class LogFormatTest {
     String line = new String(consoleEncoder("text").encode(hostileLine()), StandardCharsets.UTF_8);
     String first = line.substring(0, line.indexOf('\n'));
 
-    assertThat(first).contains("WARN  warmgate.ingest.RouteIngestion [] " + HOSTILE_ESCAPED + "  - Skipped s3://gen3d/" + HOSTILE_ESCAPED + ": marker");
+    assertThat(first).contains("WARN  warmgate.ingest.RouteIngestion [] " + HOSTILE_ESCAPED + "  - Skipped s3://gen3d/"
+        + HOSTILE_ESCAPED + ": marker");
     assertThat(first.chars()).noneMatch(c -> c < 0x20 || c == 0x2028 || c == 0x202E);
   }
 
@@ -131,7 +138,8 @@ class LogFormatTest {
     assertThat(lines).contains("Caused by: java.lang.IllegalArgumentException: bad key " + HOSTILE_ESCAPED);
     assertThat(lines).anyMatch(l -> l.endsWith("Suppressed: java.lang.RuntimeException: " + FORGED + "\\n" + FORGED));
     assertThat(lines).anyMatch(l -> l.startsWith("\tat warmgate.logformat.LogFormatTest.hostileLine"));
-    assertThat(lines.subList(2, lines.size())).allMatch(l -> l.startsWith("\t") || l.startsWith("Caused by: "), "frames and causes only");
+    assertThat(lines.subList(2, lines.size())).allMatch(l -> l.startsWith("\t") || l.startsWith("Caused by: "),
+        "frames and causes only");
     assertThat(text.chars()).noneMatch(c -> c == '\r' || c == 0 || c == 0x2028 || c == 0x202E);
   }
 
@@ -141,7 +149,8 @@ class LogFormatTest {
     String line = new String(encoded, StandardCharsets.UTF_8);
 
     assertThat(line).endsWith("\n");
-    assertThat(line.substring(0, line.length() - 1).chars()).noneMatch(c -> c < 0x20 || c == 0x85 || (c >= 0x2028 && c <= 0x202E));
+    assertThat(line.substring(0, line.length() - 1).chars()).noneMatch(c -> c < 0x20 || c == 0x85 || (c >= 0x2028
+        && c <= 0x202E));
     assertThat(line).contains("\\u2028").contains("\\u202E").contains("\\u0000").contains("\\n2026-12-06");
     JsonNode json = Json.mapper().readTree(line);
     assertThat(json.path("formattedMessage").asText()).isEqualTo("Skipped s3://gen3d/" + HOSTILE + ": marker");

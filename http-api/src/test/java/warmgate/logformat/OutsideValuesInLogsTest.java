@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import warmgate.node.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
@@ -34,6 +33,7 @@ import warmgate.ingest.sns.SnsFixture;
 import warmgate.ingest.sns.SnsRoutes;
 import warmgate.ingest.watcher.LocalBucketWatcher;
 import warmgate.logging.CapturedLogs;
+import warmgate.node.InProcessNode;
 
 // A real node in the test's JVM (H2, real HTTP on loopback) and a real folder watcher: keys carrying control
 // characters and a forged log line go in through every route; what the node logs is written with logback-text.xml's
@@ -61,8 +61,10 @@ class OutsideValuesInLogsTest {
     // Skipped keys are logged at DEBUG; those lines must be as safe as the WARNs.
     levelBefore = warmgate.getLevel();
     warmgate.setLevel(Level.DEBUG);
-    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)), new SnsFixture.RecordingConfirmer());
-    node = InProcessNode.start(dataDir, Map.of("warmgate.eventbridge.api-key-sha256", List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY))), sns, true);
+    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)),
+        new SnsFixture.RecordingConfirmer());
+    node = InProcessNode.start(dataDir, Map.of("warmgate.eventbridge.api-key-sha256",
+        List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY))), sns, true);
   }
 
   @AfterAll
@@ -74,7 +76,8 @@ class OutsideValuesInLogsTest {
     formatting.stop();
   }
 
-  /** A key under the demo route (users/, .png) carrying a line break, the forged line, CR, NUL, U+2028 and a bidi override. */
+  /** A key under the demo route (users/, .png) carrying a line break, the forged line, CR, NUL, U+2028 and a bidi
+   * override. */
   private static String hostileKey(String route) {
     return "users/" + route + "\n" + FORGED + " by " + route + "\r\u0000\u2028\u202E.png";
   }
@@ -107,10 +110,12 @@ class OutsideValuesInLogsTest {
       ObjectNode detail = upload.putObject("detail");
       detail.putObject("bucket").put("name", "gen3d");
       detail.putObject("object").put("key", hostileKey("eventbridge"));
-      post("/v1/notifications/eventbridge", Json.mapper().writeValueAsString(upload), "x-warmgate-api-key", EVENTBRIDGE_KEY);
+      post("/v1/notifications/eventbridge", Json.mapper().writeValueAsString(upload), "x-warmgate-api-key",
+          EVENTBRIDGE_KEY);
       ObjectNode other = Json.mapper().createObjectNode().put("id", "evt\n" + FORGED + " by eventbridge-id")
           .put("source", "aws.s3\n" + FORGED + " by eventbridge-source").put("detail-type", "Other\u2028\u202E");
-      post("/v1/notifications/eventbridge", Json.mapper().writeValueAsString(other), "x-warmgate-api-key", EVENTBRIDGE_KEY);
+      post("/v1/notifications/eventbridge", Json.mapper().writeValueAsString(other), "x-warmgate-api-key",
+          EVENTBRIDGE_KEY);
 
       ObjectNode job = Json.mapper().createObjectNode().put("endpoint", "gen3d");
       job.putObject("inputs").put("image", "s3://gen3d/" + hostileKey("jobs"));
@@ -136,7 +141,8 @@ class OutsideValuesInLogsTest {
         if (event.getThrowableProxy() == null) {
           assertThat(lines).as(formatted).hasSize(1);
         } else {
-          assertThat(lines.subList(1, lines.size())).as(formatted).allMatch(l -> l.startsWith("\t") || l.startsWith("Caused by: ")
+          assertThat(lines.subList(1, lines.size())).as(formatted).allMatch(l -> l.startsWith("\t")
+              || l.startsWith("Caused by: ")
               || l.matches("^[\\w.$]+(: .*)?$"));
         }
         if (event.getFormattedMessage().contains(FORGED)) {

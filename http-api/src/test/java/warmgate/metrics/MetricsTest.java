@@ -28,8 +28,10 @@ class MetricsTest {
     assertThat(scrape.value("warmgate_job_queue_wait_seconds_sum", "endpoint", "gen3d")).isEqualTo(423);
     assertThat(scrape.value("warmgate_job_queue_wait_seconds_bucket", "endpoint", "gen3d", "le", "5.0")).isEqualTo(1);
     assertThat(scrape.value("warmgate_job_queue_wait_seconds_bucket", "endpoint", "gen3d", "le", "600.0")).isEqualTo(2);
-    assertThat(scrape.value("warmgate_endpoint_cold_start_seconds_bucket", "endpoint", "gen3d", "le", "300.0")).isEqualTo(0);
-    assertThat(scrape.value("warmgate_endpoint_cold_start_seconds_bucket", "endpoint", "gen3d", "le", "420.0")).isEqualTo(1);
+    assertThat(scrape.value("warmgate_endpoint_cold_start_seconds_bucket", "endpoint", "gen3d", "le",
+        "300.0")).isEqualTo(0);
+    assertThat(scrape.value("warmgate_endpoint_cold_start_seconds_bucket", "endpoint", "gen3d", "le",
+        "420.0")).isEqualTo(1);
   }
 
   @Test

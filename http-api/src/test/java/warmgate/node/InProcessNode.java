@@ -52,7 +52,8 @@ public final class InProcessNode implements AutoCloseable {
    * @param settings added to (and overriding) the quick defaults
    * @param sns the SNS route to mount; null: the one the configuration describes
    */
-  public static InProcessNode start(Path dataDir, Map<String, Object> settings, SnsRoutes sns, boolean inServiceFromStart) {
+  public static InProcessNode start(Path dataDir, Map<String, Object> settings, SnsRoutes sns,
+      boolean inServiceFromStart) {
     return new InProcessNode(dataDir, settings, sns, inServiceFromStart, p -> p, INSTANT_MODEL);
   }
 
@@ -60,7 +61,8 @@ public final class InProcessNode implements AutoCloseable {
    * A node whose lifecycle calls {@code wrap(provider)} instead of {@link #provider} itself, and whose invocations
    * {@code model} answers: for tests that put faults between the lifecycle and the provider's truth.
    */
-  public static InProcessNode start(Path dataDir, Map<String, Object> settings, Function<FakeProvider, EndpointProvider> wrap,
+  public static InProcessNode start(Path dataDir, Map<String, Object> settings, Function<FakeProvider,
+      EndpointProvider> wrap,
       InferenceClient model) {
     return new InProcessNode(dataDir, settings, null, false, wrap, model);
   }
@@ -86,8 +88,10 @@ public final class InProcessNode implements AutoCloseable {
         provider.set(Status.IN_SERVICE);
       }
       EndpointProvider lifecycleProvider = wrap.apply(provider);
-      Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s, lifecycleProvider, model));
-      var deps = new Main.Deps(blobs, endpoints, RouteTable.fromConfig(warmgate, endpoints.names()), Clock.systemUTC(), List.of());
+      Endpoints endpoints = Endpoints.bind(EndpointSettings.fromConfig(warmgate), s -> new ManagedEndpoint(s,
+          lifecycleProvider, model));
+      var deps = new Main.Deps(blobs, endpoints, RouteTable.fromConfig(warmgate, endpoints.names()), Clock.systemUTC(),
+          List.of());
       node = sns == null ? Main.init(system, deps) : Main.init(system, deps, sns);
       base = "http://127.0.0.1:" + node.binding().toCompletableFuture().join().localAddress().getPort();
     } catch (RuntimeException e) {

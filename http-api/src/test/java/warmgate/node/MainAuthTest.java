@@ -24,7 +24,8 @@ class MainAuthTest {
     settings.put("warmgate.http.port", 0);
     settings.put("pekko.remote.artery.canonical.port", 0);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate",
-        ConfigFactory.load(ConfigFactory.parseMap(settings).withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
+        ConfigFactory.load(ConfigFactory.parseMap(settings)
+            .withFallback(ConfigFactory.parseResourcesAnySyntax("application"))));
     Main.Deps deps = Main.Deps.fromConfig(system);
     try {
       assertThatThrownBy(() -> Main.init(system, deps)).hasMessageContaining(message);
@@ -50,7 +51,8 @@ class MainAuthTest {
   @Test
   void duplicateTokenHashStopsTheNodeAtStart() {
     var alice = TestTokens.entries().get(1);
-    assertStartFails(Map.of("warmgate.auth.tokens", List.of(alice, Map.of("name", "copy", "sha256", alice.get("sha256")))),
+    assertStartFails(Map.of("warmgate.auth.tokens", List.of(alice, Map.of("name", "copy", "sha256",
+        alice.get("sha256")))),
         "have the same sha256");
   }
 

@@ -58,7 +58,8 @@ class NodeMetricsTest {
     blobs.put(ObjectRef.parse("s3://gen3d/users/a/input/" + base + "_image.png"), new byte[] {1});
     blobs.put(ObjectRef.parse("s3://gen3d/users/a/input/" + base + "_mask.png"), new byte[] {2});
     var submitted = send("POST", "/v1/jobs", """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/a/input/%1$s_image.png","mask":"s3://gen3d/users/a/input/%1$s_mask.png"},
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/a/input/%1$s_image.png",\
+        "mask":"s3://gen3d/users/a/input/%1$s_mask.png"},
          "output":"s3://gen3d/users/a/output/%1$s.ply"}""".formatted(base), TestTokens.ADMIN);
     assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(202);
     String jobId = Json.mapper().readTree(submitted.body()).path("jobId").asText();
@@ -83,11 +84,13 @@ class NodeMetricsTest {
     });
     Scrape first = scrape();
     for (String status : List.of("WAITING_FOR_INPUTS", "QUEUED", "RUNNING", "SUCCEEDED")) {
-      assertThat(first.value("warmgate_job_transitions_total", "endpoint", "gen3d", "status", status)).as(status).isEqualTo(1);
+      assertThat(first.value("warmgate_job_transitions_total", "endpoint", "gen3d", "status",
+          status)).as(status).isEqualTo(1);
     }
     assertThat(first.value("warmgate_job_transitions_total", "endpoint", "gen3d", "status", "FAILED")).isNull();
     assertThat(first.value("warmgate_job_queue_wait_seconds_count", "endpoint", "gen3d")).isEqualTo(1);
-    assertThat(first.value("warmgate_job_end_to_end_seconds_count", "endpoint", "gen3d", "status", "SUCCEEDED")).isEqualTo(1);
+    assertThat(first.value("warmgate_job_end_to_end_seconds_count", "endpoint", "gen3d", "status",
+        "SUCCEEDED")).isEqualTo(1);
     assertThat(first.value("warmgate_endpoint_cold_start_seconds_count", "endpoint", "gen3d")).isEqualTo(1);
     assertThat(first.value("warmgate_endpoint_state", "endpoint", "gen3d", "state", "WARM")).isEqualTo(1);
     assertThat(first.value("warmgate_endpoint_state", "endpoint", "gen3d", "state", "COLD")).isEqualTo(0);
@@ -100,8 +103,10 @@ class NodeMetricsTest {
     Scrape second = scrape();
     assertThat(second.value("warmgate_job_transitions_total", "endpoint", "gen3d", "status", "SUCCEEDED")).isEqualTo(2);
     assertThat(second.value("warmgate_job_queue_wait_seconds_count", "endpoint", "gen3d")).isEqualTo(2);
-    assertThat(second.value("warmgate_job_end_to_end_seconds_count", "endpoint", "gen3d", "status", "SUCCEEDED")).isEqualTo(2);
-    assertThat(second.value("warmgate_job_end_to_end_seconds_bucket", "endpoint", "gen3d", "status", "SUCCEEDED", "le", "+Inf"))
+    assertThat(second.value("warmgate_job_end_to_end_seconds_count", "endpoint", "gen3d", "status",
+        "SUCCEEDED")).isEqualTo(2);
+    assertThat(second.value("warmgate_job_end_to_end_seconds_bucket", "endpoint", "gen3d", "status", "SUCCEEDED", "le",
+        "+Inf"))
         .isEqualTo(2);
     assertThat(second.value("warmgate_endpoint_cold_start_seconds_count", "endpoint", "gen3d")).isEqualTo(1);
     assertThat(second.value("warmgate_journal_write_seconds_count", "entity", "Request"))

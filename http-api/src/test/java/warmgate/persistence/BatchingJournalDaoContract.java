@@ -71,7 +71,8 @@ abstract class BatchingJournalDaoContract {
     var classic = Adapter.toClassic(testKit.system());
     var journal = db.config.getConfig("jdbc-journal");
     SlickDatabase slick = ((SlickExtensionImpl) SlickExtension.get(classic)).database(journal);
-    dao = new BatchingJournalDao(slick.database(), slick.profile(), new JournalConfig(journal), SerializationExtension.get(classic),
+    dao = new BatchingJournalDao(slick.database(), slick.profile(), new JournalConfig(journal),
+        SerializationExtension.get(classic),
         testKit.system().executionContext(), Materializer.matFromSystem(testKit.system()));
   }
 
@@ -102,7 +103,8 @@ abstract class BatchingJournalDaoContract {
         prefix + "a/2", Set.of("t-1", "t-2"),
         prefix + "b/1", Set.of(),
         prefix + "c/1", Set.of("t-2"))));
-    assertThat(ordering(prefix + "a", 2)).as("an entity's later event comes later in the journal").isGreaterThan(ordering(prefix + "a", 1));
+    assertThat(ordering(prefix + "a",
+        2)).as("an entity's later event comes later in the journal").isGreaterThan(ordering(prefix + "a", 1));
   }
 
   @Test
@@ -121,7 +123,8 @@ abstract class BatchingJournalDaoContract {
         // payloads) in its message: nothing of the chain the journal logs may carry it.
         .satisfies(failure -> {
           for (Throwable t = failure; t != null; t = t.getCause()) {
-            assertThat(String.valueOf(t.getMessage())).as("message of %s", t.getClass().getName()).doesNotContain("Batch entry");
+            assertThat(String.valueOf(t.getMessage())).as("message of %s",
+                t.getClass().getName()).doesNotContain("Batch entry");
           }
         });
     assertThat(tagsByEvent(prefix).keySet()).containsExactly(prefix + "a/1");
@@ -129,7 +132,8 @@ abstract class BatchingJournalDaoContract {
 
   @Test
   void theReadJournalReadsEveryTaggedEventBackInOrder() throws Exception {
-    assertThat(db.config.getString("jdbc-journal.dao")).as("the journal a node runs with").isEqualTo(BatchingJournalDao.class.getName());
+    assertThat(db.config.getString("jdbc-journal.dao")).as("the journal a node runs with")
+        .isEqualTo(BatchingJournalDao.class.getName());
     String tag = "batch-" + System.nanoTime();
     int entities = 40;
     TestProbe<Done> done = testKit.createTestProbe();
@@ -157,14 +161,17 @@ abstract class BatchingJournalDaoContract {
     }
   }
 
-  private void write(List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch) throws Exception {
+  private void write(List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch)
+      throws Exception {
     FutureConverters.asJava(dao.writeJournalRows(CollectionConverters.asScala(batch).toList()))
         .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
-  private static Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>> row(String pid, long seqNr, Set<String> tags) {
+  private static Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>> row(String pid,
+      long seqNr, Set<String> tags) {
     byte[] payload = (pid + "/" + seqNr).getBytes(StandardCharsets.UTF_8);
-    var row = new JournalPekkoSerializationRow(Long.MAX_VALUE, false, pid, seqNr, "writer", 1_700_000_000_000L, "", payload, 20, "",
+    var row = new JournalPekkoSerializationRow(Long.MAX_VALUE, false, pid, seqNr, "writer", 1_700_000_000_000L, "",
+        payload, 20, "",
         Option.empty(), Option.empty(), Option.empty());
     return Tuple2.apply(row, CollectionConverters.asScala(tags).toSet());
   }
@@ -173,7 +180,8 @@ abstract class BatchingJournalDaoContract {
   private TreeMap<String, Set<String>> tagsByEvent(String prefix) throws Exception {
     TreeMap<String, Set<String>> tags = new TreeMap<>();
     try (Connection c = db.pool.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT j.\"persistence_id\", j.\"sequence_number\", t.\"tag\" FROM \"event_journal\" j "
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT j.\"persistence_id\", j.\"sequence_number\", t.\"tag\" FROM \"event_journal\" j "
             + "LEFT JOIN \"event_tag\" t ON t.\"event_id\" = j.\"ordering\" WHERE j.\"persistence_id\" LIKE ?")) {
       ps.setString(1, prefix + "%");
       try (ResultSet rs = ps.executeQuery()) {
@@ -229,7 +237,8 @@ abstract class BatchingJournalDaoContract {
     @Override
     public CommandHandler<Append, String, Integer> commandHandler() {
       return newCommandHandlerBuilder().forAnyState()
-          .onCommand(Append.class, (state, cmd) -> Effect().persist(cmd.events()).thenReply(cmd.replyTo(), s -> Done.getInstance()))
+          .onCommand(Append.class, (state, cmd) -> Effect().persist(cmd.events()).thenReply(cmd.replyTo(),
+              s -> Done.getInstance()))
           .build();
     }
 

@@ -39,7 +39,8 @@ final class TckDatabase implements AutoCloseable {
   }
 
   /**
-   * Makes the data folder, the database and its tables: from the suite's beforeAll, not its constructor, since the TCK's engine
+   * Makes the data folder, the database and its tables: from the suite's beforeAll, not its constructor, since the
+   * TCK's engine
    * constructs suites it then does not run (and never closes), which left a database behind on every run.
    */
   void open() {

@@ -56,13 +56,15 @@ class ChaosIT {
    *
    * @param window submissions are spread over it, and the kills and the outage fall at random moments inside it
    */
-  record Scale(String name, int jobs, int kills, Duration minOutage, Duration maxOutage, Duration window, Duration drain) {
+  record Scale(String name, int jobs, int kills, Duration minOutage, Duration maxOutage, Duration window,
+      Duration drain) {
     static Scale fromProperty() {
       String name = System.getProperty("warmgate.reliability.scale", "short");
       return switch (name) {
         case "short" -> new Scale(name, 300, 3, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(60),
             Duration.ofMinutes(4));
-        case "long" -> new Scale(name, 10_000, 30, Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofMinutes(20),
+        case "long" -> new Scale(name, 10_000, 30, Duration.ofSeconds(60), Duration.ofSeconds(60),
+            Duration.ofMinutes(20),
             Duration.ofMinutes(20));
         default -> throw new IllegalArgumentException("warmgate.reliability.scale is short or long, not " + name);
       };
@@ -121,7 +123,8 @@ class ChaosIT {
     Scale scale = Scale.fromProperty();
     long seed = Long.getLong("warmgate.chaos.seed", System.nanoTime());
     Random random = new Random(seed);
-    System.out.println("ChaosIT scale " + scale + ", seed " + seed + " (repeat with -Dwarmgate.chaos.seed=" + seed + ")");
+    System.out.println("ChaosIT scale " + scale + ", seed " + seed + " (repeat with -Dwarmgate.chaos.seed=" + seed
+        + ")");
     String context = "seed " + seed + ", logs under " + root;
 
     Path bucket = root.resolve("buckets/gen3d");
@@ -137,7 +140,8 @@ class ChaosIT {
     List<Long> killAt = random.longs(scale.kills(), windowMs / 20, windowMs * 19 / 20).sorted().boxed().toList();
     List<Integer> victims = IntStream.range(0, scale.kills()).mapToObj(k -> random.nextInt(NODES)).toList();
     List<Long> downFor = IntStream.range(0, scale.kills()).mapToObj(k -> 500L + random.nextInt(2_500)).toList();
-    Duration outage = scale.minOutage().plusMillis(random.nextLong(scale.maxOutage().minus(scale.minOutage()).toMillis() + 1));
+    Duration outage = scale.minOutage().plusMillis(random.nextLong(scale.maxOutage().minus(scale.minOutage())
+        .toMillis() + 1));
     long outageAt = windowMs / 10 + random.nextLong(Math.max(1, windowMs * 8 / 10 - outage.toMillis()));
     List<Integer> entryNode = IntStream.range(0, scale.jobs()).mapToObj(i -> random.nextInt(NODES)).toList();
     OwnPostgres.Stop stopMode = random.nextBoolean() ? OwnPostgres.Stop.FAST : OwnPostgres.Stop.IMMEDIATE;
@@ -206,7 +210,8 @@ class ChaosIT {
       if (succeeded > 1) {
         twice.add(a.jobId() + " " + types);
       }
-      if (succeeded != 1 || !types.get(types.size() - 1).equals("JobSucceeded") || !"SUCCEEDED".equals(index.get(a.jobId()))) {
+      if (succeeded != 1 || !types.get(types.size() - 1).equals("JobSucceeded")
+          || !"SUCCEEDED".equals(index.get(a.jobId()))) {
         notSucceeded.add(a.jobId() + " index " + index.get(a.jobId()) + " journal " + types);
       }
       int started = Collections.frequency(types, "AttemptStarted");
@@ -225,19 +230,22 @@ class ChaosIT {
     Audit audit = audit();
 
     String table = """
-        | scale | seed | accepted | refused | succeeded | lost | completed twice | model invocations | kills | restarts | outage | duration | attempts max / p99 | jobs with 2+ attempts | client retries |
+        | scale | seed | accepted | refused | succeeded | lost | completed twice | model invocations | kills | \
+        restarts | outage | duration | attempts max / p99 | jobs with 2+ attempts | client retries |
         |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
         | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d s, %s | %d s | %d / %d | %d | %d |
         """.formatted(scale.name(), seed, accepted.size(), refused.size(),
         accepted.size() - notSucceeded.size() - lost.size(), lost.size(), twice.size(),
-        invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(), outage.toSeconds(),
+        invocations.values().stream().mapToInt(Integer::intValue).sum(), killLog.size(), relaunches.get(),
+            outage.toSeconds(),
         stopMode.name().toLowerCase(Locale.ROOT),
         duration.toSeconds(), attempts.isEmpty() ? 0 : attempts.get(attempts.size() - 1),
         attempts.isEmpty() ? 0 : Percentiles.nearestRank(attempts, 0.99),
         attempts.stream().filter(n -> n > 1).count(), retriedSubmissions.get());
     System.out.println(table);
     System.out.println("Submissions took " + Duration.ofNanos(submittedAt - start).toSeconds() + " s, the faults "
-        + Duration.ofNanos(faultsDoneAt - start).toSeconds() + " s (the last kill's node back in the cluster); kills: " + killLog);
+        + Duration.ofNanos(faultsDoneAt - start).toSeconds() + " s (the last kill's node back in the cluster); kills: "
+            + killLog);
     System.out.println(audit.output());
     Files.writeString(root.resolve("counts.md"), table + "\nkills: " + killLog + "\n" + audit.output());
 
@@ -250,8 +258,10 @@ class ChaosIT {
     assertThat(killLog).as(context).hasSize(scale.kills());
     assertThat(index).as("the index lists exactly the accepted jobs (%s)", context)
         .containsOnlyKeys(accepted.values().stream().map(Accepted::jobId).toList());
-    assertThat(audit.status()).as("warmgate audit check --all: journal replay equals the index (%s)\n%s", context, audit.output()).isZero();
-    assertThat(audit.output()).contains("checked " + accepted.size() + " job(s): " + accepted.size() + " match job_index, 0 differ");
+    assertThat(audit.status()).as("warmgate audit check --all: journal replay equals the index (%s)\n%s", context,
+        audit.output()).isZero();
+    assertThat(audit.output()).contains("checked " + accepted.size() + " job(s): " + accepted.size()
+        + " match job_index, 0 differ");
   }
 
   // ---- the client
@@ -265,7 +275,8 @@ class ChaosIT {
       AtomicInteger retried) throws InterruptedException {
     int pair = job % INPUT_PAIRS;
     String body = """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/chaos/in/p%1$d_image.png","mask":"s3://gen3d/chaos/in/p%1$d_mask.png"},
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/chaos/in/p%1$d_image.png",\
+        "mask":"s3://gen3d/chaos/in/p%1$d_mask.png"},
          "output":"s3://gen3d/chaos/out/%2$s.ply","payload":{"job":"%2$s"}}""".formatted(pair, key);
     long giveUp = System.nanoTime() + Duration.ofMinutes(5).toNanos();
     String last = null;
@@ -298,7 +309,8 @@ class ChaosIT {
    * Kills nodes at the planned moments. A kill waits until the cluster has all three members Up again, since two
    * nodes down at once leaves a minority that downs itself (keep-majority): that is a lost quorum, not a crash.
    */
-  private List<String> killAndRestart(long start, List<Long> killAt, List<Integer> victims, List<Long> downFor) throws Exception {
+  private List<String> killAndRestart(long start, List<Long> killAt, List<Integer> victims, List<Long> downFor)
+      throws Exception {
     List<String> done = new ArrayList<>();
     for (int k = 0; k < killAt.size(); k++) {
       sleepUntil(start, killAt.get(k));
@@ -317,7 +329,8 @@ class ChaosIT {
   }
 
   /**
-   * Until every member is Up and its HTTP edge answers. A node that exits by itself (it cannot start while the database is away: a failed start
+   * Until every member is Up and its HTTP edge answers. A node that exits by itself (it cannot start while the database
+   * is away: a failed start
    * exits with status 1) is started again after a second, as Kubernetes or systemd would.
    */
   private void awaitFullCluster() {
@@ -331,7 +344,8 @@ class ChaosIT {
           return false;
         }
       }
-      return members.stream().allMatch(m -> upMembers(m).size() == NODES) && members.stream().allMatch(ChaosIT::answers);
+      return members.stream().allMatch(m -> upMembers(m).size() == NODES)
+          && members.stream().allMatch(ChaosIT::answers);
     });
   }
 
@@ -348,7 +362,8 @@ class ChaosIT {
 
   private void startCluster() throws IOException {
     int modelPort = Ports.free();
-    int[][] ports = IntStream.range(0, NODES).mapToObj(i -> new int[] {Ports.free(), Ports.free(), Ports.free()}).toArray(int[][]::new);
+    int[][] ports = IntStream.range(0, NODES).mapToObj(i -> new int[] {Ports.free(), Ports.free(),
+        Ports.free()}).toArray(int[][]::new);
     List<String> contactPoints = Stream.of(ports).map(p -> "127.0.0.1:" + p[2]).toList();
     running = new AtomicReferenceArray<>(NODES);
     for (int i = 0; i < NODES; i++) {
@@ -468,7 +483,8 @@ class ChaosIT {
           throw new AssertionError("journal of " + jobId + " has a gap at " + r.getLong(2));
         }
         String manifest = r.getString(3);
-        types.add(manifest.substring(Math.max(manifest.lastIndexOf('$'), manifest.lastIndexOf('.')) + 1).replaceAll("#.*$", ""));
+        types.add(manifest.substring(Math.max(manifest.lastIndexOf('$'), manifest.lastIndexOf('.'))
+            + 1).replaceAll("#.*$", ""));
       }
       return jobs;
     });
@@ -479,7 +495,8 @@ class ChaosIT {
   }
 
   private <T> T query(String sql, Rows<T> rows) {
-    try (Connection c = postgres.connect(); PreparedStatement s = c.prepareStatement(sql); ResultSet r = s.executeQuery()) {
+    try (Connection c = postgres.connect(); PreparedStatement s = c.prepareStatement(
+        sql); ResultSet r = s.executeQuery()) {
       return rows.read(r);
     } catch (SQLException e) {
       throw new IllegalStateException(sql + ": " + e.getMessage(), e);

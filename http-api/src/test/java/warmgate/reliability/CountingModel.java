@@ -46,7 +46,8 @@ public final class CountingModel {
     HttpServer server = HttpServer.create(new InetSocketAddress(options.getOrDefault("--host", "127.0.0.1"),
         Integer.parseInt(options.get("--port"))), 128);
     server.setExecutor(Executors.newFixedThreadPool(8));
-    server.createContext("/ping", exchange -> respond(exchange, 200, "{\"status\":\"healthy\"}".getBytes(StandardCharsets.UTF_8)));
+    server.createContext("/ping", exchange -> respond(exchange, 200,
+        "{\"status\":\"healthy\"}".getBytes(StandardCharsets.UTF_8)));
     server.createContext("/invocations", exchange -> {
       try {
         JsonNode request = Json.mapper().readTree(exchange.getRequestBody().readAllBytes());
@@ -61,7 +62,8 @@ public final class CountingModel {
         Thread.currentThread().interrupt();
         respond(exchange, 503, "{\"error\":{\"message\":\"stopping\"}}".getBytes(StandardCharsets.UTF_8));
       } catch (IOException | RuntimeException e) {
-        respond(exchange, 400, ("{\"error\":{\"message\":\"" + e.getClass().getSimpleName() + "\"}}").getBytes(StandardCharsets.UTF_8));
+        respond(exchange, 400, ("{\"error\":{\"message\":\"" + e.getClass().getSimpleName()
+            + "\"}}").getBytes(StandardCharsets.UTF_8));
       }
     });
     server.start();
@@ -73,7 +75,8 @@ public final class CountingModel {
   }
 
   private static BufferedImage png(JsonNode request, String field) throws IOException {
-    BufferedImage image = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(request.path(field).asText())));
+    BufferedImage image = ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(request.path(field)
+        .asText())));
     if (image == null) {
       throw new IllegalArgumentException(field + " is not a PNG");
     }

@@ -29,7 +29,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.node.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
@@ -37,6 +36,7 @@ import warmgate.ingest.sns.SnsFixture;
 import warmgate.ingest.sns.SnsRoutes;
 import warmgate.job.JobIds;
 import warmgate.job.ObjectRef;
+import warmgate.node.InProcessNode;
 import warmgate.testing.InMemoryBlobStore;
 
 // One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side) with all three
@@ -76,7 +76,8 @@ class DuplicateDeliveryTest {
     settings.put("warmgate.eventbridge.api-key-header", EVENTBRIDGE_HEADER);
     settings.put("warmgate.eventbridge.api-key-sha256", List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY)));
     settings.put("warmgate.endpoint-defaults.max-concurrency", 8);
-    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)), new SnsFixture.RecordingConfirmer());
+    var sns = new SnsRoutes(SnsFixture.verifier(SnsFixture.servingSnsCert(), Set.of(SnsFixture.TOPIC)),
+        new SnsFixture.RecordingConfirmer());
     // The endpoint is in service from the start: this test is about admission, not cold starts.
     node = InProcessNode.start(dataDir, settings, sns, true);
     blobs = node.blobs;
@@ -133,14 +134,17 @@ class DuplicateDeliveryTest {
     Set<String> expectedIds = new HashSet<>(uploads.stream().map(Upload::jobId).toList());
     assertThat(expectedIds).as(context).hasSize(UPLOADS);
     assertThat(answeredIds).as(context).isEqualTo(expectedIds);
-    assertThat(fresh).as(context + ": answers with duplicate:false per job").hasSize(UPLOADS).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
+    assertThat(fresh).as(context + ": answers with duplicate:false per job").hasSize(UPLOADS).allSatisfy((id,
+        n) -> assertThat(n).as(id).isEqualTo(1));
 
     // The read side lists exactly the N jobs, all SUCCEEDED once it has caught up.
     InProcessNode.await(WAIT, () -> {
       List<JsonNode> listed = listJobs();
       assertThat(listed).as(context + ": GET /v1/jobs").hasSize(UPLOADS);
-      assertThat(listed).as(context).allSatisfy(job -> assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("SUCCEEDED"));
-      assertThat(listed.stream().map(job -> job.path("jobId").asText()).toList()).as(context).containsExactlyInAnyOrderElementsOf(expectedIds);
+      assertThat(listed).as(context).allSatisfy(job ->
+          assertThat(job.path("status").asText()).as(job.toString()).isEqualTo("SUCCEEDED"));
+      assertThat(listed.stream().map(job ->
+          job.path("jobId").asText()).toList()).as(context).containsExactlyInAnyOrderElementsOf(expectedIds);
     });
 
     // The journal: one JobSubmitted and one JobSucceeded per job, however many deliveries reached it.
@@ -159,7 +163,8 @@ class DuplicateDeliveryTest {
     assertThat(succeeded).as(context).isEqualTo(UPLOADS);
 
     // The audit stream (read through the node's read-side pool) tells the same: once per job, nothing more.
-    HttpResponse<String> audit = send("GET", "/v1/audit/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", null, TestTokens.ADMIN);
+    HttpResponse<String> audit = send("GET", "/v1/audit/events?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z",
+        null, TestTokens.ADMIN);
     assertThat(audit.statusCode()).as(context + ": " + audit.body()).isEqualTo(200);
     Map<String, Long> auditedSucceeded = new HashMap<>();
     for (String line : audit.body().lines().toList()) {
@@ -170,7 +175,8 @@ class DuplicateDeliveryTest {
     }
     assertThat(auditedSucceeded.keySet()).as(context + ": audited JobSucceeded").isEqualTo(expectedIds);
     assertThat(auditedSucceeded.values()).as(context).containsOnly(1L);
-    System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d JobSucceeded%n",
+    System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d JobSucc"
+        + "eeded%n",
         context, UPLOADS, answers.size(), byRoute, answeredIds.size(), submitted, succeeded);
   }
 
@@ -212,15 +218,18 @@ class DuplicateDeliveryTest {
           .header(EVENTBRIDGE_HEADER, EVENTBRIDGE_KEY);
     };
     HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    JsonNode body = response.body().isEmpty() ? Json.mapper().createObjectNode() : Json.mapper().readTree(response.body());
+    JsonNode body = response.body().isEmpty() ? Json.mapper().createObjectNode()
+        : Json.mapper().readTree(response.body());
     return new Answer(delivery, response.statusCode(), body);
   }
 
   /** The S3 event as S3 sends it to a queue or topic: the key URL-encoded, no version (the bucket is unversioned). */
   private static String s3Event(Upload upload) {
     return """
-        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-23T09:59:58.123Z",
-        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d","arn":"arn:aws:s3:::gen3d"},
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
+        "eventTime":"2026-11-23T09:59:58.123Z",
+        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d",\
+        "arn":"arn:aws:s3:::gen3d"},
         "object":{"key":"%s","size":1,"eTag":"%s","sequencer":"0055AED6DCD90281E5"}}}]}"""
         .formatted(URLEncoder.encode(upload.key(), StandardCharsets.UTF_8).replace("%2F", "/"), upload.eTag());
   }
@@ -230,7 +239,8 @@ class DuplicateDeliveryTest {
     return """
         {"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"Object Created","source":"aws.s3",
         "account":"111122223333","time":"2026-11-23T09:59:58Z","region":"us-east-1","resources":["arn:aws:s3:::gen3d"],
-        "detail":{"version":"0","bucket":{"name":"gen3d"},"object":{"key":"%s","size":1,"etag":"%s","sequencer":"0055AED6DCD90281E5"},
+        "detail":{"version":"0","bucket":{"name":"gen3d"},"object":{"key":"%s","size":1,"etag":"%s",\
+        "sequencer":"0055AED6DCD90281E5"},
         "request-id":"N4N7GDK58NMKJ12R","requester":"111122223333","reason":"PutObject"}}"""
         .formatted(upload.key(), upload.eTag());
   }
@@ -239,12 +249,14 @@ class DuplicateDeliveryTest {
     List<JsonNode> jobs = new ArrayList<>();
     String cursor = null;
     do {
-      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor,
+          StandardCharsets.UTF_8));
       HttpResponse<String> response = send("GET", path, null, TestTokens.ADMIN);
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       JsonNode page = Json.mapper().readTree(response.body());
       page.path("jobs").forEach(jobs::add);
-      cursor = page.path("nextCursor").isNull() || page.path("nextCursor").isMissingNode() ? null : page.path("nextCursor").asText();
+      cursor = page.path("nextCursor").isNull() || page.path("nextCursor").isMissingNode() ? null
+          : page.path("nextCursor").asText();
     } while (cursor != null);
     return jobs;
   }

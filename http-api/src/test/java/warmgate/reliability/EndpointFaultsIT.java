@@ -23,12 +23,12 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.node.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.config.EndpointSettings;
 import warmgate.config.RequestSettings;
 import warmgate.job.ObjectRef;
+import warmgate.node.InProcessNode;
 
 // One node in the test JVM (Main.init: H2 journal in a temporary folder, sharded entities, read side, real HTTP on
 // loopback), an in-memory bucket, and an endpoint whose provider and model fail at seeded random the ways SageMaker
@@ -97,7 +97,8 @@ class EndpointFaultsIT {
     JobDeadline deadline = JobDeadline.of(endpoint, request, providerFaults, Duration.ofSeconds(1));
     // The deadline holds only if an endpoint that came back serves until every refused job has asked again.
     Duration refusedReturn = JobDeadline.refusedJobReturnsWithin(endpoint).plus(deadline.allowance());
-    assertThat(providerFaults.healthyAtLeast()).as("healthy-at-least covers a refused job's return").isGreaterThan(refusedReturn);
+    assertThat(providerFaults.healthyAtLeast()).as("healthy-at-least covers a refused job's return")
+        .isGreaterThan(refusedReturn);
     assertThat(endpoint.idleTimeout()).as("idle-timeout covers a refused job's return").isGreaterThan(refusedReturn);
     System.out.println("EndpointFaultsIT: " + context + "; deadline per job " + deadline);
 
@@ -122,7 +123,8 @@ class EndpointFaultsIT {
       while (System.nanoTime() < end || !open.isEmpty()) {
         long sinceStart = Duration.ofNanos(System.nanoTime() - start).toMillis();
         boolean inBurst = sinceStart % (BURST.toMillis() + PAUSE.toMillis()) < BURST.toMillis();
-        // At most SLOTS jobs unfinished: a job never queues behind another, so its deadline does not depend on the load.
+        // At most SLOTS jobs unfinished: a job never queues behind another, so its deadline does not depend on the
+        // load.
         while (System.nanoTime() < end && inBurst && open.size() < SLOTS) {
           String key = "faults-" + seed + "-" + n++;
           String jobId = null;
@@ -154,17 +156,23 @@ class EndpointFaultsIT {
         durations.add(Duration.between(job.createdAt, Instant.parse(job.last.path("updatedAt").asText())).toMillis());
         if (status.equals("FAILED")) {
           String error = job.last.path("error").asText();
-          failureReasons.merge(error.startsWith("gave up after") ? "gave up after " + request.maxAttempts() + " attempts" : error, 1, Integer::sum);
+          failureReasons.merge(error.startsWith("gave up after") ? "gave up after " + request.maxAttempts()
+              + " attempts" : error, 1, Integer::sum);
         }
       }
       List<String> stuck = done.stream().filter(t -> t.stuck).map(t -> t.id + " " + t.last).toList();
       attempts.sort(null);
       durations.sort(null);
-      System.out.printf("EndpointFaultsIT: %s; ran %d s; jobs %d, outcomes %s, stuck past deadline %d, submissions repeated after 503 %d%n",
-          context, Duration.ofNanos(System.nanoTime() - start).toSeconds(), done.size(), outcomes, stuck.size(), submitRetries);
-      System.out.printf("EndpointFaultsIT: attempts per job max %d, p99 %d, p50 %d; time to terminal max %d ms, p99 %d ms, p50 %d ms; "
-              + "deadline %d ms%n", attempts.get(attempts.size() - 1), Percentiles.nearestRank(attempts, 0.99), Percentiles.nearestRank(attempts, 0.5),
-          durations.get(durations.size() - 1), Percentiles.nearestRank(durations, 0.99), Percentiles.nearestRank(durations, 0.5), deadline.total().toMillis());
+      System.out.printf("EndpointFaultsIT: %s; ran %d s; jobs %d, outcomes %s, stuck past deadline %d, submissions r"
+          + "epeated after 503 %d%n",
+          context, Duration.ofNanos(System.nanoTime() - start).toSeconds(), done.size(), outcomes, stuck.size(),
+              submitRetries);
+      System.out.printf("EndpointFaultsIT: attempts per job max %d, p99 %d, p50 %d; time to terminal max %d ms, p99 "
+          + "%d ms, p50 %d ms; "
+              + "deadline %d ms%n", attempts.get(attempts.size() - 1), Percentiles.nearestRank(attempts, 0.99),
+                  Percentiles.nearestRank(attempts, 0.5),
+          durations.get(durations.size() - 1), Percentiles.nearestRank(durations, 0.99),
+              Percentiles.nearestRank(durations, 0.5), deadline.total().toMillis());
       System.out.println("EndpointFaultsIT: failure reasons " + failureReasons);
       System.out.println("EndpointFaultsIT: provider " + faultyProvider.get().counts());
       System.out.println("EndpointFaultsIT: model " + model.counts());
@@ -180,22 +188,27 @@ class EndpointFaultsIT {
       });
 
       assertThat(outcomes.getOrDefault("SUCCEEDED", 0)).as(context + ": jobs succeeded").isPositive();
-      assertThat(attempts.get(attempts.size() - 1)).as(context + ": attempts of any job").isLessThanOrEqualTo(request.maxAttempts());
+      assertThat(attempts.get(attempts.size() - 1)).as(context
+          + ": attempts of any job").isLessThanOrEqualTo(request.maxAttempts());
       for (Tracked job : done) {
         if (job.last.path("status").asText().equals("FAILED")) {
-          assertThat(job.last.path("attempts").asInt()).as(context + ": a failed job used every attempt: " + job.last).isEqualTo(request.maxAttempts());
-          assertThat(job.last.path("error").asText()).as(context + ": " + job.last).startsWith("gave up after " + request.maxAttempts() + " attempts");
+          assertThat(job.last.path("attempts").asInt()).as(context + ": a failed job used every attempt: "
+              + job.last).isEqualTo(request.maxAttempts());
+          assertThat(job.last.path("error").asText()).as(context + ": " + job.last).startsWith("gave up after "
+              + request.maxAttempts() + " attempts");
         }
       }
       // The faults happened: the run is worth its numbers.
-      assertThat(faultyProvider.get().counts()).as(context).containsKeys("came into service", "describe throttled", "failed while serving");
+      assertThat(faultyProvider.get().counts()).as(context).containsKeys("came into service", "describe throttled",
+          "failed while serving");
       assertThat(model.counts()).as(context).containsKeys("5xx", "throttled", "timeout");
     }
   }
 
   private HttpResponse<String> submit(String base, String idempotencyKey, int n) throws Exception {
     String body = """
-        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/f/input/cup_image.png","mask":"s3://gen3d/users/f/input/cup_mask.png"},
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/f/input/cup_image.png",\
+        "mask":"s3://gen3d/users/f/input/cup_mask.png"},
          "output":"s3://gen3d/users/f/output/cup-%d.ply"}""".formatted(n);
     return http.send(HttpRequest.newBuilder(URI.create(base + "/v1/jobs"))
         .header("Authorization", "Bearer " + TestTokens.ADMIN)
@@ -211,7 +224,8 @@ class EndpointFaultsIT {
     Map<String, String> jobs = new HashMap<>();
     String cursor = null;
     do {
-      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor,
+          StandardCharsets.UTF_8));
       HttpResponse<String> response = node.send("GET", path, null, TestTokens.ADMIN);
       assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
       JsonNode page = Json.mapper().readTree(response.body());
@@ -227,7 +241,8 @@ class EndpointFaultsIT {
     Map<Tracked, java.util.concurrent.CompletableFuture<HttpResponse<String>>> asked = new LinkedHashMap<>();
     for (Tracked job : open.values()) {
       asked.put(job, http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + job.id))
-          .header("Authorization", "Bearer " + TestTokens.ADMIN).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()));
+          .header("Authorization", "Bearer " + TestTokens.ADMIN).timeout(Duration.ofSeconds(30)).build(),
+              HttpResponse.BodyHandlers.ofString()));
     }
     for (var entry : asked.entrySet()) {
       Tracked job = entry.getKey();

@@ -33,7 +33,8 @@ final class FaultyModel implements InferenceClient, AutoCloseable {
    * @param hang chance that the call never completes
    * @param latencyMax a call that answers takes a random time up to this
    */
-  record Plan(double serverError, double throttled, double timeout, double hang, Duration invokeTimeout, Duration latencyMax) {}
+  record Plan(double serverError, double throttled, double timeout, double hang, Duration invokeTimeout,
+      Duration latencyMax) {}
 
   private final FakeProvider truth;
   private final Plan plan;
@@ -63,7 +64,8 @@ final class FaultyModel implements InferenceClient, AutoCloseable {
     invocations.incrementAndGet();
     if (truth.status() != Status.IN_SERVICE) {
       count("not in service");
-      return CompletableFuture.failedFuture(transientFailure("ModelNotReadyException (HTTP 424): endpoint gen3d is " + truth.status()));
+      return CompletableFuture.failedFuture(transientFailure("ModelNotReadyException (HTTP 424): endpoint gen3d is "
+          + truth.status()));
     }
     double draw;
     long latencyNanos;
@@ -82,7 +84,8 @@ final class FaultyModel implements InferenceClient, AutoCloseable {
     if (draw < plan.timeout()) {
       count("timeout");
       timer.schedule(() -> answer.completeExceptionally(transientFailure(
-          "no answer within invoke-timeout (" + plan.invokeTimeout().toMillis() + " ms)")), plan.invokeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+          "no answer within invoke-timeout (" + plan.invokeTimeout().toMillis() + " ms)")),
+              plan.invokeTimeout().toNanos(), TimeUnit.NANOSECONDS);
       return answer;
     }
     draw -= plan.timeout();
@@ -97,14 +100,18 @@ final class FaultyModel implements InferenceClient, AutoCloseable {
     timer.schedule(() -> {
       if (truth.status() != Status.IN_SERVICE) {
         count("endpoint failed during the call");
-        answer.completeExceptionally(transientFailure("InternalFailure (HTTP 500): endpoint gen3d turned " + truth.status() + " during the call"));
+        answer.completeExceptionally(transientFailure("InternalFailure (HTTP 500): endpoint gen3d turned "
+            + truth.status() + " during the call"));
         return;
       }
       count(outcome);
       switch (outcome) {
-        case "5xx" -> answer.completeExceptionally(transientFailure("InternalFailure (HTTP 500): An exception occurred while sending request to model"));
-        case "throttled" -> answer.completeExceptionally(transientFailure("ThrottlingException (HTTP 429): Rate exceeded"));
-        default -> answer.complete(new InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
+        case "5xx" -> answer.completeExceptionally(transientFailure(
+            "InternalFailure (HTTP 500): An exception occurred while sending request to model"));
+        case "throttled" -> answer.completeExceptionally(transientFailure(
+            "ThrottlingException (HTTP 429): Rate exceeded"));
+        default -> answer.complete(new InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII),
+            "application/octet-stream"));
       }
     }, latencyNanos, TimeUnit.NANOSECONDS);
     return answer;

@@ -11,8 +11,8 @@ import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import warmgate.endpoint.FakeProvider;
 import warmgate.provider.EndpointProvider;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * Stands between the endpoint's lifecycle and a {@link FakeProvider} (the endpoint's truth, which the model reads
@@ -84,7 +84,8 @@ final class FaultyProvider implements EndpointProvider {
           healthyUntilNanos = now + plan.healthyAtLeast().toNanos();
           count("came into service");
         }
-        case FAILS -> truth.set(new ProviderState(Status.FAILED, "Failed: the primary container did not pass the ping health check"));
+        case FAILS -> truth.set(new ProviderState(Status.FAILED,
+            "Failed: the primary container did not pass the ping health check"));
         case HANGS -> { } // stays Creating until the lifecycle's start-timeout gives up on it
       }
     } else if (status == Status.IN_SERVICE && now - healthyUntilNanos >= 0 && busy
@@ -112,7 +113,8 @@ final class FaultyProvider implements EndpointProvider {
     count("start " + fault.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
     return switch (fault) {
       case REFUSED -> CompletableFuture.failedFuture(controlPlane("CreateEndpoint",
-          aws("ResourceLimitExceeded", 400, "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 0 Instances")));
+          aws("ResourceLimitExceeded", 400,
+              "The account-level service limit 'ml.g5.xlarge for endpoint usage' is 0 Instances")));
       case THROTTLED -> CompletableFuture.failedFuture(throttled("CreateEndpoint"));
       case CREATE_FAILS -> {
         create = Create.FAILS;
@@ -151,13 +153,15 @@ final class FaultyProvider implements EndpointProvider {
 
   /** What SageMakerEndpoint makes of a refused control-plane call. */
   private static IllegalStateException controlPlane(String operation, AwsServiceException cause) {
-    return new IllegalStateException("SageMaker " + operation + " of endpoint gen3d failed: " + cause.awsErrorDetails().errorCode()
+    return new IllegalStateException("SageMaker " + operation + " of endpoint gen3d failed: "
+        + cause.awsErrorDetails().errorCode()
         + " (HTTP " + cause.statusCode() + "): " + cause.awsErrorDetails().errorMessage(), cause);
   }
 
   private static AwsServiceException aws(String code, int status, String message) {
     return AwsServiceException.builder()
-        .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(message).serviceName("SageMaker").build())
+        .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(message).serviceName("SageMaker")
+            .build())
         .statusCode(status)
         .message(message)
         .build();

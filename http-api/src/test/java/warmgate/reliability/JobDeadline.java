@@ -1,6 +1,5 @@
 package warmgate.reliability;
 
-import warmgate.endpoint.EndpointEntity;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,10 +17,12 @@ import warmgate.config.RequestSettings;
  * for at most one outage, because an endpoint that came back serves for longer than a refused job takes to ask
  * again. {@code allowance} covers what configuration does not: journal writes, messages and HTTP on a busy machine.
  */
-record JobDeadline(Map<String, Duration> slotWaitTerms, Duration slotWait, Duration attempt, Duration backoffs, int attempts,
+record JobDeadline(Map<String, Duration> slotWaitTerms, Duration slotWait, Duration attempt, Duration backoffs,
+    int attempts,
     Duration allowance, Duration total) {
 
-  static JobDeadline of(EndpointSettings endpoint, RequestSettings request, FaultyProvider.Plan faults, Duration allowance) {
+  static JobDeadline of(EndpointSettings endpoint, RequestSettings request, FaultyProvider.Plan faults,
+      Duration allowance) {
     Duration tick = tick(endpoint);
     Duration poll = endpoint.statusPollInterval().plus(tick);
     int describesPerAnswer = faults.maxThrottledDescribesInARow() + 1;
@@ -30,7 +31,8 @@ record JobDeadline(Map<String, Duration> slotWaitTerms, Duration slotWait, Durat
     terms.put("stop", poll.multipliedBy(describesPerAnswer));
     // Each failed start: a create that hangs is given up at start-timeout; one that fails shows within a poll.
     int failedStarts = faults.maxFailedStartsInARow();
-    Duration failedStart = max(endpoint.startTimeout().plus(tick), faults.coldStartMax().plus(poll.multipliedBy(describesPerAnswer)));
+    Duration failedStart = max(endpoint.startTimeout().plus(tick),
+        faults.coldStartMax().plus(poll.multipliedBy(describesPerAnswer)));
     terms.put(failedStarts + " failed starts", failedStart.multipliedBy(failedStarts));
     Duration startBackoffs = Duration.ZERO;
     int backedOff = Math.min(failedStarts, endpoint.maxStartFailures() - 1);
@@ -80,7 +82,8 @@ record JobDeadline(Map<String, Duration> slotWaitTerms, Duration slotWait, Durat
     slotWaitTerms.forEach((name, d) -> s.append(name).append(' ').append(d.toMillis()).append(" ms + "));
     s.setLength(s.length() - 3);
     return "%d x (slot wait %d ms [%s] + attempt %d ms + allowance %d ms) + backoffs %d ms = %d ms".formatted(
-        attempts, slotWait.toMillis(), s, attempt.toMillis(), allowance.toMillis(), backoffs.toMillis(), total.toMillis());
+        attempts, slotWait.toMillis(), s, attempt.toMillis(), allowance.toMillis(), backoffs.toMillis(),
+            total.toMillis());
   }
 
   private static Duration max(Duration a, Duration b) {

@@ -28,13 +28,13 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.node.InProcessNode;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.demo.SampleImages;
 import warmgate.e2e.ChildNode;
 import warmgate.e2e.ModelProcesses;
 import warmgate.e2e.Ports;
+import warmgate.node.InProcessNode;
 
 // One node as `warmgate serve` in a child JVM with a 256 MB heap (the embedded default: H2 file journal, local bucket
 // folder, the demo model as a process endpoint), driven at ten times the rate it can finish jobs, through
@@ -75,7 +75,8 @@ class OverloadIT {
   }
 
   @Test
-  void atTenTimesItsCapacityTheNodeAnswersOnly2xx429Or503WithRetryAfterStaysUpAndFinishesEveryJobItAccepted() throws Exception {
+  void atTenTimesItsCapacityTheNodeAnswersOnly2xx429Or503WithRetryAfterStaysUpAndFinishesEveryJobItAccepted()
+      throws Exception {
     ReliabilityScale scale = ReliabilityScale.current();
     Duration duration = scale.pick(Duration.ofSeconds(30), Duration.ofMinutes(10));
     int httpPort = Ports.free();
@@ -93,7 +94,8 @@ class OverloadIT {
         warmgate.endpoints.gen3d.idle-timeout = 30m
         warmgate.endpoints.gen3d.process.port = %d
         warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx128m", "-XX:+UseSerialGC", "-cp", "{classpath}",
-          "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}", "--startup-delay", "1s", "--invoke-delay", "%s"]
+          "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}", "--startup-delay", "1s", \
+        "--invoke-delay", "%s"]
         """.formatted(dataDir, httpPort, SLOTS, MAX_QUEUED, Ports.free(), INVOKE_DELAY) + TestTokens.hocon());
     Path input = dataDir.resolve("buckets/gen3d/users/o/input");
     Files.createDirectories(input);
@@ -127,14 +129,18 @@ class OverloadIT {
         ids.addAll(answer.jobIds());
       }
       InProcessNode.await(Duration.ofSeconds(120), () ->
-          assertThat(views(base, ids)).allSatisfy(job -> assertThat(job.path("status").asText()).isEqualTo("SUCCEEDED")));
-      // From the first job's end to the last one's, by the node's own clock: the pace of a backlog, not of the submitting.
-      List<java.time.Instant> ends = views(base, ids).stream().map(job -> java.time.Instant.parse(job.path("updatedAt").asText())).sorted().toList();
+          assertThat(views(base, ids)).allSatisfy(job ->
+              assertThat(job.path("status").asText()).isEqualTo("SUCCEEDED")));
+      // From the first job's end to the last one's, by the node's own clock: the pace of a backlog, not of the
+      // submitting.
+      List<java.time.Instant> ends = views(base,
+          ids).stream().map(job -> java.time.Instant.parse(job.path("updatedAt").asText())).sorted().toList();
       capacity = (CAPACITY_JOBS - 1) / (Duration.between(ends.get(0), ends.get(ends.size() - 1)).toMillis() / 1000.0);
       measured.addAll(ids);
     }
     double rate = capacity * OVERLOAD;
-    System.out.printf("OverloadIT: scale %s; capacity %.1f jobs/s (%d jobs, first end to last, after %d batches to warm up); driving %.0f requests/s for %d s%n",
+    System.out.printf("OverloadIT: scale %s; capacity %.1f jobs/s (%d jobs, first end to last, after %d batches to w"
+        + "arm up); driving %.0f requests/s for %d s%n",
         scale, capacity, CAPACITY_JOBS, WARM_UP_BATCHES, rate, duration.toSeconds());
 
     // Ten times that, half jobs, half notifications, open loop at a fixed pace.
@@ -201,10 +207,14 @@ class OverloadIT {
     boolean alive = node.process.isAlive();
     System.out.printf("OverloadIT: sent %d (%.0f/s; the driver waited for an open request %d times), answers %s%n",
         sent, drove, waitedForOpenSlot.get(), byStatus);
-    System.out.printf("OverloadIT: 2xx %d, 429 %d, 503 %d, other %d, 429/503 without Retry-After %d; accepted jobs %d (incl. %d to measure), "
-            + "outcomes %s, accepted-but-never-finished %d (drained in %d s); node alive %s, OutOfMemoryError in log %s, heap %s%n",
-        count(answers, 200, 299), count(answers, 429, 429), count(answers, 503, 503), wrong.size(), noRetryAfter.size(), accepted.size(),
-        measured.size(), outcomes, neverFinished.size(), Duration.ofNanos(System.nanoTime() - drainStart).toSeconds(), alive,
+    System.out.printf("OverloadIT: 2xx %d, 429 %d, 503 %d, other %d, 429/503 without Retry-After %d; accepted jobs %"
+        + "d (incl. %d to measure), "
+            + "outcomes %s, accepted-but-never-finished %d (drained in %d s); node alive %s, OutOfMemoryError in log"
+                + " %s, heap %s%n",
+        count(answers, 200, 299), count(answers, 429, 429), count(answers, 503, 503), wrong.size(),
+            noRetryAfter.size(), accepted.size(),
+        measured.size(), outcomes, neverFinished.size(), Duration.ofNanos(System.nanoTime() - drainStart).toSeconds(),
+            alive,
         logText.contains("OutOfMemoryError"), heapSummary(gcLog));
 
     assertThat(wrong).as("answers other than 2xx, 429 and 503").isEmpty();
@@ -222,7 +232,8 @@ class OverloadIT {
           .header("Authorization", "Bearer " + TestTokens.ADMIN)
           .timeout(Duration.ofSeconds(60))
           .POST(HttpRequest.BodyPublishers.ofString("""
-              {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/o/input/u%1$d_image.png","mask":"s3://gen3d/users/o/input/u%1$d_mask.png"},
+              {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/users/o/input/u%1$d_image.png",\
+              "mask":"s3://gen3d/users/o/input/u%1$d_mask.png"},
                "output":"s3://gen3d/users/o/output/job%2$d.ply"}""".formatted(n % UPLOADS, n)))
           .build();
       case NOTIFICATION -> HttpRequest.newBuilder(URI.create(base + "/v1/notifications/s3"))
@@ -231,7 +242,8 @@ class OverloadIT {
           .timeout(Duration.ofSeconds(60))
           .POST(HttpRequest.BodyPublishers.ofString("""
               {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",
-               "s3":{"bucket":{"name":"gen3d"},"object":{"key":"users/o/input/u%d_image.png","size":1,"eTag":"%032x"}}}]}"""
+               "s3":{"bucket":{"name":"gen3d"},"object":{"key":"users/o/input/u%d_image.png","size":1,\
+              "eTag":"%032x"}}}]}"""
               .formatted(n % UPLOADS, n)))
           .build();
     };
@@ -245,7 +257,8 @@ class OverloadIT {
           body.path("accepted").forEach(a -> ids.add(a.path("jobId").asText()));
         }
       }
-      return new Answer(kind, response.statusCode(), response.headers().firstValue("Retry-After").isPresent(), ids, null);
+      return new Answer(kind, response.statusCode(), response.headers().firstValue("Retry-After").isPresent(), ids,
+          null);
     });
   }
 
@@ -254,12 +267,14 @@ class OverloadIT {
     List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> asked = new ArrayList<>();
     for (String id : jobIds) {
       asked.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/jobs/" + id))
-          .header("Authorization", "Bearer " + TestTokens.ADMIN).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString()));
+          .header("Authorization", "Bearer " + TestTokens.ADMIN).timeout(Duration.ofSeconds(30)).build(),
+              HttpResponse.BodyHandlers.ofString()));
     }
     List<JsonNode> views = new ArrayList<>();
     for (var answer : asked) {
       HttpResponse<String> response = answer.get();
-      views.add(response.statusCode() == 200 ? readJson(response.body()) : Json.mapper().createObjectNode().put("status", "HTTP " + response.statusCode()));
+      views.add(response.statusCode() == 200 ? readJson(response.body())
+          : Json.mapper().createObjectNode().put("status", "HTTP " + response.statusCode()));
     }
     return views;
   }
@@ -281,7 +296,8 @@ class OverloadIT {
     Map<String, String> jobs = new ConcurrentHashMap<>();
     String cursor = null;
     do {
-      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8));
+      String path = "/v1/jobs?limit=500" + (cursor == null ? "" : "&cursor=" + URLEncoder.encode(cursor,
+          StandardCharsets.UTF_8));
       HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + path))
           .header("Authorization", "Bearer " + TestTokens.ADMIN).build(), HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {
@@ -303,7 +319,8 @@ class OverloadIT {
     if (!Files.exists(gcLog)) {
       return "(no GC log)";
     }
-    Matcher m = Pattern.compile("Pause (Young|Full)[^\\n]*? (\\d+)M->(\\d+)M\\((\\d+)M\\)").matcher(Files.readString(gcLog));
+    Matcher m = Pattern.compile("Pause (Young|Full)[^\\n]*? (\\d+)M->(\\d+)M\\((\\d+)M\\)")
+        .matcher(Files.readString(gcLog));
     long maxBefore = 0;
     long maxAfterFull = 0;
     long committed = 0;
@@ -318,7 +335,8 @@ class OverloadIT {
       }
       committed = Math.max(committed, Long.parseLong(m.group(4)));
     }
-    return "max used %d MB before a collection, max %d MB left after a full one; heap at most %d MB of -Xmx%s (%d collections, %d full)"
+    return "max used %d MB before a collection, max %d MB left after a full one; heap at most %d MB of -Xmx%s (%d co"
+        + "llections, %d full)"
         .formatted(maxBefore, maxAfterFull, committed, HEAP, collections, full);
   }
 }

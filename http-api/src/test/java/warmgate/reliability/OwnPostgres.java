@@ -95,7 +95,8 @@ final class OwnPostgres implements AutoCloseable {
   void start() throws IOException, InterruptedException {
     // The socket folder is the server's own, so nothing is shared with the machine's server in /var/run/postgresql.
     pgCtl(List.of("-l", log.toString(), "-t", "60", "-o",
-        "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + folder + " -c max_connections=150",
+        "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories=" + folder
+            + " -c max_connections=150",
         "start"));
   }
 

@@ -35,7 +35,8 @@ class OwnPostgresIT {
 
       pg.start();
 
-      try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT v FROM t")) {
+      try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet r = s.executeQuery(
+          "SELECT v FROM t")) {
         assertThat(r.next()).isTrue();
         assertThat(r.getInt(1)).isEqualTo(42);
       }

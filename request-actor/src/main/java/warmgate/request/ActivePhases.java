@@ -1,6 +1,5 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,10 +15,10 @@ import org.apache.pekko.persistence.typed.javadsl.EffectFactories;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import warmgate.Backoff;
 import warmgate.config.RequestSettings;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.provider.InferenceException;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
+import warmgate.provider.InferenceException;
 import warmgate.request.Request.AttemptFailed;
 import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.EndpointUnavailable;
@@ -138,7 +137,8 @@ final class ActivePhases {
       timers.cancel(Timer.CHECK_INPUTS);
       String what = cmd.failure() != null
           ? "the inputs could not be checked: " + cmd.failure()
-          : describeMissing(state.core().spec(), cmd.missing()) + " did not arrive within " + settings.inputsTimeout().toSeconds() + " s";
+          : describeMissing(state.core().spec(), cmd.missing()) + " did not arrive within "
+              + settings.inputsTimeout().toSeconds() + " s";
       return entity.atRest.fail(state, what, now);
     }
     if (cmd.failure() != null) {
@@ -147,7 +147,8 @@ final class ActivePhases {
     }
     if (!cmd.missing().equals(state.missing())) {
       return persist(state, new InputsMissing(cmd.missing(), now))
-          .thenRun(s -> entity.log().info("Job {} waits for {}", jobId, describeMissing(state.core().spec(), cmd.missing())))
+          .thenRun(s -> entity.log().info("Job {} waits for {}", jobId, describeMissing(state.core().spec(),
+              cmd.missing())))
           .thenNoReply();
     }
     return Effect().noReply(); // still waiting for the same inputs; the timer looks again
@@ -198,7 +199,8 @@ final class ActivePhases {
   ReplyEffect<Request.Event, RequestState> endpointRefused(Queued state, EndpointRefused cmd) {
     Duration wait = cmd.refusal().retryAfter();
     // Spread the jobs' next asks, so a recovered endpoint is not hit by all of them in the same second.
-    Instant retryAt = clock.instant().plus(wait.plusMillis(ThreadLocalRandom.current().nextLong(wait.toMillis() / 2 + 1)));
+    Instant retryAt = clock.instant().plus(wait.plusMillis(ThreadLocalRandom.current().nextLong(wait.toMillis() / 2
+        + 1)));
     return persist(state, new EndpointUnavailable(cmd.refusal().reason(), retryAt, clock.instant()))
         .thenRun(s -> {
           timers.cancel(Timer.ACQUIRE_AGAIN);
@@ -254,7 +256,8 @@ final class ActivePhases {
 
   /** After a restart: the attempt under way died with the actor; returns its lease and looks for what it wrote. */
   void lookForOutput(Running running) {
-    entity.log().info("Job {} was running attempt {} when its actor stopped; looking for its output", jobId, running.attempt());
+    entity.log().info("Job {} was running attempt {} when its actor stopped; looking for its output", jobId,
+        running.attempt());
     slots.release(running.core().spec().endpoint(), running.leaseId());
     ctx.pipeToSelf(deps.step().writtenBy(jobId, target(running.core().spec())),
         (found, failure) -> OutputChecked.of(running.attempt(), found, failure));
@@ -264,7 +267,8 @@ final class ActivePhases {
   ReplyEffect<Request.Event, RequestState> outputChecked(Running state, OutputChecked cmd) {
     Instant now = clock.instant();
     if (cmd.written()) {
-      return succeeded(state, cmd.attempt(), cmd.outputETag(), now, "succeeded; its output was written before the interruption");
+      return succeeded(state, cmd.attempt(), cmd.outputETag(), now,
+          "succeeded; its output was written before the interruption");
     }
     String why = cmd.failure() == null
         ? "attempt " + cmd.attempt() + " was interrupted (its node stopped before the output was written)"
@@ -273,12 +277,14 @@ final class ActivePhases {
   }
 
   /** A result written: published at once, or held for review when the job asked for one. */
-  private ReplyEffect<Request.Event, RequestState> succeeded(Running state, int attempt, String eTag, Instant now, String how) {
+  private ReplyEffect<Request.Event, RequestState> succeeded(Running state, int attempt, String eTag, Instant now,
+      String how) {
     JobSpec spec = state.core().spec();
     if (spec.requireReview()) {
       return persist(state, new ResultHeld(attempt, eTag, now))
           .thenRun(s -> {
-            entity.log().info("Job {} {}; the result waits for review at {}", jobId, how, RequestState.heldOutput(jobId, spec));
+            entity.log().info("Job {} {}; the result waits for review at {}", jobId, how,
+                RequestState.heldOutput(jobId, spec));
             entity.atRest.settle(s);
           })
           .thenNoReply();
@@ -293,10 +299,12 @@ final class ActivePhases {
 
   private ReplyEffect<Request.Event, RequestState> retryOrFail(Running state, int attempt, String error, Instant now) {
     if (attempt - state.core().runStart() >= settings.maxAttempts()) {
-      return entity.atRest.fail(state, "gave up after " + (attempt - state.core().runStart()) + " attempts; last error: " + error, now);
+      return entity.atRest.fail(state, "gave up after " + (attempt - state.core().runStart())
+          + " attempts; last error: " + error, now);
     }
     // Exponential with equal jitter, so a burst of failures spreads out.
-    Instant retryAt = now.plus(Backoff.delay(settings.backoffMin(), settings.backoffMax(), attempt, ThreadLocalRandom.current().nextDouble()));
+    Instant retryAt = now.plus(Backoff.delay(settings.backoffMin(), settings.backoffMax(), attempt,
+        ThreadLocalRandom.current().nextDouble()));
     return persist(state, new AttemptFailed(attempt, error, retryAt, now))
         .thenRun(s -> {
           entity.log().warn("Job {}: attempt {} failed, retrying at {}: {}", jobId, attempt, retryAt, error);

@@ -70,7 +70,8 @@ final class AtRestPhases {
     this.ctx = ctx;
     this.timers = timers;
     this.slots = slots;
-    this.report = new ErrorReportDuty(settings.backoffMin(), settings.backoffMax(), () -> ThreadLocalRandom.current().nextDouble());
+    this.report = new ErrorReportDuty(settings.backoffMin(), settings.backoffMax(),
+        () -> ThreadLocalRandom.current().nextDouble());
     this.callback = new CallbackDuty(deps.webhookSettings(), () -> ThreadLocalRandom.current().nextDouble());
   }
 
@@ -81,7 +82,8 @@ final class AtRestPhases {
       return Effect().reply(cmd.replyTo(), StatusReply.error("job " + jobId + " is being approved already"));
     }
     JobSpec spec = state.core().spec();
-    ctx.pipeToSelf(deps.step().publish(jobId, state.attempt(), spec, heldOutput(spec)), (written, failure) -> failure == null
+    ctx.pipeToSelf(deps.step().publish(jobId, state.attempt(), spec, heldOutput(spec)), (written,
+        failure) -> failure == null
         ? new Published(cmd.reviewer(), written.eTag(), null, cmd.replyTo())
         : new Published(cmd.reviewer(), null, String.valueOf(Failures.unwrap(failure)), cmd.replyTo()));
     return Effect().noReply();
@@ -92,11 +94,13 @@ final class AtRestPhases {
     if (cmd.failure() != null) {
       entity.log().warn("Job {}: publishing the approved result failed: {}", jobId, cmd.failure());
       return Effect().reply(cmd.replyTo(), StatusReply.error(
-          RequestEntity.UNAVAILABLE + "the result could not be published (" + cmd.failure() + "); the job still awaits review, approve it again"));
+          RequestEntity.UNAVAILABLE + "the result could not be published (" + cmd.failure()
+              + "); the job still awaits review, approve it again"));
     }
     return persist(state, new ResultApproved(cmd.reviewer(), cmd.outputETag(), clock.instant()))
         .thenRun(s -> {
-          entity.log().info("Job {} approved by {}; output {}", jobId, RequestState.reviewerName(cmd.reviewer()), state.core().spec().output());
+          entity.log().info("Job {} approved by {}; output {}", jobId, RequestState.reviewerName(cmd.reviewer()),
+              state.core().spec().output());
           settle(s);
         })
         .thenReply(cmd.replyTo(), s -> StatusReply.success(new JobLookup(((Job) s).view())));
@@ -120,7 +124,8 @@ final class AtRestPhases {
   }
 
   StatusReply<JobLookup> notAwaitingReview(Job state) {
-    return StatusReply.error("job " + jobId + " is " + state.status() + "; only jobs awaiting review can be approved or rejected");
+    return StatusReply.error("job " + jobId + " is " + state.status()
+        + "; only jobs awaiting review can be approved or rejected");
   }
 
   private void discardHeld(JobSpec spec) {
@@ -161,7 +166,8 @@ final class AtRestPhases {
           JobSpec spec = state.core().spec();
           deps.step().clearErrorReport(spec).whenComplete((ok, failure) -> {
             if (failure != null) {
-              entity.log().warn("Job {}: the old error report {} could not be removed: {}", jobId, spec.errorOutput(), Failures.unwrap(failure));
+              entity.log().warn("Job {}: the old error report {} could not be removed: {}", jobId, spec.errorOutput(),
+                  Failures.unwrap(failure));
             }
           });
           entity.log().info("Job {} redriven ({}); it was FAILED: {}", jobId, reason, state.error());
@@ -181,7 +187,8 @@ final class AtRestPhases {
   ReplyEffect<Request.Event, RequestState> errorReportWritten(Failed state, ErrorReportWritten cmd) {
     if (cmd.failure() != null) {
       Duration again = report.failed();
-      entity.log().warn("Job {}: writing {} failed ({} time(s)), trying again in {} s: {}", jobId, state.core().spec().errorOutput(),
+      entity.log().warn("Job {}: writing {} failed ({} time(s)), trying again in {} s: {}", jobId,
+          state.core().spec().errorOutput(),
           report.failures(), again.toSeconds(), cmd.failure());
       timers.startSingleTimer(Timer.REPORT_ERROR, Timer.REPORT_ERROR, again);
       return Effect().noReply();
@@ -245,9 +252,11 @@ final class AtRestPhases {
     return persist(state, new CallbackFailed(cmd.status(), cmd.attempt(), error, retryAt, now))
         .thenRun(s -> {
           if (retryAt == null) {
-            entity.log().warn("Job {}: gave up on its {} callback after {} attempts: {}", jobId, cmd.status(), cmd.attempt(), error);
+            entity.log().warn("Job {}: gave up on its {} callback after {} attempts: {}", jobId, cmd.status(),
+                cmd.attempt(), error);
           } else {
-            entity.log().info("Job {}: {} callback attempt {} failed, again at {}: {}", jobId, cmd.status(), cmd.attempt(), retryAt, error);
+            entity.log().info("Job {}: {} callback attempt {} failed, again at {}: {}", jobId, cmd.status(),
+                cmd.attempt(), retryAt, error);
           }
           settle(s);
         })

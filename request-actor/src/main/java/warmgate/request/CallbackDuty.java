@@ -62,7 +62,8 @@ final class CallbackDuty extends Duty {
   /** What a callback posts. */
   static byte[] body(String id, JobStatus status, JobView job) {
     try {
-      return Json.mapper().writeValueAsBytes(new CallbackBody(id, "job." + status.name().toLowerCase(Locale.ROOT), job));
+      return Json.mapper().writeValueAsBytes(new CallbackBody(id, "job." + status.name().toLowerCase(Locale.ROOT),
+          job));
     } catch (IOException e) {
       throw new IllegalStateException("a callback body is plain JSON", e);
     }

@@ -29,7 +29,8 @@ public final class HttpWebhooks implements Webhooks {
     this.settings = settings;
     this.clock = clock;
     // Redirects are not followed: the allow-list was checked for the URL the job gave, not where it points next.
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(settings.timeout()).build();
+    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(settings.timeout())
+        .build();
   }
 
   @Override

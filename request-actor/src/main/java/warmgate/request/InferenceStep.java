@@ -75,7 +75,8 @@ public final class InferenceStep {
       ObjectRef ref = input.getValue();
       Optional<ObjectKeys.Violation> broken = broken(ref);
       if (broken.isPresent()) {
-        return CompletableFuture.failedFuture(InferenceException.permanent("input " + name + " " + ref + " can never exist: " + broken.get()));
+        return CompletableFuture.failedFuture(InferenceException.permanent("input " + name + " " + ref
+            + " can never exist: " + broken.get()));
       }
       checks.add(blobs.head(ref)
           .<Optional<String>>thenApply(info -> info.isPresent() ? Optional.empty() : Optional.of(name))
@@ -106,14 +107,16 @@ public final class InferenceStep {
    * @param target where the result goes: the output, or a held place while it awaits review
    * @param stillWanted asked once the model has answered; false drops the result instead of writing it
    */
-  public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec, ObjectRef target, BooleanSupplier stillWanted) {
+  public CompletionStage<BlobInfo> run(String jobId, int attempt, JobSpec spec, ObjectRef target,
+      BooleanSupplier stillWanted) {
     Optional<String> never = neverRuns(spec, target);
     if (never.isPresent()) {
       return CompletableFuture.failedFuture(InferenceException.permanent(never.get()));
     }
     Map<String, ObjectRef> inputs = spec.inputs();
     List<String> names = List.copyOf(inputs.keySet());
-    List<CompletableFuture<Blob>> reads = names.stream().map(n -> blobs.get(inputs.get(n)).toCompletableFuture()).toList();
+    List<CompletableFuture<Blob>> reads = names.stream().map(n ->
+        blobs.get(inputs.get(n)).toCompletableFuture()).toList();
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .exceptionally(failure -> {
           throw classify(failure, "reading the inputs");
@@ -151,7 +154,8 @@ public final class InferenceStep {
     return writtenBy(jobId, spec.output()).thenCompose(done -> done.isPresent()
         ? CompletableFuture.completedFuture(done.get())
         : blobs.get(held)
-            .thenCompose(blob -> blobs.put(spec.output(), blob.content(), blob.info().contentType(), stamp(jobId, attempt)))
+            .thenCompose(blob -> blobs.put(spec.output(), blob.content(), blob.info().contentType(), stamp(jobId,
+                attempt)))
             .thenCompose(written -> blobs.delete(held).handle((ok, ignored) -> written)));
   }
 
@@ -198,7 +202,8 @@ public final class InferenceStep {
       return InferenceException.permanent("input " + missing.ref() + " does not exist");
     }
     if (cause instanceof BlobRefusedException refused) {
-      return new InferenceException(InferenceException.Kind.PERMANENT, doing + " is refused, and always will be: " + refused.getMessage(), cause);
+      return new InferenceException(InferenceException.Kind.PERMANENT, doing + " is refused, and always will be: "
+          + refused.getMessage(), cause);
     }
     if (cause instanceof TimeoutException) {
       return new InferenceException(InferenceException.Kind.TRANSIENT, doing + " timed out", cause);

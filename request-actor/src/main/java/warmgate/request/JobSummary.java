@@ -67,7 +67,8 @@ public record JobSummary(
     } else if (event instanceof JobQueued) {
       return Optional.of(moved(JobStatus.QUEUED, null, at));
     } else if (event instanceof AttemptStarted e) {
-      return Optional.of(new JobSummary(jobId, JobStatus.RUNNING, endpoint, owner, e.attempt(), createdAt, at, output, null,
+      return Optional.of(new JobSummary(jobId, JobStatus.RUNNING, endpoint, owner, e.attempt(), createdAt, at, output,
+          null,
           callbacks, reportOwed, callbackOwed));
     } else if (event instanceof AttemptFailed e) {
       return Optional.of(moved(JobStatus.RETRY_WAIT, e.error(), at));
@@ -88,7 +89,8 @@ public record JobSummary(
       return Optional.of(new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, updatedAt, output, error,
           callbacks, false, callbackOwed));
     } else if (event instanceof JobRetried) {
-      return Optional.of(new JobSummary(jobId, JobStatus.WAITING_FOR_INPUTS, endpoint, owner, attempts, createdAt, at, output, null,
+      return Optional.of(new JobSummary(jobId, JobStatus.WAITING_FOR_INPUTS, endpoint, owner, attempts, createdAt, at,
+          output, null,
           callbacks, false, false));
     } else if (event instanceof CallbackDelivered) {
       return Optional.of(withCallbackOwed(false));
@@ -116,19 +118,23 @@ public record JobSummary(
   }
 
   private JobSummary touched(Instant at) {
-    return new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, at, output, error, callbacks, reportOwed, callbackOwed);
+    return new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, at, output, error, callbacks,
+        reportOwed, callbackOwed);
   }
 
   private JobSummary moved(JobStatus next, String nextError, Instant at) {
-    return new JobSummary(jobId, next, endpoint, owner, attempts, createdAt, at, output, nextError, callbacks, reportOwed, callbackOwed);
+    return new JobSummary(jobId, next, endpoint, owner, attempts, createdAt, at, output, nextError, callbacks,
+        reportOwed, callbackOwed);
   }
 
   /** A status the callback reports: a notice not yet delivered is replaced by this one (JobCore.reaching). */
   private JobSummary reaching(JobStatus next, String nextError, boolean failed, Instant at) {
-    return new JobSummary(jobId, next, endpoint, owner, attempts, createdAt, at, output, nextError, callbacks, failed, callbacks);
+    return new JobSummary(jobId, next, endpoint, owner, attempts, createdAt, at, output, nextError, callbacks, failed,
+        callbacks);
   }
 
   private JobSummary withCallbackOwed(boolean owed) {
-    return new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, updatedAt, output, error, callbacks, reportOwed, owed);
+    return new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, updatedAt, output, error, callbacks,
+        reportOwed, owed);
   }
 }

@@ -61,5 +61,6 @@ public final class Request {
   public record CallbackDelivered(JobStatus status, int attempt, int httpStatus, Instant at) implements Event {}
 
   /** A delivery failed; tried again at {@code retryAt}, or given up when it is null. */
-  public record CallbackFailed(JobStatus status, int attempt, String error, Instant retryAt, Instant at) implements Event {}
+  public record CallbackFailed(JobStatus status, int attempt, String error, Instant retryAt,
+      Instant at) implements Event {}
 }

@@ -1,6 +1,5 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -13,10 +12,10 @@ import org.apache.pekko.pattern.StatusReply;
 import warmgate.CborSerializable;
 import warmgate.Failures;
 import warmgate.blob.BlobInfo;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.provider.InferenceException;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
+import warmgate.provider.InferenceException;
 
 /**
  * What a job ({@link RequestEntity}) is asked, and what it answers. Sent between nodes (sharding), never journaled:
@@ -79,7 +78,8 @@ public sealed interface RequestCommand extends CborSerializable {
   /** The job can never run: an input can never exist, or its result can never be written. */
   record CannotRun(String reason) implements RequestCommand {}
 
-  record AttemptFinished(int attempt, String outputETag, InferenceException.Kind failureKind, String failure) implements RequestCommand {
+  record AttemptFinished(int attempt, String outputETag, InferenceException.Kind failureKind,
+      String failure) implements RequestCommand {
     static AttemptFinished succeeded(int attempt, BlobInfo output) {
       return new AttemptFinished(attempt, output.eTag(), null, null);
     }
@@ -109,7 +109,8 @@ public sealed interface RequestCommand extends CborSerializable {
   }
 
   /** The approved result was published (or could not be). */
-  record Published(String reviewer, String outputETag, String failure, ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
+  record Published(String reviewer, String outputETag, String failure,
+      ActorRef<StatusReply<JobLookup>> replyTo) implements RequestCommand {}
 
   record ErrorReportWritten(String eTag, String failure) implements RequestCommand {}
 

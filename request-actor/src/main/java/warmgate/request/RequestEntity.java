@@ -1,6 +1,5 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +33,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.MDC;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.logging.EntityMdc;
 import warmgate.request.RequestCommand.Approve;
 import warmgate.request.RequestCommand.AttemptFinished;
@@ -84,8 +83,10 @@ import warmgate.request.RequestState.WaitingForInputs;
  * <p>A job that asked for review holds its result aside in {@code AWAITING_REVIEW} until it is approved
  * (published to the output) or rejected. A failed job writes {@code {base}_error.json} beside its output and
  * can be redriven; a report that can never be written (its reference breaks the key rules, or the store refuses
- * it for good) is given up ({@link Request.ErrorReportAbandoned}) rather than retried forever. A job whose inputs can never
- * exist, or whose result can never be written, fails as soon as it would look for its inputs. With a {@code callbackUrl}, every end (and the wait for review) is reported by a signed
+ * it for good) is given up ({@link Request.ErrorReportAbandoned}) rather than retried forever. A job whose inputs can
+ * never
+ * exist, or whose result can never be written, fails as soon as it would look for its inputs. With a {@code
+ * callbackUrl}, every end (and the wait for review) is reported by a signed
  * webhook, retried with backoff apart from the job's own progress. Those duties are persisted, so a job
  * stays in memory until they are done.
  *
@@ -97,7 +98,8 @@ import warmgate.request.RequestState.WaitingForInputs;
  * side's waker after a restart or the loss of a node (a queued one is enlisted with its endpoint instead), and
  * by itself when its shard moves (see {@link Stop}).
  */
-public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies<RequestCommand, Request.Event, RequestState> {
+public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies<RequestCommand, Request.Event,
+    RequestState> {
 
   /** Starts an error reply that means "try again later" (503), not "not in this state" (409). */
   public static final String UNAVAILABLE = "unavailable: ";
@@ -169,7 +171,8 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
   /** The job's endpoint, for the MDC of its log lines; null until the job is submitted or recovered. */
   private String endpoint;
 
-  private RequestEntity(String jobId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard, ActorContext<RequestCommand> ctx,
+  private RequestEntity(String jobId, Deps deps, ActorRef<ClusterSharding.ShardCommand> shard,
+      ActorContext<RequestCommand> ctx,
       TimerScheduler<RequestCommand> timers) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), jobId),
@@ -178,7 +181,8 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     this.deps = deps;
     this.shard = shard;
     this.ctx = ctx;
-    this.slots = new Slots(jobId, deps.endpoints(), ctx.messageAdapter(EndpointCommand.SlotReply.class, RequestCommand::slotReply));
+    this.slots = new Slots(jobId, deps.endpoints(), ctx.messageAdapter(EndpointCommand.SlotReply.class,
+        RequestCommand::slotReply));
     this.active = new ActivePhases(this, jobId, deps, ctx, timers, slots);
     this.atRest = new AtRestPhases(this, jobId, deps, ctx, timers, slots);
   }
@@ -283,7 +287,8 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
       } else if (command instanceof ParkAccepted) {
         return active.parkAccepted(queued);
       } else if (command instanceof Timer timer) {
-        return timer == Timer.ACQUIRE_AGAIN ? active.askForSlot(queued) : timer == Timer.PARK ? active.park(queued) : ignore(queued, timer);
+        return timer == Timer.ACQUIRE_AGAIN ? active.askForSlot(queued) : timer == Timer.PARK ? active.park(queued)
+            : ignore(queued, timer);
       }
     } else if (state instanceof Running running) {
       if (command instanceof AttemptFinished finished) {
@@ -384,13 +389,15 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     } else if (command instanceof Stop stop) {
       return stop(state, stop);
     } else if (command instanceof AttemptFinished finished) {
-      log().warn("Job {}: result of attempt {} arrived in state {}; dropped", jobId, finished.attempt(), state.getClass().getSimpleName());
+      log().warn("Job {}: result of attempt {} arrived in state {}; dropped", jobId, finished.attempt(),
+          state.getClass().getSimpleName());
       return Effect().noReply();
     } else if (command instanceof Published published) {
       return atRest.publishedTooLate(published);
     } else if (command instanceof ErrorReportWritten || command instanceof ErrorReportRefused) {
       return atRest.errorReportTooLate();
-    } else if (command instanceof InputsChecked || command instanceof OutputChecked || command instanceof EndpointRefused
+    } else if (command instanceof InputsChecked || command instanceof OutputChecked
+        || command instanceof EndpointRefused
         || command instanceof CallbackAnswered || command instanceof ParkAccepted || command instanceof CannotRun) {
       return Effect().noReply();
     }
@@ -435,7 +442,8 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
   EffectBuilder<Request.Event, RequestState> persist(RequestState before, Request.Event event) {
     long requested = System.nanoTime();
     return Effect().persist(event)
-        .thenRun(after -> deps.metrics().persisted(before, (Job) after, event, Duration.ofNanos(System.nanoTime() - requested)));
+        .thenRun(after -> deps.metrics().persisted(before, (Job) after, event,
+            Duration.ofNanos(System.nanoTime() - requested)));
   }
 
   org.slf4j.Logger log() {

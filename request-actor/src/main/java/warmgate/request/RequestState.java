@@ -10,10 +10,10 @@ import warmgate.CborSerializable;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
-import warmgate.request.Request.CallbackDelivered;
-import warmgate.request.Request.CallbackFailed;
 import warmgate.request.Request.AttemptFailed;
 import warmgate.request.Request.AttemptStarted;
+import warmgate.request.Request.CallbackDelivered;
+import warmgate.request.Request.CallbackFailed;
 import warmgate.request.Request.EndpointUnavailable;
 import warmgate.request.Request.ErrorReportAbandoned;
 import warmgate.request.Request.ErrorReported;
@@ -108,7 +108,8 @@ public sealed interface RequestState extends CborSerializable {
       JobCore core = core();
       Map<String, String> inputs = new LinkedHashMap<>();
       core.spec().inputs().forEach((name, ref) -> inputs.put(name, ref.toString()));
-      return new RequestCommand.JobView(core.jobId(), status(), core.spec().endpoint(), core.spec().owner(), core.attempts(),
+      return new RequestCommand.JobView(core.jobId(), status(), core.spec().endpoint(), core.spec().owner(),
+          core.attempts(),
           core.createdAt(), core.updatedAt(), inputs, core.spec().output().toString(), error(),
           this instanceof AwaitingReview ? heldOutput(core.jobId(), core.spec()).toString() : null);
     }
@@ -248,29 +249,40 @@ public sealed interface RequestState extends CborSerializable {
       EventHandlerBuilder<RequestState, Request.Event> builder = EventHandlerBuilder.builder();
       builder.forStateType(Blank.class)
           .onEvent(JobSubmitted.class, (s, e) -> new WaitingForInputs(
-              new JobCore(e.jobId(), e.spec(), 0, 0, 0, e.at(), e.at(), null), List.copyOf(e.spec().inputs().keySet()), e.inputsDeadline()));
+              new JobCore(e.jobId(), e.spec(), 0, 0, 0, e.at(), e.at(), null), List.copyOf(e.spec().inputs().keySet()),
+                  e.inputsDeadline()));
       builder.forStateType(WaitingForInputs.class)
-          .onEvent(InputsMissing.class, (s, e) -> new WaitingForInputs(s.core().touched(e.at()), List.copyOf(e.missing()), s.deadline()))
+          .onEvent(InputsMissing.class, (s, e) -> new WaitingForInputs(s.core().touched(e.at()),
+              List.copyOf(e.missing()), s.deadline()))
           .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
       builder.forStateType(Queued.class)
-          .onEvent(AttemptStarted.class, (s, e) -> new Running(s.core().attempted(e.attempt(), e.at()), e.attempt(), e.leaseId()))
-          .onEvent(EndpointUnavailable.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(), e.reason()));
+          .onEvent(AttemptStarted.class, (s, e) -> new Running(s.core().attempted(e.attempt(), e.at()), e.attempt(),
+              e.leaseId()))
+          .onEvent(EndpointUnavailable.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(),
+              e.reason()));
       builder.forStateType(Running.class)
-          .onEvent(JobSucceeded.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()), e.outputETag()))
-          .onEvent(ResultHeld.class, (s, e) -> new AwaitingReview(s.core().reaching(JobStatus.AWAITING_REVIEW, e.at()), e.attempt(), e.heldETag()))
+          .onEvent(JobSucceeded.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()),
+              e.outputETag()))
+          .onEvent(ResultHeld.class, (s, e) -> new AwaitingReview(s.core().reaching(JobStatus.AWAITING_REVIEW, e.at()),
+              e.attempt(), e.heldETag()))
           .onEvent(AttemptFailed.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(), e.error()));
       builder.forStateType(RetryWait.class)
           .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
       builder.forStateType(AwaitingReview.class)
-          .onEvent(ResultApproved.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()), e.outputETag()))
-          .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), rejectionError(e), false, null));
+          .onEvent(ResultApproved.class, (s, e) -> new Succeeded(s.core().reaching(JobStatus.SUCCEEDED, e.at()),
+              e.outputETag()))
+          .onEvent(ResultRejected.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()),
+              rejectionError(e), false, null));
       builder.forStateType(Failed.class)
           .onEvent(ErrorReported.class, (s, e) -> new Failed(s.core(), s.error(), true, null))
           .onEvent(ErrorReportAbandoned.class, (s, e) -> new Failed(s.core(), s.error(), false, e.reason()))
-          .onEvent(JobRetried.class, (s, e) -> new WaitingForInputs(s.core().redriven(e.at()), List.copyOf(s.core().spec().inputs().keySet()), e.inputsDeadline()));
+          .onEvent(JobRetried.class, (s, e) -> new WaitingForInputs(s.core().redriven(e.at()),
+              List.copyOf(s.core().spec().inputs().keySet()), e.inputsDeadline()));
       builder.forStateType(Job.class)
-          .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), e.error(), false, null))
-          .onEvent(JobCancelled.class, (s, e) -> new Cancelled(s.core().reaching(JobStatus.CANCELLED, e.at()), e.reason()))
+          .onEvent(JobFailed.class, (s, e) -> new Failed(s.core().reaching(JobStatus.FAILED, e.at()), e.error(), false,
+              null))
+          .onEvent(JobCancelled.class, (s, e) -> new Cancelled(s.core().reaching(JobStatus.CANCELLED, e.at()),
+              e.reason()))
           .onEvent(CallbackDelivered.class, (s, e) -> s.with(s.core().withCallback(null)))
           .onEvent(CallbackFailed.class, (s, e) -> s.with(s.core().withCallback(
               e.retryAt() == null ? null : new Callback(e.status(), e.attempt(), e.retryAt()))));

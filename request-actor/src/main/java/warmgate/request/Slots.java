@@ -1,10 +1,9 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 
 /**
  * What a job says to its endpoint about slots (ask, park, renew, give back), and whether its place is parked.

@@ -24,7 +24,8 @@ import warmgate.request.RequestState.JobCore;
 class DutyTest {
   private static final Instant AT = Instant.parse("2026-11-23T10:15:30Z");
   private static final ObjectRef OUTPUT = new ObjectRef("gen3d", "users/alice/output/cat.ply");
-  private static final JobSpec SPEC = new JobSpec("gen3d", "alice", Map.of("image", OUTPUT), OUTPUT, null, null, "t", false);
+  private static final JobSpec SPEC = new JobSpec("gen3d", "alice", Map.of("image", OUTPUT), OUTPUT, null, null, "t",
+      false);
   private static final JobCore CORE = new JobCore("job-1", SPEC, 1, 0, 2, AT, AT, null);
 
   @Test
@@ -56,15 +57,18 @@ class DutyTest {
 
   @Test
   void aRefusedErrorReportIsGivenUpAndAnyOtherFailureTriedAgain() {
-    assertThat(ErrorReportDuty.outcome(null, new BlobRefusedException(OUTPUT, "NoSuchBucket"))).isInstanceOf(ErrorReportRefused.class);
+    assertThat(ErrorReportDuty.outcome(null, new BlobRefusedException(OUTPUT,
+        "NoSuchBucket"))).isInstanceOf(ErrorReportRefused.class);
     assertThat(ErrorReportDuty.outcome(null, new RuntimeException("503")))
         .isInstanceOfSatisfying(ErrorReportWritten.class, w -> assertThat(w.failure()).contains("503"));
-    assertThat(ErrorReportDuty.outcome(new BlobInfo(OUTPUT, 3, "etag", "application/json", Map.of()), null)).isEqualTo(new ErrorReportWritten("etag", null));
+    assertThat(ErrorReportDuty.outcome(new BlobInfo(OUTPUT, 3, "etag", "application/json", Map.of()),
+        null)).isEqualTo(new ErrorReportWritten("etag", null));
   }
 
   @Test
   void aCallbackIsDeliveredOnlyWhenOwedAndGivenUpAfterMaxAttempts() {
-    WebhookSettings policy = new WebhookSettings("s3cret", List.of("hooks.example.com"), false, Duration.ofSeconds(5), 3,
+    WebhookSettings policy = new WebhookSettings("s3cret", List.of("hooks.example.com"), false, Duration.ofSeconds(5),
+        3,
         Duration.ofMillis(50), Duration.ofMillis(200));
     CallbackDuty callback = new CallbackDuty(policy, () -> 0.0);
     assertThat(callback.start(null)).isFalse();
@@ -74,7 +78,8 @@ class DutyTest {
     assertThat(callback.retryAt(3, AT)).as("the last of max-attempts").isNull();
     assertThat(CallbackDuty.delivered(new CallbackAnswered(JobStatus.SUCCEEDED, 1, 204, null))).isTrue();
     assertThat(CallbackDuty.delivered(new CallbackAnswered(JobStatus.SUCCEEDED, 1, 503, null))).isFalse();
-    assertThat(CallbackDuty.error(new CallbackAnswered(JobStatus.SUCCEEDED, 1, 503, null))).isEqualTo("the receiver answered HTTP 503");
+    assertThat(CallbackDuty.error(new CallbackAnswered(JobStatus.SUCCEEDED, 1, 503,
+        null))).isEqualTo("the receiver answered HTTP 503");
     assertThat(CallbackDuty.webhookId(CORE, JobStatus.FAILED)).isEqualTo("job-1.2.failed");
   }
 }

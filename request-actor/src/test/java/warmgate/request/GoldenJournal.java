@@ -41,7 +41,8 @@ final class GoldenJournal {
         }
         Files.writeString(file, text.toString(), StandardCharsets.UTF_8);
       }
-      assertThat(file).as("golden journal %s; write it with -Dwarmgate.golden.update=true and commit it", name).exists();
+      assertThat(file).as("golden journal %s; write it with -Dwarmgate.golden.update=true and commit it",
+          name).exists();
       String[] lines = Files.readString(file, StandardCharsets.UTF_8).split("\n");
       List<Request.Event> events = new ArrayList<>();
       for (int i = 0; i + 1 < lines.length; i += 2) {

@@ -19,7 +19,8 @@ import warmgate.testing.ManualClock;
 // A real HTTP receiver on loopback (the JDK's HttpServer); no actors.
 class HttpWebhooksTest {
   private static final WebhookSettings SETTINGS =
-      new WebhookSettings("s3cret", List.of("127.0.0.1"), true, Duration.ofSeconds(2), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
+      new WebhookSettings("s3cret", List.of("127.0.0.1"), true, Duration.ofSeconds(2), 3, Duration.ofSeconds(1),
+          Duration.ofSeconds(10));
 
   private HttpServer receiver;
   private final Map<String, String> received = new ConcurrentHashMap<>();
@@ -68,7 +69,8 @@ class HttpWebhooksTest {
     String expected = HttpWebhooks.sign("s3cret", "job-1.0.succeeded", received.get("timestamp"), body);
     assertThat(received.get("signature")).isEqualTo("v1," + expected);
     assertThat(HttpWebhooks.sign("other", "job-1.0.succeeded", received.get("timestamp"), body)).isNotEqualTo(expected);
-    assertThat(HttpWebhooks.sign("s3cret", "job-1.0.succeeded", "1", body)).as("the timestamp is signed").isNotEqualTo(expected);
+    assertThat(HttpWebhooks.sign("s3cret", "job-1.0.succeeded", "1",
+        body)).as("the timestamp is signed").isNotEqualTo(expected);
   }
 
   @Test

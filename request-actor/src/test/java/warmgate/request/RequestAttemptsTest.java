@@ -6,10 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import warmgate.job.JobStatus;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
-import warmgate.job.JobStatus;
-import warmgate.request.Request.InputsMissing;
 import warmgate.request.RequestCommand.JobLookup;
 import warmgate.testing.InMemoryBlobStore;
 
@@ -79,7 +78,8 @@ class RequestAttemptsTest extends RequestTestBase {
     f.grant(acquire);
 
     f.awaitStatus(JobStatus.FAILED);
-    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().error()).contains("input " + MASK + " does not exist");
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().error()).contains("input " + MASK
+        + " does not exist");
   }
 
   @Test
@@ -106,7 +106,8 @@ class RequestAttemptsTest extends RequestTestBase {
     f.blobs.put(IMAGE, new byte[] {1});
     f.submit(SPEC);
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.getState())
-        .isInstanceOfSatisfying(RequestState.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask")));
+        .isInstanceOfSatisfying(RequestState.WaitingForInputs.class,
+            w -> assertThat(w.missing()).containsExactly("mask")));
 
     f.clock.advance(Duration.ofSeconds(5));
     f.blobs.put(MASK, new byte[] {2});
@@ -115,7 +116,8 @@ class RequestAttemptsTest extends RequestTestBase {
     f.grant(acquire);
     f.awaitStatus(JobStatus.RUNNING);
     f.clock.advance(Duration.ofSeconds(12));
-    answer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
+    answer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII),
+        "application/octet-stream"));
     f.awaitStatus(JobStatus.SUCCEEDED);
 
     assertThat(f.metrics.reported).containsExactly(

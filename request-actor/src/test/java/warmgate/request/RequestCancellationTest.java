@@ -1,15 +1,14 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.provider.InferenceClient;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
+import warmgate.provider.InferenceClient;
 import warmgate.request.RequestCommand.Granted;
 
 // Cancellation of a job in each state; in-memory, as RequestTestBase.
@@ -57,7 +56,8 @@ class RequestCancellationTest extends RequestTestBase {
     assertThat(f.cancel().reply().getValue().job().status()).isEqualTo(JobStatus.CANCELLED);
     assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
 
-    modelAnswer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "model/ply"));
+    modelAnswer.complete(new InferenceClient.InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII),
+        "model/ply"));
     f.endpoint.expectNoMessage(Duration.ofMillis(300));
     assertThat(f.blobs.object(OUTPUT)).isEmpty();
     assertThat(f.status()).isEqualTo(JobStatus.CANCELLED);

@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import warmgate.Json;
+import warmgate.job.JobStatus;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
-import warmgate.job.JobStatus;
 
 // What a job owes after its end: the error report and the callback; in-memory, as RequestTestBase.
 class RequestDutiesTest extends RequestTestBase {
@@ -26,7 +26,8 @@ class RequestDutiesTest extends RequestTestBase {
     assertThat(report.path("job").path("jobId").asText()).isEqualTo(f.jobId);
     assertThat(report.path("job").path("status").asText()).isEqualTo("FAILED");
     assertThat(report.path("job").path("error").asText()).contains("the mask is empty");
-    assertThat(f.blobs.object(SPEC.errorOutput()).orElseThrow().info().metadata()).containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId);
+    assertThat(f.blobs.object(SPEC.errorOutput()).orElseThrow().info().metadata())
+        .containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId);
     assertThat(f.blobs.object(OUTPUT)).isEmpty();
   }
 
@@ -64,7 +65,8 @@ class RequestDutiesTest extends RequestTestBase {
     var body = Json.mapper().readTree(delivery.body());
     assertThat(body.path("type").asText()).isEqualTo("job.succeeded");
     assertThat(body.path("job").path("status").asText()).isEqualTo("SUCCEEDED");
-    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+    f.endpointIgnoringProbe().awaitAssert(WAIT,
+        () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
         .last().isInstanceOf(Request.CallbackDelivered.class));
   }
 
@@ -76,15 +78,18 @@ class RequestDutiesTest extends RequestTestBase {
     f.submit(CALLED_BACK);
     f.grant(f.expectAcquire());
 
-    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+    f.endpointIgnoringProbe().awaitAssert(WAIT,
+        () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
         .filteredOn(Request.CallbackFailed.class::isInstance).hasSize(3));
     var last = (Request.CallbackFailed) f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).get(
         f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).size() - 1);
     assertThat(last.retryAt()).as("given up after max-attempts").isNull();
     assertThat(last.error()).contains("HTTP 502");
-    assertThat(f.webhooks.deliveries).hasSize(3).extracting(RecordingWebhooks.Delivery::webhookId).containsOnly(f.jobId + ".0.succeeded");
+    assertThat(f.webhooks.deliveries).hasSize(3).extracting(RecordingWebhooks.Delivery::webhookId).containsOnly(f.jobId
+        + ".0.succeeded");
     assertThat(f.status()).isEqualTo(JobStatus.SUCCEEDED);
-    assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.Succeeded.class, s -> assertThat(s.core().callback()).isNull());
+    assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.Succeeded.class,
+        s -> assertThat(s.core().callback()).isNull());
   }
 
   @Test
@@ -98,7 +103,8 @@ class RequestDutiesTest extends RequestTestBase {
 
     f.kit.restart(); // the node died while the first delivery was on its way
 
-    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
+    f.endpointIgnoringProbe().awaitAssert(WAIT,
+        () -> assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
         .last().isInstanceOf(Request.CallbackDelivered.class));
     assertThat(f.webhooks.deliveries).hasSize(2);
   }

@@ -6,14 +6,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import warmgate.provider.InferenceException;
 import warmgate.job.JobStatus;
+import warmgate.logging.CapturedLogs;
+import warmgate.provider.InferenceException;
 import warmgate.request.Request.AttemptFailed;
 import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.InputsMissing;
 import warmgate.request.Request.JobSubmitted;
 import warmgate.request.RequestCommand.JobLookup;
-import warmgate.logging.CapturedLogs;
 
 // A job's restarts: its journal, what it resumes, its log lines; in-memory, as RequestTestBase.
 class RequestRecoveryTest extends RequestTestBase {
@@ -25,7 +25,8 @@ class RequestRecoveryTest extends RequestTestBase {
     f.awaitStatus(JobStatus.RUNNING);
     // The output landed, but the node died before the success was recorded.
     f.blobs.put(OUTPUT, "ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream",
-        Map.of(InferenceStep.JOB_ID_METADATA, f.jobId, InferenceStep.ATTEMPT_METADATA, "1")).toCompletableFuture().join();
+        Map.of(InferenceStep.JOB_ID_METADATA, f.jobId, InferenceStep.ATTEMPT_METADATA,
+            "1")).toCompletableFuture().join();
 
     f.kit.restart();
 
@@ -61,7 +62,8 @@ class RequestRecoveryTest extends RequestTestBase {
 
       f.kit.restart();
 
-      f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(logs.containing("was running attempt 1")).isNotEmpty());
+      f.endpointIgnoringProbe().awaitAssert(WAIT,
+          () -> assertThat(logs.containing("was running attempt 1")).isNotEmpty());
       var lines = logs.containing("Job " + f.jobId + " ");
       assertThat(lines).extracting(e -> e.getFormattedMessage())
           .anyMatch(m -> m.contains("submitted for endpoint"))
@@ -81,7 +83,8 @@ class RequestRecoveryTest extends RequestTestBase {
     f.submit(SPEC);
     f.awaitStatus(JobStatus.WAITING_FOR_INPUTS);
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> {
-      assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.WaitingForInputs.class, w -> assertThat(w.missing()).containsExactly("mask"));
+      assertThat(f.kit.getState()).isInstanceOfSatisfying(RequestState.WaitingForInputs.class,
+          w -> assertThat(w.missing()).containsExactly("mask"));
       return null;
     });
     f.blobs.put(MASK, new byte[] {2});
@@ -94,7 +97,8 @@ class RequestRecoveryTest extends RequestTestBase {
     List<Class<?>> types = f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId).stream()
         .<Class<?>>map(Object::getClass).toList();
 
-    assertThat(types).containsExactly(JobSubmitted.class, InputsMissing.class, Request.JobQueued.class, AttemptStarted.class,
+    assertThat(types).containsExactly(JobSubmitted.class, InputsMissing.class, Request.JobQueued.class,
+        AttemptStarted.class,
         AttemptFailed.class, Request.JobQueued.class, AttemptStarted.class, Request.JobSucceeded.class);
     assertThat(f.kit.restart().state()).isInstanceOf(RequestState.Succeeded.class);
   }
@@ -113,7 +117,8 @@ class RequestRecoveryTest extends RequestTestBase {
         .map(Request.Event.class::cast).toList();
 
     assertThat(RequestState.replay(stored)).isEqualTo(f.kit.getState());
-    assertThat(RequestState.replay(stored.subList(0, 3))).isInstanceOfSatisfying(RequestState.Running.class, running -> {
+    assertThat(RequestState.replay(stored.subList(0, 3))).isInstanceOfSatisfying(RequestState.Running.class,
+        running -> {
       assertThat(running.attempt()).isEqualTo(1);
       assertThat(running.core().updatedAt()).isEqualTo(stored.get(2).at());
     });

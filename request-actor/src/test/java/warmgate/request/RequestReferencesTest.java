@@ -8,11 +8,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
-import warmgate.provider.InferenceClient;
-import warmgate.provider.InferenceException;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.provider.InferenceClient;
+import warmgate.provider.InferenceException;
 import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.InputsMissing;
 import warmgate.request.Request.JobFailed;
@@ -121,7 +121,8 @@ class RequestReferencesTest extends RequestTestBase {
     f.uploadInputs();
     // 1,020 bytes: the output may be written, but its {base}_error.json would be 1,027.
     ObjectRef output = new ObjectRef("gen3d", "users/alice/output/" + "o".repeat(997) + ".ply");
-    f.submit(new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), output, null, null, IMAGE.toString(), false));
+    f.submit(new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), output, null, null, IMAGE.toString(),
+        false));
     f.grant(f.expectAcquire());
     assertThat(f.awaitReportAbandoned().reportAbandoned()).contains("(rule: key-max-1024-bytes)");
 
@@ -153,7 +154,8 @@ class RequestReferencesTest extends RequestTestBase {
     ObjectRef image = new ObjectRef("gen3d", "users/alice/../carol/input/cat_image.png");
     ObjectRef mask = new ObjectRef("gen3d", "users/alice/../carol/input/cat_mask.png");
     ObjectRef output = new ObjectRef("gen3d", "users/alice/../carol/output/cat.ply");
-    JobSpec spec = new JobSpec("gen3d", "alice", Map.of("image", image, "mask", mask), output, null, null, image.toString(), false);
+    JobSpec spec = new JobSpec("gen3d", "alice", Map.of("image", image, "mask", mask), output, null, null,
+        image.toString(), false);
 
     recoverFrom(f, "input-dot-segments", List.of(
         new JobSubmitted(f.jobId, spec, THEN.plusSeconds(600), THEN),
@@ -181,7 +183,8 @@ class RequestReferencesTest extends RequestTestBase {
     f.grant(f.expectAcquire()); // queued before the check at the inputs existed: the run refuses it
 
     RequestState.Failed failed = f.awaitReportAbandoned();
-    assertThat(failed.error()).contains("failed permanently", "output", "can never be written", "(rule: key-no-control-characters)");
+    assertThat(failed.error()).contains("failed permanently", "output", "can never be written",
+        "(rule: key-no-control-characters)");
     assertThat(f.model.calls.get()).isZero();
     assertThat(f.putCalls.get()).isZero();
     assertThat(f.expectRelease().jobId()).as("the slot is returned").isEqualTo(f.jobId);

@@ -8,9 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import warmgate.Json;
+import warmgate.job.JobStatus;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
-import warmgate.job.JobStatus;
 import warmgate.request.RequestCommand.JobLookup;
 
 // Review of a held result, and the redrive of a failed job; in-memory, as RequestTestBase.
@@ -25,16 +25,19 @@ class RequestReviewAndRedriveTest extends RequestTestBase {
     var held = RequestState.heldOutput(f.jobId, REVIEWED);
     assertThat(f.blobs.object(OUTPUT)).as("nothing published before approval").isEmpty();
     assertThat(f.blobs.object(held)).isPresent();
-    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().heldOutput()).isEqualTo(held.toString());
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().heldOutput())
+        .isEqualTo(held.toString());
 
     var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Approve("bob", replyTo)).reply();
 
     assertThat(reply.getValue().job().status()).isEqualTo(JobStatus.SUCCEEDED);
     assertThat(f.blobs.object(OUTPUT).orElseThrow().content()).isEqualTo("ply\n".getBytes(StandardCharsets.US_ASCII));
-    assertThat(f.blobs.object(OUTPUT).orElseThrow().info().metadata()).containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId);
+    assertThat(f.blobs.object(OUTPUT).orElseThrow().info().metadata()).containsEntry(InferenceStep.JOB_ID_METADATA,
+        f.jobId);
     assertThat(f.blobs.object(held)).as("the held copy is removed").isEmpty();
     assertThat(f.kit.persistenceTestKit().persistedInStorage("Request|" + f.jobId))
-        .anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Request.ResultApproved.class, a -> assertThat(a.reviewer()).isEqualTo("bob")));
+        .anySatisfy(e -> assertThat(e).isInstanceOfSatisfying(Request.ResultApproved.class,
+            a -> assertThat(a.reviewer()).isEqualTo("bob")));
   }
 
   @Test
@@ -45,13 +48,15 @@ class RequestReviewAndRedriveTest extends RequestTestBase {
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.AWAITING_REVIEW);
 
-    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Reject("bob", "holes in the mesh", replyTo)).reply();
+    var reply = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Reject("bob",
+        "holes in the mesh", replyTo)).reply();
 
     assertThat(reply.getValue().job().status()).isEqualTo(JobStatus.FAILED);
     assertThat(reply.getValue().job().error()).isEqualTo("rejected in review by bob: holes in the mesh");
     f.awaitReported();
     assertThat(f.blobs.object(OUTPUT)).isEmpty();
-    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(RequestState.heldOutput(f.jobId, REVIEWED))).isEmpty());
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(RequestState.heldOutput(f.jobId,
+        REVIEWED))).isEmpty());
   }
 
   @Test
@@ -60,8 +65,10 @@ class RequestReviewAndRedriveTest extends RequestTestBase {
     f.uploadInputs();
     f.submit(SPEC);
 
-    var approve = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Approve("bob", replyTo)).reply();
-    var reject = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Reject("bob", "no", replyTo)).reply();
+    var approve = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Approve("bob",
+        replyTo)).reply();
+    var reject = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Reject("bob", "no",
+        replyTo)).reply();
 
     assertThat(approve.getError().getMessage()).contains("QUEUED", "only jobs awaiting review");
     assertThat(reject.isError()).isTrue();
@@ -94,13 +101,15 @@ class RequestReviewAndRedriveTest extends RequestTestBase {
     f.awaitReported();
     assertThat(((RequestState.Failed) f.kit.getState()).error()).contains("gave up after 1 attempts");
 
-    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry("capacity is back", replyTo));
+    var result = f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry("capacity is back",
+        replyTo));
 
     assertThat(result.reply().getValue().job().status()).isEqualTo(JobStatus.WAITING_FOR_INPUTS);
     assertThat(result.eventOfType(Request.JobRetried.class).reason()).isEqualTo("capacity is back");
     f.grant(f.expectAcquire());
     f.awaitStatus(JobStatus.SUCCEEDED);
-    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().attempts()).as("attempts over all runs").isEqualTo(2);
+    assertThat(f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job().attempts())
+        .as("attempts over all runs").isEqualTo(2);
     assertThat(f.blobs.object(OUTPUT)).isPresent();
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(SPEC.errorOutput())).isEmpty());
   }
@@ -126,7 +135,8 @@ class RequestReviewAndRedriveTest extends RequestTestBase {
     f.heldWrites.set(firstReport);
     f.submitAndGrant();
     f.awaitStatus(JobStatus.FAILED);
-    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.putCalls.get()).as("the first report is being written").isEqualTo(1));
+    f.endpointIgnoringProbe().awaitAssert(WAIT,
+        () -> assertThat(f.putCalls.get()).as("the first report is being written").isEqualTo(1));
 
     f.kit.<StatusReply<JobLookup>>runCommand(replyTo -> new RequestCommand.Retry("model fixed", replyTo));
     var acquire = f.expectAcquire();

@@ -1,6 +1,5 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -14,35 +13,35 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.provider.InferenceException;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.provider.InferenceException;
 import warmgate.request.Request.AttemptFailed;
-import warmgate.request.RequestCommand.AttemptFinished;
 import warmgate.request.Request.AttemptStarted;
-import warmgate.request.RequestState.Blank;
-import warmgate.request.RequestState.Failed;
-import warmgate.request.RequestCommand.Get;
-import warmgate.request.RequestCommand.Granted;
-import warmgate.request.RequestCommand.InputsChecked;
 import warmgate.request.Request.InputsMissing;
-import warmgate.request.RequestState.JobCore;
 import warmgate.request.Request.JobFailed;
-import warmgate.request.RequestCommand.JobLookup;
 import warmgate.request.Request.JobQueued;
 import warmgate.request.Request.JobSubmitted;
 import warmgate.request.Request.JobSucceeded;
+import warmgate.request.RequestCommand.AttemptFinished;
+import warmgate.request.RequestCommand.Get;
+import warmgate.request.RequestCommand.Granted;
+import warmgate.request.RequestCommand.InputsChecked;
+import warmgate.request.RequestCommand.JobLookup;
 import warmgate.request.RequestCommand.JobView;
 import warmgate.request.RequestCommand.OutputChecked;
+import warmgate.request.RequestCommand.Submit;
+import warmgate.request.RequestCommand.Submitted;
+import warmgate.request.RequestCommand.Timer;
+import warmgate.request.RequestState.Blank;
+import warmgate.request.RequestState.Failed;
+import warmgate.request.RequestState.JobCore;
 import warmgate.request.RequestState.Queued;
 import warmgate.request.RequestState.RetryWait;
 import warmgate.request.RequestState.Running;
-import warmgate.request.RequestCommand.Submit;
-import warmgate.request.RequestCommand.Submitted;
 import warmgate.request.RequestState.Succeeded;
-import warmgate.request.RequestCommand.Timer;
 import warmgate.request.RequestState.WaitingForInputs;
 import warmgate.testing.SerializationCheck;
 
@@ -64,11 +63,13 @@ class RequestSerializationTest {
   private static JobSpec spec() {
     ObjectNode payload = JsonNodeFactory.instance.objectNode().put("points", 2048);
     payload.putArray("tags").add("demo");
-    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, payload, null, IMAGE.toString(), false);
+    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, payload, null, IMAGE.toString(),
+        false);
   }
 
   private static JobCore core() {
-    return new JobCore("2c5e1f0a", spec(), 1, 0, 0, AT, AT.plusSeconds(3), new RequestState.Callback(JobStatus.FAILED, 1, AT.plusSeconds(9)));
+    return new JobCore("2c5e1f0a", spec(), 1, 0, 0, AT, AT.plusSeconds(3), new RequestState.Callback(JobStatus.FAILED,
+        1, AT.plusSeconds(9)));
   }
 
   @Test
@@ -87,11 +88,13 @@ class RequestSerializationTest {
     check.roundTrips(new RequestCommand.Retry("mask uploaded", statusProbe));
     check.roundTrips(new RequestCommand.Approve("bob", statusProbe));
     check.roundTrips(new RequestCommand.Reject("bob", "holes in the mesh", statusProbe));
-    check.roundTrips(new RequestCommand.EndpointRefused(new EndpointCommand.Unavailable("gen3d", "2c5e1f0a", "FAILED", Duration.ofMinutes(1))));
+    check.roundTrips(new RequestCommand.EndpointRefused(new EndpointCommand.Unavailable("gen3d", "2c5e1f0a", "FAILED",
+        Duration.ofMinutes(1))));
     check.roundTrips(new RequestCommand.ParkAccepted(new EndpointCommand.Parked("gen3d", "2c5e1f0a")));
     check.roundTrips(new RequestCommand.Published("bob", "etag", null, statusProbe));
     check.roundTrips(new RequestCommand.ErrorReportWritten(null, "S3 unreachable"));
-    check.roundTrips(new RequestCommand.ErrorReportRefused("the error report can never be written: S3 answered 404 NoSuchBucket"));
+    check.roundTrips(new RequestCommand.ErrorReportRefused(
+        "the error report can never be written: S3 answered 404 NoSuchBucket"));
     check.roundTrips(new RequestCommand.CannotRun("input mask s3://gen3d/a/../b.png can never exist"));
     check.roundTrips(new RequestCommand.CallbackAnswered(JobStatus.SUCCEEDED, 2, 503, null));
     for (Timer timer : Timer.values()) {
@@ -116,17 +119,21 @@ class RequestSerializationTest {
     check.matchesGolden("request-JobSucceeded", new JobSucceeded(1, "5d41402abc4b2a76b9719d911017c592", AT));
     check.matchesGolden("request-JobFailed", new JobFailed("the model rejected the input", AT));
     check.matchesGolden("request-JobCancelled", new Request.JobCancelled("not needed any more", AT));
-    check.matchesGolden("request-EndpointUnavailable", new Request.EndpointUnavailable("endpoint gen3d is FAILED", AT.plusSeconds(60), AT));
+    check.matchesGolden("request-EndpointUnavailable", new Request.EndpointUnavailable("endpoint gen3d is FAILED",
+        AT.plusSeconds(60), AT));
     check.matchesGolden("request-ResultHeld", new Request.ResultHeld(1, "5d41402abc4b2a76b9719d911017c592", AT));
-    check.matchesGolden("request-ResultApproved", new Request.ResultApproved("bob", "5d41402abc4b2a76b9719d911017c592", AT));
+    check.matchesGolden("request-ResultApproved", new Request.ResultApproved("bob", "5d41402abc4b2a76b9719d911017c592",
+        AT));
     check.matchesGolden("request-ResultRejected", new Request.ResultRejected("bob", "holes in the mesh", AT));
     check.matchesGolden("request-ErrorReported", new Request.ErrorReported("9e107d9d372bb6826bd81d3542a419d6", AT));
     check.matchesGolden("request-ErrorReportAbandoned", new Request.ErrorReportAbandoned(
-        "the error report can never be written: s3://gen3d/users/alice/../output/cat_error.json: the key has a '..' segment "
+        "the error report can never be written: s3://gen3d/users/alice/../output/cat_error.json: the key has a '..' "
+            + "segment "
             + "(rule: key-no-dot-segments)", AT));
     check.matchesGolden("request-JobRetried", new Request.JobRetried("mask uploaded", AT.plusSeconds(600), AT));
     check.matchesGolden("request-CallbackDelivered", new Request.CallbackDelivered(JobStatus.SUCCEEDED, 1, 204, AT));
-    check.matchesGolden("request-CallbackFailed", new Request.CallbackFailed(JobStatus.FAILED, 2, "HTTP 503", AT.plusSeconds(10), AT));
+    check.matchesGolden("request-CallbackFailed", new Request.CallbackFailed(JobStatus.FAILED, 2, "HTTP 503",
+        AT.plusSeconds(10), AT));
   }
 
   @Test
@@ -139,7 +146,8 @@ class RequestSerializationTest {
     check.roundTrips(new RetryWait(core(), AT.plusSeconds(2), "503"));
     check.roundTrips(new Succeeded(core(), "etag"));
     check.roundTrips(new Failed(core(), "bad input", true, null));
-    check.roundTrips(new Failed(core(), "bad input", false, "the error report can never be written: the key has a '..' segment"));
+    check.roundTrips(new Failed(core(), "bad input", false,
+        "the error report can never be written: the key has a '..' segment"));
     check.roundTrips(new RequestState.AwaitingReview(core(), 1, "etag"));
     check.roundTrips(new RequestState.Cancelled(core(), "not needed any more"));
   }

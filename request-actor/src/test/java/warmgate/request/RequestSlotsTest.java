@@ -1,11 +1,10 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
 import warmgate.request.RequestCommand.Granted;
 import warmgate.request.RequestCommand.JobLookup;

@@ -1,6 +1,5 @@
 package warmgate.request;
 
-import warmgate.endpoint.EndpointCommand;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.ConfigFactory;
@@ -27,15 +26,14 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.provider.InferenceClient;
-import warmgate.provider.InferenceException;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.provider.InferenceClient;
+import warmgate.provider.InferenceException;
 import warmgate.request.RequestCommand.Granted;
 import warmgate.request.RequestCommand.JobLookup;
-import warmgate.request.RequestCommand.JobView;
 import warmgate.request.RequestCommand.Submit;
 import warmgate.request.RequestCommand.Submitted;
 import warmgate.testing.InMemoryBlobStore;
@@ -57,7 +55,8 @@ abstract class RequestTestBase {
 
   @JUnit5TestKit
   public ActorTestKit testKit =
-      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
+      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config()
+          .withFallback(ConfigFactory.load())).build();
 
   /** A model whose answers the test scripts; unscripted calls succeed with a small PLY. */
   static final class ScriptedModel implements InferenceClient {
@@ -83,12 +82,14 @@ abstract class RequestTestBase {
       lastBody = new String(body, StandardCharsets.UTF_8);
       Supplier<CompletionStage<InferenceResponse>> next = script.poll();
       return next != null ? next.get()
-          : CompletableFuture.completedFuture(new InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII), "application/octet-stream"));
+          : CompletableFuture.completedFuture(new InferenceResponse("ply\n".getBytes(StandardCharsets.US_ASCII),
+              "application/octet-stream"));
     }
   }
 
   static final WebhookSettings WEBHOOKS =
-      new WebhookSettings("s3cret", List.of("hooks.example.com"), false, Duration.ofSeconds(5), 3, Duration.ofMillis(50), Duration.ofMillis(200));
+      new WebhookSettings("s3cret", List.of("hooks.example.com"), false, Duration.ofSeconds(5), 3,
+          Duration.ofMillis(50), Duration.ofMillis(200));
 
   /** A callback receiver whose answers the test scripts (HTTP statuses, {@link #HANG}); unscripted calls get 204. */
   static final class RecordingWebhooks implements Webhooks {
@@ -102,11 +103,13 @@ abstract class RequestTestBase {
     public CompletionStage<Integer> send(String url, String webhookId, byte[] body) {
       deliveries.add(new Delivery(url, webhookId, new String(body, StandardCharsets.UTF_8)));
       Integer answer = answers.poll();
-      return answer != null && answer == HANG ? new CompletableFuture<>() : CompletableFuture.completedFuture(answer == null ? 204 : answer);
+      return answer != null && answer == HANG ? new CompletableFuture<>()
+          : CompletableFuture.completedFuture(answer == null ? 204 : answer);
     }
   }
 
-  /** What a job reported, as lines: "transition gen3d QUEUED", "queueWait gen3d PT30S", "finished gen3d SUCCEEDED PT47S". */
+  /** What a job reported, as lines: "transition gen3d QUEUED", "queueWait gen3d PT30S", "finished gen3d SUCCEEDED
+   * PT47S". */
   static final class RecordingMetrics implements JobMetrics {
     final List<String> reported = new CopyOnWriteArrayList<>();
     final AtomicInteger journalWrites = new AtomicInteger();
@@ -245,7 +248,8 @@ abstract class RequestTestBase {
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
-      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites), name -> model), name -> endpoint.ref(), settings, webhooks,
+      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites), name -> model),
+          name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
       kit = EventSourcedBehaviorTestKit.create(testKit.system(), RequestEntity.create(jobId, deps, null));
@@ -261,7 +265,8 @@ abstract class RequestTestBase {
       return kit.<StatusReply<Submitted>>runCommand(replyTo -> new Submit(spec, replyTo)).reply();
     }
 
-    EventSourcedBehaviorTestKit.CommandResultWithReply<RequestCommand, Request.Event, RequestState, StatusReply<JobLookup>> cancel() {
+    EventSourcedBehaviorTestKit.CommandResultWithReply<RequestCommand, Request.Event, RequestState,
+        StatusReply<JobLookup>> cancel() {
       return kit.runCommand(replyTo -> new RequestCommand.Cancel("not needed any more", replyTo));
     }
 
@@ -285,7 +290,8 @@ abstract class RequestTestBase {
     }
 
     EndpointCommand.Grant grant(EndpointCommand.Acquire acquire) {
-      var grant = new EndpointCommand.Grant("gen3d", acquire.jobId(), "lease-" + ids.incrementAndGet(), Duration.ofMinutes(1));
+      var grant = new EndpointCommand.Grant("gen3d", acquire.jobId(), "lease-" + ids.incrementAndGet(),
+          Duration.ofMinutes(1));
       kit.runCommand(new Granted(grant));
       return grant;
     }
@@ -307,13 +313,15 @@ abstract class RequestTestBase {
 
     /** The events in the journal, oldest first. */
     List<Request.Event> events() {
-      return kit.persistenceTestKit().persistedInStorage(persistenceIdOf(jobId)).stream().map(Request.Event.class::cast).toList();
+      return kit.persistenceTestKit().persistedInStorage(persistenceIdOf(jobId)).stream().map(Request.Event.class::cast)
+          .toList();
     }
 
     /** Waits until the failed job has given up its error report for good. */
     RequestState.Failed awaitReportAbandoned() {
       endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(kit.getState())
-          .isInstanceOfSatisfying(RequestState.Failed.class, failed -> assertThat(failed.reportAbandoned()).isNotNull()));
+          .isInstanceOfSatisfying(RequestState.Failed.class,
+              failed -> assertThat(failed.reportAbandoned()).isNotNull()));
       return (RequestState.Failed) kit.getState();
     }
 
@@ -349,10 +357,12 @@ abstract class RequestTestBase {
       }
 
       @Override
-      public CompletionStage<warmgate.blob.BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata) {
+      public CompletionStage<warmgate.blob.BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String,
+          String> metadata) {
         putCalls.incrementAndGet();
         CompletableFuture<Void> held = heldWrites.get();
-        return held == null ? blobs.put(ref, content, contentType, metadata) : held.thenCompose(v -> blobs.put(ref, content, contentType, metadata));
+        return held == null ? blobs.put(ref, content, contentType, metadata) : held.thenCompose(v -> blobs.put(ref,
+            content, contentType, metadata));
       }
 
       @Override
@@ -363,7 +373,8 @@ abstract class RequestTestBase {
   }
 
   static JobSpec specWith(ObjectRef mask, ObjectRef output) {
-    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", mask), output, null, null, IMAGE.toString(), false);
+    return new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", mask), output, null, null, IMAGE.toString(),
+        false);
   }
 
   /** Nothing more happens: no event, no write, for longer than the first backoff of an error report. */

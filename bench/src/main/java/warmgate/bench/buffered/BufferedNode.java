@@ -16,19 +16,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import warmgate.node.InProcessNode;
 import warmgate.bench.PlannerStatistics;
 import warmgate.e2e.Folders;
 import warmgate.e2e.Postgres;
-import warmgate.endpoint.EndpointEntity;
-import warmgate.endpoint.EndpointCommand;
-import warmgate.provider.EndpointProvider;
 import warmgate.endpoint.FakeProvider;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
+import warmgate.node.InProcessNode;
+import warmgate.provider.EndpointProvider;
 import warmgate.provider.InferenceClient;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * One in-process node (InProcessNode: H2 or a fresh PostgreSQL database, in-memory bucket) whose endpoint
@@ -45,8 +43,10 @@ final class BufferedNode implements AutoCloseable {
   private static final String BUCKET = "bench";
   private static final Pattern SUCCEEDED = Pattern.compile(
       "warmgate_job_transitions_total\\{endpoint=\"" + ENDPOINT + "\",status=\"SUCCEEDED\"} (\\S+)");
-  private static final Pattern QUEUED = Pattern.compile("warmgate_endpoint_queued_jobs\\{endpoint=\"" + ENDPOINT + "\"} (\\S+)");
-  private static final Pattern STATE = Pattern.compile("warmgate_endpoint_state\\{endpoint=\"" + ENDPOINT + "\",state=\"(\\w+)\"} 1\\.0");
+  private static final Pattern QUEUED = Pattern.compile("warmgate_endpoint_queued_jobs\\{endpoint=\"" + ENDPOINT
+      + "\"} (\\S+)");
+  private static final Pattern STATE = Pattern.compile("warmgate_endpoint_state\\{endpoint=\"" + ENDPOINT
+      + "\",state=\"(\\w+)\"} 1\\.0");
 
   final Timed provider = new Timed();
   final Model model = new Model();
@@ -111,7 +111,8 @@ final class BufferedNode implements AutoCloseable {
     provider.reset();
     Semaphore inFlight = new Semaphore(256);
     AtomicInteger failures = new AtomicInteger();
-    java.util.concurrent.atomic.AtomicReference<Throwable> lastFailure = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> lastFailure =
+        new java.util.concurrent.atomic.AtomicReference<>();
     int from = submitted;
     for (int i = from; i < from + count; i++) {
       String base = "jobs/" + i;
@@ -173,7 +174,8 @@ final class BufferedNode implements AutoCloseable {
     return result;
   }
 
-  /** Waits until every job in the endpoint's queue has parked (warmgate.request.park-after): left memory, place kept. */
+  /** Waits until every job in the endpoint's queue has parked (warmgate.request.park-after): left memory, place kept.
+   * */
   void awaitParked() throws Exception {
     await(Duration.ofMinutes(5), "all " + queued() + " queued jobs parked", () -> {
       var view = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(node.system)
@@ -209,7 +211,8 @@ final class BufferedNode implements AutoCloseable {
     return node.blobs.puts.get() - 2 * submitted;
   }
 
-  /** The Request entities' journal writes so far on this node: {count, total seconds} (warmgate_journal_write_seconds). */
+  /** The Request entities' journal writes so far on this node: {count, total seconds} (warmgate_journal_write_seconds).
+   * */
   double[] requestJournalWrites() {
     String text = node.node.metrics().scrapeText();
     return new double[] {

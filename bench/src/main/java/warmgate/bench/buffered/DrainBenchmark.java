@@ -54,7 +54,8 @@ public final class DrainBenchmark {
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(args[++i]);
         case "--concurrency" -> concurrencies = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
-        case "--journal" -> journals = Arrays.stream(args[++i].split(",")).map(j -> Journal.valueOf(j.toUpperCase(Locale.ROOT))).toList();
+        case "--journal" -> journals = Arrays.stream(args[++i].split(",")).map(j ->
+            Journal.valueOf(j.toUpperCase(Locale.ROOT))).toList();
         case "--input-bytes" -> inputBytes = Integer.parseInt(args[++i]);
         case "--park-after" -> parkAfters = List.of(args[++i].split(","));
         case "--writes" -> writes = JournalWrites.parse(args[++i]);
@@ -76,41 +77,57 @@ public final class DrainBenchmark {
     }
 
     Report report = new Report("drain", "journal", "writes", "max-concurrency", "park-after", "jobs", "trials",
-        "Warmgate jobs/s, median", "trials' range", "direct jobs/s", "Warmgate µs/job", "direct µs/job", "overhead µs/job",
+        "Warmgate jobs/s, median", "trials' range", "direct jobs/s", "Warmgate µs/job", "direct µs/job",
+            "overhead µs/job",
         "journal writes/job", "mean write ms", "max-concurrency / mean write jobs/s");
     DirectCall direct = new DirectCall(jobs, inputBytes);
     for (Journal journal : journals) {
       for (JournalWrites write : writes) {
         for (int concurrency : concurrencies) {
           for (String parkAfter : parkAfters) {
-            String row = String.format(Locale.ROOT, "%s, %s writes, max-concurrency %d, park-after %s", journal, write.label(),
+            String row = String.format(Locale.ROOT, "%s, %s writes, max-concurrency %d, park-after %s", journal,
+                write.label(),
                 concurrency, parkAfter);
-            List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, jobs, inputBytes, warmupSeconds, trials);
-            Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList().get(drains.size() / 2);
+            List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, jobs, inputBytes, warmupSeconds,
+                trials);
+            Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList()
+                .get(drains.size() / 2);
             double min = drains.stream().mapToDouble(Drained::rate).min().orElseThrow();
             double max = drains.stream().mapToDouble(Drained::rate).max().orElseThrow();
             double baseline = direct.rate(concurrency);
             double perJob = 1e6 / median.rate();
             double perDirect = 1e6 / baseline;
-            report.row(journal.name().toLowerCase(Locale.ROOT), write.label(), concurrency, parkAfter, jobs, trials, fmt(median.rate()),
+            report.row(journal.name().toLowerCase(Locale.ROOT), write.label(), concurrency, parkAfter, jobs, trials,
+                fmt(median.rate()),
                 fmt(min) + "–" + fmt(max), fmt(baseline), fmt(perJob), String.format(Locale.ROOT, "%.2f", perDirect),
                 fmt(perJob - perDirect), String.format(Locale.ROOT, "%.2f", median.writesPerJob()),
-                String.format(Locale.ROOT, "%.1f", median.meanWriteMillis()), fmt(concurrency / (median.meanWriteMillis() / 1000)));
-            System.err.printf(Locale.ROOT, "%s: median %.0f jobs/s (%.0f–%.0f; direct %.0f jobs/s)%n", row, median.rate(), min, max, baseline);
+                String.format(Locale.ROOT, "%.1f", median.meanWriteMillis()),
+                    fmt(concurrency / (median.meanWriteMillis() / 1000)));
+            System.err.printf(Locale.ROOT, "%s: median %.0f jobs/s (%.0f–%.0f; direct %.0f jobs/s)%n", row,
+                median.rate(), min, max, baseline);
           }
         }
       }
     }
-    report.note("One in-process node per row, in-memory bucket (two " + inputBytes + "-byte inputs per job), a model that answers "
-        + "at once, read side running; every setting Warmgate's default but max-concurrency and park-after. Each trial buffers "
-        + jobs + " jobs on the starting endpoint, waits until the job index lists them (they would have buffered for minutes), "
-        + "then puts the endpoint in service; the rate is from the first invocation to the last JobSucceeded stored. Before "
-        + "the trials the node drains the same number of jobs, unrecorded, for " + warmupSeconds + " s, so the JIT has compiled "
+    report.note("One in-process node per row, in-memory bucket (two " + inputBytes
+        + "-byte inputs per job), a model that answers "
+        + "at once, read side running; every setting Warmgate's default but max-concurrency and park-after. Each tri"
+            + "al buffers "
+        + jobs + " jobs on the starting endpoint, waits until the job index lists them (they would have buffered for"
+            + " minutes), "
+        + "then puts the endpoint in service; the rate is from the first invocation to the last JobSucceeded stored."
+            + " Before "
+        + "the trials the node drains the same number of jobs, unrecorded, for " + warmupSeconds
+            + " s, so the JIT has compiled "
         + "what runs. PostgreSQL gets ANALYZE every 15 s, as autovacuum would (this machine's server runs without it). "
-        + "direct: InferenceStep.run in a loop on the same kind of bucket and model, the same number of calls in flight, no "
-        + "entity, journal or lifecycle (second of two passes). overhead = 1/Warmgate rate - 1/direct rate, at the median. "
-        + "Journal writes: the Request entities' (warmgate_journal_write_seconds) from the flip to the end of the median "
-        + "trial; a slot waits for one of them per job (AttemptStarted, before the call; JobSucceeded is written after the "
+        + "direct: InferenceStep.run in a loop on the same kind of bucket and model, the same number of calls in fli"
+            + "ght, no "
+        + "entity, journal or lifecycle (second of two passes). overhead = 1/Warmgate rate - 1/direct rate, at the m"
+            + "edian. "
+        + "Journal writes: the Request entities' (warmgate_journal_write_seconds) from the flip to the end of the me"
+            + "dian "
+        + "trial; a slot waits for one of them per job (AttemptStarted, before the call; JobSucceeded is written aft"
+            + "er the "
         + "slot went back), so max-concurrency / mean write is the rate the journal's latency alone allows.");
     report.publish();
   }
@@ -119,7 +136,8 @@ public final class DrainBenchmark {
   private record Drained(double rate, double writesPerJob, double meanWriteMillis) {}
 
   /** Warm-up drains for {@code warmupSeconds}, then {@code trials} recorded ones, all on one node. */
-  private static List<Drained> drain(String row, Journal journal, JournalWrites write, int concurrency, String parkAfter, int jobs,
+  private static List<Drained> drain(String row, Journal journal, JournalWrites write, int concurrency,
+      String parkAfter, int jobs,
       int inputBytes, int warmupSeconds, int trials) throws Exception {
     boolean parks = Duration.parse("PT" + parkAfter.toUpperCase(Locale.ROOT)).compareTo(Duration.ofSeconds(30)) <= 0
         && !parkAfter.matches("0+[a-z]*");

@@ -76,7 +76,8 @@ public final class WarmDispatchBenchmark {
     };
 
     Report report = new Report("dispatch", "lifecycle learns of InService by", "writes", "jobs buffered", "trials",
-        "poll p50 ms", "poll p99 ms", "dispatch p50 ms", "dispatch p99 ms", "flip → first job p50 ms", "flip → first job p99 ms");
+        "poll p50 ms", "poll p99 ms", "dispatch p50 ms", "dispatch p99 ms", "flip → first job p50 ms",
+            "flip → first job p99 ms");
     for (JournalWrites write : writes) {
       for (boolean pushOn : pushModes) {
         for (int buffered : List.of(1, jobs)) {
@@ -85,24 +86,31 @@ public final class WarmDispatchBenchmark {
               row.poll.millis(0.5), row.poll.millis(0.99), row.dispatch.millis(0.5), row.dispatch.millis(0.99),
               row.total.millis(0.5), row.total.millis(0.99));
           // Each row as soon as it is measured: a long run cut short still leaves the rows it finished.
-          System.err.printf(Locale.ROOT, "push %s, %s writes, %d buffered: poll p50 %s / p99 %s ms, dispatch p50 %s / p99 %s ms, "
-              + "total p50 %s / p99 %s ms%n", pushOn, write.label(), buffered, row.poll.millis(0.5), row.poll.millis(0.99),
+          System.err.printf(Locale.ROOT, "push %s, %s writes, %d buffered: poll p50 %s / p99 %s ms, dispatch p50 %s "
+              + "/ p99 %s ms, "
+              + "total p50 %s / p99 %s ms%n", pushOn, write.label(), buffered, row.poll.millis(0.5),
+                  row.poll.millis(0.99),
               row.dispatch.millis(0.5), row.dispatch.millis(0.99), row.total.millis(0.5), row.total.millis(0.99));
         }
       }
     }
-    report.note("One in-process node, H2 journal, in-memory bucket, a fake provider held in CREATING until flipped, a model "
+    report.note("One in-process node, H2 journal, in-memory bucket, a fake provider held in CREATING until flipped, "
+        + "a model "
         + "that answers at once; max-concurrency " + concurrency + ", every other setting Warmgate's default "
-        + "(status-poll-interval 1s, acquire-interval 5s). poll: flip → the lifecycle's describe first answers IN_SERVICE. "
-        + "dispatch: from there → the first buffered job's invocation begins. Each trial waits until the job index lists the "
-        + "buffered jobs before the flip. Unrecorded trials for " + warmupSeconds + " s first on each row's node. p99 of "
+        + "(status-poll-interval 1s, acquire-interval 5s). poll: flip → the lifecycle's describe first answers IN_SE"
+            + "RVICE. "
+        + "dispatch: from there → the first buffered job's invocation begins. Each trial waits until the job index l"
+            + "ists the "
+        + "buffered jobs before the flip. Unrecorded trials for " + warmupSeconds
+            + " s first on each row's node. p99 of "
         + trials + " trials is their maximum.");
     report.publish();
   }
 
   private record Row(Latencies poll, Latencies dispatch, Latencies total) {}
 
-  private static Row measure(boolean push, JournalWrites write, int buffered, int trials, int concurrency, int warmupSeconds)
+  private static Row measure(boolean push, JournalWrites write, int buffered, int trials, int concurrency,
+      int warmupSeconds)
       throws Exception {
     Row row = new Row(new Latencies(), new Latencies(), new Latencies());
     Map<String, Object> settings = new HashMap<>(Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency));

@@ -20,7 +20,8 @@ public final class CostSimulation {
 
   /** The simulation's parameters; {@link #parse} reads them from the command line. */
   record Options(long seed, int days, List<String> traces, List<Double> delayWeights, Duration coldStartMin,
-      Duration coldStartMax, Duration stop, int concurrency, Duration breakEven, Duration min, Duration max, int window) {
+      Duration coldStartMax, Duration stop, int concurrency, Duration breakEven, Duration min, Duration max,
+          int window) {
 
     /** The adaptive policy's break-even: the option, else what the model bills for a stop and a start on average. */
     Duration adaptiveBreakEven() {
@@ -111,7 +112,8 @@ public final class CostSimulation {
     outcomes.add(new OfflineOptimum(trace, o.concurrency(), stop, delayWeight).run());
     outcomes.add(KeepWarmRun.run("fixed 10 min (seed design)", new KeepWarmPolicy.Fixed(Duration.ofMinutes(10)), trace,
         o.concurrency(), stop, delayWeight));
-    outcomes.add(KeepWarmRun.run("fixed 2 min (idle-timeout default)", new KeepWarmPolicy.Fixed(Duration.ofMinutes(2)), trace,
+    outcomes.add(KeepWarmRun.run("fixed 2 min (idle-timeout default)", new KeepWarmPolicy.Fixed(Duration.ofMinutes(2)),
+        trace,
         o.concurrency(), stop, delayWeight));
     outcomes.add(KeepWarmRun.run("adaptive", KeepWarmPolicy.Adaptive.initial(o.adaptive(delayWeight)), trace,
         o.concurrency(), stop, delayWeight));
@@ -154,13 +156,16 @@ public final class CostSimulation {
         }
       }
     }
-    report.note(String.format(Locale.ROOT, "%d simulated days per trace, seed %d; start %s-%s (uniform), stop %s (billed), "
-            + "service 10-40 s per job (uniform), %d slots.", o.days(), o.seed(), o.coldStartMin(), o.coldStartMax(), o.stop(),
+    report.note(String.format(Locale.ROOT,
+        "%d simulated days per trace, seed %d; start %s-%s (uniform), stop %s (billed), "
+            + "service 10-40 s per job (uniform), %d slots.", o.days(), o.seed(), o.coldStartMin(), o.coldStartMax(),
+                o.stop(),
         o.concurrency()));
     for (double w : o.delayWeights()) {
       KeepWarmSettings a = o.adaptive(w);
       report.note(String.format(Locale.ROOT, "w = %s: cost = billed + w x every job's wait; adaptive break-even %s, "
-          + "delay-weight %s, min %s, max %s, window %d.", fmt(w), a.breakEven(), fmt(w), a.min(), a.max(), a.window()));
+          + "delay-weight %s, min %s, max %s, window %d.", fmt(w), a.breakEven(), fmt(w), a.min(), a.max(),
+              a.window()));
     }
     report.note("Added wait: a job's wait beyond what it waits behind other jobs on an endpoint that never stops.");
     shapesSeen.forEach(report::note);

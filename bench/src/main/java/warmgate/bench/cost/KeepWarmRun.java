@@ -12,7 +12,8 @@ final class KeepWarmRun {
     this.policy = policy;
   }
 
-  static Outcome run(String name, KeepWarmPolicy policy, Trace trace, int concurrency, long stopMillis, double delayWeight) {
+  static Outcome run(String name, KeepWarmPolicy policy, Trace trace, int concurrency, long stopMillis,
+      double delayWeight) {
     KeepWarmRun run = new KeepWarmRun(policy);
     LifecycleSimulator sim = LifecycleSimulator.cold(trace, concurrency, stopMillis, (at, gap) -> run.policy =
         run.policy.jobArrived(Instant.ofEpochMilli(at), gap < 0 ? null : Duration.ofMillis(gap)));

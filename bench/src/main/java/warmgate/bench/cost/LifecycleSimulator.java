@@ -90,7 +90,8 @@ final class LifecycleSimulator {
         return true;
       }
       long jobEnds = running.isEmpty() ? Long.MAX_VALUE : running.peek();
-      long phaseEnds = state.phase() == Phase.STARTING || state.phase() == Phase.STOPPING ? phaseEndsAt : Long.MAX_VALUE;
+      long phaseEnds = state.phase() == Phase.STARTING || state.phase() == Phase.STOPPING ? phaseEndsAt
+          : Long.MAX_VALUE;
       long arrives = next < trace.jobs() ? trace.arrivals()[next] : Long.MAX_VALUE;
       long deadline = state.phase() == Phase.WARM && idle() ? idleDeadline : Long.MAX_VALUE;
       long first = Math.min(Math.min(jobEnds, phaseEnds), Math.min(arrives, deadline));

@@ -68,7 +68,8 @@ final class OfflineOptimum {
   }
 
   private Node search() {
-    LifecycleSimulator first = LifecycleSimulator.cold(trace, concurrency, stopMillis, LifecycleSimulator.Arrivals.NONE);
+    LifecycleSimulator first = LifecycleSimulator.cold(trace, concurrency, stopMillis,
+        LifecycleSimulator.Arrivals.NONE);
     if (!first.runToIdle()) {
       return new Node(new Moment(trace.jobs(), 0), 0, null, true);
     }

@@ -65,7 +65,8 @@ public final class TraceShapes {
         t += exponential(r, 20 * MINUTE);
       }
     }
-    return "weekdays 09-18 h, bursts every ~20 min (Poisson) of 1 + geometric(mean 4) jobs ~45 s apart; nights and weekends quiet";
+    return "weekdays 09-18 h, bursts every ~20 min (Poisson) of 1 + geometric(mean 4) jobs ~45 s apart; nights and w"
+        + "eekends quiet";
   }
 
   /** Every night a batch of 40-120 jobs ~10 s apart starting 02:00-02:30, plus a few day-time jobs (~3 h apart). */
@@ -81,7 +82,8 @@ public final class TraceShapes {
     return "a nightly batch of 40-120 jobs ~10 s apart from 02:00-02:30, plus single jobs ~3 h apart (Poisson) 08-20 h";
   }
 
-  /** Bursts of 1-3 jobs whose gaps are Pareto(x_min 1 min, alpha 1.1), capped at a day: mostly short, sometimes hours. */
+  /** Bursts of 1-3 jobs whose gaps are Pareto(x_min 1 min, alpha 1.1), capped at a day: mostly short, sometimes hours.
+   * */
   private String heavyTailed(Random r, List<Long> out) {
     long t = 0;
     while (t < days * DAY) {

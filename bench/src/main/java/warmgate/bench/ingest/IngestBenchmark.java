@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
-import warmgate.node.InProcessNode;
 import warmgate.auth.TestTokens;
 import warmgate.bench.JournalWrites;
 import warmgate.bench.PlannerStatistics;
@@ -26,6 +25,7 @@ import warmgate.bench.Report;
 import warmgate.bench.Sql;
 import warmgate.e2e.Postgres;
 import warmgate.job.ObjectRef;
+import warmgate.node.InProcessNode;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
 
@@ -74,7 +74,8 @@ public final class IngestBenchmark {
             warmup = 3;
             duration = 5;
           }
-          case "--concurrency" -> concurrencies = java.util.Arrays.stream(args[++i].split(",")).map(String::trim).map(Integer::parseInt).toList();
+          case "--concurrency" -> concurrencies = java.util.Arrays.stream(args[++i].split(",")).map(String::trim)
+              .map(Integer::parseInt).toList();
           case "--warmup" -> warmup = Integer.parseInt(args[++i]);
           case "--duration" -> duration = Integer.parseInt(args[++i]);
           case "--keys" -> keys = Integer.parseInt(args[++i]);
@@ -88,7 +89,8 @@ public final class IngestBenchmark {
 
   /** What one Warmgate run measured. */
   private record WarmgateRun(double perSecond, long accepted, long journaled, String p50, String p99, String refusals,
-      long refused, double nodeCores, double loadCores, double postgresCores, double machineCores, double indexLagSeconds,
+      long refused, double nodeCores, double loadCores, double postgresCores, double machineCores,
+          double indexLagSeconds,
       double idleCores, double commitsPerNotification, PgBench.SampleEvent sample) {}
 
   private static final int PGBENCH_WARMUP_SECONDS = 20;
@@ -103,28 +105,33 @@ public final class IngestBenchmark {
     logTo(nodeLog);
     int maxConnections = serverMaxConnections();
 
-    Report report = new Report("ingest", "concurrency", "writes", "Warmgate accepted/s", "p50 ms", "p99 ms", "pgbench tx/s", "ratio",
+    Report report = new Report("ingest", "concurrency", "writes", "Warmgate accepted/s", "p50 ms", "p99 ms",
+        "pgbench tx/s", "ratio",
         "Warmgate CPU ms per notification (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
-        "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)", "2xx = JobSubmitted",
+        "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)",
+            "2xx = JobSubmitted",
         "index caught up");
     for (int concurrency : options.concurrencies()) {
       Map<JournalWrites, WarmgateRun> runs = new java.util.LinkedHashMap<>();
       for (JournalWrites writes : options.writes()) {
         System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate, %s writes%n", concurrency, writes.label());
         WarmgateRun w = warmgate(work.resolve("c" + concurrency + "-" + writes.label()), options, concurrency, writes);
-        System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(), w.accepted(), w.journaled());
+        System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(),
+            w.accepted(), w.journaled());
         runs.put(writes, w);
         // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
         // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
         // job was committed afterwards is what the contract allows: the sender delivers again and hears "duplicate".
         if (w.journaled() < w.accepted() || w.journaled() > w.accepted() + w.refused()) {
           report.publish();
-          throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted() + " notifications answered 2xx, "
+          throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted()
+              + " notifications answered 2xx, "
               + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
         }
       }
       PgBenchRun baseline = null;
-      // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need some too.
+      // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need
+      // some too.
       if (concurrency + 10 <= maxConnections) {
         System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
         baseline = pgbench(work, runs.values().iterator().next().sample(), concurrency, options);
@@ -140,27 +147,39 @@ public final class IngestBenchmark {
           PgBench.Result r = baseline.result();
           pgbenchCpu = String.format(Locale.ROOT, "%.3f", baseline.cores() / r.tps() * 1000);
           machine += String.format(Locale.ROOT, " / %.2f", baseline.machineCores());
-          pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)" : "");
+          pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)"
+              : "");
           ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
         }
         String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
             (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000,
             w.postgresCores() / w.perSecond() * 1000);
-        report.row(concurrency, entry.getKey().label(), String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(), w.p99(), pgbench,
+        report.row(concurrency, entry.getKey().label(), String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(),
+            w.p99(), pgbench,
             ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
             String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
-            w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load", w.indexLagSeconds()));
+            w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load",
+                w.indexLagSeconds()));
       }
     }
-    report.note(String.format(Locale.ROOT, "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh PostgreSQL database; "
-        + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is committed. "
-        + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and wait in "
-        + "its queue; max-queued is above anything a run reaches. The node's PostgreSQL database gets ANALYZE every 15 s, as "
-        + "autovacuum would (this machine's server runs without it). pgbench: one transaction per event row plus its tag row, "
+    report.note(String.format(Locale.ROOT,
+        "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh Postg"
+        + "reSQL database; "
+        + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is c"
+            + "ommitted. "
+        + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued a"
+            + "nd wait in "
+        + "its queue; max-queued is above anything a run reaches. The node's PostgreSQL database gets ANALYZE every "
+            + "15 s, as "
+        + "autovacuum would (this machine's server runs without it). pgbench: one transaction per event row plus its"
+            + " tag row, "
         + "the real JobSubmitted payload, same clients, same window, fresh database with the same schema. CPU per "
-        + "operation: the node's process CPU (less the load generator's threads) and the PostgreSQL backends serving its "
-        + "database, over the window, per accepted notification; pgbench's process and its backends per transaction. Machine "
-        + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. Node log: %s.",
+        + "operation: the node's process CPU (less the load generator's threads) and the PostgreSQL backends serving"
+            + " its "
+        + "database, over the window, per accepted notification; pgbench's process and its backends per transaction."
+            + " Machine "
+        + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. No"
+            + "de log: %s.",
         options.warmup(), options.duration(), nodeLog));
     report.publish();
     System.exit(0);
@@ -170,14 +189,17 @@ public final class IngestBenchmark {
     if (w.journaled() == w.accepted() && w.refused() == 0) {
       return "yes (" + w.accepted() + ")";
     }
-    return (w.journaled() == w.accepted() ? "yes" : "NO") + " (" + w.accepted() + " 2xx, " + w.journaled() + " JobSubmitted; non-2xx "
+    return (w.journaled() == w.accepted() ? "yes" : "NO") + " (" + w.accepted() + " 2xx, " + w.journaled()
+        + " JobSubmitted; non-2xx "
         + w.refusals() + ")";
   }
 
-  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency, JournalWrites writes) throws Exception {
+  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency, JournalWrites writes)
+      throws Exception {
     // Autovacuum is off on this machine's server; without statistics the read side's queries on a journal that grew
     // from empty in seconds are planned as scans, and a production server has them (PlannerStatistics).
-    try (Postgres postgres = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(postgres, Duration.ofSeconds(15))) {
+    try (Postgres postgres = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(postgres,
+        Duration.ofSeconds(15))) {
       Map<String, Object> settings = new java.util.HashMap<>();
       settings.put("warmgate.database.url", postgres.url);
       settings.put("warmgate.database.user", Postgres.USER);
@@ -202,7 +224,8 @@ public final class IngestBenchmark {
         Cpu idleFrom = Cpu.now(load, idleBackends);
         Thread.sleep(5_000);
         Cpu idleTo = Cpu.now(load, idleBackends);
-        double idleCores = ((idleTo.process() - idleFrom.process()) / 1e9 + (idleTo.backends() - idleFrom.backends()) / Cpu.TICKS) / 5.0;
+        double idleCores = ((idleTo.process() - idleFrom.process()) / 1e9
+            + (idleTo.backends() - idleFrom.backends()) / Cpu.TICKS) / 5.0;
         load.start();
         Thread.sleep(Duration.ofSeconds(options.warmup()).toMillis());
 
@@ -236,8 +259,10 @@ public final class IngestBenchmark {
         double load0 = (after.load - before.load) / 1e9 / seconds;
         double process = (after.process - before.process) / 1e9 / seconds;
         return new WarmgateRun(inWindow / seconds, load.accepted(), journaled, millis(load, 0.5), millis(load, 0.99),
-            load.refusals(), load.refused(), process - load0, load0, (after.backends - before.backends) / Cpu.TICKS / seconds,
-            (after.machine - before.machine) / Cpu.TICKS / seconds, lag, idleCores, inWindow == 0 ? 0 : (double) commits / inWindow, sample);
+            load.refusals(), load.refused(), process - load0, load0,
+                (after.backends - before.backends) / Cpu.TICKS / seconds,
+            (after.machine - before.machine) / Cpu.TICKS / seconds, lag, idleCores, inWindow == 0 ? 0
+                : (double) commits / inWindow, sample);
       }
     }
   }
@@ -262,28 +287,34 @@ public final class IngestBenchmark {
 
   private static PgBench.SampleEvent sample(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT j.writer, j.event_ser_id, j.event_ser_manifest, j.event_payload, t.tag FROM event_journal j "
-            + "JOIN event_tag t ON t.event_id = j.ordering WHERE j.event_ser_manifest LIKE '%JobSubmitted' ORDER BY j.ordering LIMIT 1")) {
+        ResultSet rs = s.executeQuery("SELECT j.writer, j.event_ser_id, j.event_ser_manifest, j.event_payload, t.tag"
+            + " FROM event_journal j "
+            + "JOIN event_tag t ON t.event_id = j.ordering WHERE j.event_ser_manifest LIKE '%JobSubmitted' ORDER BY "
+                + "j.ordering LIMIT 1")) {
       if (!rs.next()) {
         throw new IllegalStateException("no JobSubmitted in the journal to copy for pgbench");
       }
-      return new PgBench.SampleEvent(rs.getString(1), rs.getInt(2), rs.getString(3), HexFormat.of().formatHex(rs.getBytes(4)), rs.getString(5));
+      return new PgBench.SampleEvent(rs.getString(1), rs.getInt(2), rs.getString(3),
+          HexFormat.of().formatHex(rs.getBytes(4)), rs.getString(5));
     }
   }
 
   /** @param cores CPU of pgbench and its backends together, in cores */
   private record PgBenchRun(PgBench.Result result, double cores, double machineCores) {}
 
-  private static PgBenchRun pgbench(Path work, PgBench.SampleEvent sample, int clients, Options options) throws Exception {
+  private static PgBenchRun pgbench(Path work, PgBench.SampleEvent sample, int clients, Options options)
+      throws Exception {
     try (Postgres postgres = new Postgres()) {
       Schema.createIfMissing(new DatabaseSettings(DatabaseSettings.Kind.POSTGRES, postgres.url, Postgres.USER, "", 1));
       Path script = work.resolve("journal-insert.sql");
       Files.writeString(script, PgBench.script(sample), StandardCharsets.UTF_8);
       URI server = URI.create(Postgres.ADMIN_URL.substring("jdbc:".length()));
       // pgbench has no JIT to warm: 20 s fill its caches as well as the node's two minutes would.
-      PgBench.finish(PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients,
+      PgBench.finish(PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database,
+          clients,
           Math.min(options.warmup(), PGBENCH_WARMUP_SECONDS)));
-      Process run = PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database, clients, options.duration());
+      Process run = PgBench.start(script, server.getHost(), server.getPort(), Postgres.USER, postgres.database,
+          clients, options.duration());
       // CPU is sampled while pgbench runs, between 1 s after its start and 1 s before its end: its backends and
       // pgbench itself are gone once it has finished.
       Thread.sleep(1_000);
@@ -325,14 +356,16 @@ public final class IngestBenchmark {
   /**
    * CPU used so far: this process and the load generator's threads
    * in nanoseconds; given processes (the PostgreSQL backends serving one database, pgbench) and the whole
-   * machine in clock ticks (from /proc). Backends are counted by database, so other users of the shared server are left out (its
+   * machine in clock ticks (from /proc). Backends are counted by database, so other users of the shared server are left
+   * out (its
    * background writers are too).
    */
   private record Cpu(long process, long load, long backends, long machine) {
     static final double TICKS = 100.0; // USER_HZ on Linux
 
     static Cpu now(NotificationLoad load, List<Long> backendPids) throws Exception {
-      long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+      long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+          .getProcessCpuTime();
       long backends = 0;
       for (long pid : backendPids) {
         try {
@@ -373,7 +406,8 @@ public final class IngestBenchmark {
   private static List<Long> backends(Postgres postgres) throws SQLException {
     List<Long> pids = new ArrayList<>();
     try (Connection c = postgres.connect(); Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
+        ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <"
+            + "> pg_backend_pid()")) {
       while (rs.next()) {
         pids.add(rs.getLong(1));
       }

@@ -178,7 +178,8 @@ final class NotificationLoad {
         "eventTime":"2026-11-23T10:00:00.000Z","eventName":"ObjectCreated:Put",\
         "userIdentity":{"principalId":"AWS:AIDAJDPLRKLG7UEXAMPLE"},\
         "requestParameters":{"sourceIPAddress":"10.0.0.1"},\
-        "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810","x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},\
+        "responseElements":{"x-amz-request-id":"C3D13FE58DE4C810",\
+        "x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},\
         "s3":{"s3SchemaVersion":"1.0","configurationId":"gen3d-uploads",\
         "bucket":{"name":"gen3d","ownerIdentity":{"principalId":"A3NL1KOZZKExample"},"arn":"arn:aws:s3:::gen3d"},\
         "object":{"key":"%s","size":48213,"eTag":"%s","sequencer":"%016X"}}}]}"""

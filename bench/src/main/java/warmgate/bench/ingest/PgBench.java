@@ -32,15 +32,20 @@ final class PgBench {
 
   /** One row in each table per transaction; a new persistence id per row, as every notification is a new job. */
   static String script(SampleEvent e) {
-    return "WITH e AS (INSERT INTO event_journal (persistence_id, sequence_number, deleted, writer, write_timestamp, adapter_manifest, "
-        + "event_ser_id, event_ser_manifest, event_payload) VALUES ('Request|s3-' || replace(gen_random_uuid()::text, '-', ''), 1, false, "
-        + "'" + e.writer() + "', (extract(epoch from clock_timestamp()) * 1000)::bigint, '', " + e.serId() + ", '" + e.serManifest()
+    return "WITH e AS (INSERT INTO event_journal (persistence_id, sequence_number, deleted, writer, write_timestamp,"
+        + " adapter_manifest, "
+        + "event_ser_id, event_ser_manifest, event_payload) VALUES ('Request|s3-' || replace(gen_random_uuid()::text"
+            + ", '-', ''), 1, false, "
+        + "'" + e.writer() + "', (extract(epoch from clock_timestamp()) * 1000)::bigint, '', " + e.serId() + ", '"
+            + e.serManifest()
         + "', '\\x" + e.payloadHex() + "'::bytea) RETURNING ordering) "
         + "INSERT INTO event_tag (event_id, tag) SELECT ordering, '" + e.tag() + "' FROM e;\n";
   }
 
-  static Process start(Path script, String host, int port, String user, String database, int clients, int seconds) throws IOException {
-    List<String> command = new ArrayList<>(List.of(executable(), "-n", "-h", host, "-p", String.valueOf(port), "-U", user,
+  static Process start(Path script, String host, int port, String user, String database, int clients, int seconds)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(executable(), "-n", "-h", host, "-p", String.valueOf(port), "-U",
+        user,
         "-c", String.valueOf(clients), "-j", String.valueOf(Math.min(clients, 2)), "-T", String.valueOf(seconds),
         "-f", script.toString(), database));
     return new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -52,9 +57,11 @@ final class PgBench {
     Matcher tps = TPS.matcher(out);
     Matcher processed = PROCESSED.matcher(out);
     if (code != 0 || !tps.find() || !processed.find()) {
-      throw new IllegalStateException("pgbench failed (exit " + code + "): " + p.info().commandLine().orElse("pgbench") + "\n" + out);
+      throw new IllegalStateException("pgbench failed (exit " + code + "): " + p.info().commandLine().orElse("pgbench")
+          + "\n" + out);
     }
     Matcher failed = FAILED.matcher(out);
-    return new Result(Double.parseDouble(tps.group(1)), Long.parseLong(processed.group(1)), failed.find() ? Long.parseLong(failed.group(1)) : 0);
+    return new Result(Double.parseDouble(tps.group(1)), Long.parseLong(processed.group(1)), failed.find()
+        ? Long.parseLong(failed.group(1)) : 0);
   }
 }

@@ -133,7 +133,8 @@ final class BenchNode implements AutoCloseable {
     long count = 0;
     String cursor = null;
     do {
-      String path = "/v1/jobs?endpoint=gen3d&status=" + status + "&limit=500" + (cursor == null ? "" : "&cursor=" + cursor);
+      String path = "/v1/jobs?endpoint=gen3d&status=" + status + "&limit=500" + (cursor == null ? "" : "&cursor="
+          + cursor);
       HttpResponse<String> r = http.send(get(path), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         throw new IllegalStateException("GET " + path + ": " + r.statusCode() + " " + r.body());
@@ -161,10 +162,12 @@ final class BenchNode implements AutoCloseable {
     AtomicLong done = new AtomicLong();
     for (int i = from; i < to && failure.get() == null; i++) {
       slots.acquire();
-      String body = "{\"endpoint\":\"gen3d\",\"inputs\":" + inputs + ",\"output\":\"s3://gen3d/bench/out/" + prefix + i + ".ply\"}";
+      String body = "{\"endpoint\":\"gen3d\",\"inputs\":" + inputs + ",\"output\":\"s3://gen3d/bench/out/" + prefix + i
+          + ".ply\"}";
       HttpRequest request = HttpRequest.newBuilder(uri("/v1/jobs")).timeout(Duration.ofSeconds(60))
           .header("Authorization", "Bearer " + TestTokens.ADMIN).header("Content-Type", "application/json")
-          .header("Idempotency-Key", prefix + i).POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build();
+          .header("Idempotency-Key", prefix + i).POST(HttpRequest.BodyPublishers.ofString(body,
+              StandardCharsets.UTF_8)).build();
       send(request, 10).whenComplete((r, e) -> {
         if (e != null) {
           failure.compareAndSet(null, e.toString());
@@ -242,7 +245,8 @@ final class BenchNode implements AutoCloseable {
   }
 
   private HttpRequest get(String path) {
-    return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + TestTokens.ADMIN).GET().build();
+    return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer "
+        + TestTokens.ADMIN).GET().build();
   }
 
   private URI uri(String path) {

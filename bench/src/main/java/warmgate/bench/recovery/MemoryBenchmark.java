@@ -30,7 +30,8 @@ import warmgate.e2e.Postgres;
 public final class MemoryBenchmark {
   private static final String ENTITY_CLASS = "warmgate.request.Request";
 
-  private record Options(List<Integer> buffered, List<String> parkAfter, int journaled, int rounds, String passivateAfter, String heap,
+  private record Options(List<Integer> buffered, List<String> parkAfter, int journaled, int rounds,
+      String passivateAfter, String heap,
       int concurrency, int slots, boolean partA, boolean partB) {
     static Options parse(String[] args) {
       List<Integer> buffered = List.of(2_000, 10_000, 40_000);
@@ -60,17 +61,23 @@ public final class MemoryBenchmark {
           }
           case "-h", "--help" -> {
             System.out.println("""
-                bench/run memory [--buffered N,N,..] [--park-after D,D] [--journaled N] [--rounds R] [--passivate-after 30s]
+                bench/run memory [--buffered N,N,..] [--park-after D,D] [--journaled N] [--rounds R] \
+                [--passivate-after 30s]
                                  [--node-heap 2g] [--concurrency C] [--slots S] [--only buffered|journaled]
-                  --buffered N,N    (a) jobs held QUEUED on a cold endpoint, the heap read at each count (default 2000,10000,40000)
-                  --park-after D,D  (a) one node each with this warmgate.request.park-after; 0s keeps queued jobs in memory
+                  --buffered N,N    (a) jobs held QUEUED on a cold endpoint, the heap read at each count (default 2000,\
+                10000,40000)
+                  --park-after D,D  (a) one node each with this warmgate.request.park-after; 0s keeps queued jobs in \
+                memory
                                     (default 0s,5s; the heap is read once every job has parked)
                   --journaled N     (b) jobs run to completion in all (default 1000000; 20000 for a quick run)
-                  --rounds R        (b) in this many rounds, the heap read after each once the jobs passivated (default 4)
+                  --rounds R        (b) in this many rounds, the heap read after each once the jobs passivated \
+                (default 4)
                   --passivate-after (b) warmgate.request.passivate-after of the node (default 30s, the shipped value)
                   --node-heap       -Xmx of the node's JVM (default 2g)
-                  --concurrency C   job submissions in flight; a 429 (the endpoint's queue full) is sent again after its Retry-After (default 32)
-                  --slots S         (b) max-concurrency of the warm endpoint: each job's output is written with fsync, so more
+                  --concurrency C   job submissions in flight; a 429 (the endpoint's queue full) is sent again after \
+                its Retry-After (default 32)
+                  --slots S         (b) max-concurrency of the warm endpoint: each job's output is written with fsync, \
+                so more
                                     slots keep more of those waits in flight (default 32)""");
             System.exit(0);
           }
@@ -93,7 +100,8 @@ public final class MemoryBenchmark {
   }
 
   private static Report buffered(Options o, List<String> jvm) throws Exception {
-    Report report = new Report("memory-buffered", "park-after", "jobs queued", "of them parked", "live heap", "above the idle node", "per job",
+    Report report = new Report("memory-buffered", "park-after", "jobs queued", "of them parked", "live heap",
+        "above the idle node", "per job",
         "per job, since the previous row", "job entities in memory");
     int max = o.buffered().get(o.buffered().size() - 1);
     List<String> growths = new ArrayList<>();
@@ -122,7 +130,8 @@ public final class MemoryBenchmark {
           Thread.sleep(2_000);
           BenchNode.Histogram h = node.histogram();
           report.row(parkAfter, n, node.parked(), mib(h.liveBytes()), mib(h.liveBytes() - idle.liveBytes()),
-              (h.liveBytes() - idle.liveBytes()) / n + " B", (h.liveBytes() - previous.liveBytes()) / (n - submitted) + " B",
+              (h.liveBytes() - idle.liveBytes()) / n + " B", (h.liveBytes() - previous.liveBytes()) / (n - submitted)
+                  + " B",
               h.instances(ENTITY_CLASS));
           System.err.printf("park-after %s, %d queued: live %d B%n", parkAfter, n, h.liveBytes());
           previous = h;
@@ -131,18 +140,23 @@ public final class MemoryBenchmark {
         growths.add("park-after " + parkAfter + ":\n\n" + growth(idle, previous, max));
       }
     }
-    report.note("The endpoint never starts, so every job stays QUEUED, with its place in the endpoint's wait queue. With"
+    report.note("The endpoint never starts, so every job stays QUEUED, with its place in the endpoint's wait queue. "
+        + "With"
         + " park-after 0s each job's entity stays in memory; otherwise the heap is read once every job has parked (its"
-        + " actor stopped, its place held by id). Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC first)."
+        + " actor stopped, its place held by id). Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC"
+            + " first)."
         + " One node per park-after, one after the other. Node: -Xmx" + o.heap() + ".");
-    report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle node):");
+    report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle n"
+        + "ode):");
     growths.forEach(report::note);
     return report;
   }
 
   private static Report journaled(Options o, List<String> jvm) throws Exception {
-    Report report = new Report("memory-journaled", "jobs run in all", "when", "live heap", "job entities in memory", "jobs/s (round)");
-    try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg, Duration.ofMinutes(1))) {
+    Report report = new Report("memory-journaled", "jobs run in all", "when", "live heap", "job entities in memory",
+        "jobs/s (round)");
+    try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg,
+        Duration.ofMinutes(1))) {
       Path dir = Files.createTempDirectory("warmgate-memory-b");
       Path input = dir.resolve("buckets/gen3d/bench");
       Files.createDirectories(input);
@@ -177,23 +191,29 @@ public final class MemoryBenchmark {
           }, target + " jobs SUCCEEDED in the job index");
           double rate = (to - done) / ((System.nanoTime() - t0) / 1e9);
           BenchNode.Histogram finished = node.histogram();
-          report.row(to, "round " + round + ": all finished", mib(finished.liveBytes()), finished.instances(ENTITY_CLASS),
+          report.row(to, "round " + round + ": all finished", mib(finished.liveBytes()),
+              finished.instances(ENTITY_CLASS),
               String.format("%.0f", rate));
           Thread.sleep(passivate.plusSeconds(15).toMillis());
           BenchNode.Histogram passivated = node.histogram();
           report.row(to, "round " + round + ": passivate-after + 15 s later", mib(passivated.liveBytes()),
               passivated.instances(ENTITY_CLASS), "–");
           // The whole row, so a long run stopped early still leaves its finished rounds behind.
-          System.err.printf("round %d: %d jobs, %.0f jobs/s, live %d B with %d entities finished, %d B with %d entities passivated%n",
+          System.err.printf("round %d: %d jobs, %.0f jobs/s, live %d B with %d entities finished, %d B with %d entit"
+              + "ies passivated%n",
               round, to, rate, finished.liveBytes(), finished.instances(ENTITY_CLASS), passivated.liveBytes(),
               passivated.instances(ENTITY_CLASS));
           done = to;
         }
-        report.note("Every job: POST /v1/jobs with an 8x8-pixel image and mask, run by the demo model (warm, no start delay,"
-            + " max-concurrency " + o.slots() + "), output written to the local bucket. Finished jobs leave memory after"
-            + " warmgate.request.passivate-after = " + o.passivateAfter() + ". Job entities in memory: instances of " + ENTITY_CLASS
+        report.note("Every job: POST /v1/jobs with an 8x8-pixel image and mask, run by the demo model (warm, no star"
+            + "t delay,"
+            + " max-concurrency " + o.slots()
+                + "), output written to the local bucket. Finished jobs leave memory after"
+            + " warmgate.request.passivate-after = " + o.passivateAfter() + ". Job entities in memory: instances of "
+                + ENTITY_CLASS
             + " in the class histogram. Node: -Xmx" + o.heap() + ".");
-        report.note("Journal rows: " + Sql.scalar(pg, "SELECT COUNT(*) FROM event_journal") + " events for " + o.journaled() + " jobs.");
+        report.note("Journal rows: " + Sql.scalar(pg, "SELECT COUNT(*) FROM event_journal") + " events for "
+            + o.journaled() + " jobs.");
       }
     }
     return report;
@@ -209,7 +229,8 @@ public final class MemoryBenchmark {
     grown.sort(Comparator.comparingLong((Map.Entry<String, long[]> e) -> e.getValue()[1]).reversed());
     StringBuilder md = new StringBuilder("| class | instances per job | bytes per job |\n|---|---|---|\n");
     for (Map.Entry<String, long[]> e : grown.subList(0, Math.min(15, grown.size()))) {
-      md.append(String.format("| `%s` | %.2f | %d |%n", e.getKey(), e.getValue()[0] / (double) jobs, e.getValue()[1] / jobs));
+      md.append(String.format("| `%s` | %.2f | %d |%n", e.getKey(), e.getValue()[0] / (double) jobs,
+          e.getValue()[1] / jobs));
     }
     return md.toString().strip();
   }

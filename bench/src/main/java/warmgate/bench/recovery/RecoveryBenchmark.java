@@ -25,9 +25,11 @@ import warmgate.e2e.Postgres;
  */
 public final class RecoveryBenchmark {
   private static final Pattern WOKE = Pattern.compile(
-      "Job waker \\(waker started\\): woke (\\d+) job\\(s\\) with work left and enlisted (\\d+) queued one\\(s\\) in (\\d+) ms");
+      "Job waker \\(waker started\\): woke (\\d+) job\\(s\\) with work left and enlisted (\\d+) queued one\\(s\\) in"
+          + " (\\d+) ms");
 
-  private record Options(int jobs, int concurrency, List<Integer> wakerRates, String heap, boolean skipBaseline, boolean durableFill) {
+  private record Options(int jobs, int concurrency, List<Integer> wakerRates, String heap, boolean skipBaseline,
+      boolean durableFill) {
     static Options parse(String[] args) {
       int jobs = 100_000;
       int concurrency = 32;
@@ -45,9 +47,11 @@ public final class RecoveryBenchmark {
           case "--no-baseline" -> skipBaseline = true;
           case "-h", "--help" -> {
             System.out.println("""
-                bench/run recovery [--jobs N] [--waker-rates R,R..] [--concurrency C] [--node-heap 2g] [--no-baseline] [--durable-fill]
+                bench/run recovery [--jobs N] [--waker-rates R,R..] [--concurrency C] [--node-heap 2g] [--no-baseline] \
+                [--durable-fill]
                   --jobs N          jobs queued when the node is killed (default 100000; 5000 for a quick run)
-                  --waker-rates R,R warmgate.read-side.waker.rate of the node, one kill and restart each (default 200,2000)
+                  --waker-rates R,R warmgate.read-side.waker.rate of the node, one kill and restart each (default 200,\
+                2000)
                   --durable-fill    queue the jobs with synchronous_commit on (default: off while queueing only)
                   --concurrency C   job submissions in flight while queueing (default 32)
                   --node-heap       -Xmx of the node's JVM (default 2g)
@@ -66,16 +70,19 @@ public final class RecoveryBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    Report report = new Report("recovery", "run", "waker rate", "jobs queued", "JVM launch → HTTP answers", "→ half resumed", "→ all resumed",
+    Report report = new Report("recovery", "run", "waker rate", "jobs queued", "JVM launch → HTTP answers",
+        "→ half resumed", "→ all resumed",
         "waker's own report");
-    try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg, Duration.ofMinutes(1))) {
+    try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg,
+        Duration.ofMinutes(1))) {
       Path dir = Files.createTempDirectory("warmgate-recovery");
       String settings = """
           warmgate.endpoints.gen3d.max-queued = %d
           warmgate.endpoints.gen3d.start-timeout = 6h
           warmgate.endpoints.gen3d.process.command = ["sleep", "21600"]
           """.formatted(Math.max(10_000, o.jobs() + 1000));
-      try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, settings, List.of("-Xmx" + o.heap(), "-Dlogback.configurationFile=logback.xml"))) {
+      try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, settings, List.of("-Xmx" + o.heap(),
+          "-Dlogback.configurationFile=logback.xml"))) {
         Duration first = node.start();
         System.err.println("first start (empty database, schema created): " + first.toMillis() + " ms");
         List<Restart> restarts = new ArrayList<>();
@@ -94,13 +101,17 @@ public final class RecoveryBenchmark {
         System.err.printf("submitted %d jobs in %d ms%n", o.jobs(), submitted.toMillis());
         long t0 = System.nanoTime();
         BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == o.jobs(), "all jobs queued before the kill");
-        BenchNode.await(Duration.ofMinutes(30), () -> node.listed("QUEUED") == o.jobs(), "the job index to list every job QUEUED");
-        System.err.printf("all queued and indexed %d ms after the last submission%n", (System.nanoTime() - t0) / 1_000_000);
+        BenchNode.await(Duration.ofMinutes(30), () -> node.listed("QUEUED") == o.jobs(),
+            "the job index to list every job QUEUED");
+        System.err.printf("all queued and indexed %d ms after the last submission%n",
+            (System.nanoTime() - t0) / 1_000_000);
         if (!o.durableFill()) {
           sql(pg, "ALTER DATABASE " + pg.database + " RESET synchronous_commit");
         }
-        // The waker's catch-up check, the query of JdbcIndexProgress.journal(), with and without the index on (tag, event_id).
-        String lastPerTag = "SELECT tag, MAX(event_id) FROM event_tag WHERE tag IN ('job-0', 'job-1', 'job-2', 'job-3') GROUP BY tag";
+        // The waker's catch-up check, the query of JdbcIndexProgress.journal(), with and without the index on (tag,
+        // event_id).
+        String lastPerTag = "SELECT tag, MAX(event_id) FROM event_tag WHERE tag IN ('job-0', 'job-1', 'job-2', 'job-"
+            + "3') GROUP BY tag";
         long withIndex = queryMicros(pg, lastPerTag);
         sql(pg, "DROP INDEX event_tag_tag_idx");
         long withoutIndex = queryMicros(pg, lastPerTag);
@@ -112,16 +123,21 @@ public final class RecoveryBenchmark {
           restarts.add(restart(node, o.jobs(), rate));
         }
         for (Restart r : restarts) {
-          report.row(r.jobs() == 0 ? "baseline: no jobs" : "jobs queued", r.rate() + "/s", r.jobs(), millis(r.httpReady()),
-              r.jobs() == 0 ? "–" : millis(r.half()), r.jobs() == 0 ? "–" : millis(r.resumed()), r.wakerLine() == null ? "(line dropped)" : r.wakerLine());
+          report.row(r.jobs() == 0 ? "baseline: no jobs" : "jobs queued", r.rate() + "/s", r.jobs(),
+              millis(r.httpReady()),
+              r.jobs() == 0 ? "–" : millis(r.half()), r.jobs() == 0 ? "–" : millis(r.resumed()), r.wakerLine() == null
+                  ? "(line dropped)" : r.wakerLine());
         }
-        report.note(String.format("The waker's catch-up check (last event per tag, over %d event_tag rows): %.2f ms with the index on"
+        report.note(String.format("The waker's catch-up check (last event per tag, over %d event_tag rows): %.2f ms "
+            + "with the index on"
             + " (tag, event_id), %.2f ms without it (median of 5).", rows, withIndex / 1000.0, withoutIndex / 1000.0));
         report.note("Queueing: " + o.jobs() + " jobs through POST /v1/jobs, " + o.concurrency() + " in flight, took "
             + submitted.toMillis() + " ms (" + (o.jobs() * 1000L / Math.max(1, submitted.toMillis())) + " jobs/s).");
-        report.note("Resumed: the endpoint's wait queue (GET /v1/endpoints/gen3d `queued`, read every 100 ms) holds every job"
+        report.note("Resumed: the endpoint's wait queue (GET /v1/endpoints/gen3d `queued`, read every 100 ms) holds "
+            + "every job"
             + " again. Node: one child JVM, -Xmx" + o.heap() + ", PostgreSQL"
-            + (o.durableFill() ? "." : "; the jobs were queued with synchronous_commit off, the restarts ran with it on."));
+            + (o.durableFill() ? "." : "; the jobs were queued with synchronous_commit off, the restarts ran with it"
+                + " on."));
       }
       report.publish();
     }
@@ -162,7 +178,8 @@ public final class RecoveryBenchmark {
     String wakerLine = null;
     int polls = 0;
     // The waker's line may be missing: the production log drops lines when its queue is full (neverBlock).
-    while (System.nanoTime() < deadline && (all == null || (wakerLine == null && System.nanoTime() - t0 - all.toNanos() < 30_000_000_000L))) {
+    while (System.nanoTime() < deadline && (all == null || (wakerLine == null
+        && System.nanoTime() - t0 - all.toNanos() < 30_000_000_000L))) {
       int queued = jobs == 0 ? 0 : node.queued();
       long now = System.nanoTime();
       if (half == null && queued >= jobs / 2) {
@@ -175,7 +192,8 @@ public final class RecoveryBenchmark {
       if (wakerLine == null && (polls++ % 10 == 0 || all != null)) {
         Matcher m = WOKE.matcher(node.log());
         if (m.find()) {
-          wakerLine = "woke " + m.group(1) + ", enlisted " + m.group(2) + " in " + String.format("%.1f s", Integer.parseInt(m.group(3)) / 1000.0);
+          wakerLine = "woke " + m.group(1) + ", enlisted " + m.group(2) + " in " + String.format("%.1f s",
+              Integer.parseInt(m.group(3)) / 1000.0);
           if (jobs == 0) {
             all = Duration.ofNanos(now - t0);
           }
@@ -186,7 +204,8 @@ public final class RecoveryBenchmark {
     if (all == null) {
       throw new IllegalStateException("the jobs did not all resume within 30 min (queued now " + node.queued() + ")");
     }
-    System.err.printf("restart with %d jobs, waker rate %d/s: HTTP %d ms, all resumed %d ms, %s%n", jobs, rate, http.toMillis(), all.toMillis(), wakerLine);
+    System.err.printf("restart with %d jobs, waker rate %d/s: HTTP %d ms, all resumed %d ms, %s%n", jobs, rate,
+        http.toMillis(), all.toMillis(), wakerLine);
     return new Restart(jobs, rate, http, all, half, wakerLine);
   }
 

@@ -48,7 +48,8 @@ class CostSimulationTest {
   void optimumReplayedThroughTheLifecycleCostsWhatTheSearchFound() {
     for (Trace trace : traces(7)) {
       OfflineOptimum optimum = new OfflineOptimum(trace, 2, STOP, 1);
-      assertThat(optimum.run().cost()).as(trace.name()).isCloseTo(optimum.bestCost(), org.assertj.core.data.Offset.offset(1e-3));
+      assertThat(optimum.run().cost()).as(trace.name()).isCloseTo(optimum.bestCost(),
+          org.assertj.core.data.Offset.offset(1e-3));
     }
   }
 
@@ -81,7 +82,8 @@ class CostSimulationTest {
 
   @Test
   void sameSeedGivesTheSameTraceAndFigures() {
-    CostSimulation.Options quick = CostSimulation.parse(new String[] {"--days", "2", "--traces", "office-hours,steady"});
+    CostSimulation.Options quick = CostSimulation.parse(new String[] {"--days", "2", "--traces",
+        "office-hours,steady"});
     String first = CostSimulation.report(quick).markdown().replaceFirst("<!--.*-->", "");
     String second = CostSimulation.report(quick).markdown().replaceFirst("<!--.*-->", "");
     assertThat(first).isEqualTo(second).contains("offline optimum", "adaptive");

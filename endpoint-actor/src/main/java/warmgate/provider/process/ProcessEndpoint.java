@@ -35,8 +35,8 @@ import warmgate.endpoint.ManagedEndpoint;
 import warmgate.provider.EndpointProvider;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * An endpoint that is a local model server process speaking the SageMaker container contract
@@ -83,7 +83,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
   /** The process this object launched, if any: only it can tell its exit code; one found by pid file cannot. */
   private volatile Process launched;
 
-  ProcessEndpoint(EndpointSettings settings, Path stateDir, Executor blocking, HttpClient http, ChildProcesses children) {
+  ProcessEndpoint(EndpointSettings settings, Path stateDir, Executor blocking, HttpClient http,
+      ChildProcesses children) {
     Config c = settings.providerConfig();
     this.name = settings.name();
     this.host = c.getString("host");
@@ -152,7 +153,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
     return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .handle((response, failure) -> {
           if (failure == null && response.statusCode() == 200) {
-            return new ProviderState(Status.IN_SERVICE, "model process " + pid.pid() + " serving on " + host + ":" + port);
+            return new ProviderState(Status.IN_SERVICE, "model process " + pid.pid() + " serving on " + host + ":"
+                + port);
           }
           String why = failure == null ? "ping answered " + response.statusCode() : "not listening yet";
           return new ProviderState(Status.CREATING, "model process " + pid.pid() + " starting (" + why + ")");
@@ -210,7 +212,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
         return; // already started, perhaps by a node that crashed since
       }
       Files.createDirectories(pidFile.getParent());
-      Files.writeString(logFile, RUN_MARKER + Instant.now() + " starting " + String.join(" ", command) + System.lineSeparator(),
+      Files.writeString(logFile, RUN_MARKER + Instant.now() + " starting " + String.join(" ", command)
+          + System.lineSeparator(),
           StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
       Process process = new ProcessBuilder(command)
           .redirectErrorStream(true)
@@ -222,7 +225,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
       PidRecord.of(process.toHandle()).write(pidFile);
       log.info("Endpoint {}: started model process {} on {}:{} (log {})", name, process.pid(), host, port, logFile);
     } catch (IOException e) {
-      throw new UncheckedIOException("could not start the model process for endpoint " + name + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("could not start the model process for endpoint " + name + ": " + e.getMessage(),
+          e);
     }
   }
 
@@ -302,7 +306,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
 
   private static final String RUN_MARKER = "---- ";
   /** {@code at a.b.C.m(C.java:1)}, {@code ... 3 more}, and the {@code Caused by} lines below the exception itself. */
-  private static final java.util.regex.Pattern STACK_FRAME = java.util.regex.Pattern.compile("(at .+|\\.\\.\\. \\d+ (more|common frames omitted)|Caused by: .+|Suppressed: .+)");
+  private static final java.util.regex.Pattern STACK_FRAME = java.util.regex.Pattern.compile(
+      "(at .+|\\.\\.\\. \\d+ (more|common frames omitted)|Caused by: .+|Suppressed: .+)");
 
   private static java.io.File nullDevice() {
     return new java.io.File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
@@ -329,19 +334,23 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
           }
           String message = "endpoint " + name + " answered " + status + ": " + preview(response.body());
           boolean permanent = status >= 400 && status < 500 && status != 408 && status != 429;
-          throw new InferenceException(permanent ? InferenceException.Kind.PERMANENT : InferenceException.Kind.TRANSIENT, message);
+          throw new InferenceException(permanent ? InferenceException.Kind.PERMANENT
+              : InferenceException.Kind.TRANSIENT, message);
         });
   }
 
   private InferenceException classify(Throwable failure) {
     Throwable cause = Failures.unwrap(failure);
     if (cause instanceof HttpConnectTimeoutException || cause instanceof ConnectException) {
-      return new InferenceException(InferenceException.Kind.TRANSIENT, "endpoint " + name + " is not reachable on " + host + ":" + port, cause);
+      return new InferenceException(InferenceException.Kind.TRANSIENT, "endpoint " + name + " is not reachable on "
+          + host + ":" + port, cause);
     }
     if (cause instanceof HttpTimeoutException) {
-      return new InferenceException(InferenceException.Kind.TRANSIENT, "endpoint " + name + " did not answer within " + invokeTimeout.toSeconds() + " s", cause);
+      return new InferenceException(InferenceException.Kind.TRANSIENT, "endpoint " + name + " did not answer within "
+          + invokeTimeout.toSeconds() + " s", cause);
     }
-    return new InferenceException(InferenceException.Kind.TRANSIENT, "calling endpoint " + name + " failed: " + cause, cause);
+    return new InferenceException(InferenceException.Kind.TRANSIENT, "calling endpoint " + name + " failed: " + cause,
+        cause);
   }
 
   private static String preview(byte[] body) {
@@ -375,7 +384,8 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
     Optional<ProcessHandle> live() {
       return ProcessHandle.of(pid)
           .filter(ProcessHandle::isAlive)
-          .filter(p -> startedAtMillis == 0 || p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == startedAtMillis);
+          .filter(p -> startedAtMillis == 0
+              || p.info().startInstant().map(Instant::toEpochMilli).orElse(0L) == startedAtMillis);
     }
   }
 

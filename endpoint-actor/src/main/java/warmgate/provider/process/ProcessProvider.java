@@ -29,7 +29,8 @@ public final class ProcessProvider implements ProviderKind {
     return new Binder() {
       @Override
       public ManagedEndpoint bind(EndpointSettings settings) {
-        return ProcessEndpoint.bind(settings, Path.of(settings.providerConfig().getString("state-dir")), shared.blocking(),
+        return ProcessEndpoint.bind(settings, Path.of(settings.providerConfig().getString("state-dir")),
+            shared.blocking(),
             shared.http(), children);
       }
 

@@ -125,7 +125,8 @@ public final class SageMakerClients implements AutoCloseable {
    */
   private static ClientOverrideConfiguration overrides(Duration apiCallTimeout) {
     return ClientOverrideConfiguration.builder()
-        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(2).circuitBreakerEnabled(false).build())
+        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder().maxAttempts(2).circuitBreakerEnabled(false)
+            .build())
         .apiCallTimeout(apiCallTimeout)
         .build();
   }

@@ -29,8 +29,8 @@ import warmgate.endpoint.ManagedEndpoint;
 import warmgate.provider.EndpointProvider;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * Binds one configured endpoint to a SageMaker real-time endpoint in the on-demand pattern: the
@@ -104,7 +104,8 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
     String where = "endpoint " + settings.name() + ": sagemaker.";
     String configName = optional(c, "endpoint-config-name");
     if (configName == null) {
-      throw new IllegalArgumentException(where + "endpoint-config-name is required (the pre-created EndpointConfig to start from)");
+      throw new IllegalArgumentException(where
+          + "endpoint-config-name is required (the pre-created EndpointConfig to start from)");
     }
     String name = optional(c, "endpoint-name");
     String region = optional(c, "region");
@@ -123,7 +124,8 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
     SageMakerClients.Connection connection;
     try {
       connection = new SageMakerClients.Connection(
-          region == null ? DEFAULT_REGION : region, overrideUri, optional(c, "access-key-id"), optional(c, "secret-access-key"));
+          region == null ? DEFAULT_REGION : region, overrideUri, optional(c, "access-key-id"), optional(c,
+              "secret-access-key"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + e.getMessage(), e);
     }
@@ -214,7 +216,8 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
       case DELETING -> Status.DELETING;
       case FAILED, UPDATE_ROLLBACK_FAILED, OUT_OF_SERVICE -> Status.FAILED;
       case UNKNOWN_TO_SDK_VERSION -> throw new IllegalStateException(
-          "SageMaker endpoint " + endpointName + " is in status '" + statusWord + "', which this version of Warmgate does not know");
+          "SageMaker endpoint " + endpointName + " is in status '" + statusWord
+              + "', which this version of Warmgate does not know");
     };
     return new ProviderState(status, detail);
   }
@@ -268,18 +271,21 @@ public final class SageMakerEndpoint implements EndpointProvider, InferenceClien
     }
     if (t instanceof ModelErrorException e) {
       Integer original = e.originalStatusCode();
-      boolean inputRejected = original != null && original >= 400 && original < 500 && original != 408 && original != 429;
+      boolean inputRejected = original != null && original >= 400 && original < 500 && original != 408
+          && original != 429;
       String message = where + "the model answered " + (original == null ? "an error" : original)
           + (e.originalMessage() == null ? "" : ": " + e.originalMessage())
           + (e.logStreamArn() == null ? "" : " (logs: " + e.logStreamArn() + ")");
-      return new InferenceException(inputRejected ? InferenceException.Kind.PERMANENT : InferenceException.Kind.TRANSIENT, message, t);
+      return new InferenceException(inputRejected ? InferenceException.Kind.PERMANENT
+          : InferenceException.Kind.TRANSIENT, message, t);
     }
     if (t instanceof ValidationErrorException e) {
       String message = e.awsErrorDetails() == null ? "" : String.valueOf(e.awsErrorDetails().errorMessage());
       // "Endpoint X of account Y not found.": not created yet, or deleted under us; the lifecycle brings it back.
       boolean endpointMissing = message.contains("not found");
       return new InferenceException(
-          endpointMissing ? InferenceException.Kind.TRANSIENT : InferenceException.Kind.PERMANENT, where + describeError(t), t);
+          endpointMissing ? InferenceException.Kind.TRANSIENT : InferenceException.Kind.PERMANENT, where
+              + describeError(t), t);
     }
     if (t instanceof ModelNotReadyException || t instanceof ServiceUnavailableException
         || t instanceof InternalFailureException || t instanceof InternalDependencyException) {

@@ -20,7 +20,8 @@ public final class SageMakerPushedStates implements PushedStates {
   /** @param byName SageMaker endpoint name to the Warmgate endpoints bound to it */
   public SageMakerPushedStates(Map<String, List<String>> byName) {
     Map<String, List<String>> copy = new LinkedHashMap<>();
-    byName.forEach((name, endpoints) -> copy.computeIfAbsent(name.toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(endpoints));
+    byName.forEach((name, endpoints) -> copy.computeIfAbsent(name.toLowerCase(Locale.ROOT),
+        k -> new ArrayList<>()).addAll(endpoints));
     copy.replaceAll((name, endpoints) -> List.copyOf(endpoints));
     this.byName = Map.copyOf(copy);
   }

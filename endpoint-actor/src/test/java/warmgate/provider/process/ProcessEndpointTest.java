@@ -24,8 +24,8 @@ import warmgate.config.EndpointSettings;
 import warmgate.demo.SampleImages;
 import warmgate.endpoint.ManagedEndpoint;
 import warmgate.provider.InferenceException;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 
 // Real processes: launches the demo model server as a child JVM and talks HTTP to it on loopback.
 class ProcessEndpointTest {
@@ -53,7 +53,8 @@ class ProcessEndpointTest {
     return bind(command, freePort());
   }
 
-  static ManagedEndpoint bind(List<String> command, int port, Path stateDir, java.util.concurrent.Executor blocking, HttpClient http,
+  static ManagedEndpoint bind(List<String> command, int port, Path stateDir, java.util.concurrent.Executor blocking,
+      HttpClient http,
       Duration startTimeout, Duration statusPollInterval) {
     var providerConfig = ConfigFactory.parseString("""
         host = "127.0.0.1"
@@ -64,7 +65,8 @@ class ProcessEndpointTest {
         """)
         .withValue("port", ConfigValueFactory.fromAnyRef(port))
         .withValue("command", ConfigValueFactory.fromIterable(command));
-    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), startTimeout, 1, Duration.ZERO,
+    var settings = new EndpointSettings("demo", "process", 2, 100, Duration.ofMinutes(5), startTimeout, 1,
+        Duration.ZERO,
         Duration.ofMinutes(1), statusPollInterval, statusPollInterval, Duration.ofSeconds(20), providerConfig);
     return ProcessEndpoint.bind(settings, stateDir, blocking, http);
   }
@@ -74,7 +76,8 @@ class ProcessEndpointTest {
   }
 
   static List<String> demoModel(String startupDelay) {
-    return List.of("{java}", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", "{classpath}", "warmgate.demo.DemoModelServer",
+    return List.of("{java}", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", "{classpath}",
+        "warmgate.demo.DemoModelServer",
         "--port", "{port}", "--startup-delay", startupDelay);
   }
 
@@ -139,10 +142,12 @@ class ProcessEndpointTest {
     String body = "{\"image\":\"" + java.util.Base64.getEncoder().encodeToString(SampleImages.image(16))
         + "\",\"mask\":\"" + java.util.Base64.getEncoder().encodeToString(SampleImages.mask(16)) + "\"}";
 
-    var response = endpoint.client().invoke("application/json", body.getBytes(StandardCharsets.UTF_8)).toCompletableFuture().join();
+    var response = endpoint.client().invoke("application/json",
+        body.getBytes(StandardCharsets.UTF_8)).toCompletableFuture().join();
 
     assertThat(new String(response.body(), StandardCharsets.US_ASCII)).startsWith("ply\n");
-    assertThatThrownBy(() -> endpoint.client().invoke("application/json", "{}".getBytes(StandardCharsets.UTF_8)).toCompletableFuture().join())
+    assertThatThrownBy(() -> endpoint.client().invoke("application/json",
+        "{}".getBytes(StandardCharsets.UTF_8)).toCompletableFuture().join())
         .isInstanceOf(CompletionException.class)
         .cause()
         .isInstanceOfSatisfying(InferenceException.class, e -> {
@@ -157,7 +162,8 @@ class ProcessEndpointTest {
 
     assertThatThrownBy(() -> endpoint.client().invoke("application/json", new byte[0]).toCompletableFuture().join())
         .cause()
-        .isInstanceOfSatisfying(InferenceException.class, e -> assertThat(e.kind()).isEqualTo(InferenceException.Kind.TRANSIENT));
+        .isInstanceOfSatisfying(InferenceException.class,
+            e -> assertThat(e.kind()).isEqualTo(InferenceException.Kind.TRANSIENT));
   }
 
   @Test
@@ -207,7 +213,8 @@ class ProcessEndpointTest {
       ProviderState state = awaitStatus(endpoint, Status.FAILED);
 
       assertThat(state.detail())
-          .isEqualTo("model process exited with code 1: address already in use (127.0.0.1:" + taken.getLocalPort() + ")");
+          .isEqualTo("model process exited with code 1: address already in use (127.0.0.1:" + taken.getLocalPort()
+              + ")");
     }
   }
 

@@ -22,13 +22,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle;
-import warmgate.endpoint.EndpointEntity;
 import warmgate.endpoint.EndpointCommand;
 import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointCommand.Unavailable;
 import warmgate.endpoint.EndpointCommand.View;
+import warmgate.endpoint.EndpointEntity;
+import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.ManagedEndpoint;
 
 // Real processes and an in-memory journal: the lifecycle starting a demo model whose port is taken.
@@ -41,7 +40,8 @@ class ProcessStartFailureTest {
 
   @JUnit5TestKit
   public ActorTestKit testKit =
-      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())).build();
+      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config()
+          .withFallback(ConfigFactory.load())).build();
 
   @AfterEach
   void cleanUp() {
@@ -55,9 +55,11 @@ class ProcessStartFailureTest {
   void startFailsAtOnceWithTheModelsOwnWordsWhenItsProcessExits() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       // A start-timeout and polling far beyond the test: only the process's exit can end the start in time.
-      endpoint = ProcessEndpointTest.bind(ProcessEndpointTest.demoModel("0s"), taken.getLocalPort(), stateDir, blocking, http,
+      endpoint = ProcessEndpointTest.bind(ProcessEndpointTest.demoModel("0s"), taken.getLocalPort(), stateDir,
+          blocking, http,
           Duration.ofMinutes(15), Duration.ofMinutes(5));
-      ActorRef<EndpointCommand> lifecycle = testKit.spawn(EndpointEntity.create(endpoint, EndpointEntity.Deps.of(Clock.systemUTC())));
+      ActorRef<EndpointCommand> lifecycle = testKit.spawn(EndpointEntity.create(endpoint,
+          EndpointEntity.Deps.of(Clock.systemUTC())));
       TestProbe<SlotReply> job = testKit.createTestProbe();
       long started = System.nanoTime();
 
@@ -65,7 +67,8 @@ class ProcessStartFailureTest {
 
       Unavailable refused = job.expectMessageClass(Unavailable.class, Duration.ofSeconds(20));
       Duration took = Duration.ofNanos(System.nanoTime() - started);
-      String oneLine = "model process exited with code 1: address already in use (127.0.0.1:" + taken.getLocalPort() + ")";
+      String oneLine = "model process exited with code 1: address already in use (127.0.0.1:" + taken.getLocalPort()
+          + ")";
       assertThat(refused.reason()).endsWith(oneLine);
       assertThat(took).as("failed when the process exited, not at start-timeout").isLessThan(Duration.ofSeconds(20));
       TestProbe<View> viewer = testKit.createTestProbe();

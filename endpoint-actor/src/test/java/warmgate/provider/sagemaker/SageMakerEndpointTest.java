@@ -26,8 +26,8 @@ import warmgate.config.EndpointSettings;
 import warmgate.endpoint.ManagedEndpoint;
 import warmgate.provider.InferenceClient.InferenceResponse;
 import warmgate.provider.InferenceException;
-import warmgate.provider.ProviderState.Status;
 import warmgate.provider.ProviderState;
+import warmgate.provider.ProviderState.Status;
 import warmgate.provider.sagemaker.SageMakerStandIn.Model;
 import warmgate.provider.sagemaker.SageMakerStandIn.Reply;
 
@@ -79,7 +79,8 @@ class SageMakerEndpointTest {
 
     assertThat(await(provider.describe())).isEqualTo(new ProviderState(Status.CREATING, "Creating"));
     standIn.resumeTransitions();
-    assertThat(eventually(() -> await(provider.describe()), s -> s.status() == Status.IN_SERVICE).detail()).isEqualTo("InService");
+    assertThat(eventually(() -> await(provider.describe()),
+        s -> s.status() == Status.IN_SERVICE).detail()).isEqualTo("InService");
   }
 
   @Test
@@ -113,9 +114,11 @@ class SageMakerEndpointTest {
   @Test
   void invokeReturnsTheModelsAnswer() {
     var endpoint = startedEndpoint();
-    standIn.model(name, inv -> Reply.answer("application/json", "{\"mesh\":\"" + inv.contentType() + " " + inv.bodyText() + "\"}"));
+    standIn.model(name, inv -> Reply.answer("application/json", "{\"mesh\":\"" + inv.contentType() + " "
+        + inv.bodyText() + "\"}"));
 
-    InferenceResponse response = await(endpoint.client().invoke("text/plain", "a chair".getBytes(StandardCharsets.UTF_8)));
+    InferenceResponse response = await(endpoint.client().invoke("text/plain",
+        "a chair".getBytes(StandardCharsets.UTF_8)));
 
     assertThat(response.contentType()).isEqualTo("application/json");
     assertThat(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo("{\"mesh\":\"text/plain a chair\"}");
@@ -175,7 +178,8 @@ class SageMakerEndpointTest {
 
   @Test
   void usesTheConfiguredSageMakerEndpointName() {
-    var endpoint = bind(standIn.providerConfig(CONFIG).withValue("endpoint-name", ConfigValueFactory.fromAnyRef("sm-" + name)), Duration.ofSeconds(5));
+    var endpoint = bind(standIn.providerConfig(CONFIG).withValue("endpoint-name", ConfigValueFactory.fromAnyRef("sm-"
+        + name)), Duration.ofSeconds(5));
 
     await(endpoint.provider().start());
 
@@ -365,7 +369,8 @@ class SageMakerEndpointTest {
 
   private ManagedEndpoint bind(Config providerConfig, Duration invokeTimeout) {
     var settings = new EndpointSettings(
-        name, "sagemaker", 2, 10, Duration.ofMinutes(5), Duration.ofMinutes(10), 3, Duration.ZERO, Duration.ofSeconds(30),
+        name, "sagemaker", 2, 10, Duration.ofMinutes(5), Duration.ofMinutes(10), 3, Duration.ZERO,
+            Duration.ofSeconds(30),
         Duration.ofMillis(200), Duration.ofSeconds(30), invokeTimeout, providerConfig);
     return SageMakerEndpoint.bind(settings, clients);
   }
@@ -383,7 +388,8 @@ class SageMakerEndpointTest {
   }
 
   private static InferenceException invokeFailure(ManagedEndpoint endpoint) {
-    CompletionStage<InferenceResponse> call = endpoint.client().invoke("application/json", "{}".getBytes(StandardCharsets.UTF_8));
+    CompletionStage<InferenceResponse> call = endpoint.client().invoke("application/json",
+        "{}".getBytes(StandardCharsets.UTF_8));
     try {
       call.toCompletableFuture().get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {

@@ -60,9 +60,11 @@ public final class SageMakerStandIn implements AutoCloseable {
   private static final String JSON_11 = "application/x-amz-json-1.1";
   private static final Pattern INVOCATIONS = Pattern.compile("^/endpoints/([^/]+)/invocations$");
   private static final Set<String> STATUSES = Set.of(
-      "Creating", "Updating", "SystemUpdating", "RollingBack", "InService", "Deleting", "Failed", "UpdateRollbackFailed",
+      "Creating", "Updating", "SystemUpdating", "RollingBack", "InService", "Deleting", "Failed",
+          "UpdateRollbackFailed",
       "OutOfService");
-  private static final Set<String> IN_PROGRESS = Set.of("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting");
+  private static final Set<String> IN_PROGRESS = Set.of("Creating", "Updating", "SystemUpdating", "RollingBack",
+      "Deleting");
 
   // ---- What the model does
 
@@ -119,7 +121,8 @@ public final class SageMakerStandIn implements AutoCloseable {
 
     /** Answers with the request's own body and content type. */
     static Model echo() {
-      return inv -> new Reply.Answer(inv.contentType() == null ? "application/octet-stream" : inv.contentType(), inv.body());
+      return inv -> new Reply.Answer(inv.contentType() == null ? "application/octet-stream" : inv.contentType(),
+          inv.body());
     }
   }
 
@@ -260,7 +263,8 @@ public final class SageMakerStandIn implements AutoCloseable {
     return Optional.ofNullable(current(endpointName)).map(e -> e.status);
   }
 
-  /** Requests that reached the stand-in for {@code operation} (CreateEndpoint, InvokeEndpoint...), refused ones included. */
+  /** Requests that reached the stand-in for {@code operation} (CreateEndpoint, InvokeEndpoint...), refused ones
+   * included. */
   public int calls(String operation) {
     AtomicInteger n = calls.get(operation);
     return n == null ? 0 : n.get();
@@ -350,7 +354,9 @@ public final class SageMakerStandIn implements AutoCloseable {
     JsonNode request = body.length == 0 ? mapper.createObjectNode() : mapper.readTree(body);
     String name = request.path("EndpointName").asText(null);
     if (name == null && !operation.equals("Unknown")) {
-      error(exchange, 400, "ValidationException", "1 validation error detected: Value null at 'endpointName' failed to satisfy constraint: Member must not be null", JSON_11);
+      error(exchange, 400, "ValidationException",
+          "1 validation error detected: Value null at 'endpointName' failed to satisfy constraint: Member must not b"
+          + "e null", JSON_11);
       return;
     }
     switch (operation) {
@@ -366,7 +372,8 @@ public final class SageMakerStandIn implements AutoCloseable {
     synchronized (this) {
       Endpoint existing = current(name);
       if (existing != null) {
-        error(exchange, 400, "ValidationException", "Cannot create already existing endpoint \"" + arn(name) + "\".", JSON_11);
+        error(exchange, 400, "ValidationException", "Cannot create already existing endpoint \"" + arn(name) + "\".",
+            JSON_11);
         return;
       }
       if (configName == null || !endpointConfigs.contains(configName)) {
@@ -411,7 +418,8 @@ public final class SageMakerStandIn implements AutoCloseable {
         return;
       }
       if (IN_PROGRESS.contains(e.status)) {
-        error(exchange, 400, "ValidationException", "Cannot delete in-progress endpoint \"" + arn(name) + "\".", JSON_11);
+        error(exchange, 400, "ValidationException", "Cannot delete in-progress endpoint \"" + arn(name) + "\".",
+            JSON_11);
         return;
       }
       e.status = "Deleting";
@@ -431,7 +439,8 @@ public final class SageMakerStandIn implements AutoCloseable {
       serving = e != null && Set.of("InService", "Updating", "SystemUpdating", "RollingBack").contains(e.status);
     }
     if (!serving) {
-      error(exchange, 400, "ValidationError", "Endpoint " + name + " of account " + ACCOUNT + " not found.", "application/json");
+      error(exchange, 400, "ValidationError", "Endpoint " + name + " of account " + ACCOUNT + " not found.",
+          "application/json");
       return;
     }
     var headers = exchange.getRequestHeaders();
@@ -481,7 +490,8 @@ public final class SageMakerStandIn implements AutoCloseable {
   // ---- Wire helpers
 
   /** An AWS error: the code in {@code x-amzn-ErrorType} and again as {@code __type}, the message as {@code message}. */
-  private void error(HttpExchange exchange, int status, String code, String message, String contentType) throws IOException {
+  private void error(HttpExchange exchange, int status, String code, String message, String contentType)
+      throws IOException {
     exchange.getResponseHeaders().set("x-amzn-ErrorType", code);
     ObjectNode body = mapper.createObjectNode().put("__type", code).put("message", message);
     json(exchange, status, body, contentType == null ? "application/json" : contentType);

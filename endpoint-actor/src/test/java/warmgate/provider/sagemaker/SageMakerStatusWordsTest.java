@@ -38,8 +38,11 @@ class SageMakerStatusWordsTest {
 
   @Test
   void refusesWordsSageMakerDoesNotDocument() {
-    assertThatThrownBy(() -> SageMakerEndpoint.stateOf("gen3d", "WARMING_UP", null)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> SageMakerEndpoint.stateOf("gen3d", "in_service", null)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> SageMakerEndpoint.stateOf("gen3d", " ", null)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SageMakerEndpoint.stateOf("gen3d", "WARMING_UP",
+        null)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> SageMakerEndpoint.stateOf("gen3d", "in_service",
+        null)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> SageMakerEndpoint.stateOf("gen3d", " ",
+        null)).isInstanceOf(IllegalArgumentException.class);
   }
 }

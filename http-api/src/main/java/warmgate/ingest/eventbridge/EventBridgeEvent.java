@@ -12,7 +12,8 @@ public sealed interface EventBridgeEvent {
   /** {@code aws.s3} / {@code Object Created}: an upload, to be routed like one from an S3 event. */
   record Upload(String id, ObjectCreated upload) implements EventBridgeEvent {}
 
-  /** {@code aws.s3} / {@code Object Created} without an eTag or a version id: it cannot be told apart from another upload. */
+  /** {@code aws.s3} / {@code Object Created} without an eTag or a version id: it cannot be told apart from another
+   * upload. */
   record Unidentifiable(String id, Skip skip) implements EventBridgeEvent {}
 
   /**
@@ -21,7 +22,8 @@ public sealed interface EventBridgeEvent {
    * @param status SageMaker's word as sent ({@code IN_SERVICE}); not yet checked against the documented ones
    * @param failureReason null unless SageMaker gave one
    */
-  record EndpointStateChange(String id, String endpointName, String status, String failureReason) implements EventBridgeEvent {}
+  record EndpointStateChange(String id, String endpointName, String status,
+      String failureReason) implements EventBridgeEvent {}
 
   /** Any other source or detail type: a broader rule than Warmgate needs. Acknowledged, never acted on. */
   record Ignored(String id, String source, String detailType) implements EventBridgeEvent {}

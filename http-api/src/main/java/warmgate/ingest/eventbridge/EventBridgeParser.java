@@ -69,7 +69,8 @@ public final class EventBridgeParser {
       throw invalid("detail.object.size must be a whole number of bytes");
     }
     return new EventBridgeEvent.Upload(id, new ObjectCreated(
-        bucket, key, versionId, eTag, size == null ? 0 : size.asLong(0), nonEmpty(text(object, "sequencer")), time(root)));
+        bucket, key, versionId, eTag, size == null ? 0 : size.asLong(0), nonEmpty(text(object, "sequencer")),
+            time(root)));
   }
 
   private static JsonNode detail(JsonNode root) {

@@ -48,9 +48,11 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
    * @param requestTimeout the longest a request may take, reading the body included; below 5 s
    */
   public EventBridgeRoutes(
-      Ingestion ingestion, EndpointStates endpoints, List<PushedStates> pushedStates, ApiKeys keys, Duration requestTimeout) {
+      Ingestion ingestion, EndpointStates endpoints, List<PushedStates> pushedStates, ApiKeys keys,
+          Duration requestTimeout) {
     if (requestTimeout.isNegative() || requestTimeout.isZero() || requestTimeout.compareTo(EVENTBRIDGE_TIMEOUT) >= 0) {
-      throw new IllegalArgumentException("warmgate.eventbridge.request-timeout must be above 0 and below EventBridge's 5 s, not "
+      throw new IllegalArgumentException(
+          "warmgate.eventbridge.request-timeout must be above 0 and below EventBridge's 5 s, not "
           + requestTimeout.toMillis() + " ms");
     }
     this.ingestion = ingestion;
@@ -59,7 +61,8 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
     this.keys = keys;
     this.requestTimeout = requestTimeout;
     if (!keys.configured()) {
-      log.warn("POST /v1/notifications/eventbridge refuses every request (403) until {} lists the SHA-256 of an API key", keys.configKey());
+      log.warn("POST /v1/notifications/eventbridge refuses every request (403) until {} lists the SHA-256 of an API "
+          + "key", keys.configKey());
     }
   }
 
@@ -67,7 +70,8 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
   public Route route(Authentication auth) {
     return pathPrefix("notifications", () -> path("eventbridge", () -> post(() ->
         withRequestTimeout(requestTimeout, request -> ApiErrors.unavailable(
-                "the event could not be handled within " + requestTimeout.toMillis() + " ms; nothing is lost, please retry"), () ->
+                "the event could not be handled within " + requestTimeout.toMillis()
+                    + " ms; nothing is lost, please retry"), () ->
             optionalHeaderValueByName(keys.header(), key -> switch (keys.check(key.orElse(null))) {
               case ACCEPTED -> entity(Unmarshaller.entityToByteArray(), this::event);
               case MISSING -> complete(unauthorized("send the API key in header " + keys.header()));
@@ -79,12 +83,15 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
   private Route event(byte[] body) {
     EventBridgeEvent event = EventBridgeParser.parse(body);
     if (event instanceof EventBridgeEvent.Upload upload) {
-      return onSuccess(ingestion.ingest(List.of(upload.upload())), report -> complete(JsonResponses.json(StatusCodes.OK, report)));
+      return onSuccess(ingestion.ingest(List.of(upload.upload())),
+          report -> complete(JsonResponses.json(StatusCodes.OK, report)));
     }
     if (event instanceof EventBridgeEvent.Unidentifiable unidentifiable) {
-      log.debug("EventBridge event {}: s3://{}/{}: {}", event.id(), unidentifiable.skip().bucket(), unidentifiable.skip().key(),
+      log.debug("EventBridge event {}: s3://{}/{}: {}", event.id(), unidentifiable.skip().bucket(),
+          unidentifiable.skip().key(),
           unidentifiable.skip().reason());
-      return complete(JsonResponses.json(StatusCodes.OK, new Ingestion.Report(List.of(), List.of(unidentifiable.skip()))));
+      return complete(JsonResponses.json(StatusCodes.OK, new Ingestion.Report(List.of(),
+          List.of(unidentifiable.skip()))));
     }
     if (event instanceof EventBridgeEvent.EndpointStateChange change) {
       return stateChange(change);
@@ -92,10 +99,12 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
     var ignored = (EventBridgeEvent.Ignored) event;
     String type = ignored.source() + " / " + ignored.detailType();
     if (loggedTypes.size() < MAX_REMEMBERED_TYPES && loggedTypes.add(type)) {
-      log.info("Ignoring EventBridge events of type {} (first one: {}); the rule sending them is broader than Warmgate needs", type, event.id());
+      log.info("Ignoring EventBridge events of type {} (first one: {}); the rule sending them is broader than Warmga"
+          + "te needs", type, event.id());
     }
     return complete(JsonResponses.json(StatusCodes.OK,
-        EventReport.ignored("Warmgate acts on aws.s3 / Object Created and aws.sagemaker / SageMaker Endpoint State Change, not " + type)));
+        EventReport.ignored("Warmgate acts on aws.s3 / Object Created and aws.sagemaker / SageMaker Endpoint State C"
+            + "hange, not " + type)));
   }
 
   private Route stateChange(EventBridgeEvent.EndpointStateChange change) {
@@ -109,22 +118,27 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
     try {
       resolved = pushed.get().resolve(change.endpointName(), change.status(), change.failureReason());
     } catch (IllegalArgumentException e) {
-      throw new InvalidInput("invalid_notification", "detail.EndpointStatus '" + change.status() + "' is not a status " + platform + " documents");
+      throw new InvalidInput("invalid_notification", "detail.EndpointStatus '" + change.status() + "' is not a status "
+          + platform + " documents");
     }
     List<String> targets = resolved.endpoints();
     if (targets.isEmpty()) {
-      log.debug("EventBridge event {}: {} endpoint {} is {}; no configured endpoint is bound to it", change.id(), platform,
+      log.debug("EventBridge event {}: {} endpoint {} is {}; no configured endpoint is bound to it", change.id(),
+          platform,
           change.endpointName(), change.status());
       return complete(JsonResponses.json(StatusCodes.OK,
-          EventReport.ignored("no configured endpoint is bound to " + platform + " endpoint " + change.endpointName())));
+          EventReport.ignored("no configured endpoint is bound to " + platform + " endpoint "
+              + change.endpointName())));
     }
     targets.forEach(name -> endpoints.providerReported(name, change.status()));
     return complete(JsonResponses.json(StatusCodes.OK, new EventReport(false,
-        platform + " reports " + change.status() + "; the endpoint describes " + platform + " now to confirm", targets)));
+        platform + " reports " + change.status() + "; the endpoint describes " + platform + " now to confirm",
+            targets)));
   }
 
   private Route notConfigured() {
-    log.warn("Refused an EventBridge delivery: no API key is configured; set {} to the SHA-256 of the key the EventBridge connection sends",
+    log.warn("Refused an EventBridge delivery: no API key is configured; set {} to the SHA-256 of the key the EventB"
+        + "ridge connection sends",
         keys.configKey());
     return complete(JsonResponses.error(StatusCodes.FORBIDDEN, "not_configured",
         "no API key is configured for EventBridge deliveries; set " + keys.configKey()

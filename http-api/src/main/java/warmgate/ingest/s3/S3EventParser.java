@@ -80,14 +80,16 @@ public final class S3EventParser {
       }
       String eventName = text(record, "eventName");
       if (eventName == null || !eventName.startsWith("ObjectCreated:")) {
-        skipped.add(new Skip(bucket, key, "event " + (eventName == null ? "(unnamed)" : eventName) + " is not an upload"));
+        skipped.add(new Skip(bucket, key, "event " + (eventName == null ? "(unnamed)" : eventName)
+            + " is not an upload"));
         continue;
       }
       JsonNode object = s3.path("object");
       String versionId = text(object, "versionId");
       String eTag = text(object, "eTag");
       if ((versionId == null || versionId.isEmpty()) && (eTag == null || eTag.isEmpty())) {
-        skipped.add(new Skip(bucket, key, "the record carries neither a versionId nor an eTag, so the upload cannot be identified"));
+        skipped.add(new Skip(bucket, key,
+            "the record carries neither a versionId nor an eTag, so the upload cannot be identified"));
         continue;
       }
       uploads.add(
@@ -118,13 +120,15 @@ public final class S3EventParser {
       if (c == '+') {
         bytes.write(' ');
       } else if (c == '%') {
-        if (i + 2 >= rawKey.length() || Character.digit(rawKey.charAt(i + 1), 16) < 0 || Character.digit(rawKey.charAt(i + 2), 16) < 0) {
+        if (i + 2 >= rawKey.length() || Character.digit(rawKey.charAt(i + 1), 16) < 0
+            || Character.digit(rawKey.charAt(i + 2), 16) < 0) {
           throw new IllegalArgumentException("'%' at character " + i + " is not followed by two hex digits");
         }
         bytes.write(Character.digit(rawKey.charAt(i + 1), 16) * 16 + Character.digit(rawKey.charAt(i + 2), 16));
         i += 2;
       } else {
-        boolean pair = Character.isHighSurrogate(c) && i + 1 < rawKey.length() && Character.isLowSurrogate(rawKey.charAt(i + 1));
+        boolean pair = Character.isHighSurrogate(c) && i + 1 < rawKey.length()
+            && Character.isLowSurrogate(rawKey.charAt(i + 1));
         if (!pair && Character.isSurrogate(c)) {
           throw new IllegalArgumentException("an unpaired surrogate at character " + i);
         }

@@ -27,7 +27,8 @@ public final class S3Routes extends AllDirectives implements NotificationRoute {
 
   @Override
   public Route route(Authentication auth) {
-    return pathPrefix("notifications", () -> path("s3", () -> post(() -> auth.admin("posting raw S3 notifications", () ->
+    return pathPrefix("notifications", () -> path("s3", () -> post(() -> auth.admin("posting raw S3 notifications",
+        () ->
         entity(Unmarshaller.entityToByteArray(), body -> ingest(S3EventParser.parse(body)))))));
   }
 

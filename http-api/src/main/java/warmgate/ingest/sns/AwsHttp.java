@@ -64,7 +64,8 @@ public final class AwsHttp implements CertificateFetcher, SubscriptionConfirmer 
   }
 
   private CompletableFuture<HttpResponse<byte[]>> get(URI url) {
-    HttpRequest request = HttpRequest.newBuilder(url).GET().timeout(requestTimeout).header("User-Agent", "warmgate").build();
+    HttpRequest request = HttpRequest.newBuilder(url).GET().timeout(requestTimeout).header("User-Agent",
+        "warmgate").build();
     return client.sendAsync(request, info -> info.statusCode() / 100 == 2
         ? new Bounded(maxBodyBytes)
         : HttpResponse.BodySubscribers.replacing(new byte[0]));
@@ -75,7 +76,8 @@ public final class AwsHttp implements CertificateFetcher, SubscriptionConfirmer 
     if (cause instanceof TooLarge) {
       return new SnsUnavailable(code, message + ": the answer is larger than " + maxBodyBytes + " bytes", true, cause);
     }
-    String why = cause instanceof java.net.http.HttpTimeoutException ? "no answer in time" : String.valueOf(cause.getMessage());
+    String why = cause instanceof java.net.http.HttpTimeoutException ? "no answer in time"
+        : String.valueOf(cause.getMessage());
     return new SnsUnavailable(code, message + " (" + why + ")", false, cause);
   }
 

@@ -52,7 +52,8 @@ public final class SigningCertificates {
   private final Map<URI, CompletableFuture<X509Certificate>> cache;
 
   /**
-   * @param intermediates CA certificates that may complete a chain the fetched PEM leaves incomplete; never trusted on their own
+   * @param intermediates CA certificates that may complete a chain the fetched PEM leaves incomplete; never trusted on
+   * their own
    * @param names the leaf must carry one of these as its common name or a DNS name; empty: any name
    * @param capacity certificates kept; the least recently used one goes first
    */
@@ -96,7 +97,8 @@ public final class SigningCertificates {
   /** Reads every certificate in a PEM (or DER) bundle. */
   public static List<X509Certificate> read(byte[] bundle) throws CertificateException {
     List<X509Certificate> certificates = new ArrayList<>();
-    for (Certificate certificate : CertificateFactory.getInstance("X.509").generateCertificates(new ByteArrayInputStream(bundle))) {
+    for (Certificate certificate : CertificateFactory.getInstance("X.509")
+        .generateCertificates(new ByteArrayInputStream(bundle))) {
       if (certificate instanceof X509Certificate x509) {
         certificates.add(x509);
       }
@@ -180,7 +182,8 @@ public final class SigningCertificates {
       CertPathBuilder.getInstance("PKIX").build(parameters);
     } catch (CertPathBuilderException e) {
       throw untrusted("the signing certificate (issued by " + leaf.getIssuerX500Principal().getName()
-          + ") does not chain to a trusted CA; if its intermediate CA is missing, add it to warmgate.sns.intermediate-certificates");
+          + ") does not chain to a trusted CA; if its intermediate CA is missing, add it to warmgate.sns.intermediat"
+              + "e-certificates");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the certificate path could not be checked", e);
     }

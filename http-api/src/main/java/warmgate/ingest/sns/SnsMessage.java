@@ -75,7 +75,8 @@ public record SnsMessage(
       // A field sent twice could be read one way here and another way by whoever signed it: refuse it.
       root = Json.untrusted().reader().with(StreamReadFeature.STRICT_DUPLICATE_DETECTION).readTree(body);
     } catch (StreamConstraintsException e) {
-      throw invalid("json_limit_exceeded", "the body exceeds a limit on JSON read from outside: " + e.getOriginalMessage());
+      throw invalid("json_limit_exceeded", "the body exceeds a limit on JSON read from outside: "
+          + e.getOriginalMessage());
     } catch (JacksonException e) {
       throw invalid("invalid_json", "the body is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
@@ -118,7 +119,8 @@ public record SnsMessage(
     return parsed;
   }
 
-  /** {@link #timestamp} as an instant; both {@code 2012-04-25T21:49:25.719Z} and {@code 2012-04-25T21:49:25Z} are read. */
+  /** {@link #timestamp} as an instant; both {@code 2012-04-25T21:49:25.719Z} and {@code 2012-04-25T21:49:25Z} are read.
+   * */
   public Instant instant() {
     try {
       return Instant.parse(timestamp);

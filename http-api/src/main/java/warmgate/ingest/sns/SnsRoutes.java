@@ -55,7 +55,8 @@ public final class SnsRoutes extends AllDirectives {
     return auth -> pathPrefix("notifications", () -> route(s3::ingest));
   }
 
-  /** {@code sns}, inside {@code /v1/notifications}; {@code ingest} answers an S3 event as {@code POST /v1/notifications/s3} does. */
+  /** {@code sns}, inside {@code /v1/notifications}; {@code ingest} answers an S3 event as {@code POST
+   * /v1/notifications/s3} does. */
   private Route route(Function<S3Notification, Route> ingest) {
     return path("sns", () -> post(() -> optionalHeaderValueByName("x-amz-sns-message-type", header ->
         entity(Unmarshaller.entityToByteArray(), body -> receive(header, body, ingest)))));
@@ -82,17 +83,21 @@ public final class SnsRoutes extends AllDirectives {
           var subscribeUrl = AwsSnsUrls.subscribe(message.subscribeUrl(), verified.topic());
           yield onComplete(confirmer.confirm(subscribeUrl), confirmed -> {
             if (confirmed.isFailure()) {
-              log.warn("Confirming the SNS subscription to {} failed ({}); SNS will deliver the confirmation again", topic,
+              log.warn("Confirming the SNS subscription to {} failed ({}); SNS will deliver the confirmation again",
+                  topic,
                   confirmed.failed().get().getMessage());
               return refusal(confirmed.failed().get());
             }
             log.info("Confirmed the SNS subscription to {}", topic);
-            return complete(JsonResponses.json(StatusCodes.OK, new SnsAnswer(message.type().word(), topic, "confirmed")));
+            return complete(JsonResponses.json(StatusCodes.OK, new SnsAnswer(message.type().word(), topic,
+                "confirmed")));
           });
         }
         case UNSUBSCRIBE_CONFIRMATION -> {
-          log.warn("SNS unsubscribed this endpoint from {}; its uploads no longer arrive here until it is subscribed again", topic);
-          yield complete(JsonResponses.json(StatusCodes.OK, new SnsAnswer(message.type().word(), topic, "acknowledged")));
+          log.warn("SNS unsubscribed this endpoint from {}; its uploads no longer arrive here until it is subscribed"
+              + " again", topic);
+          yield complete(JsonResponses.json(StatusCodes.OK, new SnsAnswer(message.type().word(), topic,
+              "acknowledged")));
         }
       };
     } catch (RuntimeException e) {

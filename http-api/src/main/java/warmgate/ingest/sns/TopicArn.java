@@ -8,12 +8,14 @@ import warmgate.InvalidInput;
  * and partition decide which host may serve the signing certificate and the subscribe link.
  */
 public record TopicArn(String arn, String partition, String region, String account, String name) {
-  private static final Pattern ARN = Pattern.compile("arn:(aws|aws-cn|aws-us-gov):sns:([a-z0-9-]{1,32}):(\\d{12}):([A-Za-z0-9_.-]{1,256})");
+  private static final Pattern ARN = Pattern.compile(
+      "arn:(aws|aws-cn|aws-us-gov):sns:([a-z0-9-]{1,32}):(\\d{12}):([A-Za-z0-9_.-]{1,256})");
 
   public static TopicArn parse(String arn) {
     var m = ARN.matcher(arn);
     if (!m.matches() || !region(m.group(2))) {
-      throw new InvalidInput("invalid_sns_message", "TopicArn '" + arn + "' is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)");
+      throw new InvalidInput("invalid_sns_message", "TopicArn '" + arn
+          + "' is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)");
     }
     return new TopicArn(arn, m.group(1), m.group(2), m.group(3), m.group(4));
   }

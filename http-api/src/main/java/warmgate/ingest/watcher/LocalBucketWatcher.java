@@ -108,7 +108,8 @@ public final class LocalBucketWatcher implements AutoCloseable {
         throw new IllegalStateException("the bucket watcher on " + layout.root() + " is closed");
       }
       if (scans == null) {
-        scans = scheduler.scheduleWithFixedDelay(this::scanLoggingFailures, 0, interval.toNanos(), TimeUnit.NANOSECONDS);
+        scans = scheduler.scheduleWithFixedDelay(this::scanLoggingFailures, 0, interval.toNanos(),
+            TimeUnit.NANOSECONDS);
         log.info("Watching {} for new files every {}", layout.root(), interval);
       }
     }
@@ -237,7 +238,8 @@ public final class LocalBucketWatcher implements AutoCloseable {
       if (failure == null) {
         markReported(handed);
         if (log.isDebugEnabled()) {
-          batch.forEach(e -> log.debug("Reported s3://{}/{} ({} bytes, eTag {})", e.bucket(), e.key(), e.size(), e.eTag()));
+          batch.forEach(e -> log.debug("Reported s3://{}/{} ({} bytes, eTag {})", e.bucket(), e.key(), e.size(),
+              e.eTag()));
         }
       } else {
         log.warn("Handing on {} new file(s) under {} failed; they go out again on the next scan",

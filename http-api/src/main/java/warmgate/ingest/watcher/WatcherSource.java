@@ -17,7 +17,8 @@ public final class WatcherSource implements IngestionSource {
     }
     var watcher = new LocalBucketWatcher(blobs.localRoot(), blobs.watchInterval(), node.ingestion()::ingest);
     watcher.start();
-    log.info("Watching {} for uploads every {} ms", blobs.localRoot().toAbsolutePath(), blobs.watchInterval().toMillis());
+    log.info("Watching {} for uploads every {} ms", blobs.localRoot().toAbsolutePath(),
+        blobs.watchInterval().toMillis());
     return Started.resource(watcher);
   }
 }

@@ -12,7 +12,8 @@ import warmgate.Fixtures;
 import warmgate.InvalidInput;
 import warmgate.ingest.ObjectCreated;
 
-// No I/O: parses fixtures written from AWS's documented EventBridge events (S3 Object Created, SageMaker Endpoint State Change).
+// No I/O: parses fixtures written from AWS's documented EventBridge events (S3 Object Created, SageMaker Endpoint State
+// Change).
 class EventBridgeParserTest {
 
   private static EventBridgeEvent parse(String json) {
@@ -48,7 +49,8 @@ class EventBridgeParserTest {
   @Test
   void objectCreatedWithoutEtagOrVersionIsReportedNotStarted() {
     var event = parse("""
-        {"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"k.png","size":3}}}""");
+        {"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"k.png",\
+        "size":3}}}""");
 
     assertThat(event).isInstanceOf(EventBridgeEvent.Unidentifiable.class);
     assertThat(((EventBridgeEvent.Unidentifiable) event).skip().reason()).contains("neither a version-id nor an etag");
@@ -94,13 +96,20 @@ class EventBridgeParserTest {
       "{\"source\":3,\"detail-type\":\"Object Created\"}",
       "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\"}",
       "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":[]}",
-      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{},\"object\":{\"key\":\"k\",\"etag\":\"e\"}}}",
-      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"\",\"etag\":\"e\"}}}",
-      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"etag\":\"e\",\"size\":-1}}}",
-      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"etag\":\"e\",\"size\":\"5\"}}}",
-      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"time\":\"yesterday\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"k\",\"etag\":\"e\"}}}",
-      "{\"source\":\"aws.sagemaker\",\"detail-type\":\"SageMaker Endpoint State Change\",\"detail\":{\"EndpointName\":\"x\"}}",
-      "{\"source\":\"aws.sagemaker\",\"detail-type\":\"SageMaker Endpoint State Change\",\"detail\":{\"EndpointStatus\":\"IN_SERVICE\"}}"})
+      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{},\"object\":{\"key\":\"k\""
+          + ",\"etag\":\"e\"}}}",
+      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":"
+          + "{\"key\":\"\",\"etag\":\"e\"}}}",
+      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":"
+          + "{\"key\":\"k\",\"etag\":\"e\",\"size\":-1}}}",
+      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":{\"bucket\":{\"name\":\"b\"},\"object\":"
+          + "{\"key\":\"k\",\"etag\":\"e\",\"size\":\"5\"}}}",
+      "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"time\":\"yesterday\",\"detail\":{\"bucket\":{\"na"
+          + "me\":\"b\"},\"object\":{\"key\":\"k\",\"etag\":\"e\"}}}",
+      "{\"source\":\"aws.sagemaker\",\"detail-type\":\"SageMaker Endpoint State Change\",\"detail\":{\"EndpointNam"
+          + "e\":\"x\"}}",
+      "{\"source\":\"aws.sagemaker\",\"detail-type\":\"SageMaker Endpoint State Change\",\"detail\":{\"EndpointStatu"
+          + "s\":\"IN_SERVICE\"}}"})
   void malformedEventsAreInvalidNotifications(String json) {
     assertThatThrownBy(() -> parse(json))
         .isInstanceOfSatisfying(InvalidInput.class, e -> assertThat(e.code()).isEqualTo("invalid_notification"));
@@ -108,7 +117,9 @@ class EventBridgeParserTest {
 
   @Test
   void emptyOrBrokenJsonIsInvalidJson() {
-    assertThatThrownBy(() -> parse("")).isInstanceOfSatisfying(InvalidInput.class, e -> assertThat(e.code()).isEqualTo("invalid_json"));
-    assertThatThrownBy(() -> parse("{\"source\":")).isInstanceOfSatisfying(InvalidInput.class, e -> assertThat(e.code()).isEqualTo("invalid_json"));
+    assertThatThrownBy(() -> parse("")).isInstanceOfSatisfying(InvalidInput.class,
+        e -> assertThat(e.code()).isEqualTo("invalid_json"));
+    assertThatThrownBy(() -> parse("{\"source\":")).isInstanceOfSatisfying(InvalidInput.class,
+        e -> assertThat(e.code()).isEqualTo("invalid_json"));
   }
 }

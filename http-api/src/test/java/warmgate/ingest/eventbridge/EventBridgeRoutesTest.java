@@ -30,7 +30,7 @@ import warmgate.Fixtures;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
-import warmgate.endpoint.EndpointLifecycle;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.gateway.EndpointStates;
 import warmgate.gateway.JobJournal;
 import warmgate.http.ApiKeys;
@@ -45,7 +45,6 @@ import warmgate.ingest.ObjectCreated;
 import warmgate.ingest.s3.S3Routes;
 import warmgate.provider.PushedStates;
 import warmgate.provider.sagemaker.SageMakerPushedStates;
-import warmgate.endpoint.EndpointCommand;
 
 // Real HTTP on loopback: the EventBridge route with a recording Ingestion and EndpointStates behind it; no journal.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -73,7 +72,8 @@ public class EventBridgeRoutesTest {
         return answer;
       }
       return CompletableFuture.completedFuture(new Report(
-          batch.stream().map(u -> new Accepted("s3-" + u.key().hashCode(), u.bucket(), u.key(), false)).toList(), List.of()));
+          batch.stream().map(u -> new Accepted("s3-" + u.key().hashCode(), u.bucket(), u.key(), false)).toList(),
+              List.of()));
     }
   }
 
@@ -112,7 +112,8 @@ public class EventBridgeRoutesTest {
     var names = List.<PushedStates>of(new SageMakerPushedStates(Map.of("gen3d-prod", List.of("gen3d"))));
     String hash = HexFormat.of().formatHex(Tokens.sha256(KEY));
     // An old key being rotated out is listed beside the current one.
-    var keys = new ApiKeys(HEADER, List.of(Tokens.sha256("old-key"), HexFormat.of().parseHex(hash)), "warmgate.eventbridge.api-key-sha256");
+    var keys = new ApiKeys(HEADER, List.of(Tokens.sha256("old-key"), HexFormat.of().parseHex(hash)),
+        "warmgate.eventbridge.api-key-sha256");
     base = start(new EventBridgeRoutes(ingestion, endpointStates, names, keys, REQUEST_TIMEOUT));
     var none = new ApiKeys(HEADER, List.of(), "warmgate.eventbridge.api-key-sha256");
     unconfiguredBase = start(new EventBridgeRoutes(ingestion, endpointStates, names, none, REQUEST_TIMEOUT));
@@ -121,7 +122,8 @@ public class EventBridgeRoutesTest {
   private String start(EventBridgeRoutes eventBridge) {
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
     var jobs = new HttpEdgeTest.FakeJobs();
-    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpointStates),
+    var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null),
+        new EndpointRoutes(endpointStates),
             new Authentication(TestTokens.authenticator()))
         .notifications(new S3Routes(ingestion), eventBridge).maxBodyBytes(1024 * 1024).build();
     var binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
@@ -170,7 +172,8 @@ public class EventBridgeRoutesTest {
         Instant.parse("2026-11-20T10:15:30Z")));
     JsonNode accepted = json(response).path("accepted");
     assertThat(accepted).hasSize(1);
-    assertThat(accepted.get(0).path("key").asText()).as("a plus sign and a space, as uploaded").isEqualTo("users/alice/input/my cat+1_image.png");
+    assertThat(accepted.get(0).path("key").asText()).as("a plus sign and a space, as uploaded")
+        .isEqualTo("users/alice/input/my cat+1_image.png");
     assertThat(accepted.get(0).path("duplicate").asBoolean()).isFalse();
     assertThat(json(response).path("skipped")).isEmpty();
   }
@@ -178,7 +181,8 @@ public class EventBridgeRoutesTest {
   @Test
   void objectCreatedWithoutEtagOrVersionIsReportedAsSkipped() throws Exception {
     var response = post("""
-        {"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"gen3d"},"object":{"key":"users/a/input/x_image.png"}}}""",
+        {"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"gen3d"},\
+        "object":{"key":"users/a/input/x_image.png"}}}""",
         HEADER, KEY);
 
     assertThat(response.statusCode()).isEqualTo(200);
@@ -198,7 +202,8 @@ public class EventBridgeRoutesTest {
 
   @Test
   void sageMakerEndpointNamesMatchWithoutRegardToCase() throws Exception {
-    var response = post(fixture("sagemaker-endpoint-in-service.json").replace("\"EndpointName\": \"gen3d-prod\"", "\"EndpointName\": \"Gen3D-Prod\""),
+    var response = post(fixture("sagemaker-endpoint-in-service.json").replace("\"EndpointName\": \"gen3d-prod\"",
+        "\"EndpointName\": \"Gen3D-Prod\""),
         HEADER, KEY);
 
     assertThat(response.statusCode()).isEqualTo(200);
@@ -207,7 +212,8 @@ public class EventBridgeRoutesTest {
 
   @Test
   void stateChangeOfAnEndpointThatIsNotOursIsAcknowledgedAndIgnored() throws Exception {
-    var response = post(fixture("sagemaker-endpoint-in-service.json").replace("gen3d-prod", "someone-elses"), HEADER, KEY);
+    var response = post(fixture("sagemaker-endpoint-in-service.json").replace("gen3d-prod", "someone-elses"), HEADER,
+        KEY);
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(json(response).path("ignored").asBoolean()).isTrue();
@@ -217,7 +223,8 @@ public class EventBridgeRoutesTest {
 
   @Test
   void statusWordSageMakerDoesNotDocumentIs400() throws Exception {
-    var error = assertError(post(fixture("sagemaker-endpoint-in-service.json").replace("IN_SERVICE", "WARMING_UP"), HEADER, KEY),
+    var error = assertError(post(fixture("sagemaker-endpoint-in-service.json").replace("IN_SERVICE", "WARMING_UP"),
+        HEADER, KEY),
         400, "invalid_notification");
 
     assertThat(error.path("message").asText()).contains("WARMING_UP");
@@ -258,7 +265,8 @@ public class EventBridgeRoutesTest {
 
   @Test
   void withoutConfiguredKeysTheRouteIs403NamingTheSettingToSet() throws Exception {
-    var error = assertError(postTo(unconfiguredBase, fixture("s3-object-created.json"), HEADER, KEY), 403, "not_configured");
+    var error = assertError(postTo(unconfiguredBase, fixture("s3-object-created.json"), HEADER, KEY), 403,
+        "not_configured");
 
     assertThat(error.path("message").asText()).contains("warmgate.eventbridge.api-key-sha256");
     assertThat(ingestion.uploads).isEmpty();
@@ -268,7 +276,8 @@ public class EventBridgeRoutesTest {
   void malformedEventsAre400() throws Exception {
     assertError(post("{not json", HEADER, KEY), 400, "invalid_json");
     assertError(post("", HEADER, KEY), 400, "invalid_json");
-    assertError(post("{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\"}", HEADER, KEY), 400, "invalid_notification");
+    assertError(post("{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\"}", HEADER, KEY), 400,
+        "invalid_notification");
     assertError(post("[1,2]", HEADER, KEY), 400, "invalid_notification");
 
     assertThat(ingestion.uploads).isEmpty();
@@ -276,7 +285,8 @@ public class EventBridgeRoutesTest {
 
   @Test
   void overDeepJsonIs400() throws Exception {
-    String deep = "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
+    String deep = "{\"source\":\"aws.s3\",\"detail-type\":\"Object Created\",\"detail\":" + "[".repeat(5000)
+        + "]".repeat(5000) + "}";
 
     var error = assertError(post(deep, HEADER, KEY), 400, "json_limit_exceeded");
 
@@ -287,7 +297,8 @@ public class EventBridgeRoutesTest {
   void bodyOverOneMebibyteIs413() throws Exception {
     String huge = fixture("s3-object-created.json").replace("\"PutObject\"", "\"" + "x".repeat(1_100_000) + "\"");
 
-    var response = RawHttp.postWithContentLength(URI.create(base).getPort(), "/v1/notifications/eventbridge", HEADER + ": " + KEY,
+    var response = RawHttp.postWithContentLength(URI.create(base).getPort(), "/v1/notifications/eventbridge", HEADER
+        + ": " + KEY,
         huge.getBytes(java.nio.charset.StandardCharsets.UTF_8));
 
     assertThat(response.status()).as(response.body()).isEqualTo(413);

@@ -42,7 +42,8 @@ class S3EventParserTest {
       assertThat(u.eventTime()).isEqualTo(Instant.parse("2026-11-20T10:15:30Z"));
     });
     assertThat(batch.skipped())
-        .containsExactly(new Skip("gen3d", "users/bob/input/old_image.png", "event ObjectRemoved:Delete is not an upload"));
+        .containsExactly(new Skip("gen3d", "users/bob/input/old_image.png",
+            "event ObjectRemoved:Delete is not an upload"));
   }
 
   @Test
@@ -101,7 +102,8 @@ class S3EventParserTest {
           "s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}""";
     var batch = (S3Notification.Batch) S3EventParser.parse(body.getBytes(StandardCharsets.UTF_8));
     assertThat(batch.uploads()).isEmpty();
-    assertThat(batch.skipped()).singleElement().satisfies(s -> assertThat(s.reason()).contains("neither a versionId nor an eTag"));
+    assertThat(batch.skipped()).singleElement().satisfies(s ->
+        assertThat(s.reason()).contains("neither a versionId nor an eTag"));
   }
 
   @Test

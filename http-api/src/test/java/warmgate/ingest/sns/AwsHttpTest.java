@@ -50,7 +50,8 @@ class AwsHttpTest {
     base = "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, byte[] body) throws java.io.IOException {
+  private static void respond(com.sun.net.httpserver.HttpExchange exchange, int status, byte[] body)
+      throws java.io.IOException {
     exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
     if (body.length > 0) {
       exchange.getResponseBody().write(body);

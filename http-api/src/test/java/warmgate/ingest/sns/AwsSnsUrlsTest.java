@@ -75,7 +75,8 @@ class AwsSnsUrlsTest {
 
   @Test
   void acceptsTheDocumentedSubscribeUrl() {
-    String url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + TOPIC.arn() + "&Token=2336412f37";
+    String url = "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + TOPIC.arn()
+        + "&Token=2336412f37";
 
     assertThat(AwsSnsUrls.subscribe(url, TOPIC).toString()).isEqualTo(url);
   }
@@ -92,18 +93,21 @@ class AwsSnsUrlsTest {
       "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Action=Publish&Token=t",
       "https://sns.us-east-1.amazonaws.com/?Token=t",
       "https://sns.us-east-1.amazonaws.com/",
-      "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:other&Token=t",
+      "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:123456789012:o"
+          + "ther&Token=t",
       "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t#x",
       "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=%zz"
   })
   void refusesSubscribeUrlsThatLeadElsewhere(String url) {
     assertThatThrownBy(() -> AwsSnsUrls.subscribe(url, TOPIC))
-        .isInstanceOfSatisfying(SnsRefused.class, e -> assertThat(e.code()).isIn("untrusted_subscribe_url", "region_mismatch"));
+        .isInstanceOfSatisfying(SnsRefused.class, e -> assertThat(e.code()).isIn("untrusted_subscribe_url",
+            "region_mismatch"));
   }
 
   @Test
   void subscribeUrlOnAnotherRegionIsARegionMismatch() {
-    assertThatThrownBy(() -> AwsSnsUrls.subscribe("https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&Token=t", TOPIC))
+    assertThatThrownBy(() -> AwsSnsUrls.subscribe(
+        "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&Token=t", TOPIC))
         .isInstanceOfSatisfying(SnsRefused.class, e -> assertThat(e.code()).isEqualTo("region_mismatch"));
   }
 
@@ -112,7 +116,8 @@ class AwsSnsUrlsTest {
     assertThat(TOPIC.region()).isEqualTo("us-east-1");
     assertThat(TOPIC.snsHost()).isEqualTo("sns.us-east-1.amazonaws.com");
     for (String bad : new String[] {"arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:sns:evil.com:123456789012:t",
-        "arn:aws:sns:us-east-1:1234:t", "arn:other:sns:us-east-1:123456789012:t", "arn:aws:sns:us-east-1:123456789012:"}) {
+        "arn:aws:sns:us-east-1:1234:t", "arn:other:sns:us-east-1:123456789012:t",
+            "arn:aws:sns:us-east-1:123456789012:"}) {
       assertThatThrownBy(() -> TopicArn.parse(bad)).as(bad).isInstanceOf(warmgate.InvalidInput.class);
     }
   }

@@ -28,8 +28,10 @@ import warmgate.ingest.sns.SnsFixture.FakeFetcher;
 class SigningCertificatesTest {
   private static final URI URL = URI.create(CERT_URL);
 
-  private static SigningCertificates certificates(FakeFetcher fetcher, List<X509Certificate> intermediates, int capacity, Clock clock) {
-    return new SigningCertificates(fetcher, SnsFixture.anchors(), intermediates, Set.of("sns.amazonaws.com"), capacity, clock);
+  private static SigningCertificates certificates(FakeFetcher fetcher, List<X509Certificate> intermediates,
+      int capacity, Clock clock) {
+    return new SigningCertificates(fetcher, SnsFixture.anchors(), intermediates, Set.of("sns.amazonaws.com"), capacity,
+        clock);
   }
 
   private static X509Certificate get(SigningCertificates certificates, URI url) {
@@ -117,7 +119,8 @@ class SigningCertificatesTest {
         NOW.plus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(30)));
 
     assertUntrusted(certificates(new FakeFetcher().serve(CERT_URL, pem(expired)), List.of(), 8, CLOCK), "expired");
-    assertUntrusted(certificates(new FakeFetcher().serve(CERT_URL, pem(future)), List.of(), 8, CLOCK), "valid only from");
+    assertUntrusted(certificates(new FakeFetcher().serve(CERT_URL, pem(future)), List.of(), 8, CLOCK),
+        "valid only from");
   }
 
   @Test
@@ -144,13 +147,16 @@ class SigningCertificatesTest {
   @Test
   void chainIsCompletedFromThePemOrFromConfiguredIntermediates() {
     var intermediateKeys = SnsFixture.rsa();
-    X509Certificate intermediate = SnsFixture.issue("CN=Warmgate Test Intermediate", intermediateKeys, CA, CA_KEYS, true,
+    X509Certificate intermediate = SnsFixture.issue("CN=Warmgate Test Intermediate", intermediateKeys, CA, CA_KEYS,
+        true,
         NOW.minus(Duration.ofDays(10)), NOW.plus(Duration.ofDays(300)));
     X509Certificate leaf = SnsFixture.issue("CN=sns.amazonaws.com", SNS_KEYS, intermediate, intermediateKeys, false,
         NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(30)));
 
-    assertThat(get(certificates(new FakeFetcher().serve(CERT_URL, pem(leaf, intermediate)), List.of(), 8, CLOCK), URL)).isEqualTo(leaf);
-    assertThat(get(certificates(new FakeFetcher().serve(CERT_URL, pem(leaf)), List.of(intermediate), 8, CLOCK), URL)).isEqualTo(leaf);
+    assertThat(get(certificates(new FakeFetcher().serve(CERT_URL, pem(leaf, intermediate)), List.of(), 8, CLOCK),
+        URL)).isEqualTo(leaf);
+    assertThat(get(certificates(new FakeFetcher().serve(CERT_URL, pem(leaf)), List.of(intermediate), 8, CLOCK),
+        URL)).isEqualTo(leaf);
     assertUntrusted(certificates(new FakeFetcher().serve(CERT_URL, pem(leaf)), List.of(), 8, CLOCK), "intermediate");
   }
 

@@ -49,9 +49,12 @@ public final class SnsFixture {
   public static final KeyPair CA_KEYS = rsa();
   public static final KeyPair SNS_KEYS = rsa();
   public static final KeyPair ROGUE_KEYS = rsa();
-  public static final X509Certificate CA = issue("CN=Warmgate Test Root CA", CA_KEYS, null, CA_KEYS, true, NOW.minus(Duration.ofDays(30)), NOW.plus(Duration.ofDays(3650)));
-  public static final X509Certificate SNS_CERT = issue("CN=sns.amazonaws.com", SNS_KEYS, CA, CA_KEYS, false, NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(365)));
-  public static final X509Certificate ROGUE_CA = issue("CN=Warmgate Test Root CA", ROGUE_KEYS, null, ROGUE_KEYS, true, NOW.minus(Duration.ofDays(30)), NOW.plus(Duration.ofDays(3650)));
+  public static final X509Certificate CA = issue("CN=Warmgate Test Root CA", CA_KEYS, null, CA_KEYS, true,
+      NOW.minus(Duration.ofDays(30)), NOW.plus(Duration.ofDays(3650)));
+  public static final X509Certificate SNS_CERT = issue("CN=sns.amazonaws.com", SNS_KEYS, CA, CA_KEYS, false,
+      NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(365)));
+  public static final X509Certificate ROGUE_CA = issue("CN=Warmgate Test Root CA", ROGUE_KEYS, null, ROGUE_KEYS, true,
+      NOW.minus(Duration.ofDays(30)), NOW.plus(Duration.ofDays(3650)));
 
   private SnsFixture() {}
 
@@ -76,8 +79,10 @@ public final class SnsFixture {
       var name = new X500Principal(subject);
       var serial = BigInteger.valueOf(SERIAL.getAndIncrement());
       var builder = issuer == null
-          ? new JcaX509v3CertificateBuilder(name, serial, java.util.Date.from(from), java.util.Date.from(to), name, subjectKeys.getPublic())
-          : new JcaX509v3CertificateBuilder(issuer, serial, java.util.Date.from(from), java.util.Date.from(to), name, subjectKeys.getPublic());
+          ? new JcaX509v3CertificateBuilder(name, serial, java.util.Date.from(from), java.util.Date.from(to), name,
+              subjectKeys.getPublic())
+          : new JcaX509v3CertificateBuilder(issuer, serial, java.util.Date.from(from), java.util.Date.from(to), name,
+              subjectKeys.getPublic());
       if (ca) {
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -96,7 +101,8 @@ public final class SnsFixture {
     for (X509Certificate certificate : certificates) {
       try {
         out.append("-----BEGIN CERTIFICATE-----\n")
-            .append(Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded()))
+            .append(Base64.getMimeEncoder(64,
+                "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(certificate.getEncoded()))
             .append("\n-----END CERTIFICATE-----\n");
       } catch (Exception e) {
         throw new IllegalStateException(e);
@@ -108,9 +114,12 @@ public final class SnsFixture {
   /** An S3 upload event, as S3 publishes it to the topic (the Message of a Notification). */
   public static String s3Event(String key) {
     return """
-        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1","eventTime":"2026-11-23T09:59:58.123Z",
-        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d","arn":"arn:aws:s3:::gen3d"},
-        "object":{"key":"%s","size":1024,"eTag":"d41d8cd98f00b204e9800998ecf8427e","sequencer":"0055AED6DCD90281E5"}}}]}"""
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
+        "eventTime":"2026-11-23T09:59:58.123Z",
+        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d",\
+        "arn":"arn:aws:s3:::gen3d"},
+        "object":{"key":"%s","size":1024,"eTag":"d41d8cd98f00b204e9800998ecf8427e",\
+        "sequencer":"0055AED6DCD90281E5"}}}]}"""
         .formatted(key);
   }
 
@@ -130,20 +139,25 @@ public final class SnsFixture {
     m.put("SignatureVersion", "1");
     m.put("Signature", "");
     m.put("SigningCertURL", CERT_URL);
-    m.put("UnsubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + TOPIC + ":c9135db0-26c4-47ec-8998-413945fb5a96");
+    m.put("UnsubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + TOPIC
+        + ":c9135db0-26c4-47ec-8998-413945fb5a96");
     return m;
   }
 
   /** A SubscriptionConfirmation (or, with {@code type}, an UnsubscribeConfirmation), unsigned. */
   public static ObjectNode confirmation(String type) {
     ObjectNode m = Json.mapper().createObjectNode();
-    String token = "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736";
+    String token = "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad"
+        + "02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b087959"
+        + "4eeac82c01f235d0e717736";
     m.put("Type", type);
     m.put("MessageId", "165545c9-2a5c-472c-8df2-7ff2be2b3b1b");
     m.put("Token", token);
     m.put("TopicArn", TOPIC);
-    m.put("Message", "You have chosen to subscribe to the topic " + TOPIC + ".\nTo confirm the subscription, visit the SubscribeURL included in this message.");
-    m.put("SubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + TOPIC + "&Token=" + token);
+    m.put("Message", "You have chosen to subscribe to the topic " + TOPIC
+        + ".\nTo confirm the subscription, visit the SubscribeURL included in this message.");
+    m.put("SubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + TOPIC
+        + "&Token=" + token);
     m.put("Timestamp", "2026-11-23T09:59:04Z");
     m.put("SignatureVersion", "1");
     m.put("Signature", "");
@@ -206,7 +220,8 @@ public final class SnsFixture {
       fetched.add(url);
       byte[] pem = served.get(url);
       return pem == null
-          ? CompletableFuture.failedFuture(new SnsUnavailable("certificate_unavailable", "nothing served at " + url, false, null))
+          ? CompletableFuture.failedFuture(new SnsUnavailable("certificate_unavailable", "nothing served at " + url,
+              false, null))
           : CompletableFuture.completedFuture(pem);
     }
   }
@@ -226,7 +241,8 @@ public final class SnsFixture {
   /** Verifier over the fixture CA, allowing {@code topics}. */
   public static SnsVerifier verifier(FakeFetcher fetcher, Set<String> topics) {
     var certificates = new SigningCertificates(fetcher, anchors(), List.of(), Set.of("sns.amazonaws.com"), 8, CLOCK);
-    return new SnsVerifier(new SnsVerifier.Settings(topics, Duration.ofMinutes(65), Duration.ofMinutes(5)), certificates, CLOCK);
+    return new SnsVerifier(new SnsVerifier.Settings(topics, Duration.ofMinutes(65), Duration.ofMinutes(5)),
+        certificates, CLOCK);
   }
 
   public static FakeFetcher servingSnsCert() {

@@ -25,8 +25,11 @@ class SnsMessageTest {
         "Timestamp" : "2012-05-02T00:54:06.655Z",
         "SignatureVersion" : "1",
         "Signature" : "RVhBTVBMRQ==",
-        "SigningCertURL" : "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
-        "UnsubscribeURL" : "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-west-2:123456789012:MyTopic:c9135db0-26c4-47ec-8998-413945fb5a96"
+        "SigningCertURL" : \
+      "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+        "UnsubscribeURL" : \
+      "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-west-2:123456789012:MyTop\
+      ic:c9135db0-26c4-47ec-8998-413945fb5a96"
       }""";
 
   private static final String CONFIRMATION = """
@@ -35,12 +38,16 @@ class SnsMessageTest {
         "MessageId" : "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
         "Token" : "2336412f37",
         "TopicArn" : "arn:aws:sns:us-west-2:123456789012:MyTopic",
-        "Message" : "You have chosen to subscribe to the topic arn:aws:sns:us-west-2:123456789012:MyTopic.\\nTo confirm the subscription, visit the SubscribeURL included in this message.",
-        "SubscribeURL" : "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyTopic&Token=2336412f37",
+        "Message" : "You have chosen to subscribe to the topic arn:aws:sns:us-west-2:123456789012:MyTopic.\\nTo \
+      confirm the subscription, visit the SubscribeURL included in this message.",
+        "SubscribeURL" : "https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-\
+      2:123456789012:MyTopic&Token=2336412f37",
         "Timestamp" : "2012-04-26T20:45:04Z",
         "SignatureVersion" : "1",
-        "Signature" : "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
-        "SigningCertURL" : "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
+        "Signature" : "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYD\
+      VrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
+        "SigningCertURL" : \
+      "https://sns.us-west-2.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem"
       }""";
 
   @Test
@@ -88,7 +95,8 @@ class SnsMessageTest {
         MessageId
         165545c9-2a5c-472c-8df2-7ff2be2b3b1b
         SubscribeURL
-        https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyTopic&Token=2336412f37
+        https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-west-2:123456789012:MyT\
+        opic&Token=2336412f37
         Timestamp
         2012-04-26T20:45:04Z
         Token
@@ -107,7 +115,8 @@ class SnsMessageTest {
 
     assertThat(withMillis.instant()).isEqualTo(Instant.parse("2012-04-25T21:49:25.719Z"));
     assertThat(withoutMillis.instant()).isEqualTo(Instant.parse("2012-04-25T21:49:25Z"));
-    assertThat(new String(withoutMillis.stringToSign(), StandardCharsets.UTF_8)).contains("\nTimestamp\n2012-04-25T21:49:25Z\n");
+    assertThat(new String(withoutMillis.stringToSign(),
+        StandardCharsets.UTF_8)).contains("\nTimestamp\n2012-04-25T21:49:25Z\n");
   }
 
   @Test
@@ -125,7 +134,8 @@ class SnsMessageTest {
     assertInvalid("[]", "invalid_sns_message");
     assertInvalid("\"Notification\"", "invalid_sns_message");
     assertInvalid("{\"Records\":[]}", "invalid_sns_message");
-    assertInvalid(NOTIFICATION.replace("\"Type\" : \"Notification\"", "\"Type\" : \"Telegram\""), "invalid_sns_message");
+    assertInvalid(NOTIFICATION.replace("\"Type\" : \"Notification\"", "\"Type\" : \"Telegram\""),
+        "invalid_sns_message");
     assertInvalid(NOTIFICATION.replace("\"Type\" : \"Notification\"", "\"Type\" : 1"), "invalid_sns_message");
     assertInvalid(NOTIFICATION.replace("\"Message\" : \"Hello world!\",", ""), "invalid_sns_message");
     assertInvalid(NOTIFICATION.replace("\"Hello world!\"", "null"), "invalid_sns_message");
@@ -137,7 +147,8 @@ class SnsMessageTest {
     assertInvalid(NOTIFICATION.replace("RVhBTVBMRQ==", "not base64!"), "invalid_sns_message");
     assertInvalid(CONFIRMATION.replace("\"Token\" : \"2336412f37\",", ""), "invalid_sns_message");
     assertInvalid(CONFIRMATION.replace("\"SubscribeURL\"", "\"SubscribeUrl\""), "invalid_sns_message");
-    assertInvalid(NOTIFICATION.replace("\"Message\" : \"Hello world!\",", "\"Message\" : \"Hello world!\", \"Message\" : \"other\","), "invalid_json");
+    assertInvalid(NOTIFICATION.replace("\"Message\" : \"Hello world!\",",
+        "\"Message\" : \"Hello world!\", \"Message\" : \"other\","), "invalid_json");
   }
 
   @Test

@@ -41,7 +41,8 @@ import warmgate.ingest.s3.S3Routes;
 // subscription confirmer and a recording Ingestion; no journal, no network.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SnsRoutesTest {
-  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString("pekko.remote.artery.canonical.port = 0")
+  private final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.remote.artery.canonical.port = 0")
       .withFallback(ConfigFactory.load()));
   private final HttpClient http = HttpClient.newHttpClient();
   private final RecordingIngestion ingestion = new RecordingIngestion();
@@ -62,7 +63,8 @@ class SnsRoutesTest {
       }
       uploads.addAll(batch);
       return CompletableFuture.completedFuture(new Report(
-          batch.stream().map(u -> new Accepted("job-" + Math.abs(u.key().hashCode()), u.bucket(), u.key(), false)).toList(), List.of()));
+          batch.stream().map(u -> new Accepted("job-" + Math.abs(u.key().hashCode()), u.bucket(), u.key(),
+              false)).toList(), List.of()));
     }
   }
 
@@ -76,7 +78,8 @@ class SnsRoutesTest {
   private String start(Set<String> topics) {
     var sns = new SnsRoutes(SnsFixture.verifier(fetcher, topics), confirmer);
     var server = HttpServer.builder(new JobRoutes(null, null, Set.of(), null), new EndpointRoutes(null),
-        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(ingestion), sns.into(ingestion)).build();
+        new Authentication(TestTokens.authenticator())).notifications(new S3Routes(ingestion),
+            sns.into(ingestion)).build();
     var binding = server.start(testKit.system(), "127.0.0.1", 0).toCompletableFuture().join();
     return "http://127.0.0.1:" + binding.localAddress().getPort();
   }
@@ -96,7 +99,8 @@ class SnsRoutesTest {
 
   /** Posts as SNS does: text/plain, with the message type header taken from the body. */
   private HttpResponse<String> deliver(String server, ObjectNode message) throws Exception {
-    return post(server, Json.mapper().writeValueAsString(message), "x-amz-sns-message-type", message.path("Type").asText());
+    return post(server, Json.mapper().writeValueAsString(message), "x-amz-sns-message-type",
+        message.path("Type").asText());
   }
 
   private HttpResponse<String> deliver(ObjectNode message) throws Exception {
@@ -176,10 +180,12 @@ class SnsRoutesTest {
         "https://sns.us-east-1.amazonaws.com:8443/?Action=ConfirmSubscription&Token=t",
         "http://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t",
         "https://sns.us-east-1.amazonaws.com/?Action=Publish&Token=t")) {
-      assertError(deliver(sign(confirmation("SubscriptionConfirmation").put("SubscribeURL", url), "2")), 403, "untrusted_subscribe_url");
+      assertError(deliver(sign(confirmation("SubscriptionConfirmation").put("SubscribeURL", url), "2")), 403,
+          "untrusted_subscribe_url");
     }
     assertError(deliver(sign(confirmation("SubscriptionConfirmation")
-        .put("SubscribeURL", "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t"), "2")), 403, "region_mismatch");
+        .put("SubscribeURL", "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=t"), "2")), 403,
+            "region_mismatch");
 
     assertThat(confirmer.visited).isEmpty();
   }
@@ -187,7 +193,8 @@ class SnsRoutesTest {
   @Test
   void forgedConfirmationIsNeverVisited() throws Exception {
     ObjectNode forged = sign(confirmation("SubscriptionConfirmation"), "2")
-        .put("SubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + TOPIC + "&Token=other");
+        .put("SubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=" + TOPIC
+            + "&Token=other");
 
     assertError(deliver(forged), 403, "invalid_signature");
     assertThat(confirmer.visited).isEmpty();
@@ -211,22 +218,27 @@ class SnsRoutesTest {
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     assertThat(json(response).path("outcome").asText()).isEqualTo("acknowledged");
     assertThat(confirmer.visited).isEmpty();
-    assertError(deliver(sign(confirmation("UnsubscribeConfirmation"), "2").put("Token", "x")), 403, "invalid_signature");
+    assertError(deliver(sign(confirmation("UnsubscribeConfirmation"), "2").put("Token", "x")), 403,
+        "invalid_signature");
   }
 
   @Test
   void forgeriesAreRefusedWith403AndNothingIsIngested() throws Exception {
     assertError(deliver(sign(notification(s3Event("a")), "2").put("Message", s3Event("b"))), 403, "invalid_signature");
     assertError(deliver(sign(notification(s3Event("a")), "2").put("Subject", "hi")), 403, "invalid_signature");
-    assertError(deliver(sign(notification(s3Event("a")), "2", SnsFixture.ROGUE_KEYS.getPrivate())), 403, "invalid_signature");
+    assertError(deliver(sign(notification(s3Event("a")), "2", SnsFixture.ROGUE_KEYS.getPrivate())), 403,
+        "invalid_signature");
     assertError(deliver(sign(notification(s3Event("a")), "5")), 403, "unsupported_signature_version");
     assertError(deliver(sign(notification(s3Event("a")).put("SigningCertURL",
         SnsFixture.CERT_URL.replace("https://", "http://")), "2")), 403, "untrusted_certificate_url");
     assertError(deliver(sign(notification(s3Event("a")).put("SigningCertURL",
         "https://sns.us-east-1.amazonaws.com@evil.com/x.pem"), "2")), 403, "untrusted_certificate_url");
-    assertError(deliver(sign(notification(s3Event("a")).put("TopicArn", "arn:aws:sns:us-east-1:123456789012:other"), "2")), 403, "topic_not_allowed");
-    assertError(deliver(sign(notification(s3Event("a")).put("TopicArn", "arn:aws:sns:eu-west-1:123456789012:gen3d-uploads"), "2")), 403, "topic_not_allowed");
-    assertError(deliver(sign(notification(s3Event("a")).put("Timestamp", "2026-11-22T10:00:00Z"), "2")), 403, "stale_message");
+    assertError(deliver(sign(notification(s3Event("a")).put("TopicArn", "arn:aws:sns:us-east-1:123456789012:other"),
+        "2")), 403, "topic_not_allowed");
+    assertError(deliver(sign(notification(s3Event("a")).put("TopicArn",
+        "arn:aws:sns:eu-west-1:123456789012:gen3d-uploads"), "2")), 403, "topic_not_allowed");
+    assertError(deliver(sign(notification(s3Event("a")).put("Timestamp", "2026-11-22T10:00:00Z"), "2")), 403,
+        "stale_message");
     assertError(deliver(sign(notification(s3Event("a")).put("SigningCertURL",
         SnsFixture.CERT_URL.replace("us-east-1", "eu-west-1")), "2")), 403, "region_mismatch");
 

@@ -25,7 +25,8 @@ class SnsSettingsTest {
 
     assertThat(settings.topicArns()).isEmpty();
     assertThat(settings.maxMessageAge()).isGreaterThan(Duration.ofHours(1));
-    assertThat(settings.connectTimeout().plus(settings.requestTimeout()).plusSeconds(4)).isLessThan(Duration.ofSeconds(15));
+    assertThat(settings.connectTimeout().plus(settings.requestTimeout()).plusSeconds(4))
+        .isLessThan(Duration.ofSeconds(15));
     assertThat(settings.intermediates()).isEmpty();
   }
 
@@ -42,7 +43,8 @@ class SnsSettingsTest {
 
   @Test
   void aMistypedTopicFailsAtStart() {
-    assertThatThrownBy(() -> SnsSettings.fromConfig(warmgate("warmgate.sns.topic-arns = [\"arn:aws:sqs:us-east-1:123456789012:q\"]")))
+    assertThatThrownBy(() -> SnsSettings.fromConfig(warmgate(
+        "warmgate.sns.topic-arns = [\"arn:aws:sqs:us-east-1:123456789012:q\"]")))
         .isInstanceOf(InvalidInput.class)
         .hasMessageContaining("arn:aws:sqs");
   }
@@ -51,9 +53,11 @@ class SnsSettingsTest {
   void intermediateCertificatesAreReadFromAPemFile(@TempDir Path dir) throws Exception {
     Path bundle = Files.write(dir.resolve("intermediates.pem"), SnsFixture.pem(SnsFixture.CA, SnsFixture.ROGUE_CA));
 
-    assertThat(SnsSettings.fromConfig(warmgate("warmgate.sns.intermediate-certificates = \"" + bundle + "\"")).intermediates())
+    assertThat(SnsSettings.fromConfig(warmgate("warmgate.sns.intermediate-certificates = \"" + bundle
+        + "\"")).intermediates())
         .containsExactly(SnsFixture.CA, SnsFixture.ROGUE_CA);
-    assertThatThrownBy(() -> SnsSettings.fromConfig(warmgate("warmgate.sns.intermediate-certificates = \"" + dir.resolve("none.pem") + "\""))
+    assertThatThrownBy(() -> SnsSettings.fromConfig(warmgate("warmgate.sns.intermediate-certificates = \""
+        + dir.resolve("none.pem") + "\""))
         .intermediates())
         .hasMessageContaining("warmgate.sns.intermediate-certificates");
   }

@@ -80,7 +80,8 @@ class SnsVerifierTest {
     assertThatThrownBy(() -> lenient.verify(SnsMessage.parse(bytes(otherTopic))).toCompletableFuture().join())
         .hasCauseInstanceOf(SnsRefused.class).hasMessageContaining("signature does not match");
     assertRefused(sign(SnsFixture.confirmation("SubscriptionConfirmation"), "1")
-        .put("SubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=mine"), "invalid_signature");
+        .put("SubscribeURL", "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=mine"),
+            "invalid_signature");
   }
 
   @Test
@@ -130,7 +131,8 @@ class SnsVerifierTest {
     ObjectNode other = sign(notification("m").put("TopicArn", "arn:aws:sns:us-east-1:123456789012:other"), "2");
 
     assertRefused(other, "topic_not_allowed");
-    assertThatThrownBy(() -> SnsFixture.verifier(fetcher, Set.of()).verify(SnsMessage.parse(bytes(sign(notification("m"), "2"))))
+    assertThatThrownBy(() -> SnsFixture.verifier(fetcher,
+        Set.of()).verify(SnsMessage.parse(bytes(sign(notification("m"), "2"))))
         .toCompletableFuture().join())
         .hasCauseInstanceOf(SnsRefused.class)
         .hasMessageContaining("warmgate.sns.topic-arns");

@@ -143,7 +143,8 @@ class LocalBucketWatcherTest {
     write("gen3d/users/alice/input/ok_image.png", "x");
     // A name whose bytes are not UTF-8, as a tool under another locale may write it; Java cannot spell it.
     Path folder = root.resolve("gen3d/users/alice/input");
-    Process p = new ProcessBuilder("sh", "-c", "printf x > \"$(printf 'bad\\377_image.png')\"").directory(folder.toFile()).start();
+    Process p = new ProcessBuilder("sh", "-c",
+        "printf x > \"$(printf 'bad\\377_image.png')\"").directory(folder.toFile()).start();
     assertThat(p.waitFor()).isZero();
     LocalBucketWatcher watcher = watcher();
 
@@ -202,7 +203,8 @@ class LocalBucketWatcherTest {
     watcher.scanOnce();
     watcher.scanOnce();
     watcher.scanOnce();
-    assertThat(reportedKeys()).as("the second batch waits for the first").containsExactly("gen3d/f0.png", "gen3d/f1.png");
+    assertThat(reportedKeys()).as("the second batch waits for the first").containsExactly("gen3d/f0.png",
+        "gen3d/f1.png");
 
     sinkAnswer = CompletableFuture.completedFuture(null);
     slowConsumer.complete(null);

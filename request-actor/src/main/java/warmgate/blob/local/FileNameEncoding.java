@@ -24,10 +24,13 @@ public final class FileNameEncoding {
   public static void requireUtf8(String encoding) {
     String name = encoding.toUpperCase(Locale.ROOT).replace("-", "").replace("_", "");
     if (!name.equals("UTF8")) {
-      throw new IllegalStateException("The JVM reads file names as " + (encoding.isEmpty() ? "an unknown encoding" : encoding)
-          + ", not UTF-8, so the local blob store (warmgate.blob-store.kind = local) would turn every non-ASCII file name "
+      throw new IllegalStateException("The JVM reads file names as " + (encoding.isEmpty() ? "an unknown encoding"
+          : encoding)
+          + ", not UTF-8, so the local blob store (warmgate.blob-store.kind = local) would turn every non-ASCII file"
+              + " name "
           + "into '?'. The locale comes from LC_ALL, LC_CTYPE or LANG (now LC_ALL=" + env("LC_ALL") + ", LC_CTYPE="
-          + env("LC_CTYPE") + ", LANG=" + env("LANG") + "); start Warmgate with LC_ALL=C.UTF-8 (or another UTF-8 locale "
+          + env("LC_CTYPE") + ", LANG=" + env("LANG")
+              + "); start Warmgate with LC_ALL=C.UTF-8 (or another UTF-8 locale "
           + "the machine has, see locale -a).");
     }
   }

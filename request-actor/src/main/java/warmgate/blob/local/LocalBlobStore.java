@@ -75,7 +75,8 @@ public final class LocalBlobStore implements BlobStore {
   }
 
   @Override
-  public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata) {
+  public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String,
+      String> metadata) {
     return onExecutor(() -> write(ref, content, contentType, metadata));
   }
 
@@ -135,7 +136,8 @@ public final class LocalBlobStore implements BlobStore {
       // A rename within the folder keeps the mtime, so the sidecar can name the exact file it describes.
       Instant modified = Files.getLastModifiedTime(temp).toInstant();
       Sidecar sidecar = new Sidecar(
-          ref.key(), contentType == null ? DEFAULT_CONTENT_TYPE : contentType, lowerCaseKeys(metadata), Md5.hex(content),
+          ref.key(), contentType == null ? DEFAULT_CONTENT_TYPE : contentType, lowerCaseKeys(metadata),
+              Md5.hex(content),
           content.length, modified);
       // The sidecar goes first, so whoever sees the new content also finds what describes it.
       Path sidecarFile = layout.sidecar(ref);
@@ -225,7 +227,8 @@ public final class LocalBlobStore implements BlobStore {
    * What S3 would keep beside the content; size, eTag and mtime say which content that was. The key is there for
    * a person looking at the file, since the file's name is a digest.
    */
-  record Sidecar(String key, String contentType, Map<String, String> metadata, String eTag, long size, Instant modified) {
+  record Sidecar(String key, String contentType, Map<String, String> metadata, String eTag, long size,
+      Instant modified) {
     boolean isComplete() {
       return key != null && contentType != null && metadata != null && eTag != null && modified != null;
     }

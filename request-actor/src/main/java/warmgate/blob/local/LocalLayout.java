@@ -29,7 +29,8 @@ public final class LocalLayout {
   private static final String TEMP_PREFIX = ".warmgate-";
   private static final String TEMP_SUFFIX = ".tmp";
   // Names that copy tools, browsers and editors give to files they have not finished writing.
-  private static final String[] UNFINISHED_SUFFIXES = {".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", "~"};
+  private static final String[] UNFINISHED_SUFFIXES = {".tmp", ".temp", ".part", ".partial", ".crdownload",
+      ".download", ".swp", "~"};
 
   private final Path root;
   private final Path metaRoot;
@@ -116,7 +117,8 @@ public final class LocalLayout {
 
   private static String sha256Hex(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -139,7 +138,8 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   @Override
-  public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata) {
+  public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String,
+      String> metadata) {
     String type = contentType == null ? LocalBlobStore.DEFAULT_CONTENT_TYPE : contentType;
     // S3 folds x-amz-meta-* names to lower case anyway; doing it here makes put's answer match a later head.
     Map<String, String> userMetadata = LocalBlobStore.lowerCaseKeys(metadata);
@@ -182,7 +182,8 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
   static Throwable classify(ObjectRef ref, Throwable failure) {
     Throwable cause = Failures.unwrap(failure);
     if (cause instanceof S3Exception s3 && isRefusal(s3)) {
-      return new BlobRefusedException(ref, "S3 answered " + s3.statusCode() + " " + s3.awsErrorDetails().errorCode(), s3);
+      return new BlobRefusedException(ref, "S3 answered " + s3.statusCode() + " " + s3.awsErrorDetails().errorCode(),
+          s3);
     }
     return cause;
   }

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +47,8 @@ class FileNameEncodingTest {
   public static final class Child {
     public static void main(String[] args) {
       System.out.println("sun.jnu.encoding=" + FileNameEncoding.current());
-      var settings = new BlobStoreSettings("local", Path.of(args[0]), Duration.ZERO, "us-east-1", Optional.empty(), false,
+      var settings = new BlobStoreSettings("local", Path.of(args[0]), Duration.ZERO, "us-east-1", Optional.empty(),
+          false,
           Optional.empty(), Optional.empty());
       try {
         LocalBlobStore.create(settings.localRoot(), Runnable::run);
@@ -64,7 +64,8 @@ class FileNameEncodingTest {
 
   private Run child(Map<String, String> locale) throws Exception {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    var builder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), Child.class.getName(), root.toString());
+    var builder = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
+        Child.class.getName(), root.toString());
     builder.environment().keySet().removeIf(k -> k.equals("LANG") || k.startsWith("LC_"));
     builder.environment().putAll(locale);
     Process process = builder.start();

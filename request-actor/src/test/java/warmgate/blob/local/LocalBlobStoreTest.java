@@ -70,7 +70,8 @@ class LocalBlobStoreTest {
     assertThat(await(store.head(PLY))).isEmpty();
     assertThat(Files.exists(root.resolve("gen3d/users/alice/output/cat.ply"))).isFalse();
     await(store.put(PLY, bytes("again"), "model/ply", Map.of()));
-    assertThat(await(store.head(PLY)).orElseThrow().metadata()).as("no metadata left over from the deleted object").isEmpty();
+    assertThat(await(store.head(PLY)).orElseThrow().metadata()).as("no metadata left over from the deleted object")
+        .isEmpty();
   }
 
   @Test
@@ -142,7 +143,8 @@ class LocalBlobStoreTest {
         "a\0b", "key-no-control-characters",
         "a\nb", "key-no-control-characters",
         "k".repeat(1025), "key-max-1024-bytes");
-    rules.forEach((key, rule) -> assertThatThrownBy(() -> await(store.put(new ObjectRef("gen3d", key), bytes("x"), null, Map.of())))
+    rules.forEach((key, rule) -> assertThatThrownBy(() -> await(store.put(new ObjectRef("gen3d", key), bytes("x"),
+        null, Map.of())))
         .as(rule)
         .hasCauseInstanceOf(BlobRefusedException.class)
         .hasMessageContaining("(rule: " + rule + ")"));

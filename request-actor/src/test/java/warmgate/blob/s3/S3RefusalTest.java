@@ -55,7 +55,8 @@ class S3RefusalTest {
   @Test
   void aRefusalBecomesBlobRefusedExceptionNamingTheCodeAndOthersPassUnchanged() {
     Throwable refused = S3BlobStore.classify(REF, new CompletionException(s3(400, "KeyTooLongError")));
-    assertThat(refused).isInstanceOf(BlobRefusedException.class).hasMessageContaining(REF.toString()).hasMessageContaining("400 KeyTooLongError");
+    assertThat(refused).isInstanceOf(BlobRefusedException.class).hasMessageContaining(REF.toString())
+        .hasMessageContaining("400 KeyTooLongError");
     assertThat(((BlobRefusedException) refused).ref()).isEqualTo(REF);
 
     S3Exception throttled = s3(503, "SlowDown");
