@@ -159,7 +159,7 @@ public sealed interface RequestCommand extends CborSerializable {
   record Submitted(JobView job, boolean duplicate, boolean sameRequest) implements CborSerializable {}
 
   /**
-   * A job as users see it (DESIGN.md).
+   * A job as users see it (docs/api.md, `GET /v1/jobs/{jobId}`).
    *
    * @param heldOutput where the result awaiting review can be looked at; null otherwise
    */
