@@ -249,8 +249,8 @@ public final class AuditCommand implements Runnable {
   // ---- check
 
   @Command(name = "check",
-      description = "Rebuilds jobs from their events and checks that job_index says the same. Exit status 1 if any d"
-          + "iffers.")
+      description = "Rebuilds jobs from their events and checks that job_index says the same. Exit status 1 if any "
+          + "differs.")
   static final class CheckCommand implements Callable<Integer> {
     @ParentCommand
     AuditCommand parent;
@@ -314,8 +314,8 @@ public final class AuditCommand implements Runnable {
   enum By { endpoint, owner }
 
   @Command(name = "cost",
-      description = "Endpoint-seconds billed in [from, to), per endpoint or shared out to owners by their jobs' runn"
-          + "ing time.")
+      description = "Endpoint-seconds billed in [from, to), per endpoint or shared out to owners by their jobs' "
+          + "running time.")
   static final class CostCommand implements Callable<Integer> {
     @ParentCommand
     AuditCommand parent;
@@ -498,8 +498,8 @@ public final class AuditCommand implements Runnable {
         String reason = switch (database.kind() == DatabaseSettings.Kind.H2 ? e.getErrorCode() : 0) {
           case H2_IN_USE -> "a running node has it open, and an embedded H2 journal opens in one process at a time: "
               + "stop the node first, or keep the journal in PostgreSQL";
-          case H2_NOT_FOUND -> "there is no journal there; WARMGATE_DATA_DIR (or WARMGATE_DB_URL) says where the nod"
-              + "e keeps it";
+          case H2_NOT_FOUND -> "there is no journal there; WARMGATE_DATA_DIR (or WARMGATE_DB_URL) says where the node "
+              + "keeps it";
           default -> Optional.ofNullable(e.getMessage()).map(m -> m.lines().findFirst().orElse(m)).orElse(e.toString());
         };
         throw new Unreachable("cannot read the journal at " + database.url() + ": " + reason);

@@ -95,8 +95,8 @@ public record AuthSettings(boolean enabled, boolean allowOffBeyondLoopback, List
     if (!enabled && !allowOffBeyondLoopback && !isLoopback(httpInterface)) {
       throw new IllegalStateException("warmgate.auth.enabled is off while warmgate.http.interface is " + httpInterface
           + ", which other hosts can reach: anyone there could submit jobs and start endpoints. Turn authentication on "
-          + "(WARMGATE_AUTH_ENABLED=on with tokens), listen on 127.0.0.1, or set warmgate.auth.allow-off-beyond-loop"
-              + "back = on "
+          + "(WARMGATE_AUTH_ENABLED=on with tokens), listen on 127.0.0.1, or set "
+              + "warmgate.auth.allow-off-beyond-loopback = on "
           + "if something in front of Warmgate authenticates every request");
     }
   }

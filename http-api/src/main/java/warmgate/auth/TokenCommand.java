@@ -49,8 +49,8 @@ public final class TokenCommand {
     out.println("Token for " + name + " (shown only now; Warmgate keeps only its SHA-256):");
     out.println("  " + token);
     out.println();
-    out.println("Entry for warmgate.auth.tokens (or a line of the file in WARMGATE_AUTH_TOKENS_FILE, or WARMGATE_AUT"
-        + "H_TOKENS):");
+    out.println("Entry for warmgate.auth.tokens (or a line of the file in WARMGATE_AUTH_TOKENS_FILE, or "
+        + "WARMGATE_AUTH_TOKENS):");
     out.println("  " + entry);
   }
 

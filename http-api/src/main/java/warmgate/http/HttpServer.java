@@ -37,8 +37,8 @@ public final class HttpServer extends AllDirectives {
     // A request still unanswered at pekko.http.server.request-timeout gets the API's 503 with Retry-After, like an
     // ask that timed out, not the server's bare one: under overload that is what tells a client to come back later.
     this.routes = withRequestTimeoutResponse(request -> ApiErrors.unavailable(
-            "Warmgate did not answer in time; the request may or may not have taken effect, and retrying is safe (wi"
-                + "th the same Idempotency-Key for a job)"),
+            "Warmgate did not answer in time; the request may or may not have taken effect, and retrying is safe (with "
+                + "the same Idempotency-Key for a job)"),
         () -> handleExceptions(ApiErrors.exceptionHandler(), () -> handleRejections(ApiErrors.rejectionHandler(), () ->
             b.metrics == null ? concat(v1, dashboard) : concat(b.metrics.route(b.auth), v1, dashboard))));
   }

@@ -36,8 +36,8 @@ public final class ParsingErrors extends ParsingErrorHandler {
 
   private static String message(int status, ParserSettings limits) {
     return switch (status) {
-      case 400 -> "the request is not valid HTTP/1.1: a malformed request line, request-target or header, an unsuppo"
-          + "rted"
+      case 400 -> "the request is not valid HTTP/1.1: a malformed request line, request-target or header, an "
+          + "unsupported"
           + " Transfer-Encoding, or more than " + limits.maxHeaderCount() + " headers";
       case 413 -> "the body is larger than the limit of " + limits.maxContentLength() + " bytes";
       case 414 -> "the URI is longer than the limit of " + limits.maxUriLength() + " characters";

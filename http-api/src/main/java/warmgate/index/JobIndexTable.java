@@ -32,8 +32,8 @@ final class JobIndexTable {
   static final int LOAD_CHUNK = 500;
 
   private static final String UPDATE = "UPDATE job_index SET status = ?, endpoint = ?, owner = ?, attempts = ?, "
-      + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, h"
-          + "as_work = ?, "
+      + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, "
+          + "has_work = ?, "
       + "last_seq_nr = ? WHERE job_id = ?";
 
   private JobIndexTable() {}

@@ -261,8 +261,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     }
     waiting = false;
     if (!caughtUp) {
-      getContext().getLog().warn("Job waker ({}): the job index has not caught up with the journal within {} ms (jou"
-          + "rnal {}, index {}); "
+      getContext().getLog().warn("Job waker ({}): the job index has not caught up with the journal within {} ms "
+          + "(journal {}, index {}); "
           + "waking from the index as it is", running, settings.catchUpTimeout().toMillis(), target, read.projected());
     }
     getContext().pipeToSelf(wakeAll(), Woken::new);

@@ -258,8 +258,8 @@ public final class Main {
     String httpInterface = warmgate.getString("http.interface");
     auth.checkInterface(httpInterface);
     if (!auth.enabled()) {
-      log.warn("Authentication is OFF (warmgate.auth.enabled): anyone who can reach {} may submit, read and cancel e"
-          + "very job "
+      log.warn("Authentication is OFF (warmgate.auth.enabled): anyone who can reach {} may submit, read and cancel "
+          + "every job "
           + "and start endpoints. Fine for the local demo only.", httpInterface);
       return Authenticator.disabled();
     }

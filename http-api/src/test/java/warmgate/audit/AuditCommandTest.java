@@ -192,8 +192,8 @@ class AuditCommandTest {
     Instant createdAt = ((warmgate.request.Request.Event) events.get(0).event()).at();
     Instant updatedAt = ((warmgate.request.Request.Event) events.get(events.size() - 1).event()).at();
     try (Connection c = journal.connect(); PreparedStatement insert = c.prepareStatement(
-        "INSERT INTO job_index (job_id, status, endpoint, owner, attempts, created_at, updated_at, output, error, la"
-            + "st_seq_nr) "
+        "INSERT INTO job_index (job_id, status, endpoint, owner, attempts, created_at, updated_at, output, error, "
+            + "last_seq_nr) "
             + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)")) {
       insert.setString(1, jobId);
       insert.setString(2, status);

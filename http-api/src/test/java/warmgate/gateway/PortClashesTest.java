@@ -38,8 +38,8 @@ class PortClashesTest {
 
     assertThatThrownBy(() -> PortClashes.check(warmgate, endpoints(warmgate)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("endpoint gen3d runs its model process on 127.0.0.1:18080, where this node's HTTP inte"
-            + "rface listens")
+        .hasMessageContaining("endpoint gen3d runs its model process on 127.0.0.1:18080, where this node's HTTP "
+            + "interface listens")
         .hasMessageContaining("WARMGATE_HTTP_PORT");
   }
 

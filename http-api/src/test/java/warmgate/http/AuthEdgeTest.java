@@ -156,8 +156,8 @@ class AuthEdgeTest {
   @BeforeAll
   void bind() {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
-            + "e = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
+            + "= gen3d }]"),
         Set.of("gen3d"));
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpoints),
         new Authentication(TestTokens.authenticator())).notifications(new S3Routes(new RouteIngestion(routes,

@@ -58,8 +58,8 @@ class ErrorShapeTest {
     var jobs = new HttpEdgeTest.FakeJobs();
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
-            + "e = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
+            + "= gen3d }]"),
         Set.of("gen3d"));
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));

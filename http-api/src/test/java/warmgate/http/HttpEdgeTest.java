@@ -176,8 +176,8 @@ public class HttpEdgeTest {
   @BeforeAll
   void bind() {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
-            + "e = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
+            + "= gen3d }]"),
         Set.of("gen3d"));
     Ingestion ingestion = new RouteIngestion(routes, jobs);
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS),

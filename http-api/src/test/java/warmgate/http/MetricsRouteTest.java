@@ -78,8 +78,8 @@ class MetricsRouteTest {
   private String bind(boolean requireAdmin) {
     var jobs = new HttpEdgeTest.FakeJobs();
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
-            + "e = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
+            + "= gen3d }]"),
         Set.of("gen3d"));
     var server = HttpServer.builder(new JobRoutes(jobs, jobId -> CompletableFuture.completedFuture(List.of()),
         Set.of("gen3d"), null),

@@ -56,8 +56,8 @@ class NotificationBodiesTest {
   @BeforeAll
   void bind() {
     RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipelin"
-            + "e = gen3d }]"),
+        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
+            + "= gen3d }]"),
         Set.of("gen3d"));
     var ingestion = new RouteIngestion(routes, jobs);
     var endpointStates = new EventBridgeRoutesTest.RecordingEndpointStates();

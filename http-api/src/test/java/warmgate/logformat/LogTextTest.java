@@ -43,8 +43,8 @@ class LogTextTest {
 
     String escaped = LogText.escape(key);
 
-    assertThat(escaped).isEqualTo("users/a.png\\n2026-12-06 10:00:00,000 INFO  warmgate.Main - forged\\r\\u0000\\u20"
-        + "28\\u202Egnp.");
+    assertThat(escaped).isEqualTo("users/a.png\\n2026-12-06 10:00:00,000 INFO  warmgate.Main - "
+        + "forged\\r\\u0000\\u2028\\u202Egnp.");
     assertThat(escaped.chars()).noneMatch(c -> c < 0x20 || c == 0x2028 || c == 0x202E);
   }
 }

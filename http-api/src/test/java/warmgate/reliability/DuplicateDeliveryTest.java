@@ -175,8 +175,8 @@ class DuplicateDeliveryTest {
     }
     assertThat(auditedSucceeded.keySet()).as(context + ": audited JobSucceeded").isEqualTo(expectedIds);
     assertThat(auditedSucceeded.values()).as(context).containsOnly(1L);
-    System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d JobSucc"
-        + "eeded%n",
+    System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d "
+        + "JobSucceeded%n",
         context, UPLOADS, answers.size(), byRoute, answeredIds.size(), submitted, succeeded);
   }
 

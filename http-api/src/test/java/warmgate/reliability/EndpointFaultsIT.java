@@ -163,8 +163,8 @@ class EndpointFaultsIT {
       List<String> stuck = done.stream().filter(t -> t.stuck).map(t -> t.id + " " + t.last).toList();
       attempts.sort(null);
       durations.sort(null);
-      System.out.printf("EndpointFaultsIT: %s; ran %d s; jobs %d, outcomes %s, stuck past deadline %d, submissions r"
-          + "epeated after 503 %d%n",
+      System.out.printf("EndpointFaultsIT: %s; ran %d s; jobs %d, outcomes %s, stuck past deadline %d, submissions "
+          + "repeated after 503 %d%n",
           context, Duration.ofNanos(System.nanoTime() - start).toSeconds(), done.size(), outcomes, stuck.size(),
               submitRetries);
       System.out.printf("EndpointFaultsIT: attempts per job max %d, p99 %d, p50 %d; time to terminal max %d ms, p99 "

@@ -139,8 +139,8 @@ class OverloadIT {
       measured.addAll(ids);
     }
     double rate = capacity * OVERLOAD;
-    System.out.printf("OverloadIT: scale %s; capacity %.1f jobs/s (%d jobs, first end to last, after %d batches to w"
-        + "arm up); driving %.0f requests/s for %d s%n",
+    System.out.printf("OverloadIT: scale %s; capacity %.1f jobs/s (%d jobs, first end to last, after %d batches to "
+        + "warm up); driving %.0f requests/s for %d s%n",
         scale, capacity, CAPACITY_JOBS, WARM_UP_BATCHES, rate, duration.toSeconds());
 
     // Ten times that, half jobs, half notifications, open loop at a fixed pace.
@@ -335,8 +335,8 @@ class OverloadIT {
       }
       committed = Math.max(committed, Long.parseLong(m.group(4)));
     }
-    return "max used %d MB before a collection, max %d MB left after a full one; heap at most %d MB of -Xmx%s (%d co"
-        + "llections, %d full)"
+    return "max used %d MB before a collection, max %d MB left after a full one; heap at most %d MB of -Xmx%s (%d "
+        + "collections, %d full)"
         .formatted(maxBefore, maxAfterFull, committed, HEAP, collections, full);
   }
 }

@@ -111,8 +111,8 @@ public final class DrainBenchmark {
     }
     report.note("One in-process node per row, in-memory bucket (two " + inputBytes
         + "-byte inputs per job), a model that answers "
-        + "at once, read side running; every setting Warmgate's default but max-concurrency and park-after. Each tri"
-            + "al buffers "
+        + "at once, read side running; every setting Warmgate's default but max-concurrency and park-after. Each trial "
+            + "buffers "
         + jobs + " jobs on the starting endpoint, waits until the job index lists them (they would have buffered for"
             + " minutes), "
         + "then puts the endpoint in service; the rate is from the first invocation to the last JobSucceeded stored."
@@ -120,14 +120,14 @@ public final class DrainBenchmark {
         + "the trials the node drains the same number of jobs, unrecorded, for " + warmupSeconds
             + " s, so the JIT has compiled "
         + "what runs. PostgreSQL gets ANALYZE every 15 s, as autovacuum would (this machine's server runs without it). "
-        + "direct: InferenceStep.run in a loop on the same kind of bucket and model, the same number of calls in fli"
-            + "ght, no "
-        + "entity, journal or lifecycle (second of two passes). overhead = 1/Warmgate rate - 1/direct rate, at the m"
-            + "edian. "
-        + "Journal writes: the Request entities' (warmgate_journal_write_seconds) from the flip to the end of the me"
-            + "dian "
-        + "trial; a slot waits for one of them per job (AttemptStarted, before the call; JobSucceeded is written aft"
-            + "er the "
+        + "direct: InferenceStep.run in a loop on the same kind of bucket and model, the same number of calls in "
+            + "flight, no "
+        + "entity, journal or lifecycle (second of two passes). overhead = 1/Warmgate rate - 1/direct rate, at the "
+            + "median. "
+        + "Journal writes: the Request entities' (warmgate_journal_write_seconds) from the flip to the end of the "
+            + "median "
+        + "trial; a slot waits for one of them per job (AttemptStarted, before the call; JobSucceeded is written after "
+            + "the "
         + "slot went back), so max-concurrency / mean write is the rate the journal's latency alone allows.");
     report.publish();
   }

@@ -97,10 +97,10 @@ public final class WarmDispatchBenchmark {
     report.note("One in-process node, H2 journal, in-memory bucket, a fake provider held in CREATING until flipped, "
         + "a model "
         + "that answers at once; max-concurrency " + concurrency + ", every other setting Warmgate's default "
-        + "(status-poll-interval 1s, acquire-interval 5s). poll: flip → the lifecycle's describe first answers IN_SE"
-            + "RVICE. "
-        + "dispatch: from there → the first buffered job's invocation begins. Each trial waits until the job index l"
-            + "ists the "
+        + "(status-poll-interval 1s, acquire-interval 5s). poll: flip → the lifecycle's describe first answers "
+            + "IN_SERVICE. "
+        + "dispatch: from there → the first buffered job's invocation begins. Each trial waits until the job index "
+            + "lists the "
         + "buffered jobs before the flip. Unrecorded trials for " + warmupSeconds
             + " s first on each row's node. p99 of "
         + trials + " trials is their maximum.");

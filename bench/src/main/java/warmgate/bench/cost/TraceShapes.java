@@ -65,8 +65,8 @@ public final class TraceShapes {
         t += exponential(r, 20 * MINUTE);
       }
     }
-    return "weekdays 09-18 h, bursts every ~20 min (Poisson) of 1 + geometric(mean 4) jobs ~45 s apart; nights and w"
-        + "eekends quiet";
+    return "weekdays 09-18 h, bursts every ~20 min (Poisson) of 1 + geometric(mean 4) jobs ~45 s apart; nights and "
+        + "weekends quiet";
   }
 
   /** Every night a batch of 40-120 jobs ~10 s apart starting 02:00-02:30, plus a few day-time jobs (~3 h apart). */

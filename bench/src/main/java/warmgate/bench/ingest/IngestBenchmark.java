@@ -163,12 +163,12 @@ public final class IngestBenchmark {
       }
     }
     report.note(String.format(Locale.ROOT,
-        "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh Postg"
-        + "reSQL database; "
-        + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is c"
-            + "ommitted. "
-        + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued a"
-            + "nd wait in "
+        "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh "
+        + "PostgreSQL database; "
+        + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is "
+            + "committed. "
+        + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and "
+            + "wait in "
         + "its queue; max-queued is above anything a run reaches. The node's PostgreSQL database gets ANALYZE every "
             + "15 s, as "
         + "autovacuum would (this machine's server runs without it). pgbench: one transaction per event row plus its"
@@ -178,8 +178,8 @@ public final class IngestBenchmark {
             + " its "
         + "database, over the window, per accepted notification; pgbench's process and its backends per transaction."
             + " Machine "
-        + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. No"
-            + "de log: %s.",
+        + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. Node "
+            + "log: %s.",
         options.warmup(), options.duration(), nodeLog));
     report.publish();
     System.exit(0);

@@ -146,8 +146,8 @@ public final class MemoryBenchmark {
         + " actor stopped, its place held by id). Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC"
             + " first)."
         + " One node per park-after, one after the other. Node: -Xmx" + o.heap() + ".");
-    report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle n"
-        + "ode):");
+    report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle "
+        + "node):");
     growths.forEach(report::note);
     return report;
   }
@@ -199,14 +199,14 @@ public final class MemoryBenchmark {
           report.row(to, "round " + round + ": passivate-after + 15 s later", mib(passivated.liveBytes()),
               passivated.instances(ENTITY_CLASS), "–");
           // The whole row, so a long run stopped early still leaves its finished rounds behind.
-          System.err.printf("round %d: %d jobs, %.0f jobs/s, live %d B with %d entities finished, %d B with %d entit"
-              + "ies passivated%n",
+          System.err.printf("round %d: %d jobs, %.0f jobs/s, live %d B with %d entities finished, %d B with %d "
+              + "entities passivated%n",
               round, to, rate, finished.liveBytes(), finished.instances(ENTITY_CLASS), passivated.liveBytes(),
               passivated.instances(ENTITY_CLASS));
           done = to;
         }
-        report.note("Every job: POST /v1/jobs with an 8x8-pixel image and mask, run by the demo model (warm, no star"
-            + "t delay,"
+        report.note("Every job: POST /v1/jobs with an 8x8-pixel image and mask, run by the demo model (warm, no start "
+            + "delay,"
             + " max-concurrency " + o.slots()
                 + "), output written to the local bucket. Finished jobs leave memory after"
             + " warmgate.request.passivate-after = " + o.passivateAfter() + ". Job entities in memory: instances of "

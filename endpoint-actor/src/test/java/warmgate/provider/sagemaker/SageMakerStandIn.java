@@ -355,8 +355,8 @@ public final class SageMakerStandIn implements AutoCloseable {
     String name = request.path("EndpointName").asText(null);
     if (name == null && !operation.equals("Unknown")) {
       error(exchange, 400, "ValidationException",
-          "1 validation error detected: Value null at 'endpointName' failed to satisfy constraint: Member must not b"
-          + "e null", JSON_11);
+          "1 validation error detected: Value null at 'endpointName' failed to satisfy constraint: Member must not be "
+          + "null", JSON_11);
       return;
     }
     switch (operation) {

@@ -99,12 +99,12 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
     var ignored = (EventBridgeEvent.Ignored) event;
     String type = ignored.source() + " / " + ignored.detailType();
     if (loggedTypes.size() < MAX_REMEMBERED_TYPES && loggedTypes.add(type)) {
-      log.info("Ignoring EventBridge events of type {} (first one: {}); the rule sending them is broader than Warmga"
-          + "te needs", type, event.id());
+      log.info("Ignoring EventBridge events of type {} (first one: {}); the rule sending them is broader than Warmgate "
+          + "needs", type, event.id());
     }
     return complete(JsonResponses.json(StatusCodes.OK,
-        EventReport.ignored("Warmgate acts on aws.s3 / Object Created and aws.sagemaker / SageMaker Endpoint State C"
-            + "hange, not " + type)));
+        EventReport.ignored("Warmgate acts on aws.s3 / Object Created and aws.sagemaker / SageMaker Endpoint State "
+            + "Change, not " + type)));
   }
 
   private Route stateChange(EventBridgeEvent.EndpointStateChange change) {
@@ -137,8 +137,8 @@ public final class EventBridgeRoutes extends AllDirectives implements Notificati
   }
 
   private Route notConfigured() {
-    log.warn("Refused an EventBridge delivery: no API key is configured; set {} to the SHA-256 of the key the EventB"
-        + "ridge connection sends",
+    log.warn("Refused an EventBridge delivery: no API key is configured; set {} to the SHA-256 of the key the "
+        + "EventBridge connection sends",
         keys.configKey());
     return complete(JsonResponses.error(StatusCodes.FORBIDDEN, "not_configured",
         "no API key is configured for EventBridge deliveries; set " + keys.configKey()

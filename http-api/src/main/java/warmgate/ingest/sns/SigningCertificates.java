@@ -182,8 +182,8 @@ public final class SigningCertificates {
       CertPathBuilder.getInstance("PKIX").build(parameters);
     } catch (CertPathBuilderException e) {
       throw untrusted("the signing certificate (issued by " + leaf.getIssuerX500Principal().getName()
-          + ") does not chain to a trusted CA; if its intermediate CA is missing, add it to warmgate.sns.intermediat"
-              + "e-certificates");
+          + ") does not chain to a trusted CA; if its intermediate CA is missing, add it to "
+              + "warmgate.sns.intermediate-certificates");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the certificate path could not be checked", e);
     }
