@@ -40,6 +40,7 @@ import warmgate.gateway.JobJournal;
 import warmgate.gateway.Jobs;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
+import warmgate.ingest.TestRoutes;
 import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
@@ -155,10 +156,7 @@ class AuthEdgeTest {
 
   @BeforeAll
   void bind() {
-    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
-            + "= gen3d }]"),
-        Set.of("gen3d"));
+    RouteTable routes = TestRoutes.gen3d();
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), null), new EndpointRoutes(endpoints),
         new Authentication(TestTokens.authenticator())).notifications(new S3Routes(new RouteIngestion(routes,
             jobs))).build();

@@ -38,6 +38,7 @@ import warmgate.gateway.EndpointStates;
 import warmgate.gateway.JobJournal;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
+import warmgate.ingest.TestRoutes;
 import warmgate.ingest.s3.S3Routes;
 
 // Real HTTP on loopback, raw sockets: the edge's routes and Pekko's own parser with the production http.conf; fake
@@ -57,10 +58,7 @@ class ErrorShapeTest {
   void bind() {
     var jobs = new HttpEdgeTest.FakeJobs();
     JobJournal journal = jobId -> CompletableFuture.completedFuture(List.of());
-    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
-            + "= gen3d }]"),
-        Set.of("gen3d"));
+    RouteTable routes = TestRoutes.gen3d();
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks),

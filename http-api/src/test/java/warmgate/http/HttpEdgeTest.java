@@ -42,6 +42,7 @@ import warmgate.gateway.TryLater;
 import warmgate.ingest.Ingestion;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
+import warmgate.ingest.TestRoutes;
 import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
@@ -175,10 +176,7 @@ public class HttpEdgeTest {
 
   @BeforeAll
   void bind() {
-    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
-            + "= gen3d }]"),
-        Set.of("gen3d"));
+    RouteTable routes = TestRoutes.gen3d();
     Ingestion ingestion = new RouteIngestion(routes, jobs);
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), WEBHOOKS),
         new EndpointRoutes(endpointStates),

@@ -23,6 +23,7 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.gateway.EndpointStates;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
+import warmgate.ingest.TestRoutes;
 import warmgate.ingest.s3.S3Routes;
 import warmgate.job.JobStatus;
 import warmgate.metrics.Metrics;
@@ -77,10 +78,7 @@ class MetricsRouteTest {
 
   private String bind(boolean requireAdmin) {
     var jobs = new HttpEdgeTest.FakeJobs();
-    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
-            + "= gen3d }]"),
-        Set.of("gen3d"));
+    RouteTable routes = TestRoutes.gen3d();
     var server = HttpServer.builder(new JobRoutes(jobs, jobId -> CompletableFuture.completedFuture(List.of()),
         Set.of("gen3d"), null),
             new EndpointRoutes(NO_ENDPOINTS), new Authentication(TestTokens.authenticator()))

@@ -30,6 +30,7 @@ import warmgate.auth.Tokens;
 import warmgate.gateway.JobJournal;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
+import warmgate.ingest.TestRoutes;
 import warmgate.ingest.eventbridge.EventBridgeRoutes;
 import warmgate.ingest.eventbridge.EventBridgeRoutesTest;
 import warmgate.ingest.s3.S3Routes;
@@ -55,10 +56,7 @@ class NotificationBodiesTest {
 
   @BeforeAll
   void bind() {
-    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
-            + "= gen3d }]"),
-        Set.of("gen3d"));
+    RouteTable routes = TestRoutes.gen3d();
     var ingestion = new RouteIngestion(routes, jobs);
     var endpointStates = new EventBridgeRoutesTest.RecordingEndpointStates();
     var keys = new ApiKeys("x-warmgate-api-key", List.of(Tokens.sha256(KEY)), "warmgate.eventbridge.api-key-sha256");

@@ -25,6 +25,7 @@ import warmgate.gateway.JobJournal;
 import warmgate.gateway.Jobs;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
+import warmgate.ingest.TestRoutes;
 import warmgate.ingest.s3.S3Routes;
 
 // The HTTP edge alone on loopback, over jobs and endpoints that never answer; no database, no entities.
@@ -56,10 +57,7 @@ class RequestTimeoutTest {
   void aRequestStillUnansweredAtTheServersRequestTimeoutGetsTheApis503WithRetryAfter() throws Exception {
     Jobs jobs = neverAnswering(Jobs.class);
     JobJournal journal = neverAnswering(JobJournal.class);
-    RouteTable routes = RouteTable.fromConfig(ConfigFactory.parseString(
-        "routes = [{ name = gen3d, bucket = gen3d, prefix = \"users/\", suffix = \".png\", endpoint = gen3d, pipeline "
-            + "= gen3d }]"),
-        Set.of("gen3d"));
+    RouteTable routes = TestRoutes.gen3d();
     var webhooks = new WebhookSettings("s3cret", List.of("hooks.example.com"), false,
         Duration.ofSeconds(5), 3, Duration.ofSeconds(1), Duration.ofSeconds(10));
     var server = HttpServer.builder(new JobRoutes(jobs, journal, Set.of("gen3d"), webhooks),
