@@ -227,9 +227,9 @@ class BadReferencesTest {
 
   private HttpResponse<String> deliver(NotificationRoute route, String encodedKey, String key) throws Exception {
     return switch (route) {
-      case S3 -> node.send("POST", "/v1/notifications/s3", s3Event(encodedKey), TestTokens.ADMIN);
+      case S3 -> node.send("POST", "/v1/notifications/s3", SnsFixture.s3Event(encodedKey), TestTokens.ADMIN);
       case SNS -> {
-        ObjectNode message = SnsFixture.sign(SnsFixture.notification(s3Event(encodedKey)), "2");
+        ObjectNode message = SnsFixture.sign(SnsFixture.notification(SnsFixture.s3Event(encodedKey)), "2");
         yield node.post("/v1/notifications/sns", SnsFixture.bytes(message), Map.of(
             "Content-Type", "text/plain; charset=UTF-8",
             "x-amz-sns-message-type", "Notification",
@@ -244,16 +244,6 @@ class BadReferencesTest {
   /** As S3 writes keys into its events: URL-encoded, a space as '+', '/' left alone. */
   private static String encodedForS3(String key) {
     return URLEncoder.encode(key, StandardCharsets.UTF_8).replace("%2F", "/");
-  }
-
-  private static String s3Event(String encodedKey) throws Exception {
-    return """
-        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
-        "eventTime":"2026-11-23T09:59:58.123Z",
-        "eventName":"ObjectCreated:Put","s3":{"s3SchemaVersion":"1.0","bucket":{"name":"gen3d",\
-        "arn":"arn:aws:s3:::gen3d"},
-        "object":{"key":%s,"size":1,"eTag":"0123456789abcdef0123456789abcdef","sequencer":"0055AED6DCD90281E5"}}}]}"""
-        .formatted(Json.mapper().writeValueAsString(encodedKey));
   }
 
   /** EventBridge's {@code Object Created}: the key as uploaded, not URL-encoded. */
