@@ -25,6 +25,13 @@ public interface BlobStore {
    */
   CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata);
 
+  /**
+   * Copies an object within the store without passing its bytes through Warmgate (S3's {@code CopyObject}, or a
+   * multipart copy for objects over 5 GB), replacing its metadata with {@code metadata}. Fails with
+   * {@link BlobNotFoundException} when {@code from} does not exist.
+   */
+  CompletionStage<BlobInfo> copy(ObjectRef from, ObjectRef to, Map<String, String> metadata);
+
   /** Removes the object; removing one that does not exist succeeds, as in S3. */
   CompletionStage<Void> delete(ObjectRef ref);
 }

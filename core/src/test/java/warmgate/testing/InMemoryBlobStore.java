@@ -65,6 +65,18 @@ public final class InMemoryBlobStore implements BlobStore {
   }
 
   @Override
+  public CompletionStage<BlobInfo> copy(ObjectRef from, ObjectRef to, Map<String, String> metadata) {
+    if (failure != null) {
+      return CompletableFuture.failedFuture(failure);
+    }
+    Blob blob = objects.get(from);
+    if (blob == null) {
+      return CompletableFuture.failedFuture(new BlobNotFoundException(from));
+    }
+    return put(to, blob.content(), blob.info().contentType(), metadata);
+  }
+
+  @Override
   public CompletionStage<Void> delete(ObjectRef ref) {
     if (failure != null) {
       return CompletableFuture.failedFuture(failure);

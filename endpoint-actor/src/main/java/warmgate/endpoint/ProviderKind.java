@@ -2,6 +2,7 @@ package warmgate.endpoint;
 
 import java.util.Optional;
 import warmgate.config.EndpointSettings;
+import warmgate.provider.AsyncResultFormat;
 import warmgate.provider.PushedStates;
 
 /**
@@ -25,6 +26,11 @@ public interface ProviderKind {
 
   /** The state changes this kind's platform pushes, for the configured {@code endpoints}; most kinds have none. */
   default Optional<PushedStates> pushedStates(Endpoints endpoints) {
+    return Optional.empty();
+  }
+
+  /** How this kind's platform announces finished asynchronous invocations, if it has any. */
+  default Optional<AsyncResultFormat> asyncResults() {
     return Optional.empty();
   }
 

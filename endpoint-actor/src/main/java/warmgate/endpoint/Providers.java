@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import warmgate.config.EndpointSettings;
+import warmgate.provider.AsyncResultFormat;
 import warmgate.provider.PushedStates;
 import warmgate.provider.process.ProcessProvider;
 import warmgate.provider.sagemaker.SageMakerProvider;
@@ -45,6 +46,13 @@ public final class Providers implements AutoCloseable {
     List<PushedStates> pushed = new ArrayList<>();
     KINDS.values().forEach(kind -> kind.pushedStates(endpoints).ifPresent(pushed::add));
     return List.copyOf(pushed);
+  }
+
+  /** How the kinds with asynchronous invocations announce their results. */
+  public static List<AsyncResultFormat> asyncResults() {
+    List<AsyncResultFormat> formats = new ArrayList<>();
+    KINDS.values().forEach(kind -> kind.asyncResults().ifPresent(formats::add));
+    return List.copyOf(formats);
   }
 
   /**

@@ -366,6 +366,13 @@ abstract class RequestTestBase {
       }
 
       @Override
+      public CompletionStage<warmgate.blob.BlobInfo> copy(ObjectRef from, ObjectRef to, Map<String,
+          String> metadata) {
+        putCalls.incrementAndGet();
+        return blobs.copy(from, to, metadata);
+      }
+
+      @Override
       public CompletionStage<Void> delete(ObjectRef ref) {
         return blobs.delete(ref);
       }

@@ -165,6 +165,11 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
   }
 
   @Override
+  public CompletionStage<BlobInfo> copy(ObjectRef from, ObjectRef to, Map<String, String> metadata) {
+    throw new UnsupportedOperationException("TODO(issue 15): CopyObject, multipart copy above 5 GB");
+  }
+
+  @Override
   public void close() {
     client.close();
   }
