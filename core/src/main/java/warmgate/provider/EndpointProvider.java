@@ -15,6 +15,22 @@ public interface EndpointProvider {
   /** Asks for the endpoint to be created; completes once the request is accepted, not when it is in service. */
   CompletionStage<Void> start();
 
+  /**
+   * The configurations a start may use, in the order to try them when a start fails for capacity
+   * ({@link ProviderState#capacityShortage}); empty when the provider has only one, which {@link #start()} uses.
+   */
+  default java.util.List<String> configurations() {
+    return java.util.List.of();
+  }
+
+  /**
+   * Asks for the endpoint to be created from {@code configuration}, one of {@link #configurations()}. Like
+   * {@link #start()}, it succeeds when the endpoint exists already, whatever it was created from: describe tells.
+   */
+  default CompletionStage<Void> start(String configuration) {
+    return start();
+  }
+
   /** Asks for the endpoint to be deleted; completes once the request is accepted. */
   CompletionStage<Void> stop();
 
