@@ -16,6 +16,9 @@ import java.time.Duration;
  * @param passivateAfter how long a finished job stays in memory before its actor stops
  * @param parkAfter how long a queued job waits in memory before it parks (leaves memory, keeping its place in the
  *     endpoint's queue); zero: never
+ * @param resultLookFirst how long after an asynchronous invocation was accepted the job first looks for its answer,
+ *     in case no notification comes; the wait doubles after each look
+ * @param resultLookMax the longest wait between two looks
  */
 public record RequestSettings(
     int maxAttempts,
@@ -26,9 +29,23 @@ public record RequestSettings(
     Duration inputsCheckInterval,
     Duration attemptTimeout,
     Duration passivateAfter,
-    Duration parkAfter) {
+    Duration parkAfter,
+    Duration resultLookFirst,
+    Duration resultLookMax) {
+
+  /** Looks for asynchronous answers after 5 s, then at most every minute. */
+  public RequestSettings(int maxAttempts, Duration backoffMin, Duration backoffMax, Duration acquireInterval,
+      Duration inputsTimeout, Duration inputsCheckInterval, Duration attemptTimeout, Duration passivateAfter,
+      Duration parkAfter) {
+    this(maxAttempts, backoffMin, backoffMax, acquireInterval, inputsTimeout, inputsCheckInterval, attemptTimeout,
+        passivateAfter, parkAfter, Duration.ofSeconds(5), Duration.ofMinutes(1));
+  }
 
   public RequestSettings {
+    if (resultLookFirst.isNegative() || resultLookFirst.isZero() || resultLookMax.compareTo(resultLookFirst) < 0) {
+      throw new IllegalArgumentException(
+          "warmgate.request.result-look-first must be positive and result-look-max not below it");
+    }
     if (maxAttempts < 1) {
       throw new IllegalArgumentException("warmgate.request.max-attempts must be at least 1");
     }
@@ -51,6 +68,8 @@ public record RequestSettings(
         c.getDuration("inputs-check-interval"),
         c.getDuration("attempt-timeout"),
         c.getDuration("passivate-after"),
-        c.getDuration("park-after"));
+        c.getDuration("park-after"),
+        c.getDuration("result-look-first"),
+        c.getDuration("result-look-max"));
   }
 }

@@ -23,8 +23,10 @@ import warmgate.blob.BlobStore;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectKeys;
 import warmgate.job.ObjectRef;
+import warmgate.provider.AsyncInferenceClient;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
+import warmgate.provider.Invocation;
 
 /**
  * What a job does once it holds a slot: read its inputs, send them to the model as one JSON request, and
@@ -113,27 +115,9 @@ public final class InferenceStep {
     if (never.isPresent()) {
       return CompletableFuture.failedFuture(InferenceException.permanent(never.get()));
     }
-    Map<String, ObjectRef> inputs = spec.inputs();
-    List<String> names = List.copyOf(inputs.keySet());
-    List<CompletableFuture<Blob>> reads = names.stream().map(n ->
-        blobs.get(inputs.get(n)).toCompletableFuture()).toList();
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
-        .exceptionally(failure -> {
-          throw classify(failure, "reading the inputs");
-        })
-        .thenCompose(done -> {
-          ObjectNode payload = spec.payloadTemplate();
-          for (int i = 0; i < names.size(); i++) {
-            payload.put(names.get(i), Base64.getEncoder().encodeToString(reads.get(i).join().content()));
-          }
-          byte[] body;
-          try {
-            body = Json.mapper().writeValueAsBytes(payload);
-          } catch (JsonProcessingException e) {
-            throw InferenceException.permanent("the payload cannot be written as JSON: " + e.getOriginalMessage());
-          }
-          return clients.apply(spec.endpoint()).invoke("application/json", body);
-        })
+    return requestBody(spec, false)
+        .thenCompose(body -> clients.apply(spec.endpoint()).invoke(new Invocation(jobId, attempt, "application/json",
+            body)))
         .thenCompose(response -> {
           if (!stillWanted.getAsBoolean()) {
             throw InferenceException.permanent("the job was cancelled while the model ran; its result was dropped");
@@ -144,6 +128,104 @@ public final class InferenceStep {
                 throw classify(failure, "writing the output " + target);
               });
         });
+  }
+
+  /**
+   * The JSON request the model gets: the job's payload template with each input, base64 (or its {@code s3://} URI
+   * when {@code byReference}: the model reads it itself). Fails as {@link #run} does for inputs that cannot be read.
+   */
+  private CompletionStage<byte[]> requestBody(JobSpec spec, boolean byReference) {
+    Map<String, ObjectRef> inputs = spec.inputs();
+    List<String> names = List.copyOf(inputs.keySet());
+    List<CompletableFuture<Blob>> reads = byReference ? List.of() : names.stream().map(n ->
+        blobs.get(inputs.get(n)).toCompletableFuture()).toList();
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .exceptionally(failure -> {
+          throw classify(failure, "reading the inputs");
+        })
+        .thenApply(done -> {
+          ObjectNode payload = spec.payloadTemplate();
+          for (int i = 0; i < names.size(); i++) {
+            payload.put(names.get(i), byReference ? inputs.get(names.get(i)).toString()
+                : Base64.getEncoder().encodeToString(reads.get(i).join().content()));
+          }
+          try {
+            return Json.mapper().writeValueAsBytes(payload);
+          } catch (JsonProcessingException e) {
+            throw InferenceException.permanent("the payload cannot be written as JSON: " + e.getOriginalMessage());
+          }
+        });
+  }
+
+  /** The endpoint's asynchronous side, when it is called asynchronously ({@code sagemaker-async}). */
+  public Optional<AsyncInferenceClient> asyncClient(String endpoint) {
+    return clients.apply(endpoint) instanceof AsyncInferenceClient async ? Optional.of(async) : Optional.empty();
+  }
+
+  /**
+   * Starts one attempt on an asynchronous endpoint: stages the request where the endpoint reads it, then has the
+   * endpoint queue it. Fails as {@link #run} does.
+   *
+   * @return where the request was staged, and where its answer will be
+   */
+  public CompletionStage<Staged> startAsync(String jobId, int attempt, JobSpec spec, ObjectRef target,
+      AsyncInferenceClient client) {
+    Optional<String> never = neverRuns(spec, target);
+    if (never.isPresent()) {
+      return CompletableFuture.failedFuture(InferenceException.permanent(never.get()));
+    }
+    ObjectRef staged = client.stagingFor(jobId);
+    return requestBody(spec, client.inputsByReference())
+        .thenCompose(body -> blobs.put(staged, body, "application/json", stamp(jobId, attempt))
+            .exceptionally(failure -> {
+              throw classify(failure, "staging the request at " + staged);
+            }))
+        .thenCompose(written -> client.invokeAsync(new Invocation(jobId, attempt, "application/json", new byte[0]),
+            staged))
+        .thenApply(accepted -> new Staged(staged, accepted));
+  }
+
+  /** An asynchronous request staged at {@code staged} and queued by the endpoint. */
+  public record Staged(ObjectRef staged, AsyncInferenceClient.Accepted accepted) {}
+
+  /**
+   * Looks where an asynchronous answer goes. Found, it is copied to {@code target} stamped as this job's (the bytes
+   * stay in the store) and the staged request removed; the platform's failure instead fails the stage with a
+   * permanent {@link InferenceException} carrying what the platform wrote (at most {@link #FAILURE_TEXT_LIMIT}
+   * characters of it); nothing yet: empty.
+   */
+  public CompletionStage<Optional<BlobInfo>> collectAsync(String jobId, int attempt, ObjectRef output,
+      ObjectRef failure, ObjectRef staged, ObjectRef target) {
+    return blobs.head(output).thenCompose(answer -> {
+      if (answer.isPresent()) {
+        return blobs.copy(output, target, stamp(jobId, attempt))
+            .exceptionally(copyFailure -> {
+              throw classify(copyFailure, "copying the answer " + output + " to " + target);
+            })
+            .thenCompose(written -> discardStaged(staged).thenApply(done -> Optional.of(written)));
+      }
+      if (failure == null) {
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
+      return blobs.head(failure).thenCompose(failed -> failed.isEmpty()
+          ? CompletableFuture.completedFuture(Optional.<BlobInfo>empty())
+          : blobs.get(failure).thenCompose(blob -> discardStaged(staged).thenApply(done -> {
+            throw InferenceException.permanent("the model failed (" + failure + "): " + failureText(blob.content()));
+          })));
+    });
+  }
+
+  /** Removes a staged request; a failure only leaves it behind (the staging prefix may have a lifecycle rule). */
+  public CompletionStage<Void> discardStaged(ObjectRef staged) {
+    return blobs.delete(staged).handle((done, ignored) -> null);
+  }
+
+  /** How much of a platform's failure text a job's error keeps. */
+  static final int FAILURE_TEXT_LIMIT = 4096;
+
+  private static String failureText(byte[] content) {
+    String text = new String(content, java.nio.charset.StandardCharsets.UTF_8).strip();
+    return text.length() <= FAILURE_TEXT_LIMIT ? text : text.substring(0, FAILURE_TEXT_LIMIT) + "...";
   }
 
   /**

@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import warmgate.job.JobStatus;
+import warmgate.request.Request.AsyncInvoked;
 import warmgate.request.Request.AttemptFailed;
+import warmgate.request.Request.AttemptNotRun;
 import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.CallbackDelivered;
 import warmgate.request.Request.CallbackFailed;
@@ -70,6 +72,11 @@ public record JobSummary(
       return Optional.of(new JobSummary(jobId, JobStatus.RUNNING, endpoint, owner, e.attempt(), createdAt, at, output,
           null,
           callbacks, reportOwed, callbackOwed));
+    } else if (event instanceof AsyncInvoked) {
+      return Optional.of(touched(at));
+    } else if (event instanceof AttemptNotRun e) {
+      return Optional.of(new JobSummary(jobId, JobStatus.QUEUED, endpoint, owner, e.attempt() - 1, createdAt, at, output,
+          null, callbacks, reportOwed, callbackOwed));
     } else if (event instanceof AttemptFailed e) {
       return Optional.of(moved(JobStatus.RETRY_WAIT, e.error(), at));
     } else if (event instanceof EndpointUnavailable e) {

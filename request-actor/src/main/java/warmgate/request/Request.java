@@ -5,6 +5,7 @@ import java.util.List;
 import warmgate.CborSerializable;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
+import warmgate.job.ObjectRef;
 
 /**
  * The journal's contract for a job: every event {@link RequestEntity} persists. The journal stores each event under
@@ -26,6 +27,22 @@ public final class Request {
   public record JobQueued(Instant at) implements Event {}
 
   public record AttemptStarted(int attempt, String leaseId, Instant at) implements Event {}
+
+  /**
+   * The endpoint queued the attempt's request, staged at {@code staged} (an asynchronous endpoint): its answer will
+   * be written to {@code output}, or its failure to {@code failure} (null when the platform does not say). Persisted
+   * before anything else happens to the invocation, so a recovering job knows it invoked and where to look.
+   *
+   * @param resultBy when the platform gives up on the request; the job stops looking then
+   */
+  public record AsyncInvoked(int attempt, String inferenceId, ObjectRef staged, ObjectRef output, ObjectRef failure,
+      Instant resultBy, Instant at) implements Event {}
+
+  /**
+   * The endpoint could not take the attempt yet (no capacity, e.g. an inference component scaling up from zero):
+   * nothing ran, the attempt does not count, and the job is queued again.
+   */
+  public record AttemptNotRun(int attempt, String reason, Instant at) implements Event {}
 
   /** A transient failure; the job tries again at {@code retryAt}. */
   public record AttemptFailed(int attempt, String error, Instant retryAt, Instant at) implements Event {}

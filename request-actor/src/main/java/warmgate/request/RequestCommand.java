@@ -15,6 +15,9 @@ import warmgate.blob.BlobInfo;
 import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
+import warmgate.job.ObjectRef;
+import warmgate.provider.AsyncInferenceClient;
+import warmgate.provider.AsyncResult;
 import warmgate.provider.InferenceException;
 
 /**
@@ -78,8 +81,17 @@ public sealed interface RequestCommand extends CborSerializable {
   /** The job can never run: an input can never exist, or its result can never be written. */
   record CannotRun(String reason) implements RequestCommand {}
 
+  /**
+   * @param attemptsAtMost the attempts of a run a failure of this kind allows ({@link
+   *     InferenceException#attemptsAtMost}); 0: only {@code max-attempts} counts
+   */
   record AttemptFinished(int attempt, String outputETag, InferenceException.Kind failureKind,
-      String failure) implements RequestCommand {
+      String failure, int attemptsAtMost) implements RequestCommand {
+
+    AttemptFinished(int attempt, String outputETag, InferenceException.Kind failureKind, String failure) {
+      this(attempt, outputETag, failureKind, failure, 0);
+    }
+
     static AttemptFinished succeeded(int attempt, BlobInfo output) {
       return new AttemptFinished(attempt, output.eTag(), null, null);
     }
@@ -89,13 +101,49 @@ public sealed interface RequestCommand extends CborSerializable {
       if (failure == null) {
         return succeeded(attempt, output);
       }
+      return failed(attempt, failure, attemptTimeout);
+    }
+
+    static AttemptFinished failed(int attempt, Throwable failure, Duration attemptTimeout) {
       Throwable cause = Failures.unwrap(failure);
       return cause instanceof InferenceException e
-          ? new AttemptFinished(attempt, null, e.kind(), e.getMessage())
+          ? new AttemptFinished(attempt, null, e.kind(), e.getMessage(), e.attemptsAtMost())
           : new AttemptFinished(attempt, null, InferenceException.Kind.TRANSIENT,
               cause instanceof TimeoutException
                   ? "the attempt took longer than " + attemptTimeout.toSeconds() + " s (attempt-timeout)"
                   : String.valueOf(cause));
+    }
+  }
+
+  /** An asynchronous endpoint queued the attempt's request. Sent by the entity to itself. */
+  record AsyncAccepted(int attempt, ObjectRef staged, AsyncInferenceClient.Accepted accepted)
+      implements RequestCommand {}
+
+  /**
+   * A platform's word that the job's asynchronous invocation ended (SNS): a reason to look at once, never the
+   * outcome itself; the job reads that from the store.
+   */
+  record ResultNoticed(AsyncResult result) implements RequestCommand {}
+
+  /**
+   * What a look at an asynchronous answer's place found: the answer copied to the job's output ({@code outputETag}),
+   * the platform's failure ({@code failureKind} PERMANENT), nothing yet, or a look that failed (TRANSIENT). Sent by
+   * the entity to itself.
+   */
+  record ResultLooked(int attempt, String outputETag, InferenceException.Kind failureKind, String failure)
+      implements RequestCommand {
+    static ResultLooked of(int attempt, Optional<BlobInfo> written, Throwable failure) {
+      if (failure != null) {
+        Throwable cause = Failures.unwrap(failure);
+        return cause instanceof InferenceException e && e.kind() == InferenceException.Kind.PERMANENT
+            ? new ResultLooked(attempt, null, InferenceException.Kind.PERMANENT, e.getMessage())
+            : new ResultLooked(attempt, null, InferenceException.Kind.TRANSIENT, String.valueOf(cause));
+      }
+      return new ResultLooked(attempt, written.map(BlobInfo::eTag).orElse(null), null, null);
+    }
+
+    boolean found() {
+      return outputETag != null;
     }
   }
 
@@ -146,7 +194,11 @@ public sealed interface RequestCommand extends CborSerializable {
     REPORT_ERROR,
     DELIVER_CALLBACK,
     PASSIVATE,
-    PARK
+    PARK,
+    /** Look for an asynchronous answer; also how an upload event on the endpoint's output path prompts the job. */
+    LOOK_FOR_RESULT,
+    /** Ask for a slot again after the endpoint could not take an attempt ({@link Request.AttemptNotRun}). */
+    REQUEUE_DUE
   }
 
   // ---- Replies

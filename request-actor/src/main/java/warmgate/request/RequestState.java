@@ -10,7 +10,9 @@ import warmgate.CborSerializable;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.request.Request.AsyncInvoked;
 import warmgate.request.Request.AttemptFailed;
+import warmgate.request.Request.AttemptNotRun;
 import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.CallbackDelivered;
 import warmgate.request.Request.CallbackFailed;
@@ -136,13 +138,33 @@ public sealed interface RequestState extends CborSerializable {
     }
   }
 
-  record Running(JobCore core, int attempt, String leaseId) implements Job {
+  /** @param call the attempt's asynchronous invocation once the endpoint queued it; null for a direct call */
+  record Running(JobCore core, int attempt, String leaseId, AsyncCall call) implements Job {
+    Running(JobCore core, int attempt, String leaseId) {
+      this(core, attempt, leaseId, null);
+    }
+
     public JobStatus status() {
       return JobStatus.RUNNING;
     }
 
     public Job with(JobCore core) {
-      return new Running(core, attempt, leaseId);
+      return new Running(core, attempt, leaseId, call);
+    }
+  }
+
+  /**
+   * An asynchronous invocation the endpoint queued ({@link Request.AsyncInvoked}).
+   *
+   * @param failure where the platform writes a failure; null when it does not say
+   * @param resultBy when the platform gives up on the request
+   */
+  record AsyncCall(String inferenceId, ObjectRef staged, ObjectRef output, ObjectRef failure, Instant resultBy)
+      implements CborSerializable {
+
+    /** Whether {@code location} is where this call's answer or failure goes; an unknown location (null) may be. */
+    boolean mayEndAt(ObjectRef location) {
+      return location == null || location.equals(output) || location.equals(failure);
     }
   }
 
@@ -265,7 +287,11 @@ public sealed interface RequestState extends CborSerializable {
               e.outputETag()))
           .onEvent(ResultHeld.class, (s, e) -> new AwaitingReview(s.core().reaching(JobStatus.AWAITING_REVIEW, e.at()),
               e.attempt(), e.heldETag()))
-          .onEvent(AttemptFailed.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(), e.error()));
+          .onEvent(AttemptFailed.class, (s, e) -> new RetryWait(s.core().touched(e.at()), e.retryAt(), e.error()))
+          .onEvent(AsyncInvoked.class, (s, e) -> new Running(s.core().touched(e.at()), s.attempt(), s.leaseId(),
+              new AsyncCall(e.inferenceId(), e.staged(), e.output(), e.failure(), e.resultBy())))
+          // The attempt never ran: the job's count goes back to what it was before it.
+          .onEvent(AttemptNotRun.class, (s, e) -> new Queued(s.core().attempted(e.attempt() - 1, e.at())));
       builder.forStateType(RetryWait.class)
           .onEvent(JobQueued.class, (s, e) -> new Queued(s.core().touched(e.at())));
       builder.forStateType(AwaitingReview.class)
