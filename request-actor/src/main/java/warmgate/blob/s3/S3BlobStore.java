@@ -1,12 +1,17 @@
 package warmgate.blob.s3;
 
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -17,8 +22,10 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -39,6 +46,13 @@ import warmgate.job.ObjectRef;
  * would pay off. Stages fail with the SDK's own exception (or {@link BlobNotFoundException}, or
  * {@link BlobRefusedException} for an answer that will never change, see {@link #isRefusal}), not wrapped in a
  * {@code CompletionException}.
+ *
+ * <p>{@link #copy} never moves the bytes through Warmgate. Up to 5 GiB it is one {@code CopyObject}: that is S3's
+ * limit for a single copy (a larger source is answered {@code InvalidRequest}, "The specified copy source is larger
+ * than the maximum allowable size for a copy source: 5368709120"). Above it, a multipart copy: one upload, the source
+ * copied into it range by range with {@code UploadPartCopy}, and the upload completed, or aborted when a part fails.
+ * Both read the source only if it still has the eTag its HEAD showed, so the copy is of the object that HEAD
+ * described; a source replaced meanwhile fails the copy with 412 PreconditionFailed, which a retry gets past.
  */
 public final class S3BlobStore implements BlobStore, AutoCloseable {
   /**
@@ -50,11 +64,39 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
       "NoSuchBucket", "InvalidBucketName", "KeyTooLongError", "InvalidArgument", "InvalidURI", "InvalidObjectName",
       "EntityTooLarge", "MetadataTooLarge");
 
+  /** S3's largest source for one {@code CopyObject}, and its largest part: 5 GiB. */
+  static final long MAX_COPY_OBJECT_SIZE = 5L * 1024 * 1024 * 1024;
+  /** Large parts: a part copy moves no bytes through Warmgate, and fewer parts are fewer requests. */
+  static final long DEFAULT_COPY_PART_SIZE = 512L * 1024 * 1024;
+  /** S3 numbers the parts of an upload 1 to 10,000; larger objects get larger parts. */
+  static final int MAX_PARTS = 10_000;
+  /** Part copies in flight at once for one multipart copy. */
+  static final int PART_COPIES_IN_FLIGHT = 4;
+
   private final S3AsyncClient client;
+  private final long copyThreshold;
+  private final long copyPartSize;
 
   /** Takes ownership of {@code client}: {@link #close()} closes it. */
   public S3BlobStore(S3AsyncClient client) {
+    this(client, MAX_COPY_OBJECT_SIZE, DEFAULT_COPY_PART_SIZE);
+  }
+
+  /**
+   * A store whose {@link #copy} uses one {@code CopyObject} up to {@code copyThreshold} bytes and a multipart copy
+   * in parts of {@code copyPartSize} above it, so tests reach the multipart path with small objects. S3 refuses
+   * parts under 5 MiB but the last when the upload completes; that is not checked here.
+   */
+  S3BlobStore(S3AsyncClient client, long copyThreshold, long copyPartSize) {
+    if (copyThreshold < 0 || copyThreshold > MAX_COPY_OBJECT_SIZE) {
+      throw new IllegalArgumentException("copy threshold must be between 0 and 5 GiB, not " + copyThreshold);
+    }
+    if (copyPartSize <= 0 || copyPartSize > MAX_COPY_OBJECT_SIZE) {
+      throw new IllegalArgumentException("copy part size must be between 1 byte and 5 GiB, not " + copyPartSize);
+    }
     this.client = client;
+    this.copyThreshold = copyThreshold;
+    this.copyPartSize = copyPartSize;
   }
 
   /**
@@ -63,6 +105,11 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
    * web identity, container and instance roles).
    */
   public static S3BlobStore create(BlobStoreSettings settings) {
+    return new S3BlobStore(client(settings));
+  }
+
+  /** The client {@link #create} builds its store on. */
+  static S3AsyncClient client(BlobStoreSettings settings) {
     if (settings.s3AccessKeyId().isPresent() != settings.s3SecretAccessKey().isPresent()) {
       throw new IllegalArgumentException(
           "warmgate.blob-store.s3 needs both access-key-id and secret-access-key, or neither for the default chain");
@@ -84,7 +131,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
       builder.credentialsProvider(StaticCredentialsProvider.create(
           AwsBasicCredentials.create(settings.s3AccessKeyId().get(), settings.s3SecretAccessKey().get())));
     }
-    return new S3BlobStore(builder.build());
+    return builder.build();
   }
 
   @Override
@@ -164,9 +211,161 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     return result;
   }
 
+  /**
+   * HEAD of the source for its size, eTag and content type, then a {@code CopyObject} or, above the threshold, a
+   * multipart copy (see the class comment). The copy has {@code metadata} (keys in lower case) in place of the
+   * source's and keeps its content type; other headers (cache control, content encoding) and the storage class are
+   * not carried over, and the tags only by a single {@code CopyObject}.
+   */
   @Override
   public CompletionStage<BlobInfo> copy(ObjectRef from, ObjectRef to, Map<String, String> metadata) {
-    throw new UnsupportedOperationException("TODO(issue 15): CopyObject, multipart copy above 5 GB");
+    Map<String, String> userMetadata = LocalBlobStore.lowerCaseKeys(metadata);
+    CompletableFuture<BlobInfo> result = new CompletableFuture<>();
+    client.headObject(b -> b.bucket(from.bucket()).key(from.key())).whenComplete((source, failure) -> {
+      if (failure != null) {
+        result.completeExceptionally(
+            isNotFound(Failures.unwrap(failure)) ? new BlobNotFoundException(from) : classify(from, failure));
+        return;
+      }
+      CompletableFuture<BlobInfo> copied;
+      try {
+        long size = source.contentLength() == null ? 0 : source.contentLength();
+        copied = size <= copyThreshold
+            ? copyObject(from, to, source, userMetadata)
+            : copyInParts(from, to, source, size, userMetadata);
+      } catch (RuntimeException e) {
+        copied = CompletableFuture.failedFuture(e);
+      }
+      copied.whenComplete((info, copyFailure) -> {
+        if (copyFailure == null) {
+          result.complete(info);
+        } else {
+          result.completeExceptionally(copyFailure(from, to, copyFailure));
+        }
+      });
+    });
+    return result;
+  }
+
+  private CompletableFuture<BlobInfo> copyObject(
+      ObjectRef from, ObjectRef to, HeadObjectResponse source, Map<String, String> metadata) {
+    long size = source.contentLength() == null ? 0 : source.contentLength();
+    return client.copyObject(b -> b.sourceBucket(from.bucket())
+            .sourceKey(from.key())
+            .copySourceIfMatch(source.eTag())
+            .destinationBucket(to.bucket())
+            .destinationKey(to.key())
+            .metadataDirective(MetadataDirective.REPLACE)
+            .contentType(source.contentType())
+            .metadata(metadata))
+        .thenApply(response -> new BlobInfo(
+            to, size, eTag(response.copyObjectResult().eTag()), source.contentType(), metadata));
+  }
+
+  private CompletableFuture<BlobInfo> copyInParts(
+      ObjectRef from, ObjectRef to, HeadObjectResponse source, long size, Map<String, String> metadata) {
+    long partSize = Math.max(copyPartSize, (size + MAX_PARTS - 1) / MAX_PARTS);
+    int parts = (int) ((size + partSize - 1) / partSize);
+    return client.createMultipartUpload(b -> b.bucket(to.bucket())
+            .key(to.key())
+            .contentType(source.contentType())
+            .metadata(metadata))
+        .thenCompose(upload -> {
+          String uploadId = upload.uploadId();
+          PartCopies copies = new PartCopies(from, to, source.eTag(), uploadId, size, partSize, parts);
+          return copies.run()
+              .thenCompose(completed -> client.completeMultipartUpload(b -> b.bucket(to.bucket())
+                  .key(to.key())
+                  .uploadId(uploadId)
+                  .multipartUpload(m -> m.parts(completed))))
+              .handle((done, failure) -> {
+                if (failure == null) {
+                  return CompletableFuture.completedFuture(
+                      new BlobInfo(to, size, eTag(done.eTag()), source.contentType(), metadata));
+                }
+                return abort(to, uploadId, failure);
+              })
+              .thenCompose(stage -> stage);
+        });
+  }
+
+  /** Aborts the upload (its parts are stored and billed until then), then fails with {@code failure}. */
+  private CompletableFuture<BlobInfo> abort(ObjectRef to, String uploadId, Throwable failure) {
+    Throwable cause = Failures.unwrap(failure);
+    return client.abortMultipartUpload(b -> b.bucket(to.bucket()).key(to.key()).uploadId(uploadId))
+        .handle((aborted, abortFailure) -> {
+          if (abortFailure != null) {
+            // Left to the bucket's lifecycle rule for incomplete uploads; the copy's own failure is the one to report.
+            cause.addSuppressed(Failures.unwrap(abortFailure));
+          }
+          return CompletableFuture.<BlobInfo>failedFuture(cause);
+        })
+        .thenCompose(stage -> stage);
+  }
+
+  /**
+   * The {@code UploadPartCopy} calls of one multipart copy, {@link #PART_COPIES_IN_FLIGHT} lanes each copying its
+   * parts one after another; after a failure no lane starts another part.
+   */
+  private final class PartCopies {
+    private final ObjectRef from;
+    private final ObjectRef to;
+    private final String sourceETag;
+    private final String uploadId;
+    private final long size;
+    private final long partSize;
+    private final int parts;
+    private final ConcurrentLinkedQueue<CompletedPart> completed = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean failed = new AtomicBoolean();
+
+    PartCopies(ObjectRef from, ObjectRef to, String sourceETag, String uploadId, long size, long partSize, int parts) {
+      this.from = from;
+      this.to = to;
+      this.sourceETag = sourceETag;
+      this.uploadId = uploadId;
+      this.size = size;
+      this.partSize = partSize;
+      this.parts = parts;
+    }
+
+    /** The parts in order of their numbers, or the first failure once every lane has stopped. */
+    CompletableFuture<List<CompletedPart>> run() {
+      List<CompletableFuture<Void>> lanes = new ArrayList<>();
+      for (int lane = 1; lane <= Math.min(PART_COPIES_IN_FLIGHT, parts); lane++) {
+        lanes.add(lane(lane));
+      }
+      return CompletableFuture.allOf(lanes.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        List<CompletedPart> sorted = new ArrayList<>(completed);
+        sorted.sort(Comparator.comparing(CompletedPart::partNumber));
+        return sorted;
+      });
+    }
+
+    private CompletableFuture<Void> lane(int partNumber) {
+      if (partNumber > parts || failed.get()) {
+        return CompletableFuture.completedFuture(null);
+      }
+      long first = (partNumber - 1) * partSize;
+      long last = Math.min(first + partSize, size) - 1;
+      return client.uploadPartCopy(b -> b.sourceBucket(from.bucket())
+              .sourceKey(from.key())
+              .copySourceIfMatch(sourceETag)
+              .copySourceRange("bytes=" + first + "-" + last)
+              .destinationBucket(to.bucket())
+              .destinationKey(to.key())
+              .uploadId(uploadId)
+              .partNumber(partNumber))
+          .whenComplete((response, failure) -> {
+            if (failure != null) {
+              failed.set(true);
+            }
+          })
+          .thenCompose(response -> {
+            String eTag = response.copyPartResult().eTag();
+            completed.add(CompletedPart.builder().partNumber(partNumber).eTag(eTag).build());
+            return lane(partNumber + PART_COPIES_IN_FLIGHT);
+          });
+    }
   }
 
   @Override
@@ -204,6 +403,23 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
     }
     String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
     return code != null && REFUSAL_CODES.contains(code);
+  }
+
+  /**
+   * A copy's failure after the source's HEAD: a missing key can only be the source, gone since (the destination's key
+   * need not exist); anything else is {@link #classify classified} against the destination, whose bucket no HEAD
+   * checked.
+   */
+  private static Throwable copyFailure(ObjectRef from, ObjectRef to, Throwable failure) {
+    Throwable cause = Failures.unwrap(failure);
+    if (cause instanceof NoSuchKeyException
+        || (cause instanceof S3Exception s3 && s3.awsErrorDetails() != null
+            && "NoSuchKey".equals(s3.awsErrorDetails().errorCode()))) {
+      BlobNotFoundException notFound = new BlobNotFoundException(from);
+      notFound.addSuppressed(cause);
+      return notFound;
+    }
+    return classify(to, cause);
   }
 
   private static boolean isNotFound(Throwable t) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.gaul.s3proxy.S3Proxy;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import warmgate.blob.Blob;
@@ -169,6 +171,136 @@ class S3BlobStoreTest {
           .satisfies(e -> assertThat(((S3Exception) e.getCause()).statusCode()).isEqualTo(403));
       assertThat(await(store.head(ref))).isEmpty();
     }
+  }
+
+  @Test
+  void aCopyHasTheSameBytesAndContentTypeAndTheGivenMetadataInPlaceOfTheSources() {
+    ObjectRef from = new ObjectRef(BUCKET, "users/alice/output/held/cat.ply");
+    ObjectRef to = new ObjectRef(BUCKET, "users/alice/output/cat.ply");
+    byte[] content = bytes(70_000, 1);
+    await(store.put(from, content, "model/ply", Map.of("Warmgate-Job-Id", "j1", "warmgate-held", "yes")));
+
+    BlobInfo copied = await(store.copy(from, to, Map.of("Warmgate-Job-Id", "j1", "Warmgate-Approved-By", "bob")));
+
+    BlobInfo expected = new BlobInfo(to, content.length, Md5.hex(content), "model/ply",
+        Map.of("warmgate-job-id", "j1", "warmgate-approved-by", "bob"));
+    assertThat(copied).isEqualTo(expected);
+    assertThat(await(store.head(to))).contains(expected);
+    assertThat(await(store.get(to)).content()).isEqualTo(content);
+    assertThat(await(store.head(from)).orElseThrow().metadata())
+        .isEqualTo(Map.of("warmgate-job-id", "j1", "warmgate-held", "yes"));
+  }
+
+  @Test
+  void aCopyOverAnExistingObjectReplacesItAndKeysWithSpacesAndUnicodeCopy() {
+    ObjectRef from = new ObjectRef(BUCKET, "users/zoë/input/my cat+1_image.png");
+    ObjectRef to = new ObjectRef(BUCKET, "users/zoë/output/my cat+1 copy.png");
+    await(store.put(from, new byte[] {4, 5, 6}, "image/png", Map.of()));
+    await(store.put(to, new byte[] {9}, "text/plain", Map.of("old", "1")));
+
+    BlobInfo copied = await(store.copy(from, to, Map.of()));
+
+    assertThat(copied).isEqualTo(new BlobInfo(to, 3, Md5.hex(new byte[] {4, 5, 6}), "image/png", Map.of()));
+    assertThat(await(store.get(to)).content()).containsExactly(4, 5, 6);
+    assertThat(await(store.head(to)).orElseThrow().metadata()).isEmpty();
+  }
+
+  @Test
+  void copyingAMissingSourceIsNotFoundNamingTheSource() {
+    ObjectRef from = new ObjectRef(BUCKET, "users/alice/input/none.png");
+    ObjectRef to = new ObjectRef(BUCKET, "users/alice/output/none.png");
+
+    assertThatThrownBy(() -> await(store.copy(from, to, Map.of())))
+        .hasCauseInstanceOf(BlobNotFoundException.class)
+        .satisfies(e -> assertThat(((BlobNotFoundException) e.getCause()).ref()).isEqualTo(from));
+    assertThatThrownBy(() -> await(store.copy(new ObjectRef("no-such-bucket", "a.png"), to, Map.of())))
+        .hasCauseInstanceOf(BlobNotFoundException.class);
+    assertThat(await(store.head(to))).isEmpty();
+  }
+
+  @Test
+  void aCopyIntoAMissingBucketIsRefusedForGoodNamingTheDestination() {
+    ObjectRef from = new ObjectRef(BUCKET, "users/alice/output/to-nowhere.ply");
+    ObjectRef to = new ObjectRef("no-such-bucket", "users/alice/output/cat.ply");
+    await(store.put(from, new byte[] {1}, "model/ply", Map.of()));
+
+    assertThatThrownBy(() -> await(store.copy(from, to, Map.of())))
+        .hasCauseInstanceOf(BlobRefusedException.class)
+        .hasMessageContaining("NoSuchBucket")
+        .satisfies(e -> assertThat(((BlobRefusedException) e.getCause()).ref()).isEqualTo(to));
+  }
+
+  @Test
+  void aCopyWithWrongCredentialsFailsWithTheServersErrorSoTheJobRetries() {
+    ObjectRef from = new ObjectRef(BUCKET, "users/alice/output/denied.ply");
+    ObjectRef to = new ObjectRef(BUCKET, "users/alice/output/denied copy.ply");
+    await(store.put(from, new byte[] {1}, "model/ply", Map.of()));
+
+    try (S3BlobStore wrong = S3BlobStore.create(settings(ACCESS_KEY, "not-the-secret"))) {
+      assertThatThrownBy(() -> await(wrong.copy(from, to, Map.of())))
+          .hasCauseInstanceOf(S3Exception.class)
+          .satisfies(e -> assertThat(((S3Exception) e.getCause()).statusCode()).isEqualTo(403));
+    }
+    assertThat(await(store.head(to))).isEmpty();
+  }
+
+  @Test
+  void aSourceAboveTheThresholdIsCopiedInPartsWithTheSameBytesTypeAndNewMetadata() {
+    // S3 (and S3Proxy) refuse parts under 5 MiB but the last: six parts, more than are copied at once.
+    long mib = 1024 * 1024;
+    ObjectRef from = new ObjectRef(BUCKET, "users/alice/output/held/big mesh.glb");
+    ObjectRef to = new ObjectRef(BUCKET, "users/alice/output/big mesh.glb");
+    byte[] content = bytes((int) (25 * mib + 12_345), 2);
+    await(store.put(from, content, "model/gltf-binary", Map.of("warmgate-held", "yes")));
+
+    try (S3AsyncClient client = S3BlobStore.client(settings(ACCESS_KEY, SECRET_KEY));
+        S3BlobStore parts = new S3BlobStore(client, mib, 5 * mib)) {
+      BlobInfo copied = await(parts.copy(from, to, Map.of("Warmgate-Job-Id", "j2")));
+
+      assertThat(copied.eTag()).as("a multipart upload's eTag").endsWith("-6").doesNotContain("\"");
+      assertThat(copied).isEqualTo(
+          new BlobInfo(to, content.length, copied.eTag(), "model/gltf-binary", Map.of("warmgate-job-id", "j2")));
+      assertThat(await(store.head(to))).contains(copied);
+      assertThat(await(store.get(to)).content()).isEqualTo(content);
+      assertThat(client.listMultipartUploads(b -> b.bucket(BUCKET)).join().uploads()).isEmpty();
+    }
+  }
+
+  @Test
+  void aMultipartCopyThatFailsIsAbortedAndLeavesNoObject() {
+    // Parts of 1 MiB: every part copy succeeds, and completing the upload is refused with EntityTooSmall.
+    long mib = 1024 * 1024;
+    ObjectRef from = new ObjectRef(BUCKET, "users/alice/output/held/small parts.glb");
+    ObjectRef to = new ObjectRef(BUCKET, "users/alice/output/small parts.glb");
+    await(store.put(from, bytes((int) (3 * mib), 3), "model/gltf-binary", Map.of()));
+
+    try (S3AsyncClient client = S3BlobStore.client(settings(ACCESS_KEY, SECRET_KEY));
+        S3BlobStore parts = new S3BlobStore(client, mib, mib)) {
+      assertThatThrownBy(() -> await(parts.copy(from, to, Map.of())))
+          .hasCauseInstanceOf(S3Exception.class)
+          .satisfies(e -> assertThat(((S3Exception) e.getCause()).awsErrorDetails().errorCode())
+              .isEqualTo("EntityTooSmall"));
+
+      assertThat(await(store.head(to))).isEmpty();
+      assertThat(client.listMultipartUploads(b -> b.bucket(BUCKET)).join().uploads()).isEmpty();
+    }
+  }
+
+  @Test
+  void aThresholdOrPartSizeBeyondS3sCopyLimitIsRefused() {
+    try (S3AsyncClient client = S3BlobStore.client(settings(ACCESS_KEY, SECRET_KEY))) {
+      long fiveGib = 5L * 1024 * 1024 * 1024;
+      assertThatThrownBy(() -> new S3BlobStore(client, fiveGib + 1, fiveGib))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threshold");
+      assertThatThrownBy(() -> new S3BlobStore(client, fiveGib, 0))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("part size");
+    }
+  }
+
+  private static byte[] bytes(int length, long seed) {
+    byte[] content = new byte[length];
+    new Random(seed).nextBytes(content);
+    return content;
   }
 
   @Test
