@@ -12,6 +12,8 @@ import warmgate.config.EndpointSettings;
 import warmgate.provider.AsyncResultFormat;
 import warmgate.provider.PushedStates;
 import warmgate.provider.process.ProcessProvider;
+import warmgate.provider.sagemaker.SageMakerAsyncProvider;
+import warmgate.provider.sagemaker.SageMakerComponentProvider;
 import warmgate.provider.sagemaker.SageMakerProvider;
 
 /** The registry of provider kinds: binds each configured endpoint to its kind, and owns what the kinds share. */
@@ -19,7 +21,9 @@ public final class Providers implements AutoCloseable {
   /** Every kind an endpoint may name, by name; a new kind is one line here. */
   private static final Map<String, ProviderKind> KINDS = byName(List.of(
       new ProcessProvider(),
-      new SageMakerProvider()));
+      new SageMakerProvider(),
+      new SageMakerAsyncProvider(),
+      new SageMakerComponentProvider()));
 
   /**
    * What every kind may use.

@@ -21,7 +21,7 @@ public final class SageMakerProvider implements ProviderKind {
 
   @Override
   public void validate(EndpointSettings settings) {
-    SageMakerEndpoint.connectionOf(settings);
+    SageMakerEndpoint.validate(settings);
   }
 
   @Override

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -47,8 +48,16 @@ import java.util.regex.Pattern;
  * SDK signed. The signature itself is not checked.
  *
  * <p>Where SageMaker's exact wording is known (not-found and already-exists messages, the runtime's
- * not-found message) it is copied; refusing to delete an endpoint in progress is modelled on reports that
- * a Creating endpoint cannot be deleted, in wording of our own.
+ * not-found message, an inference component's no-capacity answer, the capacity failure of an endpoint) it is
+ * copied; refusing to delete an endpoint in progress is modelled on reports that a Creating endpoint cannot be
+ * deleted, in wording of our own.
+ *
+ * <p>Beyond real-time endpoints it serves asynchronous inference ({@link StandInAsync}: InvokeEndpointAsync, the
+ * model reading and writing S3 through a pluggable {@link AsyncBackend}, SNS notifications), inference components
+ * ({@link StandInComponents}: UpdateInferenceComponentRuntimeConfig, DescribeInferenceComponent, and invocations
+ * naming a component, answered "no capacity" while it has no copy), and endpoints that fail for capacity
+ * ({@link #capacityShortage}). Every simulated delay is settable: creation, deletion, copy provisioning, async
+ * processing.
  */
 public final class SageMakerStandIn implements AutoCloseable {
 
@@ -57,8 +66,21 @@ public final class SageMakerStandIn implements AutoCloseable {
   public static final String ACCESS_KEY_ID = "AKIDSTANDIN";
   public static final String SECRET_ACCESS_KEY = "stand-in-secret";
 
-  private static final String JSON_11 = "application/x-amz-json-1.1";
+  static final String JSON_11 = "application/x-amz-json-1.1";
   private static final Pattern INVOCATIONS = Pattern.compile("^/endpoints/([^/]+)/invocations$");
+  private static final Pattern ASYNC_INVOCATIONS = Pattern.compile("^/endpoints/([^/]+)/async-invocations$");
+
+  /**
+   * The FailureReason of an endpoint whose EndpointConfig found no capacity, as SageMaker words it for
+   * InsufficientInstanceCapacity.
+   */
+  public static final String CAPACITY_REASON = "Unable to provision requested ML compute capacity due to "
+      + "InsufficientInstanceCapacity error. Please retry using a different ML instance type or after some time.";
+
+  /** SageMaker's ValidationError for an inference component without a copy to serve (scaled to zero). */
+  public static final String NO_CAPACITY = "Inference Component has no capacity to process this request. "
+      + "ApplicationAutoScaling may be in-progress (if configured) or try to increase the capacity by invoking "
+      + "UpdateInferenceComponentRuntimeConfig API.";
   private static final Set<String> STATUSES = Set.of(
       "Creating", "Updating", "SystemUpdating", "RollingBack", "InService", "Deleting", "Failed",
           "UpdateRollbackFailed",
@@ -68,8 +90,15 @@ public final class SageMakerStandIn implements AutoCloseable {
 
   // ---- What the model does
 
-  /** One InvokeEndpoint as the model sees it. */
-  public record Invocation(String endpointName, String contentType, String accept, byte[] body) {
+  /**
+   * One invocation as the model sees it, real-time or asynchronous.
+   *
+   * @param inferenceId the {@code X-Amzn-SageMaker-Inference-Id} sent, or null
+   * @param customAttributes the {@code X-Amzn-SageMaker-Custom-Attributes} sent, or null
+   * @param inferenceComponent the component named, or null
+   */
+  public record Invocation(String endpointName, String contentType, String accept, byte[] body, String inferenceId,
+      String customAttributes, String inferenceComponent) {
     public String bodyText() {
       return new String(body, StandardCharsets.UTF_8);
     }
@@ -88,6 +117,12 @@ public final class SageMakerStandIn implements AutoCloseable {
 
     /** The answer comes after {@code delay}; long enough, and the client's timeout fires first. */
     record Slow(Duration delay, Reply then) implements Reply {}
+
+    /**
+     * The answer's headers promise {@code declaredBytes}, {@code sentBytes} follow, and the connection closes: how
+     * SageMaker ends a real-time response over its 6 MB limit.
+     */
+    record CutOff(int declaredBytes, int sentBytes) implements Reply {}
 
     static Reply answer(String contentType, String body) {
       return new Answer(contentType, body.getBytes(StandardCharsets.UTF_8));
@@ -113,6 +148,15 @@ public final class SageMakerStandIn implements AutoCloseable {
     static Reply slow(Duration delay, Reply then) {
       return new Slow(delay, then);
     }
+
+    /** SageMaker's "invocation timed out": a ModelError with original status 0 after its 60 s limit. */
+    static Reply invocationTimedOut() {
+      return new ModelFailure(0, "Your invocation timed out while waiting for a response from container primary.");
+    }
+
+    static Reply cutOff(int declaredBytes, int sentBytes) {
+      return new CutOff(declaredBytes, sentBytes);
+    }
   }
 
   @FunctionalInterface
@@ -125,6 +169,28 @@ public final class SageMakerStandIn implements AutoCloseable {
           inv.body());
     }
   }
+
+  // ---- Asynchronous inference
+
+  /** Where the stand-in's async model reads its input, writes its answers and publishes its notifications. */
+  public interface AsyncBackend {
+    byte[] read(String s3Uri);
+
+    void write(String s3Uri, byte[] body, String contentType);
+
+    void publish(String topicArn, String message);
+  }
+
+  /**
+   * An EndpointConfig's AsyncInferenceConfig: its S3OutputPath and S3FailurePath ({@code s3://bucket/prefix}; the
+   * failure path may be null) and its SuccessTopic and ErrorTopic (null: no notification).
+   */
+  public record AsyncConfig(String outputPath, String failurePath, String successTopic, String errorTopic) {}
+
+  /** One InvokeEndpointAsync as it reached the stand-in, with the locations it was answered. */
+  public record AsyncInvocation(String endpointName, String inferenceId, String inputLocation, String contentType,
+      String accept, String customAttributes, Integer invocationTimeoutSeconds, Integer requestTtlSeconds,
+      String outputLocation, String failureLocation, Instant received) {}
 
   // ---- State
 
@@ -153,6 +219,9 @@ public final class SageMakerStandIn implements AutoCloseable {
   private final CountDownLatch closing = new CountDownLatch(1);
   private final Map<String, Endpoint> endpoints = new HashMap<>();
   private final Set<String> endpointConfigs = new CopyOnWriteArraySet<>();
+  private final Set<String> capacityShort = new CopyOnWriteArraySet<>();
+  private final StandInComponents components = new StandInComponents(this);
+  private final StandInAsync async = new StandInAsync(this);
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
   private final Map<String, Model> models = new ConcurrentHashMap<>();
   private final AtomicReference<String> lastAuthorization = new AtomicReference<>();
@@ -209,6 +278,78 @@ public final class SageMakerStandIn implements AutoCloseable {
     return this;
   }
 
+  /** Endpoints created from {@code configName} from now on end Failed with {@link #CAPACITY_REASON}. */
+  public SageMakerStandIn capacityShortage(String configName) {
+    endpointConfigs.add(configName);
+    capacityShort.add(configName);
+    return this;
+  }
+
+  /** Endpoints created from {@code configName} come into service again. */
+  public SageMakerStandIn capacityRestored(String configName) {
+    capacityShort.remove(configName);
+    return this;
+  }
+
+  /** Knows {@code configName} as an EndpointConfig with an AsyncInferenceConfig. */
+  public SageMakerStandIn asyncEndpointConfig(String configName, AsyncConfig config) {
+    endpointConfigs.add(configName);
+    async.register(configName, config);
+    return this;
+  }
+
+  /** Where async models read and write S3 and publish to SNS; an in-memory {@link MemoryAsyncBackend} by default. */
+  public SageMakerStandIn asyncBackend(AsyncBackend backend) {
+    async.backend = backend;
+    return this;
+  }
+
+  /** How long an async invocation waits after it was accepted before the model takes it (200 ms by default). */
+  public SageMakerStandIn asyncProcessingDelay(Duration delay) {
+    async.processingDelay = delay;
+    return this;
+  }
+
+  /** Drops every SNS notification from now on (true), so that only looking at S3 finds the results. */
+  public SageMakerStandIn dropNotifications(boolean drop) {
+    async.dropNotifications = drop;
+    return this;
+  }
+
+  /** The InvokeEndpointAsync requests accepted so far, oldest first. */
+  public List<AsyncInvocation> asyncInvocations() {
+    return async.invocations();
+  }
+
+  /**
+   * Hosts {@code componentName} on {@code endpointName}, InService with 0 copies; the endpoint is created InService
+   * if it does not exist (it is kept running in the scale-to-zero pattern).
+   */
+  public synchronized SageMakerStandIn inferenceComponent(String endpointName, String componentName) {
+    if (current(endpointName) == null) {
+      endpoints.put(endpointName, new Endpoint(endpointName, "component-host-config", Instant.now(), "InService"));
+    }
+    components.add(componentName, endpointName);
+    return this;
+  }
+
+  /** How long a component takes to reach a new copy count, up or down (300 ms by default). */
+  public synchronized SageMakerStandIn copyProvisioningDelay(Duration delay) {
+    components.copyDelay = delay;
+    return this;
+  }
+
+  /** Puts a component into {@code status} with these copy counts; it stays there until updated. */
+  public synchronized void forceComponent(String componentName, String status, int current, int desired,
+      String failureReason) {
+    components.force(componentName, status, current, desired, failureReason);
+  }
+
+  /** The component's copies running now, or empty if it does not exist. */
+  public synchronized Optional<Integer> componentCopies(String componentName) {
+    return Optional.ofNullable(components.current(componentName, paused)).map(c -> c.current);
+  }
+
   public SageMakerStandIn creationDelay(Duration delay) {
     this.creationDelay = delay;
     return this;
@@ -222,6 +363,7 @@ public final class SageMakerStandIn implements AutoCloseable {
   /** Holds every endpoint in its current status until {@link #resumeTransitions()}. */
   public synchronized void pauseTransitions() {
     settleAll();
+    components.settleAll(false);
     paused = true;
   }
 
@@ -230,6 +372,7 @@ public final class SageMakerStandIn implements AutoCloseable {
     paused = false;
     long now = System.nanoTime();
     endpoints.values().forEach(e -> e.phaseSinceNanos = now);
+    components.resume(now);
   }
 
   /** The model behind every endpoint without one of its own. */
@@ -282,6 +425,7 @@ public final class SageMakerStandIn implements AutoCloseable {
   @Override
   public void close() {
     closing.countDown(); // releases slow replies
+    async.close();
     server.stop(0);
     executor.shutdownNow();
   }
@@ -296,7 +440,9 @@ public final class SageMakerStandIn implements AutoCloseable {
     }
     long elapsed = System.nanoTime() - e.phaseSinceNanos;
     if (e.status.equals("Creating") && elapsed >= creationDelay.toNanos()) {
-      e.status = "InService";
+      boolean noCapacity = capacityShort.contains(e.configName);
+      e.status = noCapacity ? "Failed" : "InService";
+      e.failureReason = noCapacity ? CAPACITY_REASON : null;
       e.lastModified = Instant.now();
       e.phaseSinceNanos = System.nanoTime();
     } else if (e.status.equals("Deleting") && elapsed >= deletionDelay.toNanos()) {
@@ -320,8 +466,9 @@ public final class SageMakerStandIn implements AutoCloseable {
       }
       String path = exchange.getRequestURI().getPath();
       Matcher invocation = INVOCATIONS.matcher(path);
+      Matcher asyncInvocation = ASYNC_INVOCATIONS.matcher(path);
       String target = exchange.getRequestHeaders().getFirst("X-Amz-Target");
-      String operation = invocation.matches() ? "InvokeEndpoint"
+      String operation = invocation.matches() ? "InvokeEndpoint" : asyncInvocation.matches() ? "InvokeEndpointAsync"
           : target != null && target.startsWith("SageMaker.") ? target.substring("SageMaker.".length()) : "Unknown";
       calls.computeIfAbsent(operation, k -> new AtomicInteger()).incrementAndGet();
 
@@ -335,6 +482,8 @@ public final class SageMakerStandIn implements AutoCloseable {
         error(exchange, 405, "UnknownOperationException", "only POST is served", null);
       } else if (invocation.matches()) {
         invoke(exchange, invocation.group(1), body);
+      } else if (asyncInvocation.matches()) {
+        invokeAsync(exchange, asyncInvocation.group(1));
       } else if (path.equals("/") && target != null) {
         controlPlane(exchange, operation, body);
       } else {
@@ -352,6 +501,10 @@ public final class SageMakerStandIn implements AutoCloseable {
 
   private void controlPlane(HttpExchange exchange, String operation, byte[] body) throws IOException {
     JsonNode request = body.length == 0 ? mapper.createObjectNode() : mapper.readTree(body);
+    if (operation.equals("DescribeInferenceComponent") || operation.equals("UpdateInferenceComponentRuntimeConfig")) {
+      inferenceComponentOperation(exchange, operation, request);
+      return;
+    }
     String name = request.path("EndpointName").asText(null);
     if (name == null && !operation.equals("Unknown")) {
       error(exchange, 400, "ValidationException",
@@ -430,6 +583,30 @@ public final class SageMakerStandIn implements AutoCloseable {
     json(exchange, 200, mapper.createObjectNode());
   }
 
+  private void inferenceComponentOperation(HttpExchange exchange, String operation, JsonNode request)
+      throws IOException {
+    String name = request.path("InferenceComponentName").asText(null);
+    if (name == null) {
+      error(exchange, 400, "ValidationException", "1 validation error detected: Value null at "
+          + "'inferenceComponentName' failed to satisfy constraint: Member must not be null", JSON_11);
+      return;
+    }
+    synchronized (this) {
+      if (operation.equals("DescribeInferenceComponent")) {
+        components.describe(exchange, name, paused);
+        return;
+      }
+      JsonNode copies = request.path("DesiredRuntimeConfig").path("CopyCount");
+      if (!copies.isInt() || copies.asInt() < 0) {
+        error(exchange, 400, "ValidationException", "1 validation error detected: Value at "
+            + "'desiredRuntimeConfig.copyCount' failed to satisfy constraint: Member must have value greater than or "
+            + "equal to 0", JSON_11);
+        return;
+      }
+      components.update(exchange, name, copies.asInt(), paused);
+    }
+  }
+
   // ---- Runtime: REST-JSON
 
   private void invoke(HttpExchange exchange, String name, byte[] body) throws IOException {
@@ -444,9 +621,45 @@ public final class SageMakerStandIn implements AutoCloseable {
       return;
     }
     var headers = exchange.getRequestHeaders();
-    Invocation invocation = new Invocation(name, headers.getFirst("Content-Type"), headers.getFirst("Accept"), body);
-    Reply reply = models.getOrDefault(name, defaultModel).answer(invocation);
+    String component = headers.getFirst("X-Amzn-SageMaker-Inference-Component");
+    if (component != null) {
+      StandInComponents.Component c;
+      synchronized (this) {
+        c = components.current(component, paused);
+      }
+      if (c == null || !c.endpointName.equals(name)) {
+        // Ours: SageMaker's wording for an unknown component is not documented.
+        error(exchange, 400, "ValidationError", "Inference Component " + component + " not found on endpoint " + name
+            + ".", "application/json");
+        return;
+      }
+      if (c.current == 0) {
+        error(exchange, 400, "ValidationError", NO_CAPACITY, "application/json");
+        return;
+      }
+    }
+    Invocation invocation = new Invocation(name, headers.getFirst("Content-Type"), headers.getFirst("Accept"), body,
+        headers.getFirst("X-Amzn-SageMaker-Inference-Id"), headers.getFirst("X-Amzn-SageMaker-Custom-Attributes"),
+        component);
+    Reply reply = models.getOrDefault(component != null ? component : name, models.getOrDefault(name, defaultModel))
+        .answer(invocation);
     respond(exchange, name, reply);
+  }
+
+  private void invokeAsync(HttpExchange exchange, String name) throws IOException {
+    String configName;
+    synchronized (this) {
+      Endpoint e = current(name);
+      boolean serving = e != null && Set.of("InService", "Updating", "SystemUpdating", "RollingBack")
+          .contains(e.status);
+      configName = serving ? e.configName : null;
+    }
+    if (configName == null) {
+      error(exchange, 400, "ValidationError", "Endpoint " + name + " of account " + ACCOUNT + " not found.",
+          "application/json");
+      return;
+    }
+    async.invoke(exchange, name, configName, models.getOrDefault(name, defaultModel));
   }
 
   private void respond(HttpExchange exchange, String name, Reply reply) throws IOException {
@@ -468,6 +681,15 @@ public final class SageMakerStandIn implements AutoCloseable {
       json(exchange, 424, body, "application/json");
     } else if (reply instanceof Reply.ServiceFailure f) {
       error(exchange, f.httpStatus(), f.errorCode(), f.message(), "application/json");
+    } else if (reply instanceof Reply.CutOff c) {
+      exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+      exchange.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
+      exchange.sendResponseHeaders(200, c.declaredBytes());
+      OutputStream out = exchange.getResponseBody();
+      out.write(new byte[c.sentBytes()]);
+      out.flush();
+      // A handler that fails makes the JDK's server close the connection, short of the promised length.
+      throw new IOException("the stand-in cuts this answer off after " + c.sentBytes() + " bytes");
     } else if (reply instanceof Reply.Slow s) {
       try {
         if (closing.await(s.delay().toMillis(), TimeUnit.MILLISECONDS)) {
@@ -490,7 +712,7 @@ public final class SageMakerStandIn implements AutoCloseable {
   // ---- Wire helpers
 
   /** An AWS error: the code in {@code x-amzn-ErrorType} and again as {@code __type}, the message as {@code message}. */
-  private void error(HttpExchange exchange, int status, String code, String message, String contentType)
+  void error(HttpExchange exchange, int status, String code, String message, String contentType)
       throws IOException {
     exchange.getResponseHeaders().set("x-amzn-ErrorType", code);
     ObjectNode body = mapper.createObjectNode().put("__type", code).put("message", message);
@@ -501,7 +723,7 @@ public final class SageMakerStandIn implements AutoCloseable {
     json(exchange, status, body, JSON_11);
   }
 
-  private void json(HttpExchange exchange, int status, JsonNode body, String contentType) throws IOException {
+  void json(HttpExchange exchange, int status, JsonNode body, String contentType) throws IOException {
     exchange.getResponseHeaders().set("Content-Type", contentType);
     send(exchange, status, mapper.writeValueAsBytes(body));
   }
@@ -516,11 +738,15 @@ public final class SageMakerStandIn implements AutoCloseable {
     }
   }
 
-  private static double epochSeconds(Instant t) {
+  ObjectMapper mapper() {
+    return mapper;
+  }
+
+  static double epochSeconds(Instant t) {
     return t.getEpochSecond() + t.getNano() / 1_000_000_000.0;
   }
 
-  private static String arn(String name) {
+  static String arn(String name) {
     return "arn:aws:sagemaker:" + REGION + ":" + ACCOUNT + ":endpoint/" + name.toLowerCase(Locale.ROOT);
   }
 
