@@ -60,7 +60,7 @@ import warmgate.provider.ProviderState.Status;
  * <p>It starts the endpoint on the first {@link Acquire}, holds jobs while it starts, grants at most
  * {@code max-concurrency} leases once the provider reports it in service, and stops it once it has had nothing
  * queued or running for as long as its {@link KeepWarmPolicy} says ({@code idle-timeout}, or learned from its idle
- * gaps). Lifecycle transitions are persisted: they are the endpoint-seconds ledger, and they make an endpoint
+ * gaps). Lifecycle transitions are persisted: they are the unit-seconds ledger, and they make an endpoint
  * started before a crash still stop when idle.
  *
  * <p>The wait queue and the leases ({@link SlotQueue}) are deliberately not persisted. Jobs in memory repeat {@link
@@ -73,8 +73,8 @@ import warmgate.provider.ProviderState.Status;
  *
  * <p>This file is the state machine, read top to bottom as COLD → STARTING → WARM → STOPPING, and FAILED; what it does
  * the same in every phase (the runtime state, journal writes and figures, leaving the node) is {@link
- * EndpointEntityBase}'s, and the queue and the provider calls are plain classes it asks ({@link EndpointJobs},
- * {@link ProviderCalls}).
+ * EndpointEntityBase}'s, and the queue, the provider calls and the configurations tried on a capacity shortage are
+ * plain classes it asks ({@link EndpointJobs}, {@link ProviderCalls}, {@link ConfigurationFallback}).
  */
 public final class EndpointEntity extends EndpointEntityBase {
 
