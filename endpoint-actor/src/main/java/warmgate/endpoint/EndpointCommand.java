@@ -109,16 +109,24 @@ public sealed interface EndpointCommand extends CborSerializable {
    * What {@code GET /v1/endpoints/{name}} shows.
    *
    * @param since when the endpoint entered its phase; null if it never left the initial cold phase
-   * @param billedSeconds endpoint-seconds from every start request to the matching stop, counting the open one
+   * @param billedSeconds unit-seconds (time × the instances or copies the provider bills) from every start request to
+   *     the matching stop, counting the open one
    * @param detail the provider's last word on the endpoint, or the reason of the last failure
    * @param overflow jobs that asked for a slot while the queue was full (max-queued) and were not let in: they wait
    *     in their own journals and ask again. Admission counts them with {@code queued}, so that a full queue stops
    *     new work instead of letting a backlog grow outside it.
    * @param parked of the {@code queued}, those out of memory ({@link Park}): their grants wake them
+   * @param configuration the provider configuration the endpoint is being started from or serves (after a capacity
+   *     fallback, the one that had capacity); null while nothing runs, or when the provider has only one
    */
   record View(
       String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since, long billedSeconds,
           String detail, int overflow,
-      int parked)
-      implements CborSerializable {}
+      int parked, String configuration)
+      implements CborSerializable {
+    public View(String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since,
+        long billedSeconds, String detail, int overflow, int parked) {
+      this(name, state, queued, inFlight, since, billedSeconds, detail, overflow, parked, null);
+    }
+  }
 }

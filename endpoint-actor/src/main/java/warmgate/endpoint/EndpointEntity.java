@@ -24,7 +24,6 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
-import warmgate.config.EndpointSettings;
 import warmgate.endpoint.EndpointCommand.Acquire;
 import warmgate.endpoint.EndpointCommand.Described;
 import warmgate.endpoint.EndpointCommand.Enlist;
@@ -37,9 +36,11 @@ import warmgate.endpoint.EndpointCommand.Start;
 import warmgate.endpoint.EndpointCommand.Stop;
 import warmgate.endpoint.EndpointCommand.Tick;
 import warmgate.endpoint.EndpointLifecycle.CameIntoService;
+import warmgate.endpoint.EndpointLifecycle.CapacityFallback;
 import warmgate.endpoint.EndpointLifecycle.Cold;
 import warmgate.endpoint.EndpointLifecycle.Event;
 import warmgate.endpoint.EndpointLifecycle.Failed;
+import warmgate.endpoint.EndpointLifecycle.FallbackStarted;
 import warmgate.endpoint.EndpointLifecycle.MarkedFailed;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.StartFailed;
@@ -51,6 +52,7 @@ import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
 import warmgate.endpoint.EndpointLifecycle.Warm;
 import warmgate.logging.EntityMdc;
+import warmgate.provider.ProviderState.Status;
 
 /**
  * The truth about one endpoint's warm/cold state, one entity per endpoint name.
@@ -58,7 +60,7 @@ import warmgate.logging.EntityMdc;
  * <p>It starts the endpoint on the first {@link Acquire}, holds jobs while it starts, grants at most
  * {@code max-concurrency} leases once the provider reports it in service, and stops it once it has had nothing
  * queued or running for as long as its {@link KeepWarmPolicy} says ({@code idle-timeout}, or learned from its idle
- * gaps). Lifecycle transitions are persisted: they are the endpoint-seconds ledger, and they make an endpoint
+ * gaps). Lifecycle transitions are persisted: they are the unit-seconds ledger, and they make an endpoint
  * started before a crash still stop when idle.
  *
  * <p>The wait queue and the leases ({@link SlotQueue}) are deliberately not persisted. Jobs in memory repeat {@link
@@ -71,8 +73,8 @@ import warmgate.logging.EntityMdc;
  *
  * <p>This file is the state machine, read top to bottom as COLD → STARTING → WARM → STOPPING, and FAILED; what it does
  * the same in every phase (the runtime state, journal writes and figures, leaving the node) is {@link
- * EndpointEntityBase}'s, and the queue and the provider calls are plain classes it asks ({@link EndpointJobs},
- * {@link ProviderCalls}).
+ * EndpointEntityBase}'s, and the queue, the provider calls and the configurations tried on a capacity shortage are
+ * plain classes it asks ({@link EndpointJobs}, {@link ProviderCalls}, {@link ConfigurationFallback}).
  */
 public final class EndpointEntity extends EndpointEntityBase {
 
@@ -125,15 +127,6 @@ public final class EndpointEntity extends EndpointEntityBase {
   private EndpointEntity(ManagedEndpoint endpoint, Deps deps, ActorContext<EndpointCommand> ctx,
       TimerScheduler<EndpointCommand> timers) {
     super(endpoint, deps, ctx, timers);
-  }
-
-  static Duration tickInterval(EndpointSettings s) {
-    Duration tick = Duration.ofSeconds(1);
-    if (s.statusPollInterval().compareTo(tick) < 0) {
-      tick = s.statusPollInterval();
-    }
-    Duration quarterLease = s.leaseTtl().dividedBy(4);
-    return quarterLease.compareTo(tick) < 0 ? quarterLease : tick;
   }
 
   @Override
@@ -275,10 +268,11 @@ public final class EndpointEntity extends EndpointEntityBase {
 
   /** Persists the start and then asks the provider; the caller decides what to answer. */
   private EffectBuilder<Event, State> requestStart(State state, String reason) {
-    return persist(state, new StartRequested(clock.instant(), reason))
+    String first = fallback.first(); // every start tries the first configuration again: capacity may be back
+    return persist(state, new StartRequested(clock.instant(), reason, first))
         .thenRun(s -> {
           ctx.getLog().info("Endpoint {}: COLD -> STARTING ({})", settings.name(), reason);
-          calls.start();
+          calls.start(first);
         });
   }
 
@@ -312,26 +306,60 @@ public final class EndpointEntity extends EndpointEntityBase {
   private ReplyEffect<Event, State> describedWhenStarting(Starting state, Described cmd) {
     calls.described();
     detail = cmd.state().detail();
+    if (state.clearing()) {
+      return describedWhileClearing(state, cmd);
+    }
     Instant now = clock.instant();
     return switch (cmd.state().status()) {
-      case IN_SERVICE, UPDATING -> persist(state, new CameIntoService(now, cmd.state().detail()))
+      case IN_SERVICE, UPDATING -> persist(state, withUnits(state, cmd.state(), new CameIntoService(now,
+          cmd.state().detail(), state.configuration())))
           .thenRun(s -> {
-            ctx.getLog().info("Endpoint {}: STARTING -> WARM after {} ms; {} job(s) waiting",
-                settings.name(), Duration.between(state.since(), now).toMillis(), jobs.queued());
+            ctx.getLog().info("Endpoint {}: STARTING -> WARM after {} ms{}; {} job(s) waiting", settings.name(),
+                Duration.between(state.since(), now).toMillis(), from(s), jobs.queued());
             jobs.active(now);
             jobs.dispatch();
           })
           .thenNoReply();
-      case FAILED -> failStart(state, "the provider reports " + cmd.state().detail());
+      case FAILED -> {
+        String next = fallback.nextAfter(state.configuration(), cmd.state());
+        String reason = "the provider reports " + cmd.state().detail();
+        yield next != null ? fallBack(state, next, cmd.state().detail())
+            : failStart(state, fallback.exhausted(reason, cmd.state()));
+      }
       case ABSENT -> {
         // The start request was persisted but the call may never have been made (crash) or was lost.
         if (!calls.inFlight()) {
-          calls.start();
+          calls.start(state.configuration());
         }
         yield Effect().noReply();
       }
       case CREATING, DELETING -> Effect().noReply();
     };
+  }
+
+  /** No capacity for the configuration tried: delete what failed, then start the next one. */
+  private ReplyEffect<Event, State> fallBack(Starting state, String next, String why) {
+    return persist(state, new CapacityFallback(clock.instant(), state.configuration(), next, why))
+        .thenRun(s -> {
+          ctx.getLog().warn("Endpoint {}: no capacity for configuration {} ({}); deleting it, then starting {}",
+              settings.name(), state.configuration(), why, next); // not a failed start while a next one is listed
+          calls.stop();
+        })
+        .thenNoReply();
+  }
+
+  /** After a capacity fallback, whatever the provider shows is the failed start's until it is gone. */
+  private ReplyEffect<Event, State> describedWhileClearing(Starting state, Described cmd) {
+    if (calls.inFlight() || cmd.state().status() == Status.DELETING) {
+      return Effect().noReply(); // our delete is on its way
+    }
+    if (cmd.state().status() != Status.ABSENT) {
+      calls.stop(); // our delete was lost or never made (crash); make it again
+      return Effect().noReply();
+    }
+    return persist(state, new FallbackStarted(clock.instant(), state.configuration()))
+        .thenRun(s -> calls.start(s.configuration()))
+        .thenNoReply();
   }
 
   private ReplyEffect<Event, State> providerCallFailedWhenStarting(Starting state, ProviderCallFailed cmd) {
@@ -341,7 +369,7 @@ public final class EndpointEntity extends EndpointEntityBase {
 
   private ReplyEffect<Event, State> tickWhenStarting(Starting state, Tick tick) {
     jobs.expireStale();
-    if (Duration.between(state.since(), clock.instant()).compareTo(settings.startTimeout()) > 0) {
+    if (Duration.between(state.tryStarted(), clock.instant()).compareTo(settings.startTimeout()) > 0) {
       return failStart(state, "not in service after " + settings.startTimeout().toSeconds() + " s (start-timeout)");
     }
     calls.describeIfDue(settings.statusPollInterval());
@@ -412,7 +440,7 @@ public final class EndpointEntity extends EndpointEntityBase {
     calls.described();
     detail = cmd.state().detail();
     return switch (cmd.state().status()) {
-      case IN_SERVICE, UPDATING -> Effect().noReply();
+      case IN_SERVICE, UPDATING -> rateIfChanged(state, cmd.state());
       case ABSENT, DELETING -> persist(state, new Stopped(clock.instant(), "the endpoint disappeared at the provider ("
           + cmd.state().detail() + ")"))
           .thenRun(s -> ctx.getLog().warn("Endpoint {}: WARM -> COLD, it is {} at the provider", settings.name(),
@@ -422,7 +450,7 @@ public final class EndpointEntity extends EndpointEntityBase {
       case CREATING -> {
         // Not serving for now (a model process restarting); invocations fail transiently and jobs retry.
         ctx.getLog().warn("Endpoint {} is warm here but {} at the provider", settings.name(), cmd.state().detail());
-        yield Effect().noReply();
+        yield rateIfChanged(state, cmd.state());
       }
     };
   }

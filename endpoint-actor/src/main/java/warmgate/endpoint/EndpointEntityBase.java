@@ -38,7 +38,9 @@ import warmgate.endpoint.EndpointLifecycle.Starting;
 import warmgate.endpoint.EndpointLifecycle.State;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
+import warmgate.endpoint.EndpointLifecycle.UnitsChanged;
 import warmgate.provider.EndpointProvider;
+import warmgate.provider.ProviderState;
 
 /**
  * What {@link EndpointEntity} does the same whatever its phase, so that the entity itself reads as its state machine:
@@ -61,6 +63,8 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
   final EndpointJobs jobs;
   /** Describe, start and stop, and the backoff after a failed start. */
   final ProviderCalls calls;
+  /** Which configuration a start uses, and the next one on a capacity shortage. */
+  final ConfigurationFallback fallback;
   /** The provider's last word on the endpoint, shown in its view. */
   String detail;
   /** Leaving the node ({@link Leave}): stopping a node-local endpoint, taking no more work meanwhile. */
@@ -78,11 +82,22 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
     this.parked = deps.parked();
     this.ctx = ctx;
     this.jobs = new EndpointJobs(settings, clock, parked, ctx.getLog());
-    Duration tick = EndpointEntity.tickInterval(settings);
+    Duration tick = tickInterval(settings);
     this.calls = new ProviderCalls(provider, settings, tick, ctx::pipeToSelf);
+    this.fallback = new ConfigurationFallback(provider);
     timers.startTimerWithFixedDelay(Tick.INSTANCE, tick);
     ActorRef<EndpointCommand> self = ctx.getSelf();
     this.watch = provider.watch(status -> self.tell(new ProviderReported(status)));
+  }
+
+  /** The entity's timer: at most a second, the status poll interval, and a quarter of a lease's life. */
+  static Duration tickInterval(EndpointSettings s) {
+    Duration tick = Duration.ofSeconds(1);
+    if (s.statusPollInterval().compareTo(tick) < 0) {
+      tick = s.statusPollInterval();
+    }
+    Duration quarterLease = s.leaseTtl().dividedBy(4);
+    return quarterLease.compareTo(tick) < 0 ? quarterLease : tick;
   }
 
   // ---- Any state
@@ -198,6 +213,33 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
       }
       report(after);
     });
+  }
+
+  // ---- Billed units
+
+  /**
+   * {@code event}, after a {@link UnitsChanged} if the provider bills other units than the ledger counts: persisted
+   * together, so the ledger counts the new units from the same instant.
+   */
+  Event[] withUnits(State state, ProviderState described, Event event) {
+    return state.ledger().units() == described.billedUnits() ? new Event[] {event}
+        : new Event[] {new UnitsChanged(event.at(), described.billedUnits()), event};
+  }
+
+  /** Persists a change of the units the provider bills for the endpoint that exists; nothing otherwise. */
+  ReplyEffect<Event, State> rateIfChanged(State state, ProviderState described) {
+    if (state.ledger().openSince() == null || state.ledger().units() == described.billedUnits()) {
+      return Effect().noReply();
+    }
+    return persist(state, new UnitsChanged(clock.instant(), described.billedUnits()))
+        .thenRun(s -> ctx.getLog().info("Endpoint {}: the provider bills {} unit(s) now, {} before", settings.name(),
+            described.billedUnits(), state.ledger().units()))
+        .thenNoReply();
+  }
+
+  /** " from configuration X" for logs, or nothing when the provider has one. */
+  static String from(State state) {
+    return state.configuration() == null ? "" : " from configuration " + state.configuration();
   }
 
   void report(State state) {

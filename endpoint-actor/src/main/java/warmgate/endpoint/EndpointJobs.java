@@ -184,7 +184,7 @@ final class EndpointJobs {
     String why = state instanceof Cold c && c.lastFailure() != null ? c.lastFailure()
         : state instanceof Failed f ? f.reason() : detail;
     return new View(settings.name(), state.phase(), queue.queued(), queue.inFlight(), state.since(),
-        state.ledger().billedSeconds(clock.instant()), why, queue.overflow(), queue.parked());
+        state.ledger().billedSeconds(clock.instant()), why, queue.overflow(), queue.parked(), state.configuration());
   }
 
   /**

@@ -32,9 +32,29 @@ public final class EndpointLifecycle {
     Instant at();
   }
 
-  public record StartRequested(Instant at, String reason) implements Event {}
+  /**
+   * A start was asked for (a job, by hand, or an endpoint found running and adopted).
+   *
+   * @param configuration what the start uses: the first of the provider's configurations, or null when it has only
+   *     one, when the endpoint was adopted, or in journals written before configurations existed
+   */
+  public record StartRequested(Instant at, String reason, String configuration) implements Event {
+    public StartRequested(Instant at, String reason) {
+      this(at, reason, null);
+    }
+  }
 
-  public record CameIntoService(Instant at, String detail) implements Event {}
+  /**
+   * The endpoint serves.
+   *
+   * @param configuration what it was started from, as the start or the last fallback said (null: the provider's only
+   *     one, or not known); the fold takes it from the state, this is for readers of the journal
+   */
+  public record CameIntoService(Instant at, String detail, String configuration) implements Event {
+    public CameIntoService(Instant at, String detail) {
+      this(at, detail, null);
+    }
+  }
 
   public record StartFailed(Instant at, String reason) implements Event {}
 
@@ -45,23 +65,71 @@ public final class EndpointLifecycle {
   /** The last start failure was one too many: the endpoint is FAILED until started by hand. */
   public record MarkedFailed(Instant at, String reason) implements Event {}
 
+  /**
+   * The start from {@code configuration} failed for want of platform capacity, and the provider lists {@code next}
+   * after it: the failed endpoint is deleted, then {@code next} is started ({@link FallbackStarted}). Not a failed
+   * start; billed time from here on is {@code next}'s.
+   */
+  public record CapacityFallback(Instant at, String configuration, String next, String detail) implements Event {}
+
+  /** After a {@link CapacityFallback}, the failed endpoint is gone and {@code configuration} is being started. */
+  public record FallbackStarted(Instant at, String configuration) implements Event {}
+
+  /**
+   * The provider bills {@code units} (instances, or an inference component's copies) from now on, while the endpoint
+   * exists; the ledger counts unit-seconds. Before the first of these, a start bills one unit.
+   */
+  public record UnitsChanged(Instant at, int units) implements Event {}
+
   // ---- State
 
-  /** Billed time: closed intervals summed, plus the open one since {@code openSince} (null when stopped). */
-  public record Ledger(long billedMillis, Instant openSince) implements CborSerializable {
+  /**
+   * Billed time in unit-milliseconds (time × the units the provider bills): closed stretches summed, plus the open one
+   * since {@code openSince} (null when stopped), billed at {@code units} to {@code configuration}. Snapshots written
+   * before units existed read as one unit and no configuration.
+   *
+   * @param units what the open stretch bills per millisecond; at least 1
+   * @param configuration what the open (or the last) stretch is billed to: the configuration being started or
+   *     serving; null when the provider has only one, or it is not known
+   */
+  public record Ledger(long billedMillis, Instant openSince, int units, String configuration)
+      implements CborSerializable {
     static final Ledger EMPTY = new Ledger(0, null);
 
-    Ledger open(Instant at) {
-      return openSince != null ? this : new Ledger(billedMillis, at);
+    public Ledger {
+      units = Math.max(1, units);
+    }
+
+    public Ledger(long billedMillis, Instant openSince) {
+      this(billedMillis, openSince, 1, null);
+    }
+
+    /** Opens a stretch at one unit (until the provider says more), billed to {@code configuration}. */
+    Ledger open(Instant at, String configuration) {
+      return openSince != null ? this : new Ledger(billedMillis, at, 1, configuration);
     }
 
     Ledger close(Instant at) {
-      return openSince == null ? this : new Ledger(billedMillis + Math.max(0, Duration.between(openSince,
-          at).toMillis()), null);
+      return openSince == null ? this : new Ledger(billedMillis + units * millisOpen(at), null, units, configuration);
     }
 
+    /** Closes the open stretch at {@code at} and goes on at {@code newUnits}; nothing when closed. */
+    Ledger rate(Instant at, int newUnits) {
+      return openSince == null ? this : new Ledger(close(at).billedMillis(), at, newUnits, configuration);
+    }
+
+    /** Closes the open stretch at {@code at} and goes on billed to {@code newConfiguration}; nothing when closed. */
+    Ledger attribute(Instant at, String newConfiguration) {
+      return openSince == null ? this : new Ledger(close(at).billedMillis(), at, units, newConfiguration);
+    }
+
+    /** Unit-seconds billed up to {@code now}, the open stretch included. */
     public long billedSeconds(Instant now) {
       return close(now).billedMillis() / 1000;
+    }
+
+    private long millisOpen(Instant at) {
+      return Math.max(0, Duration.between(openSince, at).toMillis());
     }
   }
 
@@ -71,6 +139,11 @@ public final class EndpointLifecycle {
     Instant since();
 
     Ledger ledger();
+
+    /** The configuration the endpoint is being started from or serves; null when nothing runs, or not known. */
+    default String configuration() {
+      return ledger().openSince() == null ? null : ledger().configuration();
+    }
   }
 
   /**
@@ -85,9 +158,27 @@ public final class EndpointLifecycle {
     }
   }
 
-  public record Starting(Instant since, Ledger ledger, int startFailures) implements State {
+  /**
+   * Being started, from the ledger's {@link Ledger#configuration}.
+   *
+   * @param clearing after a {@link CapacityFallback}: the failed endpoint is being deleted, and the configuration is
+   *     started once it is gone (false in snapshots written before fallbacks existed)
+   * @param triedSince when the configuration's own try began, which {@code start-timeout} counts from; null for the
+   *     first (then {@code since})
+   */
+  public record Starting(Instant since, Ledger ledger, int startFailures, boolean clearing, Instant triedSince)
+      implements State {
+    public Starting(Instant since, Ledger ledger, int startFailures) {
+      this(since, ledger, startFailures, false, null);
+    }
+
     public Phase phase() {
       return Phase.STARTING;
+    }
+
+    /** When {@code start-timeout} counts from. */
+    public Instant tryStarted() {
+      return triedSince != null ? triedSince : since;
     }
   }
 
@@ -128,20 +219,29 @@ public final class EndpointLifecycle {
   private static EventHandler<State, Event> buildEventHandler() {
     EventHandlerBuilder<State, Event> builder = EventHandlerBuilder.builder();
     builder.forStateType(Cold.class)
-        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), s.startFailures()))
+        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at(), e.configuration()),
+            s.startFailures()))
         .onEvent(MarkedFailed.class, (s, e) -> new Failed(e.at(), s.ledger(), e.reason()));
     builder.forStateType(Starting.class)
         .onEvent(CameIntoService.class, (s, e) -> new Warm(e.at(), s.ledger()))
         .onEvent(StartFailed.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures() + 1,
             e.reason()))
+        .onEvent(CapacityFallback.class, (s, e) -> new Starting(s.since(), s.ledger().attribute(e.at(), e.next()),
+            s.startFailures(), true, e.at()))
+        .onEvent(FallbackStarted.class, (s, e) -> new Starting(s.since(), s.ledger().attribute(e.at(),
+            e.configuration()), s.startFailures(), false, e.at()))
+        .onEvent(UnitsChanged.class, (s, e) -> new Starting(s.since(), s.ledger().rate(e.at(), e.units()),
+            s.startFailures(), s.clearing(), s.triedSince()))
         // Stopped while starting: its node left (Leave); not a failed start.
         .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), s.startFailures(), null));
     builder.forStateType(Failed.class)
-        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at()), 0));
+        .onEvent(StartRequested.class, (s, e) -> new Starting(e.at(), s.ledger().open(e.at(), e.configuration()), 0));
     builder.forStateType(Warm.class)
         .onEvent(StopRequested.class, (s, e) -> new Stopping(e.at(), s.ledger()))
+        .onEvent(UnitsChanged.class, (s, e) -> new Warm(s.since(), s.ledger().rate(e.at(), e.units())))
         .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), 0, null));
     builder.forStateType(Stopping.class)
+        .onEvent(UnitsChanged.class, (s, e) -> new Stopping(s.since(), s.ledger().rate(e.at(), e.units())))
         .onEvent(Stopped.class, (s, e) -> new Cold(e.at(), s.ledger().close(e.at()), 0, null));
     return builder.build();
   }

@@ -46,12 +46,13 @@ final class ProviderCalls {
     return inFlight;
   }
 
-  void start() {
-    call("start");
+  /** Starts from {@code configuration}, one of the provider's, or null for its only one. */
+  void start(String configuration) {
+    call("start", configuration == null ? provider.start() : provider.start(configuration));
   }
 
   void stop() {
-    call("stop");
+    call("stop", provider.stop());
   }
 
   /** Stops the endpoint as its entity leaves the node; the outcome comes back as {@link StoppedToLeave}. */
@@ -118,9 +119,8 @@ final class ProviderCalls {
     return Duration.ofMillis(Math.min(millis, Duration.ofMinutes(5).toMillis()));
   }
 
-  private void call(String operation) {
+  private void call(String operation, CompletionStage<Void> call) {
     inFlight = true;
-    var call = operation.equals("start") ? provider.start() : provider.stop();
     pipe.pipe(call, (ok, failure) ->
         failure == null ? new ProviderCallDone(operation) : new ProviderCallFailed(operation, reason(failure)));
   }

@@ -85,6 +85,27 @@ class EndpointLifecycleSerializationTest {
   }
 
   @Test
+  void eventsOfCapacityFallbackAndBilledUnitsReadTheirGoldenBytes() {
+    SerializationCheck check = check();
+    check.matchesGolden("endpoint-StartRequested-configuration", new StartRequested(AT, "job job-1 is waiting",
+        "gen3d-g5"));
+    check.matchesGolden("endpoint-CameIntoService-configuration", new CameIntoService(AT, "InService", "gen3d-g6"));
+    check.matchesGolden("endpoint-CapacityFallback", new EndpointLifecycle.CapacityFallback(AT, "gen3d-g5",
+        "gen3d-g6", "Failed: Unable to provision requested ML compute capacity"));
+    check.matchesGolden("endpoint-FallbackStarted", new EndpointLifecycle.FallbackStarted(AT, "gen3d-g6"));
+    check.matchesGolden("endpoint-UnitsChanged", new EndpointLifecycle.UnitsChanged(AT, 3));
+  }
+
+  @Test
+  void statesAndViewWithConfigurationsAndUnitsRoundTrip() {
+    SerializationCheck check = check();
+    Ledger ledger = new Ledger(12_000, AT, 3, "gen3d-g6");
+    check.roundTrips(new Starting(AT, ledger, 1, true, AT.plusSeconds(60)));
+    check.roundTrips(new Warm(AT, ledger));
+    check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1, "gen3d-g6"));
+  }
+
+  @Test
   void everyStateRoundTrips() {
     SerializationCheck check = check();
     Ledger ledger = new Ledger(12_000, AT);

@@ -176,6 +176,11 @@ abstract class EndpointLifecycleTestBase {
       });
     }
 
+    /** Everything the entity persisted, oldest first. */
+    List<Object> events() {
+      return kit.persistenceTestKit().persistedInStorage("Endpoint|" + settings.name());
+    }
+
     View view() {
       return kit.<View>runCommand(EndpointCommand.Get::new).reply();
     }

@@ -1,5 +1,6 @@
 package warmgate.endpoint;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -17,6 +18,10 @@ public final class FakeProvider implements EndpointProvider {
   private volatile ProviderState state = ProviderState.of(Status.ABSENT);
   private volatile String failStartWith;
   private volatile boolean nodeLocal;
+  private volatile List<String> configurations = List.of();
+  private volatile Status afterStop = Status.ABSENT;
+  /** The configuration of every start call, in order; "" for a start without one. */
+  public final List<String> startedWith = new CopyOnWriteArrayList<>();
   public final AtomicInteger starts = new AtomicInteger();
   public final AtomicInteger stops = new AtomicInteger();
   public final AtomicInteger describes = new AtomicInteger();
@@ -66,6 +71,22 @@ public final class FakeProvider implements EndpointProvider {
     failStartWith = message;
   }
 
+  /** The configurations a start may use, tried in this order on a capacity shortage. */
+  public FakeProvider configurations(String... names) {
+    configurations = List.of(names);
+    return this;
+  }
+
+  @Override
+  public List<String> configurations() {
+    return configurations;
+  }
+
+  /** What a stop leaves behind: ABSENT (the default), or DELETING to hold a delete until the test sets ABSENT. */
+  public void stopsLeave(Status status) {
+    afterStop = status;
+  }
+
   @Override
   public CompletionStage<ProviderState> describe() {
     describes.incrementAndGet();
@@ -73,7 +94,20 @@ public final class FakeProvider implements EndpointProvider {
   }
 
   @Override
+  public CompletionStage<Void> start(String configuration) {
+    CompletionStage<Void> started = begin();
+    startedWith.add(configuration);
+    return started;
+  }
+
+  @Override
   public CompletionStage<Void> start() {
+    CompletionStage<Void> started = begin();
+    startedWith.add("");
+    return started;
+  }
+
+  private CompletionStage<Void> begin() {
     starts.incrementAndGet();
     if (failStartWith != null) {
       return CompletableFuture.failedFuture(new IllegalStateException(failStartWith));
@@ -87,7 +121,7 @@ public final class FakeProvider implements EndpointProvider {
   @Override
   public CompletionStage<Void> stop() {
     stops.incrementAndGet();
-    state = ProviderState.of(Status.ABSENT);
+    state = ProviderState.of(afterStop);
     return CompletableFuture.completedFuture(null);
   }
 }

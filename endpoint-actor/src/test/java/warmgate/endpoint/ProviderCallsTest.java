@@ -71,7 +71,7 @@ class ProviderCallsTest {
 
   @Test
   void aStartOrStopIsInFlightUntilItAnswersAndItsEffectIsDescribedAtOnce() throws Exception {
-    calls.start();
+    calls.start(null);
     assertThat(calls.inFlight()).isTrue();
     assertThat(provider.status()).isEqualTo(Status.CREATING);
     assertThat(pending.get(0).outcome()).isEqualTo(new ProviderCallDone("start"));
@@ -87,7 +87,7 @@ class ProviderCallsTest {
 
   @Test
   void aFailedDescribeEndsTheDescribeButNotAStartInFlight() {
-    calls.start();
+    calls.start(null);
     calls.describe();
 
     calls.failed(new ProviderCallFailed("describe", "timeout"));

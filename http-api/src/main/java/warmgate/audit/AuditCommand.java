@@ -34,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -393,9 +394,15 @@ public final class AuditCommand implements Runnable {
       root.put("billedSeconds", seconds(report.billedSeconds()));
       if (by == By.endpoint) {
         var rows = root.putArray("endpoints");
-        report.endpoints().forEach(e -> rows.addObject().put("endpoint", e.endpoint()).put("billedSeconds",
-            seconds(e.billedSeconds()))
-            .put("runningSeconds", seconds(e.runningSeconds())).put("starts", e.starts()));
+        report.endpoints().forEach(e -> {
+          ObjectNode row = rows.addObject().put("endpoint", e.endpoint()).put("billedSeconds",
+              seconds(e.billedSeconds()))
+              .put("runningSeconds", seconds(e.runningSeconds())).put("starts", e.starts());
+          if (!e.configurations().isEmpty()) {
+            ObjectNode configurations = row.putObject("configurations");
+            new TreeMap<>(e.configurations()).forEach((name, billed) -> configurations.put(name, seconds(billed)));
+          }
+        });
       } else {
         var rows = root.putArray("owners");
         report.owners().forEach(o -> rows.addObject().put("owner", o.owner()).put("billedSeconds",
@@ -411,8 +418,12 @@ public final class AuditCommand implements Runnable {
       lines.add("Billed endpoint time from " + report.from() + " to " + report.to());
       if (by == By.endpoint) {
         lines.add(String.format(Locale.ROOT, "%-24s %14s %14s %7s", "ENDPOINT", "BILLED s", "JOBS RAN s", "STARTS"));
-        report.endpoints().forEach(e -> lines.add(String.format(Locale.ROOT, "%-24s %14.1f %14.1f %7d",
-            e.endpoint(), e.billedSeconds(), e.runningSeconds(), e.starts())));
+        report.endpoints().forEach(e -> {
+          lines.add(String.format(Locale.ROOT, "%-24s %14.1f %14.1f %7d",
+              e.endpoint(), e.billedSeconds(), e.runningSeconds(), e.starts()));
+          new TreeMap<>(e.configurations()).forEach((name, billed) -> lines.add(String.format(Locale.ROOT,
+              "  %-22s %14.1f", name, billed)));
+        });
       } else {
         lines.add(String.format(Locale.ROOT, "%-24s %14s %14s %7s", "OWNER", "BILLED s", "JOBS RAN s", "JOBS"));
         report.owners().forEach(o -> lines.add(String.format(Locale.ROOT, "%-24s %14.1f %14.1f %7d",

@@ -20,7 +20,9 @@ import warmgate.request.RequestState;
  * <p>Billed time per endpoint is what {@code GET /v1/endpoints} reports as {@code billedSeconds}: the
  * endpoint's events are folded with {@link EndpointLifecycle#next}, the entity's own event handler, and every
  * stretch during which its ledger is open (from a start request to the stop or the failed start that closes
- * it) is billed, cut to the window. A stretch still open is billed up to now.
+ * it) is billed, cut to the window, times the units (instances, copies) the provider billed during it. A stretch
+ * still open is billed up to now. Each stretch is billed to the configuration the endpoint was started from (after
+ * a capacity fallback, the one tried next), which the report also adds up per named configuration.
  *
  * <p>Per owner, each endpoint's billed time in the window is shared out in proportion to the running time of
  * the owners' jobs on it in the window: a job runs from its {@code AttemptStarted} until the event that ends
@@ -38,8 +40,15 @@ public final class Costs {
   /**
    * @param starts start requests (by jobs, by hand, or adoptions) in the window
    * @param runningSeconds all jobs' running time on it in the window, added up
+   * @param configurations of {@code billedSeconds}, those billed to each named configuration (empty when the
+   *     provider has only one)
    */
-  public record EndpointCost(String endpoint, double billedSeconds, double runningSeconds, int starts) {}
+  public record EndpointCost(String endpoint, double billedSeconds, double runningSeconds, int starts,
+      Map<String, Double> configurations) {
+    public EndpointCost(String endpoint, double billedSeconds, double runningSeconds, int starts) {
+      this(endpoint, billedSeconds, runningSeconds, starts, Map.of());
+    }
+  }
 
   /**
    * @param endpoints by name
@@ -53,8 +62,17 @@ public final class Costs {
     }
   }
 
-  /** A stretch of time; {@code end} is exclusive. */
-  public record Stretch(Instant start, Instant end) {
+  /**
+   * A stretch of time; {@code end} is exclusive.
+   *
+   * @param units what the provider billed per second of it (instances, copies)
+   * @param configuration what it is billed to; null when the provider has only one, or it is not known
+   */
+  public record Stretch(Instant start, Instant end, int units, String configuration) {
+    public Stretch(Instant start, Instant end) {
+      this(start, end, 1, null);
+    }
+
     /**
      * Microseconds of this stretch inside {@code [from, to)}: the events' own precision, so that an attempt shorter
      * than a millisecond (a fast model, a fast journal) still counts for its owner.
@@ -91,9 +109,15 @@ public final class Costs {
     }
 
     Map<String, Long> billed = new TreeMap<>();
+    Map<String, Map<String, Double>> byConfiguration = new HashMap<>();
     Map<String, Integer> starts = new HashMap<>();
     endpoints.forEach((name, events) -> {
-      billed.put(name, billed(events, now).stream().mapToLong(s -> s.microsWithin(from, to)).sum());
+      List<Stretch> stretches = billed(events, now);
+      billed.put(name, stretches.stream().mapToLong(s -> s.units() * s.microsWithin(from, to)).sum());
+      Map<String, Double> configurations = new TreeMap<>();
+      stretches.stream().filter(s -> s.configuration() != null).forEach(s -> configurations.merge(s.configuration(),
+          s.units() * s.microsWithin(from, to) / MICROS_PER_SECOND, Double::sum));
+      byConfiguration.put(name, Map.copyOf(configurations));
       starts.put(name, (int) events.stream()
           .filter(e -> e instanceof EndpointLifecycle.StartRequested && !e.at().isBefore(from)
               && e.at().isBefore(window.to()))
@@ -110,7 +134,7 @@ public final class Costs {
       Map<String, Long> byOwner = running.getOrDefault(name, Map.of());
       long total = byOwner.values().stream().mapToLong(Long::longValue).sum();
       endpointCosts.add(new EndpointCost(name, bill / MICROS_PER_SECOND, total / MICROS_PER_SECOND,
-          starts.getOrDefault(name, 0)));
+          starts.getOrDefault(name, 0), byConfiguration.getOrDefault(name, Map.of())));
       if (total == 0) {
         unattributed += bill;
         continue;
@@ -134,21 +158,23 @@ public final class Costs {
 
   /**
    * The stretches during which the endpoint's ledger was open, as the entity's event handler opens and closes
-   * it; one still open runs until {@code now}.
+   * it, each at its units and configuration (a change of either ends one stretch and begins the next); one still
+   * open runs until {@code now}.
    */
   static List<Stretch> billed(List<EndpointLifecycle.Event> events, Instant now) {
     List<Stretch> stretches = new ArrayList<>();
     EndpointLifecycle.State state = EndpointLifecycle.initialState();
     for (EndpointLifecycle.Event event : events) {
       EndpointLifecycle.State next = EndpointLifecycle.next(state, event);
-      Instant wasOpen = state.ledger().openSince();
-      if (wasOpen != null && next.ledger().openSince() == null) {
-        stretches.add(new Stretch(wasOpen, event.at()));
+      EndpointLifecycle.Ledger was = state.ledger();
+      if (was.openSince() != null && !was.openSince().equals(next.ledger().openSince())) {
+        stretches.add(new Stretch(was.openSince(), event.at(), was.units(), was.configuration()));
       }
       state = next;
     }
-    if (state.ledger().openSince() != null) {
-      stretches.add(new Stretch(state.ledger().openSince(), now));
+    EndpointLifecycle.Ledger open = state.ledger();
+    if (open.openSince() != null) {
+      stretches.add(new Stretch(open.openSince(), now, open.units(), open.configuration()));
     }
     return stretches;
   }

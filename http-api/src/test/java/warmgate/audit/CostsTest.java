@@ -103,6 +103,24 @@ class CostsTest {
   }
 
   @Test
+  void unitsMultiplyTheBilledTimeAndEachConfigurationIsBilledItsOwnStretch() {
+    Map<String, List<EndpointLifecycle.Event>> endpoints = Map.of("gen3d", List.of(
+        new EndpointLifecycle.StartRequested(at("09:50"), "job a1 asked for a slot", "gen3d-g5"),
+        new EndpointLifecycle.CapacityFallback(at("10:05"), "gen3d-g5", "gen3d-g6", "no capacity"),
+        new EndpointLifecycle.FallbackStarted(at("10:06"), "gen3d-g6"),
+        new EndpointLifecycle.CameIntoService(at("10:10"), "InService", "gen3d-g6"),
+        new EndpointLifecycle.UnitsChanged(at("10:10"), 3),
+        new EndpointLifecycle.StopRequested(at("10:40"), "idle"),
+        new EndpointLifecycle.Stopped(at("10:42"), "stopped")));
+
+    Costs.Report report = Costs.compute(HOUR, NOW, endpoints, List.of());
+
+    // g5 10:00-10:05 (its stretch began before the window); g6 10:05-10:10 at one unit, 10:10-10:42 at three.
+    assertThat(endpoint(report, "gen3d")).isEqualTo(new Costs.EndpointCost("gen3d", 5 * 60 + 5 * 60 + 3 * 32 * 60,
+        0, 0, Map.of("gen3d-g5", 5 * 60.0, "gen3d-g6", 5 * 60.0 + 3 * 32 * 60)));
+  }
+
+  @Test
   void ownersShareAnEndpointsBillByTheirJobsRunningTimeAndIdleEndpointsAreUnattributed() {
     Costs.Report report = Costs.compute(HOUR, NOW, endpoints(), runs(jobs()));
 
