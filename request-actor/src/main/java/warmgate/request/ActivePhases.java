@@ -20,6 +20,7 @@ import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
 import warmgate.provider.InferenceException;
 import warmgate.request.Request.AttemptFailed;
+import warmgate.request.Request.AttemptNotRun;
 import warmgate.request.Request.AttemptStarted;
 import warmgate.request.Request.EndpointUnavailable;
 import warmgate.request.Request.InputsMissing;
@@ -77,6 +78,11 @@ final class ActivePhases {
   /** Set when the job is cancelled, cleared when it is redriven. */
   void cancelled(boolean value) {
     cancelled = value;
+  }
+
+  /** Whether an attempt's result should still be written; asked on the attempt's own threads. */
+  boolean stillWanted() {
+    return !cancelled;
   }
 
   // ---- Submission and inputs
@@ -220,6 +226,12 @@ final class ActivePhases {
           timers.cancel(Timer.PARK);
           timers.startTimerWithFixedDelay(Timer.RENEW_LEASE, Timer.RENEW_LEASE, grant.ttl().dividedBy(3));
           entity.log().info("Job {} runs attempt {} on endpoint {}", jobId, attempt, grant.endpoint());
+          JobSpec spec = state.core().spec();
+          var async = deps.step().asyncClient(spec.endpoint());
+          if (async.isPresent()) {
+            entity.async.start(attempt, spec, target(spec), async.get());
+            return;
+          }
           ctx.pipeToSelf(
               deps.step().run(jobId, attempt, state.core().spec(), target(state.core().spec()), () -> !cancelled)
                   .toCompletableFuture()
@@ -251,7 +263,32 @@ final class ActivePhases {
     if (cmd.failureKind() == InferenceException.Kind.PERMANENT) {
       return entity.atRest.fail(state, "attempt " + cmd.attempt() + " failed permanently: " + cmd.failure(), now);
     }
-    return retryOrFail(state, cmd.attempt(), cmd.failure(), now);
+    if (cmd.failureKind() == InferenceException.Kind.NOT_READY) {
+      return notRun(state, cmd, now);
+    }
+    int allowed = cmd.attemptsAtMost() > 0 ? Math.min(cmd.attemptsAtMost(), settings.maxAttempts())
+        : settings.maxAttempts();
+    return retryOrFail(state, cmd.attempt(), cmd.failure(), now, allowed);
+  }
+
+  /**
+   * The endpoint could not take the attempt yet (an inference component with no copies): back to the queue without
+   * spending an attempt, asking again after {@code backoff-min} so a scaling endpoint is not hammered.
+   */
+  private ReplyEffect<Request.Event, RequestState> notRun(Running state, AttemptFinished cmd, Instant now) {
+    return persist(state, new AttemptNotRun(cmd.attempt(), cmd.failure(), now))
+        .thenRun(s -> {
+          entity.log().info("Job {}: endpoint {} could not take attempt {} yet, queued again: {}", jobId,
+              state.core().spec().endpoint(), cmd.attempt(), cmd.failure());
+          timers.startSingleTimer(Timer.REQUEUE_DUE, Timer.REQUEUE_DUE, settings.backoffMin());
+        })
+        .thenNoReply();
+  }
+
+  /** Queued again after the endpoint could not take an attempt ({@link #notRun}). */
+  ReplyEffect<Request.Event, RequestState> requeueDue(Queued state) {
+    acquire(state.core().spec().endpoint());
+    return Effect().noReply();
   }
 
   /** After a restart: the attempt under way died with the actor; returns its lease and looks for what it wrote. */
@@ -273,7 +310,7 @@ final class ActivePhases {
     String why = cmd.failure() == null
         ? "attempt " + cmd.attempt() + " was interrupted (its node stopped before the output was written)"
         : "attempt " + cmd.attempt() + " was interrupted and its output could not be checked: " + cmd.failure();
-    return retryOrFail(state, cmd.attempt(), why, now);
+    return retryOrFail(state, cmd.attempt(), why, now, settings.maxAttempts());
   }
 
   /** A result written: published at once, or held for review when the job asked for one. */
@@ -297,8 +334,10 @@ final class ActivePhases {
         .thenNoReply();
   }
 
-  private ReplyEffect<Request.Event, RequestState> retryOrFail(Running state, int attempt, String error, Instant now) {
-    if (attempt - state.core().runStart() >= settings.maxAttempts()) {
+  /** @param allowed the attempts this run may make, given how the last one failed */
+  private ReplyEffect<Request.Event, RequestState> retryOrFail(Running state, int attempt, String error, Instant now,
+      int allowed) {
+    if (attempt - state.core().runStart() >= allowed) {
       return entity.atRest.fail(state, "gave up after " + (attempt - state.core().runStart())
           + " attempts; last error: " + error, now);
     }
@@ -319,7 +358,7 @@ final class ActivePhases {
   }
 
   /** Where an attempt writes its result: aside for review, or the output itself. */
-  private ObjectRef target(JobSpec spec) {
+  ObjectRef target(JobSpec spec) {
     return spec.requireReview() ? RequestState.heldOutput(jobId, spec) : spec.output();
   }
 

@@ -182,7 +182,14 @@ public final class InferenceStep {
             }))
         .thenCompose(written -> client.invokeAsync(new Invocation(jobId, attempt, "application/json", new byte[0]),
             staged))
-        .thenApply(accepted -> new Staged(staged, accepted));
+        .thenApply(accepted -> new Staged(staged, accepted))
+        .whenComplete((ok, failure) -> {
+          // Refused for good: nothing will read the staged request. A timeout may hide a queued request: keep it.
+          if (Failures.unwrap(failure) instanceof InferenceException e
+              && e.kind() == InferenceException.Kind.PERMANENT) {
+            discardStaged(staged);
+          }
+        });
   }
 
   /** An asynchronous request staged at {@code staged} and queued by the endpoint. */
@@ -193,11 +200,16 @@ public final class InferenceStep {
    * stay in the store) and the staged request removed; the platform's failure instead fails the stage with a
    * permanent {@link InferenceException} carrying what the platform wrote (at most {@link #FAILURE_TEXT_LIMIT}
    * characters of it); nothing yet: empty.
+   *
+   * @param stillWanted asked once the answer is found; false drops it instead of copying it
    */
   public CompletionStage<Optional<BlobInfo>> collectAsync(String jobId, int attempt, ObjectRef output,
-      ObjectRef failure, ObjectRef staged, ObjectRef target) {
+      ObjectRef failure, ObjectRef staged, ObjectRef target, BooleanSupplier stillWanted) {
     return blobs.head(output).thenCompose(answer -> {
       if (answer.isPresent()) {
+        if (!stillWanted.getAsBoolean()) {
+          throw InferenceException.permanent("the job was cancelled while the model ran; its result was dropped");
+        }
         return blobs.copy(output, target, stamp(jobId, attempt))
             .exceptionally(copyFailure -> {
               throw classify(copyFailure, "copying the answer " + output + " to " + target);

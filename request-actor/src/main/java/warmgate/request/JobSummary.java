@@ -75,8 +75,8 @@ public record JobSummary(
     } else if (event instanceof AsyncInvoked) {
       return Optional.of(touched(at));
     } else if (event instanceof AttemptNotRun e) {
-      return Optional.of(new JobSummary(jobId, JobStatus.QUEUED, endpoint, owner, e.attempt() - 1, createdAt, at, output,
-          null, callbacks, reportOwed, callbackOwed));
+      return Optional.of(new JobSummary(jobId, JobStatus.QUEUED, endpoint, owner, e.attempt() - 1, createdAt, at,
+          output, null, callbacks, reportOwed, callbackOwed));
     } else if (event instanceof AttemptFailed e) {
       return Optional.of(moved(JobStatus.RETRY_WAIT, e.error(), at));
     } else if (event instanceof EndpointUnavailable e) {

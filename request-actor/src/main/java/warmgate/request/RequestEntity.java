@@ -36,6 +36,7 @@ import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointCommand;
 import warmgate.logging.EntityMdc;
 import warmgate.request.RequestCommand.Approve;
+import warmgate.request.RequestCommand.AsyncAccepted;
 import warmgate.request.RequestCommand.AttemptFinished;
 import warmgate.request.RequestCommand.CallbackAnswered;
 import warmgate.request.RequestCommand.Cancel;
@@ -51,6 +52,8 @@ import warmgate.request.RequestCommand.OutputChecked;
 import warmgate.request.RequestCommand.ParkAccepted;
 import warmgate.request.RequestCommand.Published;
 import warmgate.request.RequestCommand.Reject;
+import warmgate.request.RequestCommand.ResultLooked;
+import warmgate.request.RequestCommand.ResultNoticed;
 import warmgate.request.RequestCommand.Retry;
 import warmgate.request.RequestCommand.Stop;
 import warmgate.request.RequestCommand.Submit;
@@ -166,6 +169,8 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
   private final Slots slots;
   /** Waiting for inputs, queued, running, waiting to retry. */
   final ActivePhases active;
+  /** A running attempt on an asynchronous endpoint. */
+  final AsyncAttempts async;
   /** Awaiting review, failed, finished or cancelled: what the job still owes; and cancellation. */
   final AtRestPhases atRest;
   /** The job's endpoint, for the MDC of its log lines; null until the job is submitted or recovered. */
@@ -185,6 +190,7 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
         RequestCommand::slotReply));
     this.active = new ActivePhases(this, jobId, deps, ctx, timers, slots);
     this.atRest = new AtRestPhases(this, jobId, deps, ctx, timers, slots);
+    this.async = new AsyncAttempts(this, jobId, deps, ctx, timers, slots);
   }
 
   @Override
@@ -230,7 +236,11 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     } else if (state instanceof Queued queued) {
       active.acquire(queued.core().spec().endpoint());
     } else if (state instanceof Running running) {
-      active.lookForOutput(running);
+      if (running.call() != null) {
+        async.resume(running);
+      } else {
+        active.lookForOutput(running);
+      }
     } else if (state instanceof RetryWait retry) {
       active.scheduleRetry(retry.retryAt());
     } else {
@@ -287,21 +297,35 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
       } else if (command instanceof ParkAccepted) {
         return active.parkAccepted(queued);
       } else if (command instanceof Timer timer) {
-        return timer == Timer.ACQUIRE_AGAIN ? active.askForSlot(queued) : timer == Timer.PARK ? active.park(queued)
-            : ignore(queued, timer);
+        return switch (timer) {
+          case ACQUIRE_AGAIN -> active.askForSlot(queued);
+          case PARK -> active.park(queued);
+          case REQUEUE_DUE -> active.requeueDue(queued);
+          default -> ignore(queued, timer);
+        };
       }
     } else if (state instanceof Running running) {
       if (command instanceof AttemptFinished finished) {
         return active.attemptFinished(running, finished);
       } else if (command instanceof OutputChecked checked) {
         return active.outputChecked(running, checked);
+      } else if (command instanceof AsyncAccepted accepted) {
+        return async.accepted(running, accepted);
+      } else if (command instanceof ResultNoticed noticed) {
+        return async.noticed(running, noticed);
+      } else if (command instanceof ResultLooked looked) {
+        return async.looked(running, looked);
       } else if (command instanceof Granted granted) {
         if (!granted.grant().leaseId().equals(running.leaseId())) {
           slots.giveBack(granted.grant());
         }
         return Effect().noReply(); // the same lease again answers a repeated request; we hold it already
       } else if (command instanceof Timer timer) {
-        return timer == Timer.RENEW_LEASE ? active.renew(running) : ignore(running, timer);
+        return switch (timer) {
+          case RENEW_LEASE -> active.renew(running);
+          case LOOK_FOR_RESULT -> async.look(running);
+          default -> ignore(running, timer);
+        };
       }
     } else if (state instanceof RetryWait retry) {
       if (command instanceof Timer timer) {
@@ -396,6 +420,9 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
       return atRest.publishedTooLate(published);
     } else if (command instanceof ErrorReportWritten || command instanceof ErrorReportRefused) {
       return atRest.errorReportTooLate();
+    } else if (command instanceof AsyncAccepted || command instanceof ResultNoticed
+        || command instanceof ResultLooked) {
+      return Effect().noReply(); // an invocation's late news: the job has moved on, and reads no result twice
     } else if (command instanceof InputsChecked || command instanceof OutputChecked
         || command instanceof EndpointRefused
         || command instanceof CallbackAnswered || command instanceof ParkAccepted || command instanceof CannotRun) {

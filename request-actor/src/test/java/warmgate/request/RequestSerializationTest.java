@@ -103,6 +103,10 @@ class RequestSerializationTest {
     check.roundTrips(new RequestCommand.Wake(testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new RequestCommand.Wake(null));
     check.roundTrips(RequestCommand.Stop.INSTANCE);
+    check.roundTrips(new RequestCommand.ResultNoticed(new warmgate.provider.AsyncResult("2c5e1f0a", true,
+        new ObjectRef("gen3d-async", "out/a.out"), null)));
+    check.roundTrips(new RequestCommand.ResultNoticed(new warmgate.provider.AsyncResult("2c5e1f0a", false, null,
+        "ClientError: Received server error (500) from model")));
     check.roundTrips(new Submitted(view, true, false));
     check.roundTrips(new JobLookup(view));
     check.roundTrips(new JobLookup(null));
@@ -132,6 +136,13 @@ class RequestSerializationTest {
             + "(rule: key-no-dot-segments)", AT));
     check.matchesGolden("request-JobRetried", new Request.JobRetried("mask uploaded", AT.plusSeconds(600), AT));
     check.matchesGolden("request-CallbackDelivered", new Request.CallbackDelivered(JobStatus.SUCCEEDED, 1, 204, AT));
+    check.matchesGolden("request-AsyncInvoked", new Request.AsyncInvoked(2, "2c5e1f0a",
+        new ObjectRef("gen3d-staging", "requests/2c5e1f0a/request.json"),
+        new ObjectRef("gen3d-async", "out/1b4a8d7e-6c2f-4e0a-9f3d-2a7b5c8e1d40.out"),
+        new ObjectRef("gen3d-async", "failures/1b4a8d7e-6c2f-4e0a-9f3d-2a7b5c8e1d40-error.out"), AT.plusSeconds(3600),
+        AT));
+    check.matchesGolden("request-AttemptNotRun", new Request.AttemptNotRun(1,
+        "Inference Component has no capacity to process this request", AT));
     check.matchesGolden("request-CallbackFailed", new Request.CallbackFailed(JobStatus.FAILED, 2, "HTTP 503",
         AT.plusSeconds(10), AT));
   }
@@ -143,6 +154,9 @@ class RequestSerializationTest {
     check.roundTrips(new WaitingForInputs(core(), List.of(MASK.toString()), AT.plusSeconds(60)));
     check.roundTrips(new Queued(core()));
     check.roundTrips(new Running(core(), 1, "lease-1"));
+    check.roundTrips(new Running(core(), 1, "lease-1", new RequestState.AsyncCall("2c5e1f0a",
+        new ObjectRef("gen3d-staging", "requests/2c5e1f0a/request.json"), new ObjectRef("gen3d-async", "out/a.out"),
+        null, AT.plusSeconds(3600))));
     check.roundTrips(new RetryWait(core(), AT.plusSeconds(2), "503"));
     check.roundTrips(new Succeeded(core(), "etag"));
     check.roundTrips(new Failed(core(), "bad input", true, null));

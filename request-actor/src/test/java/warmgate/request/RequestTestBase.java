@@ -228,6 +228,8 @@ abstract class RequestTestBase {
     /** While set, writes wait for it before they reach the store. */
     final AtomicReference<CompletableFuture<Void>> heldWrites = new AtomicReference<>();
     final ScriptedModel model = new ScriptedModel();
+    /** Stands in for {@link #model} when set: e.g. an asynchronous endpoint. */
+    volatile InferenceClient client;
     final ManualClock clock = new ManualClock();
     final TestProbe<EndpointCommand> endpoint = testKit.createTestProbe();
     final RecordingWebhooks webhooks = new RecordingWebhooks();
@@ -247,8 +249,10 @@ abstract class RequestTestBase {
       Duration acquireInterval = options.acquireInterval();
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
-          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter);
-      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites), name -> model),
+          Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter,
+          Duration.ofMillis(100), Duration.ofMillis(400));
+      var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites),
+          name -> client != null ? client : model),
           name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();
