@@ -316,7 +316,14 @@ class KubernetesManifestsTest {
       "getObject", List.of("s3:GetObject", "s3:ListBucket"),
       "listObjectsV2", List.of("s3:ListBucket"),
       "listObjects", List.of("s3:ListBucket"),
-      "headBucket", List.of("s3:ListBucket"));
+      "headBucket", List.of("s3:ListBucket"),
+      // A server-side copy reads the source and writes the destination; a multipart copy (over 5 GB) too, and aborts
+      // an upload it could not finish.
+      "copyObject", List.of("s3:GetObject", "s3:PutObject"),
+      "uploadPartCopy", List.of("s3:GetObject", "s3:PutObject"),
+      "createMultipartUpload", List.of("s3:PutObject"),
+      "completeMultipartUpload", List.of("s3:PutObject"),
+      "abortMultipartUpload", List.of("s3:AbortMultipartUpload"));
 
   @Test
   void iamPolicyAllowsExactlyTheAwsCallsTheCodeMakes() throws Exception {
@@ -358,10 +365,15 @@ class KubernetesManifestsTest {
     assertThat(awsFiles).as("the files that call AWS").containsExactlyInAnyOrder(
         Path.of("request-actor/src/main/java/warmgate/blob/s3/S3BlobStore.java"),
         Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerClients.java"),
-        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerEndpoint.java"));
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerEndpoint.java"),
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerRealtime.java"),
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerAsync.java"),
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerComponentEndpoint.java"));
     assertThat(expected).containsExactlyInAnyOrder("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
+        "s3:AbortMultipartUpload",
         "sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint",
-            "sagemaker:InvokeEndpoint");
+        "sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync", "sagemaker:DescribeInferenceComponent",
+        "sagemaker:UpdateInferenceComponentRuntimeConfig");
     assertThat(allowed).as("k8s/iam-policy.json allows exactly what the code calls").isEqualTo(expected);
     assertThat(policy.path("Version").asText()).isEqualTo("2012-10-17");
   }
