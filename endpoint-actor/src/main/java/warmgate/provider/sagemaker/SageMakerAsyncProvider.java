@@ -2,7 +2,6 @@ package warmgate.provider.sagemaker;
 
 import java.util.Optional;
 import warmgate.config.EndpointSettings;
-import warmgate.endpoint.ManagedEndpoint;
 import warmgate.endpoint.ProviderKind;
 import warmgate.endpoint.Providers;
 import warmgate.provider.AsyncResultFormat;
@@ -27,24 +26,7 @@ public final class SageMakerAsyncProvider implements ProviderKind {
 
   @Override
   public Binder binder(Providers.Shared shared) {
-    return new Binder() {
-      private SageMakerClients clients;
-
-      @Override
-      public synchronized ManagedEndpoint bind(EndpointSettings settings) {
-        if (clients == null) {
-          clients = new SageMakerClients();
-        }
-        return SageMakerAsync.bind(settings, clients);
-      }
-
-      @Override
-      public synchronized void close() {
-        if (clients != null) {
-          clients.close();
-        }
-      }
-    };
+    return new SageMakerBinder(SageMakerAsync::bind);
   }
 
   @Override

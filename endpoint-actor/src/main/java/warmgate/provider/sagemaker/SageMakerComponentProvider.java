@@ -1,7 +1,6 @@
 package warmgate.provider.sagemaker;
 
 import warmgate.config.EndpointSettings;
-import warmgate.endpoint.ManagedEndpoint;
 import warmgate.endpoint.ProviderKind;
 import warmgate.endpoint.Providers;
 
@@ -23,23 +22,6 @@ public final class SageMakerComponentProvider implements ProviderKind {
 
   @Override
   public Binder binder(Providers.Shared shared) {
-    return new Binder() {
-      private SageMakerClients clients;
-
-      @Override
-      public synchronized ManagedEndpoint bind(EndpointSettings settings) {
-        if (clients == null) {
-          clients = new SageMakerClients();
-        }
-        return SageMakerComponentEndpoint.bind(settings, clients);
-      }
-
-      @Override
-      public synchronized void close() {
-        if (clients != null) {
-          clients.close();
-        }
-      }
-    };
+    return new SageMakerBinder(SageMakerComponentEndpoint::bind);
   }
 }

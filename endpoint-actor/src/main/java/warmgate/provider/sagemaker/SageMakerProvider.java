@@ -3,7 +3,6 @@ package warmgate.provider.sagemaker;
 import java.util.Optional;
 import warmgate.config.EndpointSettings;
 import warmgate.endpoint.Endpoints;
-import warmgate.endpoint.ManagedEndpoint;
 import warmgate.endpoint.ProviderKind;
 import warmgate.endpoint.Providers;
 import warmgate.provider.PushedStates;
@@ -26,24 +25,7 @@ public final class SageMakerProvider implements ProviderKind {
 
   @Override
   public Binder binder(Providers.Shared shared) {
-    return new Binder() {
-      private SageMakerClients clients;
-
-      @Override
-      public synchronized ManagedEndpoint bind(EndpointSettings settings) {
-        if (clients == null) {
-          clients = new SageMakerClients();
-        }
-        return SageMakerEndpoint.bind(settings, clients);
-      }
-
-      @Override
-      public synchronized void close() {
-        if (clients != null) {
-          clients.close();
-        }
-      }
-    };
+    return new SageMakerBinder(SageMakerEndpoint::bind);
   }
 
   @Override
