@@ -89,14 +89,16 @@ final class AsyncAttempts {
         .thenNoReply();
   }
 
-  /** The platform says the invocation ended: look now, if it is this attempt's invocation. */
+  /** The invocation may have ended: look now, if the news is about this attempt's invocation. */
   ReplyEffect<Request.Event, RequestState> noticed(Running state, ResultNoticed cmd) {
     AsyncCall call = state.call();
-    if (call == null || !call.mayEndAt(cmd.result().location())) {
-      entity.log().info("Job {}: a result notice for {} is not about its current invocation; ignored", jobId,
-          cmd.result().location());
+    if (call == null || !call.mayEndAt(cmd.location())) {
+      entity.log().debug("Job {}: {} names {}, not where its current invocation answers; ignored", jobId,
+          cmd.source(), cmd.location());
       return entity.Effect().noReply();
     }
+    entity.log().info("Job {}: looking for the answer of attempt {} at once, after {}", jobId, state.attempt(),
+        cmd.source());
     return look(state);
   }
 

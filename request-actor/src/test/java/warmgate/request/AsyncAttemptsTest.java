@@ -104,7 +104,7 @@ class AsyncAttemptsTest extends RequestTestBase {
     assertThat(f.events()).hasAtLeastOneElementOfType(Request.AsyncInvoked.class);
 
     f.blobs.put(call.output(), "ply answer".getBytes(StandardCharsets.UTF_8));
-    f.kit.runCommand(new RequestCommand.ResultNoticed(new AsyncResult(f.jobId, true, call.output(), null)));
+    f.kit.runCommand(RequestCommand.ResultNoticed.of(new AsyncResult(f.jobId, true, call.output(), null)));
 
     f.awaitStatus(JobStatus.SUCCEEDED);
     var output = f.blobs.object(OUTPUT).orElseThrow();
@@ -146,7 +146,7 @@ class AsyncAttemptsTest extends RequestTestBase {
     RequestState.AsyncCall call = awaitInvoked(f);
 
     f.blobs.put(call.failure(), "{\"error\":\"CUDA out of memory\"}".getBytes(StandardCharsets.UTF_8));
-    f.kit.runCommand(new RequestCommand.ResultNoticed(new AsyncResult(f.jobId, false, null, "ClientError")));
+    f.kit.runCommand(RequestCommand.ResultNoticed.of(new AsyncResult(f.jobId, false, null, "ClientError")));
 
     f.awaitStatus(JobStatus.FAILED);
     var job = f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job();
@@ -169,7 +169,7 @@ class AsyncAttemptsTest extends RequestTestBase {
     ObjectRef elsewhere = new ObjectRef(ANSWERS.bucket(), ANSWERS.key() + "someone-else.out");
     f.blobs.put(elsewhere, "not ours".getBytes(StandardCharsets.UTF_8));
 
-    f.kit.runCommand(new RequestCommand.ResultNoticed(new AsyncResult(f.jobId, true, elsewhere, null)));
+    f.kit.runCommand(RequestCommand.ResultNoticed.of(new AsyncResult(f.jobId, true, elsewhere, null)));
 
     assertThat(f.status()).isEqualTo(JobStatus.RUNNING);
     assertThat(f.blobs.object(OUTPUT)).isEmpty();
