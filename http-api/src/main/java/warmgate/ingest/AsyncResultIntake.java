@@ -1,5 +1,6 @@
 package warmgate.ingest;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,22 +72,28 @@ public final class AsyncResultIntake {
   }
 
   /**
-   * Tells the endpoint whose result path {@code upload} is under, if any, that something landed there.
+   * Tells the endpoints whose result path {@code upload} is under, if any, that something landed there. Every one of
+   * them: endpoints may share an output path, and only their jobs know whose answer it is.
    *
    * @return why the upload starts no job, or empty when it is not under any result path
    */
   public Optional<Skip> landed(ObjectCreated upload) {
+    List<String> told = new ArrayList<>();
     for (Map.Entry<String, List<ObjectRef>> endpoint : resultPaths.entrySet()) {
       for (ObjectRef path : endpoint.getValue()) {
         if (path.bucket().equals(upload.bucket()) && upload.key().startsWith(path.key())) {
-          log.debug("s3://{}/{} is under endpoint {}'s result path; telling its running jobs", upload.bucket(),
-              upload.key(), endpoint.getKey());
           notices.resultLanded(endpoint.getKey(), new ObjectRef(upload.bucket(), upload.key()));
-          return Optional.of(new Skip(upload.bucket(), upload.key(), "an answer of asynchronous endpoint "
-              + endpoint.getKey() + " (under " + path + "): the job waiting for it was told"));
+          told.add(endpoint.getKey());
+          break;
         }
       }
     }
-    return Optional.empty();
+    if (told.isEmpty()) {
+      return Optional.empty();
+    }
+    log.debug("s3://{}/{} is under the result path of {}; their running jobs were told", upload.bucket(),
+        upload.key(), told);
+    return Optional.of(new Skip(upload.bucket(), upload.key(), "an answer of asynchronous endpoint "
+        + String.join(", ", told) + ": the job waiting for it was told"));
   }
 }

@@ -55,6 +55,20 @@ class AsyncResultIntakeTest {
   }
 
   @Test
+  void everyEndpointSharingTheResultPathIsTold() {
+    var shared = new RouteIngestion(TestRoutes.gen3d(), ObjectPolicy.open(), new HttpEdgeTest.FakeJobs(),
+        new AsyncResultIntake(List.of(), Map.of("gen3d-async", List.of(OUTPUT_PATH), "gen3d-async-big",
+            List.of(OUTPUT_PATH)), notices));
+
+    var report = shared.ingest(List.of(upload("gen3d-work", "async/out/4f1c.out"))).toCompletableFuture().join();
+
+    assertThat(report.skipped()).singleElement().satisfies(skip -> assertThat(skip.reason())
+        .contains("gen3d-async").contains("gen3d-async-big"));
+    assertThat(told).containsExactlyInAnyOrder("endpoint gen3d-async s3://gen3d-work/async/out/4f1c.out",
+        "endpoint gen3d-async-big s3://gen3d-work/async/out/4f1c.out");
+  }
+
+  @Test
   void aResultPathWinsOverARouteThatWouldMatchTheSameKey() {
     // A route for every .png under users/ in bucket gen3d; an answer path inside it must never start a job.
     var overlapping = new RouteIngestion(TestRoutes.gen3d(), ObjectPolicy.open(), new HttpEdgeTest.FakeJobs(),
