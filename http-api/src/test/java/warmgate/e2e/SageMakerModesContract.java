@@ -23,6 +23,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
+import warmgate.blob.Md5;
 import warmgate.ingest.sns.SnsFixture;
 import warmgate.ingest.sns.SnsRoutes;
 import warmgate.provider.sagemaker.SageMakerStandIn;
@@ -44,11 +45,11 @@ abstract class SageMakerModesContract {
    * When a job first looks for an asynchronous answer by itself. Long enough that an answer found sooner was found
    * because a notification said so, short enough that the lost-notification scenario ends soon.
    */
-  static final Duration LOOK_FIRST = Duration.ofSeconds(12);
+  static final Duration LOOK_FIRST = Duration.ofSeconds(8);
   private static final String BUCKET = "gen3d";
   private static final String WORK = "gen3d-work";
-  private static final List<String> ENDPOINTS = List.of("sm-async", "sm-async-error", "sm-async-lost", "sm-component",
-      "sm-realtime", "sm-realtime-slow", "sm-fallback");
+  private static final List<String> ENDPOINTS = List.of("sm-async", "sm-async-error", "sm-async-lost", "sm-async-s3",
+      "sm-component", "sm-realtime", "sm-realtime-slow", "sm-fallback");
 
   private S3Server s3;
   private SageMakerStandIn standIn;
@@ -68,6 +69,7 @@ abstract class SageMakerModesContract {
     s3 = S3Server.start(BUCKET, WORK);
     backend = new S3ModelBackend(s3);
     backend.lose("sm-async-lost");
+    backend.lose("sm-async-s3");
     standIn = SageMakerStandIn.start("gen3d-rt", "gen3d-ok")
         .capacityShortage("gen3d-short")
         .asyncEndpointConfig("gen3d-async", new AsyncConfig("s3://" + WORK + "/async/out",
@@ -77,6 +79,7 @@ abstract class SageMakerModesContract {
     standIn.model(MeshModels.meshing(MeshModels.REALTIME_MESH_BYTES));
     standIn.model("sm-async", MeshModels.meshing(MeshModels.ASYNC_MESH_BYTES));
     standIn.model("sm-async-lost", MeshModels.meshing(MeshModels.ASYNC_MESH_BYTES));
+    standIn.model("sm-async-s3", MeshModels.meshing(MeshModels.REALTIME_MESH_BYTES));
     standIn.model("sm-async-error", MeshModels.outOfMemory());
     standIn.model("gen3d-ic", MeshModels.noCapacityFirst(2, componentInvocations));
     standIn.model("sm-realtime-slow", inv -> Reply.invocationTimedOut());
@@ -99,7 +102,7 @@ abstract class SageMakerModesContract {
     settings.put("warmgate.endpoint-defaults.idle-timeout", "1s");
     settings.put("warmgate.endpoint-defaults.status-poll-interval", "100ms");
     settings.put("warmgate.endpoint-defaults.reconcile-interval", "10m");
-    for (String name : List.of("sm-async", "sm-async-error", "sm-async-lost")) {
+    for (String name : List.of("sm-async", "sm-async-error", "sm-async-lost", "sm-async-s3")) {
       String block = sageMaker(settings, name, "sagemaker-async");
       settings.put(block + "endpoint-config-name", "gen3d-async");
       settings.put(block + "async.staging", "s3://" + WORK + "/staging/");
@@ -245,6 +248,36 @@ abstract class SageMakerModesContract {
         .containsEntry("DeleteEndpoint", 1);
     assertThat(Duration.between(at(events, "AsyncInvoked"), at(events, "JobSucceeded")))
         .as("found by the look due after %s", LOOK_FIRST).isGreaterThanOrEqualTo(LOOK_FIRST);
+  }
+
+  // The answer's upload reported by S3 instead of SageMaker's notification, in S3's event structure
+  // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+  @Test
+  void asyncAnswerUploadReportedByAnS3EventPromptsTheJobAndStartsNoJobOfItsOwn() {
+    byte[] image = upload("desk", 3009, 8 * 1024);
+
+    String jobId = submit("sm-async-s3", "desk");
+    S3ModelBackend.Delivery lost = Await.until(SageMakerNode.JOB_TIMEOUT, "the answer to be written",
+        () -> backend.deliveries(jobId).stream().findFirst().orElse(null));
+    String[] answer = S3Server.split(lost.message().path("responseParameters").path("outputLocation").asText());
+    byte[] mesh = MeshModels.mesh(image, MeshModels.REALTIME_MESH_BYTES);
+    Api.Response reported = node.api.post("/v1/notifications/s3", """
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",
+          "eventTime":"2026-12-06T10:00:00.000Z","eventName":"ObjectCreated:Put",
+          "s3":{"s3SchemaVersion":"1.0","bucket":{"name":"%s","arn":"arn:aws:s3:::%s"},
+            "object":{"key":"%s","size":%d,"eTag":"%s","sequencer":"0055AED6DCD90281E5"}}}]}"""
+        .formatted(answer[0], answer[0], answer[1], mesh.length, Md5.hex(mesh)));
+    node.awaitStatus(jobId, "SUCCEEDED");
+
+    List<JsonNode> events = SageMakerNode.events(node.api, jobId);
+    assertPly(jobId, "desk", mesh);
+    assertThat(reported.status()).isEqualTo(200);
+    assertThat(reported.body().path("accepted")).as("an answer is no upload to run a job on").isEmpty();
+    assertThat(reported.body().path("skipped").findValuesAsText("key")).containsExactly(answer[1]);
+    // Awaits the wiring of upload events on the output path to the jobs waiting there.
+    assertThat(Duration.between(at(events, "AsyncInvoked"), at(events, "JobSucceeded")))
+        .as("answered on the upload event, before the job's first look (%s) was due", LOOK_FIRST)
+        .isLessThan(LOOK_FIRST);
   }
 
   // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateInferenceComponentRuntimeConfig.html,
