@@ -7,6 +7,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import warmgate.CborSerializable;
+import warmgate.job.ObjectRef;
 import warmgate.provider.EndpointProvider;
 import warmgate.provider.ProviderState;
 
@@ -79,6 +80,13 @@ public sealed interface EndpointCommand extends CborSerializable {
   }
 
   /**
+   * An object was written under the endpoint's result path (an asynchronous endpoint's output or failure path). The
+   * endpoint cannot tell whose answer it is, so every job holding a slot hears of it ({@link ResultMayBeThere}) and
+   * the one waiting for it looks at once instead of at its next look.
+   */
+  record ResultLanded(ObjectRef location) implements EndpointCommand {}
+
+  /**
    * Sharding's stop message: this entity leaves its node (a hand-off, or the node shutting down). A node-local
    * endpoint (a model process) cannot outlive the node, so it is stopped and the stop persisted before the entity
    * stops; a remote one runs on, and the entity's next home adopts it.
@@ -93,7 +101,7 @@ public sealed interface EndpointCommand extends CborSerializable {
 
   // ---- Replies
 
-  /** The answer to {@link Acquire}. */
+  /** What the endpoint tells a job: the answer to {@link Acquire}, and news for the jobs holding its slots. */
   sealed interface SlotReply extends CborSerializable {}
 
   /** A slot on a warm endpoint; it lapses unless renewed within {@code ttl}. */
@@ -104,6 +112,9 @@ public sealed interface EndpointCommand extends CborSerializable {
 
   /** The answer to {@link Park}: the job's place in the queue no longer needs its actor. */
   record Parked(String endpoint, String jobId) implements SlotReply {}
+
+  /** {@link ResultLanded}, passed on to a job holding a slot: its answer may be at {@code location}. */
+  record ResultMayBeThere(String endpoint, String jobId, ObjectRef location) implements SlotReply {}
 
   /**
    * What {@code GET /v1/endpoints/{name}} shows.

@@ -24,6 +24,7 @@ import warmgate.endpoint.EndpointCommand.ProviderCallFailed;
 import warmgate.endpoint.EndpointCommand.ProviderReported;
 import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.Renew;
+import warmgate.endpoint.EndpointCommand.ResultLanded;
 import warmgate.endpoint.EndpointCommand.Start;
 import warmgate.endpoint.EndpointCommand.Stop;
 import warmgate.endpoint.EndpointCommand.StoppedToLeave;
@@ -111,6 +112,7 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
         .onCommand(Park.class, (state, cmd) -> noReplyAfter(() -> jobs.park(cmd)))
         .onCommand(Renew.class, (state, cmd) -> noReplyAfter(() -> jobs.renew(cmd)))
         .onCommand(Release.class, (state, cmd) -> noReplyAfter(() -> jobs.release(cmd)))
+        .onCommand(ResultLanded.class, (state, cmd) -> noReplyAfter(() -> jobs.resultLanded(cmd)))
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), view(state)))
         .onCommand(Start.class, this::startByHand)
         .onCommand(Stop.class, this::stopByHand)

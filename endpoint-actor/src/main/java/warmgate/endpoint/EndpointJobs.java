@@ -15,6 +15,8 @@ import warmgate.endpoint.EndpointCommand.Park;
 import warmgate.endpoint.EndpointCommand.Parked;
 import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.Renew;
+import warmgate.endpoint.EndpointCommand.ResultLanded;
+import warmgate.endpoint.EndpointCommand.ResultMayBeThere;
 import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointCommand.Unavailable;
 import warmgate.endpoint.EndpointCommand.View;
@@ -134,6 +136,13 @@ final class EndpointJobs {
   void release(Release cmd) {
     lastActivity = clock.instant();
     queue.release(cmd.jobId(), cmd.leaseId());
+  }
+
+  /** Passes word of an answer on to every job holding a slot; only the one whose answer it is acts on it. */
+  void resultLanded(ResultLanded cmd) {
+    for (String jobId : queue.leaseHolders()) {
+      parked.deliver(jobId, new ResultMayBeThere(settings.name(), jobId, cmd.location()));
+    }
   }
 
   /** Grants the free slots to the jobs next in the queue. */

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -90,6 +91,11 @@ public final class SlotQueue<A> {
 
   public boolean holdsLease(String jobId) {
     return leases.containsKey(jobId);
+  }
+
+  /** The jobs holding a lease now. */
+  public Set<String> leaseHolders() {
+    return Set.copyOf(leases.keySet());
   }
 
   /** Nothing waits and nothing runs. */

@@ -30,6 +30,7 @@ import warmgate.endpoint.EndpointLifecycle.StopRequested;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
 import warmgate.endpoint.EndpointLifecycle.Warm;
+import warmgate.job.ObjectRef;
 import warmgate.provider.ProviderState;
 import warmgate.testing.SerializationCheck;
 
@@ -68,6 +69,9 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new EndpointCommand.Enlist(java.util.List.of("job-1", "job-2"),
         testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Parked("gen3d", "job-1"));
+    check.roundTrips(new EndpointCommand.ResultLanded(new ObjectRef("gen3d-work", "async/out/4f1c.out")));
+    check.roundTrips(new EndpointCommand.ResultMayBeThere("gen3d", "job-1",
+        new ObjectRef("gen3d-work", "async/out/4f1c.out")));
     check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1));
     check.roundTrips(new View("gen3d", Phase.COLD, 0, 0, null, 0, null, 0, 0));
   }

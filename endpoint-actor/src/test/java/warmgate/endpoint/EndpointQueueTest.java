@@ -9,9 +9,11 @@ import warmgate.endpoint.EndpointCommand.Acquire;
 import warmgate.endpoint.EndpointCommand.Grant;
 import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.Renew;
+import warmgate.endpoint.EndpointCommand.ResultLanded;
 import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
+import warmgate.job.ObjectRef;
 import warmgate.provider.ProviderState.Status;
 
 // In-memory journal, a scripted provider and a manual clock; no I/O: the wait queue, leases and parked jobs.
@@ -151,6 +153,22 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
     second.expectNoMessage(Duration.ofMillis(200)); // its actor is gone: the grant went around it
     third.expectNoMessage(Duration.ofMillis(100)); // job-2 came first and keeps the only slot
     assertThat(f.view().inFlight()).isEqualTo(1);
+  }
+
+  @Test
+  void wordOfAnAnswerOnTheResultPathReachesEveryJobHoldingASlotAndNoneThatWaits() {
+    Fixture f = new Fixture(2);
+    f.warmWithJob1Running();
+    f.acquire("job-2").expectMessageClass(Grant.class, WAIT);
+    f.acquire("job-3"); // both slots are taken: it waits
+
+    f.kit.runCommand(new ResultLanded(new ObjectRef("gen3d-work", "async/out/4f1c.out")));
+
+    // Delivered around the jobs' actors, through sharding in a node: they may have left memory since their grant.
+    testKit.createTestProbe().awaitAssert(WAIT, () -> {
+      assertThat(f.parked.delivered).containsExactlyInAnyOrder("ResultMayBeThere job-1", "ResultMayBeThere job-2");
+      return null;
+    });
   }
 
   @Test

@@ -2,32 +2,47 @@ package warmgate.ingest;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import warmgate.InvalidInput;
 import warmgate.gateway.Jobs;
+import warmgate.provider.AsyncResult;
 
-/** {@link Ingestion} through the configured routes; of several uploads of one key in a batch only the newest starts a
- * job. */
+/**
+ * {@link Ingestion} through the configured routes; of several uploads of one key in a batch only the newest starts a
+ * job. An upload under an asynchronous endpoint's result path is an answer, never a job: it goes to
+ * {@link AsyncResultIntake} whatever the routes say.
+ */
 public final class RouteIngestion implements Ingestion {
   private static final Logger log = LoggerFactory.getLogger(RouteIngestion.class);
 
   private final RouteTable routes;
   private final ObjectPolicy objects;
   private final Jobs jobs;
+  private final AsyncResultIntake results;
 
-  /** Jobs naming any bucket and writing anywhere. */
+  /** Jobs naming any bucket and writing anywhere; no asynchronous endpoints. */
   public RouteIngestion(RouteTable routes, Jobs jobs) {
-    this(routes, ObjectPolicy.open(), jobs);
+    this(routes, ObjectPolicy.open(), jobs, AsyncResultIntake.none());
   }
 
-  /** @param objects where a route's jobs may write (an endpoint's output-prefixes) */
-  public RouteIngestion(RouteTable routes, ObjectPolicy objects, Jobs jobs) {
+  /**
+   * @param objects where a route's jobs may write (an endpoint's output-prefixes)
+   * @param results the asynchronous endpoints' results
+   */
+  public RouteIngestion(RouteTable routes, ObjectPolicy objects, Jobs jobs, AsyncResultIntake results) {
     this.routes = routes;
     this.objects = objects;
     this.jobs = jobs;
+    this.results = results;
+  }
+
+  @Override
+  public Optional<AsyncResult> noticeResult(String message) {
+    return results.notice(message);
   }
 
   @Override
@@ -36,6 +51,11 @@ public final class RouteIngestion implements Ingestion {
     NewestUploads.Selection selection = NewestUploads.select(uploads);
     List<Skip> skipped = new ArrayList<>(selection.superseded());
     for (ObjectCreated upload : selection.newest()) {
+      Optional<Skip> answer = results.landed(upload);
+      if (answer.isPresent()) {
+        skipped.add(answer.get());
+        continue;
+      }
       RouteTable.Routing routing = checked(routes.route(upload), upload);
       if (routing instanceof RouteTable.Routing.Job job) {
         submissions.add(jobs.submit(job.jobId(), job.spec())

@@ -6,7 +6,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +44,7 @@ import warmgate.gateway.AdmittingJobs;
 import warmgate.gateway.Jobs;
 import warmgate.gateway.PortClashes;
 import warmgate.gateway.ReadJournalJobJournal;
+import warmgate.gateway.ShardedAsyncNotices;
 import warmgate.gateway.ShardedEndpointStates;
 import warmgate.gateway.ShardedJobs;
 import warmgate.http.AuditRoutes;
@@ -52,6 +55,7 @@ import warmgate.http.JobRoutes;
 import warmgate.http.MetricsRoutes;
 import warmgate.http.NotificationRoute;
 import warmgate.index.ReadSide;
+import warmgate.ingest.AsyncResultIntake;
 import warmgate.ingest.Ingestion;
 import warmgate.ingest.IngestionSource;
 import warmgate.ingest.IngestionSources;
@@ -59,10 +63,12 @@ import warmgate.ingest.ObjectPolicy;
 import warmgate.ingest.RouteIngestion;
 import warmgate.ingest.RouteTable;
 import warmgate.ingest.sns.SnsRoutes;
+import warmgate.job.ObjectRef;
 import warmgate.metrics.Metrics;
 import warmgate.metrics.MetricsSettings;
 import warmgate.persistence.DatabaseSettings;
 import warmgate.persistence.Schema;
+import warmgate.provider.AsyncInferenceClient;
 import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
 import warmgate.request.RequestEntity;
@@ -209,7 +215,8 @@ public final class Main {
         name -> deps.endpoints().get(name).settings().maxQueued(), warmgate.getDuration("http.queue-check-interval"),
         warmgate.getDuration("http.busy-retry-after"));
     ObjectPolicy objects = ObjectPolicy.fromConfig(warmgate, deps.routes());
-    Ingestion ingestion = new RouteIngestion(deps.routes(), objects, jobs);
+    Ingestion ingestion = new RouteIngestion(deps.routes(), objects, jobs, new AsyncResultIntake(
+        Providers.asyncResults(), resultPaths(deps.endpoints()), new ShardedAsyncNotices(sharding)));
 
     List<AutoCloseable> resources = new ArrayList<>();
     List<NotificationRoute> notificationRoutes = new ArrayList<>();
@@ -250,6 +257,17 @@ public final class Main {
     var binding = server.build().start(system, warmgate.getString("http.interface"), warmgate.getInt("http.port"));
     HttpEdge.get(system).track(system, binding);
     return new Node(binding, jobs, ingestion, metrics, readSide);
+  }
+
+  /** Where each asynchronous endpoint's answers are written, by endpoint name. */
+  private static Map<String, List<ObjectRef>> resultPaths(Endpoints endpoints) {
+    Map<String, List<ObjectRef>> paths = new LinkedHashMap<>();
+    for (String name : endpoints.names()) {
+      if (endpoints.get(name).client() instanceof AsyncInferenceClient async) {
+        paths.put(name, async.resultPrefixes());
+      }
+    }
+    return paths;
   }
 
   /** Read before anything starts, so a bad token list or an unprotected public interface stops the node at once. */

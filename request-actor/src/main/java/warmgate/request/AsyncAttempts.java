@@ -45,6 +45,8 @@ final class AsyncAttempts {
   private final TimerScheduler<RequestCommand> timers;
   private final Slots slots;
   private boolean looking;
+  /** News came while the invocation was still being accepted: SageMaker can answer before we journal. */
+  private boolean noticedEarly;
   private Duration nextLook;
 
   AsyncAttempts(RequestEntity entity, String jobId, RequestEntity.Deps deps, ActorContext<RequestCommand> ctx,
@@ -62,6 +64,7 @@ final class AsyncAttempts {
 
   /** Stages the attempt's request and has the endpoint queue it; bounded by {@code attempt-timeout}. */
   void start(int attempt, JobSpec spec, ObjectRef target, AsyncInferenceClient client) {
+    noticedEarly = false;
     ctx.pipeToSelf(
         deps.step().startAsync(jobId, attempt, spec, target, client)
             .toCompletableFuture()
@@ -84,19 +87,32 @@ final class AsyncAttempts {
           entity.log().info("Job {}: endpoint {} queued attempt {} (inference {}); its answer goes to {}", jobId,
               state.core().spec().endpoint(), state.attempt(), accepted.inferenceId(), accepted.output());
           nextLook = settings.resultLookFirst();
-          lookLater();
+          if (noticedEarly) {
+            noticedEarly = false;
+            ctx.getSelf().tell(Timer.LOOK_FOR_RESULT);
+          } else {
+            lookLater();
+          }
         })
         .thenNoReply();
   }
 
-  /** The platform says the invocation ended: look now, if it is this attempt's invocation. */
+  /** The invocation may have ended: look now, if the news is about this attempt's invocation. */
   ReplyEffect<Request.Event, RequestState> noticed(Running state, ResultNoticed cmd) {
     AsyncCall call = state.call();
-    if (call == null || !call.mayEndAt(cmd.result().location())) {
-      entity.log().info("Job {}: a result notice for {} is not about its current invocation; ignored", jobId,
-          cmd.result().location());
+    if (call == null && deps.step().asyncClient(state.core().spec().endpoint()).isPresent()) {
+      entity.log().info("Job {}: {} came before its invocation was journaled; it looks as soon as it is", jobId,
+          cmd.source());
+      noticedEarly = true;
       return entity.Effect().noReply();
     }
+    if (call == null || !call.mayEndAt(cmd.location())) {
+      entity.log().debug("Job {}: {} names {}, not where its current invocation answers; ignored", jobId,
+          cmd.source(), cmd.location());
+      return entity.Effect().noReply();
+    }
+    entity.log().info("Job {}: looking for the answer of attempt {} at once, after {}", jobId, state.attempt(),
+        cmd.source());
     return look(state);
   }
 

@@ -58,6 +58,9 @@ public sealed interface RequestCommand extends CborSerializable {
       return new Granted(grant);
     } else if (reply instanceof EndpointCommand.Unavailable refusal) {
       return new EndpointRefused(refusal);
+    } else if (reply instanceof EndpointCommand.ResultMayBeThere landed) {
+      return new ResultNoticed(landed.location(), "an upload event on endpoint " + landed.endpoint()
+          + "'s result path");
     }
     return new ParkAccepted((EndpointCommand.Parked) reply);
   }
@@ -120,10 +123,21 @@ public sealed interface RequestCommand extends CborSerializable {
       implements RequestCommand {}
 
   /**
-   * A platform's word that the job's asynchronous invocation ended (SNS): a reason to look at once, never the
-   * outcome itself; the job reads that from the store.
+   * Word that the job's asynchronous invocation may have ended: the platform's notification (SNS), or an upload event
+   * on the endpoint's result path. A reason to look at once, never the outcome itself; the job reads that from the
+   * store.
+   *
+   * @param location where the answer or the failure was written, or null if the news does not say
+   * @param source what brought the news, for the job's log
    */
-  record ResultNoticed(AsyncResult result) implements RequestCommand {}
+  record ResultNoticed(ObjectRef location, String source) implements RequestCommand {
+
+    /** A platform's notification of the invocation's end. */
+    public static ResultNoticed of(AsyncResult result) {
+      return new ResultNoticed(result.location(), "the platform's " + (result.succeeded() ? "success" : "failure")
+          + " notification of inference " + result.inferenceId());
+    }
+  }
 
   /**
    * What a look at an asynchronous answer's place found: the answer copied to the job's output ({@code outputETag}),

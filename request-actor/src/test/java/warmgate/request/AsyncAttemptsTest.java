@@ -33,6 +33,8 @@ class AsyncAttemptsTest extends RequestTestBase {
     final AtomicInteger next = new AtomicInteger();
     volatile boolean byReference;
     volatile Duration resultWithin = Duration.ofMinutes(30);
+    /** Completes the invocations' acceptance; done unless a test holds it back. */
+    volatile CompletableFuture<Void> accepting = CompletableFuture.completedFuture(null);
 
     @Override
     public CompletionStage<InferenceResponse> invoke(String contentType, byte[] body) {
@@ -54,7 +56,7 @@ class AsyncAttemptsTest extends RequestTestBase {
       invocations.add(invocation);
       inputs.add(input);
       int n = next.incrementAndGet();
-      return CompletableFuture.completedFuture(new Accepted(invocation.jobId(), output(n), failure(n)));
+      return accepting.thenApply(done -> new Accepted(invocation.jobId(), output(n), failure(n)));
     }
 
     @Override
@@ -104,7 +106,7 @@ class AsyncAttemptsTest extends RequestTestBase {
     assertThat(f.events()).hasAtLeastOneElementOfType(Request.AsyncInvoked.class);
 
     f.blobs.put(call.output(), "ply answer".getBytes(StandardCharsets.UTF_8));
-    f.kit.runCommand(new RequestCommand.ResultNoticed(new AsyncResult(f.jobId, true, call.output(), null)));
+    f.kit.runCommand(RequestCommand.ResultNoticed.of(new AsyncResult(f.jobId, true, call.output(), null)));
 
     f.awaitStatus(JobStatus.SUCCEEDED);
     var output = f.blobs.object(OUTPUT).orElseThrow();
@@ -112,6 +114,27 @@ class AsyncAttemptsTest extends RequestTestBase {
     assertThat(output.info().metadata()).containsEntry(InferenceStep.JOB_ID_METADATA, f.jobId);
     assertThat(f.expectRelease().leaseId()).isEqualTo(grant.leaseId());
     f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(f.blobs.object(call.staged())).isEmpty());
+    assertThat(endpoint.invocations).hasSize(1);
+  }
+
+  @Test
+  void aNoticeThatOvertakesTheAcceptedInvocationMakesTheJobLookAsSoonAsItIsJournaled() {
+    QueueingEndpoint endpoint = new QueueingEndpoint();
+    endpoint.accepting = new CompletableFuture<>();
+    // Its own first look would come an hour late: only the early notice can explain a success now.
+    Fixture f = new Fixture(RequestTestBase.Options.DEFAULTS.resultLookFirst(Duration.ofHours(1)));
+    f.client = endpoint;
+    f.submitAndGrant();
+    f.endpointIgnoringProbe().awaitAssert(WAIT, () -> assertThat(endpoint.invocations).hasSize(1));
+
+    f.blobs.put(endpoint.output(1), "quick ply".getBytes(StandardCharsets.UTF_8));
+    f.kit.runCommand(new RequestCommand.ResultNoticed(endpoint.output(1), "a test's notice"));
+    assertThat(f.status()).isEqualTo(JobStatus.RUNNING);
+    endpoint.accepting.complete(null);
+
+    f.awaitStatus(JobStatus.SUCCEEDED);
+    assertThat(new String(f.blobs.object(OUTPUT).orElseThrow().content(), StandardCharsets.UTF_8))
+        .isEqualTo("quick ply");
     assertThat(endpoint.invocations).hasSize(1);
   }
 
@@ -146,7 +169,7 @@ class AsyncAttemptsTest extends RequestTestBase {
     RequestState.AsyncCall call = awaitInvoked(f);
 
     f.blobs.put(call.failure(), "{\"error\":\"CUDA out of memory\"}".getBytes(StandardCharsets.UTF_8));
-    f.kit.runCommand(new RequestCommand.ResultNoticed(new AsyncResult(f.jobId, false, null, "ClientError")));
+    f.kit.runCommand(RequestCommand.ResultNoticed.of(new AsyncResult(f.jobId, false, null, "ClientError")));
 
     f.awaitStatus(JobStatus.FAILED);
     var job = f.kit.<JobLookup>runCommand(RequestCommand.Get::new).reply().job();
@@ -169,7 +192,7 @@ class AsyncAttemptsTest extends RequestTestBase {
     ObjectRef elsewhere = new ObjectRef(ANSWERS.bucket(), ANSWERS.key() + "someone-else.out");
     f.blobs.put(elsewhere, "not ours".getBytes(StandardCharsets.UTF_8));
 
-    f.kit.runCommand(new RequestCommand.ResultNoticed(new AsyncResult(f.jobId, true, elsewhere, null)));
+    f.kit.runCommand(RequestCommand.ResultNoticed.of(new AsyncResult(f.jobId, true, elsewhere, null)));
 
     assertThat(f.status()).isEqualTo(JobStatus.RUNNING);
     assertThat(f.blobs.object(OUTPUT)).isEmpty();

@@ -103,10 +103,12 @@ class RequestSerializationTest {
     check.roundTrips(new RequestCommand.Wake(testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new RequestCommand.Wake(null));
     check.roundTrips(RequestCommand.Stop.INSTANCE);
-    check.roundTrips(new RequestCommand.ResultNoticed(new warmgate.provider.AsyncResult("2c5e1f0a", true,
+    check.roundTrips(RequestCommand.ResultNoticed.of(new warmgate.provider.AsyncResult("2c5e1f0a", true,
         new ObjectRef("gen3d-async", "out/a.out"), null)));
-    check.roundTrips(new RequestCommand.ResultNoticed(new warmgate.provider.AsyncResult("2c5e1f0a", false, null,
+    check.roundTrips(RequestCommand.ResultNoticed.of(new warmgate.provider.AsyncResult("2c5e1f0a", false, null,
         "ClientError: Received server error (500) from model")));
+    check.roundTrips(RequestCommand.slotReply(new EndpointCommand.ResultMayBeThere("gen3d-async", "2c5e1f0a",
+        new ObjectRef("gen3d-async", "out/a.out"))));
     check.roundTrips(new Submitted(view, true, false));
     check.roundTrips(new JobLookup(view));
     check.roundTrips(new JobLookup(null));

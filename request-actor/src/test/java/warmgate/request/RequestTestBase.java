@@ -196,27 +196,34 @@ abstract class RequestTestBase {
    *
    * @param jobId null: a fresh id
    */
-  record Options(String jobId, int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval) {
-    static final Options DEFAULTS = new Options(null, 3, Duration.ofHours(1), Duration.ZERO, Duration.ofMillis(300));
+  record Options(String jobId, int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval,
+      Duration resultLookFirst) {
+    static final Options DEFAULTS = new Options(null, 3, Duration.ofHours(1), Duration.ZERO, Duration.ofMillis(300),
+        Duration.ofMillis(100));
 
     Options jobId(String id) {
-      return new Options(id, maxAttempts, passivateAfter, parkAfter, acquireInterval);
+      return new Options(id, maxAttempts, passivateAfter, parkAfter, acquireInterval, resultLookFirst);
     }
 
     Options maxAttempts(int n) {
-      return new Options(jobId, n, passivateAfter, parkAfter, acquireInterval);
+      return new Options(jobId, n, passivateAfter, parkAfter, acquireInterval, resultLookFirst);
     }
 
     Options passivateAfter(Duration d) {
-      return new Options(jobId, maxAttempts, d, parkAfter, acquireInterval);
+      return new Options(jobId, maxAttempts, d, parkAfter, acquireInterval, resultLookFirst);
     }
 
     Options parkAfter(Duration d) {
-      return new Options(jobId, maxAttempts, passivateAfter, d, acquireInterval);
+      return new Options(jobId, maxAttempts, passivateAfter, d, acquireInterval, resultLookFirst);
     }
 
     Options acquireInterval(Duration d) {
-      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, d);
+      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, d, resultLookFirst);
+    }
+
+    /** How long an async attempt waits before its first look (and the longest look is four times that). */
+    Options resultLookFirst(Duration d) {
+      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, acquireInterval, d);
     }
   }
 
@@ -250,7 +257,7 @@ abstract class RequestTestBase {
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter,
-          Duration.ofMillis(100), Duration.ofMillis(400));
+          options.resultLookFirst(), options.resultLookFirst().multipliedBy(4));
       var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites),
           name -> client != null ? client : model),
           name -> endpoint.ref(), settings, webhooks,

@@ -20,10 +20,12 @@ import warmgate.ingest.Ingestion;
 import warmgate.ingest.s3.S3EventParser;
 import warmgate.ingest.s3.S3Notification;
 import warmgate.ingest.s3.S3Routes;
+import warmgate.provider.AsyncResult;
 
 /**
  * {@code POST /v1/notifications/sns}: S3 event notifications delivered by an Amazon SNS HTTP(S)
- * subscription. Authenticated by SNS's signature rather than a token: nothing in a message is acted on
+ * subscription, and the notifications of asynchronous invocations that ended (SageMaker's success and error
+ * topics). Authenticated by SNS's signature rather than a token: nothing in a message is acted on
  * (no job, no confirmation request, no trusted log line) until {@link SnsVerifier} believes it.
  */
 public final class SnsRoutes extends AllDirectives {
@@ -49,36 +51,49 @@ public final class SnsRoutes extends AllDirectives {
   /** What a verified confirmation is answered with; {@code outcome} is {@code confirmed} or {@code acknowledged}. */
   record SnsAnswer(String type, String topicArn, String outcome) {}
 
-  /** {@code /v1/notifications/sns}: the S3 events it carries start jobs through {@code ingestion}. */
+  /** What a verified result notification is answered with: the job told to look for its answer. */
+  record ResultAnswer(String type, String topicArn, String outcome, String jobId) {}
+
+  /**
+   * {@code /v1/notifications/sns}: the S3 events it carries start jobs through {@code ingestion}, which also takes the
+   * results of asynchronous invocations.
+   */
   public NotificationRoute into(Ingestion ingestion) {
     S3Routes s3 = new S3Routes(ingestion);
-    return auth -> pathPrefix("notifications", () -> route(s3::ingest));
+    return auth -> pathPrefix("notifications", () -> route(ingestion, s3::ingest));
   }
 
   /** {@code sns}, inside {@code /v1/notifications}; {@code ingest} answers an S3 event as {@code POST
    * /v1/notifications/s3} does. */
-  private Route route(Function<S3Notification, Route> ingest) {
+  private Route route(Ingestion ingestion, Function<S3Notification, Route> ingest) {
     return path("sns", () -> post(() -> optionalHeaderValueByName("x-amz-sns-message-type", header ->
-        entity(Unmarshaller.entityToByteArray(), body -> receive(header, body, ingest)))));
+        entity(Unmarshaller.entityToByteArray(), body -> receive(header, body, ingestion, ingest)))));
   }
 
-  private Route receive(Optional<String> header, byte[] body, Function<S3Notification, Route> ingest) {
+  private Route receive(Optional<String> header, byte[] body, Ingestion ingestion,
+      Function<S3Notification, Route> ingest) {
     SnsMessage message = SnsMessage.parse(body);
     if (header.isPresent() && !header.get().equals(message.type().word())) {
       throw new InvalidInput("invalid_sns_message", "the x-amz-sns-message-type header says " + header.get()
           + " but the body's Type is " + message.type().word());
     }
     return onComplete(verifier.verify(message), verified -> verified.isSuccess()
-        ? act(verified.get(), ingest)
+        ? act(verified.get(), ingestion, ingest)
         : refusal(verified.failed().get()));
   }
 
-  private Route act(SnsVerifier.Verified verified, Function<S3Notification, Route> ingest) {
+  private Route act(SnsVerifier.Verified verified, Ingestion ingestion, Function<S3Notification, Route> ingest) {
     SnsMessage message = verified.message();
     String topic = verified.topic().arn();
     try {
       return switch (message.type()) {
-        case NOTIFICATION -> ingest.apply(S3EventParser.parse(message.message().getBytes(StandardCharsets.UTF_8)));
+        case NOTIFICATION -> {
+          Optional<AsyncResult> result = ingestion.noticeResult(message.message());
+          yield result.isPresent()
+              ? complete(JsonResponses.json(StatusCodes.OK, new ResultAnswer(message.type().word(), topic, "noticed",
+                  result.get().inferenceId())))
+              : ingest.apply(S3EventParser.parse(message.message().getBytes(StandardCharsets.UTF_8)));
+        }
         case SUBSCRIPTION_CONFIRMATION -> {
           var subscribeUrl = AwsSnsUrls.subscribe(message.subscribeUrl(), verified.topic());
           yield onComplete(confirmer.confirm(subscribeUrl), confirmed -> {

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -43,6 +44,7 @@ import warmgate.http.RawHttp;
 import warmgate.ingest.Ingestion;
 import warmgate.ingest.ObjectCreated;
 import warmgate.ingest.s3.S3Routes;
+import warmgate.provider.AsyncResult;
 import warmgate.provider.PushedStates;
 import warmgate.provider.sagemaker.SageMakerPushedStates;
 
@@ -74,6 +76,11 @@ public class EventBridgeRoutesTest {
       return CompletableFuture.completedFuture(new Report(
           batch.stream().map(u -> new Accepted("s3-" + u.key().hashCode(), u.bucket(), u.key(), false)).toList(),
               List.of()));
+    }
+
+    @Override
+    public Optional<AsyncResult> noticeResult(String message) {
+      throw new AssertionError("EventBridge carries no results of asynchronous invocations");
     }
   }
 

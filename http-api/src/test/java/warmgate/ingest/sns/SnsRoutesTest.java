@@ -16,6 +16,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -29,13 +31,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
+import warmgate.gateway.AsyncNotices;
 import warmgate.http.Authentication;
 import warmgate.http.EndpointRoutes;
 import warmgate.http.HttpServer;
 import warmgate.http.JobRoutes;
+import warmgate.ingest.AsyncResultIntake;
 import warmgate.ingest.Ingestion;
 import warmgate.ingest.ObjectCreated;
 import warmgate.ingest.s3.S3Routes;
+import warmgate.job.ObjectRef;
+import warmgate.provider.AsyncResult;
+import warmgate.provider.sagemaker.InferenceResults;
+import warmgate.provider.sagemaker.SageMakerAsyncResults;
 
 // Real HTTP on loopback: POST /v1/notifications/sns with a test CA, a fake certificate fetcher, a recording
 // subscription confirmer and a recording Ingestion; no journal, no network.
@@ -51,10 +59,31 @@ class SnsRoutesTest {
   private String base;
   private String closed;
 
-  /** Records every upload it is handed; {@code slow} fails like a journal that did not confirm in time. */
+  /**
+   * Records every upload it is handed; {@code slow} fails like a journal that did not confirm in time. Results of
+   * asynchronous invocations are read by the real intake, with SageMaker's format, and recorded where they would go.
+   */
   static final class RecordingIngestion implements Ingestion {
     final List<ObjectCreated> uploads = new CopyOnWriteArrayList<>();
+    final List<AsyncResult> noticed = new CopyOnWriteArrayList<>();
     volatile boolean slow;
+    private final AsyncResultIntake results = new AsyncResultIntake(List.of(new SageMakerAsyncResults()), Map.of(),
+        new AsyncNotices() {
+          @Override
+          public void resultNoticed(AsyncResult result) {
+            noticed.add(result);
+          }
+
+          @Override
+          public void resultLanded(String endpoint, ObjectRef location) {
+            throw new AssertionError("no endpoint has a result path here");
+          }
+        });
+
+    @Override
+    public Optional<AsyncResult> noticeResult(String message) {
+      return results.notice(message);
+    }
 
     @Override
     public CompletionStage<Report> ingest(List<ObjectCreated> batch) {
@@ -92,6 +121,7 @@ class SnsRoutesTest {
   @BeforeEach
   void reset() {
     ingestion.uploads.clear();
+    ingestion.noticed.clear();
     ingestion.slow = false;
     confirmer.visited.clear();
     confirmer.failure = null;
@@ -138,6 +168,46 @@ class SnsRoutesTest {
 
     assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
     assertThat(ingestion.uploads).extracting(ObjectCreated::key).containsExactly("users/a/input/y z_image.png");
+  }
+
+  @Test
+  void sageMakersSuccessNotificationTellsTheJobItNamesToLookForItsAnswer() throws Exception {
+    var response = deliver(sign(notification(InferenceResults.SUCCESS).put("Subject", ""), "2"));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(json(response).path("outcome").asText()).isEqualTo("noticed");
+    assertThat(json(response).path("jobId").asText()).isEqualTo("11111111-2222-3333-4444-555555555555");
+    assertThat(ingestion.noticed).containsExactly(new AsyncResult("11111111-2222-3333-4444-555555555555", true,
+        new ObjectRef("bucket", "output_directory/prediction.out"), null));
+    assertThat(ingestion.uploads).isEmpty();
+  }
+
+  @Test
+  void sageMakersErrorNotificationTellsTheJobToo() throws Exception {
+    var response = deliver(sign(notification(InferenceResults.ERROR), "1"));
+
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    assertThat(ingestion.noticed).singleElement().satisfies(r -> {
+      assertThat(r.succeeded()).isFalse();
+      assertThat(r.failureReason()).startsWith("ClientError: Received server error (500)");
+    });
+  }
+
+  @Test
+  void anInferenceResultNamingNoWarmgateJobIsRefusedWithoutTellingAnyone() throws Exception {
+    String foreign = InferenceResults.SUCCESS.replace("11111111-2222-3333-4444-555555555555", "Not/A Job");
+
+    assertError(deliver(sign(notification(foreign), "2")), 400, "invalid_async_result");
+    assertThat(ingestion.noticed).isEmpty();
+    assertThat(ingestion.uploads).isEmpty();
+  }
+
+  @Test
+  void aForgedInferenceResultIsRefusedBeforeItIsRead() throws Exception {
+    ObjectNode forged = sign(notification(InferenceResults.SUCCESS), "2", SnsFixture.ROGUE_KEYS.getPrivate());
+
+    assertThat(deliver(forged).statusCode()).isEqualTo(403);
+    assertThat(ingestion.noticed).isEmpty();
   }
 
   @Test
