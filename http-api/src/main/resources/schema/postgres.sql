@@ -88,6 +88,10 @@ CREATE TABLE IF NOT EXISTS job_index (
   has_work BOOLEAN NOT NULL
 )
 ;
+-- Added with per-owner fair share: the job's priority, for enlisting a queued job again after a restart.
+-- NULL in rows written before it: interactive.
+ALTER TABLE job_index ADD COLUMN IF NOT EXISTS priority VARCHAR(16)
+;
 -- GET /v1/jobs lists newest first, paging on (created_at, job_id): one index for the whole list and one per
 -- filter a list is usually narrowed by (a non-admin always filters by owner).
 CREATE INDEX IF NOT EXISTS job_index_created_idx ON job_index (created_at, job_id)

@@ -39,7 +39,8 @@ public record EndpointSettings(
     Duration reconcileInterval,
     Duration invokeTimeout,
     Config providerConfig,
-    KeepWarmSettings keepWarm) {
+    KeepWarmSettings keepWarm,
+    QueueSettings queue) {
 
   public EndpointSettings {
     if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9-]{0,62}")) {
@@ -67,6 +68,19 @@ public record EndpointSettings(
     if (keepWarm == null) {
       throw new IllegalArgumentException("endpoint " + name + ": keep-warm is missing");
     }
+    if (queue == null) {
+      throw new IllegalArgumentException("endpoint " + name + ": queue is missing");
+    }
+  }
+
+  /** Settings whose slots are shared as {@link QueueSettings#DEFAULT} says. */
+  public EndpointSettings(String name, String provider, int maxConcurrency, int maxQueued, Duration idleTimeout,
+      Duration startTimeout, int maxStartFailures, Duration failedRetryAfter, Duration leaseTtl,
+      Duration statusPollInterval, Duration reconcileInterval, Duration invokeTimeout, Config providerConfig,
+      KeepWarmSettings keepWarm) {
+    this(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout, maxStartFailures, failedRetryAfter,
+        leaseTtl, statusPollInterval, reconcileInterval, invokeTimeout, providerConfig, keepWarm,
+        QueueSettings.DEFAULT);
   }
 
   /** Settings with the {@code fixed} keep-warm policy: stopped after {@code idleTimeout}. */
@@ -105,7 +119,19 @@ public record EndpointSettings(
         c.getDuration("reconcile-interval"),
         c.getDuration("invoke-timeout"),
         c.hasPath(provider) ? c.getConfig(provider) : com.typesafe.config.ConfigFactory.empty(),
-        c.hasPath("keep-warm") ? KeepWarmSettings.of(c.getConfig("keep-warm")) : KeepWarmSettings.FIXED);
+        c.hasPath("keep-warm") ? KeepWarmSettings.of(c.getConfig("keep-warm")) : KeepWarmSettings.FIXED,
+        queue(name, c));
+  }
+
+  private static QueueSettings queue(String name, Config c) {
+    if (!c.hasPath("queue")) {
+      return QueueSettings.DEFAULT;
+    }
+    try {
+      return QueueSettings.of(c.getConfig("queue"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("endpoint " + name + ": " + e.getMessage(), e);
+    }
   }
 
   private static String quoteKey(String key) {

@@ -21,6 +21,8 @@ import warmgate.CborSerializable;
  * @param callbackUrl where completion is reported, or null
  * @param source what created the job: the triggering object as {@code s3://bucket/key} or {@code http}
  * @param requireReview hold the result in {@code AWAITING_REVIEW} until someone approves or rejects it
+ * @param priority its turn within its owner's share of the endpoint; jobs journaled before priorities existed read
+ *     as interactive
  */
 public record JobSpec(
     String endpoint,
@@ -30,11 +32,13 @@ public record JobSpec(
     JsonNode payload,
     String callbackUrl,
     String source,
-    boolean requireReview)
+    boolean requireReview,
+    Priority priority)
     implements CborSerializable {
 
   public JobSpec {
     Objects.requireNonNull(endpoint, "endpoint");
+    priority = priority == null ? Priority.INTERACTIVE : priority;
     Objects.requireNonNull(output, "output");
     inputs = Collections.unmodifiableMap(new TreeMap<>(Objects.requireNonNull(inputs, "inputs")));
     payload = payload == null || payload.isNull() ? JsonNodeFactory.instance.objectNode() : payload.deepCopy();
@@ -54,9 +58,20 @@ public record JobSpec(
     return (ObjectNode) payload.deepCopy();
   }
 
-  /** The same job with the route's review and callback settings applied. */
-  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl) {
-    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview);
+  /** An interactive job. */
+  public JobSpec(String endpoint, String owner, Map<String, ObjectRef> inputs, ObjectRef output, JsonNode payload,
+      String callbackUrl, String source, boolean requireReview) {
+    this(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, Priority.INTERACTIVE);
+  }
+
+  /** The same job with the route's review, callback and priority settings applied. */
+  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl, Priority priority) {
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority);
+  }
+
+  /** The same job at another priority. */
+  public JobSpec withPriority(Priority priority) {
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority);
   }
 
   /** Where the error document goes when the job fails: {@code {base}_error.json} beside the output. */

@@ -8,6 +8,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 import warmgate.CborSerializable;
 import warmgate.job.ObjectRef;
+import warmgate.job.Priority;
 import warmgate.provider.EndpointProvider;
 import warmgate.provider.ProviderState;
 
@@ -17,12 +18,12 @@ import warmgate.provider.ProviderState;
  */
 public sealed interface EndpointCommand extends CborSerializable {
 
-  
   /**
    * Asks for a slot for a job. Answered with a {@link Grant} now or once the endpoint is warm (the job repeats
    * it until then), or with {@link Unavailable} while the endpoint is FAILED.
    */
-  record Acquire(String jobId, ActorRef<SlotReply> replyTo) implements EndpointCommand {}
+  record Acquire(String jobId, String owner, Priority priority, ActorRef<SlotReply> replyTo)
+      implements EndpointCommand {}
 
   /** Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken. */
   record Renew(String jobId, String leaseId) implements EndpointCommand {}
@@ -42,7 +43,13 @@ public sealed interface EndpointCommand extends CborSerializable {
    * places in the queue, in this order, reached through {@link ParkedJobs#deliver}. Answered once held. One message
    * for many jobs: a restart enlists every queued job, and one ask each cost more than the rest of the restart.
    */
-  record Enlist(List<String> jobIds, ActorRef<Done> replyTo) implements EndpointCommand {}
+  record Enlist(List<QueuedJob> jobs, ActorRef<Done> replyTo) implements EndpointCommand {}
+
+  /**
+   * A job queued here as its journal says, for {@link Enlist}: whose it is and how urgent decide its turn, and
+   * {@code since} (when it was queued) keeps its place among the others of its owner.
+   */
+  record QueuedJob(String jobId, String owner, Priority priority, Instant since) implements CborSerializable {}
 
   record Get(ActorRef<View> replyTo) implements EndpointCommand {}
 
@@ -129,15 +136,34 @@ public sealed interface EndpointCommand extends CborSerializable {
    * @param parked of the {@code queued}, those out of memory ({@link Park}): their grants wake them
    * @param configuration the provider configuration the endpoint is being started from or serves (after a capacity
    *     fallback, the one that had capacity); null while nothing runs, or when the provider has only one
+   * @param owners the owners with jobs queued or running here, by name ("" for jobs without an owner)
    */
   record View(
       String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since, long billedSeconds,
           String detail, int overflow,
-      int parked, String configuration)
+      int parked, String configuration, List<OwnerLoad> owners)
       implements CborSerializable {
+    public View {
+      owners = owners == null ? List.of() : List.copyOf(owners);
+    }
+
     public View(String name, EndpointLifecycle.Phase state, int queued, int inFlight, Instant since,
         long billedSeconds, String detail, int overflow, int parked) {
-      this(name, state, queued, inFlight, since, billedSeconds, detail, overflow, parked, null);
+      this(name, state, queued, inFlight, since, billedSeconds, detail, overflow, parked, null, List.of());
+    }
+
+    /** Jobs of {@code owner} queued here (null: jobs without an owner). */
+    public int queuedBy(String owner) {
+      String key = owner == null ? "" : owner;
+      for (OwnerLoad load : owners) {
+        if (load.owner().equals(key)) {
+          return load.queued();
+        }
+      }
+      return 0;
     }
   }
+
+  /** One owner's jobs at an endpoint: waiting for a slot, and holding one. */
+  record OwnerLoad(String owner, int queued, int inFlight) implements CborSerializable {}
 }

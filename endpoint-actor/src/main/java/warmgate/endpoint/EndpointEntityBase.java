@@ -246,6 +246,7 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
 
   void report(State state) {
     metrics.state(settings.name(), state.phase(), jobs.queued(), jobs.inFlight());
+    metrics.owners(settings.name(), jobs.owners());
   }
 
   View view(State state) {

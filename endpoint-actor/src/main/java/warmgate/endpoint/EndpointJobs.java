@@ -3,6 +3,7 @@ package warmgate.endpoint;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -56,7 +57,7 @@ final class EndpointJobs {
     this.parked = parked;
     this.log = log;
     this.queue = new SlotQueue<>(settings.maxQueued(), settings.maxConcurrency(), settings.leaseTtl(),
-        () -> UUID.randomUUID().toString(), SlotQueue.Ordering.FIFO);
+        () -> UUID.randomUUID().toString(), settings.queue());
     this.lastActivity = clock.instant();
     this.keepWarm = KeepWarmPolicy.of(settings);
   }
@@ -67,6 +68,10 @@ final class EndpointJobs {
 
   int inFlight() {
     return queue.inFlight();
+  }
+
+  List<EndpointCommand.OwnerLoad> owners() {
+    return queue.owners();
   }
 
   /** Nothing queued, nothing running. */
@@ -96,7 +101,8 @@ final class EndpointJobs {
       learnArrival();
     }
     lastActivity = now;
-    SlotQueue.Answer answer = queue.ask(cmd.jobId(), cmd.replyTo(), now);
+    SlotQueue.Answer answer = queue.ask(cmd.jobId(), new SlotQueue.Claim(cmd.owner(), cmd.priority()), cmd.replyTo(),
+        now);
     if (answer instanceof SlotQueue.Held held) {
       // The job asked again before our grant reached it; the same lease answers.
       cmd.replyTo().tell(grant(cmd.jobId(), held.leaseId()));
@@ -119,10 +125,10 @@ final class EndpointJobs {
    * asking and so gets its actor back; a grant through {@link ParkedJobs} reaches it either way.
    */
   void enlist(Enlist cmd) {
-    if (!cmd.jobIds().stream().allMatch(queue::holdsLease)) {
+    if (!cmd.jobs().stream().allMatch(job -> queue.holdsLease(job.jobId()))) {
       lastActivity = clock.instant();
     }
-    for (SlotQueue.Granted<ActorRef<SlotReply>> again : queue.enlist(cmd.jobIds())) {
+    for (SlotQueue.Granted<ActorRef<SlotReply>> again : queue.enlist(cmd.jobs())) {
       parked.deliver(again.jobId(), grant(again.jobId(), again.leaseId()));
     }
     cmd.replyTo().tell(Done.getInstance());
@@ -173,7 +179,7 @@ final class EndpointJobs {
   /** Tells enlisted jobs of a FAILED endpoint, through {@link ParkedJobs}, to ask again later. */
   void refuse(Enlist cmd, String reason) {
     lastRefusal = clock.instant();
-    cmd.jobIds().forEach(jobId -> parked.deliver(jobId, unavailable(jobId, reason)));
+    cmd.jobs().forEach(job -> parked.deliver(job.jobId(), unavailable(job.jobId(), reason)));
     cmd.replyTo().tell(Done.getInstance());
   }
 
@@ -193,7 +199,8 @@ final class EndpointJobs {
     String why = state instanceof Cold c && c.lastFailure() != null ? c.lastFailure()
         : state instanceof Failed f ? f.reason() : detail;
     return new View(settings.name(), state.phase(), queue.queued(), queue.inFlight(), state.since(),
-        state.ledger().billedSeconds(clock.instant()), why, queue.overflow(), queue.parked(), state.configuration());
+        state.ledger().billedSeconds(clock.instant()), why, queue.overflow(), queue.parked(), state.configuration(),
+        queue.owners());
   }
 
   /**

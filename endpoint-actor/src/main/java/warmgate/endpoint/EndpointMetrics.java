@@ -1,6 +1,7 @@
 package warmgate.endpoint;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What an {@link EndpointLifecycle} reports about its endpoint, on the node that hosts the entity. http-api
@@ -12,6 +13,9 @@ import java.time.Duration;
 public interface EndpointMetrics {
   /** Where the endpoint stands; reported after every command and every stored change, so it is never stale. */
   void state(String endpoint, EndpointLifecycle.Phase phase, int queued, int inFlight);
+
+  /** The owners with jobs queued or running at the endpoint now; reported with {@link #state}. */
+  void owners(String endpoint, List<EndpointCommand.OwnerLoad> owners);
 
   /** The entity stopped on this node (passivated, moved to another node, or the node leaves): its figures go too. */
   void stopped(String endpoint);
@@ -25,6 +29,9 @@ public interface EndpointMetrics {
   EndpointMetrics NONE = new EndpointMetrics() {
     @Override
     public void state(String endpoint, EndpointLifecycle.Phase phase, int queued, int inFlight) {}
+
+    @Override
+    public void owners(String endpoint, List<EndpointCommand.OwnerLoad> owners) {}
 
     @Override
     public void stopped(String endpoint) {}

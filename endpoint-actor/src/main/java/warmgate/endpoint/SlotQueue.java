@@ -3,34 +3,43 @@ package warmgate.endpoint;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Supplier;
+import warmgate.config.QueueSettings;
+import warmgate.job.Priority;
 
 /**
  * An endpoint's wait queue and leases: who waits for a slot, who holds one, who was turned away by a full queue.
  * Runtime state only, never persisted; the entity asks it and turns its answers into messages.
  *
  * <p>Its rules: at most {@code maxQueued} jobs wait (others overflow and ask again), at most {@code maxConcurrency}
- * leases are handed out by {@link #dispatch}, in the order its {@link Ordering} picks (arrival order). A job asking
- * again keeps its place, or gets the lease it already holds again, never a second one. A parked job keeps its place
- * without an address ({@code null}): its grant goes around its actor. A lease lapses unless renewed within
- * {@code leaseTtl}; one never renewed puts its job back in the queue, since the grant may have been lost.
+ * leases are handed out by {@link #dispatch}, in the order the {@link WaitLine} gives (fair share among owners, or
+ * arrival order), and at most an owner's {@code max-in-flight} to one owner. A job asking again keeps its place, or
+ * gets the lease it already holds again, never a second one. A parked job keeps its place without an address
+ * ({@code null}): its grant goes around its actor. A lease lapses unless renewed within {@code leaseTtl}; one never
+ * renewed puts its job back in the queue, since the grant may have been lost.
  *
  * @param <A> how the entity reaches a job in memory (an actor); {@code null} for a parked job
  */
 public final class SlotQueue<A> {
 
-  /** Which waiting job gets the next free slot; a seam for fairer policies than arrival order. */
-  public interface Ordering {
-    /** @param waiting the waiting jobs' ids in arrival order, never empty */
-    String next(Collection<String> waiting);
+  /**
+   * Whose job it is and how urgent, which decide its turn.
+   *
+   * @param owner null: the job has no owner (it shares with the other jobs without one)
+   */
+  public record Claim(String owner, Priority priority) {
+    /** A job of nobody in particular, interactive. */
+    public static final Claim NONE = new Claim(null, Priority.INTERACTIVE);
 
-    Ordering FIFO = waiting -> waiting.iterator().next();
+    public Claim {
+      priority = priority == null ? Priority.INTERACTIVE : priority;
+    }
   }
 
   /** The answer to {@link #ask}. */
@@ -61,27 +70,47 @@ public final class SlotQueue<A> {
    * @param renewed whether the holder has renewed it: a lease that expires without ever being renewed may be a
    *     grant lost on its way (to a parked job, or to an actor whose node died), so its job waits in the queue
    *     again instead of losing its turn; a job that had moved on gives the next grant back
+   * @param place where the job stood in the line, for when it has to stand there again
    */
-  private record Lease(String leaseId, Instant expiresAt, boolean renewed) {}
+  private record Lease(String leaseId, Instant expiresAt, boolean renewed, WaitLine.Place place) {}
+
+  private record Waiting<A>(A to, WaitLine.Place place) {}
+
+  /** One owner's jobs here; {@code owner} is the one String every place of this owner shares. */
+  private static final class Load {
+    final String owner;
+    int queued;
+    int inFlight;
+
+    Load(String owner) {
+      this.owner = owner;
+    }
+  }
 
   private final int maxQueued;
   private final int maxConcurrency;
   private final Duration leaseTtl;
   private final Supplier<String> leaseIds;
-  private final Ordering ordering;
+  private final QueueSettings sharing;
 
   /** In arrival order; a parked job's entry has a null address. */
-  private final LinkedHashMap<String, A> waiting = new LinkedHashMap<>();
+  private final LinkedHashMap<String, Waiting<A>> waiting = new LinkedHashMap<>();
+  private final WaitLine line;
   private final Map<String, Lease> leases = new HashMap<>();
+  /** Per owner: jobs waiting and leases held, both counted, so quotas and views need no scan. */
+  private final Map<String, Load> loads = new HashMap<>();
   /** Jobs turned away by a full queue, with when each last asked; forgotten once let in, gone, or silent too long. */
   private final Map<String, Instant> overflow = new HashMap<>();
+  private long places;
 
-  public SlotQueue(int maxQueued, int maxConcurrency, Duration leaseTtl, Supplier<String> leaseIds, Ordering ordering) {
+  public SlotQueue(int maxQueued, int maxConcurrency, Duration leaseTtl, Supplier<String> leaseIds,
+      QueueSettings sharing) {
     this.maxQueued = maxQueued;
     this.maxConcurrency = maxConcurrency;
     this.leaseTtl = leaseTtl;
     this.leaseIds = leaseIds;
-    this.ordering = ordering;
+    this.sharing = sharing;
+    this.line = new WaitLine(sharing);
   }
 
   /** Whether the queue has never heard of the job (not waiting, not holding a lease, not turned away). */
@@ -104,14 +133,19 @@ public final class SlotQueue<A> {
   }
 
   /** A job in memory asks for a slot. */
-  public Answer ask(String jobId, A from, Instant now) {
+  public Answer ask(String jobId, Claim claim, A from, Instant now) {
     Lease held = leases.get(jobId);
     if (held != null) {
       return new Held(held.leaseId());
     }
-    if (waiting.containsKey(jobId) || waiting.size() < maxQueued) {
+    Waiting<A> old = waiting.get(jobId);
+    if (old != null) {
+      waiting.put(jobId, new Waiting<>(from, old.place())); // an existing key keeps its place in a LinkedHashMap
+      return new Queued();
+    }
+    if (waiting.size() < maxQueued) {
       overflow.remove(jobId);
-      waiting.put(jobId, from); // an existing key keeps its place in a LinkedHashMap
+      enqueue(jobId, from, place(jobId, claim, now));
       return new Queued();
     }
     overflow.put(jobId, now);
@@ -120,10 +154,11 @@ public final class SlotQueue<A> {
 
   /** The job leaves memory but keeps its place; false if it has no place to keep. */
   public boolean park(String jobId) {
-    if (!waiting.containsKey(jobId)) {
+    Waiting<A> old = waiting.get(jobId);
+    if (old == null) {
       return false;
     }
-    waiting.put(jobId, null);
+    waiting.put(jobId, new Waiting<>(null, old.place()));
     return true;
   }
 
@@ -132,15 +167,20 @@ public final class SlotQueue<A> {
    * queue takes them all the same, since they were let in before. Answers the grants to send again: those of jobs
    * holding a lease they never renewed, whose grant may have gone to an actor that died with its node.
    */
-  public List<Granted<A>> enlist(List<String> jobIds) {
+  public List<Granted<A>> enlist(List<EndpointCommand.QueuedJob> jobs) {
     List<Granted<A>> again = new ArrayList<>();
-    for (String jobId : jobIds) {
-      Lease held = leases.get(jobId);
+    for (EndpointCommand.QueuedJob job : jobs) {
+      Lease held = leases.get(job.jobId());
       if (held == null) {
-        overflow.remove(jobId);
-        waiting.put(jobId, null);
+        overflow.remove(job.jobId());
+        Waiting<A> old = waiting.get(job.jobId());
+        if (old == null) {
+          enqueue(job.jobId(), null, place(job.jobId(), new Claim(job.owner(), job.priority()), job.since()));
+        } else {
+          waiting.put(job.jobId(), new Waiting<>(null, old.place()));
+        }
       } else if (!held.renewed()) {
-        again.add(new Granted<>(jobId, null, held.leaseId()));
+        again.add(new Granted<>(job.jobId(), null, held.leaseId()));
       }
     }
     return again;
@@ -152,9 +192,13 @@ public final class SlotQueue<A> {
    */
   public void renew(String jobId, String leaseId, Instant now) {
     Lease held = leases.get(jobId);
-    if (held == null || held.leaseId().equals(leaseId)) {
-      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), true));
-      waiting.remove(jobId);
+    if (held == null) {
+      Waiting<A> old = withdraw(jobId);
+      WaitLine.Place place = old != null ? old.place() : place(jobId, Claim.NONE, now);
+      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), true, place));
+      load(place.owner()).inFlight++;
+    } else if (held.leaseId().equals(leaseId)) {
+      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), true, held.place()));
     }
   }
 
@@ -162,22 +206,31 @@ public final class SlotQueue<A> {
    * */
   public void release(String jobId, String leaseId) {
     if (leaseId == null) {
-      waiting.remove(jobId);
+      withdraw(jobId);
       overflow.remove(jobId);
     } else {
-      leases.computeIfPresent(jobId, (job, lease) -> lease.leaseId().equals(leaseId) ? null : lease);
+      Lease held = leases.get(jobId);
+      if (held != null && held.leaseId().equals(leaseId)) {
+        endLease(jobId, held);
+      }
     }
   }
 
-  /** Hands out free slots to waiting jobs; the entity sends each grant. */
+  /** Hands out free slots to waiting jobs, in the line's order; the entity sends each grant. */
   public List<Granted<A>> dispatch(Instant now) {
     List<Granted<A>> granted = new ArrayList<>();
     while (leases.size() < maxConcurrency && !waiting.isEmpty()) {
-      String jobId = ordering.next(waiting.keySet());
-      A to = waiting.remove(jobId);
+      String jobId = line.next(this::mayRunAnother);
+      if (jobId == null) {
+        break; // every owner waiting holds its max-in-flight
+      }
+      Waiting<A> w = waiting.remove(jobId);
+      Load load = load(w.place().owner());
+      load.queued--;
+      load.inFlight++;
       String leaseId = leaseIds.get();
-      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), false));
-      granted.add(new Granted<>(jobId, to, leaseId));
+      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), false, w.place()));
+      granted.add(new Granted<>(jobId, w.to(), leaseId));
     }
     return granted;
   }
@@ -191,24 +244,34 @@ public final class SlotQueue<A> {
     overflow.values().removeIf(lastAsked -> lastAsked.plus(leaseTtl).isBefore(now));
     List<String> requeued = new ArrayList<>();
     List<String> freed = new ArrayList<>();
-    leases.entrySet().removeIf(e -> {
-      boolean expired = e.getValue().expiresAt().isBefore(now);
-      if (expired && !e.getValue().renewed()) {
-        requeued.add(e.getKey());
-        waiting.putIfAbsent(e.getKey(), null);
-      } else if (expired) {
-        freed.add(e.getKey());
+    for (Map.Entry<String, Lease> e : List.copyOf(leases.entrySet())) {
+      Lease lease = e.getValue();
+      if (!lease.expiresAt().isBefore(now)) {
+        continue;
       }
-      return expired;
-    });
+      endLease(e.getKey(), lease);
+      if (lease.renewed()) {
+        freed.add(e.getKey());
+      } else {
+        requeued.add(e.getKey());
+        if (!waiting.containsKey(e.getKey())) {
+          // Behind the jobs already waiting: its grant may have gone to an actor that died with its node, and a job
+          // nobody answers for must not hold up the others at the head of the line.
+          WaitLine.Place old = lease.place();
+          enqueue(e.getKey(), null, place(e.getKey(), new Claim(old.owner().isEmpty() ? null : old.owner(),
+              old.priority()), now));
+        }
+      }
+    }
     return new Expired(requeued, freed);
   }
 
-  /** Empties the queue (leases stay), answering who waited, in order. */
+  /** Empties the queue (leases stay), answering who waited, in arrival order. */
   public List<Waiter<A>> drain() {
     List<Waiter<A>> drained = new ArrayList<>();
-    waiting.forEach((jobId, to) -> drained.add(new Waiter<>(jobId, to)));
-    waiting.clear();
+    for (String jobId : List.copyOf(waiting.keySet())) {
+      drained.add(new Waiter<>(jobId, withdraw(jobId).to()));
+    }
     return drained;
   }
 
@@ -227,11 +290,79 @@ public final class SlotQueue<A> {
   /** A scan of the queue: only asked for by {@code GET /v1/endpoints}, not per job. */
   public int parked() {
     int n = 0;
-    for (A to : waiting.values()) {
-      if (to == null) {
+    for (Waiting<A> w : waiting.values()) {
+      if (w.to() == null) {
         n++;
       }
     }
     return n;
+  }
+
+  /** Jobs waiting for a slot that belong to {@code owner} (null: to nobody). */
+  public int queuedBy(String owner) {
+    Load load = loads.get(ownerKey(owner));
+    return load == null ? 0 : load.queued;
+  }
+
+  /** Every owner with jobs waiting or running here, by name. */
+  public List<EndpointCommand.OwnerLoad> owners() {
+    List<EndpointCommand.OwnerLoad> owners = new ArrayList<>();
+    new TreeMap<>(loads).forEach((owner, load) -> owners.add(new EndpointCommand.OwnerLoad(owner, load.queued,
+        load.inFlight)));
+    return owners;
+  }
+
+  private void enqueue(String jobId, A to, WaitLine.Place place) {
+    waiting.put(jobId, new Waiting<>(to, place));
+    line.add(place);
+    load(place.owner()).queued++;
+  }
+
+  /** Takes a waiting job out of the queue; null if it was not waiting. */
+  private Waiting<A> withdraw(String jobId) {
+    Waiting<A> w = waiting.remove(jobId);
+    if (w != null) {
+      line.remove(w.place());
+      Load load = loads.get(w.place().owner());
+      load.queued--;
+      forgetIfIdle(load);
+    }
+    return w;
+  }
+
+  private void endLease(String jobId, Lease lease) {
+    leases.remove(jobId);
+    Load load = loads.get(lease.place().owner());
+    load.inFlight--;
+    forgetIfIdle(load);
+  }
+
+  private boolean mayRunAnother(String owner) {
+    int limit = sharing.share(owner.isEmpty() ? null : owner).maxInFlight();
+    if (limit == 0) {
+      return true;
+    }
+    Load load = loads.get(owner);
+    return load == null || load.inFlight < limit;
+  }
+
+  private WaitLine.Place place(String jobId, Claim claim, Instant since) {
+    // One String per owner however many of its jobs wait: the queue holds 10,000s of places.
+    return new WaitLine.Place(jobId, load(ownerKey(claim.owner())).owner, claim.priority(), since.toEpochMilli(),
+        places++);
+  }
+
+  private Load load(String owner) {
+    return loads.computeIfAbsent(owner, Load::new);
+  }
+
+  private void forgetIfIdle(Load load) {
+    if (load.queued <= 0 && load.inFlight <= 0) {
+      loads.remove(load.owner);
+    }
+  }
+
+  private static String ownerKey(String owner) {
+    return owner == null ? "" : owner;
   }
 }

@@ -25,6 +25,7 @@ import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.Stopped;
+import warmgate.job.Priority;
 import warmgate.provider.ProviderState.Status;
 import warmgate.testing.ManualClock;
 
@@ -56,7 +57,7 @@ class EndpointLeavesNodeTest {
 
     void warmUp() {
       TestProbe<SlotReply> job = testKit.createTestProbe();
-      lifecycle.tell(new Acquire("warm-up", job.ref()));
+      lifecycle.tell(new Acquire("warm-up", null, Priority.INTERACTIVE, job.ref()));
       job.awaitAssert(WAIT, () -> assertThat(provider.starts.get()).isEqualTo(1));
       provider.set(Status.IN_SERVICE);
       Grant grant = job.expectMessageClass(Grant.class, WAIT);
@@ -103,7 +104,7 @@ class EndpointLeavesNodeTest {
   void leavingTheNodeWhileStartingStopsTheProcessWithoutCountingAFailedStart() {
     Fixture f = new Fixture(true);
     TestProbe<SlotReply> job = testKit.createTestProbe();
-    f.lifecycle.tell(new Acquire("job-1", job.ref()));
+    f.lifecycle.tell(new Acquire("job-1", null, Priority.INTERACTIVE, job.ref()));
     job.awaitAssert(WAIT, () -> assertThat(f.provider.status()).isEqualTo(Status.CREATING));
     f.clock.advance(Duration.ofSeconds(20));
 

@@ -31,6 +31,7 @@ import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
 import warmgate.endpoint.EndpointLifecycle.Warm;
 import warmgate.job.ObjectRef;
+import warmgate.job.Priority;
 import warmgate.provider.ProviderState;
 import warmgate.testing.SerializationCheck;
 
@@ -49,7 +50,10 @@ class EndpointLifecycleSerializationTest {
   @Test
   void everyCommandAndReplyRoundTrips() {
     SerializationCheck check = check();
-    check.roundTrips(new Acquire("job-1", testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
+    check.roundTrips(new Acquire("job-1", "alice", Priority.BATCH,
+        testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
+    check.roundTrips(new Acquire("job-1", null, Priority.INTERACTIVE,
+        testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
     check.roundTrips(new Renew("job-1", "lease-1"));
     check.roundTrips(new Release("job-1", "lease-1"));
     check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
@@ -66,7 +70,9 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new EndpointCommand.Unavailable("gen3d", "job-1", "endpoint gen3d is FAILED",
         Duration.ofMinutes(1)));
     check.roundTrips(new EndpointCommand.Park("job-1", testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
-    check.roundTrips(new EndpointCommand.Enlist(java.util.List.of("job-1", "job-2"),
+    check.roundTrips(new EndpointCommand.Enlist(java.util.List.of(
+        new EndpointCommand.QueuedJob("job-1", "alice", Priority.BATCH, AT),
+        new EndpointCommand.QueuedJob("job-2", null, Priority.INTERACTIVE, AT.plusSeconds(1))),
         testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Parked("gen3d", "job-1"));
     check.roundTrips(new EndpointCommand.ResultLanded(new ObjectRef("gen3d-work", "async/out/4f1c.out")));
@@ -106,7 +112,8 @@ class EndpointLifecycleSerializationTest {
     Ledger ledger = new Ledger(12_000, AT, 3, "gen3d-g6");
     check.roundTrips(new Starting(AT, ledger, 1, true, AT.plusSeconds(60)));
     check.roundTrips(new Warm(AT, ledger));
-    check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1, "gen3d-g6"));
+    check.roundTrips(new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1, "gen3d-g6",
+        java.util.List.of(new EndpointCommand.OwnerLoad("alice", 2, 0), new EndpointCommand.OwnerLoad("", 0, 1))));
   }
 
   @Test

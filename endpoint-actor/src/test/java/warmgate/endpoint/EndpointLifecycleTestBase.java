@@ -23,6 +23,7 @@ import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.EndpointLifecycle.Phase;
+import warmgate.job.Priority;
 import warmgate.provider.ProviderState.Status;
 import warmgate.testing.ManualClock;
 
@@ -46,6 +47,14 @@ abstract class EndpointLifecycleTestBase {
   static final class RecordingMetrics implements EndpointMetrics {
     final List<String> reported = new CopyOnWriteArrayList<>();
     final AtomicInteger journalWrites = new AtomicInteger();
+
+    final java.util.Map<String, List<EndpointCommand.OwnerLoad>> owners =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public void owners(String endpoint, List<EndpointCommand.OwnerLoad> loads) {
+      owners.put(endpoint, loads);
+    }
 
     @Override
     public void state(String endpoint, Phase phase, int queued, int inFlight) {
@@ -164,8 +173,11 @@ abstract class EndpointLifecycleTestBase {
     }
 
     void enlist(String... jobIds) {
-      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointCommand.Enlist(List.of(jobIds),
-          replyTo)).reply())
+      List<EndpointCommand.QueuedJob> jobs = new java.util.ArrayList<>();
+      for (String jobId : jobIds) {
+        jobs.add(new EndpointCommand.QueuedJob(jobId, null, Priority.INTERACTIVE, clock.instant()));
+      }
+      assertThat(kit.<org.apache.pekko.Done>runCommand(replyTo -> new EndpointCommand.Enlist(jobs, replyTo)).reply())
           .isEqualTo(org.apache.pekko.Done.getInstance());
     }
 
@@ -195,7 +207,7 @@ abstract class EndpointLifecycleTestBase {
 
     TestProbe<SlotReply> acquire(String jobId) {
       TestProbe<SlotReply> probe = testKit.createTestProbe();
-      kit.runCommand(new Acquire(jobId, probe.ref()));
+      kit.runCommand(new Acquire(jobId, null, Priority.INTERACTIVE, probe.ref()));
       return probe;
     }
 

@@ -14,6 +14,7 @@ import warmgate.endpoint.EndpointCommand.SlotReply;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.job.ObjectRef;
+import warmgate.job.Priority;
 import warmgate.provider.ProviderState.Status;
 
 // In-memory journal, a scripted provider and a manual clock; no I/O: the wait queue, leases and parked jobs.
@@ -24,7 +25,7 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
     Fixture f = new Fixture(2);
 
     TestProbe<SlotReply> job = testKit.createTestProbe();
-    var result = f.kit.runCommand(new Acquire("job-1", job.ref()));
+    var result = f.kit.runCommand(new Acquire("job-1", null, Priority.INTERACTIVE, job.ref()));
 
     assertThat(result.eventOfType(StartRequested.class).reason()).contains("job-1");
     assertThat(result.state().phase()).isEqualTo(Phase.STARTING);
@@ -103,7 +104,7 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
     TestProbe<SlotReply> job = f.acquire("job-1");
     Grant first = job.expectMessageClass(Grant.class, WAIT);
 
-    f.kit.runCommand(new Acquire("job-1", job.ref()));
+    f.kit.runCommand(new Acquire("job-1", null, Priority.INTERACTIVE, job.ref()));
 
     assertThat(job.expectMessageClass(Grant.class, WAIT)).isEqualTo(first);
     assertThat(f.view().inFlight()).isEqualTo(1);

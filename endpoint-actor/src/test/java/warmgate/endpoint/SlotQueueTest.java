@@ -7,18 +7,27 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import warmgate.config.QueueSettings;
 import warmgate.endpoint.SlotQueue.Granted;
+import warmgate.job.Priority;
 
-// The queue alone: plain objects, no actors, time passed in.
+// The queue alone: plain objects, no actors, time passed in. Arrival order here (fifo); FairShareTest has the rest.
 class SlotQueueTest {
+  private static final SlotQueue.Claim NONE = SlotQueue.Claim.NONE;
+  private static final QueueSettings FIFO = new QueueSettings(QueueSettings.Policy.FIFO, Duration.ofSeconds(30),
+      QueueSettings.DEFAULT.ownerDefaults(), java.util.Map.of());
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
   private static final Duration TTL = Duration.ofMinutes(1);
 
   private final AtomicInteger leases = new AtomicInteger();
 
   private SlotQueue<String> queue(int maxQueued, int maxConcurrency) {
-    return new SlotQueue<>(maxQueued, maxConcurrency, TTL, () -> "lease-" + leases.incrementAndGet(),
-        SlotQueue.Ordering.FIFO);
+    return new SlotQueue<>(maxQueued, maxConcurrency, TTL, () -> "lease-" + leases.incrementAndGet(), FIFO);
+  }
+
+  private static List<EndpointCommand.QueuedJob> queued(String... jobIds) {
+    return java.util.Arrays.stream(jobIds).map(id -> new EndpointCommand.QueuedJob(id, null, Priority.INTERACTIVE,
+        T0)).toList();
   }
 
   private static List<String> jobs(List<Granted<String>> granted) {
@@ -28,9 +37,9 @@ class SlotQueueTest {
   @Test
   void grantsInArrivalOrderAndNoMoreThanMaxConcurrency() {
     SlotQueue<String> q = queue(10, 2);
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
-    q.ask("job-3", "actor-3", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
+    q.ask("job-3", NONE, "actor-3", T0);
 
     List<Granted<String>> granted = q.dispatch(T0);
 
@@ -44,8 +53,8 @@ class SlotQueueTest {
   @Test
   void aReleasedLeaseGivesItsSlotToTheNextJob() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
     String lease = q.dispatch(T0).get(0).leaseId();
 
     q.release("job-1", "stale-lease");
@@ -58,9 +67,9 @@ class SlotQueueTest {
   @Test
   void aJobAskingAgainKeepsItsPlace() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
-    q.ask("job-1", "actor-1-again", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
+    q.ask("job-1", NONE, "actor-1-again", T0);
 
     List<Granted<String>> granted = q.dispatch(T0);
 
@@ -71,10 +80,10 @@ class SlotQueueTest {
   @Test
   void aJobHoldingALeaseIsAnsweredWithTheSameLeaseNotASecondOne() {
     SlotQueue<String> q = queue(10, 2);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
     String lease = q.dispatch(T0).get(0).leaseId();
 
-    assertThat(q.ask("job-1", "actor-1", T0)).isEqualTo(new SlotQueue.Held(lease));
+    assertThat(q.ask("job-1", NONE, "actor-1", T0)).isEqualTo(new SlotQueue.Held(lease));
     assertThat(q.dispatch(T0)).isEmpty();
     assertThat(q.inFlight()).isEqualTo(1);
   }
@@ -82,17 +91,17 @@ class SlotQueueTest {
   @Test
   void aFullQueueTurnsJobsAwayAsOverflowUntilTheyAreLetInOrFallSilent() {
     SlotQueue<String> q = queue(1, 1);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
 
-    assertThat(q.ask("job-2", "actor-2", T0)).isEqualTo(new SlotQueue.Full(1));
+    assertThat(q.ask("job-2", NONE, "actor-2", T0)).isEqualTo(new SlotQueue.Full(1));
     assertThat(q.overflow()).isEqualTo(1);
     assertThat(q.isNew("job-2")).isFalse();
 
     q.dispatch(T0);
-    assertThat(q.ask("job-2", "actor-2", T0)).isEqualTo(new SlotQueue.Queued());
+    assertThat(q.ask("job-2", NONE, "actor-2", T0)).isEqualTo(new SlotQueue.Queued());
     assertThat(q.overflow()).isZero();
 
-    q.ask("job-3", "actor-3", T0);
+    q.ask("job-3", NONE, "actor-3", T0);
     q.expire(T0.plus(TTL).plusSeconds(1));
     assertThat(q.overflow()).isZero();
   }
@@ -100,7 +109,7 @@ class SlotQueueTest {
   @Test
   void aParkedJobKeepsItsPlaceWithoutAnAddressAndOnlyAQueuedJobCanPark() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
 
     assertThat(q.park("job-1")).isTrue();
     assertThat(q.park("job-unknown")).isFalse();
@@ -114,9 +123,9 @@ class SlotQueueTest {
   @Test
   void enlistedJobsWaitParkedInOrderEvenBeyondAFullQueue() {
     SlotQueue<String> q = queue(1, 3);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
 
-    assertThat(q.enlist(List.of("job-2", "job-3"))).isEmpty();
+    assertThat(q.enlist(queued("job-2", "job-3"))).isEmpty();
 
     assertThat(q.queued()).isEqualTo(3);
     assertThat(q.parked()).isEqualTo(2);
@@ -126,12 +135,12 @@ class SlotQueueTest {
   @Test
   void enlistingAJobThatNeverTookUpItsGrantSendsTheSameGrantAgainAndARunningJobIsLeftAlone() {
     SlotQueue<String> q = queue(10, 2);
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
     List<Granted<String>> granted = q.dispatch(T0);
     q.renew("job-2", granted.get(1).leaseId(), T0);
 
-    List<Granted<String>> again = q.enlist(List.of("job-1", "job-2"));
+    List<Granted<String>> again = q.enlist(queued("job-1", "job-2"));
 
     assertThat(again).containsExactly(new Granted<>("job-1", null, granted.get(0).leaseId()));
     assertThat(q.queued()).isZero();
@@ -141,7 +150,7 @@ class SlotQueueTest {
   @Test
   void aRenewedLeaseThatLapsesFreesItsSlot() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
     String lease = q.dispatch(T0).get(0).leaseId();
     q.renew("job-1", lease, T0.plusSeconds(30));
 
@@ -156,7 +165,7 @@ class SlotQueueTest {
   @Test
   void aGrantNeverTakenUpPutsItsJobBackInTheQueue() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
     q.dispatch(T0);
 
     SlotQueue.Expired expired = q.expire(T0.plus(TTL).plusSeconds(1));
@@ -170,7 +179,7 @@ class SlotQueueTest {
   @Test
   void aRenewalFromAJobTheQueueDoesNotKnowTakesASlotEvenBeyondMaxConcurrency() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
     q.dispatch(T0);
 
     q.renew("job-2", "lease-from-before-a-restart", T0);
@@ -182,8 +191,8 @@ class SlotQueueTest {
   @Test
   void aWithdrawnRequestLeavesTheQueueAndTheOverflow() {
     SlotQueue<String> q = queue(1, 1);
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
 
     q.release("job-1", null);
     q.release("job-2", null);
@@ -196,9 +205,9 @@ class SlotQueueTest {
   @Test
   void drainingEmptiesTheQueueInOrderAndLeavesTheLeases() {
     SlotQueue<String> q = queue(10, 1);
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
-    q.ask("job-3", "actor-3", T0);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
+    q.ask("job-3", NONE, "actor-3", T0);
     q.park("job-3");
     q.dispatch(T0);
 
@@ -206,15 +215,5 @@ class SlotQueueTest {
         null));
     assertThat(q.queued()).isZero();
     assertThat(q.inFlight()).isEqualTo(1);
-  }
-
-  @Test
-  void theOrderingPicksWhoIsGrantedNext() {
-    SlotQueue<String> q = new SlotQueue<>(10, 1, TTL, () -> "lease", waiting -> waiting.stream().reduce((a,
-        b) -> b).orElseThrow());
-    q.ask("job-1", "actor-1", T0);
-    q.ask("job-2", "actor-2", T0);
-
-    assertThat(jobs(q.dispatch(T0))).containsExactly("job-2");
   }
 }

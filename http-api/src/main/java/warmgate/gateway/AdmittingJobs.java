@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToIntBiFunction;
 import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,8 +16,9 @@ import warmgate.request.RequestCommand;
 
 /**
  * {@link Jobs} that turns new work away with {@link EndpointBusy} while the job's endpoint already holds
- * {@code max-queued} jobs waiting for a slot: in its queue, or turned away by the full queue and asking again. The
- * queue depth is asked of the endpoint's lifecycle actor at most
+ * {@code max-queued} jobs waiting for a slot (in its queue, or turned away by the full queue and asking again), or
+ * while the job's owner has its own {@code max-queued} jobs waiting there. The queue depths are asked of the
+ * endpoint's lifecycle actor at most
  * once per {@code freshness} and shared by every submission in between, so a burst costs one ask, not one per
  * job. When the endpoint does not answer, the job is admitted: its journal is the real buffer, and refusing
  * work because a count could not be read would turn a slow node into an outage.
@@ -27,18 +29,23 @@ public final class AdmittingJobs implements Jobs {
   private final Jobs delegate;
   private final EndpointStates endpoints;
   private final ToIntFunction<String> maxQueued;
+  private final ToIntBiFunction<String, String> ownerMaxQueued;
   private final long freshnessNanos;
   private final long retryAfterSeconds;
   private final Map<String, Sample> samples = new ConcurrentHashMap<>();
 
   private record Sample(long atNanos, CompletableFuture<Optional<EndpointCommand.View>> view) {}
 
-  /** @param maxQueued an endpoint's {@code max-queued}, by name */
-  public AdmittingJobs(Jobs delegate, EndpointStates endpoints, ToIntFunction<String> maxQueued, Duration freshness,
-      Duration retryAfter) {
+  /**
+   * @param maxQueued an endpoint's {@code max-queued}, by name
+   * @param ownerMaxQueued an owner's {@code max-queued} at an endpoint, by endpoint and owner (null: no owner)
+   */
+  public AdmittingJobs(Jobs delegate, EndpointStates endpoints, ToIntFunction<String> maxQueued,
+      ToIntBiFunction<String, String> ownerMaxQueued, Duration freshness, Duration retryAfter) {
     this.delegate = delegate;
     this.endpoints = endpoints;
     this.maxQueued = maxQueued;
+    this.ownerMaxQueued = ownerMaxQueued;
     this.freshnessNanos = freshness.toNanos();
     this.retryAfterSeconds = Math.max(1, retryAfter.toSeconds());
   }
@@ -54,6 +61,14 @@ public final class AdmittingJobs implements Jobs {
       if (waiting >= limit) {
         log.debug("Refusing job {}: endpoint {} has {} waiting (max-queued {})", jobId, endpoint, waiting, limit);
         return CompletableFuture.failedFuture(new EndpointBusy(endpoint, waiting, retryAfterSeconds));
+      }
+      int ownerWaiting = view.map(v -> v.queuedBy(spec.owner())).orElse(0);
+      int ownerLimit = ownerMaxQueued.applyAsInt(endpoint, spec.owner());
+      if (ownerWaiting >= ownerLimit) {
+        log.debug("Refusing job {}: owner {} has {} waiting at endpoint {} (max-queued {})", jobId, spec.owner(),
+            ownerWaiting, endpoint, ownerLimit);
+        return CompletableFuture.failedFuture(EndpointBusy.ownerQuota(endpoint, spec.owner(), ownerWaiting,
+            retryAfterSeconds));
       }
       return delegate.submit(jobId, spec);
     });

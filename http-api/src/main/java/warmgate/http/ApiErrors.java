@@ -79,9 +79,12 @@ public final class ApiErrors {
         + e.limit() + " bytes");
   }
 
-  /** A full endpoint queue: 429 for a client's job, 503 for a notification sender that should deliver again. */
+  /**
+   * A full endpoint queue or an owner's full quota: 429 for a client's job, 503 for a notification sender that should
+   * deliver again.
+   */
   public static HttpResponse busy(org.apache.pekko.http.javadsl.model.StatusCode status, EndpointBusy busy) {
-    return JsonResponses.error(status, "endpoint_busy",
+    return JsonResponses.error(status, busy.code(),
         busy.getMessage()).addHeader(RetryAfter.create(busy.retryAfterSeconds()));
   }
 

@@ -13,18 +13,19 @@ import warmgate.config.WebhookSettings;
 import warmgate.ingest.ObjectPolicy;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectRef;
+import warmgate.job.Priority;
 
 /**
  * Reads the body of {@code POST /v1/jobs}:
  * {@code {"endpoint", "inputs": {name: "s3://bucket/key"}, "output": "s3://bucket/key", "payload": {...}, "owner",
- * "callbackUrl": "https://...", "requireReview": false}}.
+ * "callbackUrl": "https://...", "requireReview": false, "priority": "interactive" | "batch"}}.
  * Strict on purpose: an unknown field is refused rather than ignored, so a typo does not silently change a job.
  */
 final class JobRequest {
   static final int MAX_INPUTS = 16;
   private static final Pattern INPUT_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_-]{0,63}");
   private static final Set<String> FIELDS =
-      Set.of("endpoint", "inputs", "output", "payload", "callbackUrl", "requireReview", "owner");
+      Set.of("endpoint", "inputs", "output", "payload", "callbackUrl", "requireReview", "owner", "priority");
 
   private JobRequest() {}
 
@@ -98,9 +99,18 @@ final class JobRequest {
       }
       owner = ownerNode.asText();
     }
+    Priority priority = Priority.INTERACTIVE;
+    if (root.hasNonNull("priority")) {
+      JsonNode priorityNode = root.get("priority");
+      try {
+        priority = Priority.parse(priorityNode.isTextual() ? priorityNode.asText() : priorityNode.toString());
+      } catch (IllegalArgumentException e) {
+        throw invalid("invalid_job", "'priority' must be \"interactive\" or \"batch\"");
+      }
+    }
     JobSpec spec = new JobSpec(endpoint, principal.ownerOfSubmission(owner), inputs, output, payload, callbackUrl,
         "http",
-        review != null && review.asBoolean(false));
+        review != null && review.asBoolean(false), priority);
     objects.check(spec);
     // After the 400s: a request that is wrong anyway is told so first, whoever sends it.
     spec.inputs().forEach((name, ref) -> principal.requireInScope("inputs." + name, ref));

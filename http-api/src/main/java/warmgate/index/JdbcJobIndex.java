@@ -114,7 +114,8 @@ public final class JdbcJobIndex implements JobIndex {
   @Override
   public CompletionStage<List<Work>> withWork(String afterJobId, int limit) {
     return query(c -> {
-      String sql = "SELECT job_id, status, endpoint FROM job_index WHERE has_work" + (afterJobId == null ? ""
+      String sql = "SELECT job_id, status, endpoint, owner, priority, updated_at FROM job_index WHERE has_work"
+          + (afterJobId == null ? ""
           : " AND job_id > ?")
           + " ORDER BY job_id LIMIT ?";
       List<Work> ids = new ArrayList<>();
@@ -126,7 +127,8 @@ public final class JdbcJobIndex implements JobIndex {
         ps.setInt(i, limit);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            ids.add(new Work(rs.getString(1), JobStatus.valueOf(rs.getString(2)), rs.getString(3)));
+            ids.add(new Work(rs.getString(1), JobStatus.valueOf(rs.getString(2)), rs.getString(3), rs.getString(4),
+                JobIndexTable.priority(rs), JobIndexTable.instant(rs, "updated_at")));
           }
         }
       }

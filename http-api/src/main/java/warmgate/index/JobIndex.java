@@ -1,10 +1,12 @@
 package warmgate.index;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import warmgate.job.JobStatus;
+import warmgate.job.Priority;
 
 /**
  * The read side's table of jobs, kept by {@link JobIndexProjection}. Eventually consistent: a change shows
@@ -26,6 +28,9 @@ public interface JobIndex {
    */
   CompletionStage<List<Work>> withWork(String afterJobId, int limit);
 
-  /** A job with work left, and where it stands: a queued job is enlisted in its endpoint's queue, not woken. */
-  record Work(String jobId, JobStatus status, String endpoint) {}
+  /**
+   * A job with work left, and where it stands: a queued job is enlisted in its endpoint's queue, not woken, with
+   * its owner, priority and when it last changed (for a queued job, when it was queued) to find its place there.
+   */
+  record Work(String jobId, JobStatus status, String endpoint, String owner, Priority priority, Instant since) {}
 }

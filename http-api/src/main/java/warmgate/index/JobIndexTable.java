@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import warmgate.job.JobStatus;
+import warmgate.job.Priority;
 import warmgate.request.JobSummary;
 
 /**
@@ -34,7 +35,7 @@ final class JobIndexTable {
   private static final String UPDATE = "UPDATE job_index SET status = ?, endpoint = ?, owner = ?, attempts = ?, "
       + "created_at = ?, updated_at = ?, output = ?, error = ?, callbacks = ?, report_owed = ?, callback_owed = ?, "
           + "has_work = ?, "
-      + "last_seq_nr = ? WHERE job_id = ?";
+      + "last_seq_nr = ?, priority = ? WHERE job_id = ?";
 
   private JobIndexTable() {}
 
@@ -49,7 +50,8 @@ final class JobIndexTable {
       List<String> chunk = ids.subList(from, Math.min(ids.size(), from + LOAD_CHUNK));
       String in = String.join(", ", Collections.nCopies(chunk.size(), "?"));
       try (PreparedStatement ps = c.prepareStatement("SELECT " + ROW_COLUMNS
-          + ", callbacks, report_owed, callback_owed, last_seq_nr FROM job_index WHERE job_id IN (" + in + ")")) {
+          + ", callbacks, report_owed, callback_owed, last_seq_nr, priority FROM job_index WHERE job_id IN (" + in
+          + ")")) {
         for (int i = 0; i < chunk.size(); i++) {
           ps.setString(i + 1, chunk.get(i));
         }
@@ -70,9 +72,9 @@ final class JobIndexTable {
       return;
     }
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO job_index (status, endpoint, owner, attempts, created_at, updated_at, "
-        + "output, error, callbacks, report_owed, callback_owed, has_work, last_seq_nr, job_id) VALUES (?, ?, ?, ?, "
-            + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+        "INSERT INTO job_index (status, endpoint, owner, attempts, created_at, updated_at, output, error, "
+        + "callbacks, report_owed, callback_owed, has_work, last_seq_nr, priority, job_id) "
+        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
       for (Stored row : rows) {
         bind(ps, row.summary(), row.lastSeqNr());
         ps.addBatch();
@@ -109,7 +111,8 @@ final class JobIndexTable {
     ps.setBoolean(11, s.callbackOwed());
     ps.setBoolean(12, s.hasWork());
     ps.setLong(13, seqNr);
-    ps.setString(14, s.jobId());
+    ps.setString(14, s.priority().word());
+    ps.setString(15, s.jobId());
   }
 
   private static Stored stored(ResultSet rs) throws SQLException {
@@ -117,7 +120,7 @@ final class JobIndexTable {
     var summary = new JobSummary(row.jobId(), row.status(), row.endpoint(), row.owner(), row.attempts(),
         row.createdAt(),
         row.updatedAt(), row.output(), row.error(), rs.getBoolean("callbacks"), rs.getBoolean("report_owed"),
-        rs.getBoolean("callback_owed"));
+        rs.getBoolean("callback_owed"), priority(rs));
     return new Stored(summary, rs.getLong("last_seq_nr"));
   }
 
@@ -127,12 +130,18 @@ final class JobIndexTable {
         rs.getString("output"), rs.getString("error"));
   }
 
+  /** Rows written before priorities existed have none: their jobs are interactive. */
+  static Priority priority(ResultSet rs) throws SQLException {
+    String word = rs.getString("priority");
+    return word == null ? Priority.INTERACTIVE : Priority.parse(word);
+  }
+
   /** Microseconds, what PostgreSQL keeps: H2 and PostgreSQL then store, list and page on the same instants. */
   static OffsetDateTime timestamp(Instant at) {
     return OffsetDateTime.ofInstant(at.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
   }
 
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
+  static Instant instant(ResultSet rs, String column) throws SQLException {
     return rs.getObject(column, OffsetDateTime.class).toInstant();
   }
 

@@ -94,20 +94,21 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   }
 
   /** One ask of a run: wake job {@code wake}, or enlist the {@code enlist} jobs of a page with {@code endpoint}. */
-  private record Step(String wake, String endpoint, List<String> enlist) {
+  private record Step(String wake, String endpoint, List<EndpointCommand.QueuedJob> enlist) {
     /** A page as steps: its queued jobs grouped by endpoint first, then one wake per other job. */
     static List<Step> of(List<JobIndex.Work> page) {
-      Map<String, List<String>> queued = new LinkedHashMap<>();
+      Map<String, List<EndpointCommand.QueuedJob>> queued = new LinkedHashMap<>();
       List<Step> wakes = new ArrayList<>();
       for (JobIndex.Work work : page) {
         if (work.status() != null && work.status().waitsForSlot() && work.endpoint() != null) {
-          queued.computeIfAbsent(work.endpoint(), endpoint -> new ArrayList<>()).add(work.jobId());
+          queued.computeIfAbsent(work.endpoint(), endpoint -> new ArrayList<>()).add(new EndpointCommand.QueuedJob(
+              work.jobId(), work.owner(), work.priority(), work.since()));
         } else {
           wakes.add(new Step(work.jobId(), null, List.of()));
         }
       }
       List<Step> steps = new ArrayList<>();
-      queued.forEach((endpoint, jobIds) -> steps.add(new Step(null, endpoint, jobIds)));
+      queued.forEach((endpoint, jobs) -> steps.add(new Step(null, endpoint, jobs)));
       steps.addAll(wakes);
       return steps;
     }
@@ -140,9 +141,9 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
     Function<String, CompletionStage<Done>> wake =
         jobId -> sharding.entityRefFor(RequestEntity.ENTITY_KEY, jobId).ask(RequestCommand.Wake::new,
             settings.confirmTimeout());
-    BiFunction<String, List<String>, CompletionStage<Done>> enlist = (endpoint, jobIds) -> sharding
+    BiFunction<String, List<EndpointCommand.QueuedJob>, CompletionStage<Done>> enlist = (endpoint, jobs) -> sharding
         .entityRefFor(EndpointEntity.ENTITY_KEY, endpoint)
-        .ask(replyTo -> new EndpointCommand.Enlist(jobIds, replyTo), settings.confirmTimeout());
+        .ask(replyTo -> new EndpointCommand.Enlist(jobs, replyTo), settings.confirmTimeout());
     return ClusterSingleton.get(system).init(SingletonActor.of(
         Behaviors.supervise(create(index, progress, wake, enlist, settings,
             true)).onFailure(SupervisorStrategy.restart()), "job-waker"));
@@ -154,7 +155,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
    * @param watchMembers subscribe to removed cluster members (off in tests without a cluster)
    */
   static Behavior<Command> create(JobIndex index, IndexProgress progress, Function<String, CompletionStage<Done>> wake,
-      BiFunction<String, List<String>, CompletionStage<Done>> enlist, ReadSideSettings.Waker settings,
+      BiFunction<String, List<EndpointCommand.QueuedJob>, CompletionStage<Done>> enlist,
+      ReadSideSettings.Waker settings,
           boolean watchMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (watchMembers) {
@@ -175,7 +177,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private final JobIndex index;
   private final IndexProgress progress;
   private final Function<String, CompletionStage<Done>> wake;
-  private final BiFunction<String, List<String>, CompletionStage<Done>> enlist;
+  private final BiFunction<String, List<EndpointCommand.QueuedJob>, CompletionStage<Done>> enlist;
   private final ReadSideSettings.Waker settings;
   private final Materializer materializer;
 
@@ -190,7 +192,8 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   private boolean waiting;
 
   private JobWaker(ActorContext<Command> ctx, TimerScheduler<Command> timers, JobIndex index, IndexProgress progress,
-      Function<String, CompletionStage<Done>> wake, BiFunction<String, List<String>, CompletionStage<Done>> enlist,
+      Function<String, CompletionStage<Done>> wake,
+      BiFunction<String, List<EndpointCommand.QueuedJob>, CompletionStage<Done>> enlist,
       ReadSideSettings.Waker settings) {
     super(ctx);
     this.timers = timers;

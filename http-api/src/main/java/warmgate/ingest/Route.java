@@ -1,6 +1,7 @@
 package warmgate.ingest;
 
 import java.util.Objects;
+import warmgate.job.Priority;
 
 /**
  * Maps uploads to work: an upload to {@code bucket} whose key starts with {@code prefix} and ends with
@@ -8,10 +9,11 @@ import java.util.Objects;
  *
  * @param requireReview the route's jobs wait for approval before their result is published
  * @param callbackUrl where the route's jobs report their end, or null
+ * @param priority the route's jobs' turn within their owner's share of the endpoint
  */
 public record Route(
     String name, String bucket, String prefix, String suffix, String endpoint, Pipeline pipeline, boolean requireReview,
-    String callbackUrl) {
+    String callbackUrl, Priority priority) {
 
   public Route {
     Objects.requireNonNull(name, "name");
@@ -20,6 +22,7 @@ public record Route(
     suffix = suffix == null ? "" : suffix;
     Objects.requireNonNull(endpoint, "endpoint");
     Objects.requireNonNull(pipeline, "pipeline");
+    priority = priority == null ? Priority.INTERACTIVE : priority;
   }
 
   public boolean matches(ObjectCreated upload) {

@@ -9,6 +9,7 @@ import java.util.Set;
 import warmgate.job.JobIds;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectKeys;
+import warmgate.job.Priority;
 
 /** The configured routes, tried in order; the first that matches an upload decides what it becomes. */
 public final class RouteTable {
@@ -22,7 +23,7 @@ public final class RouteTable {
 
   /**
    * Reads {@code warmgate.routes}, a list of {@code {name, bucket, prefix, suffix, endpoint, pipeline, require-review,
-   * callback-url}}.
+   * callback-url, priority}}.
    *
    * @param endpoints the configured endpoint names; a route to any other is a configuration error
    */
@@ -52,9 +53,21 @@ public final class RouteTable {
               pipeline,
               c.hasPath("require-review") && c.getBoolean("require-review"),
               c.hasPath("callback-url") && !c.getString("callback-url").isBlank() ? c.getString("callback-url")
-                  : null));
+                  : null,
+              priority(name, c)));
     }
     return new RouteTable(routes);
+  }
+
+  private static Priority priority(String route, Config c) {
+    if (!c.hasPath("priority")) {
+      return Priority.INTERACTIVE;
+    }
+    try {
+      return Priority.parse(c.getString("priority"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("route " + route + ": " + e.getMessage(), e);
+    }
   }
 
   public List<Route> routes() {
@@ -75,7 +88,8 @@ public final class RouteTable {
         Pipeline.Plan plan = route.pipeline().plan(route.endpoint(), upload);
         if (plan instanceof Pipeline.Run run) {
           String jobId = JobIds.forUpload(upload.bucket(), upload.key(), upload.versionId(), upload.eTag());
-          return new Routing.Job(jobId, run.spec().withRouteOptions(route.requireReview(), route.callbackUrl()));
+          return new Routing.Job(jobId, run.spec().withRouteOptions(route.requireReview(), route.callbackUrl(),
+              route.priority()));
         }
         Pipeline.Ignore ignore = (Pipeline.Ignore) plan;
         return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "route " + route.name() + ": "

@@ -11,10 +11,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointMetrics;
 import warmgate.job.JobStatus;
@@ -49,6 +54,25 @@ public final class Metrics {
       .classicOnly()
       .classicUpperBounds(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
       .register(registry);
+  private final Histogram ownerQueueWait = Histogram.builder()
+      .name("warmgate_owner_queue_wait_seconds")
+      .help("From a job being queued to its attempt starting, by endpoint and owner (\"\" for jobs without one)")
+      .labelNames("endpoint", "owner")
+      .classicOnly()
+      .classicUpperBounds(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+      .register(registry);
+  private final Gauge ownerQueued = Gauge.builder()
+      .name("warmgate_owner_queued_jobs")
+      .help("An owner's jobs waiting in the endpoint's queue, on the node hosting the endpoint")
+      .labelNames("endpoint", "owner")
+      .register(registry);
+  private final Gauge ownerInFlight = Gauge.builder()
+      .name("warmgate_owner_in_flight_jobs")
+      .help("An owner's jobs holding one of the endpoint's slots, on the node hosting the endpoint")
+      .labelNames("endpoint", "owner")
+      .register(registry);
+  /** The owners each endpoint last reported, so that an owner whose jobs are all gone leaves the gauges. */
+  private final Map<String, Set<String>> ownersShown = new ConcurrentHashMap<>();
   private final Histogram endToEnd = Histogram.builder()
       .name("warmgate_job_end_to_end_seconds")
       .help("From a job's creation to its end (SUCCEEDED, FAILED or CANCELLED)")
@@ -93,8 +117,9 @@ public final class Metrics {
     }
 
     @Override
-    public void queueWait(String endpoint, Duration waited) {
+    public void queueWait(String endpoint, String owner, Duration waited) {
       queueWait.labelValues(endpoint).observe(seconds(waited));
+      ownerQueueWait.labelValues(endpoint, owner == null ? "" : owner).observe(seconds(waited));
     }
 
     @Override
@@ -119,7 +144,26 @@ public final class Metrics {
     }
 
     @Override
+    public void owners(String endpoint, List<EndpointCommand.OwnerLoad> owners) {
+      Set<String> now = new HashSet<>();
+      for (EndpointCommand.OwnerLoad load : owners) {
+        now.add(load.owner());
+        ownerQueued.labelValues(endpoint, load.owner()).set(load.queued());
+        ownerInFlight.labelValues(endpoint, load.owner()).set(load.inFlight());
+      }
+      Set<String> before = ownersShown.put(endpoint, now);
+      if (before != null) {
+        before.stream().filter(owner -> !now.contains(owner)).forEach(owner -> {
+          ownerQueued.remove(endpoint, owner);
+          ownerInFlight.remove(endpoint, owner);
+        });
+      }
+    }
+
+    @Override
     public void stopped(String endpoint) {
+      owners(endpoint, List.of());
+      ownersShown.remove(endpoint);
       queued.remove(endpoint);
       inFlight.remove(endpoint);
       for (Phase each : Phase.values()) {

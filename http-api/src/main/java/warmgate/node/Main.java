@@ -212,7 +212,9 @@ public final class Main {
     Duration askTimeout = warmgate.getDuration("http.ask-timeout");
     var endpointStates = new ShardedEndpointStates(sharding, deps.endpoints(), askTimeout);
     Jobs jobs = new AdmittingJobs(new ShardedJobs(sharding, askTimeout), endpointStates,
-        name -> deps.endpoints().get(name).settings().maxQueued(), warmgate.getDuration("http.queue-check-interval"),
+        name -> deps.endpoints().get(name).settings().maxQueued(),
+        (name, owner) -> deps.endpoints().get(name).settings().queue().share(owner).maxQueued(),
+        warmgate.getDuration("http.queue-check-interval"),
         warmgate.getDuration("http.busy-retry-after"));
     ObjectPolicy objects = ObjectPolicy.fromConfig(warmgate, deps.routes());
     Ingestion ingestion = new RouteIngestion(deps.routes(), objects, jobs, new AsyncResultIntake(

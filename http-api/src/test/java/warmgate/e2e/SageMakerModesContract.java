@@ -188,7 +188,7 @@ abstract class SageMakerModesContract {
             + "/request.json"));
     assertThat(count(events, "AsyncInvoked")).isEqualTo(1);
     assertThat(count(events, "JobSucceeded")).isEqualTo(1);
-    // Awaits the wiring of SageMaker's notifications into the SNS route: the node takes it (200) and looks at once.
+    // SageMaker's notification reaches the SNS route: the node takes it (200) and the job looks at once.
     assertThat(backend.deliveries(jobId)).singleElement().satisfies(d -> {
       assertThat(d.topicArn()).isEqualTo(SUCCESS_TOPIC);
       assertThat(d.status()).as("the node's answer to the success notification: %s", d.answer()).isEqualTo(200);
@@ -218,7 +218,7 @@ abstract class SageMakerModesContract {
     assertThat(s3.get(BUCKET, "users/alice/output/vase.ply")).as("no result for a failed job").isEmpty();
     assertThat(count(events, "AsyncInvoked")).isEqualTo(1);
     assertThat(count(events, "JobFailed")).as("a model failure is permanent: no second invocation").isEqualTo(1);
-    // Awaits the wiring, as above.
+    // The error notification is taken the same way.
     assertThat(backend.deliveries(jobId)).singleElement().satisfies(d -> {
       assertThat(d.topicArn()).isEqualTo(ERROR_TOPIC);
       assertThat(d.message().path("invocationStatus").asText()).isEqualTo("Failed");
@@ -274,7 +274,7 @@ abstract class SageMakerModesContract {
     assertThat(reported.status()).isEqualTo(200);
     assertThat(reported.body().path("accepted")).as("an answer is no upload to run a job on").isEmpty();
     assertThat(reported.body().path("skipped").findValuesAsText("key")).containsExactly(answer[1]);
-    // Awaits the wiring of upload events on the output path to the jobs waiting there.
+    // The upload event on the output path reaches the job waiting there through its endpoint.
     assertThat(Duration.between(at(events, "AsyncInvoked"), at(events, "JobSucceeded")))
         .as("answered on the upload event, before the job's first look (%s) was due", LOOK_FIRST)
         .isLessThan(LOOK_FIRST);

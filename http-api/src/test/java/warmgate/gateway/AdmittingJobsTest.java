@@ -31,6 +31,7 @@ class AdmittingJobsTest {
   static final class ScriptedEndpoints implements EndpointStates {
     volatile int queued;
     volatile int overflow;
+    volatile java.util.List<EndpointCommand.OwnerLoad> owners = java.util.List.of();
     final AtomicInteger asks = new AtomicInteger();
 
     @Override
@@ -43,7 +44,7 @@ class AdmittingJobsTest {
       asks.incrementAndGet();
       return queued < 0 ? CompletableFuture.failedFuture(new TimeoutException("Ask timed out"))
           : CompletableFuture.completedFuture(new EndpointCommand.View(name, EndpointLifecycle.Phase.WARM, queued, 2,
-              Instant.EPOCH, 0, null, overflow, 0));
+              Instant.EPOCH, 0, null, overflow, 0, null, owners));
     }
 
     @Override
@@ -69,7 +70,7 @@ class AdmittingJobsTest {
       submitted.incrementAndGet();
       var view = new RequestCommand.JobView(jobId, JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0,
           Instant.EPOCH,
-          Instant.EPOCH, Map.of(), spec.output().toString(), null, null);
+          Instant.EPOCH, Map.of(), spec.output().toString(), null, null, spec.priority());
       return CompletableFuture.completedFuture(new RequestCommand.Submitted(view, false, true));
     }
 
@@ -103,7 +104,34 @@ class AdmittingJobsTest {
   private final CountingJobs delegate = new CountingJobs();
 
   private AdmittingJobs admitting(Duration freshness) {
-    return new AdmittingJobs(delegate, endpoints, name -> 100, freshness, Duration.ofSeconds(5));
+    return new AdmittingJobs(delegate, endpoints, name -> 100, (name, owner) -> "alice".equals(owner) ? 10 : 50,
+        freshness, Duration.ofSeconds(5));
+  }
+
+  private static JobSpec of(String owner) {
+    return new JobSpec("gen3d", owner, SPEC.inputs(), SPEC.output(), null, null, "http", false);
+  }
+
+  @Test
+  void anOwnerAtItsQueueQuotaIsRefusedWhileOthersAreAdmitted() {
+    endpoints.queued = 20;
+    endpoints.owners = java.util.List.of(new EndpointCommand.OwnerLoad("alice", 10, 2),
+        new EndpointCommand.OwnerLoad("bob", 9, 0), new EndpointCommand.OwnerLoad("", 1, 0));
+    AdmittingJobs admitting = admitting(Duration.ZERO);
+
+    assertThatThrownBy(() -> admitting.submit("job-a", of("alice")).toCompletableFuture().join())
+        .hasCauseInstanceOf(EndpointBusy.class)
+        .cause().satisfies(e -> {
+          EndpointBusy busy = (EndpointBusy) e;
+          assertThat(busy.code()).isEqualTo("owner_quota_exceeded");
+          assertThat(busy.getMessage()).contains("owner alice has 10 job(s) waiting at endpoint gen3d")
+              .contains("max-queued");
+          assertThat(busy.retryAfterSeconds()).isEqualTo(5);
+        });
+    admitting.submit("job-b", of("bob")).toCompletableFuture().join();
+    admitting.submit("job-c", of("carol")).toCompletableFuture().join();
+    admitting.submit("job-n", of(null)).toCompletableFuture().join();
+    assertThat(delegate.submitted).hasValue(3);
   }
 
   @Test

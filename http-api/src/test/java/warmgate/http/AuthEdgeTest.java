@@ -113,7 +113,7 @@ class AuthEdgeTest {
     private static RequestCommand.JobView view(String jobId, JobSpec spec, JobStatus status) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
       return new RequestCommand.JobView(jobId, status, spec.endpoint(), spec.owner(), 0, t, t, Map.of(),
-          spec.output().toString(), null, null);
+          spec.output().toString(), null, null, spec.priority());
     }
   }
 

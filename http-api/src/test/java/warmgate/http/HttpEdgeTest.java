@@ -96,7 +96,7 @@ public class HttpEdgeTest {
       }
       return find(jobId).thenApply(found -> found.map(v -> new RequestCommand.JobView(v.jobId(), JobStatus.CANCELLED,
           v.endpoint(),
-          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
+          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null, v.priority())));
     }
 
     /** What retry, approve and reject were asked, as "verb jobId reason". */
@@ -127,13 +127,14 @@ public class HttpEdgeTest {
       }
       actions.add(verb + " " + jobId + " " + reason);
       return find(jobId).thenApply(found -> found.map(v -> new RequestCommand.JobView(v.jobId(), after, v.endpoint(),
-          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null)));
+          v.owner(), v.attempts(), v.createdAt(), v.updatedAt(), v.inputs(), v.output(), null, null, v.priority())));
     }
 
     static RequestCommand.JobView view(String jobId, JobSpec spec) {
       Instant t = Instant.parse("2026-11-23T10:00:00Z");
       return new RequestCommand.JobView(jobId, JobStatus.QUEUED, spec.endpoint(), spec.owner(), 0, t, t,
-          Map.of("image", spec.inputs().values().iterator().next().toString()), spec.output().toString(), null, null);
+          Map.of("image", spec.inputs().values().iterator().next().toString()), spec.output().toString(), null, null,
+          spec.priority());
     }
   }
 

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.job.JobStatus;
+import warmgate.job.Priority;
 
 /** What the index answers, on a real database (rows written by the projection's own fold); H2 and PostgreSQL
  * subclasses. */
@@ -144,7 +145,7 @@ abstract class JobIndexQueryContract {
       after = page.get(page.size() - 1).jobId();
       assertThat(page).filteredOn(work -> work.jobId().equals(owner + "-queued"))
           .allSatisfy(work -> assertThat(work).isEqualTo(new JobIndex.Work(owner + "-queued", JobStatus.QUEUED,
-              "gen3d")));
+              "gen3d", owner, Priority.INTERACTIVE, T.plusSeconds(1))));
     }
 
     assertThat(all).doesNotHaveDuplicates();

@@ -20,7 +20,9 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobStatus;
+import warmgate.job.Priority;
 
 // No database, no cluster: the waker with an index and progress in memory, and a probe for the jobs it wakes.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -44,7 +46,8 @@ class JobWakerTest {
     public CompletionStage<List<Work>> withWork(String afterJobId, int limit) {
       List<Work> page = withWork.stream().sorted().filter(id -> afterJobId == null
           || id.compareTo(afterJobId) > 0).limit(limit)
-          .map(id -> new Work(id, queued.contains(id) ? JobStatus.QUEUED : JobStatus.RUNNING, "m")).toList();
+          .map(id -> new Work(id, queued.contains(id) ? JobStatus.QUEUED : JobStatus.RUNNING, "m", "alice",
+              Priority.INTERACTIVE, java.time.Instant.EPOCH)).toList();
       CompletableFuture<Void> held = gate.get();
       return held == null ? CompletableFuture.completedFuture(page) : held.thenApply(v -> page);
     }
@@ -106,10 +109,10 @@ class JobWakerTest {
 
   /** Endpoints that answer at once, each job enlisted reported to {@code enlisted} as "enlisted {jobId} at {endpoint}".
    * */
-  private static java.util.function.BiFunction<String, List<String>,
+  private static java.util.function.BiFunction<String, List<EndpointCommand.QueuedJob>,
       CompletionStage<Done>> enlisting(TestProbe<String> enlisted) {
-    return (endpoint, jobIds) -> {
-      jobIds.forEach(jobId -> enlisted.ref().tell("enlisted " + jobId + " at " + endpoint));
+    return (endpoint, jobs) -> {
+      jobs.forEach(job -> enlisted.ref().tell("enlisted " + job.jobId() + " at " + endpoint));
       return CompletableFuture.completedFuture(Done.getInstance());
     };
   }

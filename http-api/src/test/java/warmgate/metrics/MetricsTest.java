@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import warmgate.endpoint.EndpointCommand;
 import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.job.JobStatus;
 
@@ -18,8 +19,8 @@ class MetricsTest {
 
   @Test
   void histogramsCountAndSumInSecondsIntoTheirBuckets() {
-    metrics.jobs().queueWait("gen3d", Duration.ofSeconds(3));
-    metrics.jobs().queueWait("gen3d", Duration.ofMinutes(7));
+    metrics.jobs().queueWait("gen3d", "alice", Duration.ofSeconds(3));
+    metrics.jobs().queueWait("gen3d", null, Duration.ofMinutes(7));
     metrics.endpoints().coldStart("gen3d", Duration.ofMinutes(6));
 
     Scrape scrape = scrape();
@@ -32,6 +33,26 @@ class MetricsTest {
         "300.0")).isEqualTo(0);
     assertThat(scrape.value("warmgate_endpoint_cold_start_seconds_bucket", "endpoint", "gen3d", "le",
         "420.0")).isEqualTo(1);
+  }
+
+  @Test
+  void eachOwnerHasItsQueueWaitAndItsJobsQueuedAndInFlightUntilItsJobsAreGone() {
+    metrics.jobs().queueWait("gen3d", "alice", Duration.ofSeconds(3));
+    metrics.jobs().queueWait("gen3d", null, Duration.ofSeconds(40));
+    metrics.endpoints().owners("gen3d", java.util.List.of(new EndpointCommand.OwnerLoad("alice", 9_000, 6),
+        new EndpointCommand.OwnerLoad("bob", 1, 2)));
+    metrics.endpoints().owners("gen3d", java.util.List.of(new EndpointCommand.OwnerLoad("alice", 8_999, 7)));
+
+    Scrape scrape = scrape();
+
+    assertThat(scrape.value("warmgate_owner_queue_wait_seconds_count", "endpoint", "gen3d", "owner", "alice"))
+        .isEqualTo(1);
+    assertThat(scrape.value("warmgate_owner_queue_wait_seconds_sum", "endpoint", "gen3d", "owner", "")).isEqualTo(40);
+    assertThat(scrape.value("warmgate_owner_queued_jobs", "endpoint", "gen3d", "owner", "alice")).isEqualTo(8_999);
+    assertThat(scrape.value("warmgate_owner_in_flight_jobs", "endpoint", "gen3d", "owner", "alice")).isEqualTo(7);
+    assertThat(scrape.value("warmgate_owner_queued_jobs", "endpoint", "gen3d", "owner", "bob")).isNull();
+    metrics.endpoints().stopped("gen3d");
+    assertThat(scrape().value("warmgate_owner_queued_jobs", "endpoint", "gen3d", "owner", "alice")).isNull();
   }
 
   @Test

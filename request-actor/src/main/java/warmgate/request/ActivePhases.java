@@ -136,7 +136,7 @@ final class ActivePhases {
     if (cmd.failure() == null && cmd.missing().isEmpty()) {
       timers.cancel(Timer.CHECK_INPUTS);
       return persist(state, new JobQueued(now))
-          .thenRun(s -> acquire(state.core().spec().endpoint()))
+          .thenRun(s -> acquire(state.core().spec()))
           .thenNoReply();
     }
     if (!now.isBefore(state.deadline())) {
@@ -166,16 +166,16 @@ final class ActivePhases {
 
   // ---- Queued: slots, parking, a FAILED endpoint
 
-  void acquire(String endpoint) {
+  void acquire(JobSpec spec) {
     timers.startTimerWithFixedDelay(Timer.ACQUIRE_AGAIN, Timer.ACQUIRE_AGAIN, settings.acquireInterval());
     if (!settings.parkAfter().isZero()) {
       timers.startTimerWithFixedDelay(Timer.PARK, Timer.PARK, settings.parkAfter());
     }
-    slots.ask(endpoint);
+    slots.ask(spec);
   }
 
   ReplyEffect<Request.Event, RequestState> askForSlot(Queued state) {
-    slots.ask(state.core().spec().endpoint());
+    slots.ask(state.core().spec());
     return Effect().noReply();
   }
 
@@ -287,7 +287,7 @@ final class ActivePhases {
 
   /** Queued again after the endpoint could not take an attempt ({@link #notRun}). */
   ReplyEffect<Request.Event, RequestState> requeueDue(Queued state) {
-    acquire(state.core().spec().endpoint());
+    acquire(state.core().spec());
     return Effect().noReply();
   }
 
@@ -371,7 +371,7 @@ final class ActivePhases {
 
   ReplyEffect<Request.Event, RequestState> requeue(RetryWait state) {
     return persist(state, new JobQueued(clock.instant()))
-        .thenRun(s -> acquire(state.core().spec().endpoint()))
+        .thenRun(s -> acquire(state.core().spec()))
         .thenNoReply();
   }
 

@@ -14,8 +14,12 @@ public interface JobMetrics {
   /** A job entered {@code status}. */
   void transition(String endpoint, JobStatus status);
 
-  /** A job got a slot: from being queued to its attempt starting (cold starts included). */
-  void queueWait(String endpoint, Duration waited);
+  /**
+   * A job got a slot: from being queued to its attempt starting (cold starts included).
+   *
+   * @param owner whose job it is; null for a job without an owner
+   */
+  void queueWait(String endpoint, String owner, Duration waited);
 
   /** A job ended (succeeded, failed or cancelled): from its creation to now. */
   void finished(String endpoint, JobStatus status, Duration sinceCreated);
@@ -36,7 +40,7 @@ public interface JobMetrics {
     transition(name, job.status());
     if (before instanceof RequestState.Queued queued && job instanceof RequestState.Running) {
       // Nothing touches a queued job but its queueing, so its updatedAt is when it was queued.
-      queueWait(name, Duration.between(queued.core().updatedAt(), event.at()));
+      queueWait(name, job.core().spec().owner(), Duration.between(queued.core().updatedAt(), event.at()));
     }
     if (job.status().isTerminal()) {
       finished(name, job.status(), Duration.between(job.core().createdAt(), event.at()));
@@ -48,7 +52,7 @@ public interface JobMetrics {
     public void transition(String endpoint, JobStatus status) {}
 
     @Override
-    public void queueWait(String endpoint, Duration waited) {}
+    public void queueWait(String endpoint, String owner, Duration waited) {}
 
     @Override
     public void finished(String endpoint, JobStatus status, Duration sinceCreated) {}

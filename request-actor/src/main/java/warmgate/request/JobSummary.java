@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import warmgate.job.JobStatus;
+import warmgate.job.Priority;
 import warmgate.request.Request.AsyncInvoked;
 import warmgate.request.Request.AttemptFailed;
 import warmgate.request.Request.AttemptNotRun;
@@ -36,6 +37,7 @@ import warmgate.request.Request.ResultRejected;
  * @param callbacks the job has a callback URL, so reaching an end owes a notice
  * @param reportOwed failed, and {@code {base}_error.json} neither written nor given up as unwritable
  * @param callbackOwed a callback notice is still to be delivered
+ * @param priority the job's turn in its owner's share, for enlisting it again after its endpoint restarted
  */
 public record JobSummary(
     String jobId,
@@ -49,13 +51,14 @@ public record JobSummary(
     String error,
     boolean callbacks,
     boolean reportOwed,
-    boolean callbackOwed) {
+    boolean callbackOwed,
+    Priority priority) {
 
   /** A job's first event. */
   public static JobSummary submitted(JobSubmitted e) {
     var spec = e.spec();
     return new JobSummary(e.jobId(), JobStatus.WAITING_FOR_INPUTS, spec.endpoint(), spec.owner(), 0, e.at(), e.at(),
-        spec.output().toString(), null, spec.callbackUrl() != null, false, false);
+        spec.output().toString(), null, spec.callbackUrl() != null, false, false, spec.priority());
   }
 
   /**
@@ -71,12 +74,12 @@ public record JobSummary(
     } else if (event instanceof AttemptStarted e) {
       return Optional.of(new JobSummary(jobId, JobStatus.RUNNING, endpoint, owner, e.attempt(), createdAt, at, output,
           null,
-          callbacks, reportOwed, callbackOwed));
+          callbacks, reportOwed, callbackOwed, priority));
     } else if (event instanceof AsyncInvoked) {
       return Optional.of(touched(at));
     } else if (event instanceof AttemptNotRun e) {
       return Optional.of(new JobSummary(jobId, JobStatus.QUEUED, endpoint, owner, e.attempt() - 1, createdAt, at,
-          output, null, callbacks, reportOwed, callbackOwed));
+          output, null, callbacks, reportOwed, callbackOwed, priority));
     } else if (event instanceof AttemptFailed e) {
       return Optional.of(moved(JobStatus.RETRY_WAIT, e.error(), at));
     } else if (event instanceof EndpointUnavailable e) {
@@ -94,11 +97,11 @@ public record JobSummary(
     } else if (event instanceof ErrorReported || event instanceof ErrorReportAbandoned) {
       // Writing the report, or giving it up for good, ends a duty; the job's view does not change: updatedAt stays.
       return Optional.of(new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, updatedAt, output, error,
-          callbacks, false, callbackOwed));
+          callbacks, false, callbackOwed, priority));
     } else if (event instanceof JobRetried) {
       return Optional.of(new JobSummary(jobId, JobStatus.WAITING_FOR_INPUTS, endpoint, owner, attempts, createdAt, at,
           output, null,
-          callbacks, false, false));
+          callbacks, false, false, priority));
     } else if (event instanceof CallbackDelivered) {
       return Optional.of(withCallbackOwed(false));
     } else if (event instanceof CallbackFailed e) {
@@ -126,22 +129,22 @@ public record JobSummary(
 
   private JobSummary touched(Instant at) {
     return new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, at, output, error, callbacks,
-        reportOwed, callbackOwed);
+        reportOwed, callbackOwed, priority);
   }
 
   private JobSummary moved(JobStatus next, String nextError, Instant at) {
     return new JobSummary(jobId, next, endpoint, owner, attempts, createdAt, at, output, nextError, callbacks,
-        reportOwed, callbackOwed);
+        reportOwed, callbackOwed, priority);
   }
 
   /** A status the callback reports: a notice not yet delivered is replaced by this one (JobCore.reaching). */
   private JobSummary reaching(JobStatus next, String nextError, boolean failed, Instant at) {
     return new JobSummary(jobId, next, endpoint, owner, attempts, createdAt, at, output, nextError, callbacks, failed,
-        callbacks);
+        callbacks, priority);
   }
 
   private JobSummary withCallbackOwed(boolean owed) {
     return new JobSummary(jobId, status, endpoint, owner, attempts, createdAt, updatedAt, output, error, callbacks,
-        reportOwed, owed);
+        reportOwed, owed, priority);
   }
 }

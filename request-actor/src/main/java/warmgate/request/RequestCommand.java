@@ -16,6 +16,7 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.job.Priority;
 import warmgate.provider.AsyncInferenceClient;
 import warmgate.provider.AsyncResult;
 import warmgate.provider.InferenceException;
@@ -228,6 +229,7 @@ public sealed interface RequestCommand extends CborSerializable {
    * A job as users see it (docs/api.md, `GET /v1/jobs/{jobId}`).
    *
    * @param heldOutput where the result awaiting review can be looked at; null otherwise
+   * @param priority its turn within its owner's share of the endpoint
    */
   record JobView(
       String jobId,
@@ -240,8 +242,13 @@ public sealed interface RequestCommand extends CborSerializable {
       Map<String, String> inputs,
       String output,
       String error,
-      String heldOutput)
-      implements CborSerializable {}
+      String heldOutput,
+      Priority priority)
+      implements CborSerializable {
+    public JobView {
+      priority = priority == null ? Priority.INTERACTIVE : priority;
+    }
+  }
 
   /** The job, or null when no job has this id. */
   record JobLookup(JobView job) implements CborSerializable {}

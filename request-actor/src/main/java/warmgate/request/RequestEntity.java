@@ -234,7 +234,7 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     if (state instanceof WaitingForInputs waiting) {
       active.waitForInputs(waiting.core().spec());
     } else if (state instanceof Queued queued) {
-      active.acquire(queued.core().spec().endpoint());
+      active.acquire(queued.core().spec());
     } else if (state instanceof Running running) {
       if (running.call() != null) {
         async.resume(running);

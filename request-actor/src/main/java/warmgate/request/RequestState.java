@@ -113,7 +113,8 @@ public sealed interface RequestState extends CborSerializable {
       return new RequestCommand.JobView(core.jobId(), status(), core.spec().endpoint(), core.spec().owner(),
           core.attempts(),
           core.createdAt(), core.updatedAt(), inputs, core.spec().output().toString(), error(),
-          this instanceof AwaitingReview ? heldOutput(core.jobId(), core.spec()).toString() : null);
+          this instanceof AwaitingReview ? heldOutput(core.jobId(), core.spec()).toString() : null,
+          core.spec().priority());
     }
   }
 

@@ -4,6 +4,7 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
 import warmgate.endpoint.EndpointCommand;
+import warmgate.job.JobSpec;
 
 /**
  * What a job says to its endpoint about slots (ask, park, renew, give back), and whether its place is parked.
@@ -25,9 +26,10 @@ final class Slots {
     this.replyTo = replyTo;
   }
 
-  void ask(String endpoint) {
+  /** Asks the job's endpoint for a slot, saying whose the job is and how urgent: that decides its turn. */
+  void ask(JobSpec spec) {
     askedSincePark = true;
-    endpoints.apply(endpoint).tell(new EndpointCommand.Acquire(jobId, replyTo));
+    endpoints.apply(spec.endpoint()).tell(new EndpointCommand.Acquire(jobId, spec.owner(), spec.priority(), replyTo));
   }
 
   /** Asks the endpoint to keep the job's place by id. */

@@ -76,7 +76,7 @@ class RequestSerializationTest {
   void everyCommandAndReplyRoundTrips() {
     SerializationCheck check = check();
     JobView view = new JobView("2c5e1f0a", JobStatus.SUCCEEDED, "gen3d", "alice", 1, AT, AT.plusSeconds(3),
-        Map.of("image", IMAGE.toString()), OUTPUT.toString(), null, null);
+        Map.of("image", IMAGE.toString()), OUTPUT.toString(), null, null, warmgate.job.Priority.BATCH);
     var statusProbe = testKit.<StatusReply<JobLookup>>createTestProbe().ref();
     check.roundTrips(new Submit(spec(), testKit.<StatusReply<Submitted>>createTestProbe().ref()));
     check.roundTrips(new Get(testKit.<JobLookup>createTestProbe().ref()));

@@ -30,6 +30,7 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
+import warmgate.job.Priority;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
 import warmgate.request.RequestCommand.Granted;
@@ -49,8 +50,9 @@ abstract class RequestTestBase {
   static final ObjectRef OUTPUT = new ObjectRef("gen3d", "users/alice/output/cat.ply");
   static final JobSpec SPEC =
       new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, null, null, IMAGE.toString(), false);
-  static final JobSpec REVIEWED = SPEC.withRouteOptions(true, null);
-  static final JobSpec CALLED_BACK = SPEC.withRouteOptions(false, "https://hooks.example.com/warmgate");
+  static final JobSpec REVIEWED = SPEC.withRouteOptions(true, null, Priority.INTERACTIVE);
+  static final JobSpec CALLED_BACK = SPEC.withRouteOptions(false, "https://hooks.example.com/warmgate",
+      Priority.INTERACTIVE);
   static final AtomicInteger ids = new AtomicInteger();
 
   @JUnit5TestKit
@@ -120,7 +122,7 @@ abstract class RequestTestBase {
     }
 
     @Override
-    public void queueWait(String endpoint, Duration waited) {
+    public void queueWait(String endpoint, String owner, Duration waited) {
       reported.add("queueWait " + endpoint + " " + waited);
     }
 
@@ -180,7 +182,8 @@ abstract class RequestTestBase {
     RequestCommand.JobView view = job.view();
     return new JobSummary(view.jobId(), view.status(), view.endpoint(), view.owner(), view.attempts(), view.createdAt(),
         view.updatedAt(), view.output(), view.error(), job.core().spec().callbackUrl() != null,
-        job instanceof RequestState.Failed failed && failed.owesReport(), job.core().callback() != null);
+        job instanceof RequestState.Failed failed && failed.owesReport(), job.core().callback() != null,
+        job.core().spec().priority());
   }
 
   static String persistenceIdOf(String jobId) {

@@ -63,7 +63,7 @@ class ProcessStartFailureTest {
       TestProbe<SlotReply> job = testKit.createTestProbe();
       long started = System.nanoTime();
 
-      lifecycle.tell(new EndpointCommand.Acquire("job-1", job.ref()));
+      lifecycle.tell(new EndpointCommand.Acquire("job-1", null, warmgate.job.Priority.INTERACTIVE, job.ref()));
 
       Unavailable refused = job.expectMessageClass(Unavailable.class, Duration.ofSeconds(20));
       Duration took = Duration.ofNanos(System.nanoTime() - started);
