@@ -21,6 +21,8 @@ import warmgate.CborSerializable;
  * @param callbackUrl where completion is reported, or null
  * @param source what created the job: the triggering object as {@code s3://bucket/key} or {@code http}
  * @param requireReview hold the result in {@code AWAITING_REVIEW} until someone approves or rejects it
+ * @param warmOnFirstInput while an input is still missing (the image's mask), ask the endpoint to start anyway, so
+ *     its cold start overlaps the upload (a route's {@code warm-on-first-input}); absent in older journals: false
  */
 public record JobSpec(
     String endpoint,
@@ -30,7 +32,8 @@ public record JobSpec(
     JsonNode payload,
     String callbackUrl,
     String source,
-    boolean requireReview)
+    boolean requireReview,
+    boolean warmOnFirstInput)
     implements CborSerializable {
 
   public JobSpec {
@@ -41,6 +44,12 @@ public record JobSpec(
     if (!payload.isObject()) {
       throw new IllegalArgumentException("payload must be a JSON object");
     }
+  }
+
+  /** A job that does not warm its endpoint before its inputs are all there. */
+  public JobSpec(String endpoint, String owner, Map<String, ObjectRef> inputs, ObjectRef output, JsonNode payload,
+      String callbackUrl, String source, boolean requireReview) {
+    this(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, false);
   }
 
   @Override
@@ -54,9 +63,9 @@ public record JobSpec(
     return (ObjectNode) payload.deepCopy();
   }
 
-  /** The same job with the route's review and callback settings applied. */
-  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl) {
-    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview);
+  /** The same job with the route's review, callback and warm-up settings applied. */
+  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl, boolean warmOnFirstInput) {
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, warmOnFirstInput);
   }
 
   /** Where the error document goes when the job fails: {@code {base}_error.json} beside the output. */

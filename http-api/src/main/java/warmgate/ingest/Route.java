@@ -8,10 +8,11 @@ import java.util.Objects;
  *
  * @param requireReview the route's jobs wait for approval before their result is published
  * @param callbackUrl where the route's jobs report their end, or null
+ * @param warmOnFirstInput a job of the route still waiting for an input (the image's mask) asks its endpoint to start
  */
 public record Route(
     String name, String bucket, String prefix, String suffix, String endpoint, Pipeline pipeline, boolean requireReview,
-    String callbackUrl) {
+    String callbackUrl, boolean warmOnFirstInput) {
 
   public Route {
     Objects.requireNonNull(name, "name");
