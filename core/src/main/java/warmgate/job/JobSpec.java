@@ -23,6 +23,8 @@ import warmgate.CborSerializable;
  * @param requireReview hold the result in {@code AWAITING_REVIEW} until someone approves or rejects it
  * @param priority its turn within its owner's share of the endpoint; jobs journaled before priorities existed read
  *     as interactive
+ * @param warmOnFirstInput while an input is still missing (the image's mask), ask the endpoint to start anyway, so
+ *     its cold start overlaps the upload (a route's {@code warm-on-first-input}); absent in older journals: false
  */
 public record JobSpec(
     String endpoint,
@@ -33,7 +35,8 @@ public record JobSpec(
     String callbackUrl,
     String source,
     boolean requireReview,
-    Priority priority)
+    Priority priority,
+    boolean warmOnFirstInput)
     implements CborSerializable {
 
   public JobSpec {
@@ -58,20 +61,29 @@ public record JobSpec(
     return (ObjectNode) payload.deepCopy();
   }
 
-  /** An interactive job. */
+  /** An interactive job that does not warm its endpoint before its inputs are all there. */
   public JobSpec(String endpoint, String owner, Map<String, ObjectRef> inputs, ObjectRef output, JsonNode payload,
       String callbackUrl, String source, boolean requireReview) {
-    this(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, Priority.INTERACTIVE);
+    this(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, Priority.INTERACTIVE, false);
   }
 
-  /** The same job with the route's review, callback and priority settings applied. */
-  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl, Priority priority) {
-    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority);
+  /** A job that does not warm its endpoint before its inputs are all there. */
+  public JobSpec(String endpoint, String owner, Map<String, ObjectRef> inputs, ObjectRef output, JsonNode payload,
+      String callbackUrl, String source, boolean requireReview, Priority priority) {
+    this(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority, false);
+  }
+
+  /** The same job with the route's review, callback, priority and warm-up settings applied. */
+  public JobSpec withRouteOptions(boolean requireReview, String callbackUrl, Priority priority,
+      boolean warmOnFirstInput) {
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority,
+        warmOnFirstInput);
   }
 
   /** The same job at another priority. */
   public JobSpec withPriority(Priority priority) {
-    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority);
+    return new JobSpec(endpoint, owner, inputs, output, payload, callbackUrl, source, requireReview, priority,
+        warmOnFirstInput);
   }
 
   /** Where the error document goes when the job fails: {@code {base}_error.json} beside the output. */

@@ -66,6 +66,14 @@ public sealed interface EndpointCommand extends CborSerializable {
   record Stop(ActorRef<StatusReply<View>> replyTo) implements EndpointCommand {}
 
   /**
+   * A hint from a job still waiting for an input (its route warms on first input): a cold endpoint starts now, so its
+   * cold start overlaps the rest of the upload; a warm one has its idle clock reset. Holds no slot and answers
+   * nothing; a starting endpoint has nothing to do, and a stopping or FAILED one ignores it (the job's own
+   * {@link Acquire} starts it again, or learns it is unavailable). Each job sends it at most once.
+   */
+  record WarmUp(String jobId) implements EndpointCommand {}
+
+  /**
    * The provider pushed a change (EventBridge's {@code SageMaker Endpoint State Change}, or the provider's own
    * {@link EndpointProvider#watch}, e.g. a local model process whose ping starts passing). Taken as a reason to
    * ask the provider now, not as the truth: pushed events can arrive late and out of order, and acting on a

@@ -35,6 +35,7 @@ import warmgate.endpoint.EndpointCommand.Renew;
 import warmgate.endpoint.EndpointCommand.Start;
 import warmgate.endpoint.EndpointCommand.Stop;
 import warmgate.endpoint.EndpointCommand.Tick;
+import warmgate.endpoint.EndpointCommand.WarmUp;
 import warmgate.endpoint.EndpointLifecycle.CameIntoService;
 import warmgate.endpoint.EndpointLifecycle.CapacityFallback;
 import warmgate.endpoint.EndpointLifecycle.Cold;
@@ -188,6 +189,7 @@ public final class EndpointEntity extends EndpointEntityBase {
         .onCommand(Acquire.class, this::acquireWhenCold)
         .onCommand(Enlist.class, this::enlistWhenCold)
         .onCommand(Start.class, this::startWhenCold)
+        .onCommand(WarmUp.class, this::warmUpWhenCold)
         .onCommand(Described.class, this::describedWhenCold)
         .onCommand(Tick.class, this::tickWhenCold);
   }
@@ -206,6 +208,7 @@ public final class EndpointEntity extends EndpointEntityBase {
         .onCommand(Acquire.class, this::acquireWhenWarm)
         .onCommand(Enlist.class, this::enlistWhenWarm)
         .onCommand(Start.class, this::startWhenWarm)
+        .onCommand(WarmUp.class, this::warmUpWhenWarm)
         .onCommand(Stop.class, this::stopWhenWarm)
         .onCommand(Release.class, this::releaseWhenWarm)
         .onCommand(Described.class, this::describedWhenWarm)
@@ -247,6 +250,17 @@ public final class EndpointEntity extends EndpointEntityBase {
           "endpoint " + settings.name() + " is still clearing up after a failed start; try again in a few seconds"));
     }
     return requestStart(state, "started by hand").thenReply(cmd.replyTo(), s -> StatusReply.success(view(s)));
+  }
+
+  /**
+   * A job waiting for its mask: start now, as its own {@link Acquire} would once the mask is there. Within a start
+   * backoff it waits like a job (the job's ask starts it later); while a failed start is cleared up it is dropped.
+   */
+  private ReplyEffect<Event, State> warmUpWhenCold(Cold state, WarmUp cmd) {
+    if (calls.inFlight()) {
+      return Effect().noReply(); // a failed start is being cleared up; the job's own ask will start it
+    }
+    return startIfDue(state, "job " + cmd.jobId() + " waits for an input (warm-on-first-input)");
   }
 
   private ReplyEffect<Event, State> tickWhenCold(Cold state, Tick tick) {
@@ -420,6 +434,12 @@ public final class EndpointEntity extends EndpointEntityBase {
   private ReplyEffect<Event, State> startWhenWarm(Warm state, Start cmd) {
     jobs.active(clock.instant());
     return Effect().reply(cmd.replyTo(), StatusReply.success(view(state)));
+  }
+
+  /** Stays warm for the job whose mask is on its way: its idle clock starts again, no slot is taken. */
+  private ReplyEffect<Event, State> warmUpWhenWarm(Warm state, WarmUp cmd) {
+    jobs.warmedUp(clock.instant());
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> stopWhenWarm(Warm state, Stop cmd) {

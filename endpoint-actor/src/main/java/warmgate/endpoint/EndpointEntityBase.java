@@ -30,6 +30,7 @@ import warmgate.endpoint.EndpointCommand.Stop;
 import warmgate.endpoint.EndpointCommand.StoppedToLeave;
 import warmgate.endpoint.EndpointCommand.Tick;
 import warmgate.endpoint.EndpointCommand.View;
+import warmgate.endpoint.EndpointCommand.WarmUp;
 import warmgate.endpoint.EndpointEntity.Deps;
 import warmgate.endpoint.EndpointLifecycle.CameIntoService;
 import warmgate.endpoint.EndpointLifecycle.Cold;
@@ -116,6 +117,9 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), view(state)))
         .onCommand(Start.class, this::startByHand)
         .onCommand(Stop.class, this::stopByHand)
+        // Starting: nothing to do. Stopping or FAILED: a start now would race the delete or override the failure;
+        // the job's own ask, once its inputs are there, finds the endpoint as it then is.
+        .onCommand(WarmUp.class, (state, cmd) -> Effect().noReply())
         .onCommand(ProviderCallFailed.class, (state, cmd) -> providerCallFailed(cmd))
         .onCommand(ProviderCallDone.class, (state, cmd) -> noReplyAfter(calls::done))
         .onCommand(ProviderReported.class, this::providerReported)

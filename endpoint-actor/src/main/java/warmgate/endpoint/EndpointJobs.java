@@ -44,6 +44,12 @@ final class EndpointJobs {
   private KeepWarmPolicy keepWarm;
   private Instant lastActivity;
   /**
+   * When a job waiting for an input last asked the endpoint to stay warm ({@link EndpointCommand.WarmUp}). Apart from
+   * {@code lastActivity}, which also measures the idle gaps the keep-warm policy learns from: the gap a job ends
+   * still runs to its own ask, as without the hint.
+   */
+  private Instant lastWarmUp;
+  /**
    * Whether {@code lastActivity} marks the end of a job here, so that the next job's arrival measures a real idle
    * gap; false until the first job after the entity started or recovered.
    */
@@ -84,9 +90,15 @@ final class EndpointJobs {
     lastActivity = at;
   }
 
+  /** A job whose inputs are on their way wants the endpoint warm at {@code at}: the idle time counts from there. */
+  void warmedUp(Instant at) {
+    lastWarmUp = at;
+  }
+
   /** Whether the endpoint has been idle for as long as the keep-warm policy keeps it warm. */
   boolean idleLongEnough(Instant now) {
-    return queue.idle() && Duration.between(lastActivity, now).compareTo(keepWarm.keepWarmFor()) >= 0;
+    Instant idleSince = lastWarmUp != null && lastWarmUp.isAfter(lastActivity) ? lastWarmUp : lastActivity;
+    return queue.idle() && Duration.between(idleSince, now).compareTo(keepWarm.keepWarmFor()) >= 0;
   }
 
   /** Why an idle endpoint stops, in the policy's words. */

@@ -59,6 +59,7 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Start(testKit.<StatusReply<View>>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Stop(testKit.<StatusReply<View>>createTestProbe().ref()));
+    check.roundTrips(new EndpointCommand.WarmUp("job-1"));
     check.roundTrips(new Described(new ProviderState(ProviderState.Status.IN_SERVICE, "InService")));
     check.roundTrips(new ProviderCallFailed("start", "throttled"));
     check.roundTrips(new ProviderCallDone("stop"));

@@ -10,10 +10,11 @@ import warmgate.job.Priority;
  * @param requireReview the route's jobs wait for approval before their result is published
  * @param callbackUrl where the route's jobs report their end, or null
  * @param priority the route's jobs' turn within their owner's share of the endpoint
+ * @param warmOnFirstInput a job of the route still waiting for an input (the image's mask) asks its endpoint to start
  */
 public record Route(
     String name, String bucket, String prefix, String suffix, String endpoint, Pipeline pipeline, boolean requireReview,
-    String callbackUrl, Priority priority) {
+    String callbackUrl, Priority priority, boolean warmOnFirstInput) {
 
   public Route {
     Objects.requireNonNull(name, "name");

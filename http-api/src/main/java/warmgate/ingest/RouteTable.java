@@ -1,6 +1,7 @@
 package warmgate.ingest;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,7 @@ public final class RouteTable {
 
   /**
    * Reads {@code warmgate.routes}, a list of {@code {name, bucket, prefix, suffix, endpoint, pipeline, require-review,
-   * callback-url, priority}}.
+   * callback-url, priority, warm-on-first-input}}.
    *
    * @param endpoints the configured endpoint names; a route to any other is a configuration error
    */
@@ -54,7 +55,8 @@ public final class RouteTable {
               c.hasPath("require-review") && c.getBoolean("require-review"),
               c.hasPath("callback-url") && !c.getString("callback-url").isBlank() ? c.getString("callback-url")
                   : null,
-              priority(name, c)));
+              priority(name, c),
+              onOff(c, name, "warm-on-first-input")));
     }
     return new RouteTable(routes);
   }
@@ -67,6 +69,22 @@ public final class RouteTable {
       return Priority.parse(c.getString("priority"));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("route " + route + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * An optional on/off key of a route, off when absent. A value HOCON does not read as a boolean stops the node at
+   * start with the route and the key named, rather than typesafe-config's bare type error.
+   */
+  private static boolean onOff(Config route, String name, String key) {
+    if (!route.hasPath(key)) {
+      return false;
+    }
+    try {
+      return route.getBoolean(key);
+    } catch (ConfigException.WrongType e) {
+      throw new IllegalArgumentException("route " + name + ": " + key + " must be on or off (true/false, yes/no), not '"
+          + route.getValue(key).unwrapped() + "'");
     }
   }
 
@@ -89,7 +107,7 @@ public final class RouteTable {
         if (plan instanceof Pipeline.Run run) {
           String jobId = JobIds.forUpload(upload.bucket(), upload.key(), upload.versionId(), upload.eTag());
           return new Routing.Job(jobId, run.spec().withRouteOptions(route.requireReview(), route.callbackUrl(),
-              route.priority()));
+              route.priority(), route.warmOnFirstInput()));
         }
         Pipeline.Ignore ignore = (Pipeline.Ignore) plan;
         return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "route " + route.name() + ": "

@@ -83,4 +83,44 @@ class RouteTableTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("pipeline 'nope'");
   }
+
+  @Test
+  void routeWithWarmOnFirstInputGivesItsJobsTheOptionAndOtherRoutesDoNot() {
+    RouteTable warming = RouteTable.fromConfig(ConfigFactory.parseString("""
+        routes = [
+          { name = early, bucket = gen3d, prefix = "users/alice/", endpoint = gen3d, pipeline = gen3d,
+            warm-on-first-input = on }
+          { name = late, bucket = gen3d, prefix = "users/", endpoint = gen3d, pipeline = gen3d }
+        ]"""), Set.of("gen3d"));
+
+    assertThat(warming.routes()).extracting(Route::warmOnFirstInput).containsExactly(true, false);
+    assertThat(warming.route(upload("gen3d", "users/alice/input/cat_image.png")))
+        .isInstanceOfSatisfying(RouteTable.Routing.Job.class,
+            job -> assertThat(job.spec().warmOnFirstInput()).isTrue());
+    assertThat(warming.route(upload("gen3d", "users/bob/input/cat_image.png")))
+        .isInstanceOfSatisfying(RouteTable.Routing.Job.class,
+            job -> assertThat(job.spec().warmOnFirstInput()).isFalse());
+  }
+
+  @Test
+  void warmOnFirstInputIsOffUnlessARouteSaysSo() {
+    assertThat(table.routes()).extracting(Route::warmOnFirstInput).containsExactly(false);
+    assertThat(RouteTable.fromConfig(ConfigFactory.parseString(
+            "routes = [{name = r, bucket = b, endpoint = gen3d, pipeline = gen3d, warm-on-first-input = off}]"),
+        Set.of("gen3d")).routes().get(0).warmOnFirstInput()).isFalse();
+  }
+
+  @Test
+  void warmOnFirstInputThatIsNotOnOrOffIsAConfigurationErrorNamingTheRoute() {
+    assertThatThrownBy(() -> RouteTable.fromConfig(ConfigFactory.parseString(
+            "routes = [{name = r, bucket = b, endpoint = gen3d, pipeline = gen3d, warm-on-first-input = sometimes}]"),
+        Set.of("gen3d")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("route r: warm-on-first-input must be on or off (true/false, yes/no), not 'sometimes'");
+    assertThatThrownBy(() -> RouteTable.fromConfig(ConfigFactory.parseString(
+            "routes = [{name = r, bucket = b, endpoint = gen3d, pipeline = gen3d, warm-on-first-input = [on]}]"),
+        Set.of("gen3d")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("route r: warm-on-first-input must be on or off");
+  }
 }

@@ -153,11 +153,25 @@ final class ActivePhases {
     }
     if (!cmd.missing().equals(state.missing())) {
       return persist(state, new InputsMissing(cmd.missing(), now))
-          .thenRun(s -> entity.log().info("Job {} waits for {}", jobId, describeMissing(state.core().spec(),
-              cmd.missing())))
+          .thenRun(s -> {
+            entity.log().info("Job {} waits for {}", jobId, describeMissing(state.core().spec(), cmd.missing()));
+            warmUpWhileWaiting(state.core().spec());
+          })
           .thenNoReply();
     }
     return Effect().noReply(); // still waiting for the same inputs; the timer looks again
+  }
+
+  /**
+   * A route with {@code warm-on-first-input}: the endpoint starts now, so its cold start overlaps the missing input's
+   * upload instead of following it. Sent once the wait is journaled; if the input never comes, the endpoint stops
+   * when idle as for any job, and that start is the price of the option.
+   */
+  private void warmUpWhileWaiting(JobSpec spec) {
+    if (spec.warmOnFirstInput() && slots.warmUp(spec.endpoint())) {
+      entity.log().info("Job {} asks endpoint {} to warm up while it waits (warm-on-first-input)", jobId,
+          spec.endpoint());
+    }
   }
 
   private static String describeMissing(JobSpec spec, List<String> names) {

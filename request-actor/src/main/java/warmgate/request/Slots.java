@@ -7,8 +7,9 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.job.JobSpec;
 
 /**
- * What a job says to its endpoint about slots (ask, park, renew, give back), and whether its place is parked.
- * Needs no actor: the endpoint is a recipient, and the answers go to {@code replyTo}, the job's adapter.
+ * What a job says to its endpoint about slots (ask, park, renew, give back), whether its place is parked, and the
+ * one warm-up hint a job waiting for an input may send. Needs no actor: the endpoint is a recipient, and the answers
+ * go to {@code replyTo}, the job's adapter.
  */
 final class Slots {
   private final String jobId;
@@ -18,12 +19,28 @@ final class Slots {
   private boolean askedSincePark;
   /** The endpoint holds this queued job's place and it is leaving memory; its grant will wake it through sharding. */
   private boolean parked;
+  /** The job asked its endpoint to warm up already: once per job, however often its missing inputs change. */
+  private boolean warmedUp;
 
   Slots(String jobId, Function<String, RecipientRef<EndpointCommand>> endpoints,
       ActorRef<EndpointCommand.SlotReply> replyTo) {
     this.jobId = jobId;
     this.endpoints = endpoints;
     this.replyTo = replyTo;
+  }
+
+  /**
+   * Asks the endpoint to start before the job's inputs are all there ({@link EndpointCommand.WarmUp}), unless this
+   * job did already; true if it asked now. A burst of images is one hint per job, each cheap for an endpoint already
+   * starting or warm, never a slot.
+   */
+  boolean warmUp(String endpoint) {
+    if (warmedUp) {
+      return false;
+    }
+    warmedUp = true;
+    endpoints.apply(endpoint).tell(new EndpointCommand.WarmUp(jobId));
+    return true;
   }
 
   /** Asks the job's endpoint for a slot, saying whose the job is and how urgent: that decides its turn. */

@@ -50,9 +50,11 @@ abstract class RequestTestBase {
   static final ObjectRef OUTPUT = new ObjectRef("gen3d", "users/alice/output/cat.ply");
   static final JobSpec SPEC =
       new JobSpec("gen3d", "alice", Map.of("image", IMAGE, "mask", MASK), OUTPUT, null, null, IMAGE.toString(), false);
-  static final JobSpec REVIEWED = SPEC.withRouteOptions(true, null, Priority.INTERACTIVE);
+  static final JobSpec REVIEWED = SPEC.withRouteOptions(true, null, Priority.INTERACTIVE, false);
   static final JobSpec CALLED_BACK = SPEC.withRouteOptions(false, "https://hooks.example.com/warmgate",
-      Priority.INTERACTIVE);
+      Priority.INTERACTIVE, false);
+  /** From a route with {@code warm-on-first-input = on}. */
+  static final JobSpec WARMING = SPEC.withRouteOptions(false, null, Priority.INTERACTIVE, true);
   static final AtomicInteger ids = new AtomicInteger();
 
   @JUnit5TestKit

@@ -14,14 +14,17 @@ import warmgate.endpoint.KeepWarmPolicy;
  * Benchmark 6: what keeping an endpoint warm costs. Replays seeded bursty arrival traces through the endpoint
  * lifecycle on a simulated clock and compares, per trace, the keep-warm policies with the offline optimum: billed
  * endpoint-time (the lifecycle's ledger), cold starts, the wait cold starts add to jobs, and the cost ratio to the
- * optimum. Deterministic for a given seed. See docs/benchmarks.md, section 6.
+ * optimum. A second table runs the same traces as image uploads whose masks follow after a drawn delay, with and
+ * without {@code warm-on-first-input}: time to result saved against billed time added. Deterministic for a given
+ * seed. See docs/benchmarks.md, section 6.
  */
 public final class CostSimulation {
 
   /** The simulation's parameters; {@link #parse} reads them from the command line. */
   record Options(long seed, int days, List<String> traces, List<Double> delayWeights, Duration coldStartMin,
       Duration coldStartMax, Duration stop, int concurrency, Duration breakEven, Duration min, Duration max,
-          int window) {
+          int window, Duration maskMedian, double maskSigma, double maskNever, Duration inputsTimeout,
+          boolean warmUpOnly) {
 
     /** The adaptive policy's break-even: the option, else what the model bills for a stop and a start on average. */
     Duration adaptiveBreakEven() {
@@ -47,6 +50,11 @@ public final class CostSimulation {
         --break-even D        the adaptive policy's break-even (default: stop + mean start)
         --min D, --max D      the adaptive policy's bounds (default 2m, 30m)
         --window N            idle gaps the adaptive policy learns from (default 50)
+        --mask-delay D        warm-up table: median delay of a mask after its image (default 20s)
+        --mask-sigma S        warm-up table: sigma of the log-normal mask delay (default 1.0)
+        --mask-never F        warm-up table: share of images whose mask never comes (default 0.01)
+        --inputs-timeout D    warm-up table: a mask later than this counts as never (default 10m)
+        --warm-up-only        only the warm-on-first-input table
         --quick               7 days
       Durations as 90s, 5m, 2h.
       """;
@@ -57,10 +65,16 @@ public final class CostSimulation {
       return;
     }
     Options o = parse(args);
+    if (!o.warmUpOnly()) {
+      long began = System.nanoTime();
+      Report report = report(o);
+      report.note(String.format(Locale.ROOT, "Simulated in %.1f s of wall time.", (System.nanoTime() - began) / 1e9));
+      report.publish();
+    }
     long began = System.nanoTime();
-    Report report = report(o);
-    report.note(String.format(Locale.ROOT, "Simulated in %.1f s of wall time.", (System.nanoTime() - began) / 1e9));
-    report.publish();
+    Report warmUp = warmUpReport(o);
+    warmUp.note(String.format(Locale.ROOT, "Simulated in %.1f s of wall time.", (System.nanoTime() - began) / 1e9));
+    warmUp.publish();
   }
 
   static Options parse(String[] args) {
@@ -76,6 +90,11 @@ public final class CostSimulation {
     Duration min = Duration.ofMinutes(2);
     Duration max = Duration.ofMinutes(30);
     int window = 50;
+    Duration maskMedian = Duration.ofSeconds(20);
+    double maskSigma = 1.0;
+    double maskNever = 0.01;
+    Duration inputsTimeout = Duration.ofMinutes(10);
+    boolean warmUpOnly = false;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -95,10 +114,16 @@ public final class CostSimulation {
         case "--min" -> min = duration(args[++i]);
         case "--max" -> max = duration(args[++i]);
         case "--window" -> window = Integer.parseInt(args[++i]);
+        case "--mask-delay" -> maskMedian = duration(args[++i]);
+        case "--mask-sigma" -> maskSigma = Double.parseDouble(args[++i]);
+        case "--mask-never" -> maskNever = Double.parseDouble(args[++i]);
+        case "--inputs-timeout" -> inputsTimeout = duration(args[++i]);
+        case "--warm-up-only" -> warmUpOnly = true;
         default -> throw new IllegalArgumentException("unknown option " + a + "\n" + HELP);
       }
     }
-    return new Options(seed, days, traces, weights, startMin, startMax, stop, concurrency, breakEven, min, max, window);
+    return new Options(seed, days, traces, weights, startMin, startMax, stop, concurrency, breakEven, min, max, window,
+        maskMedian, maskSigma, maskNever, inputsTimeout, warmUpOnly);
   }
 
   static Duration duration(String s) {
@@ -170,6 +195,76 @@ public final class CostSimulation {
     report.note("Added wait: a job's wait beyond what it waits behind other jobs on an endpoint that never stops.");
     shapesSeen.forEach(report::note);
     return report;
+  }
+
+  /** The keep-warm policies the warm-up table runs: our default, and the adaptive one pricing a wait like the bill. */
+  static List<Policy> warmUpPolicies(Options o) {
+    return List.of(
+        new Policy("fixed 2 min (idle-timeout default)", new KeepWarmPolicy.Fixed(Duration.ofMinutes(2))),
+        new Policy("adaptive, w = 1", KeepWarmPolicy.Adaptive.initial(o.adaptive(1.0))));
+  }
+
+  record Policy(String name, KeepWarmPolicy initial) {}
+
+  /**
+   * The same uploads with {@code warm-on-first-input} off and on, per trace and policy: billed time, cold starts,
+   * and each job's time to result (image arrival to inference end), its p50 and p99, and what the option saves.
+   */
+  static Report warmUpReport(Options o) {
+    Report report = new Report("cost-warm-up", "trace", "keep-warm", "jobs", "masks never came", "billed h off",
+        "billed h on", "billed added h", "billed added", "cold starts off", "cold starts on",
+        "p50 time to result off s", "p50 on s", "p50 saved s", "p99 time to result off min", "p99 on min",
+        "p99 saved s", "mean saved s");
+    TraceShapes shapes = new TraceShapes(o.seed(), o.days(), o.coldStartMin(), o.coldStartMax());
+    long stop = o.stop().toMillis();
+    String delays = null;
+    for (String name : o.traces()) {
+      MaskedTrace uploads = MaskedTrace.draw(shapes.trace(name), o.seed(), o.maskMedian(), o.maskSigma(),
+          o.maskNever(), o.inputsTimeout());
+      delays = uploads.delayShape();
+      for (Policy policy : warmUpPolicies(o)) {
+        WarmUpRun off = WarmUpRun.run(policy.initial(), uploads, false, o.concurrency(), stop);
+        WarmUpRun on = WarmUpRun.run(policy.initial(), uploads, true, o.concurrency(), stop);
+        Latencies offTimes = latencies(off.timeToResult());
+        Latencies onTimes = latencies(on.timeToResult());
+        long saved = 0;
+        for (int j = 0; j < off.timeToResult().length; j++) {
+          saved += off.timeToResult()[j] - on.timeToResult()[j];
+        }
+        int jobs = off.timeToResult().length;
+        double p50Off = offTimes.percentile(0.5) / 1e9;
+        double p50On = onTimes.percentile(0.5) / 1e9;
+        double p99Off = offTimes.percentile(0.99) / 1e9;
+        double p99On = onTimes.percentile(0.99) / 1e9;
+        report.row(name, policy.name(), jobs, uploads.orphans(), hours(off.billedMillis()), hours(on.billedMillis()),
+            hours(on.billedMillis() - off.billedMillis()),
+            String.format(Locale.ROOT, "%+.1f%%", 100.0 * (on.billedMillis() - off.billedMillis())
+                / Math.max(1, off.billedMillis())),
+            off.coldStarts(), on.coldStarts(),
+            String.format(Locale.ROOT, "%.0f", p50Off), String.format(Locale.ROOT, "%.0f", p50On),
+            String.format(Locale.ROOT, "%.0f", p50Off - p50On),
+            String.format(Locale.ROOT, "%.1f", p99Off / 60), String.format(Locale.ROOT, "%.1f", p99On / 60),
+            String.format(Locale.ROOT, "%.0f", p99Off - p99On),
+            jobs == 0 ? "-" : String.format(Locale.ROOT, "%.1f", saved / 1000.0 / jobs));
+      }
+    }
+    report.note(String.format(Locale.ROOT,
+        "%d simulated days per trace, seed %d; start %s-%s (uniform), stop %s (billed), service 10-40 s per job "
+            + "(uniform), %d slots. The trace's arrivals are the images; %s. A job asks for a slot when its mask is "
+            + "there; with warm-on-first-input on, every image (its mask coming or not) also sends the endpoint one "
+            + "warm-up hint: a cold endpoint starts, a warm idle one counts its idle time from the hint.",
+        o.days(), o.seed(), o.coldStartMin(), o.coldStartMax(), o.stop(), o.concurrency(), delays));
+    report.note("Time to result: from the image's arrival to the end of the job's inference (jobs whose mask came). "
+        + "Saved: off minus on, per percentile and on average over the same jobs. Billed: the lifecycle's ledger.");
+    return report;
+  }
+
+  private static Latencies latencies(long[] millis) {
+    Latencies l = new Latencies();
+    for (long m : millis) {
+      l.record(m * 1_000_000);
+    }
+    return l;
   }
 
   private static String hours(double millis) {

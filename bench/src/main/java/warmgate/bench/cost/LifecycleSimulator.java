@@ -20,8 +20,13 @@ import warmgate.endpoint.EndpointLifecycle.Warm;
  * state is the lifecycle's own: every transition is an {@link EndpointLifecycle.Event} folded with
  * {@link EndpointLifecycle#next}, so billing is the entity's ledger, not a formula of this class.
  *
+ * <p>With warm-up hints (a route's {@code warm-on-first-input}: a job whose image is there but not yet its mask), each
+ * hint does what {@code EndpointCommand.WarmUp} does to the entity: a cold endpoint starts (taking the hinting job's
+ * drawn start), a warm idle one counts its idle time from the hint, a starting or stopping one ignores it. A hint
+ * holds no slot, and the keep-warm policy does not hear of it (the gap it learns still ends at the job's ask).
+ *
  * <p>Same-instant events are taken in this order: a job ends, a start completes, a stop completes, a job arrives,
- * the keep-warm time runs out (a job arriving exactly then finds the endpoint warm).
+ * a hint arrives, the keep-warm time runs out (a job or hint arriving exactly then finds the endpoint warm).
  */
 final class LifecycleSimulator {
   static final long FOREVER = Long.MAX_VALUE / 4;
@@ -30,9 +35,14 @@ final class LifecycleSimulator {
   private final int concurrency;
   private final long stopMillis;
   private final Arrivals arrivals;
+  private final long[] hints;
+  private final long[] hintColdStart;
 
   private long now;
   private int next;
+  private int nextHint;
+  private long lastWarmUp = -1;
+  private long keepWarmMillis;
   private EndpointLifecycle.State state;
   private final ArrayDeque<Integer> waiting = new ArrayDeque<>();
   private final PriorityQueue<Long> running = new PriorityQueue<>();
@@ -45,11 +55,16 @@ final class LifecycleSimulator {
   private int coldStarts;
 
   private LifecycleSimulator(Trace trace, int concurrency, long stopMillis, Arrivals arrivals, long now, int next,
-      EndpointLifecycle.State state) {
+      EndpointLifecycle.State state, long[] hints, long[] hintColdStart) {
+    if (hints.length != hintColdStart.length) {
+      throw new IllegalArgumentException("one cold start per hint");
+    }
     this.trace = trace;
     this.concurrency = concurrency;
     this.stopMillis = stopMillis;
     this.arrivals = arrivals;
+    this.hints = hints;
+    this.hintColdStart = hintColdStart;
     this.now = now;
     this.next = next;
     this.state = state;
@@ -68,7 +83,19 @@ final class LifecycleSimulator {
 
   /** A cold endpoint before the trace's first job. */
   static LifecycleSimulator cold(Trace trace, int concurrency, long stopMillis, Arrivals arrivals) {
-    return new LifecycleSimulator(trace, concurrency, stopMillis, arrivals, 0, 0, EndpointLifecycle.initialState());
+    return cold(trace, concurrency, stopMillis, arrivals, new long[0], new long[0]);
+  }
+
+  /**
+   * A cold endpoint before the trace's first job that also hears warm-up hints.
+   *
+   * @param hints sorted times at which a job waiting for its mask asks the endpoint to warm up
+   * @param hintColdStart per hint, how long a start it triggers takes
+   */
+  static LifecycleSimulator cold(Trace trace, int concurrency, long stopMillis, Arrivals arrivals, long[] hints,
+      long[] hintColdStart) {
+    return new LifecycleSimulator(trace, concurrency, stopMillis, arrivals, 0, 0, EndpointLifecycle.initialState(),
+        hints, hintColdStart);
   }
 
   /**
@@ -77,7 +104,7 @@ final class LifecycleSimulator {
    */
   static LifecycleSimulator warmIdle(Trace trace, int concurrency, long stopMillis, int next, long at) {
     return new LifecycleSimulator(trace, concurrency, stopMillis, Arrivals.NONE, at, next,
-        new Warm(Instant.ofEpochMilli(at), new Ledger(0, Instant.ofEpochMilli(at))));
+        new Warm(Instant.ofEpochMilli(at), new Ledger(0, Instant.ofEpochMilli(at))), new long[0], new long[0]);
   }
 
   /**
@@ -93,8 +120,9 @@ final class LifecycleSimulator {
       long phaseEnds = state.phase() == Phase.STARTING || state.phase() == Phase.STOPPING ? phaseEndsAt
           : Long.MAX_VALUE;
       long arrives = next < trace.jobs() ? trace.arrivals()[next] : Long.MAX_VALUE;
+      long hinted = nextHint < hints.length ? hints[nextHint] : Long.MAX_VALUE;
       long deadline = state.phase() == Phase.WARM && idle() ? idleDeadline : Long.MAX_VALUE;
-      long first = Math.min(Math.min(jobEnds, phaseEnds), Math.min(arrives, deadline));
+      long first = Math.min(Math.min(Math.min(jobEnds, phaseEnds), Math.min(arrives, hinted)), deadline);
       if (first == Long.MAX_VALUE) {
         return false;
       }
@@ -114,6 +142,8 @@ final class LifecycleSimulator {
         }
       } else if (arrives == first) {
         arrive();
+      } else if (hinted == first) {
+        hint();
       } else {
         fold(new StopRequested(at(), "idle"));
         phaseEndsAt = now + stopMillis;
@@ -124,7 +154,20 @@ final class LifecycleSimulator {
 
   /** Answers {@link #runToIdle()}: stay warm this long after the last job ended (at least until now). */
   void keepWarmFor(long millis) {
-    idleDeadline = Math.max(now, lastActivity + Math.min(millis, FOREVER));
+    keepWarmMillis = Math.min(millis, FOREVER);
+    idleDeadline = Math.max(now, Math.max(lastActivity, lastWarmUp) + keepWarmMillis);
+  }
+
+  private void hint() {
+    int k = nextHint++;
+    lastWarmUp = now;
+    if (state.phase() == Phase.COLD) {
+      fold(new StartRequested(at(), "a job waits for an input (warm-on-first-input)"));
+      phaseEndsAt = now + hintColdStart[k];
+      coldStarts++;
+    } else if (state.phase() == Phase.WARM && idle() && idleDeadline >= 0) {
+      idleDeadline = Math.max(idleDeadline, now + keepWarmMillis);
+    }
   }
 
   private void arrive() {

@@ -88,4 +88,83 @@ class CostSimulationTest {
     String second = CostSimulation.report(quick).markdown().replaceFirst("<!--.*-->", "");
     assertThat(first).isEqualTo(second).contains("offline optimum", "adaptive");
   }
+
+  // ---- warm-on-first-input
+
+  private static final KeepWarmPolicy TWO_MINUTES = new KeepWarmPolicy.Fixed(Duration.ofMinutes(2));
+
+  @Test
+  void earlyWarmUpOverlapsTheColdStartWithTheMaskUpload() {
+    // An image at 0 s, its mask 60 s later; a 5-min start, 20 s of work, 2 min idle, a 1-min stop.
+    MaskedTrace one = new MaskedTrace(new Trace("one", "one job", new long[] {0}, new long[] {20_000},
+        new long[] {300_000}), new long[] {60_000}, "60 s");
+
+    WarmUpRun off = WarmUpRun.run(TWO_MINUTES, one, false, 2, STOP);
+    WarmUpRun on = WarmUpRun.run(TWO_MINUTES, one, true, 2, STOP);
+
+    assertThat(off.timeToResult()).containsExactly(60_000 + 300_000 + 20_000);
+    assertThat(on.timeToResult()).containsExactly(300_000 + 20_000);
+    // The start moves 60 s earlier and the job waits for it instead of the endpoint: the same billed time.
+    assertThat(off.billedMillis()).isEqualTo(300_000 + 20_000 + 120_000 + 60_000);
+    assertThat(on.billedMillis()).isEqualTo(off.billedMillis());
+    assertThat(on.coldStarts()).isEqualTo(off.coldStarts()).isEqualTo(1);
+  }
+
+  @Test
+  void imageWhoseMaskNeverComesIsBilledAStartTheIdleTimeoutAndAStopWithTheOptionOnly() {
+    MaskedTrace orphan = new MaskedTrace(new Trace("orphan", "no mask", new long[] {0}, new long[] {20_000},
+        new long[] {300_000}), new long[] {MaskedTrace.NEVER}, "never");
+
+    WarmUpRun off = WarmUpRun.run(TWO_MINUTES, orphan, false, 2, STOP);
+    WarmUpRun on = WarmUpRun.run(TWO_MINUTES, orphan, true, 2, STOP);
+
+    assertThat(off.billedMillis()).isZero();
+    assertThat(off.coldStarts()).isZero();
+    assertThat(on.billedMillis()).isEqualTo(300_000 + 120_000 + 60_000);
+    assertThat(on.coldStarts()).isEqualTo(1);
+    assertThat(on.timeToResult()).isEmpty();
+  }
+
+  @Test
+  void hintToAWarmIdleEndpointCountsItsIdleTimeFromTheHint() {
+    // Job 0 warms the endpoint and ends at 320 s; image 1 arrives at 400 s (idle since 320 s), its mask at 500 s.
+    // Without the hint the endpoint stops at 440 s and job 1 meets a stopping endpoint; with it, it stays warm.
+    MaskedTrace two = new MaskedTrace(new Trace("two", "two jobs", new long[] {0, 400_000},
+        new long[] {20_000, 20_000}, new long[] {300_000, 300_000}), new long[] {0, 100_000}, "0 s, 100 s");
+
+    WarmUpRun off = WarmUpRun.run(TWO_MINUTES, two, false, 2, STOP);
+    WarmUpRun on = WarmUpRun.run(TWO_MINUTES, two, true, 2, STOP);
+
+    // Off: stop 440-500 s, then a start 500-800 s for job 1; on: job 1 runs at 500 s.
+    assertThat(off.timeToResult()).containsExactly(320_000, 100_000 + 300_000 + 20_000);
+    assertThat(on.timeToResult()).containsExactly(320_000, 100_000 + 20_000);
+    assertThat(off.coldStarts()).isEqualTo(2);
+    assertThat(on.coldStarts()).isEqualTo(1);
+  }
+
+  @Test
+  void hintsArrivingWithTheJobsThemselvesChangeNothing() {
+    for (Trace trace : traces(5)) {
+      MaskedTrace noDelay = new MaskedTrace(trace, new long[trace.jobs()], "0 s");
+      WarmUpRun off = WarmUpRun.run(TWO_MINUTES, noDelay, false, 2, STOP);
+      WarmUpRun on = WarmUpRun.run(TWO_MINUTES, noDelay, true, 2, STOP);
+      assertThat(on.billedMillis()).as(trace.name()).isEqualTo(off.billedMillis());
+      assertThat(on.timeToResult()).as(trace.name()).containsExactly(off.timeToResult());
+      // And without hints it is the keep-warm run of the same trace.
+      Outcome plain = KeepWarmRun.run("2 min", TWO_MINUTES, trace, 2, STOP, 0);
+      assertThat(off.billedMillis()).as(trace.name()).isEqualTo(plain.billedMillis());
+    }
+  }
+
+  @Test
+  void maskDelaysAreDrawnApartFromTheTraceAndTheSameForTheSameSeed() {
+    Trace trace = traces(1).get(0);
+    MaskedTrace a = MaskedTrace.draw(trace, 1, Duration.ofSeconds(20), 1.0, 0.01, Duration.ofMinutes(10));
+    MaskedTrace b = MaskedTrace.draw(trace, 1, Duration.ofSeconds(20), 1.0, 0.01, Duration.ofMinutes(10));
+
+    assertThat(a.maskDelay()).containsExactly(b.maskDelay());
+    assertThat(a.ready().jobs() + a.orphans()).isEqualTo(trace.jobs());
+    assertThat(a.ready().arrivals()).isSorted();
+    assertThat(traces(1).get(0).arrivals()).containsExactly(trace.arrivals());
+  }
 }
