@@ -67,6 +67,8 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
   final ProviderCalls calls;
   /** Which configuration a start uses, and the next one on a capacity shortage. */
   final ConfigurationFallback fallback;
+  /** The owner-load changes last reported to the metrics; -1: none yet. */
+  private long ownersReported = -1;
   /** The provider's last word on the endpoint, shown in its view. */
   String detail;
   /** Leaving the node ({@link Leave}): stopping a node-local endpoint, taking no more work meanwhile. */
@@ -250,7 +252,13 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
 
   void report(State state) {
     metrics.state(settings.name(), state.phase(), jobs.queued(), jobs.inFlight());
-    metrics.owners(settings.name(), jobs.owners());
+    // Reported after every command: rebuilding the owners' list for each of 10,000s of asks would cost more than all
+    // the rest of the report, and it rarely changes between two of them.
+    long changes = jobs.ownerLoadChanges();
+    if (changes != ownersReported) {
+      ownersReported = changes;
+      metrics.owners(settings.name(), jobs.owners());
+    }
   }
 
   View view(State state) {

@@ -80,6 +80,11 @@ final class EndpointJobs {
     return queue.owners();
   }
 
+  /** Changes whenever {@link #owners} does. */
+  long ownerLoadChanges() {
+    return queue.loadChanges();
+  }
+
   /** Nothing queued, nothing running. */
   boolean idle() {
     return queue.idle();

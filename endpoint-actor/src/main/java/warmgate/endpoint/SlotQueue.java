@@ -102,6 +102,8 @@ public final class SlotQueue<A> {
   /** Jobs turned away by a full queue, with when each last asked; forgotten once let in, gone, or silent too long. */
   private final Map<String, Instant> overflow = new HashMap<>();
   private long places;
+  /** Counts changes of any owner's load, so that reporting them can be skipped when nothing changed. */
+  private long loadChanges;
 
   public SlotQueue(int maxQueued, int maxConcurrency, Duration leaseTtl, Supplier<String> leaseIds,
       QueueSettings sharing) {
@@ -304,6 +306,11 @@ public final class SlotQueue<A> {
     return load == null ? 0 : load.queued;
   }
 
+  /** A number that changes whenever an owner's jobs waiting or running do; {@link #owners} is the same until then. */
+  public long loadChanges() {
+    return loadChanges;
+  }
+
   /** Every owner with jobs waiting or running here, by name. */
   public List<EndpointCommand.OwnerLoad> owners() {
     List<EndpointCommand.OwnerLoad> owners = new ArrayList<>();
@@ -353,10 +360,12 @@ public final class SlotQueue<A> {
   }
 
   private Load load(String owner) {
+    loadChanges++; // every caller changes the load it gets
     return loads.computeIfAbsent(owner, Load::new);
   }
 
   private void forgetIfIdle(Load load) {
+    loadChanges++; // every caller has just changed the load
     if (load.queued <= 0 && load.inFlight <= 0) {
       loads.remove(load.owner);
     }

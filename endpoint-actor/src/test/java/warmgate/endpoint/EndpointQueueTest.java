@@ -157,6 +157,21 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
   }
 
   @Test
+  void eachOwnersJobsQueuedAndRunningShowInTheViewAndTheMetrics() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    TestProbe<SlotReply> first = testKit.createTestProbe();
+    f.kit.runCommand(new Acquire("a-1", "alice", Priority.INTERACTIVE, first.ref()));
+    first.expectMessageClass(Grant.class, WAIT);
+    f.kit.runCommand(new Acquire("a-2", "alice", Priority.BATCH, testKit.<SlotReply>createTestProbe().ref()));
+    f.kit.runCommand(new Acquire("b-1", "bob", Priority.INTERACTIVE, testKit.<SlotReply>createTestProbe().ref()));
+
+    assertThat(f.view().owners()).containsExactly(new EndpointCommand.OwnerLoad("alice", 1, 1),
+        new EndpointCommand.OwnerLoad("bob", 1, 0));
+    assertThat(f.metrics.owners.get(f.settings.name())).isEqualTo(f.view().owners());
+  }
+
+  @Test
   void wordOfAnAnswerOnTheResultPathReachesEveryJobHoldingASlotAndNoneThatWaits() {
     Fixture f = new Fixture(2);
     f.warmWithJob1Running();
