@@ -14,8 +14,8 @@ import warmgate.endpoint.EndpointLifecycle;
 public final class StateBands {
   private StateBands() {}
 
-  /** {@code [from, to)} in {@code phase}; {@code billedSeconds} are unit-seconds within it. */
-  public record Band(EndpointLifecycle.Phase phase, Instant from, Instant to, double billedSeconds) {}
+  /** {@code [from, to)} in {@code state}; {@code billedSeconds} are unit-seconds within it. */
+  public record Band(EndpointLifecycle.Phase state, Instant from, Instant to, double billedSeconds) {}
 
   private static final double MICROS_PER_SECOND = 1_000_000.0;
 

@@ -27,7 +27,7 @@ class StateBandsTest {
   void aColdWarmColdCycleIsFiveBandsBilledWhileTheLedgerIsOpen() {
     List<StateBands.Band> bands = StateBands.of(coldWarmCold(), at("10:00:00"), at("11:00:00"));
 
-    assertThat(bands).extracting(StateBands.Band::phase)
+    assertThat(bands).extracting(StateBands.Band::state)
         .containsExactly(Phase.COLD, Phase.STARTING, Phase.WARM, Phase.STOPPING, Phase.COLD);
     assertThat(bands).extracting(StateBands.Band::from)
         .containsExactly(at("10:00:00"), at("10:10:00"), at("10:12:00"), at("10:30:00"), at("10:31:00"));
@@ -50,7 +50,7 @@ class StateBandsTest {
     double bill = Costs.compute(window, window.to(), java.util.Map.of("gen3d", events), List.of()).billedSeconds();
 
     assertThat(bands.stream().mapToDouble(StateBands.Band::billedSeconds).sum()).isCloseTo(bill, within(1e-6));
-    assertThat(bands.get(0).phase()).as("warm since before the window").isEqualTo(Phase.WARM);
+    assertThat(bands.get(0).state()).as("warm since before the window").isEqualTo(Phase.WARM);
     assertThat(bands.get(0).billedSeconds()).isEqualTo(5 * 60 + 3 * 15 * 60);
   }
 
@@ -58,7 +58,7 @@ class StateBandsTest {
   void eventsBeforeTheWindowOnlySetThePhaseItBeginsIn() {
     List<StateBands.Band> bands = StateBands.of(coldWarmCold(), at("10:20:00"), at("10:40:00"));
 
-    assertThat(bands).extracting(StateBands.Band::phase).containsExactly(Phase.WARM, Phase.STOPPING, Phase.COLD);
+    assertThat(bands).extracting(StateBands.Band::state).containsExactly(Phase.WARM, Phase.STOPPING, Phase.COLD);
     assertThat(bands.get(0).from()).isEqualTo(at("10:20:00"));
   }
 
@@ -77,7 +77,7 @@ class StateBandsTest {
 
     List<StateBands.Band> bands = StateBands.of(events, at("10:00:00"), at("10:20:00"));
 
-    assertThat(bands).extracting(StateBands.Band::phase)
+    assertThat(bands).extracting(StateBands.Band::state)
         .containsExactly(Phase.COLD, Phase.STARTING, Phase.FAILED);
     assertThat(bands.get(1).billedSeconds()).isEqualTo(60.0);
   }
@@ -86,7 +86,7 @@ class StateBandsTest {
   void eventsAfterNowAreLeftOut() {
     List<StateBands.Band> bands = StateBands.of(coldWarmCold(), at("10:00:00"), at("10:11:00"));
 
-    assertThat(bands).extracting(StateBands.Band::phase).containsExactly(Phase.COLD, Phase.STARTING);
+    assertThat(bands).extracting(StateBands.Band::state).containsExactly(Phase.COLD, Phase.STARTING);
     assertThat(bands.get(1).to()).isEqualTo(at("10:11:00"));
     assertThat(bands.get(1).billedSeconds()).isEqualTo(60.0);
   }
