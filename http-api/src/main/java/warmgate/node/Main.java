@@ -42,7 +42,10 @@ import warmgate.endpoint.Endpoints;
 import warmgate.endpoint.Providers;
 import warmgate.gateway.AdmittingJobs;
 import warmgate.gateway.Jobs;
+import warmgate.gateway.JournalEndpointHistory;
 import warmgate.gateway.PortClashes;
+import warmgate.gateway.QueueDepths;
+import warmgate.gateway.QueueSampler;
 import warmgate.gateway.ReadJournalJobJournal;
 import warmgate.gateway.ShardedAsyncNotices;
 import warmgate.gateway.ShardedEndpointStates;
@@ -243,15 +246,20 @@ public final class Main {
       return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
     });
 
+    var queueDepths = new QueueDepths(deps.endpoints().names(), warmgate.getDuration("http.queue-history.interval"),
+        warmgate.getDuration("http.queue-history.keep"), warmgate.getInt("http.queue-history.max-owners"));
+    resources.add(QueueSampler.start(system, endpointStates, queueDepths, deps.clock()));
+    var journal = new JournalReader(system, readSide.pool()::getConnection);
+
     MetricsSettings metricsSettings = MetricsSettings.fromConfig(warmgate);
     var server = HttpServer.builder(
             new JobRoutes(jobs, new ReadJournalJobJournal(system), readSide.index(), deps.endpoints().names(), objects,
                 webhooks),
-            new EndpointRoutes(endpointStates),
+            new EndpointRoutes(endpointStates, new JournalEndpointHistory(journal, queueDepths, deps.clock())),
             new Authentication(authenticator))
         .notifications(notificationRoutes.toArray(NotificationRoute[]::new))
         .maxBodyBytes(warmgate.getBytes("http.max-body-bytes"))
-        .audit(new AuditRoutes(new JournalReader(system, readSide.pool()::getConnection)));
+        .audit(new AuditRoutes(journal));
     if (metricsSettings.enabled()) {
       server.metrics(new MetricsRoutes(metrics, metricsSettings.requireAdmin(),
           system.dispatchers().lookup(DispatcherSelector.blocking())));

@@ -100,6 +100,11 @@ final class Browser implements AutoCloseable {
     return command("POST", "/execute/sync", Map.of("script", script, "args", List.of()));
   }
 
+  /** Resizes the browser's window, so a screenshot can hold more of the page. */
+  void resize(int width, int height) throws Exception {
+    command("POST", "/window/rect", Map.of("width", width, "height", height));
+  }
+
   byte[] screenshot() throws Exception {
     return java.util.Base64.getDecoder().decode(command("GET", "/screenshot", null).asText());
   }

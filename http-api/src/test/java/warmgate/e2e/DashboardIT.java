@@ -1,6 +1,7 @@
 package warmgate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -81,6 +82,145 @@ class DashboardIT {
       assertThat(foreign).as("nothing is loaded from anywhere else").isEmpty();
       Files.write(Path.of("target", "dashboard.png"), browser.screenshot());
     }
+  }
+
+  /**
+   * Three jobs of two owners arrive at a cold endpoint with one slot, so they queue while it starts and then one
+   * after the other; once idle it stops. The page must draw the endpoint's cold, starting, warm, stopping, cold
+   * bands, a queue-depth line per owner with each owner's peak, and the job's waiting, queued and running bars at
+   * the widths its events give.
+   */
+  @Test
+  void timelinesDrawStateBandsQueueDepthPerOwnerAndJobBars() throws Exception {
+    Map<String, Object> settings = settings();
+    settings.put("warmgate.http.queue-history.interval", "200ms");
+    settings.put("warmgate.endpoints.gen3d.idle-timeout", "3s");
+    settings.put("warmgate.endpoints.gen3d.max-concurrency", 1);
+    node = TestNode.start(dataDir, settings);
+    Api admin = node.api.as(TestTokens.ADMIN);
+    List<String> jobs = List.of(submit(TestTokens.ALICE, "alice", "a1"), submit(TestTokens.ALICE, "alice", "a2"),
+        submit(TestTokens.BOB, "bob", "b1"));
+    for (String job : jobs) {
+      Await.until(TestNode.JOB_TIMEOUT, "job " + job + " to succeed", () -> "SUCCEEDED".equals(node.api.status(job)));
+    }
+    Await.until(PAGE_TIMEOUT, "the idle endpoint to stop", () ->
+        "COLD".equals(admin.get("/v1/endpoints/gen3d").body().path("state").asText()));
+    JsonNode history = admin.get("/v1/endpoints/gen3d/history").body();
+    List<String> apiStates = new ArrayList<>();
+    history.path("states").forEach(band -> apiStates.add(band.path("state").asText()));
+    assertThat(apiStates).as("the API's bands").containsExactly("COLD", "STARTING", "WARM", "STOPPING", "COLD");
+    Map<String, Integer> apiPeaks = new java.util.TreeMap<>();
+    history.path("queue").path("samples").forEach(sample -> sample.path("owners").forEach(o ->
+        apiPeaks.merge(o.path("owner").asText(), o.path("queued").asInt(), Math::max)));
+    assertThat(apiPeaks).as("the sampled peaks: every job queued while the endpoint started")
+        .isEqualTo(Map.of("alice", 2, "bob", 1));
+
+    try (Browser browser = Browser.start(browserDir)) {
+      browser.open("http://127.0.0.1:" + node.port + "/");
+      browser.type(browser.find("#token"), TestTokens.ADMIN);
+      browser.click(browser.find("#token-form button"));
+      Await.until(PAGE_TIMEOUT, "the endpoint's chart", () -> textOf(browser, "figure[data-endpoint='gen3d']"));
+      // The last five minutes: all this test did, drawn wide enough to see.
+      browser.script("""
+          const span = document.getElementById('history-span');
+          span.value = '300';
+          span.dispatchEvent(new Event('change'));""");
+      Await.until(PAGE_TIMEOUT, "the five minutes' chart", () ->
+          textOf(browser, "figure[data-endpoint='gen3d'][data-span='300'] figcaption"));
+
+      JsonNode bands = browser.script("""
+          return [...document.querySelectorAll("figure[data-endpoint='gen3d'] svg.states rect.band")].map(r => ({
+            state: r.dataset.state, billed: Number(r.dataset.billed), from: r.dataset.from, to: r.dataset.to,
+            x: r.x.baseVal.value, width: r.width.baseVal.value}));""");
+      List<String> drawn = new ArrayList<>();
+      bands.forEach(band -> drawn.add(band.path("state").asText()));
+      assertThat(drawn).as("one band per state segment, cold → warm → cold")
+          .containsExactly("COLD", "STARTING", "WARM", "STOPPING", "COLD");
+      double billed = 0;
+      for (JsonNode band : bands) {
+        String state = band.path("state").asText();
+        if (state.equals("COLD")) {
+          assertThat(band.path("billed").asDouble()).as("nothing is billed while cold").isZero();
+        } else {
+          assertThat(band.path("billed").asDouble()).as(state + " is billed").isPositive();
+        }
+        billed += band.path("billed").asDouble();
+      }
+      long viewBilled = admin.get("/v1/endpoints/gen3d").body().path("billedSeconds").asLong();
+      assertThat(billed).as("the bands add up to the endpoint's bill").isBetween((double) viewBilled,
+          viewBilled + 1.0);
+      // Widths in proportion to the bands' durations, over the chart's 880 units.
+      double span = millis(bands.get(bands.size() - 1).path("to")) - millis(bands.get(0).path("from"));
+      double previousEnd = bands.get(0).path("x").asDouble();
+      for (JsonNode band : bands) {
+        double expected = 880 * (millis(band.path("to")) - millis(band.path("from"))) / span;
+        assertThat(band.path("width").asDouble()).as("width of " + band).isCloseTo(expected, within(0.5));
+        assertThat(band.path("x").asDouble()).as("bands follow each other").isCloseTo(previousEnd, within(0.01));
+        previousEnd = band.path("x").asDouble() + band.path("width").asDouble();
+      }
+
+      JsonNode series = browser.script("""
+          return [...document.querySelectorAll("figure[data-endpoint='gen3d'] svg.queue polyline.series")]
+            .map(p => ({owner: p.dataset.owner, peak: Number(p.dataset.peak), points: p.points.numberOfItems}));""");
+      Map<String, Integer> drawnPeaks = new java.util.TreeMap<>();
+      series.forEach(line -> {
+        assertThat(line.path("points").asInt()).as("a line through the samples").isGreaterThan(1);
+        drawnPeaks.put(line.path("owner").asText(), line.path("peak").asInt());
+      });
+      assertThat(drawnPeaks).as("a series per owner, with its peak").isEqualTo(apiPeaks);
+
+      // The job's bars: waiting until queued, queued until its slot, running until it succeeded.
+      String job = jobs.get(1);
+      Await.until(PAGE_TIMEOUT, "the job in the list", () -> textOf(browser, "tr[data-job-id='" + job + "']"));
+      browser.click(browser.find("tr[data-job-id='" + job + "'] .job-link"));
+      Await.until(PAGE_TIMEOUT, "the job's bars", () -> textOf(browser, "#job-bars svg"));
+      JsonNode bars = browser.script("""
+          return [...document.querySelectorAll("#job-bars rect.bar")].map(r => ({kind: r.dataset.kind,
+            x: r.x.baseVal.value, width: r.width.baseVal.value}));""");
+      List<String> kinds = new ArrayList<>();
+      bars.forEach(bar -> kinds.add(bar.path("kind").asText()));
+      assertThat(kinds).containsExactly("waiting", "queued", "running");
+      Map<String, Long> at = new java.util.HashMap<>();
+      admin.get("/v1/jobs/" + job + "/events").body().path("events").forEach(e ->
+          at.putIfAbsent(e.path("type").asText(), millis(e.path("data").path("at"))));
+      long start = at.get("JobSubmitted");
+      long total = at.get("JobSucceeded") - start;
+      long[] bounds = {start, at.get("JobQueued"), at.get("AttemptStarted"), at.get("JobSucceeded")};
+      assertThat(bounds).as("the second job queued behind the first, so it waited for its slot").isSorted();
+      for (int i = 0; i < 3; i++) {
+        JsonNode bar = bars.get(i);
+        assertThat(bar.path("x").asDouble()).as("x of " + bar)
+            .isCloseTo(44 + 880.0 * (bounds[i] - start) / total, within(0.5));
+        assertThat(bar.path("width").asDouble()).as("width of " + bar)
+            .isCloseTo(880.0 * (bounds[i + 1] - bounds[i]) / total, within(0.5));
+      }
+      assertThat(bars.get(1).path("width").asDouble()).as("it queued longer than it ran: the endpoint started, "
+          + "and the first job ran, meanwhile").isGreaterThan(bars.get(2).path("width").asDouble());
+
+      JsonNode foreign = browser.script("""
+          return performance.getEntriesByType('resource').map(r => r.name)\
+          .filter(n => !n.startsWith(location.origin));""");
+      assertThat(foreign).as("nothing is loaded from anywhere else").isEmpty();
+      browser.resize(1280, 1500);
+      Files.write(Path.of("target", "dashboard-timelines.png"), browser.screenshot());
+    }
+  }
+
+  private static long millis(JsonNode instant) {
+    return java.time.Instant.parse(instant.asText()).toEpochMilli();
+  }
+
+  /** Submits a job as {@code owner} with inputs under manual/{owner}/ and returns its id. */
+  private String submit(String token, String owner, String name) throws Exception {
+    Path folder = node.bucket("gen3d").resolve("manual/" + owner);
+    TestNode.upload(folder.resolve(name + "_image.png"), SampleImages.image(32));
+    TestNode.upload(folder.resolve(name + "_mask.png"), SampleImages.mask(32));
+    Api.Response submitted = node.api.as(token).post("/v1/jobs", """
+        {"endpoint":"gen3d","inputs":{"image":"s3://gen3d/manual/%1$s/%2$s_image.png",\
+        "mask":"s3://gen3d/manual/%1$s/%2$s_mask.png"},
+         "output":"s3://gen3d/manual/%1$s/out/%2$s.ply"}""".formatted(owner, name));
+    assertThat(submitted.status()).as(String.valueOf(submitted.body())).isEqualTo(202);
+    return submitted.body().path("jobId").asText();
   }
 
   @Test
