@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import warmgate.auth.Tokens;
 import warmgate.cluster.ClusterFormation;
 import warmgate.config.BlobStoreSettings;
 import warmgate.ingest.RouteTable;
@@ -27,9 +28,11 @@ class ComposeFileTest {
   private static final JsonNode COMPOSE = Repo.yaml(ROOT.resolve("docker/compose.yaml"));
   private static final List<String> NODES = List.of("warmgate-1", "warmgate-2");
   /** What a user exports before `docker compose up`: the variables the file insists on. */
+  private static final String TOKEN = "wg_" + "t".repeat(43);
   private static final Map<String, String> SHELL = Map.of(
       "WARMGATE_DB_PASSWORD", "pg-secret", "MINIO_ROOT_PASSWORD", "minio-secret",
-      "WARMGATE_AUTH_TOKENS", "{ name = admin, sha256 = \"" + "a".repeat(64) + "\", admin = true }");
+      "WARMGATE_AUTH_TOKENS", "{ name = admin, sha256 = \"" + Tokens.sha256Hex(TOKEN) + "\", admin = true }",
+      "WARMGATE_TOKEN", TOKEN);
   private static final Pattern INTERPOLATION = Pattern.compile("\\$\\{(\\w+)(?::?([?-])([^}]*))?}");
 
   private static JsonNode service(String name) {
@@ -168,7 +171,8 @@ class ComposeFileTest {
   @Test
   void secretsComeFromTheShellAndEveryVariableIsReadAndDocumented() {
     String text = Repo.read(ROOT.resolve("docker/compose.yaml"));
-    for (String secret : List.of("WARMGATE_DB_PASSWORD", "MINIO_ROOT_PASSWORD", "WARMGATE_AUTH_TOKENS")) {
+    for (String secret : List.of("WARMGATE_DB_PASSWORD", "MINIO_ROOT_PASSWORD", "WARMGATE_AUTH_TOKENS",
+        "WARMGATE_TOKEN")) {
       assertThat(text).as(secret + " must be set by the user").contains("${" + secret + ":?");
     }
     List<String> read = Repo.environmentVariablesRead();
@@ -183,6 +187,44 @@ class ComposeFileTest {
         }
       });
     }
+  }
+
+  @Test
+  void minioNotifiesNodeOneOfEveryUploadToTheRoutedBucketWithAnAdminToken() {
+    Map<String, String> minio = environment("minio");
+    String target = "1";
+    assertThat(minio).containsEntry("MINIO_NOTIFY_WEBHOOK_ENABLE_" + target, "on");
+
+    // The endpoint is node 1's S3 notification route, on the port node 1 listens on, by its service name.
+    URI endpoint = URI.create(minio.get("MINIO_NOTIFY_WEBHOOK_ENDPOINT_" + target));
+    assertThat(endpoint.getScheme()).isEqualTo("http");
+    assertThat(endpoint.getHost()).isEqualTo("warmgate-1");
+    assertThat(endpoint.getPort()).isEqualTo(nodeConfig("warmgate-1").getInt("warmgate.http.port"));
+    assertThat(endpoint.getPath()).isEqualTo("/v1/notifications/s3");
+
+    // MinIO sends a one-word token as "Authorization: Bearer <token>"; the route wants an admin token, so the
+    // token must be one whose digest the nodes hold as an admin entry.
+    String token = minio.get("MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_" + target);
+    assertThat(token).isEqualTo(TOKEN).doesNotContain(" ");
+    for (String node : NODES) {
+      assertThat(nodeConfig(node).getString("warmgate.auth.extra-tokens"))
+          .contains(Tokens.sha256Hex(token)).contains("admin = true");
+    }
+
+    // Events raised while node 1 is not up yet wait on a volume of their own, not in MinIO's data directory.
+    String queue = minio.get("MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_" + target);
+    List<String> volumes = new ArrayList<>();
+    service("minio").path("volumes").forEach(v -> volumes.add(v.asText()));
+    assertThat(volumes).anyMatch(v -> v.endsWith(":" + queue) && !v.startsWith("miniodata:"));
+
+    // minio-init subscribes the target to uploads in the bucket the default route reads, once.
+    String bucket = RouteTable.fromConfig(nodeConfig("warmgate-1").getConfig("warmgate"), Set.of("gen3d")).routes()
+        .get(0).bucket();
+    String init = service("minio-init").path("command").get(0).asText();
+    String arn = "arn:minio:sqs::" + target + ":webhook";
+    assertThat(init).contains("mc event add local/" + bucket + " " + arn + " --event put")
+        .contains("mc event list local/" + bucket + " " + arn);
+    assertThat(init.indexOf("mc mb")).isLessThan(init.indexOf("mc event add"));
   }
 
   @Test

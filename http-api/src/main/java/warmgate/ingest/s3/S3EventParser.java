@@ -23,6 +23,9 @@ public final class S3EventParser {
   /** More records than S3 ever batches; a larger array is not a notification. */
   public static final int MAX_RECORDS = 1000;
 
+  /** MinIO's bucket notifications: S3's record format (eventVersion 2.0) under this eventSource. */
+  static final String MINIO = "minio:s3";
+
   private S3EventParser() {}
 
   public static S3Notification parse(byte[] body) {
@@ -52,8 +55,8 @@ public final class S3EventParser {
         throw invalid(where + " is not an object");
       }
       String source = text(record, "eventSource");
-      if (!"aws:s3".equals(source)) {
-        throw invalid(where + ".eventSource is " + quoted(source) + ", expected aws:s3");
+      if (!"aws:s3".equals(source) && !MINIO.equals(source)) {
+        throw invalid(where + ".eventSource is " + quoted(source) + ", expected aws:s3 or " + MINIO);
       }
       String version = text(record, "eventVersion");
       if (version == null || !version.matches("2(\\.\\d+)*")) {
@@ -79,6 +82,10 @@ public final class S3EventParser {
         continue;
       }
       String eventName = text(record, "eventName");
+      if (MINIO.equals(source) && eventName != null && eventName.startsWith("s3:")) {
+        // MinIO names events as they are subscribed to (s3:ObjectCreated:Put); S3 drops the s3: prefix.
+        eventName = eventName.substring("s3:".length());
+      }
       if (eventName == null || !eventName.startsWith("ObjectCreated:")) {
         skipped.add(new Skip(bucket, key, "event " + (eventName == null ? "(unnamed)" : eventName)
             + " is not an upload"));

@@ -182,8 +182,9 @@ public final class SigningCertificates {
       CertPathBuilder.getInstance("PKIX").build(parameters);
     } catch (CertPathBuilderException e) {
       throw untrusted("the signing certificate (issued by " + leaf.getIssuerX500Principal().getName()
-          + ") does not chain to a trusted CA; if its intermediate CA is missing, add it to "
-              + "warmgate.sns.intermediate-certificates");
+          + ") does not chain to a trusted CA; if that issuer is an Amazon Trust Services intermediate Warmgate does "
+          + "not ship, put its PEM (https://www.amazontrust.com/repository/) in "
+          + "warmgate.sns.intermediate-certificates");
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the certificate path could not be checked", e);
     }

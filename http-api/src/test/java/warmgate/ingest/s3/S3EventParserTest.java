@@ -112,4 +112,58 @@ class S3EventParserTest {
     assertThatThrownBy(() -> S3EventParser.parse(("{\"Records\":" + deep + "}").getBytes(StandardCharsets.UTF_8)))
         .isInstanceOfSatisfying(InvalidInput.class, e -> assertThat(e.code()).isEqualTo("json_limit_exceeded"));
   }
+
+  private static byte[] minioDocsEvent() {
+    try (var in = S3EventParserTest.class.getClassLoader()
+        .getResourceAsStream("warmgate/ingest/s3/minio/put-elasticsearch-docs.json")) {
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void acceptsMinioEventAsMinioPublishesIt() {
+    var batch = (S3Notification.Batch) S3EventParser.parse(minioDocsEvent());
+
+    assertThat(batch.skipped()).isEmpty();
+    assertThat(batch.uploads()).containsExactly(new ObjectCreated("images", "myphoto.jpg", null,
+        "a3410f4f8788b510d6f19c5067e60a90", 6474, "14B09A09703FC47B", Instant.parse("2017-03-30T08:00:41Z")));
+  }
+
+  @Test
+  void acceptsMinioWebhookBodyAroundTheSameRecord() throws Exception {
+    // The envelope minio/minio internal/event/target/webhook.go send() wraps one record in.
+    var record = warmgate.Json.mapper().readTree(minioDocsEvent()).get("Records").get(0);
+    var body = warmgate.Json.mapper().createObjectNode();
+    body.put("EventName", "s3:ObjectCreated:Put");
+    body.put("Key", "images/myphoto.jpg");
+    body.putArray("Records").add(record);
+
+    var batch = (S3Notification.Batch) S3EventParser.parse(warmgate.Json.mapper().writeValueAsBytes(body));
+
+    assertThat(batch.uploads()).singleElement().satisfies(u -> assertThat(u.key()).isEqualTo("myphoto.jpg"));
+  }
+
+  @Test
+  void skipsMinioEventsThatAreNotUploadsAndKeepsAwsNamesStrict() throws Exception {
+    var removed = (com.fasterxml.jackson.databind.node.ObjectNode) warmgate.Json.mapper().readTree(minioDocsEvent());
+    ((com.fasterxml.jackson.databind.node.ObjectNode) removed.get("Records").get(0))
+        .put("eventName", "s3:ObjectRemoved:Delete");
+    var batch = (S3Notification.Batch) S3EventParser.parse(warmgate.Json.mapper().writeValueAsBytes(removed));
+    assertThat(batch.uploads()).isEmpty();
+    assertThat(batch.skipped()).singleElement().satisfies(s ->
+        assertThat(s.reason()).contains("ObjectRemoved:Delete is not an upload"));
+
+    String prefixedAws = """
+        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"s3:ObjectCreated:Put",
+          "s3":{"bucket":{"name":"b"},"object":{"key":"k","eTag":"e"}}}]}""";
+    assertThat(((S3Notification.Batch) S3EventParser.parse(prefixedAws.getBytes(StandardCharsets.UTF_8))).uploads())
+        .isEmpty();
+    String otherSource = """
+        {"Records":[{"eventVersion":"2.0","eventSource":"ceph:s3","eventName":"ObjectCreated:Put",
+          "s3":{"bucket":{"name":"b"},"object":{"key":"k","eTag":"e"}}}]}""";
+    assertThatThrownBy(() -> S3EventParser.parse(otherSource.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(InvalidInput.class).hasMessageContaining("expected aws:s3 or minio:s3");
+  }
 }

@@ -27,7 +27,11 @@ class SnsSettingsTest {
     assertThat(settings.maxMessageAge()).isGreaterThan(Duration.ofHours(1));
     assertThat(settings.connectTimeout().plus(settings.requestTimeout()).plusSeconds(4))
         .isLessThan(Duration.ofSeconds(15));
-    assertThat(settings.intermediates()).isEmpty();
+    assertThat(settings.intermediates()).extracting(c -> c.getSubjectX500Principal().getName())
+        .contains("CN=Amazon RSA 2048 M01,O=Amazon,C=US", "CN=Amazon RSA 2048 M02,O=Amazon,C=US",
+            "CN=Amazon RSA 2048 M03,O=Amazon,C=US", "CN=Amazon RSA 2048 M04,O=Amazon,C=US");
+    assertThat(settings.intermediates()).allMatch(c -> c.getIssuerX500Principal().getName()
+        .equals("CN=Amazon Root CA 1,O=Amazon,C=US"));
   }
 
   @Test
@@ -53,9 +57,13 @@ class SnsSettingsTest {
   void intermediateCertificatesAreReadFromAPemFile(@TempDir Path dir) throws Exception {
     Path bundle = Files.write(dir.resolve("intermediates.pem"), SnsFixture.pem(SnsFixture.CA, SnsFixture.ROGUE_CA));
 
+    assertThat(SnsSettings.fromConfig(warmgate("warmgate.sns.amazon-intermediates = off\n"
+        + "warmgate.sns.intermediate-certificates = \"" + bundle + "\"")).intermediates())
+        .containsExactly(SnsFixture.CA, SnsFixture.ROGUE_CA);
     assertThat(SnsSettings.fromConfig(warmgate("warmgate.sns.intermediate-certificates = \"" + bundle
         + "\"")).intermediates())
-        .containsExactly(SnsFixture.CA, SnsFixture.ROGUE_CA);
+        .hasSize(SnsSettings.amazonTrustServicesIntermediates().size() + 2)
+        .endsWith(SnsFixture.CA, SnsFixture.ROGUE_CA);
     assertThatThrownBy(() -> SnsSettings.fromConfig(warmgate("warmgate.sns.intermediate-certificates = \""
         + dir.resolve("none.pem") + "\""))
         .intermediates())
