@@ -1,7 +1,6 @@
 package warmgate.endpoint;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -36,15 +35,10 @@ import warmgate.endpoint.EndpointCommand.Start;
 import warmgate.endpoint.EndpointCommand.Stop;
 import warmgate.endpoint.EndpointCommand.Tick;
 import warmgate.endpoint.EndpointCommand.WarmUp;
-import warmgate.endpoint.EndpointLifecycle.CameIntoService;
-import warmgate.endpoint.EndpointLifecycle.CapacityFallback;
 import warmgate.endpoint.EndpointLifecycle.Cold;
 import warmgate.endpoint.EndpointLifecycle.Event;
 import warmgate.endpoint.EndpointLifecycle.Failed;
-import warmgate.endpoint.EndpointLifecycle.FallbackStarted;
-import warmgate.endpoint.EndpointLifecycle.MarkedFailed;
 import warmgate.endpoint.EndpointLifecycle.Phase;
-import warmgate.endpoint.EndpointLifecycle.StartFailed;
 import warmgate.endpoint.EndpointLifecycle.StartRequested;
 import warmgate.endpoint.EndpointLifecycle.Starting;
 import warmgate.endpoint.EndpointLifecycle.State;
@@ -53,7 +47,6 @@ import warmgate.endpoint.EndpointLifecycle.Stopped;
 import warmgate.endpoint.EndpointLifecycle.Stopping;
 import warmgate.endpoint.EndpointLifecycle.Warm;
 import warmgate.logging.EntityMdc;
-import warmgate.provider.ProviderState.Status;
 
 /**
  * The truth about one endpoint's warm/cold state, one entity per endpoint name.
@@ -72,12 +65,15 @@ import warmgate.provider.ProviderState.Status;
  * actor asks {@link ParkedJobs#recall} for those, which come back as {@link Enlist}s. Neither are the idle gaps an
  * adaptive keep-warm policy learned persisted: it learns them again after a restart.
  *
- * <p>This file is the state machine, read top to bottom as COLD → STARTING → WARM → STOPPING, and FAILED; what it does
- * the same in every phase (the runtime state, journal writes and figures, leaving the node) is {@link
+ * <p>This file is the state machine, read top to bottom as COLD → STARTING → WARM → STOPPING, and FAILED, with the
+ * STARTING phase's handlers in {@link StartingPhase} (coming into service, capacity fallback, failed starts); what it
+ * does the same in every phase (the runtime state, journal writes and figures, leaving the node) is {@link
  * EndpointEntityBase}'s, and the queue, the provider calls and the configurations tried on a capacity shortage are
  * plain classes it asks ({@link EndpointJobs}, {@link ProviderCalls}, {@link ConfigurationFallback}).
  */
 public final class EndpointEntity extends EndpointEntityBase {
+  /** What the endpoint does while it starts: come into service, fall back on a capacity shortage, or fail. */
+  private final StartingPhase starting;
 
   // ---- Sharding
 
@@ -128,6 +124,7 @@ public final class EndpointEntity extends EndpointEntityBase {
   private EndpointEntity(ManagedEndpoint endpoint, Deps deps, ActorContext<EndpointCommand> ctx,
       TimerScheduler<EndpointCommand> timers) {
     super(endpoint, deps, ctx, timers);
+    this.starting = new StartingPhase(this);
   }
 
   @Override
@@ -197,9 +194,9 @@ public final class EndpointEntity extends EndpointEntityBase {
   private CommandHandlerWithReplyBuilderByState<EndpointCommand, Event, Starting, State> starting() {
     return newCommandHandlerWithReplyBuilder()
         .forStateType(Starting.class)
-        .onCommand(Described.class, this::describedWhenStarting)
-        .onCommand(ProviderCallFailed.class, this::providerCallFailedWhenStarting)
-        .onCommand(Tick.class, this::tickWhenStarting);
+        .onCommand(Described.class, starting::described)
+        .onCommand(ProviderCallFailed.class, starting::providerCallFailed)
+        .onCommand(Tick.class, starting::tick);
   }
 
   private CommandHandlerWithReplyBuilderByState<EndpointCommand, Event, Warm, State> warm() {
@@ -313,108 +310,6 @@ public final class EndpointEntity extends EndpointEntityBase {
       }
       case ABSENT, DELETING -> Effect().noReply();
     };
-  }
-
-  // ---- Starting
-
-  private ReplyEffect<Event, State> describedWhenStarting(Starting state, Described cmd) {
-    calls.described();
-    detail = cmd.state().detail();
-    if (state.clearing()) {
-      return describedWhileClearing(state, cmd);
-    }
-    Instant now = clock.instant();
-    return switch (cmd.state().status()) {
-      case IN_SERVICE, UPDATING -> persist(state, withUnits(state, cmd.state(), new CameIntoService(now,
-          cmd.state().detail(), state.configuration())))
-          .thenRun(s -> {
-            ctx.getLog().info("Endpoint {}: STARTING -> WARM after {} ms{}; {} job(s) waiting", settings.name(),
-                Duration.between(state.since(), now).toMillis(), from(s), jobs.queued());
-            jobs.active(now);
-            jobs.dispatch();
-          })
-          .thenNoReply();
-      case FAILED -> {
-        String next = fallback.nextAfter(state.configuration(), cmd.state());
-        String reason = "the provider reports " + cmd.state().detail();
-        yield next != null ? fallBack(state, next, cmd.state().detail())
-            : failStart(state, fallback.exhausted(reason, cmd.state()));
-      }
-      case ABSENT -> {
-        // The start request was persisted but the call may never have been made (crash) or was lost.
-        if (!calls.inFlight()) {
-          calls.start(state.configuration());
-        }
-        yield Effect().noReply();
-      }
-      case CREATING, DELETING -> Effect().noReply();
-    };
-  }
-
-  /** No capacity for the configuration tried: delete what failed, then start the next one. */
-  private ReplyEffect<Event, State> fallBack(Starting state, String next, String why) {
-    return persist(state, new CapacityFallback(clock.instant(), state.configuration(), next, why))
-        .thenRun(s -> {
-          ctx.getLog().warn("Endpoint {}: no capacity for configuration {} ({}); deleting it, then starting {}",
-              settings.name(), state.configuration(), why, next); // not a failed start while a next one is listed
-          calls.stop();
-        })
-        .thenNoReply();
-  }
-
-  /** After a capacity fallback, whatever the provider shows is the failed start's until it is gone. */
-  private ReplyEffect<Event, State> describedWhileClearing(Starting state, Described cmd) {
-    if (calls.inFlight() || cmd.state().status() == Status.DELETING) {
-      return Effect().noReply(); // our delete is on its way
-    }
-    if (cmd.state().status() != Status.ABSENT) {
-      calls.stop(); // our delete was lost or never made (crash); make it again
-      return Effect().noReply();
-    }
-    return persist(state, new FallbackStarted(clock.instant(), state.configuration()))
-        .thenRun(s -> calls.start(s.configuration()))
-        .thenNoReply();
-  }
-
-  private ReplyEffect<Event, State> providerCallFailedWhenStarting(Starting state, ProviderCallFailed cmd) {
-    ReplyEffect<Event, State> logged = providerCallFailed(cmd);
-    return cmd.operation().equals("start") ? failStart(state, "the start request failed: " + cmd.reason()) : logged;
-  }
-
-  private ReplyEffect<Event, State> tickWhenStarting(Starting state, Tick tick) {
-    jobs.expireStale();
-    if (Duration.between(state.tryStarted(), clock.instant()).compareTo(settings.startTimeout()) > 0) {
-      return failStart(state, "not in service after " + settings.startTimeout().toSeconds() + " s (start-timeout)");
-    }
-    calls.describeIfDue(settings.statusPollInterval());
-    return Effect().noReply();
-  }
-
-  /** Back to COLD to try again after a backoff, or FAILED after {@code max-start-failures} in a row. */
-  private ReplyEffect<Event, State> failStart(Starting state, String reason) {
-    Instant now = clock.instant();
-    if (state.startFailures() + 1 >= settings.maxStartFailures()) {
-      String why = "gave up after " + (state.startFailures() + 1) + " failed starts in a row; last: " + reason;
-      return persist(state, new StartFailed(now, reason), new MarkedFailed(now, why))
-          .thenRun(s -> {
-            ctx.getLog().error("Endpoint {}: STARTING -> FAILED ({}); {} waiting job(s) told to retry later; "
-                + "POST /v1/endpoints/{}/start clears it", settings.name(), why, jobs.queued(), settings.name());
-            detail = why;
-            jobs.refuseWaiting(why);
-            calls.stop(); // whatever half-started must not be billed or block the next create
-          })
-          .thenNoReply();
-    }
-    return persist(state, new StartFailed(now, reason))
-        .thenRun(s -> {
-          Cold cold = (Cold) s;
-          ctx.getLog().warn("Endpoint {}: start failed ({} in a row): {}; next try in {} s",
-              settings.name(), cold.startFailures(), reason, calls.startBackoff(cold.startFailures()).toSeconds());
-          detail = reason;
-          // Whatever half-started must not be billed or block the next create.
-          calls.stop();
-        })
-        .thenNoReply();
   }
 
   // ---- Warm
