@@ -25,8 +25,16 @@ public sealed interface EndpointCommand extends CborSerializable {
   record Acquire(String jobId, String owner, Priority priority, ActorRef<SlotReply> replyTo)
       implements EndpointCommand {}
 
-  /** Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken. */
-  record Renew(String jobId, String leaseId) implements EndpointCommand {}
+  /**
+   * Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken, and by whose job:
+   * the owner's {@code max-in-flight} counts it.
+   */
+  record Renew(String jobId, String leaseId, String owner, Priority priority) implements EndpointCommand {
+    /** A renewal that does not say whose the job is (an older node's): a lease rebuilt from it counts as nobody's. */
+    public Renew(String jobId, String leaseId) {
+      this(jobId, leaseId, null, Priority.INTERACTIVE);
+    }
+  }
 
   /** Returns the job's lease, or withdraws its request for one when {@code leaseId} is null. */
   record Release(String jobId, String leaseId) implements EndpointCommand {}

@@ -152,7 +152,7 @@ final class EndpointJobs {
   }
 
   void renew(Renew cmd) {
-    queue.renew(cmd.jobId(), cmd.leaseId(), clock.instant());
+    queue.renew(cmd.jobId(), cmd.leaseId(), new SlotQueue.Claim(cmd.owner(), cmd.priority()), clock.instant());
     lastActivity = clock.instant();
   }
 

@@ -192,11 +192,11 @@ public final class SlotQueue<A> {
    * Keeps the job's lease alive. A lease the queue does not know (it was rebuilt after a restart) is taken as
    * held: the job still runs, so its slot is taken, even beyond {@code maxConcurrency}.
    */
-  public void renew(String jobId, String leaseId, Instant now) {
+  public void renew(String jobId, String leaseId, Claim claim, Instant now) {
     Lease held = leases.get(jobId);
     if (held == null) {
       Waiting<A> old = withdraw(jobId);
-      WaitLine.Place place = old != null ? old.place() : place(jobId, Claim.NONE, now);
+      WaitLine.Place place = old != null ? old.place() : place(jobId, claim, now);
       leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), true, place));
       load(place.owner()).inFlight++;
     } else if (held.leaseId().equals(leaseId)) {

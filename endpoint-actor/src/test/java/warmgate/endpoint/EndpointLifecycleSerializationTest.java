@@ -55,6 +55,7 @@ class EndpointLifecycleSerializationTest {
     check.roundTrips(new Acquire("job-1", null, Priority.INTERACTIVE,
         testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
     check.roundTrips(new Renew("job-1", "lease-1"));
+    check.roundTrips(new Renew("job-1", "lease-1", "alice", Priority.BATCH));
     check.roundTrips(new Release("job-1", "lease-1"));
     check.roundTrips(new Get(testKit.<View>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Start(testKit.<StatusReply<View>>createTestProbe().ref()));

@@ -189,6 +189,18 @@ class FairShareTest {
   }
 
   @Test
+  void aLeaseRebuiltFromARenewalAfterARestartCountsForItsOwner() {
+    SlotQueue<String> q = queue(3, fair(Map.of("alice", new OwnerShare(1, 10_000, 1))));
+    q.renew("a0", "lease-from-before-the-restart", of("alice"), T0); // still running, on another node
+    q.ask("a1", of("alice"), "actor", T0);
+    q.ask("b0", of("bob"), "actor", T0);
+
+    assertThat(q.dispatch(T0)).extracting(Granted::jobId).containsExactly("b0");
+    assertThat(q.owners()).containsExactly(new EndpointCommand.OwnerLoad("alice", 1, 1),
+        new EndpointCommand.OwnerLoad("bob", 0, 1));
+  }
+
+  @Test
   void enlistedJobsKeepTheirOwnersAndTurns() {
     SlotQueue<String> q = queue(1, fair(Map.of()));
     List<EndpointCommand.QueuedJob> queued = new ArrayList<>();

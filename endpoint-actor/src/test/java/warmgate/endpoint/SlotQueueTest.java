@@ -138,7 +138,7 @@ class SlotQueueTest {
     q.ask("job-1", NONE, "actor-1", T0);
     q.ask("job-2", NONE, "actor-2", T0);
     List<Granted<String>> granted = q.dispatch(T0);
-    q.renew("job-2", granted.get(1).leaseId(), T0);
+    q.renew("job-2", granted.get(1).leaseId(), NONE, T0);
 
     List<Granted<String>> again = q.enlist(queued("job-1", "job-2"));
 
@@ -152,7 +152,7 @@ class SlotQueueTest {
     SlotQueue<String> q = queue(10, 1);
     q.ask("job-1", NONE, "actor-1", T0);
     String lease = q.dispatch(T0).get(0).leaseId();
-    q.renew("job-1", lease, T0.plusSeconds(30));
+    q.renew("job-1", lease, NONE, T0.plusSeconds(30));
 
     assertThat(q.expire(T0.plus(TTL).plusSeconds(1)).freed()).isEmpty();
     SlotQueue.Expired expired = q.expire(T0.plusSeconds(30).plus(TTL).plusSeconds(1));
@@ -182,7 +182,7 @@ class SlotQueueTest {
     q.ask("job-1", NONE, "actor-1", T0);
     q.dispatch(T0);
 
-    q.renew("job-2", "lease-from-before-a-restart", T0);
+    q.renew("job-2", "lease-from-before-a-restart", NONE, T0);
 
     assertThat(q.inFlight()).isEqualTo(2);
     assertThat(q.holdsLease("job-2")).isTrue();

@@ -258,7 +258,7 @@ final class ActivePhases {
   // ---- Running: attempts and their outcomes
 
   ReplyEffect<Request.Event, RequestState> renew(Running state) {
-    slots.renew(state.core().spec().endpoint(), state.leaseId());
+    slots.renew(state.core().spec(), state.leaseId());
     return Effect().noReply();
   }
 

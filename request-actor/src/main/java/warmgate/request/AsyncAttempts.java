@@ -164,7 +164,7 @@ final class AsyncAttempts {
   void resume(Running running) {
     entity.log().info("Job {}: attempt {} was waiting for the answer of inference {}; looking for it", jobId,
         running.attempt(), running.call().inferenceId());
-    slots.renew(running.core().spec().endpoint(), running.leaseId());
+    slots.renew(running.core().spec(), running.leaseId());
     // The grant's ttl died with the actor; the queue's own interval is well inside any lease ttl.
     timers.startTimerWithFixedDelay(Timer.RENEW_LEASE, Timer.RENEW_LEASE, settings.acquireInterval());
     nextLook = settings.resultLookFirst();

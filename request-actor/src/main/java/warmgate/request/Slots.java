@@ -71,8 +71,9 @@ final class Slots {
     return parked;
   }
 
-  void renew(String endpoint, String leaseId) {
-    endpoints.apply(endpoint).tell(new EndpointCommand.Renew(jobId, leaseId));
+  /** Keeps the job's lease; whose the job is goes along, for an endpoint that lost its leases and rebuilds them. */
+  void renew(JobSpec spec, String leaseId) {
+    endpoints.apply(spec.endpoint()).tell(new EndpointCommand.Renew(jobId, leaseId, spec.owner(), spec.priority()));
   }
 
   /** Returns a lease, or with {@code leaseId} null takes the job out of the endpoint's queue. */
