@@ -130,7 +130,9 @@ public final class FairnessBenchmark {
     Path dir = Files.createTempDirectory("warmgate-bench-fairness");
     ScheduledExecutorService timer = Executors.newScheduledThreadPool(2);
     Postgres postgres = o.journal().equals("postgres") ? new Postgres() : null;
-    try (InProcessNode node = start(o, dir, postgres, timer)) {
+    InProcessNode node = null;
+    try {
+      node = start(o, dir, postgres, timer);
       Load load = new Load(node, o, timer);
       load.warmUp();
       Instant from = Instant.now();
@@ -139,6 +141,14 @@ public final class FairnessBenchmark {
       Map<String, List<Job>> jobs = readEvents(node, from, to);
       publish(o, jobs, from, to);
     } finally {
+      if (node != null) {
+        try {
+          node.close();
+        } catch (java.util.concurrent.CompletionException e) {
+          // The results are out; a node still busy with its read side may take longer than InProcessNode waits.
+          System.err.println("the node did not stop within 30 s: " + e.getCause());
+        }
+      }
       timer.shutdownNow();
       if (postgres != null) {
         postgres.close();
