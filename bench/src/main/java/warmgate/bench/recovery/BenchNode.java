@@ -156,14 +156,22 @@ final class BenchNode implements AutoCloseable {
 
   /** @param inputs the jobs' {@code inputs} object, as JSON */
   Duration submit(String prefix, int from, int to, int concurrency, String inputs) throws Exception {
+    return submit(prefix, from, to, concurrency, inputs, 0);
+  }
+
+  /**
+   * @param owners 0: the jobs name no owner (the admin token's own); otherwise job i is owner {@code o<i % owners>}'s
+   */
+  Duration submit(String prefix, int from, int to, int concurrency, String inputs, int owners) throws Exception {
     long t0 = System.nanoTime();
     Semaphore slots = new Semaphore(concurrency);
     AtomicReference<String> failure = new AtomicReference<>();
     AtomicLong done = new AtomicLong();
     for (int i = from; i < to && failure.get() == null; i++) {
       slots.acquire();
+      String owner = owners == 0 ? "" : ",\"owner\":\"o" + (i % owners) + "\"";
       String body = "{\"endpoint\":\"gen3d\",\"inputs\":" + inputs + ",\"output\":\"s3://gen3d/bench/out/" + prefix + i
-          + ".ply\"}";
+          + ".ply\"" + owner + "}";
       HttpRequest request = HttpRequest.newBuilder(uri("/v1/jobs")).timeout(Duration.ofSeconds(60))
           .header("Authorization", "Bearer " + TestTokens.ADMIN).header("Content-Type", "application/json")
           .header("Idempotency-Key", prefix + i).POST(HttpRequest.BodyPublishers.ofString(body,

@@ -32,7 +32,7 @@ public final class MemoryBenchmark {
 
   private record Options(List<Integer> buffered, List<String> parkAfter, int journaled, int rounds,
       String passivateAfter, String heap,
-      int concurrency, int slots, boolean partA, boolean partB) {
+      int concurrency, int slots, int owners, boolean partA, boolean partB) {
     static Options parse(String[] args) {
       List<Integer> buffered = List.of(2_000, 10_000, 40_000);
       List<String> parkAfter = List.of("0s", "5s");
@@ -42,6 +42,7 @@ public final class MemoryBenchmark {
       String heap = "2g";
       int concurrency = 32;
       int slots = 32;
+      int owners = 0;
       boolean a = true;
       boolean b = true;
       for (int i = 0; i < args.length; i++) {
@@ -54,6 +55,7 @@ public final class MemoryBenchmark {
           case "--node-heap" -> heap = args[++i];
           case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
           case "--slots" -> slots = Integer.parseInt(args[++i]);
+          case "--owners" -> owners = Integer.parseInt(args[++i]);
           case "--only" -> {
             String part = args[++i];
             a = part.equals("buffered");
@@ -78,13 +80,15 @@ public final class MemoryBenchmark {
                 its Retry-After (default 32)
                   --slots S         (b) max-concurrency of the warm endpoint: each job's output is written with fsync, \
                 so more
-                                    slots keep more of those waits in flight (default 32)""");
+                                    slots keep more of those waits in flight (default 32)
+                  --owners N        (a) job i belongs to owner o<i % N>, so the fair share queue holds N owners' \
+                shares (default 0: no owner named, every job the admin token's)""");
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--help)");
         }
       }
-      return new Options(buffered, parkAfter, journaled, rounds, passivate, heap, concurrency, slots, a, b);
+      return new Options(buffered, parkAfter, journaled, rounds, passivate, heap, concurrency, slots, owners, a, b);
     }
   }
 
@@ -111,9 +115,10 @@ public final class MemoryBenchmark {
           BenchNode node = new BenchNode(Files.createTempDirectory("warmgate-memory-a"), pg.url, Postgres.USER, """
               warmgate.request.park-after = %s
               warmgate.endpoints.gen3d.max-queued = %d
+              warmgate.endpoints.gen3d.queue.owner-defaults.max-queued = %d
               warmgate.endpoints.gen3d.start-timeout = 6h
               warmgate.endpoints.gen3d.process.command = ["sleep", "21600"]
-              """.formatted(parkAfter, Math.max(10_000, max + 1000)), jvm)) {
+              """.formatted(parkAfter, Math.max(10_000, max + 1000), Math.max(5_000, max + 1000)), jvm)) {
         node.start();
         Thread.sleep(5_000); // let the start settle: the read side's first poll, the waker's first run
         BenchNode.Histogram idle = node.histogram();
@@ -121,7 +126,7 @@ public final class MemoryBenchmark {
         BenchNode.Histogram previous = idle;
         int submitted = 0;
         for (int n : o.buffered()) {
-          node.submit("m", submitted, n, o.concurrency());
+          node.submit("m", submitted, n, o.concurrency(), "{\"image\":\"" + BenchNode.INPUT + "\"}", o.owners());
           int target = n;
           BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == target, n + " jobs queued");
           if (parks) {
@@ -145,7 +150,9 @@ public final class MemoryBenchmark {
         + " park-after 0s each job's entity stays in memory; otherwise the heap is read once every job has parked (its"
         + " actor stopped, its place held by id). Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC"
             + " first)."
-        + " One node per park-after, one after the other. Node: -Xmx" + o.heap() + ".");
+        + " One node per park-after, one after the other. Node: -Xmx" + o.heap() + "."
+        + (o.owners() == 0 ? " Every job the admin token's own." : " Job i belongs to owner o<i % " + o.owners()
+            + ">, queue.policy = fair."));
     report.note("Where the " + max + " jobs' heap goes, bytes per job by class (the largest growths since the idle "
         + "node):");
     growths.forEach(report::note);
