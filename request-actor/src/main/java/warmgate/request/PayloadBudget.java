@@ -1,5 +1,6 @@
 package warmgate.request;
 
+import com.typesafe.config.Config;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
@@ -39,6 +40,21 @@ public final class PayloadBudget {
       throw new IllegalArgumentException("the payload budget's share of the heap must be in (0, 1]: " + share);
     }
     return new PayloadBudget(Math.max(1, (long) (Runtime.getRuntime().maxMemory() * share)));
+  }
+
+  /**
+   * {@code warmgate.request.payload-budget}: a share of the heap ({@code "25%"}) or a size ({@code "512m"}).
+   */
+  public static PayloadBudget fromConfig(Config request) {
+    String value = request.getString("payload-budget").strip();
+    if (value.endsWith("%")) {
+      try {
+        return shareOfHeap(Double.parseDouble(value.substring(0, value.length() - 1)) / 100);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("warmgate.request.payload-budget: '" + value + "' is not a percentage");
+      }
+    }
+    return new PayloadBudget(request.getBytes("payload-budget"));
   }
 
   /** The bytes {@code bytes} takes from this budget: all of it at most. */
