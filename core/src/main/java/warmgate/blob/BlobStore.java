@@ -1,5 +1,8 @@
 package warmgate.blob;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -17,6 +20,29 @@ public interface BlobStore {
   CompletionStage<Optional<BlobInfo>> head(ObjectRef ref);
 
   CompletionStage<Blob> get(ObjectRef ref);
+
+  /**
+   * The object's content as a stream, for objects too large to hold: the caller reads it and closes it. Fails as
+   * {@link #get} does. The default reads the whole object; the local and S3 stores stream.
+   */
+  default CompletionStage<InputStream> open(ObjectRef ref) {
+    return get(ref).thenApply(blob -> new java.io.ByteArrayInputStream(blob.content()));
+  }
+
+  /**
+   * Writes the object whole from a stream, which it reads to its end and closes; a reader never sees part of it. The
+   * default reads the stream into memory; the local and S3 stores pass it through a file.
+   */
+  default CompletionStage<BlobInfo> put(ObjectRef ref, InputStream content, String contentType,
+      Map<String, String> metadata) {
+    byte[] bytes;
+    try (content) {
+      bytes = content.readAllBytes();
+    } catch (IOException e) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new UncheckedIOException(e));
+    }
+    return put(ref, bytes, contentType, metadata);
+  }
 
   /**
    * Writes the object whole; a reader never sees part of it.

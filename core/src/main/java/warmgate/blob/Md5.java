@@ -31,7 +31,8 @@ public final class Md5 {
     return digest().digest(content);
   }
 
-  private static MessageDigest digest() {
+  /** A fresh MD5 digest, for content read a piece at a time. */
+  public static MessageDigest digest() {
     try {
       return MessageDigest.getInstance("MD5");
     } catch (NoSuchAlgorithmException e) {

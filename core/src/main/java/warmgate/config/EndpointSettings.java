@@ -24,6 +24,7 @@ import java.util.Map;
  * @param reconcileInterval how often the provider is described while the endpoint is warm or cold
  * @param invokeTimeout the longest one model call may take
  * @param keepWarm which policy decides how long an idle warm endpoint stays up, and its parameters
+ * @param inputs how large a job's inputs may be ({@code max-input-bytes}, {@code max-job-input-bytes})
  */
 public record EndpointSettings(
     String name,
@@ -40,7 +41,8 @@ public record EndpointSettings(
     Duration invokeTimeout,
     Config providerConfig,
     KeepWarmSettings keepWarm,
-    QueueSettings queue) {
+    QueueSettings queue,
+    InputLimits inputs) {
 
   public EndpointSettings {
     if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9-]{0,62}")) {
@@ -71,6 +73,26 @@ public record EndpointSettings(
     if (queue == null) {
       throw new IllegalArgumentException("endpoint " + name + ": queue is missing");
     }
+    if (inputs == null) {
+      throw new IllegalArgumentException("endpoint " + name + ": input limits are missing");
+    }
+  }
+
+  /** Settings with the provider's default input limits ({@link InputLimits#forProvider}). */
+  public EndpointSettings(String name, String provider, int maxConcurrency, int maxQueued, Duration idleTimeout,
+      Duration startTimeout, int maxStartFailures, Duration failedRetryAfter, Duration leaseTtl,
+      Duration statusPollInterval, Duration reconcileInterval, Duration invokeTimeout, Config providerConfig,
+      KeepWarmSettings keepWarm, QueueSettings queue) {
+    this(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout, maxStartFailures, failedRetryAfter,
+        leaseTtl, statusPollInterval, reconcileInterval, invokeTimeout, providerConfig, keepWarm, queue,
+        InputLimits.forProvider(provider));
+  }
+
+  /** These settings with other input limits. */
+  public EndpointSettings withInputs(InputLimits limits) {
+    return new EndpointSettings(name, provider, maxConcurrency, maxQueued, idleTimeout, startTimeout,
+        maxStartFailures, failedRetryAfter, leaseTtl, statusPollInterval, reconcileInterval, invokeTimeout,
+        providerConfig, keepWarm, queue, limits);
   }
 
   /** Settings whose slots are shared as {@link QueueSettings#DEFAULT} says. */
@@ -120,7 +142,8 @@ public record EndpointSettings(
         c.getDuration("invoke-timeout"),
         c.hasPath(provider) ? c.getConfig(provider) : com.typesafe.config.ConfigFactory.empty(),
         c.hasPath("keep-warm") ? KeepWarmSettings.of(c.getConfig("keep-warm")) : KeepWarmSettings.FIXED,
-        queue(name, c));
+        queue(name, c),
+        InputLimits.of(name, provider, c));
   }
 
   private static QueueSettings queue(String name, Config c) {

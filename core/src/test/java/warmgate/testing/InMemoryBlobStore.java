@@ -20,6 +20,8 @@ public final class InMemoryBlobStore implements BlobStore {
   private final Map<ObjectRef, Blob> objects = new ConcurrentHashMap<>();
   private volatile RuntimeException failure;
   public final AtomicInteger puts = new AtomicInteger();
+  /** Contents read ({@link #get}, and {@link #open}, which reads through it). */
+  public final AtomicInteger reads = new AtomicInteger();
 
   public void put(ObjectRef ref, byte[] content) {
     put(ref, content, "application/octet-stream", Map.of()).toCompletableFuture().join();
@@ -44,6 +46,7 @@ public final class InMemoryBlobStore implements BlobStore {
 
   @Override
   public CompletionStage<Blob> get(ObjectRef ref) {
+    reads.incrementAndGet();
     if (failure != null) {
       return CompletableFuture.failedFuture(failure);
     }

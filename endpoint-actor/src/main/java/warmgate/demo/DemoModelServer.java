@@ -1,6 +1,8 @@
 package warmgate.demo;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.Base64Variants;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -12,9 +14,12 @@ import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,8 +37,6 @@ import warmgate.Json;
  */
 public final class DemoModelServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DemoModelServer.class);
-  /** Two base64 PNGs of a 2048x2048 photo fit comfortably; anything larger is not a demo request. */
-  static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
   static final int MAX_PIXELS = 2048 * 2048;
 
   private final HttpServer server;
@@ -126,16 +129,12 @@ public final class DemoModelServer implements AutoCloseable {
         respondError(exchange, 503, "the model is still loading");
         return;
       }
-      byte[] body = readLimited(exchange.getRequestBody());
-      if (body == null) {
-        respondError(exchange, 413, "the request is larger than " + MAX_BODY_BYTES + " bytes");
-        return;
-      }
       byte[] ply;
+      Path dir = Files.createTempDirectory("demo-model-");
       try {
-        JsonNode request = Json.mapper().readTree(body);
-        BufferedImage image = png(request, "image");
-        BufferedImage mask = png(request, "mask");
+        Map<String, Path> files = readRequest(exchange.getRequestBody(), dir);
+        BufferedImage image = png(files, "image");
+        BufferedImage mask = png(files, "mask");
         ply = PointCloud.toPly(image, mask);
       } catch (IllegalArgumentException e) {
         respondError(exchange, 400, e.getMessage());
@@ -143,6 +142,8 @@ public final class DemoModelServer implements AutoCloseable {
       } catch (com.fasterxml.jackson.core.JacksonException e) {
         respondError(exchange, 400, "the body is not valid JSON: " + e.getOriginalMessage());
         return;
+      } finally {
+        deleteAll(dir);
       }
       if (!invokeDelay.isZero()) {
         try {
@@ -160,20 +161,45 @@ public final class DemoModelServer implements AutoCloseable {
     }
   }
 
-  private static BufferedImage png(JsonNode request, String field) {
-    JsonNode value = request.get(field);
-    if (value == null || !value.isTextual()) {
-      throw new IllegalArgumentException("field '" + field + "' must be a base64-encoded PNG");
+  /**
+   * Reads the request as it arrives: {@code image} and {@code mask} are decoded from base64 into files under
+   * {@code dir} on the way, other fields skipped, so a request of any size costs this server a buffer, not its size.
+   */
+  private static Map<String, Path> readRequest(InputStream body, Path dir) throws IOException {
+    Map<String, Path> files = new HashMap<>();
+    try (JsonParser parser = Json.mapper().getFactory().createParser(body)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw new IllegalArgumentException("the body must be a JSON object");
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String field = parser.currentName();
+        JsonToken value = parser.nextToken();
+        if ((field.equals("image") || field.equals("mask")) && value == JsonToken.VALUE_STRING) {
+          Path file = dir.resolve(field + ".png");
+          try (OutputStream out = Files.newOutputStream(file)) {
+            parser.readBinaryValue(Base64Variants.MIME_NO_LINEFEEDS, out);
+          } catch (com.fasterxml.jackson.core.exc.StreamReadException e) {
+            throw new IllegalArgumentException("field '" + field + "' is not valid base64: " + e.getOriginalMessage());
+          } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("field '" + field + "' is not valid base64: " + e.getMessage());
+          }
+          files.put(field, file);
+        } else {
+          parser.skipChildren();
+        }
+      }
     }
-    byte[] bytes;
-    try {
-      bytes = Base64.getDecoder().decode(value.asText());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("field '" + field + "' is not valid base64: " + e.getMessage());
+    return files;
+  }
+
+  private static BufferedImage png(Map<String, Path> files, String field) {
+    Path file = files.get(field);
+    if (file == null) {
+      throw new IllegalArgumentException("field '" + field + "' must be a base64-encoded PNG");
     }
     BufferedImage image;
     try {
-      image = ImageIO.read(new ByteArrayInputStream(bytes));
+      image = ImageIO.read(file.toFile());
     } catch (IOException e) {
       throw new IllegalArgumentException("field '" + field + "' is not a readable image: " + e.getMessage());
     }
@@ -186,9 +212,15 @@ public final class DemoModelServer implements AutoCloseable {
     return image;
   }
 
-  private static byte[] readLimited(InputStream in) throws IOException {
-    byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-    return bytes.length > MAX_BODY_BYTES ? null : bytes;
+  private static void deleteAll(Path dir) {
+    try (var files = Files.list(dir)) {
+      for (Path f : files.toList()) {
+        Files.deleteIfExists(f);
+      }
+      Files.deleteIfExists(dir);
+    } catch (IOException e) {
+      log.warn("Could not remove {}: {}", dir, e.toString());
+    }
   }
 
   private static void respondError(HttpExchange exchange, int status, String message) throws IOException {

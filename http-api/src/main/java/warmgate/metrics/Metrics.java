@@ -1,6 +1,7 @@
 package warmgate.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -24,6 +25,7 @@ import warmgate.endpoint.EndpointLifecycle.Phase;
 import warmgate.endpoint.EndpointMetrics;
 import warmgate.job.JobStatus;
 import warmgate.request.JobMetrics;
+import warmgate.request.PayloadBudget;
 
 /**
  * One node's metrics, in Prometheus' text format for {@code GET /metrics}; docs/operations.md lists them.
@@ -214,6 +216,40 @@ public final class Metrics {
             callback.call(now.getOrDefault(status, 0L), status.name());
           }
         })
+        .register(registry);
+  }
+
+  /**
+   * Adds the node's payload budget: {@code warmgate_payload_budget_bytes} (its size),
+   * {@code warmgate_payload_budget_in_use_bytes}, {@code warmgate_payload_budget_waiting_attempts} (attempts waiting
+   * for their share now), {@code warmgate_payload_budget_waits_total} (attempts that had to wait) and
+   * {@code warmgate_payload_budget_wait_seconds_total} (how long they waited together).
+   */
+  public void registerPayloadBudget(PayloadBudget budget) {
+    GaugeWithCallback.builder()
+        .name("warmgate_payload_budget_bytes")
+        .help("Payload bytes this node's attempts may have in flight at once (warmgate.request.payload-budget)")
+        .callback(callback -> callback.call(budget.capacity()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("warmgate_payload_budget_in_use_bytes")
+        .help("Payload bytes the attempts running on this node hold of the budget")
+        .callback(callback -> callback.call(budget.inUse()))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("warmgate_payload_budget_waiting_attempts")
+        .help("Attempts on this node waiting for their share of the payload budget before reading their inputs")
+        .callback(callback -> callback.call(budget.waiting()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("warmgate_payload_budget_waits")
+        .help("Attempts on this node that had to wait for their share of the payload budget")
+        .callback(callback -> callback.call(budget.waits()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("warmgate_payload_budget_wait_seconds")
+        .help("How long attempts on this node waited for their share of the payload budget, together")
+        .callback(callback -> callback.call(budget.waitedSeconds()))
         .register(registry);
   }
 

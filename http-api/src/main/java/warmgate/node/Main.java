@@ -74,6 +74,7 @@ import warmgate.persistence.Schema;
 import warmgate.provider.AsyncInferenceClient;
 import warmgate.request.HttpWebhooks;
 import warmgate.request.InferenceStep;
+import warmgate.request.PayloadBudget;
 import warmgate.request.RequestEntity;
 import warmgate.request.ShardedParkedJobs;
 
@@ -201,7 +202,11 @@ public final class Main {
     EndpointEntity.init(system, deps.endpoints(),
         EndpointEntity.Deps.of(deps.clock()).withMetrics(metrics.endpoints())
             .withParked(new ShardedParkedJobs(system)));
-    var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client());
+    PayloadBudget budget = PayloadBudget.fromConfig(warmgate.getConfig("request"));
+    log.info("Payload budget: {} bytes in flight at most", budget.capacity());
+    metrics.registerPayloadBudget(budget);
+    var step = new InferenceStep(deps.blobs(), name -> deps.endpoints().get(name).client(),
+        name -> deps.endpoints().get(name).settings().inputs(), budget);
     WebhookSettings webhooks = WebhookSettings.fromConfig(warmgate);
     RequestEntity.init(system, new RequestEntity.Deps(step, name -> sharding.entityRefFor(EndpointEntity.ENTITY_KEY,
         name),

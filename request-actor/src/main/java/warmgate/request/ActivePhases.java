@@ -28,6 +28,7 @@ import warmgate.request.Request.JobQueued;
 import warmgate.request.Request.JobSubmitted;
 import warmgate.request.Request.JobSucceeded;
 import warmgate.request.Request.ResultHeld;
+import warmgate.request.RequestCommand.AttemptDied;
 import warmgate.request.RequestCommand.AttemptFinished;
 import warmgate.request.RequestCommand.CannotRun;
 import warmgate.request.RequestCommand.EndpointRefused;
@@ -283,6 +284,22 @@ final class ActivePhases {
     int allowed = cmd.attemptsAtMost() > 0 ? Math.min(cmd.attemptsAtMost(), settings.maxAttempts())
         : settings.maxAttempts();
     return retryOrFail(state, cmd.attempt(), cmd.failure(), now, allowed);
+  }
+
+  /**
+   * The attempt ran the JVM out of memory (or into another error of its own): not the job's fault, and not its
+   * outcome. Its slot goes back, nothing is journaled, and the job recovers from its journal as a running job whose
+   * attempt was interrupted (it looks for its output, then retries), exactly as after its node crashed.
+   */
+  ReplyEffect<Request.Event, RequestState> attemptDied(Running state, AttemptDied cmd) {
+    if (cmd.attempt() != state.attempt()) {
+      return Effect().noReply(); // an attempt the job has already given up
+    }
+    releaseLease(state);
+    entity.log().error("Job {}: attempt {} hit {}; not the job's outcome: it restarts from its journal as after a "
+        + "crash (run the JVM with -XX:+ExitOnOutOfMemoryError, as the shipped scripts do)", jobId, cmd.attempt(),
+        cmd.error());
+    return entity.restartFromJournal();
   }
 
   /**

@@ -2,8 +2,10 @@ package warmgate.request;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
-import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,11 +17,11 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import warmgate.Failures;
 import warmgate.Json;
-import warmgate.blob.Blob;
 import warmgate.blob.BlobInfo;
 import warmgate.blob.BlobNotFoundException;
 import warmgate.blob.BlobRefusedException;
 import warmgate.blob.BlobStore;
+import warmgate.config.InputLimits;
 import warmgate.job.JobSpec;
 import warmgate.job.ObjectKeys;
 import warmgate.job.ObjectRef;
@@ -27,6 +29,7 @@ import warmgate.provider.AsyncInferenceClient;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
 import warmgate.provider.Invocation;
+import warmgate.provider.RequestBody;
 
 /**
  * What a job does once it holds a slot: read its inputs, send them to the model as one JSON request, and
@@ -37,13 +40,33 @@ public final class InferenceStep {
   public static final String JOB_ID_METADATA = "warmgate-job-id";
   public static final String ATTEMPT_METADATA = "warmgate-attempt";
 
+  private static final InputLimits NO_LIMITS = new InputLimits(Long.MAX_VALUE, Long.MAX_VALUE);
+
   private final BlobStore blobs;
   private final Function<String, InferenceClient> clients;
+  private final Function<String, InputLimits> limits;
+  private final PayloadBudget budget;
 
-  /** @param clients the inference client of an endpoint, by endpoint name */
+  /** A step with no input limits and no payload budget (tests of other concerns). */
   public InferenceStep(BlobStore blobs, Function<String, InferenceClient> clients) {
+    this(blobs, clients, name -> NO_LIMITS, PayloadBudget.unbounded());
+  }
+
+  /**
+   * @param clients the inference client of an endpoint, by endpoint name
+   * @param limits how large an endpoint's inputs may be, by endpoint name
+   * @param budget the node's payload bytes in flight, shared by every attempt
+   */
+  public InferenceStep(BlobStore blobs, Function<String, InferenceClient> clients,
+      Function<String, InputLimits> limits, PayloadBudget budget) {
     this.blobs = blobs;
     this.clients = clients;
+    this.limits = limits;
+    this.budget = budget;
+  }
+
+  public PayloadBudget budget() {
+    return budget;
   }
 
   /**
@@ -67,11 +90,31 @@ public final class InferenceStep {
 
   /**
    * The names of the inputs that do not exist yet. Fails with a permanent {@link InferenceException} naming the
-   * input when one can never exist (its reference breaks {@link ObjectKeys}, or the store refuses it); with
-   * whatever the store failed with otherwise.
+   * input when one can never exist (its reference breaks {@link ObjectKeys}, or the store refuses it), or when all
+   * exist and their sizes, as the store's metadata gives them, pass the endpoint's {@link InputLimits}; with
+   * whatever the store failed with otherwise. Reads no content.
    */
   public CompletionStage<List<String>> missingInputs(JobSpec spec) {
-    List<CompletableFuture<Optional<String>>> checks = new ArrayList<>();
+    return inputSizes(spec).thenApply(sizes -> {
+      List<String> missing = sizes.entrySet().stream().filter(e -> e.getValue() < 0).map(Map.Entry::getKey).toList();
+      if (missing.isEmpty()) {
+        refuseOversized(spec, sizes);
+      }
+      return missing;
+    });
+  }
+
+  /** Fails with a permanent {@link InferenceException} when the inputs pass the endpoint's limits. */
+  private void refuseOversized(JobSpec spec, Map<String, Long> sizes) {
+    String refusal = limits.apply(spec.endpoint()).refusal(spec.endpoint(), sizes, spec.inputs());
+    if (refusal != null) {
+      throw InferenceException.permanent(refusal);
+    }
+  }
+
+  /** Each input's size by name, in the spec's order; -1 for one that does not exist. */
+  private CompletionStage<Map<String, Long>> inputSizes(JobSpec spec) {
+    List<CompletableFuture<Long>> checks = new ArrayList<>();
     for (Map.Entry<String, ObjectRef> input : spec.inputs().entrySet()) {
       String name = input.getKey();
       ObjectRef ref = input.getValue();
@@ -81,7 +124,7 @@ public final class InferenceStep {
             + " can never exist: " + broken.get()));
       }
       checks.add(blobs.head(ref)
-          .<Optional<String>>thenApply(info -> info.isPresent() ? Optional.empty() : Optional.of(name))
+          .thenApply(info -> info.map(BlobInfo::size).orElse(-1L))
           .exceptionally(failure -> {
             if (Failures.unwrap(failure) instanceof BlobRefusedException refused) {
               throw InferenceException.permanent("input " + name + " can never exist: " + refused.getMessage());
@@ -90,8 +133,15 @@ public final class InferenceStep {
           })
           .toCompletableFuture());
     }
+    List<String> names = List.copyOf(spec.inputs().keySet());
     return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
-        .thenApply(done -> checks.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList());
+        .thenApply(done -> {
+          Map<String, Long> sizes = new LinkedHashMap<>();
+          for (int i = 0; i < names.size(); i++) {
+            sizes.put(names.get(i), checks.get(i).join());
+          }
+          return sizes;
+        });
   }
 
   /** The object at {@code target}, if this job wrote it (in any attempt). */
@@ -115,11 +165,12 @@ public final class InferenceStep {
     if (never.isPresent()) {
       return CompletableFuture.failedFuture(InferenceException.permanent(never.get()));
     }
-    return requestBody(spec, false)
-        .thenCompose(body -> clients.apply(spec.endpoint()).invoke(new Invocation(jobId, attempt, "application/json",
-            body)))
+    InferenceClient client = clients.apply(spec.endpoint());
+    return withRequest(spec, false, body -> client
+        .invokeStreamed(new Invocation(jobId, attempt, "application/json", new byte[0]), body)
         .thenCompose(response -> {
           if (!stillWanted.getAsBoolean()) {
+            closeQuietly(response.body());
             throw InferenceException.permanent("the job was cancelled while the model ran; its result was dropped");
           }
           return blobs
@@ -127,34 +178,84 @@ public final class InferenceStep {
               .exceptionally(failure -> {
                 throw classify(failure, "writing the output " + target);
               });
-        });
+        }));
   }
 
   /**
-   * The JSON request the model gets: the job's payload template with each input, base64 (or its {@code s3://} URI
-   * when {@code byReference}: the model reads it itself). Fails as {@link #run} does for inputs that cannot be read.
+   * Runs {@code use} with the JSON request the model gets: the job's payload template with each input, base64 (or its
+   * {@code s3://} URI when {@code byReference}: the model reads it itself). First the inputs' sizes from the store's
+   * metadata, refused over the endpoint's limits before a byte is read; then their share of the node's
+   * {@link PayloadBudget}, held until {@code use} is done; then the inputs are opened and streamed into the request
+   * as {@code use} reads it. Fails as {@link #run} does for inputs that cannot be read.
    */
-  private CompletionStage<byte[]> requestBody(JobSpec spec, boolean byReference) {
-    Map<String, ObjectRef> inputs = spec.inputs();
-    List<String> names = List.copyOf(inputs.keySet());
-    List<CompletableFuture<Blob>> reads = byReference ? List.of() : names.stream().map(n ->
-        blobs.get(inputs.get(n)).toCompletableFuture()).toList();
-    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+  private <T> CompletionStage<T> withRequest(JobSpec spec, boolean byReference,
+      Function<RequestBody, CompletionStage<T>> use) {
+    if (byReference) {
+      ObjectNode payload = spec.payloadTemplate();
+      spec.inputs().forEach((name, ref) -> payload.put(name, ref.toString()));
+      try {
+        return use.apply(RequestBody.of(Json.mapper().writeValueAsBytes(payload)));
+      } catch (JsonProcessingException e) {
+        return CompletableFuture.failedFuture(InferenceException.permanent("the payload cannot be written as JSON: "
+            + e.getOriginalMessage()));
+      }
+    }
+    return inputSizes(spec)
         .exceptionally(failure -> {
-          throw classify(failure, "reading the inputs");
+          throw classify(failure, "reading the inputs' metadata");
         })
-        .thenApply(done -> {
-          ObjectNode payload = spec.payloadTemplate();
+        .thenCompose(sizes -> {
+          sizes.forEach((name, size) -> {
+            if (size < 0) {
+              throw InferenceException.permanent("input " + spec.inputs().get(name) + " does not exist");
+            }
+          });
+          refuseOversized(spec, sizes);
+          long total = sizes.values().stream().mapToLong(Long::longValue).sum();
+          return budget.acquire(total).thenCompose(lease -> streamed(spec, sizes, use)
+              .whenComplete((ok, failure) -> lease.close()));
+        });
+  }
+
+  private <T> CompletionStage<T> streamed(JobSpec spec, Map<String, Long> sizes,
+      Function<RequestBody, CompletionStage<T>> use) {
+    List<String> names = List.copyOf(sizes.keySet());
+    List<CompletableFuture<InputStream>> opens = names.stream()
+        .map(n -> blobs.open(spec.inputs().get(n)).toCompletableFuture()).toList();
+    return CompletableFuture.allOf(opens.toArray(CompletableFuture[]::new))
+        .handle((done, failure) -> {
+          if (failure != null) {
+            opens.forEach(o -> o.thenAccept(InferenceStep::closeQuietly));
+            throw classify(failure, "reading the inputs");
+          }
+          List<JsonRequestBody.Input> inputs = new ArrayList<>();
           for (int i = 0; i < names.size(); i++) {
-            payload.put(names.get(i), byReference ? inputs.get(names.get(i)).toString()
-                : Base64.getEncoder().encodeToString(reads.get(i).join().content()));
+            inputs.add(new JsonRequestBody.Input(names.get(i), opens.get(i).join(), sizes.get(names.get(i))));
           }
           try {
-            return Json.mapper().writeValueAsBytes(payload);
-          } catch (JsonProcessingException e) {
-            throw InferenceException.permanent("the payload cannot be written as JSON: " + e.getOriginalMessage());
+            return JsonRequestBody.of(spec.payloadTemplate(), inputs);
+          } catch (RuntimeException e) {
+            inputs.forEach(in -> closeQuietly(in.content()));
+            throw e;
           }
+        })
+        .thenCompose(body -> {
+          CompletionStage<T> used;
+          try {
+            used = use.apply(body);
+          } catch (RuntimeException e) {
+            used = CompletableFuture.failedFuture(e);
+          }
+          return used.whenComplete((ok, failure) -> body.close());
         });
+  }
+
+  private static void closeQuietly(InputStream in) {
+    try {
+      in.close();
+    } catch (IOException ignored) {
+      // nothing more will be read from it
+    }
   }
 
   /** The endpoint's asynchronous side, when it is called asynchronously ({@code sagemaker-async}). */
@@ -175,11 +276,18 @@ public final class InferenceStep {
       return CompletableFuture.failedFuture(InferenceException.permanent(never.get()));
     }
     ObjectRef staged = client.stagingFor(jobId);
-    return requestBody(spec, client.inputsByReference())
-        .thenCompose(body -> blobs.put(staged, body, "application/json", stamp(jobId, attempt))
-            .exceptionally(failure -> {
-              throw classify(failure, "staging the request at " + staged);
-            }))
+    return withRequest(spec, client.inputsByReference(), body -> {
+      InputStream content;
+      try {
+        content = body.open();
+      } catch (IOException e) {
+        return CompletableFuture.<BlobInfo>failedFuture(classify(e, "staging the request at " + staged));
+      }
+      return blobs.put(staged, content, "application/json", stamp(jobId, attempt))
+          .exceptionally(failure -> {
+            throw classify(failure, "staging the request at " + staged);
+          });
+    })
         .thenCompose(written -> client.invokeAsync(new Invocation(jobId, attempt, "application/json", new byte[0]),
             staged))
         .thenApply(accepted -> new Staged(staged, accepted))
@@ -221,9 +329,10 @@ public final class InferenceStep {
       }
       return blobs.head(failure).thenCompose(failed -> failed.isEmpty()
           ? CompletableFuture.completedFuture(Optional.<BlobInfo>empty())
-          : blobs.get(failure).thenCompose(blob -> discardStaged(staged).thenApply(done -> {
-            throw InferenceException.permanent("the model failed (" + failure + "): " + failureText(blob.content()));
-          })));
+          : blobs.open(failure).thenApply(InferenceStep::failureHead).thenCompose(text -> discardStaged(staged)
+              .thenApply(done -> {
+                throw InferenceException.permanent("the model failed (" + failure + "): " + failureText(text));
+              })));
     });
   }
 
@@ -234,6 +343,15 @@ public final class InferenceStep {
 
   /** How much of a platform's failure text a job's error keeps. */
   static final int FAILURE_TEXT_LIMIT = 4096;
+
+  /** The start of a failure's text, enough for {@link #FAILURE_TEXT_LIMIT} characters; the rest is not read. */
+  private static byte[] failureHead(InputStream in) {
+    try (in) {
+      return in.readNBytes(FAILURE_TEXT_LIMIT * 4 + 4);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
 
   private static String failureText(byte[] content) {
     String text = new String(content, java.nio.charset.StandardCharsets.UTF_8).strip();
@@ -247,9 +365,7 @@ public final class InferenceStep {
   public CompletionStage<BlobInfo> publish(String jobId, int attempt, JobSpec spec, ObjectRef held) {
     return writtenBy(jobId, spec.output()).thenCompose(done -> done.isPresent()
         ? CompletableFuture.completedFuture(done.get())
-        : blobs.get(held)
-            .thenCompose(blob -> blobs.put(spec.output(), blob.content(), blob.info().contentType(), stamp(jobId,
-                attempt)))
+        : blobs.copy(held, spec.output(), stamp(jobId, attempt))
             .thenCompose(written -> blobs.delete(held).handle((ok, ignored) -> written)));
   }
 
@@ -289,6 +405,9 @@ public final class InferenceStep {
 
   private static InferenceException classify(Throwable failure, String doing) {
     Throwable cause = Failures.unwrap(failure);
+    if (cause instanceof VirtualMachineError fatal) {
+      throw fatal; // the node failed, not the job: never turned into a job's failure (RequestCommand.AttemptDied)
+    }
     if (cause instanceof InferenceException e) {
       return e;
     }

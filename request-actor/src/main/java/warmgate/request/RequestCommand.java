@@ -100,16 +100,22 @@ public sealed interface RequestCommand extends CborSerializable {
       return new AttemptFinished(attempt, output.eTag(), null, null);
     }
 
-    /** An attempt's outcome; anything but the model's own refusal is transient, a timeout included. */
-    static AttemptFinished of(int attempt, BlobInfo output, Throwable failure, Duration attemptTimeout) {
+    /**
+     * An attempt's outcome; anything but the model's own refusal is transient, a timeout included. An error the JVM
+     * cannot recover from ({@link VirtualMachineError}: out of memory) is no outcome: {@link AttemptDied}.
+     */
+    static RequestCommand of(int attempt, BlobInfo output, Throwable failure, Duration attemptTimeout) {
       if (failure == null) {
         return succeeded(attempt, output);
       }
       return failed(attempt, failure, attemptTimeout);
     }
 
-    static AttemptFinished failed(int attempt, Throwable failure, Duration attemptTimeout) {
+    static RequestCommand failed(int attempt, Throwable failure, Duration attemptTimeout) {
       Throwable cause = Failures.unwrap(failure);
+      if (cause instanceof VirtualMachineError fatal) {
+        return new AttemptDied(attempt, String.valueOf(fatal));
+      }
       return cause instanceof InferenceException e
           ? new AttemptFinished(attempt, null, e.kind(), e.getMessage(), e.attemptsAtMost())
           : new AttemptFinished(attempt, null, InferenceException.Kind.TRANSIENT,
@@ -118,6 +124,15 @@ public sealed interface RequestCommand extends CborSerializable {
                   : String.valueOf(cause));
     }
   }
+
+  /**
+   * The attempt ended in an error of the JVM itself ({@link OutOfMemoryError}), which says nothing about the job: the
+   * node is what failed. Never journaled as the job's outcome; the job leaves memory as if its node had crashed and
+   * recovers from its journal as a running job whose attempt was interrupted. The shipped start scripts run the JVM
+   * with {@code -XX:+ExitOnOutOfMemoryError}, so in production the node exits first and this is the crash itself.
+   * Sent by the entity to itself.
+   */
+  record AttemptDied(int attempt, String error) implements RequestCommand {}
 
   /** An asynchronous endpoint queued the attempt's request. Sent by the entity to itself. */
   record AsyncAccepted(int attempt, ObjectRef staged, AsyncInferenceClient.Accepted accepted)

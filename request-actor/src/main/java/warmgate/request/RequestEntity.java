@@ -37,6 +37,7 @@ import warmgate.endpoint.EndpointCommand;
 import warmgate.logging.EntityMdc;
 import warmgate.request.RequestCommand.Approve;
 import warmgate.request.RequestCommand.AsyncAccepted;
+import warmgate.request.RequestCommand.AttemptDied;
 import warmgate.request.RequestCommand.AttemptFinished;
 import warmgate.request.RequestCommand.CallbackAnswered;
 import warmgate.request.RequestCommand.Cancel;
@@ -307,6 +308,8 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     } else if (state instanceof Running running) {
       if (command instanceof AttemptFinished finished) {
         return active.attemptFinished(running, finished);
+      } else if (command instanceof AttemptDied died) {
+        return active.attemptDied(running, died);
       } else if (command instanceof OutputChecked checked) {
         return active.outputChecked(running, checked);
       } else if (command instanceof AsyncAccepted accepted) {
@@ -416,6 +419,9 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
       log().warn("Job {}: result of attempt {} arrived in state {}; dropped", jobId, finished.attempt(),
           state.getClass().getSimpleName());
       return Effect().noReply();
+    } else if (command instanceof AttemptDied) {
+      return Effect().noReply(); // an attempt the job has moved past
+
     } else if (command instanceof Published published) {
       return atRest.publishedTooLate(published);
     } else if (command instanceof ErrorReportWritten || command instanceof ErrorReportRefused) {
@@ -449,6 +455,19 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
       return passivate();
     }
     return Effect().noReply(); // a timer of a stage the job has left
+  }
+
+  /**
+   * Leaves memory as a crash would, journaling nothing, and comes back at once: the Wake goes through this node's
+   * region, which holds it while the shard passivates the actor and then starts it again from the journal.
+   */
+  ReplyEffect<Request.Event, RequestState> restartFromJournal() {
+    if (shard != null) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+      ClusterSharding.get(ctx.getSystem()).entityRefFor(ENTITY_KEY, jobId).tell(new Wake(null));
+      return Effect().noReply();
+    }
+    return Effect().stop().thenNoReply(); // unsharded (tests): the waker finds it in the index
   }
 
   ReplyEffect<Request.Event, RequestState> passivate() {

@@ -86,6 +86,7 @@ class RequestSerializationTest {
     check.roundTrips(new Granted(new EndpointCommand.Grant("gen3d", "2c5e1f0a", "lease-1", Duration.ofSeconds(90))));
     check.roundTrips(new InputsChecked(List.of(MASK.toString()), null));
     check.roundTrips(new AttemptFinished(2, null, InferenceException.Kind.TRANSIENT, "503 from the model"));
+    check.roundTrips(new RequestCommand.AttemptDied(2, "java.lang.OutOfMemoryError: Java heap space"));
     check.roundTrips(new OutputChecked(1, "etag", true, null));
     check.roundTrips(new RequestCommand.Retry("mask uploaded", statusProbe));
     check.roundTrips(new RequestCommand.Approve("bob", statusProbe));

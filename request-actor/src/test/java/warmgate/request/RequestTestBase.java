@@ -24,6 +24,7 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
+import warmgate.config.InputLimits;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointCommand;
@@ -242,6 +243,8 @@ abstract class RequestTestBase {
     final ScriptedModel model = new ScriptedModel();
     /** Stands in for {@link #model} when set: e.g. an asynchronous endpoint. */
     volatile InferenceClient client;
+    /** The endpoint's input limits; none unless a test sets them. */
+    volatile InputLimits limits = new InputLimits(Long.MAX_VALUE, Long.MAX_VALUE);
     final ManualClock clock = new ManualClock();
     final TestProbe<EndpointCommand> endpoint = testKit.createTestProbe();
     final RecordingWebhooks webhooks = new RecordingWebhooks();
@@ -264,7 +267,7 @@ abstract class RequestTestBase {
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter,
           options.resultLookFirst(), options.resultLookFirst().multipliedBy(4));
       var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites),
-          name -> client != null ? client : model),
+          name -> client != null ? client : model, name -> limits, PayloadBudget.unbounded()),
           name -> endpoint.ref(), settings, webhooks,
           WEBHOOKS, clock, metrics);
       checkFoldOfEarlierJobs();

@@ -2,6 +2,7 @@ package warmgate.provider.process;
 
 import com.typesafe.config.Config;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -35,8 +36,11 @@ import warmgate.endpoint.ManagedEndpoint;
 import warmgate.provider.EndpointProvider;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
+import warmgate.provider.Invocation;
 import warmgate.provider.ProviderState;
 import warmgate.provider.ProviderState.Status;
+import warmgate.provider.RequestBody;
+import warmgate.provider.StreamedResponse;
 
 /**
  * An endpoint that is a local model server process speaking the SageMaker container contract
@@ -339,8 +343,53 @@ public final class ProcessEndpoint implements EndpointProvider, InferenceClient 
         });
   }
 
+  /**
+   * The request is sent as it is read from {@code body} (with its length as {@code Content-Length}), and a
+   * successful answer is handed over unread, for the caller to stream where it goes: neither is ever whole in
+   * memory. An error answer is read, its first 500 bytes kept for the reason.
+   */
+  @Override
+  public CompletionStage<StreamedResponse> invokeStreamed(Invocation invocation, RequestBody body) {
+    HttpRequest request = HttpRequest.newBuilder(invocations)
+        .timeout(invokeTimeout)
+        .header("Content-Type", invocation.contentType())
+        .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> {
+          try {
+            return body.open();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }), body.length()))
+        .build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream())
+        .handle((response, failure) -> {
+          if (failure != null) {
+            throw classify(failure);
+          }
+          int status = response.statusCode();
+          if (status >= 200 && status < 300) {
+            String type = response.headers().firstValue("Content-Type").orElse("application/octet-stream");
+            long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+            return new StreamedResponse(response.body(), length, type);
+          }
+          byte[] head;
+          try (InputStream in = response.body()) {
+            head = in.readNBytes(500);
+          } catch (IOException e) {
+            head = new byte[0];
+          }
+          String message = "endpoint " + name + " answered " + status + ": " + preview(head);
+          boolean permanent = status >= 400 && status < 500 && status != 408 && status != 429;
+          throw new InferenceException(permanent ? InferenceException.Kind.PERMANENT
+              : InferenceException.Kind.TRANSIENT, message);
+        });
+  }
+
   private InferenceException classify(Throwable failure) {
     Throwable cause = Failures.unwrap(failure);
+    if (cause instanceof VirtualMachineError fatal) {
+      throw fatal; // the node failed, not the call
+    }
     if (cause instanceof HttpConnectTimeoutException || cause instanceof ConnectException) {
       return new InferenceException(InferenceException.Kind.TRANSIENT, "endpoint " + name + " is not reachable on "
           + host + ":" + port, cause);

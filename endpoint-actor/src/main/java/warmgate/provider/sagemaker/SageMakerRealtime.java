@@ -23,6 +23,8 @@ import warmgate.Failures;
 import warmgate.provider.InferenceClient;
 import warmgate.provider.InferenceException;
 import warmgate.provider.Invocation;
+import warmgate.provider.RequestBody;
+import warmgate.provider.StreamedResponse;
 
 /**
  * Calls a SageMaker real-time endpoint (InvokeEndpoint), or one of its inference components, within SageMaker's
@@ -72,11 +74,27 @@ public final class SageMakerRealtime implements InferenceClient {
     return send(invocation.jobId(), invocation.attempt(), invocation.contentType(), invocation.body());
   }
 
+  /**
+   * Refuses a request over the limit from its length, before reading it; one within it (6 MB at most) is read into
+   * memory, since {@code InvokeEndpoint} takes its body whole.
+   */
+  @Override
+  public CompletionStage<StreamedResponse> invokeStreamed(Invocation invocation, RequestBody body) {
+    if (body.length() > MAX_REQUEST_BYTES) {
+      return SageMakerCalls.failed(tooLarge(body.length()));
+    }
+    return InferenceClient.super.invokeStreamed(invocation, body);
+  }
+
+  private InferenceException tooLarge(long length) {
+    return InferenceException.permanent(where() + "the request is " + length
+        + " bytes, over SageMaker's real-time payload limit of " + MAX_REQUEST_BYTES + " bytes (6 MB); "
+        + "provider = sagemaker-async takes requests up to 1 GB");
+  }
+
   private CompletionStage<InferenceResponse> send(String jobId, int attempt, String contentType, byte[] body) {
     if (body.length > MAX_REQUEST_BYTES) {
-      return SageMakerCalls.failed(InferenceException.permanent(where() + "the request is " + body.length
-          + " bytes, over SageMaker's real-time payload limit of " + MAX_REQUEST_BYTES + " bytes (6 MB); "
-          + "provider = sagemaker-async takes requests up to 1 GB"));
+      return SageMakerCalls.failed(tooLarge(body.length));
     }
     var request = InvokeEndpointRequest.builder()
         .endpointName(endpointName)

@@ -2,6 +2,7 @@ package warmgate.blob.local;
 
 import com.fasterxml.jackson.core.JacksonException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -10,8 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -74,19 +77,74 @@ public final class LocalBlobStore implements BlobStore {
     return onExecutor(() -> read(ref));
   }
 
+  /** The file itself, read as the caller reads; never in memory as a whole. */
+  @Override
+  public CompletionStage<InputStream> open(ObjectRef ref) {
+    return onExecutor(() -> {
+      Path file = layout.object(ref);
+      if (!Files.isRegularFile(file)) {
+        throw new BlobNotFoundException(ref);
+      }
+      try {
+        return Files.newInputStream(file);
+      } catch (NoSuchFileException deletedMeanwhile) {
+        throw new BlobNotFoundException(ref);
+      }
+    });
+  }
+
   @Override
   public CompletionStage<BlobInfo> put(ObjectRef ref, byte[] content, String contentType, Map<String,
       String> metadata) {
-    return onExecutor(() -> write(ref, content, contentType, metadata));
+    return onExecutor(() -> write(ref, channel -> {
+      ByteBuffer buffer = ByteBuffer.wrap(content);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      return new Written(content.length, Md5.hex(content));
+    }, contentType, metadata));
   }
 
-  /** A read and a write: the local store has no server to copy for it, and the write stays atomic. */
+  /** Copied to a file beside the object as it is read (its MD5 on the way), then moved into place. */
+  @Override
+  public CompletionStage<BlobInfo> put(ObjectRef ref, InputStream content, String contentType,
+      Map<String, String> metadata) {
+    return onExecutor(() -> {
+      try (content) {
+        return write(ref, channel -> copy(content, channel), contentType, metadata);
+      }
+    });
+  }
+
+  /** A streamed read and write: the local store has no server to copy for it, and the write stays atomic. */
   @Override
   public CompletionStage<BlobInfo> copy(ObjectRef from, ObjectRef to, Map<String, String> metadata) {
     return onExecutor(() -> {
-      Blob blob = read(from);
-      return write(to, blob.content(), blob.info().contentType(), metadata);
+      Optional<BlobInfo> source = readInfo(from);
+      if (source.isEmpty()) {
+        throw new BlobNotFoundException(from);
+      }
+      try (InputStream in = Files.newInputStream(layout.object(from))) {
+        return write(to, channel -> copy(in, channel), source.get().contentType(), metadata);
+      } catch (NoSuchFileException deletedMeanwhile) {
+        throw new BlobNotFoundException(from);
+      }
     });
+  }
+
+  private static Written copy(InputStream in, FileChannel channel) throws IOException {
+    MessageDigest md5 = Md5.digest();
+    byte[] chunk = new byte[64 * 1024];
+    long size = 0;
+    for (int n = in.read(chunk); n >= 0; n = in.read(chunk)) {
+      md5.update(chunk, 0, n);
+      ByteBuffer buffer = ByteBuffer.wrap(chunk, 0, n);
+      while (buffer.hasRemaining()) {
+        channel.write(buffer);
+      }
+      size += n;
+    }
+    return new Written(size, HexFormat.of().formatHex(md5.digest()));
   }
 
   @Override
@@ -135,25 +193,40 @@ public final class LocalBlobStore implements BlobStore {
     return new Blob(describe(ref, content.length, Md5.hex(content), readSidecar(ref)), content);
   }
 
-  private BlobInfo write(ObjectRef ref, byte[] content, String contentType, Map<String, String> metadata)
+  /** What a write put in the file: its size and MD5. */
+  private record Written(long size, String md5) {}
+
+  @FunctionalInterface
+  private interface ContentWriter {
+    Written writeTo(FileChannel channel) throws IOException;
+  }
+
+  private BlobInfo write(ObjectRef ref, ContentWriter content, String contentType, Map<String, String> metadata)
       throws IOException {
     Path file = layout.object(ref);
     Files.createDirectories(file.getParent());
     Path temp = LocalLayout.tempBeside(file);
     try {
-      writeDurably(temp, content);
+      Written written = writeDurably(temp, content);
       // A rename within the folder keeps the mtime, so the sidecar can name the exact file it describes.
       Instant modified = Files.getLastModifiedTime(temp).toInstant();
       Sidecar sidecar = new Sidecar(
           ref.key(), contentType == null ? DEFAULT_CONTENT_TYPE : contentType, lowerCaseKeys(metadata),
-              Md5.hex(content),
-          content.length, modified);
+              written.md5(),
+          written.size(), modified);
       // The sidecar goes first, so whoever sees the new content also finds what describes it.
       Path sidecarFile = layout.sidecar(ref);
       Files.createDirectories(sidecarFile.getParent());
       Path sidecarTemp = LocalLayout.tempBeside(sidecarFile);
       try {
-        writeDurably(sidecarTemp, Json.mapper().writeValueAsBytes(sidecar));
+        byte[] json = Json.mapper().writeValueAsBytes(sidecar);
+        writeDurably(sidecarTemp, channel -> {
+          ByteBuffer buffer = ByteBuffer.wrap(json);
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+          return new Written(json.length, "");
+        });
         Files.move(sidecarTemp, sidecarFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(sidecarTemp);
@@ -165,15 +238,13 @@ public final class LocalBlobStore implements BlobStore {
     }
   }
 
-  private static void writeDurably(Path file, byte[] content) throws IOException {
+  private static Written writeDurably(Path file, ContentWriter content) throws IOException {
     // CREATE_NEW rather than createTempFile, which would make the user's output readable by its owner only.
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer buffer = ByteBuffer.wrap(content);
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
+      Written written = content.writeTo(channel);
       // The caller records a job as done once put completes; the content must survive a crash after that.
       channel.force(true);
+      return written;
     }
   }
 

@@ -1,6 +1,13 @@
 package warmgate.blob.s3;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -11,6 +18,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -74,6 +83,12 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
   static final int PART_COPIES_IN_FLIGHT = 4;
 
   private final S3AsyncClient client;
+  /** Where streamed uploads are spooled to a file: blocking reads, kept off the SDK's and Pekko's threads. */
+  private final ExecutorService spooler = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "s3-spool");
+    t.setDaemon(true);
+    return t;
+  });
   private final long copyThreshold;
   private final long copyPartSize;
 
@@ -182,6 +197,89 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
           }
         });
     return result;
+  }
+
+  /** The object's body as it arrives: the SDK buffers a little ahead of the reader, never the whole object. */
+  @Override
+  public CompletionStage<InputStream> open(ObjectRef ref) {
+    CompletableFuture<InputStream> result = new CompletableFuture<>();
+    client.getObject(b -> b.bucket(ref.bucket()).key(ref.key()), AsyncResponseTransformer.toBlockingInputStream())
+        .whenComplete((stream, failure) -> {
+          if (failure == null) {
+            result.complete(stream);
+          } else if (isNotFound(Failures.unwrap(failure))) {
+            result.completeExceptionally(new BlobNotFoundException(ref));
+          } else {
+            result.completeExceptionally(classify(ref, failure));
+          }
+        });
+    return result;
+  }
+
+  /**
+   * Spooled to a temporary file first (its MD5 and length on the way: a single {@code PutObject} needs both before
+   * the first byte), then uploaded from the file, which is removed afterwards. The heap holds a buffer, not the object.
+   */
+  @Override
+  public CompletionStage<BlobInfo> put(ObjectRef ref, InputStream content, String contentType,
+      Map<String, String> metadata) {
+    String type = contentType == null ? LocalBlobStore.DEFAULT_CONTENT_TYPE : contentType;
+    Map<String, String> userMetadata = LocalBlobStore.lowerCaseKeys(metadata);
+    return CompletableFuture.supplyAsync(() -> spool(content), spooler).thenCompose(spooled -> {
+      CompletableFuture<BlobInfo> result = new CompletableFuture<>();
+      client.putObject(
+              b -> b.bucket(ref.bucket())
+                  .key(ref.key())
+                  .contentType(type)
+                  .contentLength(spooled.size())
+                  .contentMD5(Base64.getEncoder().encodeToString(spooled.md5()))
+                  .metadata(userMetadata),
+              AsyncRequestBody.fromFile(spooled.file()))
+          .whenComplete((response, failure) -> {
+            deleteQuietly(spooled.file());
+            if (failure == null) {
+              String eTag = response.eTag() != null ? eTag(response.eTag())
+                  : java.util.HexFormat.of().formatHex(spooled.md5());
+              result.complete(new BlobInfo(ref, spooled.size(), eTag, type, userMetadata));
+            } else {
+              result.completeExceptionally(classify(ref, failure));
+            }
+          });
+      return result;
+    });
+  }
+
+  private record Spooled(Path file, long size, byte[] md5) {}
+
+  private static Spooled spool(InputStream content) {
+    Path file = null;
+    try (content) {
+      file = Files.createTempFile("warmgate-put-", ".part");
+      MessageDigest md5 = Md5.digest();
+      long size = 0;
+      byte[] chunk = new byte[64 * 1024];
+      try (OutputStream out = Files.newOutputStream(file)) {
+        for (int n = content.read(chunk); n >= 0; n = content.read(chunk)) {
+          md5.update(chunk, 0, n);
+          out.write(chunk, 0, n);
+          size += n;
+        }
+      }
+      return new Spooled(file, size, md5.digest());
+    } catch (IOException e) {
+      if (file != null) {
+        deleteQuietly(file);
+      }
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException ignored) {
+      // a temporary file left behind; the system's temporary folder is cleaned by others
+    }
   }
 
   @Override
@@ -370,6 +468,7 @@ public final class S3BlobStore implements BlobStore, AutoCloseable {
 
   @Override
   public void close() {
+    spooler.shutdown();
     client.close();
   }
 
