@@ -9,8 +9,9 @@ import java.util.Map;
  *
  * @param maxInputBytes the largest one input may be
  * @param maxJobInputBytes the largest all of a job's inputs together may be
+ * @param why what the provider's own limit is and what to do about it, added to a refusal; null if nothing
  */
-public record InputLimits(long maxInputBytes, long maxJobInputBytes) {
+public record InputLimits(long maxInputBytes, long maxJobInputBytes, String why) {
   /** SageMaker's real-time request limit: the whole JSON body, inputs inflated by base64 included. */
   public static final long SAGEMAKER_REALTIME_REQUEST_BYTES = 6_291_456L;
   /** SageMaker Asynchronous Inference's request limit (1 GB). */
@@ -24,6 +25,11 @@ public record InputLimits(long maxInputBytes, long maxJobInputBytes) {
     }
   }
 
+  /** Limits with nothing to add to a refusal. */
+  public InputLimits(long maxInputBytes, long maxJobInputBytes) {
+    this(maxInputBytes, maxJobInputBytes, null);
+  }
+
   /**
    * The defaults of a kind of provider. The inputs travel as base64, 4 bytes for every 3, so a request limit of
    * {@code L} bytes holds inputs of {@code 3/4 L} at most, less what the JSON around them takes: for SageMaker
@@ -33,8 +39,12 @@ public record InputLimits(long maxInputBytes, long maxJobInputBytes) {
    */
   public static InputLimits forProvider(String provider) {
     return switch (provider) {
-      case "sagemaker", "sagemaker-component" -> both(inputsWithin(SAGEMAKER_REALTIME_REQUEST_BYTES));
-      case "sagemaker-async" -> both(inputsWithin(SAGEMAKER_ASYNC_REQUEST_BYTES));
+      case "sagemaker", "sagemaker-component" -> both(inputsWithin(SAGEMAKER_REALTIME_REQUEST_BYTES),
+          "SageMaker real-time takes requests of at most " + SAGEMAKER_REALTIME_REQUEST_BYTES
+              + " bytes, the inputs in base64 included; larger inputs need provider = sagemaker-async");
+      case "sagemaker-async" -> both(inputsWithin(SAGEMAKER_ASYNC_REQUEST_BYTES),
+          "SageMaker Asynchronous Inference takes requests of at most 1 GB (" + SAGEMAKER_ASYNC_REQUEST_BYTES
+              + " bytes), the inputs in base64 included");
       default -> new InputLimits(256L << 20, 512L << 20);
     };
   }
@@ -53,7 +63,7 @@ public record InputLimits(long maxInputBytes, long maxJobInputBytes) {
     long input = read(c, "max-input-bytes", defaults.maxInputBytes());
     long job = read(c, "max-job-input-bytes", Math.max(defaults.maxJobInputBytes(), input));
     try {
-      return new InputLimits(input, job);
+      return new InputLimits(input, job, defaults.why());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("endpoint " + endpoint + ": " + e.getMessage(), e);
     }
@@ -66,8 +76,8 @@ public record InputLimits(long maxInputBytes, long maxJobInputBytes) {
     return c.getBytes(key);
   }
 
-  private static InputLimits both(long bytes) {
-    return new InputLimits(bytes, bytes);
+  private static InputLimits both(long bytes, String why) {
+    return new InputLimits(bytes, bytes, why);
   }
 
   /**
@@ -80,16 +90,20 @@ public record InputLimits(long maxInputBytes, long maxJobInputBytes) {
     long total = 0;
     for (var e : sizes.entrySet()) {
       if (e.getValue() > maxInputBytes) {
-        return "input " + e.getKey() + " " + refs.get(e.getKey()) + " is " + e.getValue()
-            + " bytes, over endpoint " + endpoint + "'s max-input-bytes of " + maxInputBytes;
+        return explained("input " + e.getKey() + " " + refs.get(e.getKey()) + " is " + e.getValue()
+            + " bytes, over endpoint " + endpoint + "'s max-input-bytes of " + maxInputBytes);
       }
       total += e.getValue();
     }
     if (total > maxJobInputBytes) {
-      return "the inputs " + String.join(", ", sizes.keySet().stream().map(n -> n + " " + refs.get(n) + " ("
-          + sizes.get(n) + " bytes)").toList()) + " are " + total + " bytes together, over endpoint " + endpoint
-          + "'s max-job-input-bytes of " + maxJobInputBytes;
+      return explained("the inputs " + String.join(", ", sizes.keySet().stream().map(n -> n + " " + refs.get(n)
+          + " (" + sizes.get(n) + " bytes)").toList()) + " are " + total + " bytes together, over endpoint "
+          + endpoint + "'s max-job-input-bytes of " + maxJobInputBytes);
     }
     return null;
+  }
+
+  private String explained(String reason) {
+    return why == null ? reason : reason + " (" + why + ")";
   }
 }
