@@ -79,7 +79,7 @@ class RequestSerializationTest {
         Map.of("image", IMAGE.toString()), OUTPUT.toString(), null, null, warmgate.job.Priority.BATCH);
     var statusProbe = testKit.<StatusReply<JobLookup>>createTestProbe().ref();
     check.roundTrips(new Submit(spec(), testKit.<StatusReply<Submitted>>createTestProbe().ref()));
-    check.roundTrips(new Submit(spec().withRouteOptions(false, null, true),
+    check.roundTrips(new Submit(spec().withRouteOptions(false, null, null, true),
         testKit.<StatusReply<Submitted>>createTestProbe().ref()));
     check.roundTrips(new Get(testKit.<JobLookup>createTestProbe().ref()));
     check.roundTrips(new RequestCommand.Cancel("not needed", testKit.<StatusReply<JobLookup>>createTestProbe().ref()));
