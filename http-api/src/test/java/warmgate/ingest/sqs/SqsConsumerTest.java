@@ -9,8 +9,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -214,19 +212,7 @@ class SqsConsumerTest {
     return job.path("status").asText();
   }
 
-  /** The sum of a metric's samples whose labels include {@code labels} (name, value, name, value...); 0 if none. */
-  static double metric(String text, String name, String... labels) {
-    double sum = 0;
-    Matcher line = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)} (\\S+)$").matcher(text);
-    while (line.find()) {
-      boolean all = true;
-      for (int i = 0; i < labels.length; i += 2) {
-        all &= line.group(1).contains(labels[i] + "=\"" + labels[i + 1] + "\"");
-      }
-      if (all) {
-        sum += Double.parseDouble(line.group(2));
-      }
-    }
-    return sum;
+  private static double metric(String text, String name, String... labels) {
+    return SqsConsumerMetrics.sum(text, name, labels);
   }
 }
