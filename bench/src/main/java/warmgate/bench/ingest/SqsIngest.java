@@ -34,13 +34,13 @@ final class SqsIngest {
 
   static void run(Path work, List<Integer> consumerCounts, List<JournalWrites> writesList, int warmup, int duration,
       int keys, int messages, Report report) throws Exception {
-    report.note(String.format(Locale.ROOT, "SQS rows: the same S3 events as messages on a local ElasticMQ 1.7.1 queue "
-        + "(its own JVM), up to %d put there before the node starts (no producer runs in the window); the node "
-        + "consumes with the given long-poll loops, 10 messages per receive, wait-time 20 s, and deletes each batch once its "
-        + "jobs are committed. Accepted/s counts messages whose jobs are committed (warmgate_sqs_messages_total "
-        + "accepted) over the same warm-up and window. Warmgate CPU: the node's process (which also runs the SQS "
-        + "client) and its PostgreSQL backends, per accepted message; ElasticMQ's process CPU is apart, in the last column (on "
-        + "AWS it is not yours to pay in CPU).", messages));
+    report.note(String.format(Locale.ROOT, "SQS rows: the same S3 events as messages on a local ElasticMQ 1.7.1 "
+        + "queue (its own JVM), up to %d put there before the node starts (no producer runs in the window); the "
+        + "node consumes with the given long-poll loops, 10 messages per receive, wait-time 20 s, and deletes each "
+        + "batch once its jobs are committed. Accepted/s counts messages whose jobs are committed "
+        + "(warmgate_sqs_messages_total accepted) over the same warm-up and window. Warmgate CPU: the node's process "
+        + "(which also runs the SQS client) and its PostgreSQL backends, per accepted message; ElasticMQ's process "
+        + "CPU is apart, in the last column (on AWS it is not yours to pay in CPU).", messages));
     try (ElasticMq sqs = ElasticMq.start(work.resolve("elasticmq"))) {
       for (int consumers : consumerCounts) {
         for (JournalWrites writes : writesList) {
