@@ -58,7 +58,7 @@ public final class ElasticMq implements AutoCloseable {
         """.formatted(port, port));
     Path log = dir.resolve("elasticmq.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-Dconfig.file=" + conf, "-cp",
+    Process process = new ProcessBuilder(java, "-Xmx1g", "-XX:+UseSerialGC", "-Dconfig.file=" + conf, "-cp",
         classpath(), "org.elasticmq.server.Main")
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))

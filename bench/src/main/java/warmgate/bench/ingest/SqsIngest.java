@@ -56,8 +56,10 @@ final class SqsIngest {
   private static void one(Path dataDir, ElasticMq sqs, int consumers, JournalWrites writes, int warmup,
       int duration, int keys, int messages, Report report) throws Exception {
     String queue = sqs.createQueue("ingest-" + consumers + "-" + writes.label(), Duration.ofSeconds(60), null, 0);
+    long fillStart = System.nanoTime();
     long filled = fill(sqs, queue, messages, keys);
-    System.err.printf(Locale.ROOT, "   %d messages on the queue%n", filled);
+    System.err.printf(Locale.ROOT, "   %d messages on the queue (%.0f s)%n", filled,
+        (System.nanoTime() - fillStart) / 1e9);
     try (Postgres postgres = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(postgres,
         Duration.ofSeconds(15))) {
       Map<String, Object> settings = new HashMap<>();
@@ -128,13 +130,14 @@ final class SqsIngest {
       }
       report.row(consumers + " loops", writes.label(), String.format(Locale.ROOT, "%.0f", perSecond)
               + (left == 0 ? " (queue ran dry)" : ""), "–", "–", "–", "–",
-          String.format(Locale.ROOT, "%.3f (%.3f + %.3f)", (nodeCores + postgresCores) / perSecond * 1000,
-              nodeCores / perSecond * 1000, postgresCores / perSecond * 1000), "–", "–",
+          perSecond == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
+              (nodeCores + postgresCores) / perSecond * 1000, nodeCores / perSecond * 1000,
+              postgresCores / perSecond * 1000), "–", "–",
           String.format(Locale.ROOT, "%.2f", inWindow == 0 ? 0 : (double) commits / inWindow),
           String.format(Locale.ROOT, "%.2f", machineCores),
           "yes (" + accepted + " accepted, " + journaled + " JobSubmitted" + (refused > 0 ? ", " + refused
               + " received and not accepted" : "") + ")", "–", "sqs",
-          String.format(Locale.ROOT, "%.3f", sqsCores / perSecond * 1000));
+          perSecond == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sqsCores / perSecond * 1000));
     }
   }
 

@@ -23,6 +23,7 @@ import software.amazon.awssdk.services.sqs.model.DeleteMessageBatchRequestEntry;
 import software.amazon.awssdk.services.sqs.model.Message;
 import software.amazon.awssdk.services.sqs.model.MessageSystemAttributeName;
 import software.amazon.awssdk.services.sqs.model.ReceiveMessageRequest;
+import software.amazon.awssdk.services.sqs.model.ReceiveMessageResponse;
 import warmgate.Failures;
 import warmgate.InvalidInput;
 import warmgate.gateway.EndpointBusy;
@@ -111,7 +112,9 @@ final class SqsConsumer implements AutoCloseable {
         .messageSystemAttributeNames(MessageSystemAttributeName.SENT_TIMESTAMP,
             MessageSystemAttributeName.APPROXIMATE_RECEIVE_COUNT)
         .build();
-    CompletableFuture<?> receive = sqs.receiveMessage(request).handle((response, failure) -> {
+    CompletableFuture<ReceiveMessageResponse> call = sqs.receiveMessage(request);
+    receiving = call; // cancelled on close: the long poll ends at once
+    call.handle((response, failure) -> {
       if (closed) {
         return null;
       }
@@ -129,7 +132,6 @@ final class SqsConsumer implements AutoCloseable {
       });
       return null;
     });
-    receiving = receive;
   }
 
   private void receiveFailed(Throwable failure) {
