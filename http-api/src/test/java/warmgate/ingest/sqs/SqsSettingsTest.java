@@ -36,7 +36,7 @@ class SqsSettingsTest {
     SqsSettings.Queue aws = one.queues().get(0);
     assertThat(aws.name()).isEqualTo("uploads");
     assertThat(aws.region()).isEqualTo("eu-west-1");
-    assertThat(aws.consumers()).isEqualTo(2);
+    assertThat(aws.consumers()).isEqualTo(4);
     assertThat(aws.visibilityTimeout()).isEqualTo(Duration.ofSeconds(60));
     assertThat(aws.endpointOverride()).isEmpty();
     assertThat(aws.accessKeyId()).isEmpty();
