@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import warmgate.gateway.EndpointStates;
 import warmgate.http.NotificationRoute;
+import warmgate.metrics.Metrics;
 import warmgate.provider.PushedStates;
 
 /**
@@ -22,9 +23,10 @@ public interface IngestionSource {
    * @param warmgate the {@code warmgate} configuration block
    * @param endpoints the endpoints' state, for sources that also carry endpoint state changes
    * @param pushedStates the providers whose platforms push state changes (docs/architecture.md#providers)
+   * @param metrics the node's metrics, for a source that reports figures of its own (the SQS consumer)
    */
   record Node(ActorSystem<?> system, Config warmgate, Clock clock, Ingestion ingestion, EndpointStates endpoints,
-      List<PushedStates> pushedStates) {}
+      List<PushedStates> pushedStates, Metrics metrics) {}
 
   /**
    * What a started source adds to the node.

@@ -82,7 +82,7 @@ public final class RouteIngestion implements Ingestion {
       try {
         objects.check(job.spec());
       } catch (InvalidInput refused) {
-        return new RouteTable.Routing.Refused(new Skip(upload.bucket(), upload.key(), refused.getMessage()));
+        return new RouteTable.Routing.Refused(Skip.unroutable(upload.bucket(), upload.key(), refused.getMessage()));
       }
     }
     return routing;

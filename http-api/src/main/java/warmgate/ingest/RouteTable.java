@@ -99,7 +99,8 @@ public final class RouteTable {
   public Routing route(ObjectCreated upload) {
     Optional<ObjectKeys.Violation> bad = ObjectKeys.check(upload.bucket(), upload.key());
     if (bad.isPresent()) {
-      return new Routing.Refused(new Skip(upload.bucket(), upload.key(), "not a valid object reference: " + bad.get()));
+      return new Routing.Refused(Skip.unroutable(upload.bucket(), upload.key(), "not a valid object reference: "
+          + bad.get()));
     }
     for (Route route : routes) {
       if (route.matches(upload)) {
@@ -114,7 +115,7 @@ public final class RouteTable {
             + ignore.reason()));
       }
     }
-    return new Routing.Skipped(new Skip(upload.bucket(), upload.key(), "no route matches this bucket and key"));
+    return new Routing.Skipped(Skip.unroutable(upload.bucket(), upload.key(), "no route matches this bucket and key"));
   }
 
   /** What an upload becomes. */

@@ -184,6 +184,79 @@ public final class Metrics {
     }
   };
 
+  private final Counter sqsReceived = Counter.builder()
+      .name("warmgate_sqs_received_total")
+      .help("SQS messages this node received, by queue")
+      .labelNames("queue")
+      .register(registry);
+  private final Counter sqsMessages = Counter.builder()
+      .name("warmgate_sqs_messages_total")
+      .help("What became of the SQS messages this node received, by queue and outcome (docs/api.md#sqs-queues): "
+          + "deleted (accepted, test_event, result, state_change, ignored) or left (busy, unavailable, invalid, "
+          + "unroutable)")
+      .labelNames("queue", "outcome")
+      .register(registry);
+  private final Counter sqsJobs = Counter.builder()
+      .name("warmgate_sqs_jobs_total")
+      .help("Jobs the uploads of SQS messages reached on this node, by queue and whether the job already existed")
+      .labelNames("queue", "duplicate")
+      .register(registry);
+  private final Counter sqsDeleteFailures = Counter.builder()
+      .name("warmgate_sqs_delete_failures_total")
+      .help("SQS messages whose deletion failed after their jobs were accepted (they come back as duplicates)")
+      .labelNames("queue")
+      .register(registry);
+  private final Histogram sqsReceiveCount = Histogram.builder()
+      .name("warmgate_sqs_receive_count")
+      .help("ApproximateReceiveCount of the SQS messages received: above 1 a message was delivered before; near the "
+          + "queue's maxReceiveCount it is about to be redriven to the dead-letter queue")
+      .labelNames("queue")
+      .classicOnly()
+      .classicUpperBounds(1, 2, 3, 5, 10, 20, 50, 100)
+      .register(registry);
+  private final Histogram sqsLag = Histogram.builder()
+      .name("warmgate_sqs_lag_seconds")
+      .help("From an SQS message being sent (its SentTimestamp) to this node receiving it")
+      .labelNames("queue")
+      .classicOnly()
+      .classicUpperBounds(0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
+      .register(registry);
+
+  /** What an SQS consumer of this node reports (warmgate.ingest.sqs). */
+  public final class Sqs {
+    private Sqs() {}
+
+    /** A message received: its receive count and how long after its sending it arrived. */
+    public void received(String queue, int receiveCount, Duration lag) {
+      sqsReceived.labelValues(queue).inc();
+      sqsReceiveCount.labelValues(queue).observe(receiveCount);
+      if (!lag.isNegative()) {
+        sqsLag.labelValues(queue).observe(seconds(lag));
+      }
+    }
+
+    /** What became of a message: an outcome of {@code warmgate_sqs_messages_total}. */
+    public void outcome(String queue, String outcome) {
+      sqsMessages.labelValues(queue, outcome).inc();
+    }
+
+    /** A job an upload of a message reached. */
+    public void job(String queue, boolean duplicate) {
+      sqsJobs.labelValues(queue, Boolean.toString(duplicate)).inc();
+    }
+
+    public void deleteFailed(String queue) {
+      sqsDeleteFailures.labelValues(queue).inc();
+    }
+  }
+
+  private final Sqs sqs = new Sqs();
+
+  /** What the SQS consumers of this node report. */
+  public Sqs sqs() {
+    return sqs;
+  }
+
   /** What the Request entities of this node report. */
   public JobMetrics jobs() {
     return jobs;

@@ -231,7 +231,7 @@ public final class Main {
     List<AutoCloseable> resources = new ArrayList<>();
     List<NotificationRoute> notificationRoutes = new ArrayList<>();
     var here = new IngestionSource.Node(system, warmgate, deps.clock(), ingestion, endpointStates,
-        Providers.pushedStates(deps.endpoints()));
+        Providers.pushedStates(deps.endpoints()), metrics);
     for (IngestionSource source : sources) {
       IngestionSource.Started started = source.start(here);
       notificationRoutes.addAll(started.routes());

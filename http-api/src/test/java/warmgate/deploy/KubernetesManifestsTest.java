@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.sagemaker.SageMakerAsyncClient;
 import software.amazon.awssdk.services.sagemakerruntime.SageMakerRuntimeAsyncClient;
+import software.amazon.awssdk.services.sqs.SqsAsyncClient;
 import warmgate.cluster.ClusterFormation;
 import warmgate.config.EndpointSettings;
 import warmgate.ingest.RouteTable;
@@ -325,12 +326,19 @@ class KubernetesManifestsTest {
       "completeMultipartUpload", List.of("s3:PutObject"),
       "abortMultipartUpload", List.of("s3:AbortMultipartUpload"));
 
+  /** SQS batch operations, which IAM authorizes with the single message's action. */
+  private static final Map<String, List<String>> SQS_ACTIONS = Map.of(
+      "deleteMessageBatch", List.of("sqs:DeleteMessage"),
+      "changeMessageVisibilityBatch", List.of("sqs:ChangeMessageVisibility"),
+      "sendMessageBatch", List.of("sqs:SendMessage"));
+
   @Test
   void iamPolicyAllowsExactlyTheAwsCallsTheCodeMakes() throws Exception {
     Map<String, Set<String>> operations = Map.of(
         "s3", operationNames(S3AsyncClient.class),
         "sagemaker", union(operationNames(SageMakerAsyncClient.class),
-            operationNames(SageMakerRuntimeAsyncClient.class)));
+            operationNames(SageMakerRuntimeAsyncClient.class)),
+        "sqs", operationNames(SqsAsyncClient.class));
     Set<String> expected = new TreeSet<>();
     List<Path> awsFiles = new ArrayList<>();
     for (String module : List.of("core", "endpoint-actor", "request-actor", "http-api")) {
@@ -348,6 +356,8 @@ class KubernetesManifestsTest {
               expected.addAll(S3_ACTIONS.getOrDefault(method, List.of("s3:" + capitalized(method))));
             } else if (operations.get("sagemaker").contains(method)) {
               expected.add("sagemaker:" + capitalized(method));
+            } else if (operations.get("sqs").contains(method)) {
+              expected.addAll(SQS_ACTIONS.getOrDefault(method, List.of("sqs:" + capitalized(method))));
             }
           }
         }
@@ -368,12 +378,15 @@ class KubernetesManifestsTest {
         Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerEndpoint.java"),
         Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerRealtime.java"),
         Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerAsync.java"),
-        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerComponentEndpoint.java"));
+        Path.of("endpoint-actor/src/main/java/warmgate/provider/sagemaker/SageMakerComponentEndpoint.java"),
+        Path.of("http-api/src/main/java/warmgate/ingest/sqs/SqsConsumer.java"),
+        Path.of("http-api/src/main/java/warmgate/ingest/sqs/SqsSource.java"));
     assertThat(expected).containsExactlyInAnyOrder("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
         "s3:AbortMultipartUpload",
         "sagemaker:DescribeEndpoint", "sagemaker:CreateEndpoint", "sagemaker:DeleteEndpoint",
         "sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync", "sagemaker:DescribeInferenceComponent",
-        "sagemaker:UpdateInferenceComponentRuntimeConfig");
+        "sagemaker:UpdateInferenceComponentRuntimeConfig",
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility");
     assertThat(allowed).as("k8s/iam-policy.json allows exactly what the code calls").isEqualTo(expected);
     assertThat(policy.path("Version").asText()).isEqualTo("2012-10-17");
   }

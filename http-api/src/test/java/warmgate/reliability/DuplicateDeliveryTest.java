@@ -32,17 +32,20 @@ import org.junit.jupiter.api.io.TempDir;
 import warmgate.Json;
 import warmgate.auth.TestTokens;
 import warmgate.auth.Tokens;
+import warmgate.e2e.ElasticMq;
 import warmgate.ingest.sns.SnsFixture;
 import warmgate.ingest.sns.SnsRoutes;
+import warmgate.ingest.sqs.SqsConsumerMetrics;
 import warmgate.job.JobIds;
 import warmgate.job.ObjectRef;
 import warmgate.node.InProcessNode;
 import warmgate.testing.InMemoryBlobStore;
 
 // One real node (Main.init: H2 journal in a temporary folder, sharded entities, read side) with all three
-// notification routes on: raw S3 with an admin token, SNS signed by the test CA, EventBridge with its API key.
-// Every upload is delivered three times, each time by a route picked at random, all deliveries shuffled together
-// and sent concurrently, as S3's at-least-once delivery and a redundant fan-out to several routes would do.
+// notification routes on (raw S3 with an admin token, SNS signed by the test CA, EventBridge with its API key) and an
+// SQS queue on a real ElasticMQ (its own process) that it consumes. Every upload is delivered three times, each time by
+// a route picked at random, all deliveries shuffled together and sent concurrently, as S3's at-least-once delivery and
+// a redundant fan-out to several routes would do.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DuplicateDeliveryTest {
   private static final int UPLOADS = 200;
@@ -54,10 +57,14 @@ class DuplicateDeliveryTest {
 
   private final HttpClient http = HttpClient.newHttpClient();
   private InProcessNode node;
+  private ElasticMq sqs;
+  private String queue;
+  private String deadLetters;
   private InMemoryBlobStore blobs;
   private String base;
 
-  enum Route { S3, SNS, EVENTBRIDGE }
+  /** SQS: a message on the queue, its body as S3, SNS (raw delivery off) or EventBridge would put it there. */
+  enum Route { S3, SNS, EVENTBRIDGE, SQS }
 
   /** One upload: an object in the bucket whose identity (key and eTag) every route reports alike. */
   record Upload(String key, String eTag) {
@@ -71,8 +78,14 @@ class DuplicateDeliveryTest {
   record Answer(Delivery delivery, int status, JsonNode body) {}
 
   @BeforeAll
-  void start(@TempDir Path dataDir) {
+  void start(@TempDir Path dataDir, @TempDir Path sqsDir) throws Exception {
+    sqs = ElasticMq.start(sqsDir);
+    deadLetters = sqs.createQueue("duplicates-dlq");
+    queue = sqs.createQueue("duplicates", Duration.ofSeconds(30), deadLetters, 5);
     Map<String, Object> settings = new HashMap<>();
+    settings.put("warmgate.sqs.queues", List.of(Map.of("url", queue, "endpoint-override", sqs.endpoint,
+        "access-key-id", "test", "secret-access-key", "test")));
+    settings.put("warmgate.sqs.wait-time", "1s");
     settings.put("warmgate.eventbridge.api-key-header", EVENTBRIDGE_HEADER);
     settings.put("warmgate.eventbridge.api-key-sha256", List.of(Tokens.sha256Hex(EVENTBRIDGE_KEY)));
     settings.put("warmgate.endpoint-defaults.max-concurrency", 8);
@@ -86,7 +99,12 @@ class DuplicateDeliveryTest {
 
   @AfterAll
   void stop() {
-    node.close();
+    if (node != null) {
+      node.close();
+    }
+    if (sqs != null) {
+      sqs.close();
+    }
   }
 
   @Test
@@ -113,9 +131,11 @@ class DuplicateDeliveryTest {
     deliveries.forEach(d -> byRoute.merge(d.route(), 1L, Long::sum));
 
     List<Answer> answers = deliverConcurrently(deliveries);
+    long queued = byRoute.getOrDefault(Route.SQS, 0L);
 
-    // Every delivery was answered 2xx with the upload's job, and exactly one answer per upload said it was new.
-    assertThat(answers).as(context).hasSize(UPLOADS * DELIVERIES_PER_UPLOAD);
+    // Every HTTP delivery was answered 2xx with the upload's job; at most one answer per upload said it was new, and
+    // the SQS consumer found the rest new.
+    assertThat(answers).as(context).hasSize(UPLOADS * DELIVERIES_PER_UPLOAD - (int) queued);
     Map<String, Integer> fresh = new HashMap<>();
     Set<String> answeredIds = new HashSet<>();
     for (Answer answer : answers) {
@@ -133,9 +153,25 @@ class DuplicateDeliveryTest {
     }
     Set<String> expectedIds = new HashSet<>(uploads.stream().map(Upload::jobId).toList());
     assertThat(expectedIds).as(context).hasSize(UPLOADS);
-    assertThat(answeredIds).as(context).isEqualTo(expectedIds);
-    assertThat(fresh).as(context + ": answers with duplicate:false per job").hasSize(UPLOADS).allSatisfy((id,
-        n) -> assertThat(n).as(id).isEqualTo(1));
+    assertThat(expectedIds).as(context).containsAll(answeredIds);
+    assertThat(fresh).as(context + ": answers with duplicate:false per job").allSatisfy((id,
+        n) -> assertThat(n).as(id).isLessThanOrEqualTo(1));
+
+    // The queue: every message deleted (none left, none in the dead-letter queue), each one's job counted once.
+    InProcessNode.await(WAIT, () -> {
+      String metrics = node.node.metrics().scrapeText();
+      assertThat(SqsConsumerMetrics.sum(metrics, "warmgate_sqs_jobs_total")).as(context + ": jobs reached through SQS")
+          .isEqualTo(queued);
+      assertThat(sqs.depth(queue).total()).as(context + ": messages left on the queue").isZero();
+    });
+    assertThat(sqs.depth(deadLetters).total()).as(context + ": dead letters").isZero();
+    String metrics = node.node.metrics().scrapeText();
+    long freshThroughSqs = (long) SqsConsumerMetrics.sum(metrics, "warmgate_sqs_jobs_total", "duplicate", "false");
+    long freshOverHttp = fresh.values().stream().mapToLong(Integer::longValue).sum();
+    assertThat(freshOverHttp + freshThroughSqs).as(context + ": deliveries that found their job new")
+        .isEqualTo(UPLOADS);
+    assertThat(SqsConsumerMetrics.sum(metrics, "warmgate_sqs_messages_total", "outcome", "accepted"))
+        .as(context).isEqualTo(queued);
 
     // The read side lists exactly the N jobs, all SUCCEEDED once it has caught up.
     InProcessNode.await(WAIT, () -> {
@@ -176,8 +212,8 @@ class DuplicateDeliveryTest {
     assertThat(auditedSucceeded.keySet()).as(context + ": audited JobSucceeded").isEqualTo(expectedIds);
     assertThat(auditedSucceeded.values()).as(context).containsOnly(1L);
     System.out.printf("DuplicateDeliveryTest: %s; %d uploads, %d deliveries %s, %d jobs, %d JobSubmitted, %d "
-        + "JobSucceeded%n",
-        context, UPLOADS, answers.size(), byRoute, answeredIds.size(), submitted, succeeded);
+        + "JobSucceeded, %d new through SQS%n",
+        context, UPLOADS, deliveries.size(), byRoute, expectedIds.size(), submitted, succeeded, freshThroughSqs);
   }
 
   private List<Answer> deliverConcurrently(List<Delivery> deliveries) throws Exception {
@@ -185,16 +221,35 @@ class DuplicateDeliveryTest {
     try {
       List<Future<Answer>> pending = new ArrayList<>();
       for (Delivery delivery : deliveries) {
-        pending.add(pool.submit(() -> deliver(delivery)));
+        pending.add(pool.submit(() -> delivery.route() == Route.SQS ? enqueue(delivery) : deliver(delivery)));
       }
       List<Answer> answers = new ArrayList<>();
       for (Future<Answer> answer : pending) {
-        answers.add(answer.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        Answer answered = answer.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        if (answered != null) {
+          answers.add(answered);
+        }
       }
       return answers;
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * A message on the queue, in one of the three forms a queue receives an upload in (by the upload's hash); no answer
+   * comes back.
+   */
+  private Answer enqueue(Delivery delivery) {
+    Upload upload = delivery.upload();
+    String body = switch (Math.floorMod(upload.key().hashCode() + upload.eTag().hashCode(), 3)) {
+      case 0 -> s3Event(upload);
+      case 1 -> new String(SnsFixture.bytes(SnsFixture.sign(SnsFixture.notification(s3Event(upload)), "2")),
+          StandardCharsets.UTF_8);
+      default -> eventBridgeEvent(upload);
+    };
+    sqs.send(queue, body);
+    return null;
   }
 
   private Answer deliver(Delivery delivery) throws Exception {
@@ -216,6 +271,7 @@ class DuplicateDeliveryTest {
           .POST(HttpRequest.BodyPublishers.ofString(eventBridgeEvent(upload)))
           .header("Content-Type", "application/json")
           .header(EVENTBRIDGE_HEADER, EVENTBRIDGE_KEY);
+      case SQS -> throw new IllegalArgumentException("SQS deliveries are sent to the queue");
     };
     HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     JsonNode body = response.body().isEmpty() ? Json.mapper().createObjectNode()

@@ -37,7 +37,8 @@ import warmgate.persistence.Schema;
 public final class IngestBenchmark {
   private static final String USAGE = """
       usage: bench/run ingest [--concurrency 16,64,256] [--warmup 120] [--duration 20] [--keys 10000]
-                              [--writes batched,plugin] [--quick]
+                              [--writes batched,plugin] [--route http,sqs] [--sqs-consumers 2]
+                              [--sqs-messages 60000] [--quick]
 
       For each concurrency: one Warmgate node (in this JVM, on a fresh PostgreSQL database) takes S3 notifications
       from that many connections, each with one request in flight, for warmup + duration seconds; only the
@@ -52,12 +53,21 @@ public final class IngestBenchmark {
         --keys         distinct image keys the notifications name (each with a fresh eTag, so each is a new job)
         --writes       the journal's writes: batched (Warmgate's DAO, as shipped), plugin (pekko-persistence-jdbc's
                        own, one INSERT per event), or both, one node each (default batched)
+        --route        http: the notifications above (default); sqs: the same S3 events as SQS messages on a
+                       local ElasticMQ (its own process), put there before the node starts and consumed by it; both,
+                       one after the other, in the same run
+        --sqs-consumers  the SQS rows' long-poll loops per node (warmgate.sqs consumers), comma-separated
+        --sqs-messages messages put on the queue before the node starts; a row says if the queue ran dry
         --quick        --concurrency 16,64 --warmup 3 --duration 5
       """;
 
 
-  private record Options(List<Integer> concurrencies, int warmup, int duration, int keys, List<JournalWrites> writes) {
+  private record Options(List<Integer> concurrencies, int warmup, int duration, int keys, List<JournalWrites> writes,
+      List<String> routes, List<Integer> sqsConsumers, int sqsMessages) {
     static Options parse(String[] args) {
+      List<String> routes = List.of("http");
+      List<Integer> sqsConsumers = List.of(2);
+      int sqsMessages = 60_000;
       List<Integer> concurrencies = List.of(16, 64, 256);
       int warmup = 120;
       int duration = 20;
@@ -80,10 +90,17 @@ public final class IngestBenchmark {
           case "--duration" -> duration = Integer.parseInt(args[++i]);
           case "--keys" -> keys = Integer.parseInt(args[++i]);
           case "--writes" -> writes = JournalWrites.parse(args[++i]);
+          case "--route" -> routes = java.util.Arrays.stream(args[++i].split(",")).map(String::trim).toList();
+          case "--sqs-consumers" -> sqsConsumers = java.util.Arrays.stream(args[++i].split(",")).map(String::trim)
+              .map(Integer::parseInt).toList();
+          case "--sqs-messages" -> sqsMessages = Integer.parseInt(args[++i]);
           default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
         }
       }
-      return new Options(concurrencies, warmup, duration, keys, writes);
+      if (!List.of("http", "sqs").containsAll(routes)) {
+        throw new IllegalArgumentException("--route takes http, sqs or both\n" + USAGE);
+      }
+      return new Options(concurrencies, warmup, duration, keys, writes, routes, sqsConsumers, sqsMessages);
     }
   }
 
@@ -110,8 +127,8 @@ public final class IngestBenchmark {
         "Warmgate CPU ms per notification (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
         "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)",
             "2xx = JobSubmitted",
-        "index caught up");
-    for (int concurrency : options.concurrencies()) {
+        "index caught up", "route", "SQS server CPU ms per job (ElasticMQ)");
+    for (int concurrency : options.routes().contains("http") ? options.concurrencies() : List.<Integer>of()) {
       Map<JournalWrites, WarmgateRun> runs = new java.util.LinkedHashMap<>();
       for (JournalWrites writes : options.writes()) {
         System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate, %s writes%n", concurrency, writes.label());
@@ -159,8 +176,12 @@ public final class IngestBenchmark {
             ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
             String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
             w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load",
-                w.indexLagSeconds()));
+                w.indexLagSeconds()), "http", "–");
       }
+    }
+    if (options.routes().contains("sqs")) {
+      SqsIngest.run(work, options.sqsConsumers(), options.writes(), options.warmup(), options.duration(),
+          options.keys(), options.sqsMessages(), report);
     }
     report.note(String.format(Locale.ROOT,
         "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh "
@@ -272,7 +293,7 @@ public final class IngestBenchmark {
   }
 
   /** Seconds after the load stopped until every accepted job has its row in job_index; -1 past 120 s. */
-  private static double indexLag(Postgres postgres, long accepted, long stoppedNanos) throws Exception {
+  static double indexLag(Postgres postgres, long accepted, long stoppedNanos) throws Exception {
     long deadline = stoppedNanos + Duration.ofSeconds(120).toNanos();
     try (Connection c = postgres.connect()) {
       while (System.nanoTime() < deadline) {
@@ -360,7 +381,7 @@ public final class IngestBenchmark {
    * out (its
    * background writers are too).
    */
-  private record Cpu(long process, long load, long backends, long machine) {
+  record Cpu(long process, long load, long backends, long machine) {
     static final double TICKS = 100.0; // USER_HZ on Linux
 
     static Cpu now(NotificationLoad load, List<Long> backendPids) throws Exception {
@@ -397,13 +418,13 @@ public final class IngestBenchmark {
    * Transactions committed in {@code postgres}'s database so far, as the statistics collector counts them (each
    * backend reports within a second or so, which a 20 s window absorbs).
    */
-  private static long commits(Postgres postgres) throws SQLException {
+  static long commits(Postgres postgres) throws SQLException {
     try (Connection c = postgres.connect()) {
       return Sql.scalar(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
     }
   }
 
-  private static List<Long> backends(Postgres postgres) throws SQLException {
+  static List<Long> backends(Postgres postgres) throws SQLException {
     List<Long> pids = new ArrayList<>();
     try (Connection c = postgres.connect(); Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <"
