@@ -170,7 +170,7 @@ class ProcessEndpointTest {
       // An image padded to 24 MB, 32 MB in base64: past half the demo model's 64 MiB heap.
       Path image = warmgate.demo.PaddedPng.write(stateDir.resolve("image.png"), 48, 24L << 20);
       Path request = stateDir.resolve("request.json");
-      try (var out = Files.newOutputStream(request)) {
+      try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(request), 1 << 16)) {
         out.write("{\"image\":\"".getBytes(StandardCharsets.US_ASCII));
         try (var encoded = java.util.Base64.getEncoder().wrap(new java.io.FilterOutputStream(out) {
           @Override
@@ -252,15 +252,20 @@ class ProcessEndpointTest {
 
     private void accept() {
       while (!server.isClosed()) {
+        java.net.Socket client;
         try {
-          java.net.Socket client = server.accept();
+          client = server.accept();
+        } catch (IOException e) {
+          return; // closed
+        }
+        try {
           java.net.Socket model = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), target);
           java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
           sent.add(kept);
           pumps.execute(() -> pump(client, model, kept));
           pumps.execute(() -> pump(model, client, null));
         } catch (IOException e) {
-          // closed, or the model not listening yet: the client sees its connection refused or reset
+          closeQuietly(client); // the model is not listening yet: the client sees its connection closed
         }
       }
     }
@@ -280,6 +285,14 @@ class ProcessEndpointTest {
         }
       } catch (IOException e) {
         // the other side closed
+      }
+    }
+
+    private static void closeQuietly(java.net.Socket socket) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // nothing more to do with it
       }
     }
 
