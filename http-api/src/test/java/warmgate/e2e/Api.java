@@ -52,6 +52,18 @@ public final class Api {
     return send(builder.build());
   }
 
+  /** The body as text, for answers that are not JSON ({@code /metrics}). */
+  public String text(String path) {
+    try {
+      return http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** With the token, if there is one. */
   private HttpRequest.Builder request(String path) {
     var builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));

@@ -157,6 +157,169 @@ class ProcessEndpointTest {
   }
 
   @Test
+  void invokeStreamedSendsTheBodyWithItsContentLengthAndHandsTheAnswerOverUnreadToStreamToTheOutput()
+      throws Exception {
+    int modelPort = freePort();
+    try (Relay relay = new Relay(modelPort)) {
+      // The endpoint talks to the relay, which passes every byte to the demo model and keeps the request heads.
+      endpoint = bind(List.of("{java}", "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp", "{classpath}",
+          "warmgate.demo.DemoModelServer", "--port", Integer.toString(modelPort), "--startup-delay", "0s"),
+          relay.port());
+      endpoint.provider().start().toCompletableFuture().join();
+      awaitStatus(endpoint, Status.IN_SERVICE);
+      // An image padded to 24 MB, 32 MB in base64: past half the demo model's 64 MiB heap.
+      Path image = warmgate.demo.PaddedPng.write(stateDir.resolve("image.png"), 48, 24L << 20);
+      Path request = stateDir.resolve("request.json");
+      try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(request), 1 << 16)) {
+        out.write("{\"image\":\"".getBytes(StandardCharsets.US_ASCII));
+        try (var encoded = java.util.Base64.getEncoder().wrap(new java.io.FilterOutputStream(out) {
+          @Override
+          public void close() throws IOException {
+            flush(); // the padding is written on close; the JSON goes on after it
+          }
+        })) {
+          Files.copy(image, encoded);
+        }
+        out.write(("\",\"mask\":\"" + java.util.Base64.getEncoder().encodeToString(SampleImages.mask(48)) + "\"}")
+            .getBytes(StandardCharsets.US_ASCII));
+      }
+      long length = Files.size(request);
+      java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+      warmgate.provider.RequestBody body = new warmgate.provider.RequestBody() {
+        @Override
+        public long length() {
+          return length;
+        }
+
+        @Override
+        public java.io.InputStream open() throws IOException {
+          opened.incrementAndGet();
+          return new java.io.FilterInputStream(Files.newInputStream(request)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+              int n = super.read(b, off, len);
+              read.addAndGet(Math.max(n, 0));
+              return n;
+            }
+          };
+        }
+      };
+
+      warmgate.provider.StreamedResponse response = endpoint.client()
+          .invokeStreamed(new warmgate.provider.Invocation("job-1", 1, "application/json", new byte[0]), body)
+          .toCompletableFuture().join();
+      Path output = stateDir.resolve("out.ply");
+      try (var in = response.body()) {
+        Files.copy(in, output);
+      }
+
+      String head = relay.requestHead("POST /invocations");
+      assertThat(head).as("the length is known before the first byte")
+          .containsIgnoringCase("content-length: " + length)
+          .doesNotContainIgnoringCase("transfer-encoding");
+      assertThat(opened.get()).as("the body is opened once").isEqualTo(1);
+      assertThat(read.get()).as("and read to its end").isEqualTo(length);
+      assertThat(response.contentType()).isEqualTo("application/octet-stream");
+      assertThat(response.length()).as("the answer's Content-Length").isPositive().isEqualTo(Files.size(output));
+      String ply = Files.readString(output, StandardCharsets.US_ASCII);
+      assertThat(ply).startsWith("ply\n");
+      assertThat(ply.lines().filter(l -> l.startsWith("element vertex ")).findFirst().orElseThrow())
+          .as("the padded image decodes to its pixels").matches("element vertex \\d{3,}");
+    }
+  }
+
+  /**
+   * Passes TCP through to the model on loopback and keeps the first 256 KiB each client sends on a connection,
+   * enough for the request heads (a POST's head comes before its body).
+   */
+  private static final class Relay implements AutoCloseable {
+    private static final int KEPT = 256 * 1024;
+    private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress());
+    private final int target;
+    private final List<java.io.ByteArrayOutputStream> sent = new CopyOnWriteArrayList<>();
+    private final ExecutorService pumps = Executors.newCachedThreadPool();
+
+    Relay(int target) throws IOException {
+      this.target = target;
+      pumps.execute(this::accept);
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    private void accept() {
+      while (!server.isClosed()) {
+        java.net.Socket client;
+        try {
+          client = server.accept();
+        } catch (IOException e) {
+          return; // closed
+        }
+        try {
+          java.net.Socket model = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), target);
+          java.io.ByteArrayOutputStream kept = new java.io.ByteArrayOutputStream();
+          sent.add(kept);
+          pumps.execute(() -> pump(client, model, kept));
+          pumps.execute(() -> pump(model, client, null));
+        } catch (IOException e) {
+          closeQuietly(client); // the model is not listening yet: the client sees its connection closed
+        }
+      }
+    }
+
+    private static void pump(java.net.Socket from, java.net.Socket to, java.io.ByteArrayOutputStream kept) {
+      byte[] buffer = new byte[64 * 1024];
+      try (from; to) {
+        var in = from.getInputStream();
+        var out = to.getOutputStream();
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+          if (kept != null && kept.size() < KEPT) {
+            synchronized (kept) {
+              kept.write(buffer, 0, Math.min(n, KEPT - kept.size()));
+            }
+          }
+          out.write(buffer, 0, n);
+        }
+      } catch (IOException e) {
+        // the other side closed
+      }
+    }
+
+    private static void closeQuietly(java.net.Socket socket) {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // nothing more to do with it
+      }
+    }
+
+    /** The head of the first request that starts with {@code requestLine}. */
+    String requestHead(String requestLine) {
+      for (java.io.ByteArrayOutputStream kept : sent) {
+        String text;
+        synchronized (kept) {
+          text = kept.toString(StandardCharsets.ISO_8859_1);
+        }
+        int start = text.indexOf(requestLine);
+        if (start >= 0) {
+          int end = text.indexOf("\r\n\r\n", start);
+          return text.substring(start, end < 0 ? text.length() : end);
+        }
+      }
+      throw new AssertionError("no request " + requestLine + " went through the relay");
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+      pumps.shutdownNow();
+    }
+  }
+
+  @Test
   void invokingAnEndpointThatIsNotListeningIsTransient() throws Exception {
     endpoint = bind(demoModel("0s"));
 

@@ -189,6 +189,117 @@ class LocalBlobStoreTest {
     assertThat(info).isEqualTo(new BlobInfo(PLY, 5, HELLO_MD5, LocalBlobStore.DEFAULT_CONTENT_TYPE, Map.of()));
   }
 
+  @Test
+  void aStreamedPutWritesTheWholeStreamWithItsMd5ClosesItAndLeavesNoTempFile() throws IOException {
+    byte[] content = random(3 * 1024 * 1024 + 17, 1); // several of the store's 64 KiB chunks, and a partial one
+    ClosingStream in = new ClosingStream(content);
+
+    BlobInfo written = await(store().put(PLY, in, "model/ply", Map.of("Warmgate-Job-Id", "j1")));
+
+    assertThat(written).isEqualTo(new BlobInfo(PLY, content.length, Md5.hex(content), "model/ply",
+        Map.of("warmgate-job-id", "j1")));
+    assertThat(in.closed).as("the store closes the stream it read").isTrue();
+    assertThat(Files.readAllBytes(root.resolve("gen3d/users/alice/output/cat.ply"))).isEqualTo(content);
+    assertThat(await(store().head(PLY))).contains(written);
+    try (java.io.InputStream opened = await(store().open(PLY))) {
+      assertThat(opened.readAllBytes()).isEqualTo(content);
+    }
+    Path folder = root.resolve("gen3d/users/alice/output");
+    try (Stream<Path> files = Files.list(folder)) {
+      assertThat(files).containsExactly(folder.resolve("cat.ply"));
+    }
+  }
+
+  @Test
+  void aStreamedPutWhoseStreamFailsHalfwayLeavesTheObjectBeforeItUntouched() throws IOException {
+    LocalBlobStore store = store();
+    BlobInfo before = await(store.put(PLY, bytes("hello"), "model/ply", Map.of("attempt", "1")));
+    java.io.InputStream failing = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(random(200_000, 2)),
+        new java.io.InputStream() {
+          @Override
+          public int read() throws IOException {
+            throw new IOException("connection reset");
+          }
+        });
+
+    assertThatThrownBy(() -> await(store.put(PLY, failing, "model/ply", Map.of("attempt", "2"))))
+        .isInstanceOf(CompletionException.class)
+        .hasStackTraceContaining("connection reset");
+
+    assertThat(await(store.head(PLY))).contains(before);
+    assertThat(await(store.get(PLY)).content()).isEqualTo(bytes("hello"));
+    Path folder = root.resolve("gen3d/users/alice/output");
+    try (Stream<Path> files = Files.list(folder)) {
+      assertThat(files).as("no temp file left behind").containsExactly(folder.resolve("cat.ply"));
+    }
+  }
+
+  @Test
+  void copyWritesTheSameBytesAndContentTypeWithTheGivenMetadataAndKeepsTheSource() throws IOException {
+    LocalBlobStore store = store();
+    ObjectRef held = new ObjectRef("gen3d", "users/alice/output/held/cat.ply");
+    byte[] content = random(1024 * 1024 + 5, 3);
+    await(store.put(held, content, "model/ply", Map.of("Warmgate-Job-Id", "j1", "warmgate-held", "yes")));
+
+    BlobInfo copied = await(store.copy(held, PLY, Map.of("Warmgate-Job-Id", "j1", "Warmgate-Approved-By", "bob")));
+
+    BlobInfo expected = new BlobInfo(PLY, content.length, Md5.hex(content), "model/ply",
+        Map.of("warmgate-job-id", "j1", "warmgate-approved-by", "bob"));
+    assertThat(copied).isEqualTo(expected);
+    assertThat(await(store.head(PLY))).contains(expected);
+    assertThat(Files.readAllBytes(root.resolve("gen3d/users/alice/output/cat.ply"))).isEqualTo(content);
+    assertThat(await(store.head(held)).orElseThrow().metadata())
+        .isEqualTo(Map.of("warmgate-job-id", "j1", "warmgate-held", "yes"));
+    assertThat(await(store.get(held)).content()).isEqualTo(content);
+  }
+
+  @Test
+  void copyOverAnExistingObjectReplacesItsContentAndMetadata() {
+    LocalBlobStore store = store();
+    ObjectRef from = new ObjectRef("gen3d", "users/zo\u00eb/input/my cat+1_image.png");
+    await(store.put(from, new byte[] {4, 5, 6}, "image/png", Map.of()));
+    await(store.put(PLY, bytes("old"), "text/plain", Map.of("old", "1")));
+
+    BlobInfo copied = await(store.copy(from, PLY, Map.of()));
+
+    assertThat(copied).isEqualTo(new BlobInfo(PLY, 3, Md5.hex(new byte[] {4, 5, 6}), "image/png", Map.of()));
+    assertThat(await(store.get(PLY)).content()).containsExactly(4, 5, 6);
+    assertThat(await(store.head(PLY)).orElseThrow().metadata()).isEmpty();
+  }
+
+  @Test
+  void copyingAMissingSourceIsNotFoundAndWritesNothing() {
+    LocalBlobStore store = store();
+    ObjectRef missing = new ObjectRef("gen3d", "users/alice/input/none.png");
+
+    assertThatThrownBy(() -> await(store.copy(missing, PLY, Map.of())))
+        .isInstanceOf(CompletionException.class)
+        .cause().isInstanceOf(BlobNotFoundException.class);
+
+    assertThat(await(store.head(PLY))).isEmpty();
+  }
+
+  private static byte[] random(int size, long seed) {
+    byte[] content = new byte[size];
+    new java.util.Random(seed).nextBytes(content);
+    return content;
+  }
+
+  /** Remembers that it was closed. */
+  private static final class ClosingStream extends java.io.ByteArrayInputStream {
+    private volatile boolean closed;
+
+    ClosingStream(byte[] content) {
+      super(content);
+    }
+
+    @Override
+    public void close() throws IOException {
+      closed = true;
+      super.close();
+    }
+  }
+
   private static byte[] bytes(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
   }

@@ -309,4 +309,67 @@ class S3BlobStoreTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("both access-key-id and secret-access-key");
   }
+
+  @Test
+  void aStreamedPutUploadsTheWholeStreamWithItsMd5AndOpenStreamsItBack() throws Exception {
+    ObjectRef ref = new ObjectRef(BUCKET, "users/alice/output/streamed.ply");
+    byte[] content = bytes(3 * 1024 * 1024 + 17, 7); // several 64 KiB chunks of the spool, and a partial one
+    boolean[] closed = {false};
+    java.io.InputStream in = new ByteArrayInputStream(content) {
+      @Override
+      public void close() {
+        closed[0] = true;
+      }
+    };
+    java.util.Set<Path> spoolsBefore = spoolFiles();
+
+    BlobInfo written = await(store.put(ref, in, "model/ply", Map.of("Warmgate-Attempt", "2")));
+
+    assertThat(written).isEqualTo(new BlobInfo(ref, content.length, Md5.hex(content), "model/ply",
+        Map.of("warmgate-attempt", "2")));
+    assertThat(closed[0]).as("the store closes the stream it read").isTrue();
+    assertThat(await(store.head(ref))).contains(written);
+    try (java.io.InputStream opened = await(store.open(ref))) {
+      assertThat(opened.readAllBytes()).isEqualTo(content);
+    }
+    assertThat(spoolFiles()).as("the temporary file is removed once uploaded").isSubsetOf(spoolsBefore);
+  }
+
+  @Test
+  void aStreamedPutWhoseStreamFailsUploadsNothingAndRemovesItsTemporaryFile() throws Exception {
+    ObjectRef ref = new ObjectRef(BUCKET, "users/alice/output/torn.ply");
+    java.io.InputStream failing = new java.io.SequenceInputStream(new ByteArrayInputStream(bytes(200_000, 8)),
+        new java.io.InputStream() {
+          @Override
+          public int read() throws java.io.IOException {
+            throw new java.io.IOException("connection reset");
+          }
+        });
+    java.util.Set<Path> spoolsBefore = spoolFiles();
+
+    assertThatThrownBy(() -> await(store.put(ref, failing, "model/ply", Map.of())))
+        .isInstanceOf(CompletionException.class)
+        .hasStackTraceContaining("connection reset");
+
+    assertThat(await(store.head(ref))).isEmpty();
+    assertThat(spoolFiles()).isSubsetOf(spoolsBefore);
+  }
+
+  @Test
+  void openingAMissingObjectIsNotFound() {
+    assertThatThrownBy(() -> await(store.open(new ObjectRef(BUCKET, "users/alice/input/none.png"))))
+        .isInstanceOf(CompletionException.class)
+        .cause().isInstanceOf(BlobNotFoundException.class);
+  }
+
+  /** The store's spooled uploads waiting in the temporary folder. */
+  private static java.util.Set<Path> spoolFiles() throws java.io.IOException {
+    try (var files = java.nio.file.Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")),
+        "warmgate-put-*.part")) {
+      java.util.Set<Path> found = new java.util.HashSet<>();
+      files.forEach(found::add);
+      return found;
+    }
+  }
+
 }
