@@ -60,7 +60,10 @@ abstract class RequestTestBase {
 
   @JUnit5TestKit
   public ActorTestKit testKit =
-      new JUnit5TestKitBuilder().withCustomConfig(EventSourcedBehaviorTestKit.config()
+      new JUnit5TestKitBuilder().withCustomConfig(ConfigFactory.parseString(
+          // runCommand and expectations wait this long for an answer: 3 s was seen to pass on a loaded machine.
+          "pekko.actor.testkit.typed.single-expect-default = 10s")
+          .withFallback(EventSourcedBehaviorTestKit.config())
           .withFallback(ConfigFactory.load())).build();
 
   /** A model whose answers the test scripts; unscripted calls succeed with a small PLY. */
