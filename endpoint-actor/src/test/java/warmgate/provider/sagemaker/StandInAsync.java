@@ -95,15 +95,18 @@ final class StandInAsync implements AutoCloseable {
     }
     standIn.json(exchange, 202, standIn.mapper().createObjectNode().put("InferenceId", inferenceId),
         "application/json");
-    scheduler.schedule(() -> process(invocation, config, model), processingDelay.toMillis(), TimeUnit.MILLISECONDS);
+    // The backend of the invocation's time: a test that moves on to a fresh backend must not see this one's answer.
+    AsyncBackend to = backend;
+    scheduler.schedule(() -> process(invocation, config, model, to), processingDelay.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
-  private void process(AsyncInvocation invocation, AsyncConfig config, Model model) {
+  private void process(AsyncInvocation invocation, AsyncConfig config, Model model, AsyncBackend backend) {
     byte[] body;
     try {
       body = backend.read(invocation.inputLocation());
     } catch (RuntimeException e) {
-      fail(invocation, config, "ClientError: Could not read the input at " + invocation.inputLocation() + ".",
+      fail(backend, invocation, config, "ClientError: Could not read the input at " + invocation.inputLocation() + ".",
           String.valueOf(e.getMessage()));
       return;
     }
@@ -112,13 +115,13 @@ final class StandInAsync implements AutoCloseable {
       reply = model.answer(new Invocation(invocation.endpointName(), invocation.contentType(), invocation.accept(),
           body, invocation.inferenceId(), invocation.customAttributes(), null));
     } catch (RuntimeException e) {
-      fail(invocation, config, "ServerError: the stand-in's model failed.", String.valueOf(e));
+      fail(backend, invocation, config, "ServerError: the stand-in's model failed.", String.valueOf(e));
       return;
     }
-    answer(invocation, config, reply);
+    answer(backend, invocation, config, reply);
   }
 
-  private void answer(AsyncInvocation invocation, AsyncConfig config, Reply reply) {
+  private void answer(AsyncBackend backend, AsyncInvocation invocation, AsyncConfig config, Reply reply) {
     if (reply instanceof Reply.Answer a) {
       backend.write(invocation.outputLocation(), a.body(), a.contentType());
       ObjectNode message = notification(invocation, "Completed");
@@ -127,30 +130,32 @@ final class StandInAsync implements AutoCloseable {
       }
       message.putObject("responseParameters").put("contentType", a.contentType())
           .put("outputLocation", invocation.outputLocation());
-      publish(config.successTopic(), message);
+      publish(backend, config.successTopic(), message);
     } else if (reply instanceof Reply.ModelFailure f) {
-      fail(invocation, config, "ClientError: Received " + (f.originalStatusCode() < 500 ? "client" : "server")
+      fail(backend, invocation, config, "ClientError: Received " + (f.originalStatusCode() < 500 ? "client" : "server")
           + " error (" + f.originalStatusCode() + ") from model. See the SageMaker Endpoint logs in your account "
           + "for more information.", f.originalMessage());
     } else if (reply instanceof Reply.ServiceFailure f) {
-      fail(invocation, config, f.errorCode() + ": " + f.message(), f.message());
+      fail(backend, invocation, config, f.errorCode() + ": " + f.message(), f.message());
     } else if (reply instanceof Reply.Slow s) {
-      scheduler.schedule(() -> answer(invocation, config, s.then()), s.delay().toMillis(), TimeUnit.MILLISECONDS);
+      scheduler.schedule(() -> answer(backend, invocation, config, s.then()), s.delay().toMillis(),
+          TimeUnit.MILLISECONDS);
     } else if (reply instanceof Reply.CutOff) {
-      fail(invocation, config, "ServerError: the model's answer was cut off.", "cut off");
+      fail(backend, invocation, config, "ServerError: the model's answer was cut off.", "cut off");
     } else {
       throw new IllegalArgumentException("no reply: " + reply);
     }
   }
 
-  private void fail(AsyncInvocation invocation, AsyncConfig config, String reason, String detail) {
+  private void fail(AsyncBackend backend, AsyncInvocation invocation, AsyncConfig config, String reason,
+      String detail) {
     if (invocation.failureLocation() != null) {
       backend.write(invocation.failureLocation(), detail.getBytes(StandardCharsets.UTF_8),
           "text/plain; charset=utf-8");
     }
     ObjectNode message = notification(invocation, "Failed");
     message.put("failureReason", reason);
-    publish(config.errorTopic(), message);
+    publish(backend, config.errorTopic(), message);
   }
 
   /** The fields every InferenceResult has, in the documented order; the caller adds the rest. */
@@ -169,7 +174,7 @@ final class StandInAsync implements AutoCloseable {
     return message;
   }
 
-  private void publish(String topicArn, ObjectNode message) {
+  private void publish(AsyncBackend backend, String topicArn, ObjectNode message) {
     if (topicArn == null || dropNotifications) {
       return;
     }
