@@ -114,7 +114,7 @@ public final class ClusterFormation {
       PekkoManagement.get(system.classicSystem()).start().whenComplete((uri, failure) -> {
         if (failure != null) {
           // Without it the probes fail and bootstrap cannot run: better to stop than to linger unready.
-          StartFailed.exit(system, "Pekko Management could not start", failure);
+          StartFailed.shutDown(system, "Pekko Management could not start", failure);
         } else {
           log.info("Pekko Management listens on {} (/alive, /ready{})", uri, settings.bootstrap()
               ? ", cluster bootstrap" : "");

@@ -23,24 +23,37 @@ public final class StartFailed implements CoordinatedShutdown.Reason {
   private StartFailed() {}
 
   /**
-   * Logs why, then, on a thread of its own (so it may be called from the actor system's threads), runs coordinated
-   * shutdown with this reason and ends the JVM with {@value #EXIT_STATUS}, whether {@code exit-jvm} is on or off.
+   * Logs why and runs coordinated shutdown with this reason. The JVM ends with {@value #EXIT_STATUS} when
+   * {@code exit-jvm} is on, or when {@link #exitOnShutdown} was called (as {@code warmgate serve} does); a test that
+   * started the node in its own JVM only sees the actor system end.
    *
    * @param what what could not start, as the log line's first words
    */
+  public static void shutDown(ActorSystem<?> system, String what, Throwable cause) {
+    log.error("{}; shutting down, exit status {}", what, EXIT_STATUS, cause);
+    CoordinatedShutdown.get(system).runAll(INSTANCE);
+  }
+
+  /** As {@link #shutDown}, then waits for the shutdown (bounded) and ends the JVM with {@value #EXIT_STATUS}. */
   public static void exit(ActorSystem<?> system, String what, Throwable cause) {
     log.error("{}; shutting down, exit status {}", what, EXIT_STATUS, cause);
-    Thread exit = new Thread(() -> {
-      try {
-        CoordinatedShutdown.get(system).runAll(INSTANCE).toCompletableFuture().get(SHUTDOWN_WAIT_SECONDS,
-            TimeUnit.SECONDS);
-      } catch (Exception e) {
-        log.warn("Coordinated shutdown did not finish; ending the JVM anyway", e);
-      } finally {
-        System.exit(EXIT_STATUS);
+    try {
+      CoordinatedShutdown.get(system).runAll(INSTANCE).toCompletableFuture().get(SHUTDOWN_WAIT_SECONDS,
+          TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("Coordinated shutdown did not finish; ending the JVM anyway", e);
+    } finally {
+      System.exit(EXIT_STATUS);
+    }
+  }
+
+  /** For the process that owns the JVM: once {@code system} has ended for this reason, the JVM ends too, failed. */
+  public static void exitOnShutdown(ActorSystem<?> system) {
+    system.getWhenTerminated().thenRun(() -> {
+      if (CoordinatedShutdown.get(system).getShutdownReason().filter(INSTANCE::equals).isPresent()) {
+        new Thread(() -> System.exit(EXIT_STATUS), "warmgate-start-failed").start();
       }
-    }, "warmgate-start-failed");
-    exit.start();
+    });
   }
 
   @Override

@@ -114,6 +114,7 @@ public final class Main {
   private static void serve() {
     Config config = ClusterFormation.applyTo(DatabaseSettings.applyTo(ConfigFactory.load()));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
+    StartFailed.exitOnShutdown(system); // Pekko Management failing to bind is found out after init returns
     try {
       init(system, Deps.fromConfig(system));
     } catch (Throwable e) {

@@ -2,6 +2,8 @@ package warmgate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -58,6 +60,21 @@ class StartFailureIT {
     assertExitsWithAFailure();
     assertThat(node.logText()).contains("Warmgate could not start").contains("Cluster Bootstrap")
         .contains("ca.crt");
+  }
+
+  @Test
+  void nodeWhoseManagementPortIsTakenExitsWithAFailureEvenWithExitJvmOff() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      // Found out after the node has started: Pekko Management binds asynchronously.
+      node = launch("""
+          pekko.coordinated-shutdown.exit-jvm = off
+          warmgate.management.enabled = on
+          pekko.management.http.port = %d
+          """.formatted(taken.getLocalPort()) + TestTokens.hocon());
+
+      assertExitsWithAFailure();
+    }
+    assertThat(node.logText()).contains("Pekko Management could not start; shutting down, exit status 1");
   }
 
   private ChildNode launch(String settings) throws Exception {
