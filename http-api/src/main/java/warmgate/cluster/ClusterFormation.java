@@ -114,8 +114,7 @@ public final class ClusterFormation {
       PekkoManagement.get(system.classicSystem()).start().whenComplete((uri, failure) -> {
         if (failure != null) {
           // Without it the probes fail and bootstrap cannot run: better to stop than to linger unready.
-          log.error("Pekko Management could not start; shutting down", failure);
-          system.terminate();
+          StartFailed.shutDown(system, "Pekko Management could not start", failure);
         } else {
           log.info("Pekko Management listens on {} (/alive, /ready{})", uri, settings.bootstrap()
               ? ", cluster bootstrap" : "");
@@ -127,7 +126,14 @@ public final class ClusterFormation {
       log.info("Joining a cluster through Cluster Bootstrap: discovery {}, service {}{}", settings.discovery(),
           settings.serviceName(),
           settings.contactPoints().isEmpty() ? "" : ", contact points " + settings.contactPoints());
-      ClusterBootstrap.get(system.classicSystem()).start();
+      try {
+        ClusterBootstrap.get(system.classicSystem()).start();
+      } catch (Exception e) { // checked ones too: kubernetes-api discovery throws NoSuchFileException unannounced
+        throw new IllegalStateException("Cluster Bootstrap could not start with discovery " + settings.discovery()
+            + (settings.discovery().equals("kubernetes-api") ? " (it reads the pod's service-account files: token, "
+            + "ca.crt and namespace under /var/run/secrets/kubernetes.io/serviceaccount; is the token mounted?)" : "")
+            + ": " + e, e);
+      }
     } else if (settings.joinSelf() && config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }

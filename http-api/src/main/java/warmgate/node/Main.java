@@ -31,6 +31,7 @@ import warmgate.blob.local.LocalBlobStore;
 import warmgate.blob.s3.S3BlobStore;
 import warmgate.cluster.ClusterFormation;
 import warmgate.cluster.HttpEdge;
+import warmgate.cluster.StartFailed;
 import warmgate.config.BlobStoreSettings;
 import warmgate.config.EndpointSettings;
 import warmgate.config.RequestSettings;
@@ -113,14 +114,14 @@ public final class Main {
   private static void serve() {
     Config config = ClusterFormation.applyTo(DatabaseSettings.applyTo(ConfigFactory.load()));
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
+    StartFailed.exitOnShutdown(system); // Pekko Management failing to bind is found out after init returns
     try {
       init(system, Deps.fromConfig(system));
-    } catch (RuntimeException e) {
-      log.error("Warmgate could not start; shutting down", e);
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().join();
-      // A failed start must not look like a clean exit to a container runtime or a service manager.
-      System.exit(1);
+    } catch (Throwable e) {
+      // Throwable: Scala code throws checked exceptions unannounced (kubernetes-api discovery throws
+      // NoSuchFileException when the pod has no service-account files), and one that escaped here would end only
+      // the main thread, leaving a JVM that answers /alive but never becomes ready.
+      StartFailed.exit(system, "Warmgate could not start", e);
     }
   }
 

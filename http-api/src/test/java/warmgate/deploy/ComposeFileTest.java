@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -238,14 +239,84 @@ class ComposeFileTest {
         .contains("COPY --from=build /src/http-api/target/lib/ lib/")
         .contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/warmgate/warmgate.jar\"]");
     assertThat(pom).contains("<classpathPrefix>lib/</classpathPrefix>");
-    for (String module : List.of("core", "endpoint-actor", "request-actor", "http-api")) {
-      assertThat(dockerfile).as("the build stage copies " + module + "'s pom").contains("COPY " + module + "/pom.xml "
-          + module + "/");
-    }
     assertThat(dockerfile).contains("EXPOSE 8080 25520 8558");
     Config defaults = Manifests.effectiveConfig("include classpath(\"application.conf\")", Map.of());
     assertThat(defaults.getInt("pekko.management.http.port")).isEqualTo(8558);
     assertThat(defaults.getInt("pekko.remote.artery.canonical.port")).isEqualTo(25520);
     assertThat(defaults.getInt("warmgate.http.port")).isEqualTo(8080);
+  }
+
+  @Test
+  void dependencyLayerHasEveryModulesPomAndFailsTheBuildWhenItFails() {
+    List<String> build = instructions(ROOT.resolve("docker/Dockerfile")).stream()
+        .takeWhile(i -> !i.startsWith("FROM eclipse-temurin")).toList();
+    int sources = indexOf(build, i -> i.equals("COPY . ."));
+    int dependencies = indexOf(build, i -> i.startsWith("RUN mvn "));
+    assertThat(dependencies).as("the dependency step comes before the sources").isLessThan(sources);
+    assertThat(build.get(dependencies)).as("resolves what the build resolves; go-offline wants an optional "
+        + "dependency that was never published").doesNotContain("go-offline");
+    List<String> afterSources = build.subList(sources, build.size());
+    assertThat(afterSources.get(indexOf(afterSources, i -> i.startsWith("RUN mvn ")))).as("the build of the sources")
+        .contains("package");
+
+    Matcher module = Pattern.compile("<module>([^<]+)</module>").matcher(Repo.read(ROOT.resolve("pom.xml")));
+    List<String> modules = new ArrayList<>();
+    while (module.find()) {
+      modules.add(module.group(1).strip());
+    }
+    assertThat(modules).as("pom.xml's modules").contains("http-api", "bench");
+    List<String> copiedBefore = build.subList(0, dependencies);
+    assertThat(copiedBefore).as("the root pom, and checkstyle.xml, which validate reads")
+        .contains("COPY pom.xml checkstyle.xml ./");
+    for (String name : modules) {
+      assertThat(copiedBefore).as("Maven refuses a reactor whose module " + name + " has no pom")
+          .contains("COPY " + name + "/pom.xml " + name + "/");
+    }
+    String step = build.get(dependencies);
+    assertThat(step).as("a failed dependency step fails the build instead of leaving an empty layer")
+        .doesNotContain("||").doesNotContain("; true").doesNotContain("set +e").doesNotContain("-fae")
+        .doesNotContain("--fail-never").doesNotContain("-fn");
+  }
+
+  @Test
+  void imageUserHasTheUidAndGidThePodsRunAs() {
+    List<String> run = instructions(ROOT.resolve("docker/Dockerfile"));
+    JsonNode security = Repo.yaml(ROOT.resolve("k8s/base/deployment.yaml")).path("spec").path("template")
+        .path("spec").path("securityContext");
+    String uid = security.path("runAsUser").asText();
+    String gid = security.path("runAsGroup").asText();
+    assertThat(uid).isEqualTo("10001");
+    assertThat(gid).isEqualTo("10001");
+    String user = run.stream().filter(i -> i.contains("useradd")).findFirst().orElseThrow();
+    assertThat(user).contains("groupadd --system --gid " + gid + " warmgate")
+        .contains("useradd --system --uid " + uid + " --gid " + gid + " ");
+    assertThat(run).contains("USER warmgate");
+  }
+
+  @Test
+  void composeV1AcceptsTheFileAndNodesHaveAsLongToDrainAsThePods() {
+    assertThat(COMPOSE.has("name")).as("docker-compose v1 refuses a top-level name:").isFalse();
+    int podGrace = Repo.yaml(ROOT.resolve("k8s/base/deployment.yaml")).path("spec").path("template").path("spec")
+        .path("terminationGracePeriodSeconds").asInt();
+    assertThat(podGrace).isEqualTo(60);
+    for (String node : NODES) {
+      assertThat(service(node).path("stop_grace_period").asText()).as(node + " stop_grace_period")
+          .isEqualTo(podGrace + "s");
+    }
+  }
+
+  /** A Dockerfile's instructions, continued lines joined, comments and blank lines left out. */
+  private static List<String> instructions(Path dockerfile) {
+    return List.of(Repo.read(dockerfile).replaceAll("\\\\\n\\s*", " ").split("\n")).stream()
+        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+  }
+
+  private static int indexOf(List<String> instructions, Predicate<String> wanted) {
+    for (int i = 0; i < instructions.size(); i++) {
+      if (wanted.test(instructions.get(i))) {
+        return i;
+      }
+    }
+    throw new AssertionError("no such instruction in " + instructions);
   }
 }
