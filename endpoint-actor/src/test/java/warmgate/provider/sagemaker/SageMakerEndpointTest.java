@@ -3,6 +3,9 @@ package warmgate.provider.sagemaker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static warmgate.provider.sagemaker.SageMakerTesting.await;
+import static warmgate.provider.sagemaker.SageMakerTesting.eventually;
+import static warmgate.provider.sagemaker.SageMakerTesting.inferenceFailure;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
@@ -11,11 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +31,6 @@ import warmgate.provider.sagemaker.SageMakerStandIn.Reply;
 
 class SageMakerEndpointTest {
   private static final String CONFIG = "gen3d-config";
-  private static final Duration DEADLINE = Duration.ofSeconds(10);
 
   private static SageMakerStandIn standIn;
   private static SageMakerClients clients;
@@ -388,49 +385,6 @@ class SageMakerEndpointTest {
   }
 
   private static InferenceException invokeFailure(ManagedEndpoint endpoint) {
-    CompletionStage<InferenceResponse> call = endpoint.client().invoke("application/json",
-        "{}".getBytes(StandardCharsets.UTF_8));
-    try {
-      call.toCompletableFuture().get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      assertThat(e.getCause()).isInstanceOf(InferenceException.class);
-      return (InferenceException) e.getCause();
-    } catch (Exception e) {
-      throw new AssertionError("invoke neither failed nor answered in time", e);
-    }
-    throw new AssertionError("invoke was expected to fail but answered");
-  }
-
-  /** The stage's value; its failure itself (not wrapped) when it fails. */
-  private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new AssertionError(e.getCause());
-    } catch (Exception e) {
-      throw new AssertionError("no answer within " + DEADLINE, e);
-    }
-  }
-
-  /** Polls until {@code done} holds or the deadline passes. */
-  private static <T> T eventually(Supplier<T> poll, Predicate<T> done) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    T last = poll.get();
-    while (!done.test(last)) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("still " + last + " after " + DEADLINE);
-      }
-      try {
-        Thread.sleep(25);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      last = poll.get();
-    }
-    return last;
+    return inferenceFailure(endpoint.client().invoke("application/json", "{}".getBytes(StandardCharsets.UTF_8)));
   }
 }
