@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,18 +49,27 @@ final class Repo {
    * model validation catches one that does not. Duplicate keys are refused, as {@code kubectl apply} refuses them.
    */
   static List<JsonNode> yamlDocuments(Path file) {
+    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return yamlDocuments(reader);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** As {@link #yamlDocuments(Path)}, for text a tool printed (kubectl kustomize, helm template). */
+  static List<JsonNode> yamlDocuments(String text) {
+    return yamlDocuments(new StringReader(text));
+  }
+
+  private static List<JsonNode> yamlDocuments(Reader reader) {
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);
     Yaml yaml = new Yaml(new SafeConstructor(options));
     List<JsonNode> documents = new ArrayList<>();
-    try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      for (Object document : yaml.loadAll(reader)) {
-        if (document != null) {
-          documents.add(MAPPER.valueToTree(document));
-        }
+    for (Object document : yaml.loadAll(reader)) {
+      if (document != null) {
+        documents.add(MAPPER.valueToTree(document));
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     return documents;
   }

@@ -1,21 +1,32 @@
 package warmgate.metrics;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Prometheus' text format read back for assertions: every sample by its name and labels. */
+/**
+ * Prometheus' text format read back for assertions: every sample by its name and labels, the label names each
+ * sample name carries, and each metric family's type.
+ */
 public final class Scrape {
   private static final Pattern LABEL = Pattern.compile("(\\w+)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   private final Map<String, Double> samples = new TreeMap<>();
+  private final Map<String, Set<String>> labelNames = new TreeMap<>();
+  private final Map<String, String> types = new TreeMap<>();
 
   private Scrape() {}
 
   public static Scrape parse(String text) {
     Scrape scrape = new Scrape();
     for (String line : text.split("\n")) {
+      if (line.startsWith("# TYPE ")) {
+        String[] type = line.split(" ");
+        scrape.types.put(type[2], type[3]);
+      }
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }
@@ -37,6 +48,7 @@ public final class Scrape {
         rest = line.substring(space + 1).trim();
       }
       scrape.samples.put(key(name, labels), number(rest.split(" ")[0]));
+      scrape.labelNames.computeIfAbsent(name, n -> new TreeSet<>()).addAll(labels.keySet());
     }
     return scrape;
   }
@@ -53,6 +65,21 @@ public final class Scrape {
   /** Whether any sample is called {@code name}. */
   public boolean has(String name) {
     return samples.keySet().stream().anyMatch(k -> k.equals(name) || k.startsWith(name + "{"));
+  }
+
+  /** Every sample name: a gauge's name, a counter's with _total, a histogram's _bucket, _sum and _count. */
+  public Set<String> names() {
+    return labelNames.keySet();
+  }
+
+  /** The label names the samples called {@code name} carry (le included for a bucket); null when there is none. */
+  public Set<String> labelNames(String name) {
+    return labelNames.get(name);
+  }
+
+  /** The type a {@code # TYPE} line gives the family {@code name} (counter, gauge, histogram...); null if none. */
+  public String type(String name) {
+    return types.get(name);
   }
 
   private static String key(String name, Map<String, String> labels) {
