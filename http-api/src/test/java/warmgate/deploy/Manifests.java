@@ -19,12 +19,15 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A rendered kustomization, read into the Kubernetes model, and what a pod of its Deployment would see. */
-record Manifests(List<HasMetadata> objects) {
+/**
+ * A rendered kustomization, read into the Kubernetes model, and what a pod of its Deployment would see. Public for
+ * warmgate.e2e.KubernetesDiscoveryIT, which starts nodes the way the Deployment's pods are configured.
+ */
+public record Manifests(List<HasMetadata> objects) {
   /** Stands for status.podIP wherever a pod reads it. */
   static final String POD_IP = "10.1.2.3";
 
-  static Manifests render(Path kustomizationDir) {
+  public static Manifests render(Path kustomizationDir) {
     return new Manifests(Kustomize.build(kustomizationDir).stream().map(KubernetesModel::read).toList());
   }
 
@@ -40,7 +43,7 @@ record Manifests(List<HasMetadata> objects) {
     return found.get(0);
   }
 
-  Deployment deployment() {
+  public Deployment deployment() {
     return one(Deployment.class, "warmgate");
   }
 
@@ -57,6 +60,11 @@ record Manifests(List<HasMetadata> objects) {
    * {@link #POD_IP}, a Secret's key as {@code <secret>/<key>} (the Secret is not in the repository).
    */
   Map<String, String> podEnvironment() {
+    return podEnvironment(POD_IP);
+  }
+
+  /** As {@link #podEnvironment()}, with {@code podIp} wherever a pod reads status.podIP. */
+  public Map<String, String> podEnvironment(String podIp) {
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvFromSource from : container().getEnvFrom()) {
       if (from.getConfigMapRef() == null) {
@@ -72,7 +80,7 @@ record Manifests(List<HasMetadata> objects) {
           throw new AssertionError(var.getName() + " reads " + var.getValueFrom().getFieldRef().getFieldPath()
               + "; only status.podIP is expected");
         }
-        env.put(var.getName(), POD_IP);
+        env.put(var.getName(), podIp);
       } else if (var.getValueFrom().getSecretKeyRef() != null) {
         env.put(var.getName(), var.getValueFrom().getSecretKeyRef().getName() + "/"
             + var.getValueFrom().getSecretKeyRef().getKey());

@@ -19,14 +19,14 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** The repository's files as the tests read them: YAML with Kubernetes' scalar rules, the conf files' variables. */
-final class Repo {
+public final class Repo {
   static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Pattern ENV_SUBSTITUTION = Pattern.compile("\\$\\{\\?([A-Z0-9_]+)}");
 
   private Repo() {}
 
   /** The repository root: the first folder up from the module that holds k8s/kustomization.yaml. */
-  static Path root() {
+  public static Path root() {
     for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
       if (Files.exists(dir.resolve("k8s/kustomization.yaml"))) {
         return dir;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import warmgate.auth.TestTokens;
 
@@ -54,12 +55,23 @@ public final class ChildNode implements AutoCloseable {
 
   /** @param jvmOptions in place of {@link #TEST_JVM}, e.g. a larger heap for a benchmark */
   public static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions) throws IOException {
+    return launch(conf, port, log, jvmOptions, Map.of());
+  }
+
+  /**
+   * @param environment variables added to this JVM's environment for the node, as a pod's {@code env} entries are
+   *     to its container's
+   */
+  public static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions,
+      Map<String, String> environment) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(jvmOptions);
     command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.node.Main",
         "serve"));
-    Process process = new ProcessBuilder(command)
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(environment);
+    Process process = builder
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();

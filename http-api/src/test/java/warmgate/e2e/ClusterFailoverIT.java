@@ -2,13 +2,8 @@ package warmgate.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +26,6 @@ class ClusterFailoverIT {
   private static final int JOBS = 30;
   private static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration JOBS_TIMEOUT = Duration.ofSeconds(150);
-  private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** Under target/, kept after the run: each node's log, the bucket, the model's log. */
   private Path root;
@@ -44,9 +38,8 @@ class ClusterFailoverIT {
       return node.api;
     }
 
-    /** Pekko Management's routes (read-only cluster state); they take no token. */
-    Api managementApi() {
-      return new Api(managementPort, null);
+    Management management() {
+      return new Management(managementPort);
     }
   }
 
@@ -121,10 +114,10 @@ class ClusterFailoverIT {
     for (Member m : members) {
       m.node().awaitAnswering();
       Await.until(CLUSTER_TIMEOUT, "node on " + m.httpPort() + " to be ready (log: " + m.node().log + ")",
-          () -> status(m.managementPort(), "/ready") == 200);
+          () -> m.management().ready());
     }
     Await.until(CLUSTER_TIMEOUT, "one cluster of " + NODES + " Up members",
-        () -> members.stream().allMatch(m -> upMembers(m).size() == NODES));
+        () -> members.stream().allMatch(m -> m.management().upMembers().size() == NODES));
   }
 
   @Test
@@ -160,7 +153,8 @@ class ClusterFailoverIT {
     Await.until(JOBS_TIMEOUT, "every job to succeed on the survivors (logs: " + root + ")", () -> jobIds.stream()
         .allMatch(id -> survivors.stream().anyMatch(m -> "SUCCEEDED".equals(m.api().status(id)))));
     Await.until(CLUSTER_TIMEOUT, "the split brain resolver to down the killed node", () -> survivors.stream()
-        .allMatch(m -> upMembers(m).size() == NODES - 1 && !upMembers(m).contains(address(victim))));
+        .allMatch(m -> m.management().upMembers().size() == NODES - 1
+            && !m.management().upMembers().contains(address(victim))));
 
     for (int i = 0; i < JOBS; i++) {
       String jobId = jobIds.get(i);
@@ -200,44 +194,12 @@ class ClusterFailoverIT {
 
   /** The member every node names oldest in Pekko Management's cluster view. */
   private Member oldest() {
-    String oldest = members.get(0).managementApi().get("/cluster/members").body().path("oldest").asText();
+    String oldest = members.get(0).management().oldest();
     return members.stream().filter(m -> address(m).equals(oldest)).findFirst()
         .orElseThrow(() -> new AssertionError("no node is the oldest member " + oldest));
   }
 
   private static String address(Member m) {
     return "pekko://warmgate@127.0.0.1:" + m.remotePort();
-  }
-
-  /** The addresses the node lists as Up, when it reports no unreachable member; empty when it does not answer. */
-  private static List<String> upMembers(Member m) {
-    try {
-      JsonNode view = m.managementApi().get("/cluster/members").body();
-      if (view == null || !view.path("unreachable").isEmpty()) {
-        return List.of();
-      }
-      List<String> up = new ArrayList<>();
-      for (JsonNode member : view.path("members")) {
-        if ("Up".equals(member.path("status").asText())) {
-          up.add(member.path("node").asText());
-        }
-      }
-      return up;
-    } catch (RuntimeException e) {
-      return List.of();
-    }
-  }
-
-  private static int status(int port, String path) {
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-          + path)).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.discarding()).statusCode();
-    } catch (IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
   }
 }

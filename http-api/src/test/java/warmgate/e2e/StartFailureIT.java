@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import warmgate.auth.TestTokens;
+import warmgate.cluster.StartFailed;
 
 // Real child JVMs (`warmgate serve`) that cannot start, run as the image and the pods run them (exit-jvm on); no
 // database server, no Kubernetes API.
@@ -94,6 +95,7 @@ class StartFailureIT {
   private void assertExitsWithAFailure() throws InterruptedException {
     assertThat(node.process.waitFor(EXIT_WITHIN_SECONDS, TimeUnit.SECONDS))
         .as("the node ends its JVM instead of lingering half-started; log:\n%s", node.logTail()).isTrue();
-    assertThat(node.process.exitValue()).as("exit status; log:\n%s", node.logTail()).isNotZero();
+    assertThat(node.process.exitValue()).as("exit status (docs/operations.md); log:\n%s", node.logTail())
+        .isEqualTo(StartFailed.EXIT_STATUS);
   }
 }
