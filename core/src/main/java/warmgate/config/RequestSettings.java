@@ -19,6 +19,9 @@ import java.time.Duration;
  * @param resultLookFirst how long after an asynchronous invocation was accepted the job first looks for its answer,
  *     in case no notification comes; the wait doubles after each look
  * @param resultLookMax the longest wait between two looks
+ * @param parkAtOnce a queued job parks as soon as its endpoint holds its place, unless its turn is near (the endpoint
+ *     decides); {@code parkAfter} stays the longest a job waits in memory. Off: every queued job waits
+ *     {@code parkAfter} in memory first. Nothing parks with {@code parkAfter} zero.
  */
 public record RequestSettings(
     int maxAttempts,
@@ -31,14 +34,26 @@ public record RequestSettings(
     Duration passivateAfter,
     Duration parkAfter,
     Duration resultLookFirst,
-    Duration resultLookMax) {
+    Duration resultLookMax,
+    boolean parkAtOnce) {
 
-  /** Looks for asynchronous answers after 5 s, then at most every minute. */
+  /** Looks for asynchronous answers after 5 s, then at most every minute; queued jobs wait {@code parkAfter}. */
   public RequestSettings(int maxAttempts, Duration backoffMin, Duration backoffMax, Duration acquireInterval,
       Duration inputsTimeout, Duration inputsCheckInterval, Duration attemptTimeout, Duration passivateAfter,
       Duration parkAfter) {
     this(maxAttempts, backoffMin, backoffMax, acquireInterval, inputsTimeout, inputsCheckInterval, attemptTimeout,
-        passivateAfter, parkAfter, Duration.ofSeconds(5), Duration.ofMinutes(1));
+        passivateAfter, parkAfter, Duration.ofSeconds(5), Duration.ofMinutes(1), false);
+  }
+
+  /** The same settings with {@code park-at-once} set. */
+  public RequestSettings withParkAtOnce(boolean on) {
+    return new RequestSettings(maxAttempts, backoffMin, backoffMax, acquireInterval, inputsTimeout,
+        inputsCheckInterval, attemptTimeout, passivateAfter, parkAfter, resultLookFirst, resultLookMax, on);
+  }
+
+  /** Whether a queued job asks to park as soon as its endpoint holds its place. */
+  public boolean parksAtOnce() {
+    return parkAtOnce && !parkAfter.isZero();
   }
 
   public RequestSettings {
@@ -70,6 +85,7 @@ public record RequestSettings(
         c.getDuration("passivate-after"),
         c.getDuration("park-after"),
         c.getDuration("result-look-first"),
-        c.getDuration("result-look-max"));
+        c.getDuration("result-look-max"),
+        c.getBoolean("park-at-once"));
   }
 }

@@ -21,9 +21,19 @@ public sealed interface EndpointCommand extends CborSerializable {
   /**
    * Asks for a slot for a job. Answered with a {@link Grant} now or once the endpoint is warm (the job repeats
    * it until then), or with {@link Unavailable} while the endpoint is FAILED.
+   *
+   * @param mayPark the job leaves memory as soon as the endpoint holds its place ({@code park-at-once}): unless its
+   *     turn is near, the endpoint keeps its place by id and answers {@link Parked} at once, and a place kept so stays
+   *     kept (a later ask of the job does not give its actor back), so a grant always reaches it through
+   *     {@link ParkedJobs}, in memory or not
    */
-  record Acquire(String jobId, String owner, Priority priority, ActorRef<SlotReply> replyTo)
-      implements EndpointCommand {}
+  record Acquire(String jobId, String owner, Priority priority, ActorRef<SlotReply> replyTo, boolean mayPark)
+      implements EndpointCommand {
+    /** A job that stays in memory while it waits (until {@code park-after}). */
+    public Acquire(String jobId, String owner, Priority priority, ActorRef<SlotReply> replyTo) {
+      this(jobId, owner, priority, replyTo, false);
+    }
+  }
 
   /**
    * Keeps a granted lease alive; after this actor restarted, it also tells it the slot is taken, and by whose job:
@@ -135,6 +145,12 @@ public sealed interface EndpointCommand extends CborSerializable {
 
   /** The answer to {@link Park}: the job's place in the queue no longer needs its actor. */
   record Parked(String endpoint, String jobId) implements SlotReply {}
+
+  /**
+   * To a parked job, through {@link ParkedJobs}: its turn is near (within one round of the endpoint's slots), so it
+   * comes back into memory now, and its recovery (a journal read) is done before its grant comes instead of after.
+   */
+  record TurnNear(String endpoint, String jobId) implements SlotReply {}
 
   /** {@link ResultLanded}, passed on to a job holding a slot: its answer may be at {@code location}. */
   record ResultMayBeThere(String endpoint, String jobId, ObjectRef location) implements SlotReply {}

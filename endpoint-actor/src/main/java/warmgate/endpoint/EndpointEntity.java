@@ -233,6 +233,7 @@ public final class EndpointEntity extends EndpointEntityBase {
 
   private ReplyEffect<Event, State> acquireWhenCold(Cold state, Acquire cmd) {
     jobs.ask(cmd);
+    jobs.settle(cmd, false);
     return startIfDue(state, "job " + cmd.jobId() + " asked for a slot");
   }
 
@@ -317,6 +318,7 @@ public final class EndpointEntity extends EndpointEntityBase {
   private ReplyEffect<Event, State> acquireWhenWarm(Warm state, Acquire cmd) {
     jobs.ask(cmd);
     jobs.dispatch();
+    jobs.settle(cmd, true);
     return Effect().noReply();
   }
 

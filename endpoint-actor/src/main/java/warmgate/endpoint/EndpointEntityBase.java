@@ -110,7 +110,10 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
   final CommandHandlerWithReplyBuilderByState<EndpointCommand, Event, State, State> anyState() {
     return newCommandHandlerWithReplyBuilder()
         .forAnyState()
-        .onCommand(Acquire.class, (state, cmd) -> noReplyAfter(() -> jobs.ask(cmd)))
+        .onCommand(Acquire.class, (state, cmd) -> noReplyAfter(() -> {
+          jobs.ask(cmd);
+          jobs.settle(cmd, false);
+        }))
         .onCommand(Enlist.class, (state, cmd) -> noReplyAfter(() -> jobs.enlist(cmd)))
         .onCommand(Park.class, (state, cmd) -> noReplyAfter(() -> jobs.park(cmd)))
         .onCommand(Renew.class, (state, cmd) -> noReplyAfter(() -> jobs.renew(cmd)))

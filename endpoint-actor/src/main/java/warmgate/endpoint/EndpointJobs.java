@@ -3,7 +3,9 @@ package warmgate.endpoint;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +21,7 @@ import warmgate.endpoint.EndpointCommand.Renew;
 import warmgate.endpoint.EndpointCommand.ResultLanded;
 import warmgate.endpoint.EndpointCommand.ResultMayBeThere;
 import warmgate.endpoint.EndpointCommand.SlotReply;
+import warmgate.endpoint.EndpointCommand.TurnNear;
 import warmgate.endpoint.EndpointCommand.Unavailable;
 import warmgate.endpoint.EndpointCommand.View;
 import warmgate.endpoint.EndpointLifecycle.Cold;
@@ -56,6 +59,13 @@ final class EndpointJobs {
   private boolean gapMeasurable;
   /** When a job was last refused by this FAILED endpoint: jobs still want it, so a retry start is worth it. */
   private Instant lastRefusal;
+  /**
+   * Waiting jobs of {@code park-at-once} kept in memory, or called back into it ({@link TurnNear}), because their
+   * turn is near: at most one round of slots ({@code max-concurrency}), so that a grant finds its job recovered.
+   */
+  private final Set<String> awake = new HashSet<>();
+  /** Whether the queue may hold parked jobs not yet called back: false once a look found none, true on any park. */
+  private boolean mayHoldParked;
 
   EndpointJobs(EndpointSettings settings, Clock clock, ParkedJobs parked, Logger log) {
     this.settings = settings;
@@ -119,7 +129,7 @@ final class EndpointJobs {
     }
     lastActivity = now;
     SlotQueue.Answer answer = queue.ask(cmd.jobId(), new SlotQueue.Claim(cmd.owner(), cmd.priority()), cmd.replyTo(),
-        now);
+        now, cmd.mayPark());
     if (answer instanceof SlotQueue.Held held) {
       // The job asked again before our grant reached it; the same lease answers.
       cmd.replyTo().tell(grant(cmd.jobId(), held.leaseId()));
@@ -129,9 +139,34 @@ final class EndpointJobs {
     }
   }
 
+  /**
+   * After an ask (and, on a warm endpoint, the grants it brought): a job that may park and still waits leaves memory
+   * now, its place kept by id, unless its turn is near. Near: the endpoint serves, and the job is awake already or
+   * the whole queue fits in one round of slots with room among the awake. Cold, starting or stopping, or behind a
+   * longer queue, a job would wait in memory for nothing; the ones at the head are called back before their slots
+   * come ({@link #dispatch}).
+   */
+  void settle(Acquire cmd, boolean serving) {
+    String jobId = cmd.jobId();
+    if (!cmd.mayPark() || !queue.isWaiting(jobId)) {
+      return;
+    }
+    int round = settings.maxConcurrency();
+    if (serving && (awake.contains(jobId) || awake.size() < round && queue.queued() <= round)) {
+      awake.add(jobId);
+      return;
+    }
+    awake.remove(jobId);
+    queue.park(jobId);
+    mayHoldParked = true;
+    cmd.replyTo().tell(new Parked(settings.name(), jobId));
+  }
+
   /** Holds the job's place for it while it is out of memory; see {@link Park}. */
   void park(Park cmd) {
     if (queue.park(cmd.jobId())) {
+      awake.remove(cmd.jobId());
+      mayHoldParked = true;
       cmd.replyTo().tell(new Parked(settings.name(), cmd.jobId()));
     }
   }
@@ -145,6 +180,7 @@ final class EndpointJobs {
     if (!cmd.jobs().stream().allMatch(job -> queue.holdsLease(job.jobId()))) {
       lastActivity = clock.instant();
     }
+    mayHoldParked = true;
     for (SlotQueue.Granted<ActorRef<SlotReply>> again : queue.enlist(cmd.jobs())) {
       parked.deliver(again.jobId(), grant(again.jobId(), again.leaseId()));
     }
@@ -159,6 +195,9 @@ final class EndpointJobs {
   void release(Release cmd) {
     lastActivity = clock.instant();
     queue.release(cmd.jobId(), cmd.leaseId());
+    if (cmd.leaseId() == null) {
+      awake.remove(cmd.jobId());
+    }
   }
 
   /** Passes word of an answer on to every job holding a slot; only the one whose answer it is acts on it. */
@@ -168,10 +207,29 @@ final class EndpointJobs {
     }
   }
 
-  /** Grants the free slots to the jobs next in the queue. */
+  /**
+   * Grants the free slots to the jobs next in the queue, then calls back into memory the parked jobs whose turn is
+   * near, up to one round of slots awake: a parked job's grant would otherwise wait for its recovery (a journal
+   * read), slot after slot.
+   */
   void dispatch() {
     for (SlotQueue.Granted<ActorRef<SlotReply>> granted : queue.dispatch(clock.instant())) {
+      awake.remove(granted.jobId());
       tell(granted.jobId(), granted.to(), grant(granted.jobId(), granted.leaseId()));
+    }
+    int room = settings.maxConcurrency() - awake.size();
+    if (room <= 0 || !mayHoldParked) {
+      return;
+    }
+    // Awake jobs and jobs in memory are looked past; a look through a whole line finding none stops the looks.
+    int scan = room + awake.size() + settings.maxConcurrency();
+    List<String> near = queue.ahead(room, jobId -> queue.isParked(jobId) && !awake.contains(jobId), scan);
+    if (near.size() < room && queue.queued() <= scan) {
+      mayHoldParked = false;
+    }
+    for (String jobId : near) {
+      awake.add(jobId);
+      parked.deliver(jobId, new TurnNear(settings.name(), jobId));
     }
   }
 
@@ -202,6 +260,7 @@ final class EndpointJobs {
 
   /** Empties the queue, telling every job in it to ask again later: the endpoint has just FAILED. */
   void refuseWaiting(String reason) {
+    awake.clear();
     queue.drain().forEach(w -> tell(w.jobId(), w.to(), unavailable(w.jobId(), reason)));
   }
 

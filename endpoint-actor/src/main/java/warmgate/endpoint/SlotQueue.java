@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import warmgate.config.QueueSettings;
 import warmgate.job.Priority;
@@ -134,15 +135,27 @@ public final class SlotQueue<A> {
     return waiting.isEmpty() && leases.isEmpty();
   }
 
-  /** A job in memory asks for a slot. */
+  /** A job in memory asks for a slot; its ask gives a parked place its address back. */
   public Answer ask(String jobId, Claim claim, A from, Instant now) {
+    return ask(jobId, claim, from, now, false);
+  }
+
+  /**
+   * A job in memory asks for a slot.
+   *
+   * @param keepParked a parked place stays parked (the job may leave memory at any moment): its grant is not sent to
+   *     {@code from}
+   */
+  public Answer ask(String jobId, Claim claim, A from, Instant now, boolean keepParked) {
     Lease held = leases.get(jobId);
     if (held != null) {
       return new Held(held.leaseId());
     }
     Waiting<A> old = waiting.get(jobId);
     if (old != null) {
-      waiting.put(jobId, new Waiting<>(from, old.place())); // an existing key keeps its place in a LinkedHashMap
+      if (old.to() != null || !keepParked) {
+        waiting.put(jobId, new Waiting<>(from, old.place())); // an existing key keeps its place in a LinkedHashMap
+      }
       return new Queued();
     }
     if (waiting.size() < maxQueued) {
@@ -152,6 +165,25 @@ public final class SlotQueue<A> {
     }
     overflow.put(jobId, now);
     return new Full(waiting.size());
+  }
+
+  /** Whether the job waits for a slot (in memory or parked). */
+  public boolean isWaiting(String jobId) {
+    return waiting.containsKey(jobId);
+  }
+
+  /** Whether the job waits for a slot out of memory: its grant goes through sharding. */
+  public boolean isParked(String jobId) {
+    Waiting<A> w = waiting.get(jobId);
+    return w != null && w.to() == null;
+  }
+
+  /**
+   * Up to {@code n} waiting jobs that {@code wanted} accepts, roughly in the order their slots will come (see
+   * {@link WaitLine#ahead}); looks at no more than {@code scan} places.
+   */
+  public List<String> ahead(int n, Predicate<String> wanted, int scan) {
+    return line.ahead(n, wanted, scan);
   }
 
   /** The job leaves memory but keeps its place; false if it has no place to keep. */

@@ -1,9 +1,13 @@
 package warmgate.endpoint;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import warmgate.config.QueueSettings;
@@ -139,6 +143,67 @@ final class WaitLine {
       return jobId;
     }
     return null;
+  }
+
+  /**
+   * Up to {@code n} waiting jobs that {@code wanted} accepts, in about the order {@link #next} would take them: the
+   * shares in their turn, one job of each at a time, each share's jobs in its own order. Not exact (weights and
+   * credit are left out), which is enough for what it is for: calling back into memory the jobs whose slots come
+   * soon. Looks at no more than {@code scan} places, so a line of many jobs nobody wants costs a bounded look.
+   */
+  List<String> ahead(int n, Predicate<String> wanted, int scan) {
+    List<Iterator<Place>> heads = new ArrayList<>();
+    for (Share share : fair() ? turns : shares.values()) {
+      heads.add(inOrder(share));
+    }
+    List<String> found = new ArrayList<>();
+    int looked = 0;
+    while (found.size() < n && looked < scan && !heads.isEmpty()) {
+      for (Iterator<Iterator<Place>> it = heads.iterator(); it.hasNext() && found.size() < n && looked < scan; ) {
+        Iterator<Place> head = it.next();
+        if (!head.hasNext()) {
+          it.remove();
+          continue;
+        }
+        String jobId = head.next().jobId();
+        looked++;
+        if (wanted.test(jobId)) {
+          found.add(jobId);
+        }
+      }
+    }
+    return found;
+  }
+
+  /** A share's places in the order {@link #nextIn} takes them when every owner may run. */
+  private Iterator<Place> inOrder(Share share) {
+    Iterator<Place> interactive = share.interactive.iterator();
+    Iterator<Place> batch = share.batch.iterator();
+    return new Iterator<>() {
+      Place i = interactive.hasNext() ? interactive.next() : null;
+      Place b = batch.hasNext() ? batch.next() : null;
+
+      @Override
+      public boolean hasNext() {
+        return i != null || b != null;
+      }
+
+      @Override
+      public Place next() {
+        if (i == null && b == null) {
+          throw new NoSuchElementException();
+        }
+        Place chosen;
+        if (i != null && (b == null || b.since() >= i.since() - ageingMillis)) {
+          chosen = i;
+          i = interactive.hasNext() ? interactive.next() : null;
+        } else {
+          chosen = b;
+          b = batch.hasNext() ? batch.next() : null;
+        }
+        return chosen;
+      }
+    };
   }
 
   /** The share's next job by arrival, interactive ones counted {@code priority-ageing} early; null if none may run. */

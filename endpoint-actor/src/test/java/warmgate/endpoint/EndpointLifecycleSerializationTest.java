@@ -54,6 +54,8 @@ class EndpointLifecycleSerializationTest {
         testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
     check.roundTrips(new Acquire("job-1", null, Priority.INTERACTIVE,
         testKit.<EndpointCommand.SlotReply>createTestProbe().ref()));
+    check.roundTrips(new Acquire("job-1", "alice", Priority.INTERACTIVE,
+        testKit.<EndpointCommand.SlotReply>createTestProbe().ref(), true));
     check.roundTrips(new Renew("job-1", "lease-1"));
     check.roundTrips(new Renew("job-1", "lease-1", "alice", Priority.BATCH));
     check.roundTrips(new Release("job-1", "lease-1"));
@@ -77,6 +79,7 @@ class EndpointLifecycleSerializationTest {
         new EndpointCommand.QueuedJob("job-2", null, Priority.INTERACTIVE, AT.plusSeconds(1))),
         testKit.<org.apache.pekko.Done>createTestProbe().ref()));
     check.roundTrips(new EndpointCommand.Parked("gen3d", "job-1"));
+    check.roundTrips(new EndpointCommand.TurnNear("gen3d", "job-1"));
     check.roundTrips(new EndpointCommand.ResultLanded(new ObjectRef("gen3d-work", "async/out/4f1c.out")));
     check.roundTrips(new EndpointCommand.ResultMayBeThere("gen3d", "job-1",
         new ObjectRef("gen3d-work", "async/out/4f1c.out")));

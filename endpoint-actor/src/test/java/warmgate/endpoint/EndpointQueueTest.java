@@ -150,7 +150,8 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
 
     f.kit.runCommand(new Release("job-1", running.leaseId()));
 
-    f.awaitDelivered("Grant job-2");
+    // Called back into memory as soon as it was parked (its turn was next), then granted around its actor.
+    f.awaitDelivered("TurnNear job-2", "Grant job-2");
     second.expectNoMessage(Duration.ofMillis(200)); // its actor is gone: the grant went around it
     third.expectNoMessage(Duration.ofMillis(100)); // job-2 came first and keeps the only slot
     assertThat(f.view().inFlight()).isEqualTo(1);
@@ -198,7 +199,8 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
     f.kit.runCommand(new Release("job-1", running.leaseId()));
 
     assertThat(woken.expectMessageClass(Grant.class, WAIT).jobId()).isEqualTo("job-2");
-    assertThat(f.parked.delivered).isEmpty();
+    assertThat(f.parked.delivered).as("called back (its turn was next), never granted around its actor")
+        .containsExactly("TurnNear job-2");
   }
 
   @Test
@@ -265,7 +267,8 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
     assertThat(f.kit.getState().phase()).isEqualTo(Phase.STARTING);
     assertThat(f.view().queued()).isEqualTo(2);
     f.provider.set(Status.IN_SERVICE);
-    f.awaitDelivered("Grant job-q1"); // in the order enlisted; job-q2 waits for the one slot
+    // In the order enlisted; job-q2 waits for the one slot, called back into memory as the next in line.
+    f.awaitDelivered("Grant job-q1", "TurnNear job-q2");
   }
 
   @Test
@@ -282,7 +285,7 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
     assertThat(f.view().queued()).isEqualTo(2);
 
     f.kit.runCommand(new Release("job-1", running.leaseId()));
-    f.awaitDelivered("Grant job-2");
+    f.awaitDelivered("TurnNear job-2", "Grant job-2");
     second.expectNoMessage(Duration.ofMillis(100));
   }
 

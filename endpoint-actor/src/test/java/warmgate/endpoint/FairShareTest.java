@@ -61,6 +61,34 @@ class FairShareTest {
   }
 
   @Test
+  void theJobsAheadAreTheOnesTheNextSlotsGoToAndSkipWhatIsNotWanted() {
+    SlotQueue<String> q = queue(1, fair(Map.of()));
+    for (int i = 0; i < 6; i++) {
+      q.ask("a" + i, of("alice"), "actor", T0);
+    }
+    for (int i = 0; i < 3; i++) {
+      q.ask("b" + i, of("bob"), "actor", T0.plusSeconds(1));
+    }
+
+    List<String> ahead = q.ahead(6, id -> !id.equals("a1"), 100);
+
+    assertThat(ahead).containsExactly("a0", "b0", "b1", "a2", "b2", "a3");
+    assertThat(q.ahead(8, id -> true, 100)).as("the order the slots will take")
+        .containsExactlyElementsOf(serveOneByOne(q, 8));
+    assertThat(q.queued()).as("looking ahead takes nobody out").isEqualTo(1);
+  }
+
+  @Test
+  void lookingAheadStopsAfterItsScanAndCountsInteractiveWorkAsEarlier() {
+    SlotQueue<String> q = queue(1, fair(Map.of()));
+    q.ask("batch-early", new Claim("alice", Priority.BATCH), "actor", T0);
+    q.ask("interactive-later", of("alice"), "actor", T0.plusSeconds(10)); // within priority-ageing (30 s)
+
+    assertThat(q.ahead(2, id -> true, 100)).containsExactly("interactive-later", "batch-early");
+    assertThat(q.ahead(2, id -> true, 1)).containsExactly("interactive-later");
+  }
+
+  @Test
   void anOwnerWhoQueuedFirstAndMostGetsNoMoreThanItsTurnWhileOthersWait() {
     SlotQueue<String> q = queue(1, fair(Map.of()));
     for (int i = 0; i < 100; i++) {

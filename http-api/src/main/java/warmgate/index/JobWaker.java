@@ -28,6 +28,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,7 +96,10 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
 
   /** One ask of a run: wake job {@code wake}, or enlist the {@code enlist} jobs of a page with {@code endpoint}. */
   private record Step(String wake, String endpoint, List<EndpointCommand.QueuedJob> enlist) {
-    /** A page as steps: its queued jobs grouped by endpoint first, then one wake per other job. */
+    /**
+     * A page as steps: its queued jobs grouped by endpoint, {@link #ENLIST_CHUNK} at most per step, first; then one
+     * wake per other job.
+     */
     static List<Step> of(List<JobIndex.Work> page) {
       Map<String, List<EndpointCommand.QueuedJob>> queued = new LinkedHashMap<>();
       List<Step> wakes = new ArrayList<>();
@@ -108,7 +112,11 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
         }
       }
       List<Step> steps = new ArrayList<>();
-      queued.forEach((endpoint, jobs) -> steps.add(new Step(null, endpoint, jobs)));
+      queued.forEach((endpoint, jobs) -> {
+        for (int from = 0; from < jobs.size(); from += ENLIST_CHUNK) {
+          steps.add(new Step(null, endpoint, jobs.subList(from, Math.min(jobs.size(), from + ENLIST_CHUNK))));
+        }
+      });
       steps.addAll(wakes);
       return steps;
     }
@@ -129,6 +137,13 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
   static final Duration WAKE_RETRY_DELAY = Duration.ofSeconds(2);
   /** Jobs being woken at once: a slow journal slows the run down instead of piling up asks. */
   static final int WAKES_IN_FLIGHT = 64;
+  /**
+   * Queued jobs per {@link EndpointCommand.Enlist}, whatever the page size: the endpoint's entity may be on another
+   * node, and a message of 500 jobs (about 40 KB) stays well inside the remoting frame (256 KiB).
+   */
+  static final int ENLIST_CHUNK = 500;
+  /** Pages read ahead of the asks, so the next query runs while a page's jobs are enlisted. */
+  private static final int PAGES_AHEAD = 2;
   private static final String PERIODIC = "periodic";
 
   /**
@@ -282,6 +297,7 @@ public final class JobWaker extends AbstractBehavior<JobWaker.Command> {
             .thenApply(page -> page.isEmpty()
                 ? Optional.<Pair<Optional<String>, List<JobIndex.Work>>>empty()
                 : Optional.of(Pair.create(Optional.of(page.get(page.size() - 1).jobId()), page))))
+        .buffer(PAGES_AHEAD, OverflowStrategy.backpressure())
         .mapConcat(Step::of)
         .throttle(settings.rate(), Duration.ofSeconds(1), step -> step.wake() != null ? 1 : 0)
         .mapAsyncUnordered(WAKES_IN_FLIGHT, step -> Patterns.retry(

@@ -140,6 +140,32 @@ class JobWakerTest {
   }
 
   @Test
+  void aLargePageOfQueuedJobsIsEnlistedInMessagesOfAtMost500() {
+    Index index = new Index();
+    List<String> queued = java.util.stream.IntStream.range(0, 1_200).mapToObj(i -> String.format("job-q%04d", i))
+        .toList();
+    index.withWork.addAll(queued);
+    index.queued.addAll(queued);
+    TestProbe<List<String>> messages = testKit.createTestProbe();
+    java.util.function.BiFunction<String, List<EndpointCommand.QueuedJob>, CompletionStage<Done>> enlist =
+        (endpoint, jobs) -> {
+          messages.ref().tell(jobs.stream().map(EndpointCommand.QueuedJob::jobId).toList());
+          return CompletableFuture.completedFuture(Done.getInstance());
+        };
+    // One page holds every job: the chunking, not the page, bounds a message (its endpoint may be on another node).
+    var settings = new ReadSideSettings.Waker(1, 5_000, Duration.ofMinutes(1), Duration.ZERO, Duration.ofSeconds(1));
+
+    var waker = testKit.spawn(JobWaker.create(index, new Progress(Map.of()), answering(testKit.createTestProbe()),
+        enlist, settings, false));
+
+    List<List<String>> sent = messages.receiveSeveralMessages(3, Duration.ofSeconds(10));
+    assertThat(sent).allSatisfy(m -> assertThat(m).hasSizeLessThanOrEqualTo(JobWaker.ENLIST_CHUNK));
+    assertThat(sent.stream().flatMap(List::stream).toList()).containsExactlyInAnyOrderElementsOf(queued);
+    messages.expectNoMessage(Duration.ofMillis(200));
+    testKit.stop(waker);
+  }
+
+  @Test
   void aTriggerBeforeTheRunHasReadTheJournalIsCoveredByThatRun() {
     Index index = new Index();
     index.withWork.add("job-a");

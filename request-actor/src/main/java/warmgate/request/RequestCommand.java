@@ -59,6 +59,8 @@ public sealed interface RequestCommand extends CborSerializable {
       return new Granted(grant);
     } else if (reply instanceof EndpointCommand.Unavailable refusal) {
       return new EndpointRefused(refusal);
+    } else if (reply instanceof EndpointCommand.TurnNear) {
+      return new Wake(null); // its recovery, which asks for the slot, is all it takes
     } else if (reply instanceof EndpointCommand.ResultMayBeThere landed) {
       return new ResultNoticed(landed.location(), "an upload event on endpoint " + landed.endpoint()
           + "'s result path");

@@ -188,7 +188,7 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     this.shard = shard;
     this.ctx = ctx;
     this.slots = new Slots(jobId, deps.endpoints(), ctx.messageAdapter(EndpointCommand.SlotReply.class,
-        RequestCommand::slotReply));
+        RequestCommand::slotReply), deps.settings().parksAtOnce());
     this.active = new ActivePhases(this, jobId, deps, ctx, timers, slots);
     this.atRest = new AtRestPhases(this, jobId, deps, ctx, timers, slots);
     this.async = new AsyncAttempts(this, jobId, deps, ctx, timers, slots);

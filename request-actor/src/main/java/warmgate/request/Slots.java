@@ -21,12 +21,15 @@ final class Slots {
   private boolean parked;
   /** The job asked its endpoint to warm up already: once per job, however often its missing inputs change. */
   private boolean warmedUp;
+  /** The job parks as soon as its endpoint holds its place ({@code park-at-once}). */
+  private final boolean parkAtOnce;
 
   Slots(String jobId, Function<String, RecipientRef<EndpointCommand>> endpoints,
-      ActorRef<EndpointCommand.SlotReply> replyTo) {
+      ActorRef<EndpointCommand.SlotReply> replyTo, boolean parkAtOnce) {
     this.jobId = jobId;
     this.endpoints = endpoints;
     this.replyTo = replyTo;
+    this.parkAtOnce = parkAtOnce;
   }
 
   /**
@@ -43,10 +46,15 @@ final class Slots {
     return true;
   }
 
-  /** Asks the job's endpoint for a slot, saying whose the job is and how urgent: that decides its turn. */
+  /**
+   * Asks the job's endpoint for a slot, saying whose the job is and how urgent: that decides its turn. With
+   * {@code park-at-once} the ask is also a park, and a parked place stays parked whatever the job asks later, so an
+   * ask never undoes a park.
+   */
   void ask(JobSpec spec) {
-    askedSincePark = true;
-    endpoints.apply(spec.endpoint()).tell(new EndpointCommand.Acquire(jobId, spec.owner(), spec.priority(), replyTo));
+    askedSincePark = !parkAtOnce;
+    endpoints.apply(spec.endpoint()).tell(new EndpointCommand.Acquire(jobId, spec.owner(), spec.priority(), replyTo,
+        parkAtOnce));
   }
 
   /** Asks the endpoint to keep the job's place by id. */

@@ -69,6 +69,56 @@ class RequestSlotsTest extends RequestTestBase {
   }
 
   @Test
+  void aJobThatParksAtOnceSaysSoInItsAskAndLeavesMemoryOnTheAnswer() {
+    Fixture f = new Fixture(Options.DEFAULTS.parkAfter(Duration.ofMinutes(1)).parkAtOnce(true)
+        .acquireInterval(Duration.ofSeconds(10)));
+    f.uploadInputs();
+    f.submit(SPEC);
+    EndpointCommand.Acquire ask = f.expectAcquire();
+    assertThat(ask.mayPark()).as("the ask is also a park").isTrue();
+
+    ask.replyTo().tell(new EndpointCommand.Parked("gen3d", f.jobId));
+
+    f.endpoint.expectNoMessage(Duration.ofSeconds(1)); // parked: no more asks, no Park of its own
+    // Called back into memory (TurnNear through sharding) or granted: recovered as QUEUED, it asks and runs.
+    f.kit.restart();
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+  }
+
+  @Test
+  void aJobThatParksAtOnceLeavesOnAnEarlierAnswerThoughItAskedAgainSince() {
+    // With park-at-once a kept place stays kept whatever the job asks later, so an answer to an earlier ask holds.
+    Fixture f = new Fixture(Options.DEFAULTS.parkAfter(Duration.ofMinutes(1)).parkAtOnce(true)
+        .acquireInterval(Duration.ofMillis(200)));
+    f.uploadInputs();
+    f.submit(SPEC);
+    EndpointCommand.Acquire first = f.expectAcquire();
+    f.expectAcquire();
+
+    first.replyTo().tell(new EndpointCommand.Parked("gen3d", f.jobId));
+
+    f.endpoint.expectNoMessage(Duration.ofSeconds(1)); // left memory: no more asks
+    f.kit.restart(); // its grant or call back starts it again, as sharding would
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+  }
+
+  @Test
+  void aQueuedJobToldItsTurnIsNearStaysQueuedAndAsks() {
+    Fixture f = new Fixture(Options.DEFAULTS.parkAfter(Duration.ofMinutes(1)).parkAtOnce(true));
+    f.uploadInputs();
+    f.submit(SPEC);
+    f.expectAcquire();
+
+    f.kit.runCommand(RequestCommand.slotReply(new EndpointCommand.TurnNear("gen3d", f.jobId)));
+
+    assertThat(f.status()).isEqualTo(JobStatus.QUEUED);
+    f.grant(f.expectAcquire());
+    f.awaitStatus(JobStatus.SUCCEEDED);
+  }
+
+  @Test
   void grantThatArrivesAfterTheJobEndedIsGivenBack() {
     Fixture f = new Fixture();
     f.submitAndGrant();

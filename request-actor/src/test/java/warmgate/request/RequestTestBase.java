@@ -206,33 +206,38 @@ abstract class RequestTestBase {
    * @param jobId null: a fresh id
    */
   record Options(String jobId, int maxAttempts, Duration passivateAfter, Duration parkAfter, Duration acquireInterval,
-      Duration resultLookFirst) {
+      Duration resultLookFirst, boolean parkAtOnce) {
     static final Options DEFAULTS = new Options(null, 3, Duration.ofHours(1), Duration.ZERO, Duration.ofMillis(300),
-        Duration.ofMillis(100));
+        Duration.ofMillis(100), false);
 
     Options jobId(String id) {
-      return new Options(id, maxAttempts, passivateAfter, parkAfter, acquireInterval, resultLookFirst);
+      return new Options(id, maxAttempts, passivateAfter, parkAfter, acquireInterval, resultLookFirst, parkAtOnce);
     }
 
     Options maxAttempts(int n) {
-      return new Options(jobId, n, passivateAfter, parkAfter, acquireInterval, resultLookFirst);
+      return new Options(jobId, n, passivateAfter, parkAfter, acquireInterval, resultLookFirst, parkAtOnce);
     }
 
     Options passivateAfter(Duration d) {
-      return new Options(jobId, maxAttempts, d, parkAfter, acquireInterval, resultLookFirst);
+      return new Options(jobId, maxAttempts, d, parkAfter, acquireInterval, resultLookFirst, parkAtOnce);
     }
 
     Options parkAfter(Duration d) {
-      return new Options(jobId, maxAttempts, passivateAfter, d, acquireInterval, resultLookFirst);
+      return new Options(jobId, maxAttempts, passivateAfter, d, acquireInterval, resultLookFirst, parkAtOnce);
     }
 
     Options acquireInterval(Duration d) {
-      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, d, resultLookFirst);
+      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, d, resultLookFirst, parkAtOnce);
     }
 
     /** How long an async attempt waits before its first look (and the longest look is four times that). */
     Options resultLookFirst(Duration d) {
-      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, acquireInterval, d);
+      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, acquireInterval, d, parkAtOnce);
+    }
+
+    /** Queued, the job asks to park at once ({@code park-at-once}); needs a non-zero {@code parkAfter}. */
+    Options parkAtOnce(boolean on) {
+      return new Options(jobId, maxAttempts, passivateAfter, parkAfter, acquireInterval, resultLookFirst, on);
     }
   }
 
@@ -268,7 +273,7 @@ abstract class RequestTestBase {
       this.jobId = jobId;
       settings = new RequestSettings(maxAttempts, Duration.ofSeconds(2), Duration.ofMinutes(1), acquireInterval,
           Duration.ofMinutes(10), Duration.ofMillis(100), Duration.ofSeconds(30), passivateAfter, parkAfter,
-          options.resultLookFirst(), options.resultLookFirst().multipliedBy(4));
+          options.resultLookFirst(), options.resultLookFirst().multipliedBy(4), options.parkAtOnce());
       var deps = new RequestEntity.Deps(new InferenceStep(countingPuts(blobs, putCalls, heldWrites),
           name -> client != null ? client : model, name -> limits, PayloadBudget.unbounded()),
           name -> endpoint.ref(), settings, webhooks,

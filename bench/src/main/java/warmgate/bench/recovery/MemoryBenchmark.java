@@ -28,11 +28,11 @@ import warmgate.e2e.Postgres;
  * with the journal.
  */
 public final class MemoryBenchmark {
-  private static final String ENTITY_CLASS = "warmgate.request.Request";
+  private static final String ENTITY_CLASS = "warmgate.request.RequestEntity";
 
   private record Options(List<Integer> buffered, List<String> parkAfter, int journaled, int rounds,
       String passivateAfter, String heap,
-      int concurrency, int slots, int owners, boolean partA, boolean partB) {
+      int concurrency, int slots, int owners, boolean partA, boolean partB, Duration readAfter) {
     static Options parse(String[] args) {
       List<Integer> buffered = List.of(2_000, 10_000, 40_000);
       List<String> parkAfter = List.of("0s", "5s");
@@ -45,6 +45,7 @@ public final class MemoryBenchmark {
       int owners = 0;
       boolean a = true;
       boolean b = true;
+      Duration readAfter = null;
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--buffered" -> buffered = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).sorted().toList();
@@ -56,6 +57,7 @@ public final class MemoryBenchmark {
           case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
           case "--slots" -> slots = Integer.parseInt(args[++i]);
           case "--owners" -> owners = Integer.parseInt(args[++i]);
+          case "--read-after" -> readAfter = Duration.parse("PT" + args[++i].toUpperCase());
           case "--only" -> {
             String part = args[++i];
             a = part.equals("buffered");
@@ -82,13 +84,16 @@ public final class MemoryBenchmark {
                 so more
                                     slots keep more of those waits in flight (default 32)
                   --owners N        (a) job i belongs to owner o<i % N>, so the fair share queue holds N owners' \
-                shares (default 0: no owner named, every job the admin token's)""");
+                shares (default 0: no owner named, every job the admin token's)
+                  --read-after D    (a) read the heap D after the last job was queued, parked or not (default: once \
+                every job has parked, then 2 s)""");
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--help)");
         }
       }
-      return new Options(buffered, parkAfter, journaled, rounds, passivate, heap, concurrency, slots, owners, a, b);
+      return new Options(buffered, parkAfter, journaled, rounds, passivate, heap, concurrency, slots, owners, a, b,
+          readAfter);
     }
   }
 
@@ -129,10 +134,14 @@ public final class MemoryBenchmark {
           node.submit("m", submitted, n, o.concurrency(), "{\"image\":\"" + BenchNode.INPUT + "\"}", o.owners());
           int target = n;
           BenchNode.await(Duration.ofMinutes(30), () -> node.queued() == target, n + " jobs queued");
-          if (parks) {
-            BenchNode.await(Duration.ofMinutes(30), () -> node.parked() == target, n + " jobs parked");
+          if (o.readAfter() != null) {
+            Thread.sleep(o.readAfter().toMillis()); // parked by then or not: what the node holds this soon
+          } else {
+            if (parks) {
+              BenchNode.await(Duration.ofMinutes(30), () -> node.parked() == target, n + " jobs parked");
+            }
+            Thread.sleep(2_000);
           }
-          Thread.sleep(2_000);
           BenchNode.Histogram h = node.histogram();
           report.row(parkAfter, n, node.parked(), mib(h.liveBytes()), mib(h.liveBytes() - idle.liveBytes()),
               (h.liveBytes() - idle.liveBytes()) / n + " B", (h.liveBytes() - previous.liveBytes()) / (n - submitted)
@@ -148,7 +157,9 @@ public final class MemoryBenchmark {
     report.note("The endpoint never starts, so every job stays QUEUED, with its place in the endpoint's wait queue. "
         + "With"
         + " park-after 0s each job's entity stays in memory; otherwise the heap is read once every job has parked (its"
-        + " actor stopped, its place held by id). Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC"
+        + " actor stopped, its place held by id)"
+        + (o.readAfter() == null ? "" : ", or, here, " + o.readAfter().toMillis() + " ms after the last job was queued")
+        + ". Live heap: the total of `jcmd <pid> GC.class_histogram` (a full GC"
             + " first)."
         + " One node per park-after, one after the other. Node: -Xmx" + o.heap() + "."
         + (o.owners() == 0 ? " Every job the admin token's own." : " Job i belongs to owner o<i % " + o.owners()

@@ -31,10 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
 import warmgate.config.EndpointSettings;
 import warmgate.persistence.DatabaseSettings;
 
+// An IT (failsafe) only because Helm's native library, once loaded, breaks Jazzer's fuzz tests in surefire's JVM.
 // No cluster: k8s/helm/warmgate rendered in this JVM by Helm's own template engine (helm.sh/helm/v3 as a native
 // library, through helm-java, as `helm template` renders it), k8s/base by `kubectl kustomize` where kubectl is
 // installed and by Kustomize.java where it is not; both read strictly into the Kubernetes model (fabric8).
-class HelmChartTest {
+class HelmChartIT {
   private static final Path ROOT = Repo.root();
   private static final Path CHART = ROOT.resolve("k8s/helm/warmgate");
   /** The base's namespace (its kustomization's {@code namespace:}); the chart deploys to the release's. */
