@@ -78,9 +78,10 @@ public final class RecoveryBenchmark {
       Path dir = Files.createTempDirectory("warmgate-recovery");
       String settings = """
           warmgate.endpoints.gen3d.max-queued = %d
+          warmgate.endpoints.gen3d.queue.owner-defaults.max-queued = %d
           warmgate.endpoints.gen3d.start-timeout = 6h
           warmgate.endpoints.gen3d.process.command = ["sleep", "21600"]
-          """.formatted(Math.max(10_000, o.jobs() + 1000));
+          """.formatted(Math.max(10_000, o.jobs() + 1000), Math.max(10_000, o.jobs() + 1000));
       try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, settings, List.of("-Xmx" + o.heap(),
           "-Dlogback.configurationFile=logback.xml"))) {
         Duration first = node.start();
