@@ -81,6 +81,7 @@ final class BufferedNode implements AutoCloseable {
     all.put("warmgate.endpoint-defaults.idle-timeout", "1s");
     all.put("pekko.logger-startup-timeout", "30s"); // 5 s is not always enough on a machine kept busy
     all.put("warmgate.endpoint-defaults.max-queued", 1_000_000); // every job asked for is buffered, none turned away
+    all.put("warmgate.endpoint-defaults.queue.owner-defaults.max-queued", 1_000_000); // the one owner's too
     if (postgres != null) {
       all.put("warmgate.database.url", postgres.url);
       all.put("warmgate.database.user", Postgres.USER);

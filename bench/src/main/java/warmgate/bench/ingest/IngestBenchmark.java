@@ -226,6 +226,7 @@ public final class IngestBenchmark {
       settings.put("warmgate.database.user", Postgres.USER);
       // Nothing a run reaches may be refused as busy: accepted means accepted.
       settings.put("warmgate.endpoint-defaults.max-queued", 100_000_000);
+      settings.put("warmgate.endpoint-defaults.queue.owner-defaults.max-queued", 100_000_000);
       // A queued job repeats its Acquire this often; the default (5 s) would have the run's own backlog of queued
       // jobs, all waiting for an endpoint that never becomes ready, compete with ingest.
       settings.put("warmgate.request.acquire-interval", "10m");

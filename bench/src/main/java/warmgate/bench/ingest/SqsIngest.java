@@ -66,6 +66,7 @@ final class SqsIngest {
       settings.put("warmgate.database.url", postgres.url);
       settings.put("warmgate.database.user", Postgres.USER);
       settings.put("warmgate.endpoint-defaults.max-queued", 100_000_000);
+      settings.put("warmgate.endpoint-defaults.queue.owner-defaults.max-queued", 100_000_000);
       settings.put("warmgate.request.acquire-interval", "10m");
       settings.put("warmgate.request.inputs-check-interval", "10m");
       settings.put("warmgate.endpoint-defaults.status-poll-interval", "1s");
