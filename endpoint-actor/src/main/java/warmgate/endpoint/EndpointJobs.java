@@ -35,6 +35,13 @@ import warmgate.endpoint.EndpointLifecycle.State;
  * persisted (see {@link EndpointEntity}). The entity asks it whatever it does with jobs, in every phase.
  */
 final class EndpointJobs {
+  /**
+   * Rounds of slots ({@code max-concurrency} jobs each) kept awake ahead of their grants. One round leaves no slack:
+   * a slot freed by a model that answers at once finds its next job still recovering whenever a recovery takes
+   * longer than a call. Each awake job costs a live entity (about 5 KiB), so two rounds of 256 slots are 2.5 MiB.
+   */
+  static final int AWAKE_ROUNDS = 2;
+
   /** How long a refused job waits before it asks a FAILED endpoint again. */
   static final Duration UNAVAILABLE_RETRY_AFTER = Duration.ofMinutes(1);
 
@@ -61,7 +68,7 @@ final class EndpointJobs {
   private Instant lastRefusal;
   /**
    * Waiting jobs of {@code park-at-once} kept in memory, or called back into it ({@link TurnNear}), because their
-   * turn is near: at most one round of slots ({@code max-concurrency}), so that a grant finds its job recovered.
+   * turn is near: at most {@link #AWAKE_ROUNDS} rounds of slots, so that a grant finds its job recovered.
    */
   private final Set<String> awake = new HashSet<>();
   /** Whether the queue may hold parked jobs not yet called back: false once a look found none, true on any park. */
@@ -152,7 +159,7 @@ final class EndpointJobs {
       return;
     }
     int round = settings.maxConcurrency();
-    if (serving && (awake.contains(jobId) || awake.size() < round && queue.queued() <= round)) {
+    if (serving && (awake.contains(jobId) || awake.size() < awakeAtMost() && queue.queued() <= round)) {
       awake.add(jobId);
       return;
     }
@@ -160,6 +167,10 @@ final class EndpointJobs {
     queue.park(jobId);
     mayHoldParked = true;
     cmd.replyTo().tell(new Parked(settings.name(), jobId));
+  }
+
+  private int awakeAtMost() {
+    return AWAKE_ROUNDS * settings.maxConcurrency();
   }
 
   /** Holds the job's place for it while it is out of memory; see {@link Park}. */
@@ -209,20 +220,20 @@ final class EndpointJobs {
 
   /**
    * Grants the free slots to the jobs next in the queue, then calls back into memory the parked jobs whose turn is
-   * near, up to one round of slots awake: a parked job's grant would otherwise wait for its recovery (a journal
-   * read), slot after slot.
+   * near, up to {@link #AWAKE_ROUNDS} rounds of slots awake: a parked job's grant would otherwise wait for its
+   * recovery (a journal read), slot after slot.
    */
   void dispatch() {
     for (SlotQueue.Granted<ActorRef<SlotReply>> granted : queue.dispatch(clock.instant())) {
       awake.remove(granted.jobId());
       tell(granted.jobId(), granted.to(), grant(granted.jobId(), granted.leaseId()));
     }
-    int room = settings.maxConcurrency() - awake.size();
+    int room = awakeAtMost() - awake.size();
     if (room <= 0 || !mayHoldParked) {
       return;
     }
     // Awake jobs and jobs in memory are looked past; a look through a whole line finding none stops the looks.
-    int scan = room + awake.size() + settings.maxConcurrency();
+    int scan = room + awake.size() + awakeAtMost();
     List<String> near = queue.ahead(room, jobId -> queue.isParked(jobId) && !awake.contains(jobId), scan);
     if (near.size() < room && queue.queued() <= scan) {
       mayHoldParked = false;

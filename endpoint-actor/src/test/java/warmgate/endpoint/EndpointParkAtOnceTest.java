@@ -34,24 +34,26 @@ class EndpointParkAtOnceTest extends EndpointLifecycleTestBase {
   @Test
   void onceInServiceTheFirstRoundIsGrantedAndTheNextRoundCalledBackThroughParkedJobs() {
     Fixture f = new Fixture(2);
-    for (int i = 1; i <= 6; i++) {
+    for (int i = 1; i <= 7; i++) {
       acquireMayPark(f, "job-" + i).expectMessageClass(Parked.class, WAIT);
     }
 
     f.provider.set(Status.IN_SERVICE);
 
-    // Two slots: job-1 and job-2 are granted; job-3 and job-4, next, come back into memory before their turn.
-    f.awaitDelivered("Grant job-1", "Grant job-2", "TurnNear job-3", "TurnNear job-4");
+    // Two slots: job-1 and job-2 are granted; the next two rounds, job-3 to job-6, come back into memory before their
+    // turn (here every job left).
+    f.awaitDelivered("Grant job-1", "Grant job-2", "TurnNear job-3", "TurnNear job-4", "TurnNear job-5",
+        "TurnNear job-6");
   }
 
   @Test
   void aCalledBackJobStaysInMemoryAndItsGrantStillGoesAroundItsActor() {
     Fixture f = new Fixture(1);
-    for (int i = 1; i <= 3; i++) {
+    for (int i = 1; i <= 4; i++) {
       acquireMayPark(f, "job-" + i).expectMessageClass(Parked.class, WAIT);
     }
     f.provider.set(Status.IN_SERVICE);
-    f.awaitDelivered("Grant job-1", "TurnNear job-2");
+    f.awaitDelivered("Grant job-1", "TurnNear job-2", "TurnNear job-3"); // two rounds of one slot
     Grant first = (Grant) f.parked.replies.get(0);
 
     TestProbe<SlotReply> woken = acquireMayPark(f, "job-2"); // recovered, it asks from its new actor
@@ -59,8 +61,8 @@ class EndpointParkAtOnceTest extends EndpointLifecycleTestBase {
     f.kit.runCommand(new Release("job-1", first.leaseId()));
 
     // Its place stays parked (an actor that may leave at any moment is no address), so the grant goes through
-    // sharding, which reaches the job in memory or not; job-3 is called back next.
-    f.awaitDelivered("Grant job-1", "TurnNear job-2", "Grant job-2", "TurnNear job-3");
+    // sharding, which reaches the job in memory or not; job-4 is called back next.
+    f.awaitDelivered("Grant job-1", "TurnNear job-2", "TurnNear job-3", "Grant job-2", "TurnNear job-4");
     woken.expectNoMessage(Duration.ofMillis(100));
   }
 
@@ -87,7 +89,7 @@ class EndpointParkAtOnceTest extends EndpointLifecycleTestBase {
     TestProbe<SlotReply> third = acquireMayPark(f, "wait-2");
     TestProbe<SlotReply> fourth = acquireMayPark(f, "wait-3");
 
-    // One round of slots (2) may wait in memory: its grants are a model call away.
+    // A queue within one round of slots (2) waits in memory: its grants are a model call away.
     second.expectNoMessage(Duration.ofMillis(100));
     third.expectNoMessage(Duration.ofMillis(100));
     assertThat(fourth.expectMessageClass(Parked.class, WAIT).jobId()).isEqualTo("wait-3");
