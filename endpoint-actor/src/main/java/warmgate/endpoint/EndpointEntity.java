@@ -60,8 +60,9 @@ import warmgate.logging.EntityMdc;
  * <p>The wait queue and the leases ({@link SlotQueue}) are deliberately not persisted. Jobs in memory repeat {@link
  * Acquire} until
  * granted and {@link Renew} while they run, so both rebuild themselves after this actor restarts; a lease whose
- * holder stops renewing expires and its slot returns. A job that has waited long enough {@link Park}s: it leaves
- * memory and keeps only its id in the queue, and its grant wakes it through {@link ParkedJobs}. After a restart this
+ * holder stops renewing expires and its slot returns. A job whose turn is not near parks (at once, or after
+ * {@code park-after}): it leaves memory and keeps only its id in the queue, is called back a little before its
+ * turn, and its grant reaches it through {@link ParkedJobs} (see {@link EndpointJobs#settle}). After a restart this
  * actor asks {@link ParkedJobs#recall} for those, which come back as {@link Enlist}s. Neither are the idle gaps an
  * adaptive keep-warm policy learned persisted: it learns them again after a restart.
  *

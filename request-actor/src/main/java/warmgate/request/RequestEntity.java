@@ -94,8 +94,10 @@ import warmgate.request.RequestState.WaitingForInputs;
  * webhook, retried with backoff apart from the job's own progress. Those duties are persisted, so a job
  * stays in memory until they are done.
  *
- * <p>A job queued for longer than {@code park-after} parks: once its endpoint holds its place by id
- * ({@link EndpointCommand.Park}), its actor stops, and the endpoint's grant, sent through sharding, starts it
+ * <p>A queued job parks: with {@code park-at-once} its ask for a slot is also a park, which the endpoint answers at
+ * once unless the job's turn is near; otherwise, or once queued for {@code park-after}, it asks to park
+ * ({@link EndpointCommand.Park}). Once its endpoint holds its place by id its actor stops, and the endpoint's
+ * grant, or its call back shortly before ({@link EndpointCommand.TurnNear}), sent through sharding, starts it
  * again as QUEUED to take the slot.
  *
  * <p>Sharding does not remember jobs. A job with work left ({@link Job#hasWork}) is started again by the read
