@@ -27,7 +27,6 @@ import warmgate.endpoint.EndpointCommand.Acquire;
 import warmgate.endpoint.EndpointCommand.Described;
 import warmgate.endpoint.EndpointCommand.Enlist;
 import warmgate.endpoint.EndpointCommand.Leave;
-import warmgate.endpoint.EndpointCommand.Park;
 import warmgate.endpoint.EndpointCommand.ProviderCallFailed;
 import warmgate.endpoint.EndpointCommand.Release;
 import warmgate.endpoint.EndpointCommand.Renew;
