@@ -70,9 +70,8 @@ import warmgate.e2e.S3Server;
 import warmgate.provider.sagemaker.SageMakerStandIn;
 import warmgate.provider.sagemaker.SageMakerStandIn.Reply;
 
-// A real Docker engine (docker/test/engine starts one, or uses one that answers) and real containers: the image
-// built from docker/Dockerfile, run as k8s/base runs the pod (on the real PostgreSQL server, S3Proxy and the
-// SageMaker stand-in in this JVM), and docker/compose.yaml's two nodes with PostgreSQL and S3Proxy for MinIO.
+// A real Docker engine (docker/test/engine): the image built from docker/Dockerfile, run as k8s/base runs the pod,
+// and docker/compose.yaml's two nodes on PostgreSQL, with S3Proxy for MinIO.
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ContainerIT {
@@ -269,7 +268,7 @@ class ContainerIT {
       Map<String, String> env = podEnvironment(k8s, container, secret);
       // What only a cluster gives a pod, and what stands in here for the services it reaches:
       env.put("WARMGATE_DISCOVERY", "none"); // no Kubernetes API: a one-node cluster that joins itself
-      env.put("WARMGATE_MANAGEMENT_ENABLED", "on"); // kubernetes-api discovery needs no asking; none does
+      env.put("WARMGATE_MANAGEMENT_ENABLED", "on"); // on by itself with kubernetes-api; none must ask
       env.put("WARMGATE_HTTP_PORT", String.valueOf(httpPort)); // the host's network: ports that are free there
       env.put("WARMGATE_REMOTE_PORT", String.valueOf(Ports.free()));
       env.put("WARMGATE_MANAGEMENT_PORT", String.valueOf(managementPort));
