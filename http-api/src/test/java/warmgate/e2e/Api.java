@@ -28,6 +28,11 @@ public final class Api {
     this.token = token;
   }
 
+  /** A node at {@code base} ({@code http://host:port}), e.g. a container's published port. */
+  public static Api at(String base, String token) {
+    return new Api(base, token);
+  }
+
   /** The same node, with another token, or none (null). */
   Api as(String otherToken) {
     return new Api(base, otherToken);

@@ -25,10 +25,10 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
  * for what the test and the SageMaker stand-in's model read and write there. Objects are sent whole (PutObject): no
  * multipart, no CRT, which S3Proxy does not need to serve here.
  */
-final class S3Server implements AutoCloseable {
-  static final String ACCESS_KEY = "s3-test-access";
-  static final String SECRET_KEY = "s3-test-secret";
-  static final String REGION = "us-east-1";
+public final class S3Server implements AutoCloseable {
+  public static final String ACCESS_KEY = "s3-test-access";
+  public static final String SECRET_KEY = "s3-test-secret";
+  public static final String REGION = "us-east-1";
 
   private final TransientNio2BlobStore backend = new TransientNio2BlobStore();
   private final S3Proxy proxy;
@@ -47,19 +47,24 @@ final class S3Server implements AutoCloseable {
     for (String bucket : buckets) {
       backend.createContainer(bucket);
     }
-    client = S3AsyncClient.builder()
+    client = client(url(), ACCESS_KEY, SECRET_KEY);
+  }
+
+  /** An SDK client for an S3-compatible server at {@code url}, path-style: this one, or S3Proxy in a container. */
+  public static S3AsyncClient client(String url, String accessKey, String secretKey) {
+    return S3AsyncClient.builder()
         .httpClientBuilder(NettyNioAsyncHttpClient.builder())
         .region(Region.of(REGION))
         .forcePathStyle(true)
-        .endpointOverride(URI.create(url()))
+        .endpointOverride(URI.create(url))
         // As Warmgate's own store does against S3-compatible servers: no aws-chunked CRC32 trailers.
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
         .build();
   }
 
-  static S3Server start(String... buckets) {
+  public static S3Server start(String... buckets) {
     try {
       return new S3Server(buckets);
     } catch (Exception e) {
@@ -67,7 +72,7 @@ final class S3Server implements AutoCloseable {
     }
   }
 
-  String url() {
+  public String url() {
     return "http://127.0.0.1:" + proxy.getPort();
   }
 
@@ -83,13 +88,13 @@ final class S3Server implements AutoCloseable {
     return settings;
   }
 
-  void put(String bucket, String key, byte[] body, String contentType) {
+  public void put(String bucket, String key, byte[] body, String contentType) {
     client.putObject(r -> r.bucket(bucket).key(key).contentType(contentType), AsyncRequestBody.fromBytes(body))
         .join();
   }
 
   /** The object's bytes; empty when there is none. */
-  Optional<byte[]> get(String bucket, String key) {
+  public Optional<byte[]> get(String bucket, String key) {
     try {
       return Optional.of(client.getObject(r -> r.bucket(bucket).key(key), AsyncResponseTransformer.toBytes()).join()
           .asByteArray());
