@@ -36,9 +36,9 @@ import warmgate.endpoint.EndpointLifecycle.State;
  */
 final class EndpointJobs {
   /**
-   * Rounds of slots ({@code max-concurrency} jobs each) kept awake ahead of their grants. One round leaves no slack:
-   * a slot freed by a model that answers at once finds its next job still recovering whenever a recovery takes
-   * longer than a call. Each awake job costs a live entity (about 5 KiB), so two rounds of 256 slots are 2.5 MiB.
+   * Rounds of slots ({@code max-concurrency} jobs each) kept awake ahead of their grants. With one round a slot freed
+   * by a model that answers at once would find its next job still recovering whenever a recovery takes longer than
+   * a call. Each awake job costs a live entity (about 5 KiB), so two rounds of 256 slots are 2.5 MiB.
    */
   static final int AWAKE_ROUNDS = 2;
 
