@@ -11,11 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A node's Pekko Management routes on loopback: {@code /ready} and the read-only cluster view. They take no token. */
-record Management(int port) {
+public record Management(int port) {
   private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** {@code /ready} answers 200: the member is Up and its HTTP edge bound. False while it does not answer. */
-  boolean ready() {
+  public boolean ready() {
     try {
       return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/ready"))
           .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
@@ -28,7 +28,7 @@ record Management(int port) {
   }
 
   /** The addresses this node lists as Up, when it reports no unreachable member; empty when it does not answer. */
-  List<String> upMembers() {
+  public List<String> upMembers() {
     try {
       JsonNode view = api().get("/cluster/members").body();
       if (view == null || !view.path("unreachable").isEmpty()) {
@@ -47,7 +47,7 @@ record Management(int port) {
   }
 
   /** The address of the member this node names oldest: it hosts the shard coordinator and the singletons. */
-  String oldest() {
+  public String oldest() {
     return api().get("/cluster/members").body().path("oldest").asText();
   }
 

@@ -2,7 +2,6 @@ package warmgate.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +39,7 @@ import warmgate.demo.SampleImages;
 import warmgate.e2e.Api;
 import warmgate.e2e.Await;
 import warmgate.e2e.ChildNode;
+import warmgate.e2e.Management;
 import warmgate.e2e.ModelProcesses;
 import warmgate.e2e.Ports;
 
@@ -423,21 +423,7 @@ class ChaosIT {
 
   /** The addresses the node lists as Up, when it reports no unreachable member; empty when it does not answer. */
   private static List<String> upMembers(Member m) {
-    try {
-      JsonNode view = m.management().get("/cluster/members").body();
-      if (view == null || !view.path("unreachable").isEmpty()) {
-        return List.of();
-      }
-      List<String> up = new ArrayList<>();
-      for (JsonNode member : view.path("members")) {
-        if ("Up".equals(member.path("status").asText())) {
-          up.add(member.path("node").asText());
-        }
-      }
-      return up;
-    } catch (RuntimeException e) {
-      return List.of();
-    }
+    return new Management(m.managementPort()).upMembers();
   }
 
   // ---- what the database says
