@@ -247,6 +247,9 @@ final class EndpointJobs {
   /** Lets the queue drop leases and overflowing jobs gone silent, and says which. */
   void expireStale() {
     SlotQueue.Expired expired = queue.expire(clock.instant());
+    if (!expired.requeued().isEmpty()) {
+      mayHoldParked = true; // back in the line without an address: parked, to be called back like the others
+    }
     expired.requeued().forEach(jobId -> log.warn(
         "Endpoint {}: job {} never took up the slot granted to it; it waits in the queue again", settings.name(),
             jobId));
