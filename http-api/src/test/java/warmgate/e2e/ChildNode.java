@@ -93,6 +93,24 @@ public final class ChildNode implements AutoCloseable {
     });
   }
 
+  /**
+   * Waits until every node answers, failing at once with the dead node's log when any one of them exits: nodes that
+   * form one cluster wait for each other, so a node that died (a port taken, say) would otherwise show up only as
+   * the first node never answering.
+   */
+  public static void awaitAnswering(List<ChildNode> nodes, Duration max) {
+    Await.until(max, "every child node to answer HTTP (logs: " + nodes.stream().map(n -> n.log.toString()).toList()
+        + ")", () -> {
+          for (ChildNode node : nodes) {
+            if (!node.process.isAlive()) {
+              throw new IllegalStateException("the child node logging to " + node.log + " exited with "
+                  + node.process.exitValue() + ":\n" + node.logTail());
+            }
+          }
+          return nodes.stream().allMatch(n -> n.api.get("/v1/endpoints/gen3d").status() == 200);
+        });
+  }
+
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
   public void kill9() throws InterruptedException {
     process.destroyForcibly();

@@ -111,8 +111,8 @@ class ClusterFailoverIT {
       members.add(new Member(ChildNode.launch(conf, ports[i][0], root.resolve("node" + i + ".log")), ports[i][0],
           ports[i][1], ports[i][2]));
     }
+    ChildNode.awaitAnswering(members.stream().map(Member::node).toList(), CLUSTER_TIMEOUT);
     for (Member m : members) {
-      m.node().awaitAnswering();
       Await.until(CLUSTER_TIMEOUT, "node on " + m.httpPort() + " to be ready (log: " + m.node().log + ")",
           () -> m.management().ready());
     }

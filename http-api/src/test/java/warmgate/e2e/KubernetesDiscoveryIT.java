@@ -105,8 +105,8 @@ class KubernetesDiscoveryIT {
       members.add(launch(deployment.getMetadata().getName() + "-" + i, Ports.free(), Ports.free(), Ports.free(),
           modelPort));
     }
+    ChildNode.awaitAnswering(members.stream().map(Member::node).toList(), CLUSTER_TIMEOUT);
     for (Member m : members) {
-      m.node().awaitAnswering();
       Await.until(CLUSTER_TIMEOUT, "pod " + m.pod() + " to be ready (log: " + m.node().log + ")",
           () -> m.management().ready());
     }
