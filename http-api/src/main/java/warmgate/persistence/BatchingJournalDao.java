@@ -8,6 +8,14 @@ import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Scheduler;
+import org.apache.pekko.persistence.PersistentRepr;
+import org.apache.pekko.persistence.jdbc.PekkoSerialization$;
 import org.apache.pekko.persistence.jdbc.config.EventJournalTableColumnNames;
 import org.apache.pekko.persistence.jdbc.config.EventTagTableColumnNames;
 import org.apache.pekko.persistence.jdbc.config.JournalConfig;
@@ -15,13 +23,18 @@ import org.apache.pekko.persistence.jdbc.journal.dao.DefaultJournalDao;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.scaladsl.Source;
+import scala.Option;
 import scala.Tuple2;
 import scala.collection.immutable.Seq;
 import scala.collection.immutable.Set;
 import scala.concurrent.ExecutionContext;
 import scala.concurrent.Future;
+import scala.concurrent.duration.FiniteDuration;
 import scala.jdk.javaapi.CollectionConverters;
+import scala.jdk.javaapi.FutureConverters;
 import scala.runtime.BoxedUnit;
+import scala.util.Try;
 import slick.dbio.DBIOAction;
 import slick.dbio.NoStream;
 import slick.jdbc.JdbcBackend;
@@ -39,8 +52,12 @@ import slick.jdbc.SimpleJdbcAction;
  * about 5 000 events a second (docs/benchmarks.md, section 3). Here the events go in one batch, and the tag rows in a
  * second that looks each event's {@code ordering} up by its primary key ({@code persistence_id},
  * {@code sequence_number}); the JDBC drivers send a batch in one round trip. The rows written are the plugin's own
- * (the same table, columns and values), so the plugin reads them back, and old journals replay, unchanged. Reads,
- * deletes and the highest sequence number are the plugin's.
+ * (the same table, columns and values), so the plugin reads them back, and old journals replay, unchanged.
+ *
+ * <p>And one addition: the recoveries of many entities read together ({@link RecoveryReads}). An entity's recovery
+ * asks for its highest sequence number and then for its events; here the first ask reads both, in one query shared
+ * with every other entity recovering at that moment, and the second is answered from what it read. Recoveries from a
+ * snapshot, and entities with a long history, read as the plugin does. Deletes are the plugin's.
  *
  * <p>Configured as {@code jdbc-journal.dao} (persistence.conf); the plugin constructs it by reflection with the
  * constructor below.
@@ -49,11 +66,14 @@ public final class BatchingJournalDao extends DefaultJournalDao {
   private final JdbcBackend.JdbcDatabaseDef db;
   private final String insertEvent;
   private final String insertTag;
+  private final Serialization serialization;
+  private final RecoveryReads recoveries;
 
   public BatchingJournalDao(JdbcBackend.JdbcDatabaseDef db, JdbcProfile profile, JournalConfig journalConfig,
       Serialization serialization, ExecutionContext ec, Materializer mat) {
     super(db, profile, journalConfig, serialization, ec, mat);
     this.db = db;
+    this.serialization = serialization;
     var events = journalConfig.eventJournalTableConfiguration();
     var tags = journalConfig.eventTagTableConfiguration();
     String eventTable = qualified(events.schemaName(), events.tableName());
@@ -68,6 +88,61 @@ public final class BatchingJournalDao extends DefaultJournalDao {
     this.insertTag = "INSERT INTO " + tagTable + " (" + quoted(t.eventId()) + ", " + quoted(t.tag()) + ") SELECT "
         + quoted(e.ordering()) + ", ? FROM " + eventTable + " WHERE " + quoted(e.persistenceId()) + " = ? AND "
         + quoted(e.sequenceNumber()) + " = ?";
+    this.recoveries = new RecoveryReads(this::read, RecoveryReads.selectFor(eventTable, List.of(quoted(e.ordering()),
+        quoted(e.deleted()), quoted(e.persistenceId()), quoted(e.sequenceNumber()), quoted(e.writer()),
+        quoted(e.writeTimestamp()), quoted(e.adapterManifest()), quoted(e.eventPayload()), quoted(e.eventSerId()),
+        quoted(e.eventSerManifest()), quoted(e.metaPayload()), quoted(e.metaSerId()), quoted(e.metaSerManifest())),
+        quoted(e.persistenceId()), quoted(e.sequenceNumber())), System::nanoTime);
+  }
+
+  /**
+   * A recovery's first ask. Pekko asks from 0 when the entity has no snapshot (every job): that ask reads the events
+   * too. Any other ask, or an entity whose history is too long to read in one go, goes to the plugin, and drops
+   * events an earlier read may have kept, so that the replay after it reads the journal as the plugin does.
+   */
+  @Override
+  public Future<Object> highestSequenceNr(String persistenceId, long fromSequenceNr) {
+    if (fromSequenceNr > 0) {
+      recoveries.takeEvents(persistenceId);
+      return super.highestSequenceNr(persistenceId, fromSequenceNr);
+    }
+    CompletionStage<Object> highest = recoveries.highest(persistenceId).thenCompose(answer -> {
+      if (answer.tooLong()) {
+        return FutureConverters.asJava(super.highestSequenceNr(persistenceId, fromSequenceNr));
+      }
+      return CompletableFuture.completedFuture((Object) answer.highest());
+    });
+    return FutureConverters.asScala(highest);
+  }
+
+  /** A recovery's replay, from the events its first ask read when it read them; otherwise the plugin's. */
+  @Override
+  public Source<Try<Tuple2<PersistentRepr, Object>>, NotUsed> messagesWithBatch(String persistenceId,
+      long fromSequenceNr, long toSequenceNr, int batchSize, Option<Tuple2<FiniteDuration, Scheduler>> refresh) {
+    Optional<List<JournalPekkoSerializationRow>> read = refresh.isEmpty() ? recoveries.takeEvents(persistenceId)
+        : Optional.empty();
+    if (read.isEmpty()) {
+      return super.messagesWithBatch(persistenceId, fromSequenceNr, toSequenceNr, batchSize, refresh);
+    }
+    List<Try<Tuple2<PersistentRepr, Object>>> events = read.get().stream()
+        .filter(row -> row.sequenceNumber() >= fromSequenceNr && row.sequenceNumber() <= toSequenceNr)
+        .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row))
+        .toList();
+    return org.apache.pekko.stream.javadsl.Source.from(events).asScala();
+  }
+
+  private <T> CompletionStage<T> read(Function<Connection, T> query) {
+    return FutureConverters.asJava(runRead(SimpleJdbcAction.apply(ctx -> query.apply(ctx.connection()))));
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private <T> Future<T> runRead(DBIOAction<T, NoStream, ?> action) {
+    return db.run((DBIOAction) action);
+  }
+
+  /** The recovery reads' batching, for tests. */
+  RecoveryReads recoveries() {
+    return recoveries;
   }
 
   @Override

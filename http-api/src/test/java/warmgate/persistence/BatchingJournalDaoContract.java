@@ -161,6 +161,103 @@ abstract class BatchingJournalDaoContract {
     }
   }
 
+  @Test
+  void recoveriesAtOnceReadTogetherAndReplayWhatThePluginWould() throws Exception {
+    String prefix = "recovering-" + System.nanoTime() + "-";
+    int entities = 120;
+    TestProbe<Done> done = testKit.createTestProbe();
+    for (int i = 0; i < entities; i++) {
+      ActorRef<Append> log = testKit.spawn(TaggedLog.of(prefix + i, "t"));
+      List<String> events = new ArrayList<>();
+      for (int e = 0; e <= i % 5; e++) {
+        events.add("event " + e + " of " + i);
+      }
+      log.tell(new Append(events, done.ref()));
+    }
+    for (int i = 0; i < entities; i++) {
+      done.expectMessage(WAIT, Done.getInstance());
+    }
+    long readsBefore = dao.recoveries().reads();
+
+    // What Pekko asks of the journal for a recovery without a snapshot, for every entity at once: the highest
+    // sequence number from 0, then the events up to it.
+    List<java.util.concurrent.CompletableFuture<Object>> highest = new ArrayList<>();
+    for (int i = 0; i < entities; i++) {
+      highest.add(FutureConverters.asJava(dao.highestSequenceNr("TaggedLog|" + prefix + i, 0)).toCompletableFuture());
+    }
+    for (int i = 0; i < entities; i++) {
+      String pid = "TaggedLog|" + prefix + i;
+      assertThat(highest.get(i).get(WAIT.toSeconds(), TimeUnit.SECONDS)).as(pid).isEqualTo((long) (i % 5 + 1));
+      assertThat(replay(pid, 1, Long.MAX_VALUE)).as(pid).isEqualTo(pluginReplay(pid));
+    }
+    assertThat(dao.recoveries().reads() - readsBefore).as("queries for %d recoveries at once", entities)
+        .isLessThan(entities / 4);
+    assertThat(dao.recoveries().keptCount()).as("events kept after every replay took its own").isZero();
+  }
+
+  @Test
+  void aNewEntityFindsNothingAndKeepsNothing() throws Exception {
+    String pid = "TaggedLog|never-written-" + System.nanoTime();
+
+    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture()
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(0L);
+    assertThat(dao.recoveries().keptCount()).isZero();
+  }
+
+  @Test
+  void aLongHistoryAndARecoveryFromASnapshotReadAsThePluginDoes() throws Exception {
+    String id = "long-" + System.nanoTime();
+    String pid = "TaggedLog|" + id;
+    TestProbe<Done> done = testKit.createTestProbe();
+    ActorRef<Append> log = testKit.spawn(TaggedLog.of(id, "t"));
+    int count = RecoveryReads.MAX_EVENTS + 30;
+    List<String> events = new ArrayList<>();
+    for (int e = 0; e < count; e++) {
+      events.add("event " + e);
+    }
+    log.tell(new Append(events, done.ref()));
+    done.expectMessage(WAIT, Done.getInstance());
+
+    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture()
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo((long) count);
+    assertThat(replay(pid, 1, Long.MAX_VALUE)).hasSize(count).isEqualTo(pluginReplay(pid));
+    // From a snapshot at 40: Pekko asks from 40, then replays from 41.
+    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 40)).toCompletableFuture()
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo((long) count);
+    assertThat(replay(pid, 41, count)).hasSize(count - 40).first().isEqualTo("event 40");
+  }
+
+  @Test
+  void aReplayAfterANewWriteReadsTheNewEventsNotWhatAnEarlierAskKept() throws Exception {
+    String id = "rewritten-" + System.nanoTime();
+    String pid = "TaggedLog|" + id;
+    TestProbe<Done> done = testKit.createTestProbe();
+    ActorRef<Append> log = testKit.spawn(TaggedLog.of(id, "t"));
+    log.tell(new Append(List.of("one"), done.ref()));
+    done.expectMessage(WAIT, Done.getInstance());
+    FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture().get(WAIT.toSeconds(),
+        TimeUnit.SECONDS); // a recovery that stopped before its replay: its events stay kept
+    log.tell(new Append(List.of("two"), done.ref()));
+    done.expectMessage(WAIT, Done.getInstance());
+
+    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture()
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(2L);
+    assertThat(replay(pid, 1, Long.MAX_VALUE)).containsExactly("one", "two");
+  }
+
+  private List<Object> replay(String pid, long from, long to) throws Exception {
+    return dao.messagesWithBatch(pid, from, to, 400, Option.empty()).asJava()
+        .map(t -> t.get()._1().payload())
+        .runWith(Sink.seq(), testKit.system()).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  /** The plugin's own replay, by its per-entity query. */
+  private List<Object> pluginReplay(String pid) throws Exception {
+    return dao.messages(pid, 1, Long.MAX_VALUE, Long.MAX_VALUE).asJava()
+        .map(t -> t.get()._1().payload())
+        .runWith(Sink.seq(), testKit.system()).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
   private void write(List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch)
       throws Exception {
     FutureConverters.asJava(dao.writeJournalRows(CollectionConverters.asScala(batch).toList()))
