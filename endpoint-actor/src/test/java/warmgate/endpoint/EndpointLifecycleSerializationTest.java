@@ -146,4 +146,25 @@ class EndpointLifecycleSerializationTest {
           .isEqualTo(message);
     }
   }
+  /**
+   * A rolling update runs nodes from before park-at-once beside new ones: their {@code Acquire} has no
+   * {@code mayPark}, and it must read as a job that does not park (as it behaves), not fail.
+   */
+  @Test
+  void anAcquireFromANodeBeforeParkAtOnceReadsAsOneThatDoesNotPark() throws Exception {
+    var serialization = org.apache.pekko.serialization.SerializationExtension.get(testKit.system().classicSystem());
+    Acquire now = new Acquire("job-1", "alice", Priority.BATCH,
+        testKit.<EndpointCommand.SlotReply>createTestProbe().ref(), true);
+    var serializer = serialization.findSerializerFor(now);
+    var cbor = new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper();
+    var tree = (com.fasterxml.jackson.databind.node.ObjectNode) cbor.readTree(serialization.serialize(now).get());
+    org.assertj.core.api.Assertions.assertThat(tree.remove("mayPark")).as("the field an older node does not send")
+        .isNotNull();
+
+    Object read = serialization.deserialize(cbor.writeValueAsBytes(tree), serializer.identifier(),
+        Acquire.class.getName()).get();
+
+    org.assertj.core.api.Assertions.assertThat(read).isEqualTo(new Acquire("job-1", "alice", Priority.BATCH,
+        now.replyTo(), false));
+  }
 }

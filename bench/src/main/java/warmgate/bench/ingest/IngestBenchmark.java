@@ -38,7 +38,7 @@ public final class IngestBenchmark {
   private static final String USAGE = """
       usage: bench/run ingest [--concurrency 16,64,256] [--warmup 120] [--duration 20] [--keys 10000]
                               [--writes batched,plugin] [--route http,sqs] [--sqs-consumers 2]
-                              [--sqs-messages 60000] [--quick]
+                              [--sqs-messages 60000] [--records 1] [--quick]
 
       For each concurrency: one Warmgate node (in this JVM, on a fresh PostgreSQL database) takes S3 notifications
       from that many connections, each with one request in flight, for warmup + duration seconds; only the
@@ -58,16 +58,19 @@ public final class IngestBenchmark {
                        one after the other, in the same run
         --sqs-consumers  the SQS rows' long-poll loops per node (warmgate.sqs consumers), comma-separated
         --sqs-messages messages put on the queue before the node starts; a row says if the queue ran dry
+        --records      S3 records per notification (http route), comma-separated: each a new job; rates and CPU are
+                       then per job, not per request
         --quick        --concurrency 16,64 --warmup 3 --duration 5
       """;
 
 
   private record Options(List<Integer> concurrencies, int warmup, int duration, int keys, List<JournalWrites> writes,
-      List<String> routes, List<Integer> sqsConsumers, int sqsMessages) {
+      List<String> routes, List<Integer> sqsConsumers, int sqsMessages, List<Integer> records) {
     static Options parse(String[] args) {
       List<String> routes = List.of("http");
       List<Integer> sqsConsumers = List.of(2);
       int sqsMessages = 60_000;
+      List<Integer> records = List.of(1);
       List<Integer> concurrencies = List.of(16, 64, 256);
       int warmup = 120;
       int duration = 20;
@@ -94,13 +97,15 @@ public final class IngestBenchmark {
           case "--sqs-consumers" -> sqsConsumers = java.util.Arrays.stream(args[++i].split(",")).map(String::trim)
               .map(Integer::parseInt).toList();
           case "--sqs-messages" -> sqsMessages = Integer.parseInt(args[++i]);
+          case "--records" -> records = java.util.Arrays.stream(args[++i].split(",")).map(String::trim)
+              .map(Integer::parseInt).toList();
           default -> throw new IllegalArgumentException("unknown option " + args[i] + "\n" + USAGE);
         }
       }
       if (!List.of("http", "sqs").containsAll(routes)) {
         throw new IllegalArgumentException("--route takes http, sqs or both\n" + USAGE);
       }
-      return new Options(concurrencies, warmup, duration, keys, writes, routes, sqsConsumers, sqsMessages);
+      return new Options(concurrencies, warmup, duration, keys, writes, routes, sqsConsumers, sqsMessages, records);
     }
   }
 
@@ -122,17 +127,22 @@ public final class IngestBenchmark {
     logTo(nodeLog);
     int maxConnections = serverMaxConnections();
 
-    Report report = new Report("ingest", "concurrency", "writes", "Warmgate accepted/s", "p50 ms", "p99 ms",
-        "pgbench tx/s", "ratio",
-        "Warmgate CPU ms per notification (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
-        "node + backends idle (cores)", "PostgreSQL commits per notification", "machine busy (cores of 2)",
+    Report report = new Report("ingest", "concurrency", "writes", "records per notification",
+        "Warmgate jobs accepted/s", "p50 ms", "p99 ms", "pgbench tx/s", "ratio",
+        "Warmgate CPU ms per job (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
+        "node + backends idle (cores)", "PostgreSQL commits per job", "machine busy (cores of 2)",
             "2xx = JobSubmitted",
         "index caught up", "route", "SQS server CPU ms per job (ElasticMQ)");
     for (int concurrency : options.routes().contains("http") ? options.concurrencies() : List.<Integer>of()) {
+      PgBenchRun baseline = null;
+      boolean baselineRun = false;
+      for (int records : options.records()) {
       Map<JournalWrites, WarmgateRun> runs = new java.util.LinkedHashMap<>();
       for (JournalWrites writes : options.writes()) {
-        System.err.printf(Locale.ROOT, "== concurrency %d: Warmgate, %s writes%n", concurrency, writes.label());
-        WarmgateRun w = warmgate(work.resolve("c" + concurrency + "-" + writes.label()), options, concurrency, writes);
+        System.err.printf(Locale.ROOT, "== concurrency %d, %d record(s) a notification: Warmgate, %s writes%n",
+            concurrency, records, writes.label());
+        WarmgateRun w = warmgate(work.resolve("c" + concurrency + "-r" + records + "-" + writes.label()), options,
+            concurrency, records, writes);
         System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(),
             w.accepted(), w.journaled());
         runs.put(writes, w);
@@ -146,10 +156,10 @@ public final class IngestBenchmark {
               + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
         }
       }
-      PgBenchRun baseline = null;
       // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need
-      // some too.
-      if (concurrency + 10 <= maxConnections) {
+      // some too. Once per concurrency: it does not depend on how many records a notification carries.
+      if (!baselineRun && concurrency + 10 <= maxConnections) {
+        baselineRun = true;
         System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
         baseline = pgbench(work, runs.values().iterator().next().sample(), concurrency, options);
         System.err.printf(Locale.ROOT, "   %.0f tx/s%n", baseline.result().tps());
@@ -171,12 +181,14 @@ public final class IngestBenchmark {
         String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
             (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000,
             w.postgresCores() / w.perSecond() * 1000);
-        report.row(concurrency, entry.getKey().label(), String.format(Locale.ROOT, "%.0f", w.perSecond()), w.p50(),
+        report.row(concurrency, entry.getKey().label(), records, String.format(Locale.ROOT, "%.0f", w.perSecond()),
+            w.p50(),
             w.p99(), pgbench,
             ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
             String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
             w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load",
                 w.indexLagSeconds()), "http", "–");
+      }
       }
     }
     if (options.routes().contains("sqs")) {
@@ -215,7 +227,8 @@ public final class IngestBenchmark {
         + w.refusals() + ")";
   }
 
-  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency, JournalWrites writes)
+  private static WarmgateRun warmgate(Path dataDir, Options options, int concurrency, int records,
+      JournalWrites writes)
       throws Exception {
     // Autovacuum is off on this machine's server; without statistics the read side's queries on a journal that grew
     // from empty in seconds are planned as scans, and a production server has them (PlannerStatistics).
@@ -239,7 +252,7 @@ public final class IngestBenchmark {
           node.blobs.put(new ObjectRef("gen3d", NotificationLoad.maskKey(i)), new byte[] {2});
         }
         int port = URI.create(node.base).getPort();
-        NotificationLoad load = new NotificationLoad(port, TestTokens.ADMIN, concurrency, options.keys());
+        NotificationLoad load = new NotificationLoad(port, TestTokens.ADMIN, concurrency, options.keys(), records);
         // What the node and its backends spend with nothing to do (cluster, projections polling, timers): a fixed
         // cost that weighs on every notification when few get through.
         List<Long> idleBackends = backends(postgres);

@@ -23,14 +23,17 @@ import warmgate.bench.Latencies;
  * library, so the generator spends as little of the shared CPU as it can and its own cost can be measured (the
  * CPU time of its threads).
  *
- * <p>Every request carries one record (as S3 sends them) for one of {@code keys} image keys, with an eTag never
- * used before, so every notification is a new job (the job id comes from bucket, key and eTag).
+ * <p>Every request carries {@code records} records (S3 sends one; a notification may carry several, and an SQS
+ * batch holds up to ten), each for one of {@code keys} image keys with an eTag never used before, so every record is
+ * a new job (the job id comes from bucket, key and eTag). Counts are of jobs: a 2xx answer accepts
+ * {@code records} of them.
  */
 final class NotificationLoad {
   private final int port;
   private final String token;
   private final int concurrency;
   private final int keys;
+  private final int records;
   private final AtomicLong next = new AtomicLong();
   private final List<Thread> threads = new ArrayList<>();
   private final ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
@@ -44,11 +47,12 @@ final class NotificationLoad {
   private volatile boolean measuring;
   private volatile boolean stopping;
 
-  NotificationLoad(int port, String token, int concurrency, int keys) {
+  NotificationLoad(int port, String token, int concurrency, int keys, int records) {
     this.port = port;
     this.token = token;
     this.concurrency = concurrency;
     this.keys = keys;
+    this.records = records;
   }
 
   /** The image key notification {@code i} reports; its mask sits beside it. */
@@ -118,7 +122,7 @@ final class NotificationLoad {
     return latencies;
   }
 
-  /** Non-2xx answers by status, e.g. {@code 503×12}; empty when there were none. */
+  /** Non-2xx answers by status, e.g. {@code 503×12} (answers, not jobs); empty when there were none. */
   String refusals() {
     StringBuilder s = new StringBuilder();
     statuses.forEach((status, count) -> {
@@ -129,8 +133,10 @@ final class NotificationLoad {
     return s.toString();
   }
 
+  /** Jobs in the answers that were not 2xx. */
   long refused() {
-    return statuses.entrySet().stream().filter(e -> e.getKey() / 100 != 2).mapToLong(e -> e.getValue().sum()).sum();
+    return records * statuses.entrySet().stream().filter(e -> e.getKey() / 100 != 2).mapToLong(e -> e.getValue()
+        .sum()).sum();
   }
 
   private void connection() {
@@ -142,7 +148,7 @@ final class NotificationLoad {
         OutputStream out = socket.getOutputStream();
         InputStream in = new BufferedInputStream(socket.getInputStream(), 4096);
         while (!stopping) {
-          long n = next.getAndIncrement();
+          long n = next.getAndAdd(records);
           byte[] request = request(n);
           long started = System.nanoTime();
           out.write(request);
@@ -151,13 +157,14 @@ final class NotificationLoad {
           long took = System.nanoTime() - started;
           statuses.computeIfAbsent(response.status, s -> new LongAdder()).increment();
           if (response.status / 100 == 2) {
-            accepted.increment();
+            accepted.add(records);
             if (measuring) {
-              acceptedInWindow.increment();
+              acceptedInWindow.add(records);
               latencies.record(took);
             }
-            if (!response.body.contains("\"duplicate\":false")) {
-              notNew.increment();
+            int fresh = response.body.split("\"duplicate\":false", -1).length - 1;
+            if (fresh != records) {
+              notNew.add(records - fresh);
             }
           }
           if (response.close) {
@@ -170,11 +177,30 @@ final class NotificationLoad {
     }
   }
 
-  private byte[] request(long n) {
+  private byte[] request(long first) {
+    StringBuilder all = new StringBuilder("{\"Records\":[");
+    for (long n = first; n < first + records; n++) {
+      all.append(n == first ? "" : ",").append(record(n));
+    }
+    byte[] bytes = all.append("]}").toString().getBytes(StandardCharsets.UTF_8);
+    String head = "POST /v1/notifications/s3 HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: Bearer " + token
+        + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
+    byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
+    byte[] request = new byte[headBytes.length + bytes.length];
+    System.arraycopy(headBytes, 0, request, 0, headBytes.length);
+    System.arraycopy(bytes, 0, request, headBytes.length, bytes.length);
+    return request;
+  }
+
+  /**
+   * One record, with the fields of AWS's example event
+   * (docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+   */
+  private String record(long n) {
     int i = (int) (n % keys);
     String eTag = String.format(Locale.ROOT, "%032x", n);
-    String body = """
-        {"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
+    return """
+        {"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-east-1",\
         "eventTime":"2026-11-23T10:00:00.000Z","eventName":"ObjectCreated:Put",\
         "userIdentity":{"principalId":"AWS:AIDAJDPLRKLG7UEXAMPLE"},\
         "requestParameters":{"sourceIPAddress":"10.0.0.1"},\
@@ -182,16 +208,8 @@ final class NotificationLoad {
         "x-amz-id-2":"FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},\
         "s3":{"s3SchemaVersion":"1.0","configurationId":"gen3d-uploads",\
         "bucket":{"name":"gen3d","ownerIdentity":{"principalId":"A3NL1KOZZKExample"},"arn":"arn:aws:s3:::gen3d"},\
-        "object":{"key":"%s","size":48213,"eTag":"%s","sequencer":"%016X"}}}]}"""
+        "object":{"key":"%s","size":48213,"eTag":"%s","sequencer":"%016X"}}}"""
         .formatted(imageKey(i), eTag, n);
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    String head = "POST /v1/notifications/s3 HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAuthorization: Bearer " + token
-        + "\r\nContent-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
-    byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
-    byte[] all = new byte[headBytes.length + bytes.length];
-    System.arraycopy(headBytes, 0, all, 0, headBytes.length);
-    System.arraycopy(bytes, 0, all, headBytes.length, bytes.length);
-    return all;
   }
 
   /** The parts of an HTTP/1.1 response the load needs; the server answers with a Content-Length. */

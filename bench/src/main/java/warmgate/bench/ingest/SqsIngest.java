@@ -129,7 +129,8 @@ final class SqsIngest {
             + received + " received, " + duplicates + " duplicates, but the journal holds " + journaled
             + " JobSubmitted events");
       }
-      report.row(consumers + " loops", writes.label(), String.format(Locale.ROOT, "%.0f", perSecond)
+      report.row(consumers + " loops", writes.label(), "1 (received 10 messages at a time)",
+          String.format(Locale.ROOT, "%.0f", perSecond)
               + (left == 0 ? " (queue ran dry)" : ""), "–", "–", "–", "–",
           perSecond == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
               (nodeCores + postgresCores) / perSecond * 1000, nodeCores / perSecond * 1000,
