@@ -199,8 +199,7 @@ abstract class BatchingJournalDaoContract {
   void aNewEntityFindsNothingAndKeepsNothing() throws Exception {
     String pid = "TaggedLog|never-written-" + System.nanoTime();
 
-    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture()
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(0L);
+    assertThat(highest(pid, 0)).isEqualTo(0L);
     assertThat(dao.recoveries().keptCount()).isZero();
   }
 
@@ -208,22 +207,18 @@ abstract class BatchingJournalDaoContract {
   void aLongHistoryAndARecoveryFromASnapshotReadAsThePluginDoes() throws Exception {
     String id = "long-" + System.nanoTime();
     String pid = "TaggedLog|" + id;
-    TestProbe<Done> done = testKit.createTestProbe();
     ActorRef<Append> log = testKit.spawn(TaggedLog.of(id, "t"));
     int count = RecoveryReads.MAX_EVENTS + 30;
     List<String> events = new ArrayList<>();
     for (int e = 0; e < count; e++) {
       events.add("event " + e);
     }
-    log.tell(new Append(events, done.ref()));
-    done.expectMessage(WAIT, Done.getInstance());
+    append(log, events);
 
-    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture()
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo((long) count);
+    assertThat(highest(pid, 0)).isEqualTo((long) count);
     assertThat(replay(pid, 1, Long.MAX_VALUE)).hasSize(count).isEqualTo(pluginReplay(pid));
     // From a snapshot at 40: Pekko asks from 40, then replays from 41.
-    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 40)).toCompletableFuture()
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo((long) count);
+    assertThat(highest(pid, 40)).isEqualTo((long) count);
     assertThat(replay(pid, 41, count)).hasSize(count - 40).first().isEqualTo("event 40");
   }
 
@@ -231,18 +226,24 @@ abstract class BatchingJournalDaoContract {
   void aReplayAfterANewWriteReadsTheNewEventsNotWhatAnEarlierAskKept() throws Exception {
     String id = "rewritten-" + System.nanoTime();
     String pid = "TaggedLog|" + id;
-    TestProbe<Done> done = testKit.createTestProbe();
     ActorRef<Append> log = testKit.spawn(TaggedLog.of(id, "t"));
-    log.tell(new Append(List.of("one"), done.ref()));
-    done.expectMessage(WAIT, Done.getInstance());
-    FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture().get(WAIT.toSeconds(),
-        TimeUnit.SECONDS); // a recovery that stopped before its replay: its events stay kept
-    log.tell(new Append(List.of("two"), done.ref()));
-    done.expectMessage(WAIT, Done.getInstance());
+    append(log, List.of("one"));
+    highest(pid, 0); // a recovery that stopped before its replay: its events stay kept
+    append(log, List.of("two"));
 
-    assertThat(FutureConverters.asJava(dao.highestSequenceNr(pid, 0)).toCompletableFuture()
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(2L);
+    assertThat(highest(pid, 0)).isEqualTo(2L);
     assertThat(replay(pid, 1, Long.MAX_VALUE)).containsExactly("one", "two");
+  }
+
+  private void append(ActorRef<Append> log, List<String> events) {
+    TestProbe<Done> done = testKit.createTestProbe();
+    log.tell(new Append(events, done.ref()));
+    done.expectMessage(WAIT, Done.getInstance());
+  }
+
+  private Object highest(String pid, long from) throws Exception {
+    return FutureConverters.asJava(dao.highestSequenceNr(pid, from)).toCompletableFuture().get(WAIT.toSeconds(),
+        TimeUnit.SECONDS);
   }
 
   private List<Object> replay(String pid, long from, long to) throws Exception {
