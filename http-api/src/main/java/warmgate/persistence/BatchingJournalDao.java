@@ -132,12 +132,7 @@ public final class BatchingJournalDao extends DefaultJournalDao {
   }
 
   private <T> CompletionStage<T> read(Function<Connection, T> query) {
-    return FutureConverters.asJava(runRead(SimpleJdbcAction.apply(ctx -> query.apply(ctx.connection()))));
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private <T> Future<T> runRead(DBIOAction<T, NoStream, ?> action) {
-    return db.run((DBIOAction) action);
+    return FutureConverters.asJava(run(SimpleJdbcAction.apply(ctx -> query.apply(ctx.connection()))));
   }
 
   /** The recovery reads' batching, for tests. */
@@ -162,7 +157,7 @@ public final class BatchingJournalDao extends DefaultJournalDao {
    * any action and Java's generics cannot express: the raw call is what the Scala compiler would check.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private Future<BoxedUnit> run(DBIOAction<BoxedUnit, NoStream, ?> action) {
+  private <T> Future<T> run(DBIOAction<T, NoStream, ?> action) {
     return db.run((DBIOAction) action);
   }
 
