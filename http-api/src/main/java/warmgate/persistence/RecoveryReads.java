@@ -25,7 +25,8 @@ import scala.Option;
  * <p>An entity's recovery costs the journal plugin two round trips, one for the highest sequence number and one for
  * the events up to it, and every entity asks alone. A job has a handful of events and recovers often (every grant of a
  * parked job starts one, and every new job's start is a recovery that finds nothing), so at hundreds of recoveries at
- * once those round trips were what a drained slot waited for. Here the asks for highest sequence numbers that arrive
+ * once those queries took the two cores' time from the journal's writes, which a drained slot waits for
+ * (docs/benchmarks.md, section 10). Here the asks for highest sequence numbers that arrive
  * while a read is running wait for it and go together in the next read: one query for all of them, which also
  * returns their events. The events are kept for the replay that follows a moment later ({@link #takeEvents}), so an
  * entity's recovery costs part of one query instead of two. One read runs at a time: at low load a read holds one
