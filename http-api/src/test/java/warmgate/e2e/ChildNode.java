@@ -111,6 +111,39 @@ public final class ChildNode implements AutoCloseable {
         });
   }
 
+  /**
+   * The configuration of one node of a test cluster on loopback, without how it finds the others: its own data
+   * folder and ports, the shared PostgreSQL journal, and one bucket folder and one model-process folder for all
+   * nodes. They stand for S3 and for a model server every node reaches, and let whichever node hosts the endpoint
+   * adopt the running model. A killed node is downed after 5 s (the default waits 20 s for the partition to settle).
+   *
+   * @param root the test's folder: {@code buckets/}, {@code endpoints/} and the node's data folder {@code name/}
+   */
+  public static String clusterNodeHocon(Path root, String name, int httpPort, int remotePort, int managementPort,
+      Postgres postgres, int modelPort) {
+    return """
+        include classpath("application.conf")
+        warmgate.data-dir = "%s"
+        warmgate.http.port = %d
+        pekko.remote.artery.canonical.port = %d
+        pekko.management.http.port = %d
+        warmgate.database.url = "%s"
+        warmgate.database.user = "%s"
+        warmgate.blob-store.local.root = "%s"
+        warmgate.blob-store.local.watch-interval = 0s
+        warmgate.endpoints.gen3d.process.state-dir = "%s"
+        warmgate.endpoints.gen3d.process.port = %d
+        warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+          "-cp", "{classpath}", "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}",
+          "--startup-delay", "2s", "--invoke-delay", "300ms"]
+        warmgate.endpoints.gen3d.max-concurrency = 2
+        warmgate.endpoint-defaults.status-poll-interval = 200ms
+        warmgate.request.acquire-interval = 1s
+        pekko.cluster.split-brain-resolver.stable-after = 5s
+        """.formatted(root.resolve(name), httpPort, remotePort, managementPort, postgres.url, Postgres.USER,
+        root.resolve("buckets"), root.resolve("endpoints"), modelPort) + TestTokens.hocon();
+  }
+
   /** SIGKILL: no shutdown hook, no flush, no goodbye. */
   public void kill9() throws InterruptedException {
     process.destroyForcibly();

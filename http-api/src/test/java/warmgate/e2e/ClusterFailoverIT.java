@@ -16,7 +16,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import warmgate.auth.TestTokens;
 import warmgate.demo.SampleImages;
 
 // Real processes: three Warmgate JVMs on loopback forming one cluster through Cluster Bootstrap (config discovery), a
@@ -69,35 +68,12 @@ class ClusterFailoverIT {
       int modelPort)
       throws IOException {
     Path conf = root.resolve("node" + index + ".conf");
-    Files.writeString(conf, """
-        include classpath("application.conf")
-        warmgate.data-dir = "%s"
-        warmgate.http.port = %d
-        pekko.remote.artery.canonical.port = %d
-        warmgate.database.url = "%s"
-        warmgate.database.user = "%s"
-        # One bucket folder and one model-process folder for all nodes: they stand for S3 and for a model server
-        # every node reaches, and let whichever node hosts the endpoint adopt the running model.
-        warmgate.blob-store.local.root = "%s"
-        warmgate.blob-store.local.watch-interval = 0s
-        warmgate.endpoints.gen3d.process.state-dir = "%s"
-        warmgate.endpoints.gen3d.process.port = %d
-        warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", "{classpath}", "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}",
-          "--startup-delay", "2s", "--invoke-delay", "300ms"]
-        warmgate.endpoints.gen3d.max-concurrency = 2
-        warmgate.endpoint-defaults.status-poll-interval = 200ms
-        warmgate.request.acquire-interval = 1s
+    Files.writeString(conf, ChildNode.clusterNodeHocon(root, "node" + index, httpPort, remotePort, managementPort,
+        postgres, modelPort) + """
         warmgate.cluster.discovery = config
         warmgate.cluster.contact-points = [%s]
-        pekko.management.http.port = %d
         pekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr = %d
-        # Down the killed node soon (the default waits 20 s for the partition to settle).
-        pekko.cluster.split-brain-resolver.stable-after = 5s
-        """.formatted(root.resolve("node" + index), httpPort, remotePort, postgres.url, Postgres.USER,
-        root.resolve("buckets"), root.resolve("endpoints"), modelPort,
-        contactPoints.stream().map(p -> "\"" + p + "\"").collect(Collectors.joining(", ")), managementPort, NODES)
-        + TestTokens.hocon());
+        """.formatted(contactPoints.stream().map(p -> "\"" + p + "\"").collect(Collectors.joining(", ")), NODES));
     return conf;
   }
 

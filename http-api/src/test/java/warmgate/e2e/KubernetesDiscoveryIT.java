@@ -23,7 +23,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import warmgate.auth.TestTokens;
 import warmgate.demo.SampleImages;
 import warmgate.deploy.Manifests;
 import warmgate.deploy.Repo;
@@ -181,31 +180,8 @@ class KubernetesDiscoveryIT {
       environment.put(name, podEnvironment.get(name));
     }
     Path conf = root.resolve(pod + ".conf");
-    Files.writeString(conf, """
-        include classpath("application.conf")
-        warmgate.data-dir = "%s"
-        warmgate.http.port = %d
-        pekko.remote.artery.canonical.port = %d
-        pekko.management.http.port = %d
-        warmgate.database.url = "%s"
-        warmgate.database.user = "%s"
-        # One bucket folder and one model-process folder for all nodes: they stand for S3 and for a model server
-        # every node reaches, and let whichever node hosts the endpoint adopt the running model.
-        warmgate.blob-store.local.root = "%s"
-        warmgate.blob-store.local.watch-interval = 0s
-        warmgate.endpoints.gen3d.process.state-dir = "%s"
-        warmgate.endpoints.gen3d.process.port = %d
-        warmgate.endpoints.gen3d.process.command = ["{java}", "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-          "-cp", "{classpath}", "warmgate.demo.DemoModelServer", "--host", "{host}", "--port", "{port}",
-          "--startup-delay", "2s", "--invoke-delay", "300ms"]
-        warmgate.endpoints.gen3d.max-concurrency = 2
-        warmgate.endpoint-defaults.status-poll-interval = 200ms
-        warmgate.request.acquire-interval = 1s
-        # Down the killed node soon (the default waits 20 s for the partition to settle).
-        pekko.cluster.split-brain-resolver.stable-after = 5s
-        """.formatted(root.resolve(pod), httpPort, remotePort, managementPort, postgres.url, Postgres.USER,
-        root.resolve("buckets"), root.resolve("endpoints"), modelPort)
-        + kubernetes.discoveryHocon() + TestTokens.hocon());
+    Files.writeString(conf, ChildNode.clusterNodeHocon(root, pod, httpPort, remotePort, managementPort, postgres,
+        modelPort) + kubernetes.discoveryHocon());
     ChildNode node = ChildNode.launch(conf, httpPort, root.resolve(pod + ".log"), ChildNode.TEST_JVM, environment);
     return new Member(pod, node, httpPort, remotePort, managementPort);
   }
