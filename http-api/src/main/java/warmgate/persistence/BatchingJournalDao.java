@@ -119,16 +119,27 @@ public final class BatchingJournalDao extends DefaultJournalDao {
   @Override
   public Source<Try<Tuple2<PersistentRepr, Object>>, NotUsed> messagesWithBatch(String persistenceId,
       long fromSequenceNr, long toSequenceNr, int batchSize, Option<Tuple2<FiniteDuration, Scheduler>> refresh) {
-    Optional<List<JournalPekkoSerializationRow>> read = refresh.isEmpty() ? recoveries.takeEvents(persistenceId)
-        : Optional.empty();
+    Optional<List<Try<Tuple2<PersistentRepr, Object>>>> read = refresh.isEmpty()
+        ? keptEvents(persistenceId, fromSequenceNr, toSequenceNr, Long.MAX_VALUE) : Optional.empty();
     if (read.isEmpty()) {
       return super.messagesWithBatch(persistenceId, fromSequenceNr, toSequenceNr, batchSize, refresh);
     }
-    List<Try<Tuple2<PersistentRepr, Object>>> events = read.get().stream()
-        .filter(row -> row.sequenceNumber() >= fromSequenceNr && row.sequenceNumber() <= toSequenceNr)
+    return org.apache.pekko.stream.javadsl.Source.from(read.get()).asScala();
+  }
+
+  /**
+   * The events of {@code persistenceId} from {@code fromSequenceNr} to {@code toSequenceNr}, at most {@code max}, as
+   * its recovery's first ask read them, deserialized as the plugin's replay does; empty if that ask kept none (they
+   * are taken: a second call finds none). What {@link BatchingJournal} replays without a stream.
+   */
+  Optional<List<Try<Tuple2<PersistentRepr, Object>>>> keptEvents(String persistenceId, long fromSequenceNr,
+      long toSequenceNr, long max) {
+    return recoveries.takeEvents(persistenceId).map(rows -> rows.stream()
+        // The plugin's replay skips a row marked deleted (the highest one a delete keeps, for the sequence number).
+        .filter(row -> !row.deleted() && row.sequenceNumber() >= fromSequenceNr && row.sequenceNumber() <= toSequenceNr)
+        .limit(max)
         .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row))
-        .toList();
-    return org.apache.pekko.stream.javadsl.Source.from(events).asScala();
+        .toList());
   }
 
   private <T> CompletionStage<T> read(Function<Connection, T> query) {

@@ -138,7 +138,7 @@ abstract class BatchingJournalDaoContract {
     int entities = 40;
     TestProbe<Done> done = testKit.createTestProbe();
     for (int i = 0; i < entities; i++) {
-      ActorRef<Append> log = testKit.spawn(TaggedLog.of("reader-" + tag + "-" + i, tag));
+      ActorRef<LogCommand> log = testKit.spawn(TaggedLog.of("reader-" + tag + "-" + i, tag));
       // Two appends back to back: the plugin gathers many entities' writes into one batch.
       log.tell(new Append(List.of("first " + i, "second " + i), done.ref()));
       log.tell(new Append(List.of("third " + i), done.ref()));
@@ -167,7 +167,7 @@ abstract class BatchingJournalDaoContract {
     int entities = 120;
     TestProbe<Done> done = testKit.createTestProbe();
     for (int i = 0; i < entities; i++) {
-      ActorRef<Append> log = testKit.spawn(TaggedLog.of(prefix + i, "t"));
+      ActorRef<LogCommand> log = testKit.spawn(TaggedLog.of(prefix + i, "t"));
       List<String> events = new ArrayList<>();
       for (int e = 0; e <= i % 5; e++) {
         events.add("event " + e + " of " + i);
@@ -207,7 +207,7 @@ abstract class BatchingJournalDaoContract {
   void aLongHistoryAndARecoveryFromASnapshotReadAsThePluginDoes() throws Exception {
     String id = "long-" + System.nanoTime();
     String pid = "TaggedLog|" + id;
-    ActorRef<Append> log = testKit.spawn(TaggedLog.of(id, "t"));
+    ActorRef<LogCommand> log = testKit.spawn(TaggedLog.of(id, "t"));
     int count = RecoveryReads.MAX_EVENTS + 30;
     List<String> events = new ArrayList<>();
     for (int e = 0; e < count; e++) {
@@ -226,7 +226,7 @@ abstract class BatchingJournalDaoContract {
   void aReplayAfterANewWriteReadsTheNewEventsNotWhatAnEarlierAskKept() throws Exception {
     String id = "rewritten-" + System.nanoTime();
     String pid = "TaggedLog|" + id;
-    ActorRef<Append> log = testKit.spawn(TaggedLog.of(id, "t"));
+    ActorRef<LogCommand> log = testKit.spawn(TaggedLog.of(id, "t"));
     append(log, List.of("one"));
     highest(pid, 0); // a recovery that stopped before its replay: its events stay kept
     append(log, List.of("two"));
@@ -235,7 +235,58 @@ abstract class BatchingJournalDaoContract {
     assertThat(replay(pid, 1, Long.MAX_VALUE)).containsExactly("one", "two");
   }
 
-  private void append(ActorRef<Append> log, List<String> events) {
+  @Test
+  void entitiesRestartedAtOnceRecoverTheirEventsThroughTheNodesJournal() throws Exception {
+    assertThat(db.config.getString("jdbc-journal.class")).as("the journal a node runs with")
+        .isEqualTo(BatchingJournal.class.getName());
+    String prefix = "restarted-" + System.nanoTime() + "-";
+    int entities = 60;
+    List<ActorRef<LogCommand>> logs = new ArrayList<>();
+    for (int i = 0; i < entities; i++) {
+      ActorRef<LogCommand> log = testKit.spawn(TaggedLog.of(prefix + i, "t"));
+      append(log, List.of("a" + i, "b" + i));
+      append(log, List.of("c" + i));
+      logs.add(log);
+    }
+    TestProbe<Object> gone = testKit.createTestProbe();
+    for (ActorRef<LogCommand> log : logs) {
+      testKit.stop(log);
+      gone.expectTerminated(log, WAIT);
+    }
+    long readsBefore = dao.recoveries().reads();
+
+    // Every entity starts again and recovers at once: Pekko asks the journal actor (BatchingJournal) for the highest
+    // sequence number, then replays; the DAO read both, for many entities in one query.
+    List<TestProbe<List<String>>> answers = new ArrayList<>();
+    for (int i = 0; i < entities; i++) {
+      TestProbe<List<String>> answer = testKit.createTestProbe();
+      testKit.spawn(TaggedLog.of(prefix + i, "t")).tell(new Read(answer.ref()));
+      answers.add(answer);
+    }
+    for (int i = 0; i < entities; i++) {
+      assertThat(answers.get(i).receiveMessage(WAIT)).as("recovered events of %s%d", prefix, i)
+          .containsExactly("a" + i, "b" + i, "c" + i);
+    }
+    assertThat(dao.recoveries().reads() - readsBefore).as("queries for %d recoveries at once", entities)
+        .isLessThan(entities);
+    assertThat(dao.recoveries().keptCount()).as("events kept after every replay took its own").isZero();
+  }
+
+  @Test
+  void aDeletedEventIsNotReplayedButItsSequenceNumberCounts() throws Exception {
+    String id = "deleted-" + System.nanoTime();
+    String pid = "TaggedLog|" + id;
+    ActorRef<LogCommand> log = testKit.spawn(TaggedLog.of(id, "t"));
+    append(log, List.of("one", "two", "three"));
+    FutureConverters.asJava(dao.delete(pid, 2)).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+
+    assertThat(highest(pid, 0)).isEqualTo(3L);
+    assertThat(dao.keptEvents(pid, 1, Long.MAX_VALUE, Long.MAX_VALUE).orElseThrow())
+        .extracting(event -> event.get()._1().payload()).containsExactly("three")
+        .isEqualTo(pluginReplay(pid));
+  }
+
+  private void append(ActorRef<LogCommand> log, List<String> events) {
     TestProbe<Done> done = testKit.createTestProbe();
     log.tell(new Append(events, done.ref()));
     done.expectMessage(WAIT, Done.getInstance());
@@ -307,10 +358,15 @@ abstract class BatchingJournalDaoContract {
     }
   }
 
-  record Append(List<String> events, ActorRef<Done> replyTo) {}
+  interface LogCommand {}
 
-  /** Persists what it is given, every event with one tag. */
-  static final class TaggedLog extends EventSourcedBehavior<Append, String, Integer> {
+  record Append(List<String> events, ActorRef<Done> replyTo) implements LogCommand {}
+
+  /** Answers the events the log holds, in order: after a restart, what its recovery replayed. */
+  record Read(ActorRef<List<String>> replyTo) implements LogCommand {}
+
+  /** An event-sourced log whose every event carries one tag; its state is its events. */
+  static final class TaggedLog extends EventSourcedBehavior<LogCommand, String, List<String>> {
     private final String tag;
 
     private TaggedLog(String id, String tag) {
@@ -318,13 +374,13 @@ abstract class BatchingJournalDaoContract {
       this.tag = tag;
     }
 
-    static Behavior<Append> of(String id, String tag) {
+    static Behavior<LogCommand> of(String id, String tag) {
       return new TaggedLog(id, tag);
     }
 
     @Override
-    public Integer emptyState() {
-      return 0;
+    public List<String> emptyState() {
+      return List.of();
     }
 
     @Override
@@ -333,16 +389,21 @@ abstract class BatchingJournalDaoContract {
     }
 
     @Override
-    public CommandHandler<Append, String, Integer> commandHandler() {
+    public CommandHandler<LogCommand, String, List<String>> commandHandler() {
       return newCommandHandlerBuilder().forAnyState()
           .onCommand(Append.class, (state, cmd) -> Effect().persist(cmd.events()).thenReply(cmd.replyTo(),
               s -> Done.getInstance()))
+          .onCommand(Read.class, (state, cmd) -> Effect().reply(cmd.replyTo(), state))
           .build();
     }
 
     @Override
-    public EventHandler<Integer, String> eventHandler() {
-      return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> state + 1);
+    public EventHandler<List<String>, String> eventHandler() {
+      return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> {
+        List<String> next = new ArrayList<>(state);
+        next.add(event);
+        return List.copyOf(next);
+      });
     }
   }
 }
