@@ -340,11 +340,23 @@ final class BufferedNode implements AutoCloseable {
     }
   }
 
-  /** A model that answers every invocation at once and notes when the first one began. */
+  /**
+   * A model that answers every invocation at once, or {@link #latencyMillis} later without holding a thread (as a
+   * remote model's answer arrives), and notes when the first one began.
+   */
   static final class Model implements InferenceClient {
     private static final byte[] PLY = "ply\n".getBytes(StandardCharsets.US_ASCII);
     final AtomicLong firstAt = new AtomicLong();
     final AtomicInteger invocations = new AtomicInteger();
+    volatile long latencyMillis;
+
+    Model() {
+      this(0);
+    }
+
+    Model(long latencyMillis) {
+      this.latencyMillis = latencyMillis;
+    }
 
     void reset() {
       firstAt.set(0);
@@ -354,7 +366,11 @@ final class BufferedNode implements AutoCloseable {
     public CompletionStage<InferenceResponse> invoke(String contentType, byte[] body) {
       firstAt.compareAndSet(0, System.nanoTime());
       invocations.incrementAndGet();
-      return CompletableFuture.completedFuture(new InferenceResponse(PLY, "application/octet-stream"));
+      InferenceResponse answer = new InferenceResponse(PLY, "application/octet-stream");
+      long latency = latencyMillis;
+      return latency == 0 ? CompletableFuture.completedFuture(answer)
+          : CompletableFuture.supplyAsync(() -> answer, CompletableFuture.delayedExecutor(latency,
+              TimeUnit.MILLISECONDS));
     }
   }
 

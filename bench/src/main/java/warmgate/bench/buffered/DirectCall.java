@@ -12,15 +12,17 @@ import warmgate.testing.InMemoryBlobStore;
 
 /**
  * The drain's baseline: the same work per job without Warmgate around it. {@link InferenceStep#run} reads the two
- * inputs from an in-memory bucket, builds the JSON payload, calls the same zero-work model and writes the output;
- * no entity, no journal, no lifecycle, no slot.
+ * inputs from an in-memory bucket, builds the JSON payload, calls the same model (zero-work, or answering after the
+ * same latency) and writes the output; no entity, no journal, no lifecycle, no slot.
  */
 final class DirectCall {
   private final InMemoryBlobStore blobs = new InMemoryBlobStore();
-  private final InferenceStep step = new InferenceStep(blobs, name -> new BufferedNode.Model());
+  private final InferenceStep step;
   private final JobSpec[] specs;
 
-  DirectCall(int jobs, int inputBytes) {
+  DirectCall(int jobs, int inputBytes, long modelMillis) {
+    BufferedNode.Model model = new BufferedNode.Model(modelMillis);
+    step = new InferenceStep(blobs, name -> model);
     byte[] image = new byte[inputBytes];
     byte[] mask = new byte[inputBytes];
     Arrays.fill(image, (byte) 'i');

@@ -29,7 +29,7 @@ public class DirectCallBenchmark {
 
   @Setup
   public void setUp() {
-    direct = new DirectCall(10_000, 1024);
+    direct = new DirectCall(10_000, 1024, 0);
   }
 
   @Benchmark

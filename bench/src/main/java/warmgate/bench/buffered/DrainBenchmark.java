@@ -23,7 +23,8 @@ public final class DrainBenchmark {
 
   private static final String HELP = """
       usage: bench/run drain [--jobs N] [--concurrency N,N,...] [--journal h2,postgres] [--writes batched,plugin]
-                             [--warmup S] [--trials N] [--input-bytes N] [--park-after LIST] [--quick]
+                             [--warmup S] [--trials N] [--input-bytes N] [--park-after LIST] [--model-ms N]
+                             [--quick]
         --jobs N            jobs buffered, then drained, per trial (default 10000)
         --concurrency LIST  the endpoint's max-concurrency values to measure (default 16,64,256)
         --journal LIST      h2 (a file in a temporary folder), postgres (a fresh database at 127.0.0.1:5432, dropped
@@ -38,6 +39,9 @@ public final class DrainBenchmark {
         --park-after LIST   warmgate.request.park-after of the node, one drain each (default 60s, the shipped value:
                             no job parks while buffering); with 30s or less the drain starts once every job has
                             parked, so each grant wakes its job from the journal
+        --model-ms N        the model answers each call N ms after it (default 0: at once, so the drain measures
+                            Warmgate's own cost); with a latency, what a slot waits for is mostly the model, as
+                            with a real one
         --quick             --jobs 2000 --concurrency 64 --journal h2 --warmup 10 --trials 1""";
 
   public static void main(String[] args) throws Exception {
@@ -50,6 +54,7 @@ public final class DrainBenchmark {
     List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
     int warmupSeconds = 120;
     int trials = 3;
+    long modelMillis = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--jobs" -> jobs = Integer.parseInt(args[++i]);
@@ -61,6 +66,7 @@ public final class DrainBenchmark {
         case "--writes" -> writes = JournalWrites.parse(args[++i]);
         case "--warmup" -> warmupSeconds = Integer.parseInt(args[++i]);
         case "--trials" -> trials = Integer.parseInt(args[++i]);
+        case "--model-ms" -> modelMillis = Long.parseLong(args[++i]);
         case "--quick" -> {
           jobs = 2000;
           concurrencies = List.of(64);
@@ -80,7 +86,7 @@ public final class DrainBenchmark {
         "Warmgate jobs/s, median", "trials' range", "direct jobs/s", "Warmgate µs/job", "direct µs/job",
             "overhead µs/job",
         "journal writes/job", "mean write ms", "max-concurrency / mean write jobs/s");
-    DirectCall direct = new DirectCall(jobs, inputBytes);
+    DirectCall direct = new DirectCall(jobs, inputBytes, modelMillis);
     for (Journal journal : journals) {
       for (JournalWrites write : writes) {
         for (int concurrency : concurrencies) {
@@ -89,7 +95,7 @@ public final class DrainBenchmark {
                 write.label(),
                 concurrency, parkAfter);
             List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, jobs, inputBytes, warmupSeconds,
-                trials);
+                trials, modelMillis);
             Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList()
                 .get(drains.size() / 2);
             double min = drains.stream().mapToDouble(Drained::rate).min().orElseThrow();
@@ -111,7 +117,8 @@ public final class DrainBenchmark {
     }
     report.note("One in-process node per row, in-memory bucket (two " + inputBytes
         + "-byte inputs per job), a model that answers "
-        + "at once, read side running; every setting Warmgate's default but max-concurrency and park-after. Each trial "
+        + (modelMillis == 0 ? "at once" : modelMillis + " ms after each call")
+        + ", read side running; every setting Warmgate's default but max-concurrency and park-after. Each trial "
             + "buffers "
         + jobs + " jobs on the starting endpoint, waits until the job index lists them (they would have buffered for"
             + " minutes), "
@@ -138,13 +145,14 @@ public final class DrainBenchmark {
   /** Warm-up drains for {@code warmupSeconds}, then {@code trials} recorded ones, all on one node. */
   private static List<Drained> drain(String row, Journal journal, JournalWrites write, int concurrency,
       String parkAfter, int jobs,
-      int inputBytes, int warmupSeconds, int trials) throws Exception {
+      int inputBytes, int warmupSeconds, int trials, long modelMillis) throws Exception {
     boolean parks = Duration.parse("PT" + parkAfter.toUpperCase(Locale.ROOT)).compareTo(Duration.ofSeconds(30)) <= 0
         && !parkAfter.matches("0+[a-z]*");
     Map<String, Object> settings = new HashMap<>(Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency,
         "warmgate.request.park-after", parkAfter));
     write.applyTo(settings);
     try (var node = new BufferedNode(journal, settings, true, inputBytes)) {
+      node.model.latencyMillis = modelMillis;
       long warmUntil = System.nanoTime() + Duration.ofSeconds(warmupSeconds).toNanos();
       int warmups = 0;
       do {

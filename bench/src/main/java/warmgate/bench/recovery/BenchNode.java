@@ -294,6 +294,16 @@ final class BenchNode implements AutoCloseable {
   }
 
   /** Polls {@code check} every half second until it holds; fails naming {@code what} after {@code max}. */
+  /** {@code options}, then those of {@code WARMGATE_BENCH_NODE_OPTS} (bench/run), which may add a profiler agent. */
+  static List<String> jvmOptions(String... options) {
+    List<String> all = new java.util.ArrayList<>(List.of(options));
+    String extra = System.getenv("WARMGATE_BENCH_NODE_OPTS");
+    if (extra != null && !extra.isBlank()) {
+      all.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    return List.copyOf(all);
+  }
+
   static void await(Duration max, Check check, String what) throws Exception {
     long deadline = System.nanoTime() + max.toNanos();
     while (!check.ok()) {

@@ -99,7 +99,7 @@ public final class MemoryBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    List<String> jvm = List.of("-Xmx" + o.heap(), "-Dlogback.configurationFile=logback.xml");
+    List<String> jvm = BenchNode.jvmOptions("-Xmx" + o.heap(), "-Dlogback.configurationFile=logback.xml");
     if (o.partA()) {
       buffered(o, jvm).publish();
     }

@@ -82,7 +82,7 @@ public final class RecoveryBenchmark {
           warmgate.endpoints.gen3d.start-timeout = 6h
           warmgate.endpoints.gen3d.process.command = ["sleep", "21600"]
           """.formatted(Math.max(10_000, o.jobs() + 1000), Math.max(10_000, o.jobs() + 1000));
-      try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, settings, List.of("-Xmx" + o.heap(),
+      try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, settings, BenchNode.jvmOptions("-Xmx" + o.heap(),
           "-Dlogback.configurationFile=logback.xml"))) {
         Duration first = node.start();
         System.err.println("first start (empty database, schema created): " + first.toMillis() + " ms");
