@@ -96,6 +96,8 @@ public final class SlotQueue<A> {
 
   /** In arrival order; a parked job's entry has a null address. */
   private final LinkedHashMap<String, Waiting<A>> waiting = new LinkedHashMap<>();
+  /** Entries of {@code waiting} with a null address, kept as they change: a view reads it while a million wait. */
+  private int parked;
   private final WaitLine line;
   private final Map<String, Lease> leases = new HashMap<>();
   /** Per owner: jobs waiting and leases held, both counted, so quotas and views need no scan. */
@@ -154,7 +156,7 @@ public final class SlotQueue<A> {
     Waiting<A> old = waiting.get(jobId);
     if (old != null) {
       if (old.to() != null || !keepParked) {
-        waiting.put(jobId, new Waiting<>(from, old.place())); // an existing key keeps its place in a LinkedHashMap
+        putWaiting(jobId, new Waiting<>(from, old.place())); // an existing key keeps its place in a LinkedHashMap
       }
       return new Queued();
     }
@@ -192,7 +194,7 @@ public final class SlotQueue<A> {
     if (old == null) {
       return false;
     }
-    waiting.put(jobId, new Waiting<>(null, old.place()));
+    putWaiting(jobId, new Waiting<>(null, old.place()));
     return true;
   }
 
@@ -211,7 +213,7 @@ public final class SlotQueue<A> {
         if (old == null) {
           enqueue(job.jobId(), null, place(job.jobId(), new Claim(job.owner(), job.priority()), job.since()));
         } else {
-          waiting.put(job.jobId(), new Waiting<>(null, old.place()));
+          putWaiting(job.jobId(), new Waiting<>(null, old.place()));
         }
       } else if (!held.renewed()) {
         again.add(new Granted<>(job.jobId(), null, held.leaseId()));
@@ -258,7 +260,7 @@ public final class SlotQueue<A> {
       if (jobId == null) {
         break; // every owner waiting holds its max-in-flight
       }
-      Waiting<A> w = waiting.remove(jobId);
+      Waiting<A> w = removeWaiting(jobId);
       Load load = load(w.place().owner());
       load.queued--;
       load.inFlight++;
@@ -321,15 +323,9 @@ public final class SlotQueue<A> {
     return overflow.size();
   }
 
-  /** A scan of the queue: only asked for by {@code GET /v1/endpoints}, not per job. */
+  /** Waiting jobs out of memory, whose grants go through sharding. */
   public int parked() {
-    int n = 0;
-    for (Waiting<A> w : waiting.values()) {
-      if (w.to() == null) {
-        n++;
-      }
-    }
-    return n;
+    return parked;
   }
 
   /** Jobs waiting for a slot that belong to {@code owner} (null: to nobody). */
@@ -351,15 +347,29 @@ public final class SlotQueue<A> {
     return owners;
   }
 
+  /** Every change of {@code waiting} goes through here and {@link #removeWaiting}, which count the parked. */
+  private void putWaiting(String jobId, Waiting<A> entry) {
+    Waiting<A> old = waiting.put(jobId, entry);
+    parked += (entry.to() == null ? 1 : 0) - (old != null && old.to() == null ? 1 : 0);
+  }
+
+  private Waiting<A> removeWaiting(String jobId) {
+    Waiting<A> old = waiting.remove(jobId);
+    if (old != null && old.to() == null) {
+      parked--;
+    }
+    return old;
+  }
+
   private void enqueue(String jobId, A to, WaitLine.Place place) {
-    waiting.put(jobId, new Waiting<>(to, place));
+    putWaiting(jobId, new Waiting<>(to, place));
     line.add(place);
     load(place.owner()).queued++;
   }
 
   /** Takes a waiting job out of the queue; null if it was not waiting. */
   private Waiting<A> withdraw(String jobId) {
-    Waiting<A> w = waiting.remove(jobId);
+    Waiting<A> w = removeWaiting(jobId);
     if (w != null) {
       line.remove(w.place());
       Load load = loads.get(w.place().owner());

@@ -121,6 +121,32 @@ class SlotQueueTest {
   }
 
   @Test
+  void theParkedCountFollowsEveryWayAJobLeavesMemoryOrComesBack() {
+    SlotQueue<String> q = queue(10, 1);
+    q.ask("job-1", NONE, "actor-1", T0);
+    q.ask("job-2", NONE, "actor-2", T0);
+    q.enlist(queued("job-3", "job-4")); // parked as they come
+    assertThat(q.parked()).isEqualTo(2);
+
+    q.park("job-1");
+    q.park("job-1");
+    assertThat(q.parked()).as("a job parked twice").isEqualTo(3);
+    q.ask("job-3", NONE, "actor-3", T0, false);
+    assertThat(q.parked()).as("a parked job that asks with its address").isEqualTo(2);
+    q.ask("job-4", NONE, "actor-4", T0, true);
+    assertThat(q.parked()).as("an ask that keeps a parked place parked").isEqualTo(2);
+    q.enlist(queued("job-2"));
+    assertThat(q.parked()).as("a job in memory enlisted").isEqualTo(3);
+
+    assertThat(jobs(q.dispatch(T0))).containsExactly("job-1");
+    assertThat(q.parked()).as("a parked job granted its slot").isEqualTo(2);
+    q.release("job-4", null);
+    assertThat(q.parked()).as("a parked job withdrawn").isEqualTo(1);
+    assertThat(q.drain()).hasSize(2);
+    assertThat(q.parked()).isZero();
+  }
+
+  @Test
   void enlistedJobsWaitParkedInOrderEvenBeyondAFullQueue() {
     SlotQueue<String> q = queue(1, 3);
     q.ask("job-1", NONE, "actor-1", T0);
