@@ -16,9 +16,9 @@ import scala.util.Try;
  * pekko-persistence-jdbc's journal, replaying an entity's events without a stream when its recovery's first ask read
  * them already ({@link BatchingJournalDao#keptEvents}). The plugin replays every recovery through a stream of its
  * own, materialized for the entity's two or three events: with jobs parked as soon as they queue, every job that runs
- * recovers once more, and that materialization was the largest piece of a recovery's cost the profile could name
- * (docs/benchmarks.md, section 10). The events replayed, and their order, are the plugin's; any other replay is the
- * plugin's own.
+ * recovers once more, and the stream was one piece of that recovery's cost in the profile, about 4 % of what a parked
+ * job's run adds (docs/benchmarks.md, section 10). The events replayed, and their order, are the plugin's; any other
+ * replay is the plugin's own.
  *
  * <p>Configured as {@code jdbc-journal.class} (persistence.conf); Pekko constructs it with the plugin's config.
  */
