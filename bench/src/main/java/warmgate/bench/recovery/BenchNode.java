@@ -293,7 +293,6 @@ final class BenchNode implements AutoCloseable {
     boolean ok() throws Exception;
   }
 
-  /** Polls {@code check} every half second until it holds; fails naming {@code what} after {@code max}. */
   /** {@code options}, then those of {@code WARMGATE_BENCH_NODE_OPTS} (bench/run), which may add a profiler agent. */
   static List<String> jvmOptions(String... options) {
     List<String> all = new java.util.ArrayList<>(List.of(options));
@@ -304,6 +303,7 @@ final class BenchNode implements AutoCloseable {
     return List.copyOf(all);
   }
 
+  /** Polls {@code check} every half second until it holds; fails naming {@code what} after {@code max}. */
   static void await(Duration max, Check check, String what) throws Exception {
     long deadline = System.nanoTime() + max.toNanos();
     while (!check.ok()) {
