@@ -135,60 +135,58 @@ public final class IngestBenchmark {
         "index caught up", "route", "SQS server CPU ms per job (ElasticMQ)");
     for (int concurrency : options.routes().contains("http") ? options.concurrencies() : List.<Integer>of()) {
       PgBenchRun baseline = null;
-      boolean baselineRun = false;
       for (int records : options.records()) {
-      Map<JournalWrites, WarmgateRun> runs = new java.util.LinkedHashMap<>();
-      for (JournalWrites writes : options.writes()) {
-        System.err.printf(Locale.ROOT, "== concurrency %d, %d record(s) a notification: Warmgate, %s writes%n",
-            concurrency, records, writes.label());
-        WarmgateRun w = warmgate(work.resolve("c" + concurrency + "-r" + records + "-" + writes.label()), options,
-            concurrency, records, writes);
-        System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(),
-            w.accepted(), w.journaled());
-        runs.put(writes, w);
-        // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
-        // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
-        // job was committed afterwards is what the contract allows: the sender delivers again and hears "duplicate".
-        if (w.journaled() < w.accepted() || w.journaled() > w.accepted() + w.refused()) {
-          report.publish();
-          throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted()
-              + " notifications answered 2xx, "
-              + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
+        Map<JournalWrites, WarmgateRun> runs = new java.util.LinkedHashMap<>();
+        for (JournalWrites writes : options.writes()) {
+          System.err.printf(Locale.ROOT, "== concurrency %d, %d record(s) a notification: Warmgate, %s writes%n",
+              concurrency, records, writes.label());
+          WarmgateRun w = warmgate(work.resolve("c" + concurrency + "-r" + records + "-" + writes.label()), options,
+              concurrency, records, writes);
+          System.err.printf(Locale.ROOT, "   %.0f accepted/s (%d accepted, %d JobSubmitted)%n", w.perSecond(),
+              w.accepted(), w.journaled());
+          runs.put(writes, w);
+          // Fewer JobSubmitted than 2xx answers would be an acknowledged job lost; more than the 2xx and the non-2xx
+          // answers together, a job nobody asked for. Either fails the run. A request answered 503 (ask timeout) whose
+          // job was committed afterwards is what the contract allows: the sender delivers again and hears "duplicate".
+          if (w.journaled() < w.accepted() || w.journaled() > w.accepted() + w.refused()) {
+            report.publish();
+            throw new IllegalStateException("concurrency " + concurrency + ": " + w.accepted()
+                + " notifications answered 2xx, "
+                + w.refused() + " refused, but the journal holds " + w.journaled() + " JobSubmitted events");
+          }
         }
-      }
-      // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need
-      // some too. Once per concurrency: it does not depend on how many records a notification carries.
-      if (!baselineRun && concurrency + 10 <= maxConnections) {
-        baselineRun = true;
-        System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
-        baseline = pgbench(work, runs.values().iterator().next().sample(), concurrency, options);
-        System.err.printf(Locale.ROOT, "   %.0f tx/s%n", baseline.result().tps());
-      }
-      for (var entry : runs.entrySet()) {
-        WarmgateRun w = entry.getValue();
-        String pgbench = "not run (max_connections " + maxConnections + ")";
-        String ratio = "–";
-        String pgbenchCpu = "–";
-        String machine = String.format(Locale.ROOT, "%.2f", w.machineCores());
-        if (baseline != null) {
-          PgBench.Result r = baseline.result();
-          pgbenchCpu = String.format(Locale.ROOT, "%.3f", baseline.cores() / r.tps() * 1000);
-          machine += String.format(Locale.ROOT, " / %.2f", baseline.machineCores());
-          pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)"
-              : "");
-          ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
+        // pgbench holds one connection per client; the server's other users (and this run's own admin connection) need
+        // some too. Once per concurrency: it does not depend on how many records a notification carries.
+        if (baseline == null && concurrency + 10 <= maxConnections) {
+          System.err.printf(Locale.ROOT, "== concurrency %d: pgbench%n", concurrency);
+          baseline = pgbench(work, runs.values().iterator().next().sample(), concurrency, options);
+          System.err.printf(Locale.ROOT, "   %.0f tx/s%n", baseline.result().tps());
         }
-        String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
-            (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000,
-            w.postgresCores() / w.perSecond() * 1000);
-        report.row(concurrency, entry.getKey().label(), records, String.format(Locale.ROOT, "%.0f", w.perSecond()),
-            w.p50(),
-            w.p99(), pgbench,
-            ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
-            String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
-            w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load",
-                w.indexLagSeconds()), "http", "–");
-      }
+        for (var entry : runs.entrySet()) {
+          WarmgateRun w = entry.getValue();
+          String pgbench = "not run (max_connections " + maxConnections + ")";
+          String ratio = "–";
+          String pgbenchCpu = "–";
+          String machine = String.format(Locale.ROOT, "%.2f", w.machineCores());
+          if (baseline != null) {
+            PgBench.Result r = baseline.result();
+            pgbenchCpu = String.format(Locale.ROOT, "%.3f", baseline.cores() / r.tps() * 1000);
+            machine += String.format(Locale.ROOT, " / %.2f", baseline.machineCores());
+            pgbench = String.format(Locale.ROOT, "%.0f", r.tps()) + (r.failed() > 0 ? " (" + r.failed() + " failed)"
+                : "");
+            ratio = String.format(Locale.ROOT, "%.2f×", w.perSecond() / r.tps());
+          }
+          String warmgateCpu = w.perSecond() == 0 ? "–" : String.format(Locale.ROOT, "%.3f (%.3f + %.3f)",
+              (w.nodeCores() + w.postgresCores()) / w.perSecond() * 1000, w.nodeCores() / w.perSecond() * 1000,
+              w.postgresCores() / w.perSecond() * 1000);
+          report.row(concurrency, entry.getKey().label(), records, String.format(Locale.ROOT, "%.0f", w.perSecond()),
+              w.p50(),
+              w.p99(), pgbench,
+              ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
+              String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
+              w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load",
+                  w.indexLagSeconds()), "http", "–");
+        }
       }
     }
     if (options.routes().contains("sqs")) {
@@ -198,8 +196,8 @@ public final class IngestBenchmark {
     report.note(String.format(Locale.ROOT,
         "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh "
         + "PostgreSQL database; "
-        + "each request is one S3 ObjectCreated record for a new job (new eTag), answered 200 once JobSubmitted is "
-            + "committed. "
+        + "each request carries the row's number of S3 ObjectCreated records, each for a new job (new eTag), and is "
+        + "answered 200 once their JobSubmitted are committed. "
         + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and "
             + "wait in "
         + "its queue; max-queued is above anything a run reaches. The node's PostgreSQL database gets ANALYZE every "
@@ -209,7 +207,7 @@ public final class IngestBenchmark {
         + "the real JobSubmitted payload, same clients, same window, fresh database with the same schema. CPU per "
         + "operation: the node's process CPU (less the load generator's threads) and the PostgreSQL backends serving"
             + " its "
-        + "database, over the window, per accepted notification; pgbench's process and its backends per transaction."
+        + "database, over the window, per accepted job; pgbench's process and its backends per transaction."
             + " Machine "
         + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. Node "
             + "log: %s.",
