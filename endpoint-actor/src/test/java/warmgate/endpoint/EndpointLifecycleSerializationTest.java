@@ -1,5 +1,9 @@
 package warmgate.endpoint;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -7,6 +11,7 @@ import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.serialization.SerializationExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import warmgate.endpoint.EndpointCommand.Acquire;
@@ -134,14 +139,14 @@ class EndpointLifecycleSerializationTest {
 
   @Test
   void commandsAndRepliesSentUnderTheirNamesBeforeTheSplitStillRead() {
-    var serialization = org.apache.pekko.serialization.SerializationExtension.get(testKit.system().classicSystem());
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
     Object[] messages = {new Renew("job-1", "lease-1"), new Grant("gen3d", "job-1", "lease-1", Duration.ofSeconds(90)),
         EndpointCommand.Leave.INSTANCE, new View("gen3d", Phase.WARM, 2, 1, AT, 42, "InService", 0, 1)};
     for (Object message : messages) {
       var serializer = serialization.findSerializerFor(message);
       byte[] bytes = serialization.serialize(message).get();
       String oldName = "warmgate.endpoint.EndpointLifecycle$" + message.getClass().getSimpleName();
-      org.assertj.core.api.Assertions.assertThat(serialization.deserialize(bytes, serializer.identifier(),
+      assertThat(serialization.deserialize(bytes, serializer.identifier(),
           oldName).get())
           .isEqualTo(message);
     }
@@ -152,19 +157,19 @@ class EndpointLifecycleSerializationTest {
    */
   @Test
   void anAcquireFromANodeBeforeParkAtOnceReadsAsOneThatDoesNotPark() throws Exception {
-    var serialization = org.apache.pekko.serialization.SerializationExtension.get(testKit.system().classicSystem());
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
     Acquire now = new Acquire("job-1", "alice", Priority.BATCH,
         testKit.<EndpointCommand.SlotReply>createTestProbe().ref(), true);
     var serializer = serialization.findSerializerFor(now);
-    var cbor = new com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper();
-    var tree = (com.fasterxml.jackson.databind.node.ObjectNode) cbor.readTree(serialization.serialize(now).get());
-    org.assertj.core.api.Assertions.assertThat(tree.remove("mayPark")).as("the field an older node does not send")
+    var cbor = new CBORMapper();
+    var tree = (ObjectNode) cbor.readTree(serialization.serialize(now).get());
+    assertThat(tree.remove("mayPark")).as("the field an older node does not send")
         .isNotNull();
 
     Object read = serialization.deserialize(cbor.writeValueAsBytes(tree), serializer.identifier(),
         Acquire.class.getName()).get();
 
-    org.assertj.core.api.Assertions.assertThat(read).isEqualTo(new Acquire("job-1", "alice", Priority.BATCH,
+    assertThat(read).isEqualTo(new Acquire("job-1", "alice", Priority.BATCH,
         now.replyTo(), false));
   }
 }
