@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -56,10 +57,10 @@ class RecoveryReadsTest {
     }
     assertThat(database.count()).as("one read at a time").isEqualTo(1);
 
-    database.read(0).complete(java.util.Map.of());
+    database.read(0).complete(Map.of());
     assertThat(first.toCompletableFuture().get(1, TimeUnit.SECONDS)).isEqualTo(new RecoveryReads.Answer(0, false));
     assertThat(database.count()).as("the ten that waited, in one read").isEqualTo(2);
-    database.read(1).complete(java.util.Map.of());
+    database.read(1).complete(Map.of());
     for (var answer : later) {
       assertThat(answer.toCompletableFuture().get(1, TimeUnit.SECONDS).highest()).isZero();
     }
@@ -72,9 +73,9 @@ class RecoveryReadsTest {
     for (int i = 0; i < RecoveryReads.MAX_BATCH + 1; i++) {
       reads.highest("e" + i);
     }
-    database.read(0).complete(java.util.Map.of());
+    database.read(0).complete(Map.of());
     assertThat(database.count()).isEqualTo(2);
-    database.read(1).complete(java.util.Map.of());
+    database.read(1).complete(Map.of());
     assertThat(database.count()).as("the one that did not fit, in a third read").isEqualTo(3);
   }
 
@@ -87,20 +88,20 @@ class RecoveryReadsTest {
         .isInstanceOf(ExecutionException.class).hasRootCauseMessage("database down");
     CompletionStage<RecoveryReads.Answer> next = reads.highest("a");
     assertThat(database.count()).as("a new read, not one stuck behind the failed one").isEqualTo(2);
-    database.read(1).complete(java.util.Map.of());
+    database.read(1).complete(Map.of());
     assertThat(next.toCompletableFuture().get(1, TimeUnit.SECONDS).highest()).isZero();
   }
 
   @Test
   void eventsKeptForAReplayThatNeverCameAreDroppedAfterAMinute() throws Exception {
     CompletionStage<RecoveryReads.Answer> stopped = reads.highest("a");
-    database.read(0).complete(java.util.Map.of("a", List.of(row("a", 1), row("a", 2))));
+    database.read(0).complete(Map.of("a", List.of(row("a", 1), row("a", 2))));
     assertThat(stopped.toCompletableFuture().get(1, TimeUnit.SECONDS)).isEqualTo(new RecoveryReads.Answer(2, false));
     assertThat(reads.keptCount()).isEqualTo(1);
 
     nanos.addAndGet(RecoveryReads.KEEP_NANOS + 1_000_000_000L);
     reads.highest("b");
-    database.read(1).complete(java.util.Map.of());
+    database.read(1).complete(Map.of());
 
     assertThat(reads.keptCount()).isZero();
     assertThat(reads.takeEvents("a")).isEmpty();
@@ -113,7 +114,7 @@ class RecoveryReadsTest {
       many.add(row("long", seq));
     }
     CompletionStage<RecoveryReads.Answer> answer = reads.highest("long");
-    database.read(0).complete(java.util.Map.of("long", many));
+    database.read(0).complete(Map.of("long", many));
 
     assertThat(answer.toCompletableFuture().get(1, TimeUnit.SECONDS).tooLong()).isTrue();
     assertThat(reads.takeEvents("long")).as("nothing kept: the plugin reads its events").isEmpty();
