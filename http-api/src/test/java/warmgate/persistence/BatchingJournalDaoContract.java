@@ -253,10 +253,10 @@ abstract class BatchingJournalDaoContract {
       testKit.stop(log);
       gone.expectTerminated(log, WAIT);
     }
-    long readsBefore = dao.recoveries().reads();
 
     // Every entity starts again and recovers at once: Pekko asks the journal actor (BatchingJournal) for the highest
-    // sequence number, then replays; the DAO read both, for many entities in one query.
+    // sequence number, then replays. That actor's DAO is its own, out of this test's reach, so what is checked here
+    // is the outcome; the batching and the kept rows are checked on this test's DAO by the tests above.
     List<TestProbe<List<String>>> answers = new ArrayList<>();
     for (int i = 0; i < entities; i++) {
       TestProbe<List<String>> answer = testKit.createTestProbe();
@@ -267,9 +267,6 @@ abstract class BatchingJournalDaoContract {
       assertThat(answers.get(i).receiveMessage(WAIT)).as("recovered events of %s%d", prefix, i)
           .containsExactly("a" + i, "b" + i, "c" + i);
     }
-    assertThat(dao.recoveries().reads() - readsBefore).as("queries for %d recoveries at once", entities)
-        .isLessThan(entities);
-    assertThat(dao.recoveries().keptCount()).as("events kept after every replay took its own").isZero();
   }
 
   @Test
