@@ -8,7 +8,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.TreeSet;
 import java.util.function.Predicate;
 import warmgate.config.QueueSettings;
 import warmgate.job.Priority;
@@ -42,8 +41,8 @@ final class WaitLine {
   private static final class Share {
     final String key;
     final double weight;
-    final TreeSet<Place> interactive = new TreeSet<>(ORDER);
-    final TreeSet<Place> batch = new TreeSet<>(ORDER);
+    final PlaceLine interactive = new PlaceLine(ORDER);
+    final PlaceLine batch = new PlaceLine(ORDER);
     double deficit;
     boolean inTurn;
 
@@ -56,7 +55,7 @@ final class WaitLine {
       return interactive.isEmpty() && batch.isEmpty();
     }
 
-    TreeSet<Place> line(Priority priority) {
+    PlaceLine line(Priority priority) {
       return priority == Priority.BATCH ? batch : interactive;
     }
   }
@@ -81,9 +80,8 @@ final class WaitLine {
   void add(Place place) {
     String key = shareKey(place.owner());
     Share share = shares.computeIfAbsent(key, k -> new Share(k, settings.share(k).weight()));
-    if (share.line(place.priority()).add(place)) {
-      size++;
-    }
+    share.line(place.priority()).add(place);
+    size++;
     if (fair() && !share.inTurn) {
       share.inTurn = true;
       share.deficit = 0;
@@ -91,17 +89,14 @@ final class WaitLine {
     }
   }
 
-  /** Takes the job out of the line; false if it was not in it. */
-  boolean remove(Place place) {
+  /** Takes the job out of the line; {@code place} must be in it, as {@link #add} put it. */
+  void remove(Place place) {
     Share share = shares.get(shareKey(place.owner()));
-    if (share == null || !share.line(place.priority()).remove(place)) {
-      return false;
-    }
+    share.line(place.priority()).remove(place);
     size--;
     if (share.isEmpty()) {
       forget(share);
     }
-    return true;
   }
 
   /**
@@ -233,7 +228,11 @@ final class WaitLine {
   }
 
   /** The line's first job whose owner may run: the head, unless a FIFO line's head belongs to an owner at its limit. */
-  private static Place first(TreeSet<Place> line, Predicate<String> mayRun) {
+  private static Place first(PlaceLine line, Predicate<String> mayRun) {
+    Place head = line.peek();
+    if (head == null || mayRun.test(head.owner())) {
+      return head; // the usual answer, without setting up a walk of the heap
+    }
     for (Place place : line) {
       if (mayRun.test(place.owner())) {
         return place;
