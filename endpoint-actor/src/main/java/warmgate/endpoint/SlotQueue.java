@@ -75,8 +75,6 @@ public final class SlotQueue<A> {
    */
   private record Lease(String leaseId, Instant expiresAt, boolean renewed, WaitLine.Place place) {}
 
-  private record Waiting<A>(A to, WaitLine.Place place) {}
-
   /** One owner's jobs here; {@code owner} is the one String every place of this owner shares. */
   private static final class Load {
     final String owner;
@@ -94,10 +92,13 @@ public final class SlotQueue<A> {
   private final Supplier<String> leaseIds;
   private final QueueSettings sharing;
 
-  /** In arrival order; a parked job's entry has a null address. */
-  private final LinkedHashMap<String, Waiting<A>> waiting = new LinkedHashMap<>();
-  /** Entries of {@code waiting} with a null address, kept as they change: a view reads it while a million wait. */
-  private int parked;
+  /** Every waiting job's place, in arrival order. */
+  private final LinkedHashMap<String, WaitLine.Place> waiting = new LinkedHashMap<>();
+  /**
+   * The addresses of the waiting jobs in memory; a job of {@code waiting} without one is parked. Apart, since most of
+   * a long queue is parked: a place costs no holder of a null address.
+   */
+  private final Map<String, A> addresses = new HashMap<>();
   private final WaitLine line;
   private final Map<String, Lease> leases = new HashMap<>();
   /** Per owner: jobs waiting and leases held, both counted, so quotas and views need no scan. */
@@ -153,10 +154,9 @@ public final class SlotQueue<A> {
     if (held != null) {
       return new Held(held.leaseId());
     }
-    Waiting<A> old = waiting.get(jobId);
-    if (old != null) {
-      if (old.to() != null || !keepParked) {
-        putWaiting(jobId, new Waiting<>(from, old.place())); // an existing key keeps its place in a LinkedHashMap
+    if (waiting.containsKey(jobId)) {
+      if (addresses.containsKey(jobId) || !keepParked) {
+        address(jobId, from);
       }
       return new Queued();
     }
@@ -176,8 +176,7 @@ public final class SlotQueue<A> {
 
   /** Whether the job waits for a slot out of memory: its grant goes through sharding. */
   public boolean isParked(String jobId) {
-    Waiting<A> w = waiting.get(jobId);
-    return w != null && w.to() == null;
+    return waiting.containsKey(jobId) && !addresses.containsKey(jobId);
   }
 
   /**
@@ -190,11 +189,10 @@ public final class SlotQueue<A> {
 
   /** The job leaves memory but keeps its place; false if it has no place to keep. */
   public boolean park(String jobId) {
-    Waiting<A> old = waiting.get(jobId);
-    if (old == null) {
+    if (!waiting.containsKey(jobId)) {
       return false;
     }
-    putWaiting(jobId, new Waiting<>(null, old.place()));
+    addresses.remove(jobId);
     return true;
   }
 
@@ -209,11 +207,10 @@ public final class SlotQueue<A> {
       Lease held = leases.get(job.jobId());
       if (held == null) {
         overflow.remove(job.jobId());
-        Waiting<A> old = waiting.get(job.jobId());
-        if (old == null) {
+        if (!waiting.containsKey(job.jobId())) {
           enqueue(job.jobId(), null, place(job.jobId(), new Claim(job.owner(), job.priority()), job.since()));
         } else {
-          putWaiting(job.jobId(), new Waiting<>(null, old.place()));
+          addresses.remove(job.jobId());
         }
       } else if (!held.renewed()) {
         again.add(new Granted<>(job.jobId(), null, held.leaseId()));
@@ -229,8 +226,8 @@ public final class SlotQueue<A> {
   public void renew(String jobId, String leaseId, Claim claim, Instant now) {
     Lease held = leases.get(jobId);
     if (held == null) {
-      Waiting<A> old = withdraw(jobId);
-      WaitLine.Place place = old != null ? old.place() : place(jobId, claim, now);
+      WaitLine.Place old = withdraw(jobId);
+      WaitLine.Place place = old != null ? old : place(jobId, claim, now);
       leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), true, place));
       load(place.owner()).inFlight++;
     } else if (held.leaseId().equals(leaseId)) {
@@ -260,13 +257,14 @@ public final class SlotQueue<A> {
       if (jobId == null) {
         break; // every owner waiting holds its max-in-flight
       }
-      Waiting<A> w = removeWaiting(jobId);
-      Load load = load(w.place().owner());
+      A to = addresses.remove(jobId);
+      WaitLine.Place place = waiting.remove(jobId);
+      Load load = load(place.owner());
       load.queued--;
       load.inFlight++;
       String leaseId = leaseIds.get();
-      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), false, w.place()));
-      granted.add(new Granted<>(jobId, w.to(), leaseId));
+      leases.put(jobId, new Lease(leaseId, now.plus(leaseTtl), false, place));
+      granted.add(new Granted<>(jobId, to, leaseId));
     }
     return granted;
   }
@@ -306,7 +304,9 @@ public final class SlotQueue<A> {
   public List<Waiter<A>> drain() {
     List<Waiter<A>> drained = new ArrayList<>();
     for (String jobId : List.copyOf(waiting.keySet())) {
-      drained.add(new Waiter<>(jobId, withdraw(jobId).to()));
+      A to = addresses.get(jobId);
+      withdraw(jobId);
+      drained.add(new Waiter<>(jobId, to));
     }
     return drained;
   }
@@ -325,7 +325,7 @@ public final class SlotQueue<A> {
 
   /** Waiting jobs out of memory, whose grants go through sharding. */
   public int parked() {
-    return parked;
+    return waiting.size() - addresses.size();
   }
 
   /** Jobs waiting for a slot that belong to {@code owner} (null: to nobody). */
@@ -347,36 +347,33 @@ public final class SlotQueue<A> {
     return owners;
   }
 
-  /** Every change of {@code waiting} goes through here and {@link #removeWaiting}, which count the parked. */
-  private void putWaiting(String jobId, Waiting<A> entry) {
-    Waiting<A> old = waiting.put(jobId, entry);
-    parked += (entry.to() == null ? 1 : 0) - (old != null && old.to() == null ? 1 : 0);
-  }
-
-  private Waiting<A> removeWaiting(String jobId) {
-    Waiting<A> old = waiting.remove(jobId);
-    if (old != null && old.to() == null) {
-      parked--;
-    }
-    return old;
-  }
-
   private void enqueue(String jobId, A to, WaitLine.Place place) {
-    putWaiting(jobId, new Waiting<>(to, place));
+    waiting.put(jobId, place);
+    address(jobId, to);
     line.add(place);
     load(place.owner()).queued++;
   }
 
-  /** Takes a waiting job out of the queue; null if it was not waiting. */
-  private Waiting<A> withdraw(String jobId) {
-    Waiting<A> w = removeWaiting(jobId);
-    if (w != null) {
-      line.remove(w.place());
-      Load load = loads.get(w.place().owner());
+  /** Where a waiting job's grant goes: to its actor, or with {@code to} null through sharding (it is parked). */
+  private void address(String jobId, A to) {
+    if (to == null) {
+      addresses.remove(jobId);
+    } else {
+      addresses.put(jobId, to);
+    }
+  }
+
+  /** Takes a waiting job out of the queue; its place, or null if it was not waiting. */
+  private WaitLine.Place withdraw(String jobId) {
+    WaitLine.Place place = waiting.remove(jobId);
+    addresses.remove(jobId);
+    if (place != null) {
+      line.remove(place);
+      Load load = loads.get(place.owner());
       load.queued--;
       forgetIfIdle(load);
     }
-    return w;
+    return place;
   }
 
   private void endLease(String jobId, Lease lease) {
