@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.CleanupMode;
@@ -104,7 +105,10 @@ class NodeLossIT {
 
     // A second node joins; sharding moves some shards to it. Their jobs stop on the first node and must go on
     // on the second without anyone asking them: nothing remembers them, and the waker does not run on a join.
-    second = ChildNode.start(config("second", httpB, remoteB, remoteA, modelPort), httpB, logB);
+    // At DEBUG, which is where a queued job's resumption is logged: it is routine for every parked job.
+    second = ChildNode.launch(config("second", httpB, remoteB, remoteA, modelPort), httpB, logB, ChildNode.TEST_JVM,
+        Map.of("WARMGATE_LOG_LEVEL", "DEBUG"));
+    second.awaitAnswering();
     Await.until(LONG, "a shard with jobs to move to the second node (log: " + logA + ")",
         () -> first.logText().contains("moves with its shard"));
     Await.until(LONG, "a moved job to resume on the second node (log: " + logB + ")",

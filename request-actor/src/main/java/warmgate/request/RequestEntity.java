@@ -34,6 +34,7 @@ import org.slf4j.MDC;
 import warmgate.config.RequestSettings;
 import warmgate.config.WebhookSettings;
 import warmgate.endpoint.EndpointCommand;
+import warmgate.job.JobStatus;
 import warmgate.logging.EntityMdc;
 import warmgate.request.RequestCommand.Approve;
 import warmgate.request.RequestCommand.AsyncAccepted;
@@ -230,7 +231,10 @@ public final class RequestEntity extends EventSourcedBehaviorWithEnforcedReplies
     if (state instanceof Job job) {
       endpoint = job.core().spec().endpoint();
       MDC.put("endpoint", endpoint); // the MDC of this message was set before the recovery told us the endpoint
-      if (job.hasWork()) {
+      if (job.status() == JobStatus.QUEUED) {
+        // Routine: every job that waited parked comes back this way for its turn, a line per job of a backlog.
+        log().debug("Job {} resumes {}", jobId, job.status());
+      } else if (job.hasWork()) {
         log().info("Job {} resumes {}", jobId, job.status());
       }
     }
