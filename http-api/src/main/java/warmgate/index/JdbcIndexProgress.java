@@ -30,11 +30,30 @@ public final class JdbcIndexProgress implements IndexProgress {
     this.tags = RequestEntity.TAGS;
   }
 
+  /**
+   * One query per tag: the maximum of one tag is one step down the index on ({@code tag}, {@code event_id}), where
+   * a {@code GROUP BY} over the tags read every row of them (0.3 s at two million rows, on every run of the waker).
+   * A tag with no event yet is left out, as the projections have no offset for it either.
+   */
   @Override
   public CompletionStage<Map<String, Long>> journal() {
-    String in = String.join(", ", tags.stream().map(t -> "?").toList());
-    return positions("SELECT \"tag\", MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" IN (" + in
-        + ") GROUP BY \"tag\"", tags);
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+          "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ?")) {
+        Map<String, Long> positions = new HashMap<>();
+        for (String tag : tags) {
+          ps.setString(1, tag);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && rs.getObject(1) != null) {
+              positions.put(tag, rs.getLong(1));
+            }
+          }
+        }
+        return positions;
+      } catch (SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
   }
 
   @Override

@@ -11,9 +11,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import warmgate.CborSerializable;
+import warmgate.e2e.Await;
 import warmgate.job.JobSpec;
 import warmgate.job.JobStatus;
 import warmgate.job.ObjectRef;
@@ -290,6 +294,49 @@ abstract class JobIndexProjectionContract {
     } finally {
       stopProjections(running);
     }
+  }
+
+  @Test
+  void theJournalsPositionIsEachTagsLastEventAndTheFoldedIndexCatchesUpWithIt() throws Exception {
+    List<String> jobs = new ArrayList<>();
+    Set<String> tagged = new HashSet<>();
+    while (tagged.size() < RequestEntity.TAGS.size()) { // a job of every tag
+      String jobId = newJobId();
+      if (tagged.add(RequestEntity.tagFor(jobId))) {
+        jobs.add(jobId);
+        append(jobId, lifecycle(jobId, spec("alice", null)));
+      }
+    }
+    IndexProgress progress = new JdbcIndexProgress(db.pool, Runnable::run);
+    Map<String, Long> journal = progress.journal().toCompletableFuture().join();
+    assertThat(journal).isEqualTo(lastEventPerTag()).containsOnlyKeys(RequestEntity.TAGS);
+
+    var running = runProjections(new ConcurrentHashMap<>());
+    try {
+      Await.until(WAIT, "the projections' offsets to reach the journal's position " + journal,
+          () -> IndexProgress.caughtUp(journal, progress.projected().toCompletableFuture().join()));
+      for (String jobId : jobs) {
+        assertThat(index.find(jobId).toCompletableFuture().join()).get().extracting(JobRow::status)
+            .isEqualTo(JobStatus.SUCCEEDED);
+      }
+    } finally {
+      stopProjections(running);
+    }
+  }
+
+  /** The last event of each job tag, as a GROUP BY over all their rows reads it. */
+  private Map<String, Long> lastEventPerTag() throws Exception {
+    Map<String, Long> last = new HashMap<>();
+    String sql = "SELECT \"tag\", MAX(\"event_id\") FROM \"event_tag\" GROUP BY \"tag\"";
+    try (Connection c = db.pool.getConnection(); PreparedStatement ps = c.prepareStatement(sql);
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        if (RequestEntity.TAGS.contains(rs.getString(1))) {
+          last.put(rs.getString(1), rs.getLong(2));
+        }
+      }
+    }
+    return last;
   }
 
   /** An event of no job type, as a future version might write; the projection must not stop on it. */
