@@ -109,14 +109,13 @@ public final class RecoveryBenchmark {
         if (!o.durableFill()) {
           sql(pg, "ALTER DATABASE " + pg.database + " RESET synchronous_commit");
         }
-        // The waker's catch-up check, the query of JdbcIndexProgress.journal(), with and without the index on (tag,
-        // event_id).
-        String lastPerTag = "SELECT tag, MAX(event_id) FROM event_tag WHERE tag IN ('job-0', 'job-1', 'job-2', 'job-"
-            + "3') GROUP BY tag";
-        long withIndex = queryMicros(pg, lastPerTag);
-        sql(pg, "DROP INDEX event_tag_tag_idx");
-        long withoutIndex = queryMicros(pg, lastPerTag);
-        sql(pg, "CREATE INDEX event_tag_tag_idx ON event_tag(tag, event_id)");
+        // The waker's catch-up check: JdbcIndexProgress.journal() asks each tag's maximum alone, which is one step down
+        // the index on (tag, event_id); beside it the GROUP BY over the four tags it ran before, which reads every row.
+        List<String> tags = List.of("job-0", "job-1", "job-2", "job-3");
+        long perTag = queryMicros(pg, tags.stream().map(t -> "SELECT MAX(event_id) FROM event_tag WHERE tag = '" + t
+            + "'").toList());
+        long groupBy = queryMicros(pg, List.of("SELECT tag, MAX(event_id) FROM event_tag WHERE tag IN ('job-0', "
+            + "'job-1', 'job-2', 'job-3') GROUP BY tag"));
         long rows = Sql.scalar(pg, "SELECT COUNT(*) FROM event_tag");
         for (int rate : o.wakerRates()) {
           node.kill9();
@@ -130,8 +129,8 @@ public final class RecoveryBenchmark {
                   ? "(line dropped)" : r.wakerLine());
         }
         report.note(String.format("The waker's catch-up check (last event per tag, over %d event_tag rows): %.2f ms "
-            + "with the index on"
-            + " (tag, event_id), %.2f ms without it (median of 5).", rows, withIndex / 1000.0, withoutIndex / 1000.0));
+            + "as four queries of one tag each (JdbcIndexProgress.journal()), %.2f ms as one GROUP BY over the four "
+            + "(median of 5).", rows, perTag / 1000.0, groupBy / 1000.0));
         report.note("Queueing: " + o.jobs() + " jobs through POST /v1/jobs, " + o.concurrency() + " in flight, took "
             + submitted.toMillis() + " ms (" + (o.jobs() * 1000L / Math.max(1, submitted.toMillis())) + " jobs/s).");
         report.note("Resumed: the endpoint's wait queue (GET /v1/endpoints/gen3d `queued`, read every 100 ms) holds "
@@ -144,15 +143,17 @@ public final class RecoveryBenchmark {
     }
   }
 
-  /** Median of five runs of a query, in microseconds. */
-  private static long queryMicros(Postgres pg, String query) throws Exception {
+  /** Median of five runs of the queries one after the other, in microseconds. */
+  private static long queryMicros(Postgres pg, List<String> queries) throws Exception {
     long[] runs = new long[5];
     try (java.sql.Connection c = pg.connect(); java.sql.Statement s = c.createStatement()) {
       for (int i = 0; i < runs.length; i++) {
         long t0 = System.nanoTime();
-        try (java.sql.ResultSet rs = s.executeQuery(query)) {
-          while (rs.next()) {
-            rs.getLong(2);
+        for (String query : queries) {
+          try (java.sql.ResultSet rs = s.executeQuery(query)) {
+            while (rs.next()) {
+              rs.getLong(rs.getMetaData().getColumnCount());
+            }
           }
         }
         runs[i] = (System.nanoTime() - t0) / 1000;
