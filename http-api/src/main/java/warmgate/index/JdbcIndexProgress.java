@@ -37,10 +37,10 @@ public final class JdbcIndexProgress implements IndexProgress {
    */
   @Override
   public CompletionStage<Map<String, Long>> journal() {
-    return CompletableFuture.supplyAsync(() -> {
-      try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
-          "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ?")) {
-        Map<String, Long> positions = new HashMap<>();
+    return read(c -> {
+      Map<String, Long> positions = new HashMap<>();
+      String sql = "SELECT MAX(\"event_id\") FROM \"event_tag\" WHERE \"tag\" = ?";
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (String tag : tags) {
           ps.setString(1, tag);
           try (ResultSet rs = ps.executeQuery()) {
@@ -49,11 +49,9 @@ public final class JdbcIndexProgress implements IndexProgress {
             }
           }
         }
-        return positions;
-      } catch (SQLException e) {
-        throw new CompletionException(e);
       }
-    }, blocking);
+      return positions;
+    });
   }
 
   @Override
@@ -65,18 +63,31 @@ public final class JdbcIndexProgress implements IndexProgress {
   }
 
   private CompletionStage<Map<String, Long>> positions(String sql, List<String> args) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    return read(c -> {
+      Map<String, Long> positions = new HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
         for (int i = 0; i < args.size(); i++) {
           ps.setString(i + 1, args.get(i));
         }
-        Map<String, Long> positions = new HashMap<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             positions.put(rs.getString(1), Long.parseLong(rs.getString(2).trim()));
           }
         }
-        return positions;
+      }
+      return positions;
+    });
+  }
+
+  private interface Read {
+    Map<String, Long> run(Connection c) throws SQLException;
+  }
+
+  /** A read on a pooled connection, off the caller's thread. */
+  private CompletionStage<Map<String, Long>> read(Read read) {
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection c = pool.getConnection()) {
+        return read.run(c);
       } catch (SQLException e) {
         throw new CompletionException(e);
       }
