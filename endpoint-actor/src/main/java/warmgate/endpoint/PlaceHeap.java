@@ -56,8 +56,8 @@ final class PlaceHeap implements Iterable<WaitLine.Place> {
   void remove(WaitLine.Place place) {
     if (used > 0 && heap[0] == place) {
       poll();
-    } else if (removed.add(place)) {
-      dropRemovedHeads();
+    } else {
+      removed.add(place); // not the head, which is never a marked place: it waits there until it is
     }
   }
 
