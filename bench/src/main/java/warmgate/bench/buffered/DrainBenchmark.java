@@ -20,11 +20,13 @@ import warmgate.bench.buffered.BufferedNode.Journal;
  * {@code max-concurrency} values; beside it, in the same JVM, the same work without Warmgate ({@link DirectCall}).
  */
 public final class DrainBenchmark {
+  /** A setting left to the node's own configuration. */
+  private static final String DEFAULT = "default";
 
   private static final String HELP = """
       usage: bench/run drain [--jobs N] [--concurrency N,N,...] [--journal h2,postgres] [--writes batched,plugin]
-                             [--warmup S] [--trials N] [--input-bytes N] [--park-after LIST] [--model-ms N]
-                             [--quick]
+                             [--warmup S] [--trials N] [--input-bytes N] [--park-after LIST]
+                             [--park-at-once LIST] [--model-ms N] [--quick]
         --jobs N            jobs buffered, then drained, per trial (default 10000)
         --concurrency LIST  the endpoint's max-concurrency values to measure (default 16,64,256)
         --journal LIST      h2 (a file in a temporary folder), postgres (a fresh database at 127.0.0.1:5432, dropped
@@ -39,6 +41,9 @@ public final class DrainBenchmark {
         --park-after LIST   warmgate.request.park-after of the node, one drain each (default 60s, the shipped value:
                             no job parks while buffering); with 30s or less the drain starts once every job has
                             parked, so each grant wakes its job from the journal
+        --park-at-once LIST warmgate.request.park-at-once of the node (on, off), one drain each; default: the
+                            node's own (on since issue 19; a build from before it has no such setting and keeps
+                            queued jobs in memory for park-after)
         --model-ms N        the model answers each call N ms after it (default 0: at once, so the drain measures
                             Warmgate's own cost); with a latency, what a slot waits for is mostly the model, as
                             with a real one
@@ -51,6 +56,7 @@ public final class DrainBenchmark {
     List<Journal> journals = List.of(Journal.H2, Journal.POSTGRES);
     int inputBytes = 1024;
     List<String> parkAfters = List.of("60s");
+    List<String> parkAtOnces = List.of(DEFAULT);
     List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
     int warmupSeconds = 120;
     int trials = 3;
@@ -63,6 +69,7 @@ public final class DrainBenchmark {
             Journal.valueOf(j.toUpperCase(Locale.ROOT))).toList();
         case "--input-bytes" -> inputBytes = Integer.parseInt(args[++i]);
         case "--park-after" -> parkAfters = List.of(args[++i].split(","));
+        case "--park-at-once" -> parkAtOnces = List.of(args[++i].split(","));
         case "--writes" -> writes = JournalWrites.parse(args[++i]);
         case "--warmup" -> warmupSeconds = Integer.parseInt(args[++i]);
         case "--trials" -> trials = Integer.parseInt(args[++i]);
@@ -82,7 +89,8 @@ public final class DrainBenchmark {
       }
     }
 
-    Report report = new Report("drain", "journal", "writes", "max-concurrency", "park-after", "jobs", "trials",
+    Report report = new Report("drain", "journal", "writes", "max-concurrency", "park-after", "park-at-once", "jobs",
+        "trials",
         "Warmgate jobs/s, median", "trials' range", "direct jobs/s", "Warmgate µs/job", "direct µs/job",
             "overhead µs/job",
         "journal writes/job", "mean write ms", "max-concurrency / mean write jobs/s");
@@ -91,26 +99,29 @@ public final class DrainBenchmark {
       for (JournalWrites write : writes) {
         for (int concurrency : concurrencies) {
           for (String parkAfter : parkAfters) {
-            String row = String.format(Locale.ROOT, "%s, %s writes, max-concurrency %d, park-after %s", journal,
-                write.label(),
-                concurrency, parkAfter);
-            List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, jobs, inputBytes, warmupSeconds,
-                trials, modelMillis);
-            Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList()
-                .get(drains.size() / 2);
-            double min = drains.stream().mapToDouble(Drained::rate).min().orElseThrow();
-            double max = drains.stream().mapToDouble(Drained::rate).max().orElseThrow();
-            double baseline = direct.rate(concurrency);
-            double perJob = 1e6 / median.rate();
-            double perDirect = 1e6 / baseline;
-            report.row(journal.name().toLowerCase(Locale.ROOT), write.label(), concurrency, parkAfter, jobs, trials,
-                fmt(median.rate()),
-                fmt(min) + "–" + fmt(max), fmt(baseline), fmt(perJob), String.format(Locale.ROOT, "%.2f", perDirect),
-                fmt(perJob - perDirect), String.format(Locale.ROOT, "%.2f", median.writesPerJob()),
-                String.format(Locale.ROOT, "%.1f", median.meanWriteMillis()),
-                    fmt(concurrency / (median.meanWriteMillis() / 1000)));
-            System.err.printf(Locale.ROOT, "%s: median %.0f jobs/s (%.0f–%.0f; direct %.0f jobs/s)%n", row,
-                median.rate(), min, max, baseline);
+            for (String parkAtOnce : parkAtOnces) {
+              String row = String.format(Locale.ROOT,
+                  "%s, %s writes, max-concurrency %d, park-after %s, park-at-once %s", journal, write.label(),
+                  concurrency, parkAfter, parkAtOnce);
+              List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, parkAtOnce, jobs, inputBytes,
+                  warmupSeconds, trials, modelMillis);
+              Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList()
+                  .get(drains.size() / 2);
+              double min = drains.stream().mapToDouble(Drained::rate).min().orElseThrow();
+              double max = drains.stream().mapToDouble(Drained::rate).max().orElseThrow();
+              double baseline = direct.rate(concurrency);
+              double perJob = 1e6 / median.rate();
+              double perDirect = 1e6 / baseline;
+              report.row(journal.name().toLowerCase(Locale.ROOT), write.label(), concurrency, parkAfter, parkAtOnce,
+                  jobs, trials,
+                  fmt(median.rate()),
+                  fmt(min) + "–" + fmt(max), fmt(baseline), fmt(perJob), String.format(Locale.ROOT, "%.2f", perDirect),
+                  fmt(perJob - perDirect), String.format(Locale.ROOT, "%.2f", median.writesPerJob()),
+                  String.format(Locale.ROOT, "%.1f", median.meanWriteMillis()),
+                      fmt(concurrency / (median.meanWriteMillis() / 1000)));
+              System.err.printf(Locale.ROOT, "%s: median %.0f jobs/s (%.0f–%.0f; direct %.0f jobs/s)%n", row,
+                  median.rate(), min, max, baseline);
+            }
           }
         }
       }
@@ -118,8 +129,8 @@ public final class DrainBenchmark {
     report.note("One in-process node per row, in-memory bucket (two " + inputBytes
         + "-byte inputs per job), a model that answers "
         + (modelMillis == 0 ? "at once" : modelMillis + " ms after each call")
-        + ", read side running; every setting Warmgate's default but max-concurrency and park-after. Each trial "
-            + "buffers "
+        + ", read side running; every setting Warmgate's default but max-concurrency, park-after and park-at-once. "
+            + "Each trial buffers "
         + jobs + " jobs on the starting endpoint, waits until the job index lists them (they would have buffered for"
             + " minutes), "
         + "then puts the endpoint in service; the rate is from the first invocation to the last JobSucceeded stored."
@@ -144,12 +155,15 @@ public final class DrainBenchmark {
 
   /** Warm-up drains for {@code warmupSeconds}, then {@code trials} recorded ones, all on one node. */
   private static List<Drained> drain(String row, Journal journal, JournalWrites write, int concurrency,
-      String parkAfter, int jobs,
+      String parkAfter, String parkAtOnce, int jobs,
       int inputBytes, int warmupSeconds, int trials, long modelMillis) throws Exception {
     boolean parks = Duration.parse("PT" + parkAfter.toUpperCase(Locale.ROOT)).compareTo(Duration.ofSeconds(30)) <= 0
         && !parkAfter.matches("0+[a-z]*");
     Map<String, Object> settings = new HashMap<>(Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency,
         "warmgate.request.park-after", parkAfter));
+    if (!parkAtOnce.equals(DEFAULT)) {
+      settings.put("warmgate.request.park-at-once", parkAtOnce);
+    }
     write.applyTo(settings);
     try (var node = new BufferedNode(journal, settings, true, inputBytes)) {
       node.model.latencyMillis = modelMillis;
