@@ -128,24 +128,6 @@ final class BenchNode implements AutoCloseable {
     return e == null ? -1 : e.path("parked").asInt(-1);
   }
 
-  /** Number of jobs GET /v1/jobs lists with this status (from the job index), counted page by page. */
-  long listed(String status) throws Exception {
-    long count = 0;
-    String cursor = null;
-    do {
-      String path = "/v1/jobs?endpoint=gen3d&status=" + status + "&limit=500" + (cursor == null ? "" : "&cursor="
-          + cursor);
-      HttpResponse<String> r = http.send(get(path), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        throw new IllegalStateException("GET " + path + ": " + r.statusCode() + " " + r.body());
-      }
-      JsonNode page = Json.mapper().readTree(r.body());
-      count += page.path("jobs").size();
-      cursor = page.hasNonNull("nextCursor") ? page.path("nextCursor").asText() : null;
-    } while (cursor != null);
-    return count;
-  }
-
   /**
    * Submits jobs {@code from} to {@code to - 1} through POST /v1/jobs, {@code concurrency} at a time, each with its own
    * Idempotency-Key (so a job id per index); returns once every one was accepted.
