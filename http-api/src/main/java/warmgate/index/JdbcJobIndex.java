@@ -27,7 +27,13 @@ public final class JdbcJobIndex implements JobIndex {
   }
 
   /** A page's query: its SQL and the values of its placeholders, in order. */
-  record Listing(String sql, List<Object> args) {}
+  record Listing(String sql, List<Object> args) {
+    void bind(PreparedStatement ps) throws SQLException {
+      for (int i = 0; i < args.size(); i++) {
+        ps.setObject(i + 1, args.get(i));
+      }
+    }
+  }
 
   /**
    * The query for one page of {@code query}, newest first. The cursor is a row comparison, which PostgreSQL reads as
@@ -76,9 +82,7 @@ public final class JdbcJobIndex implements JobIndex {
     return query(c -> {
       List<JobRow> rows = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(listing.sql())) {
-        for (int i = 0; i < listing.args().size(); i++) {
-          ps.setObject(i + 1, listing.args().get(i));
-        }
+        listing.bind(ps);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             rows.add(JobIndexTable.row(rs));

@@ -62,9 +62,7 @@ class PostgresJobListPlanTest {
     JdbcJobIndex.Listing listing = JdbcJobIndex.listing(query);
     try (Connection c = db.pool.getConnection();
         PreparedStatement ps = c.prepareStatement("EXPLAIN " + listing.sql())) {
-      for (int i = 0; i < listing.args().size(); i++) {
-        ps.setObject(i + 1, listing.args().get(i));
-      }
+      listing.bind(ps);
       StringBuilder plan = new StringBuilder();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
