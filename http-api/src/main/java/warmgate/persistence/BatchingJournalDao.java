@@ -88,10 +88,7 @@ public final class BatchingJournalDao extends DefaultJournalDao {
     this.insertTag = "INSERT INTO " + tagTable + " (" + quoted(t.eventId()) + ", " + quoted(t.tag()) + ") SELECT "
         + quoted(e.ordering()) + ", ? FROM " + eventTable + " WHERE " + quoted(e.persistenceId()) + " = ? AND "
         + quoted(e.sequenceNumber()) + " = ?";
-    this.recoveries = new RecoveryReads(this::read, RecoveryReads.selectFor(eventTable, List.of(quoted(e.ordering()),
-        quoted(e.deleted()), quoted(e.persistenceId()), quoted(e.sequenceNumber()), quoted(e.writer()),
-        quoted(e.writeTimestamp()), quoted(e.adapterManifest()), quoted(e.eventPayload()), quoted(e.eventSerId()),
-        quoted(e.eventSerManifest()), quoted(e.metaPayload()), quoted(e.metaSerId()), quoted(e.metaSerManifest())),
+    this.recoveries = new RecoveryReads(this::read, RecoveryReads.selectFor(eventTable, JournalSql.rowColumns(e, ""),
         quoted(e.persistenceId()), quoted(e.sequenceNumber())), System::nanoTime);
   }
 
@@ -143,7 +140,7 @@ public final class BatchingJournalDao extends DefaultJournalDao {
   }
 
   private <T> CompletionStage<T> read(Function<Connection, T> query) {
-    return FutureConverters.asJava(run(SimpleJdbcAction.apply(ctx -> query.apply(ctx.connection()))));
+    return JournalSql.call(db, query);
   }
 
   /** The recovery reads' batching, for tests. */
@@ -163,13 +160,8 @@ public final class BatchingJournalDao extends DefaultJournalDao {
     }));
   }
 
-  /**
-   * Slick's {@code run} takes an action whose effect type is a subtype of Nothing, which Scala's covariance allows for
-   * any action and Java's generics cannot express: the raw call is what the Scala compiler would check.
-   */
-  @SuppressWarnings({"unchecked", "rawtypes"})
   private <T> Future<T> run(DBIOAction<T, NoStream, ?> action) {
-    return db.run((DBIOAction) action);
+    return JournalSql.run(db, action);
   }
 
   private void write(Connection c, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> rows) {
@@ -244,11 +236,11 @@ public final class BatchingJournalDao extends DefaultJournalDao {
   }
 
   private static String qualified(scala.Option<String> schema, String table) {
-    return schema.isDefined() && !schema.get().isBlank() ? quoted(schema.get()) + "." + quoted(table) : quoted(table);
+    return JournalSql.qualified(schema, table);
   }
 
   private static String quoted(String name) {
-    return '"' + name + '"';
+    return JournalSql.quoted(name);
   }
 
   /** A failed batch; the plugin fails every write of the batch with it, as it does for its own inserts. */

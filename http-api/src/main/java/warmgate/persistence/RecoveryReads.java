@@ -17,7 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
-import scala.Option;
 
 /**
  * Reads what the recoveries of many entities need in one query: each one's highest sequence number and its events.
@@ -178,7 +177,7 @@ final class RecoveryReads {
       }
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
-          JournalPekkoSerializationRow row = row(rs);
+          JournalPekkoSerializationRow row = JournalSql.row(rs);
           found.computeIfAbsent(row.persistenceId(), id -> new ArrayList<>()).add(row);
         }
       }
@@ -187,17 +186,6 @@ final class RecoveryReads {
           + e.getMessage(), e);
     }
     return found;
-  }
-
-  /** The columns in the order of the plugin's row: ordering, deleted, persistence id, sequence number, ... */
-  private static JournalPekkoSerializationRow row(ResultSet rs) throws SQLException {
-    byte[] meta = rs.getBytes(11);
-    int metaSerId = rs.getInt(12);
-    boolean noMetaSerId = rs.wasNull();
-    return new JournalPekkoSerializationRow(rs.getLong(1), rs.getBoolean(2), rs.getString(3), rs.getLong(4),
-        rs.getString(5), rs.getLong(6), rs.getString(7), rs.getBytes(8), rs.getInt(9), rs.getString(10),
-        Option.apply(meta), noMetaSerId ? Option.empty() : Option.<Object>apply(metaSerId),
-        Option.apply(rs.getString(13)));
   }
 
   /** Drops events kept for recoveries that stopped before their replay; at most once a second. */
