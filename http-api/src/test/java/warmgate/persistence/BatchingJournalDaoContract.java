@@ -23,10 +23,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.persistence.jdbc.config.JournalConfig;
-import org.apache.pekko.persistence.jdbc.db.SlickDatabase;
-import org.apache.pekko.persistence.jdbc.db.SlickExtension;
-import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.EventEnvelope;
@@ -36,8 +32,6 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,6 +53,7 @@ abstract class BatchingJournalDaoContract {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   private TestDatabase db;
+  private JournalDaos daos;
   private ActorTestKit testKit;
   private BatchingJournalDao dao;
 
@@ -66,23 +61,16 @@ abstract class BatchingJournalDaoContract {
 
   @BeforeAll
   void start() throws Exception {
-    db = database(Files.createTempDirectory("warmgate-journal-dao"));
-    testKit = ActorTestKit.create(db.config);
-    var classic = Adapter.toClassic(testKit.system());
-    var journal = db.config.getConfig("jdbc-journal");
-    SlickDatabase slick = ((SlickExtensionImpl) SlickExtension.get(classic)).database(journal);
-    dao = new BatchingJournalDao(slick.database(), slick.profile(), new JournalConfig(journal),
-        SerializationExtension.get(classic),
-        testKit.system().executionContext(), Materializer.matFromSystem(testKit.system()));
+    daos = new JournalDaos(database(Files.createTempDirectory("warmgate-journal-dao")));
+    db = daos.db;
+    testKit = daos.testKit;
+    dao = daos.batching();
   }
 
   @AfterAll
   void stop() {
-    if (testKit != null) {
-      testKit.shutdownTestKit();
-    }
-    if (db != null) {
-      db.close();
+    if (daos != null) {
+      daos.close();
     }
   }
 

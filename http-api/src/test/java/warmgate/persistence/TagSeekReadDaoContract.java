@@ -10,18 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.persistence.jdbc.config.JournalConfig;
 import org.apache.pekko.persistence.jdbc.config.ReadJournalConfig;
-import org.apache.pekko.persistence.jdbc.db.SlickDatabase;
-import org.apache.pekko.persistence.jdbc.db.SlickExtension;
-import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.apache.pekko.persistence.jdbc.journal.dao.JournalTables.JournalPekkoSerializationRow;
-import org.apache.pekko.persistence.jdbc.query.dao.DefaultReadJournalDao;
 import org.apache.pekko.persistence.jdbc.query.dao.ReadJournalDao;
-import org.apache.pekko.serialization.SerializationExtension;
-import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,17 +25,17 @@ import scala.jdk.javaapi.FutureConverters;
 import warmgate.index.TestDatabase;
 
 /**
- * {@link TagSeekReadDao}'s events by tag against the plugin's own ({@link DefaultReadJournalDao}) on the same journal,
- * on a real database: the same events in the same order for every offset, upper bound and limit. Run on H2 and on
- * PostgreSQL by its subclasses; the PostgreSQL one also reads from the plan that a page deep in the journal starts at
- * its offset.
+ * {@link TagSeekReadDao}'s events by tag against the plugin's own ({@code DefaultReadJournalDao}) on the same
+ * journal, on a real database: the same events in the same order for every offset, upper bound and limit. Run on H2
+ * and on PostgreSQL by its subclasses; the PostgreSQL one also reads from the plan that a page deep in the journal
+ * starts at its offset.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class TagSeekReadDaoContract {
   static final Duration WAIT = Duration.ofSeconds(20);
 
   TestDatabase db;
-  private ActorTestKit testKit;
+  private JournalDaos daos;
   private BatchingJournalDao writer;
   ReadJournalConfig readConfig;
   private ReadJournalDao plugin;
@@ -54,25 +45,17 @@ abstract class TagSeekReadDaoContract {
 
   @BeforeAll
   void start() throws Exception {
-    db = database(Files.createTempDirectory("warmgate-tag-reads"));
-    testKit = ActorTestKit.create(db.config);
-    var classic = Adapter.toClassic(testKit.system());
-    var journal = db.config.getConfig("jdbc-journal");
-    SlickDatabase slick = ((SlickExtensionImpl) SlickExtension.get(classic)).database(journal);
-    var serialization = SerializationExtension.get(classic);
-    var ec = testKit.system().executionContext();
-    var mat = Materializer.matFromSystem(testKit.system());
-    writer = new BatchingJournalDao(slick.database(), slick.profile(), new JournalConfig(journal), serialization, ec,
-        mat);
-    readConfig = new ReadJournalConfig(db.config.getConfig("jdbc-read-journal"));
-    plugin = new DefaultReadJournalDao(slick.database(), slick.profile(), readConfig, serialization, ec, mat);
-    seeking = new TagSeekReadDao(slick.database(), slick.profile(), readConfig, serialization, ec, mat);
+    daos = new JournalDaos(database(Files.createTempDirectory("warmgate-tag-reads")));
+    db = daos.db;
+    writer = daos.batching();
+    readConfig = daos.readConfig();
+    plugin = daos.pluginReads();
+    seeking = daos.seekingReads();
   }
 
   @AfterAll
   void stop() {
-    testKit.shutdownTestKit();
-    db.close();
+    daos.close();
   }
 
   @Test
@@ -138,7 +121,7 @@ abstract class TagSeekReadDaoContract {
           return new Event(read._1().persistenceId(), read._1().sequenceNr(), (Long) read._3(),
               new String((byte[]) read._1().payload(), StandardCharsets.UTF_8), read._2().size());
         })
-        .runWith(Sink.seq(), testKit.system()).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        .runWith(Sink.seq(), daos.testKit.system()).toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   private void write(List<Tuple2<JournalPekkoSerializationRow, scala.collection.immutable.Set<String>>> batch)
