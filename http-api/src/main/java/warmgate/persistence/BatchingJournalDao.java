@@ -1,5 +1,8 @@
 package warmgate.persistence;
 
+import static warmgate.persistence.JournalSql.qualified;
+import static warmgate.persistence.JournalSql.quoted;
+
 import java.sql.BatchUpdateException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,8 +38,6 @@ import scala.jdk.javaapi.CollectionConverters;
 import scala.jdk.javaapi.FutureConverters;
 import scala.runtime.BoxedUnit;
 import scala.util.Try;
-import slick.dbio.DBIOAction;
-import slick.dbio.NoStream;
 import slick.jdbc.JdbcBackend;
 import slick.jdbc.JdbcProfile;
 import slick.jdbc.SimpleJdbcAction;
@@ -154,14 +155,10 @@ public final class BatchingJournalDao extends DefaultJournalDao {
     // As the plugin does: within a batch an entity's events go in sequence order, so their ordering values rise with
     // it.
     rows.sort(Comparator.comparingLong(row -> row._1().sequenceNumber()));
-    return run(SimpleJdbcAction.apply(ctx -> {
+    return JournalSql.run(db, SimpleJdbcAction.apply(ctx -> {
       write(ctx.connection(), rows);
       return BoxedUnit.UNIT;
     }));
-  }
-
-  private <T> Future<T> run(DBIOAction<T, NoStream, ?> action) {
-    return JournalSql.run(db, action);
   }
 
   private void write(Connection c, List<Tuple2<JournalPekkoSerializationRow, Set<String>>> rows) {
@@ -233,14 +230,6 @@ public final class BatchingJournalDao extends DefaultJournalDao {
     } catch (SQLException e) {
       cause.addSuppressed(e);
     }
-  }
-
-  private static String qualified(scala.Option<String> schema, String table) {
-    return JournalSql.qualified(schema, table);
-  }
-
-  private static String quoted(String name) {
-    return JournalSql.quoted(name);
   }
 
   /** A failed batch; the plugin fails every write of the batch with it, as it does for its own inserts. */

@@ -1,5 +1,9 @@
 package warmgate.persistence;
 
+import static warmgate.persistence.JournalSql.qualified;
+import static warmgate.persistence.JournalSql.quoted;
+
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -39,6 +43,10 @@ import slick.jdbc.JdbcProfile;
  * constructor below.
  */
 public final class TagSeekReadDao extends DefaultReadJournalDao {
+  /** What the plugin hands on as an event's tags here: none, since the caller asked for the tag. */
+  @SuppressWarnings("unchecked")
+  private static final Set<String> NO_TAGS = (Set<String>) (Set<?>) scala.collection.immutable.Set$.MODULE$.empty();
+
   private final JdbcBackend.JdbcDatabaseDef db;
   private final Serialization serialization;
   private final String select;
@@ -56,30 +64,28 @@ public final class TagSeekReadDao extends DefaultReadJournalDao {
     var tags = config.eventTagTableConfiguration();
     EventJournalTableColumnNames e = events.columnNames();
     EventTagTableColumnNames t = tags.columnNames();
-    String ordering = "j." + JournalSql.quoted(e.ordering());
-    String eventId = "t." + JournalSql.quoted(t.eventId());
+    String ordering = "j." + quoted(e.ordering());
+    String eventId = "t." + quoted(t.eventId());
     return "SELECT " + String.join(", ", JournalSql.rowColumns(e, "j"))
-        + " FROM " + JournalSql.qualified(tags.schemaName(), tags.tableName()) + " t JOIN "
-        + JournalSql.qualified(events.schemaName(), events.tableName()) + " j ON " + ordering + " = " + eventId
-        + " WHERE t." + JournalSql.quoted(t.tag()) + " = ? AND " + eventId + " > ? AND " + eventId + " <= ? AND "
-        + ordering + " > ? AND " + ordering + " <= ? AND j." + JournalSql.quoted(e.deleted()) + " = FALSE"
+        + " FROM " + qualified(tags.schemaName(), tags.tableName()) + " t JOIN "
+        + qualified(events.schemaName(), events.tableName()) + " j ON " + ordering + " = " + eventId
+        + " WHERE t." + quoted(t.tag()) + " = ? AND " + eventId + " > ? AND " + eventId + " <= ? AND "
+        + ordering + " > ? AND " + ordering + " <= ? AND j." + quoted(e.deleted()) + " = FALSE"
         + " ORDER BY " + eventId + " LIMIT ?";
   }
 
   @Override
   public Source<Try<Tuple3<PersistentRepr, Set<String>, Object>>, NotUsed> eventsByTag(String tag, long offset,
       long maxOffset, long max) {
-    @SuppressWarnings("unchecked")
-    Set<String> noTags = (Set<String>) (Set<?>) scala.collection.immutable.Set$.MODULE$.empty();
     return org.apache.pekko.stream.javadsl.Source
         .completionStage(JournalSql.call(db, c -> read(c, tag, offset, maxOffset, max)))
         .mapConcat(rows -> rows)
         .map(row -> PekkoSerialization$.MODULE$.fromRow(serialization, row)
-            .map(read -> new Tuple3<PersistentRepr, Set<String>, Object>(read._1(), noTags, read._2())))
+            .map(read -> new Tuple3<PersistentRepr, Set<String>, Object>(read._1(), NO_TAGS, read._2())))
         .asScala();
   }
 
-  private List<JournalPekkoSerializationRow> read(java.sql.Connection c, String tag, long offset, long maxOffset,
+  private List<JournalPekkoSerializationRow> read(Connection c, String tag, long offset, long maxOffset,
       long max) {
     List<JournalPekkoSerializationRow> rows = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement(select)) {
