@@ -175,7 +175,8 @@ public final class EndpointEntity extends EndpointEntityBase {
         cold().orElse(starting()).orElse(warm()).orElse(stopping()).orElse(failed()).orElse(anyState()).build();
     return (state, command) -> {
       ReplyEffect<Event, State> effect = leaving ? whileLeaving(state, command) : handlers.apply(state, command);
-      report(state); // the queue and the leases change in the handlers themselves, not only through events
+      // The queue and the leases change in the handlers themselves, not only through events.
+      report(state, command == Tick.INSTANCE);
       return effect;
     };
   }

@@ -69,6 +69,8 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
   final ConfigurationFallback fallback;
   /** The owner-load changes last reported to the metrics; -1: none yet. */
   private long ownersReported = -1;
+  /** How many owners the metrics last got. */
+  private int ownersCountReported;
   /** The provider's last word on the endpoint, shown in its view. */
   String detail;
   /** Leaving the node ({@link Leave}): stopping a node-local endpoint, taking no more work meanwhile. */
@@ -253,15 +255,33 @@ abstract class EndpointEntityBase extends EventSourcedBehaviorWithEnforcedReplie
     return state.configuration() == null ? "" : " from configuration " + state.configuration();
   }
 
+  /** After a change stored: the state and the queue's figures; the owners' only if one came or went. */
   void report(State state) {
+    report(state, false);
+  }
+
+  /**
+   * @param tick whether this follows the entity's {@link Tick}, at most a second apart: the owners' figures changed
+   *     since the last report are reported then
+   */
+  void report(State state, boolean tick) {
     metrics.state(settings.name(), state.phase(), jobs.queued(), jobs.inFlight());
-    // Reported after every command: rebuilding the owners' list for each of 10,000s of asks would cost more than all
-    // the rest of the report, and it rarely changes between two of them.
-    long changes = jobs.ownerLoadChanges();
-    if (changes != ownersReported) {
-      ownersReported = changes;
+    if (reportOwners(tick)) {
+      ownersReported = jobs.ownerLoadChanges();
+      ownersCountReported = jobs.ownerCount();
       metrics.owners(settings.name(), jobs.owners());
     }
+  }
+
+  /**
+   * Whether the owners' figures are due: they change with every ask and every release, and rebuilding their list for
+   * each of thousands of asks a second was 2 % of a node's CPU at ingest (docs/benchmarks.md, section 10). So a
+   * change of counts waits for the next tick; an owner that comes or goes is reported at once, as its series
+   * appear and disappear with it.
+   */
+  private boolean reportOwners(boolean tick) {
+    long changes = jobs.ownerLoadChanges();
+    return changes != ownersReported && (tick || ownersReported < 0 || jobs.ownerCount() != ownersCountReported);
   }
 
   View view(State state) {

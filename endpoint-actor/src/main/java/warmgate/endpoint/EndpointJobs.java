@@ -97,6 +97,10 @@ final class EndpointJobs {
     return queue.owners();
   }
 
+  int ownerCount() {
+    return queue.ownerCount();
+  }
+
   /** Changes whenever {@link #owners} does. */
   long ownerLoadChanges() {
     return queue.loadChanges();

@@ -339,6 +339,11 @@ public final class SlotQueue<A> {
     return loadChanges;
   }
 
+  /** How many owners have jobs waiting or running here: the size of {@link #owners}, without building it. */
+  public int ownerCount() {
+    return loads.size();
+  }
+
   /** Every owner with jobs waiting or running here, by name. */
   public List<EndpointCommand.OwnerLoad> owners() {
     List<EndpointCommand.OwnerLoad> owners = new ArrayList<>();

@@ -173,6 +173,24 @@ class EndpointQueueTest extends EndpointLifecycleTestBase {
   }
 
   @Test
+  void anOwnersChangedCountsReachTheMetricsAtTheNextTickAndAnOwnerWhoComesAtOnce() {
+    Fixture f = new Fixture(1);
+    f.warmUp();
+    f.kit.runCommand(new Acquire("a-1", "alice", Priority.INTERACTIVE, testKit.<SlotReply>createTestProbe().ref()));
+    f.kit.runCommand(new Acquire("a-2", "alice", Priority.BATCH, testKit.<SlotReply>createTestProbe().ref()));
+    f.kit.runCommand(new Acquire("a-3", "alice", Priority.BATCH, testKit.<SlotReply>createTestProbe().ref()));
+
+    // alice came with a-1 and was reported then; her later asks only changed her counts.
+    assertThat(f.metrics.owners.get(f.settings.name())).containsExactly(new EndpointCommand.OwnerLoad("alice", 0, 1));
+    f.kit.runCommand(EndpointCommand.Tick.INSTANCE);
+    assertThat(f.metrics.owners.get(f.settings.name())).containsExactly(new EndpointCommand.OwnerLoad("alice", 2, 1))
+        .isEqualTo(f.view().owners());
+
+    f.kit.runCommand(new Acquire("b-1", "bob", Priority.INTERACTIVE, testKit.<SlotReply>createTestProbe().ref()));
+    assertThat(f.metrics.owners.get(f.settings.name())).isEqualTo(f.view().owners()).hasSize(2);
+  }
+
+  @Test
   void wordOfAnAnswerOnTheResultPathReachesEveryJobHoldingASlotAndNoneThatWaits() {
     Fixture f = new Fixture(2);
     f.warmWithJob1Running();
