@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import warmgate.InvalidInput;
 import warmgate.Json;
 import warmgate.ingest.ObjectCreated;
@@ -25,6 +26,8 @@ public final class S3EventParser {
 
   /** MinIO's bucket notifications: S3's record format (eventVersion 2.0) under this eventSource. */
   static final String MINIO = "minio:s3";
+  /** The record versions understood, 2.x; compiled once rather than for each record. */
+  private static final Pattern VERSION_2 = Pattern.compile("2(\\.\\d+)*");
 
   private S3EventParser() {}
 
@@ -59,7 +62,7 @@ public final class S3EventParser {
         throw invalid(where + ".eventSource is " + quoted(source) + ", expected aws:s3 or " + MINIO);
       }
       String version = text(record, "eventVersion");
-      if (version == null || !version.matches("2(\\.\\d+)*")) {
+      if (version == null || !VERSION_2.matcher(version).matches()) {
         throw invalid(where + ".eventVersion is " + quoted(version) + "; only version 2.x is understood");
       }
       JsonNode s3 = record.path("s3");
