@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import warmgate.bench.JitSettle;
 import warmgate.bench.JournalWrites;
 import warmgate.bench.Report;
 import warmgate.bench.buffered.BufferedNode.Journal;
@@ -25,7 +26,7 @@ public final class DrainBenchmark {
 
   private static final String HELP = """
       usage: bench/run drain [--jobs N] [--concurrency N,N,...] [--journal h2,postgres] [--writes batched,plugin]
-                             [--warmup S] [--trials N] [--input-bytes N] [--park-after LIST]
+                             [--warmup S] [--jit-settle S] [--trials N] [--input-bytes N] [--park-after LIST]
                              [--park-at-once LIST] [--model-ms N] [--quick]
         --jobs N            jobs buffered, then drained, per trial (default 10000)
         --concurrency LIST  the endpoint's max-concurrency values to measure (default 16,64,256)
@@ -35,6 +36,8 @@ public final class DrainBenchmark {
                             own, one INSERT per event), or both in turn (default batched)
         --warmup S          drains of --jobs jobs on each node, unrecorded, until S seconds have passed (default 120:
                             on two cores the JIT compiles the hot paths for about two minutes)
+        --jit-settle S      after --warmup, warm-up drains go on while the JIT compiled for 5 % or more of the last
+                            one, S seconds more at most (default 300; 0: none)
         --trials N          recorded drains per row on the same node; the table gives their median and range
                             (default 3)
         --input-bytes N     size of each of a job's two inputs (default 1024)
@@ -47,7 +50,7 @@ public final class DrainBenchmark {
         --model-ms N        the model answers each call N ms after it (default 0: at once, so the drain measures
                             Warmgate's own cost); with a latency, what a slot waits for is mostly the model, as
                             with a real one
-        --quick             --jobs 2000 --concurrency 64 --journal h2 --warmup 10 --trials 1""";
+        --quick             --jobs 2000 --concurrency 64 --journal h2 --warmup 10 --jit-settle 0 --trials 1""";
 
   public static void main(String[] args) throws Exception {
     BufferedNode.useProductionLogging();
@@ -59,6 +62,7 @@ public final class DrainBenchmark {
     List<String> parkAtOnces = List.of(DEFAULT);
     List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
     int warmupSeconds = 120;
+    int jitSettle = 300;
     int trials = 3;
     long modelMillis = 0;
     for (int i = 0; i < args.length; i++) {
@@ -72,6 +76,7 @@ public final class DrainBenchmark {
         case "--park-at-once" -> parkAtOnces = List.of(args[++i].split(","));
         case "--writes" -> writes = JournalWrites.parse(args[++i]);
         case "--warmup" -> warmupSeconds = Integer.parseInt(args[++i]);
+        case "--jit-settle" -> jitSettle = Integer.parseInt(args[++i]);
         case "--trials" -> trials = Integer.parseInt(args[++i]);
         case "--model-ms" -> modelMillis = Long.parseLong(args[++i]);
         case "--quick" -> {
@@ -79,6 +84,7 @@ public final class DrainBenchmark {
           concurrencies = List.of(64);
           journals = List.of(Journal.H2);
           warmupSeconds = 10;
+          jitSettle = 0;
           trials = 1;
         }
         case "--help", "-h" -> {
@@ -104,7 +110,7 @@ public final class DrainBenchmark {
                   "%s, %s writes, max-concurrency %d, park-after %s, park-at-once %s", journal, write.label(),
                   concurrency, parkAfter, parkAtOnce);
               List<Drained> drains = drain(row, journal, write, concurrency, parkAfter, parkAtOnce, jobs, inputBytes,
-                  warmupSeconds, trials, modelMillis);
+                  warmupSeconds, jitSettle, trials, modelMillis);
               Drained median = drains.stream().sorted(Comparator.comparingDouble(Drained::rate)).toList()
                   .get(drains.size() / 2);
               double min = drains.stream().mapToDouble(Drained::rate).min().orElseThrow();
@@ -136,8 +142,9 @@ public final class DrainBenchmark {
         + "then puts the endpoint in service; the rate is from the first invocation to the last JobSucceeded stored."
             + " Before "
         + "the trials the node drains the same number of jobs, unrecorded, for " + warmupSeconds
-            + " s, so the JIT has compiled "
-        + "what runs. PostgreSQL gets ANALYZE every 15 s, as autovacuum would (this machine's server runs without it). "
+            + " s, and on (" + jitSettle + " s more at most) while the JIT compiled for 5 % or more of the last "
+        + "drain, so it has compiled what runs. PostgreSQL gets ANALYZE every 15 s, as autovacuum would (this "
+        + "machine's server runs without it). "
         + "direct: InferenceStep.run in a loop on the same kind of bucket and model, the same number of calls in "
             + "flight, no "
         + "entity, journal or lifecycle (second of two passes). overhead = 1/Warmgate rate - 1/direct rate, at the "
@@ -153,10 +160,13 @@ public final class DrainBenchmark {
   /** @param meanWriteMillis mean time a Request entity waited for the journal to store an event during the drain */
   private record Drained(double rate, double writesPerJob, double meanWriteMillis) {}
 
-  /** Warm-up drains for {@code warmupSeconds}, then {@code trials} recorded ones, all on one node. */
+  /**
+   * Warm-up drains for {@code warmupSeconds}, and on while the JIT is busy (at most {@code jitSettle} s more), then
+   * {@code trials} recorded ones, all on one node.
+   */
   private static List<Drained> drain(String row, Journal journal, JournalWrites write, int concurrency,
       String parkAfter, String parkAtOnce, int jobs,
-      int inputBytes, int warmupSeconds, int trials, long modelMillis) throws Exception {
+      int inputBytes, int warmupSeconds, int jitSettle, int trials, long modelMillis) throws Exception {
     boolean parks = Duration.parse("PT" + parkAfter.toUpperCase(Locale.ROOT)).compareTo(Duration.ofSeconds(30)) <= 0
         && !parkAfter.matches("0+[a-z]*");
     Map<String, Object> settings = new HashMap<>(Map.of("warmgate.endpoint-defaults.max-concurrency", concurrency,
@@ -167,12 +177,23 @@ public final class DrainBenchmark {
     write.applyTo(settings);
     try (var node = new BufferedNode(journal, settings, true, inputBytes)) {
       node.model.latencyMillis = modelMillis;
-      long warmUntil = System.nanoTime() + Duration.ofSeconds(warmupSeconds).toNanos();
+      long warmFrom = System.nanoTime();
+      long warmUntil = warmFrom + Duration.ofSeconds(warmupSeconds).toNanos();
+      long settleUntil = warmUntil + Duration.ofSeconds(jitSettle).toNanos();
+      JitSettle jit = new JitSettle();
       int warmups = 0;
+      double jitShare;
       do {
+        long compiled = jit.compiledMillis();
+        long from = System.nanoTime();
         Drained warm = drainOnce(node, warmups == 0 ? Math.min(1000, jobs) : jobs, parks);
-        System.err.printf(Locale.ROOT, "%s: warm-up drain %d, %.0f jobs/s%n", row, ++warmups, warm.rate());
-      } while (System.nanoTime() < warmUntil);
+        jitShare = (jit.compiledMillis() - compiled) / ((System.nanoTime() - from) / 1e6);
+        System.err.printf(Locale.ROOT, "%s: warm-up drain %d, %.0f jobs/s, the JIT compiling %.0f %% of it%n", row,
+            ++warmups, warm.rate(), 100 * jitShare);
+      } while (System.nanoTime() < warmUntil
+          || jitShare >= JitSettle.QUIET_SHARE && System.nanoTime() < settleUntil);
+      System.err.printf(Locale.ROOT, "%s: %d warm-up drains in %.0f s%n", row, warmups,
+          (System.nanoTime() - warmFrom) / 1e9);
       List<Drained> drains = new ArrayList<>();
       for (int trial = 1; trial <= trials; trial++) {
         Drained drained = drainOnce(node, jobs, parks);

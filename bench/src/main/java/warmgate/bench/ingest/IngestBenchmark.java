@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
 import warmgate.auth.TestTokens;
+import warmgate.bench.JitSettle;
 import warmgate.bench.JournalWrites;
 import warmgate.bench.PlannerStatistics;
 import warmgate.bench.Report;
@@ -36,8 +37,8 @@ import warmgate.persistence.Schema;
  */
 public final class IngestBenchmark {
   private static final String USAGE = """
-      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 120] [--duration 20] [--keys 10000]
-                              [--writes batched,plugin] [--route http,sqs] [--sqs-consumers 2]
+      usage: bench/run ingest [--concurrency 16,64,256] [--warmup 120] [--jit-settle 300] [--duration 20]
+                              [--keys 10000] [--writes batched,plugin] [--route http,sqs] [--sqs-consumers 2]
                               [--sqs-messages 60000] [--records 1] [--quick]
 
       For each concurrency: one Warmgate node (in this JVM, on a fresh PostgreSQL database) takes S3 notifications
@@ -49,6 +50,9 @@ public final class IngestBenchmark {
         --concurrency  in-flight requests (and pgbench clients), comma-separated
         --warmup       seconds before the measured window (excluded from every figure); on two cores the JIT needs
                        about two minutes of load to compile the node's hot paths
+        --jit-settle   after --warmup, at most this many seconds more of load until the JIT compiled less than 5 %
+                       of the last 10 s (0: none); each row says how long it warmed up and how busy the JIT was in
+                       its window (http route)
         --duration     seconds of the measured window
         --keys         distinct image keys the notifications name (each with a fresh eTag, so each is a new job)
         --writes       the journal's writes: batched (Warmgate's DAO, as shipped), plugin (pekko-persistence-jdbc's
@@ -60,12 +64,13 @@ public final class IngestBenchmark {
         --sqs-messages messages put on the queue before the node starts; a row says if the queue ran dry
         --records      S3 records per notification (http route), comma-separated: each a new job; rates and CPU are
                        then per job, not per request
-        --quick        --concurrency 16,64 --warmup 3 --duration 5
+        --quick        --concurrency 16,64 --warmup 3 --jit-settle 0 --duration 5
       """;
 
 
-  private record Options(List<Integer> concurrencies, int warmup, int duration, int keys, List<JournalWrites> writes,
-      List<String> routes, List<Integer> sqsConsumers, int sqsMessages, List<Integer> records) {
+  private record Options(List<Integer> concurrencies, int warmup, int jitSettle, int duration, int keys,
+      List<JournalWrites> writes, List<String> routes, List<Integer> sqsConsumers, int sqsMessages,
+      List<Integer> records) {
     static Options parse(String[] args) {
       List<String> routes = List.of("http");
       List<Integer> sqsConsumers = List.of(2);
@@ -73,6 +78,7 @@ public final class IngestBenchmark {
       List<Integer> records = List.of(1);
       List<Integer> concurrencies = List.of(16, 64, 256);
       int warmup = 120;
+      int jitSettle = 300;
       int duration = 20;
       int keys = 10_000;
       List<JournalWrites> writes = List.of(JournalWrites.BATCHED);
@@ -85,11 +91,13 @@ public final class IngestBenchmark {
           case "--quick" -> {
             concurrencies = List.of(16, 64);
             warmup = 3;
+            jitSettle = 0;
             duration = 5;
           }
           case "--concurrency" -> concurrencies = java.util.Arrays.stream(args[++i].split(",")).map(String::trim)
               .map(Integer::parseInt).toList();
           case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+          case "--jit-settle" -> jitSettle = Integer.parseInt(args[++i]);
           case "--duration" -> duration = Integer.parseInt(args[++i]);
           case "--keys" -> keys = Integer.parseInt(args[++i]);
           case "--writes" -> writes = JournalWrites.parse(args[++i]);
@@ -105,7 +113,8 @@ public final class IngestBenchmark {
       if (!List.of("http", "sqs").containsAll(routes)) {
         throw new IllegalArgumentException("--route takes http, sqs or both\n" + USAGE);
       }
-      return new Options(concurrencies, warmup, duration, keys, writes, routes, sqsConsumers, sqsMessages, records);
+      return new Options(concurrencies, warmup, jitSettle, duration, keys, writes, routes, sqsConsumers, sqsMessages,
+          records);
     }
   }
 
@@ -113,7 +122,8 @@ public final class IngestBenchmark {
   private record WarmgateRun(double perSecond, long accepted, long journaled, String p50, String p99, String refusals,
       long refused, double nodeCores, double loadCores, double postgresCores, double machineCores,
           double indexLagSeconds,
-      double idleCores, double commitsPerNotification, PgBench.SampleEvent sample) {}
+      double idleCores, double commitsPerNotification, PgBench.SampleEvent sample, double warmedSeconds,
+      double jitShare) {}
 
   private static final int PGBENCH_WARMUP_SECONDS = 20;
 
@@ -132,7 +142,7 @@ public final class IngestBenchmark {
         "Warmgate CPU ms per job (node + its backends)", "pgbench CPU ms per tx (pgbench + its backends)",
         "node + backends idle (cores)", "PostgreSQL commits per job", "machine busy (cores of 2)",
             "2xx = JobSubmitted",
-        "index caught up", "route", "SQS server CPU ms per job (ElasticMQ)");
+        "index caught up", "route", "SQS server CPU ms per job (ElasticMQ)", "warm-up s", "JIT in window");
     for (int concurrency : options.routes().contains("http") ? options.concurrencies() : List.<Integer>of()) {
       PgBenchRun baseline = null;
       for (int records : options.records()) {
@@ -185,7 +195,8 @@ public final class IngestBenchmark {
               ratio, warmgateCpu, pgbenchCpu, String.format(Locale.ROOT, "%.3f", w.idleCores()),
               String.format(Locale.ROOT, "%.2f", w.commitsPerNotification()), machine, journalCheck(w),
               w.indexLagSeconds() < 0 ? "not within 120 s" : String.format(Locale.ROOT, "%.1f s after the load",
-                  w.indexLagSeconds()), "http", "–");
+                  w.indexLagSeconds()), "http", "–", String.format(Locale.ROOT, "%.0f", w.warmedSeconds()),
+              String.format(Locale.ROOT, "%.0f %%", 100 * w.jitShare()));
         }
       }
     }
@@ -194,8 +205,9 @@ public final class IngestBenchmark {
           options.keys(), options.sqsMessages(), report);
     }
     report.note(String.format(Locale.ROOT,
-        "Warmup %d s excluded (pgbench: at most 20 s), window %d s. One node in the benchmark's JVM on a fresh "
-        + "PostgreSQL database; "
+        "Warmup %d s excluded (pgbench: at most 20 s), then up to %d s more until the JIT compiled less than 5 %% of "
+        + "10 s (the row's warm-up s); window %d s; JIT in window: the compilers' time over it. One node in the "
+        + "benchmark's JVM on a fresh PostgreSQL database; "
         + "each request carries the row's number of S3 ObjectCreated records, each for a new job (new eTag), and is "
         + "answered 200 once their JobSubmitted are committed. "
         + "The endpoint stays starting (its provider never reports InService), so accepted jobs go on to JobQueued and "
@@ -211,7 +223,7 @@ public final class IngestBenchmark {
             + " Machine "
         + "busy: every core's non-idle time, during Warmgate's window / pgbench's, which shows how much else ran. Node "
             + "log: %s.",
-        options.warmup(), options.duration(), nodeLog));
+        options.warmup(), options.jitSettle(), options.duration(), nodeLog));
     report.publish();
     System.exit(0);
   }
@@ -261,6 +273,10 @@ public final class IngestBenchmark {
             + (idleTo.backends() - idleFrom.backends()) / Cpu.TICKS) / 5.0;
         load.start();
         Thread.sleep(Duration.ofSeconds(options.warmup()).toMillis());
+        JitSettle jit = new JitSettle();
+        double warmed = options.warmup() + jit.awaitQuiet(Duration.ofSeconds(options.jitSettle())).toNanos() / 1e9;
+        long compiledBefore = jit.compiledMillis();
+        System.err.printf(Locale.ROOT, "   measuring %d s, after %.0f s of warm-up%n", options.duration(), warmed);
 
         List<Long> backends = backends(postgres);
         Cpu before = Cpu.now(load, backends);
@@ -270,6 +286,7 @@ public final class IngestBenchmark {
         Thread.sleep(Duration.ofSeconds(options.duration()).toMillis());
         load.endWindow();
         double seconds = (System.nanoTime() - start) / 1e9;
+        double jitShare = (jit.compiledMillis() - compiledBefore) / 1000.0 / seconds;
         Cpu after = Cpu.now(load, backends);
         long commits = commits(postgres) - commitsBefore;
         long inWindow = load.acceptedInWindow();
@@ -295,7 +312,7 @@ public final class IngestBenchmark {
             load.refusals(), load.refused(), process - load0, load0,
                 (after.backends - before.backends) / Cpu.TICKS / seconds,
             (after.machine - before.machine) / Cpu.TICKS / seconds, lag, idleCores, inWindow == 0 ? 0
-                : (double) commits / inWindow, sample);
+                : (double) commits / inWindow, sample, warmed, jitShare);
       }
     }
   }

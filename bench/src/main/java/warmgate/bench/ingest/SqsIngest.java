@@ -139,7 +139,7 @@ final class SqsIngest {
           String.format(Locale.ROOT, "%.2f", machineCores),
           "yes (" + accepted + " accepted, " + journaled + " JobSubmitted" + (refused > 0 ? ", " + refused
               + " received and not accepted" : "") + ")", "–", "sqs",
-          perSecond == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sqsCores / perSecond * 1000));
+          perSecond == 0 ? "–" : String.format(Locale.ROOT, "%.3f", sqsCores / perSecond * 1000), "–", "–");
     }
   }
 
