@@ -11,9 +11,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Why: on two cores the compilers share the machine with the node under test, and a node's hot paths take
  * them two minutes or more to compile. A window that starts after a fixed warm-up of 60 s still had the compilers
- * busy about one second of compiling per second (`jstat -compiler`), and the node's CPU per notification measured
- * in it was 1.6 times the one measured after 180 s, when they had settled (docs/benchmarks.md, section 10). Only
- * the JVM that runs the node is seen: the benchmarks that run the node in their own JVM use this.
+ * busy about one second of compiling per second ({@code jstat -compiler}), and the node's CPU per notification
+ * measured in it was 1.6 times the one measured after 180 s, when they had settled (docs/benchmarks.md, section
+ * 10). Only the JVM that runs the node is seen: the benchmarks that run the node in their own JVM use this.
  */
 public final class JitSettle {
   /** Compiling for less than this share of the wall clock over {@link #STEP} counts as quiet. */
