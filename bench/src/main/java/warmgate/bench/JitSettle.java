@@ -35,8 +35,24 @@ public final class JitSettle {
   }
 
   /** Milliseconds the compilers have spent so far, summed over their threads. */
-  public long compiledMillis() {
+  long compiledMillis() {
     return compiled.getAsLong();
+  }
+
+  /** From now on: {@link Since#share} says how busy the compilers have been since. */
+  public Since mark() {
+    return new Since();
+  }
+
+  /** A moment, and where the compilers stood then. */
+  public final class Since {
+    private final long compiledAt = compiledMillis();
+    private final long nanosAt = System.nanoTime();
+
+    /** The compilers' time since this moment over the wall clock's (above 1 when both compiler threads worked). */
+    public double share() {
+      return (compiledMillis() - compiledAt) / ((System.nanoTime() - nanosAt) / 1e6);
+    }
   }
 
   private static long compilersMillis() {
@@ -55,10 +71,9 @@ public final class JitSettle {
     long start = System.nanoTime();
     long deadline = start + atMost.toNanos();
     while (System.nanoTime() < deadline) {
-      long before = compiledMillis();
-      long from = System.nanoTime();
+      Since since = mark();
       Thread.sleep(step.toMillis());
-      double share = (compiledMillis() - before) / ((System.nanoTime() - from) / 1e6);
+      double share = since.share();
       if (share < QUIET_SHARE) {
         break;
       }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class JitSettleTest {
@@ -29,6 +30,16 @@ class JitSettleTest {
     Duration waited = jit.awaitQuiet(Duration.ofMillis(200));
 
     assertThat(waited).isGreaterThanOrEqualTo(Duration.ofMillis(200)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aMarksShareIsTheCompilersTimeSinceItOverTheWallClocks() throws Exception {
+    AtomicLong compiled = new AtomicLong(1_000);
+    JitSettle.Since since = new JitSettle(STEP, compiled::get).mark();
+    Thread.sleep(100);
+    compiled.addAndGet(50);
+
+    assertThat(since.share()).isBetween(0.01, 0.5); // 50 ms of compiling over 100 ms or more (under 5 s) of wall clock
   }
 
   @Test

@@ -184,10 +184,9 @@ public final class DrainBenchmark {
       int warmups = 0;
       double jitShare;
       do {
-        long compiled = jit.compiledMillis();
-        long from = System.nanoTime();
+        JitSettle.Since since = jit.mark();
         Drained warm = drainOnce(node, warmups == 0 ? Math.min(1000, jobs) : jobs, parks);
-        jitShare = (jit.compiledMillis() - compiled) / ((System.nanoTime() - from) / 1e6);
+        jitShare = since.share();
         System.err.printf(Locale.ROOT, "%s: warm-up drain %d, %.0f jobs/s, the JIT compiling %.0f %% of it%n", row,
             ++warmups, warm.rate(), 100 * jitShare);
       } while (System.nanoTime() < warmUntil

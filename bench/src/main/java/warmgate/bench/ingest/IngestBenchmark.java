@@ -275,7 +275,7 @@ public final class IngestBenchmark {
         Thread.sleep(Duration.ofSeconds(options.warmup()).toMillis());
         JitSettle jit = new JitSettle();
         double warmed = options.warmup() + jit.awaitQuiet(Duration.ofSeconds(options.jitSettle())).toNanos() / 1e9;
-        long compiledBefore = jit.compiledMillis();
+        JitSettle.Since window = jit.mark();
         System.err.printf(Locale.ROOT, "   measuring %d s, after %.0f s of warm-up%n", options.duration(), warmed);
 
         List<Long> backends = backends(postgres);
@@ -286,7 +286,7 @@ public final class IngestBenchmark {
         Thread.sleep(Duration.ofSeconds(options.duration()).toMillis());
         load.endWindow();
         double seconds = (System.nanoTime() - start) / 1e9;
-        double jitShare = (jit.compiledMillis() - compiledBefore) / 1000.0 / seconds;
+        double jitShare = window.share();
         Cpu after = Cpu.now(load, backends);
         long commits = commits(postgres) - commitsBefore;
         long inWindow = load.acceptedInWindow();
