@@ -90,6 +90,8 @@ public final class Main {
         sample-inputs   write a sample image and mask into a folder: --out DIR --name BASE --size PIXELS
         token           print a new API token and its warmgate.auth.tokens entry: --name NAME [--owner OWNER] [--admin]
         audit           read the journal: timeline, export, check, cost (`warmgate audit help` lists them)
+        cds-training    start a throwaway node and stop it: run under -XX:ArchiveClassesAtExit=FILE to make the
+                        class data sharing archive that -XX:SharedArchiveFile=FILE starts nodes faster with
         help            print this""";
 
   private Main() {}
@@ -103,6 +105,7 @@ public final class Main {
       case "sample-inputs" -> SampleInputs.main(rest);
       case "token" -> TokenCommand.main(rest);
       case "audit" -> AuditCommand.main(rest);
+      case "cds-training" -> ClassArchiveTraining.main(rest);
       case "help", "--help", "-h" -> System.out.println(USAGE);
       default -> {
         System.err.println("unknown command '" + command + "'\n" + USAGE);

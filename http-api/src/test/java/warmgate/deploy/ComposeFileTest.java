@@ -237,7 +237,11 @@ class ComposeFileTest {
         .contains("<outputDirectory>${project.build.directory}/lib</outputDirectory>");
     assertThat(dockerfile).contains("COPY --from=build /src/http-api/target/warmgate.jar warmgate.jar")
         .contains("COPY --from=build /src/http-api/target/lib/ lib/")
-        .contains("ENTRYPOINT [\"java\", \"-jar\", \"/opt/warmgate/warmgate.jar\"]");
+        .contains("ENTRYPOINT [\"java\", \"-XX:SharedArchiveFile=/opt/warmgate/warmgate.jsa\", \"-jar\", "
+            + "\"/opt/warmgate/warmgate.jar\"]")
+        .as("the archive the ENTRYPOINT maps is made from the same jar, in the same place")
+        .contains("RUN java -XX:ArchiveClassesAtExit=/opt/warmgate/warmgate.jsa -jar /opt/warmgate/warmgate.jar "
+            + "cds-training");
     assertThat(pom).contains("<classpathPrefix>lib/</classpathPrefix>");
     assertThat(dockerfile).contains("EXPOSE 8080 25520 8558");
     Config defaults = Manifests.effectiveConfig("include classpath(\"application.conf\")", Map.of());

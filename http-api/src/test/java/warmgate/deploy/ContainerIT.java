@@ -237,6 +237,25 @@ class ContainerIT {
   }
 
   @Test
+  @Order(1)
+  void theImageStartsItsNodesFromTheClassArchiveItWasBuiltWith() {
+    // -Xshare:on: the JVM refuses to start unless it can map the archive (one made from other jars, or by another
+    // JVM, would be refused), where the ENTRYPOINT's default quietly starts without it. The same throwaway start the
+    // archive was recorded from, as the image's user, logging where each class came from.
+    String out = docker.ok(Duration.ofMinutes(3), "run", "--rm", "--entrypoint", "java", IMAGE, "-Xshare:on",
+        "-XX:SharedArchiveFile=/opt/warmgate/warmgate.jsa", "-Xlog:class+load=info", "-jar",
+        "/opt/warmgate/warmgate.jar", "cds-training");
+    assertThat(out).contains("A node started, answered")
+        .contains("warmgate.node.Main source: shared objects file (top)")
+        .contains("org.apache.pekko.actor.typed.ActorSystem source: shared objects file (top)")
+        .contains("warmgate.endpoint.EndpointEntity source: shared objects file (top)");
+    long archived = out.lines().filter(l -> l.endsWith("source: shared objects file (top)")).count();
+    long fromJars = out.lines().filter(l -> l.contains(" source: file:/opt/warmgate/")).count();
+    measure("node start: classes from the archive / from the jars", archived + " / " + fromJars);
+    assertThat(fromJars).as("classes of the jars loaded from them, not the archive").isLessThan(archived / 100);
+  }
+
+  @Test
   @Order(2)
   void runsAsThePodDoesAndStopsCleanlyWithAJobInFlight() throws Exception {
     Manifests k8s = Manifests.render(ROOT.resolve("k8s"));
