@@ -64,11 +64,16 @@ public final class ChildNode implements AutoCloseable {
    */
   public static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions,
       Map<String, String> environment) throws IOException {
+    return launch(conf, port, log, jvmOptions, environment, System.getProperty("java.class.path"));
+  }
+
+  /** @param classPath the node's, in place of this JVM's (a class data sharing archive needs one of jars only) */
+  public static ChildNode launch(Path conf, int port, Path log, List<String> jvmOptions,
+      Map<String, String> environment, String classPath) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", System.getProperty("java.class.path"), "warmgate.node.Main",
-        "serve"));
+    command.addAll(List.of("-Dconfig.file=" + conf, "-cp", classPath, "warmgate.node.Main", "serve"));
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(environment);
     Process process = builder

@@ -1,6 +1,7 @@
 package warmgate.bench.recovery;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +35,14 @@ final class BenchNode implements AutoCloseable {
   /** An input every job names; its content does not matter, only that it is there (a job missing one waits for it). */
   static final String INPUT = "s3://gen3d/bench/input.png";
 
+  /**
+   * The benchmark's class path without its folders (its own classes): a class data sharing archive can only be made
+   * from jars, and the node needs none of the benchmark's classes. The same with and without an archive.
+   */
+  static final String NODE_CLASS_PATH = String.join(File.pathSeparator, Arrays.stream(
+      System.getProperty("java.class.path").split(File.pathSeparator)).filter(e -> !Files.isDirectory(Path.of(e)))
+      .toList());
+
   /** Minutes, not the tests' 90 s: a busy machine can take that long to start a JVM. */
   private static final Duration STARTUP = Duration.ofMinutes(10);
 
@@ -42,6 +54,10 @@ final class BenchNode implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private ChildNode node;
   private int runs;
+  /** The class data sharing archive the next starts map; null: none. */
+  private Path archive;
+  /** The next starts' class path: this build's, or another's ({@link #useBuild}). */
+  private String classPath = NODE_CLASS_PATH;
 
   /**
    * @param settings HOCON lines after the common ones (database, folder, ports, the endpoint's model command)
@@ -83,9 +99,54 @@ final class BenchNode implements AutoCloseable {
 
   /** The nanoTime just before the JVM was launched, for timing what follows the start. */
   long launch() throws IOException {
+    List<String> options = new ArrayList<>(jvm);
+    if (archive != null) {
+      options.add("-XX:SharedArchiveFile=" + archive);
+    }
     long t0 = System.nanoTime();
-    node = ChildNode.launch(conf, httpPort, dir.resolve("node-" + (++runs) + ".log"), jvm);
+    node = ChildNode.launch(conf, httpPort, dir.resolve("node-" + (++runs) + ".log"), options, Map.of(), classPath);
     return t0;
+  }
+
+  /**
+   * Records the classes a node's start loads in a class data sharing archive, as the image and bin/run do
+   * ({@code warmgate cds-training} under {@code -XX:ArchiveClassesAtExit}), with the node's class path and options.
+   */
+  Path recordClassArchive() throws IOException, InterruptedException {
+    Path file = dir.resolve("node.jsa");
+    Files.deleteIfExists(file);
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString()));
+    command.addAll(jvm);
+    command.addAll(List.of("-XX:ArchiveClassesAtExit=" + file, "-cp", NODE_CLASS_PATH, "warmgate.node.Main",
+        "cds-training"));
+    Path log = dir.resolve("cds-training.log");
+    Process training = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!training.waitFor(5, TimeUnit.MINUTES) || training.exitValue() != 0 || !Files.isRegularFile(file)) {
+      training.destroyForcibly();
+      throw new IllegalStateException("the training start made no class archive (log: " + log + ")");
+    }
+    return file;
+  }
+
+  /** The archive the next starts map ({@link #recordClassArchive}); null: none. */
+  void useClassArchive(Path file) {
+    this.archive = file;
+  }
+
+  /**
+   * The next starts run another build's node: the jars of {@code lib}, another checkout's {@code bench/target/lib}
+   * (null: this build's). Its journal and index must read this build's, as they do when the schema is the same.
+   */
+  void useBuild(Path lib) throws IOException {
+    if (lib == null) {
+      classPath = NODE_CLASS_PATH;
+      return;
+    }
+    try (var jars = Files.list(lib)) {
+      classPath = String.join(File.pathSeparator, jars.filter(j -> j.toString().endsWith(".jar")).sorted()
+          .map(Path::toString).toList());
+    }
   }
 
   void awaitAnswering() {

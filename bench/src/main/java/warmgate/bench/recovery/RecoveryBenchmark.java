@@ -28,8 +28,8 @@ public final class RecoveryBenchmark {
       "Job waker \\(waker started\\): woke (\\d+) job\\(s\\) with work left and enlisted (\\d+) queued one\\(s\\) in"
           + " (\\d+) ms");
 
-  private record Options(int jobs, int concurrency, List<Integer> wakerRates, String heap, boolean skipBaseline,
-      boolean durableFill) {
+  record Options(int jobs, int concurrency, List<Integer> wakerRates, String heap, boolean skipBaseline,
+      boolean durableFill, List<Boolean> archives, Path compareWith) {
     static Options parse(String[] args) {
       int jobs = 100_000;
       int concurrency = 32;
@@ -37,6 +37,8 @@ public final class RecoveryBenchmark {
       boolean durableFill = false;
       String heap = "2g";
       boolean skipBaseline = false;
+      List<Boolean> archives = List.of(true);
+      Path compareWith = null;
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--jobs" -> jobs = Integer.parseInt(args[++i]);
@@ -45,32 +47,45 @@ public final class RecoveryBenchmark {
           case "--durable-fill" -> durableFill = true;
           case "--node-heap" -> heap = args[++i];
           case "--no-baseline" -> skipBaseline = true;
+          case "--compare-with" -> compareWith = Path.of(args[++i]);
+          case "--class-archive" -> archives = java.util.Arrays.stream(args[++i].split(",")).map(v -> switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--class-archive takes on, off or both: " + v);
+          }).toList();
           case "-h", "--help" -> {
             System.out.println("""
                 bench/run recovery [--jobs N] [--waker-rates R,R..] [--concurrency C] [--node-heap 2g] [--no-baseline] \
-                [--durable-fill]
+                [--durable-fill] [--class-archive on,off] [--compare-with LIB]
                   --jobs N          jobs queued when the node is killed (default 100000; 5000 for a quick run)
                   --waker-rates R,R warmgate.read-side.waker.rate of the node, one kill and restart each (default 200,\
                 2000)
                   --durable-fill    queue the jobs with synchronous_commit on (default: off while queueing only)
                   --concurrency C   job submissions in flight while queueing (default 32)
                   --node-heap       -Xmx of the node's JVM (default 2g)
-                  --no-baseline     skip the kill and restart with no jobs""");
+                  --no-baseline     skip the kill and restart with no jobs
+                  --class-archive L on: the restarts map a class data sharing archive of a start's classes, \
+                recorded by `warmgate cds-training` as the image and bin/run do; off: none; on,off: one restart \
+                each, side by side (default on; a build from before 2026-12-08 has no such command: off)
+                  --compare-with LIB after each waker rate's restarts, one more of the same jobs by another build's \
+                node (the jars of its bench/target/lib), class archive off: before and after on the same journal""");
             System.exit(0);
           }
           default -> throw new IllegalArgumentException("unknown option " + args[i] + " (--help)");
         }
       }
-      return new Options(jobs, concurrency, rates, heap, skipBaseline, durableFill);
+      return new Options(jobs, concurrency, rates, heap, skipBaseline, durableFill, archives, compareWith);
     }
   }
 
   /** What one restart took, each from the launch of the JVM. */
-  private record Restart(int jobs, int rate, Duration httpReady, Duration resumed, Duration half, String wakerLine) {}
+  private record Restart(int jobs, int rate, boolean archive, String build, Duration httpReady, Duration resumed,
+      Duration half, String wakerLine) {}
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    Report report = new Report("recovery", "run", "waker rate", "jobs queued", "JVM launch → HTTP answers",
+    Report report = new Report("recovery", "run", "build", "waker rate", "class archive", "jobs queued",
+        "JVM launch → HTTP answers",
         "→ half resumed", "→ all resumed",
         "waker's own report");
     try (Postgres pg = new Postgres(); PlannerStatistics stats = PlannerStatistics.keepCurrent(pg,
@@ -84,12 +99,17 @@ public final class RecoveryBenchmark {
           """.formatted(Math.max(10_000, o.jobs() + 1000), Math.max(10_000, o.jobs() + 1000));
       try (BenchNode node = new BenchNode(dir, pg.url, Postgres.USER, settings, BenchNode.jvmOptions("-Xmx" + o.heap(),
           "-Dlogback.configurationFile=logback.xml"))) {
+        Path archive = o.archives().contains(true) ? node.recordClassArchive() : null;
         Duration first = node.start();
         System.err.println("first start (empty database, schema created): " + first.toMillis() + " ms");
         List<Restart> restarts = new ArrayList<>();
         if (!o.skipBaseline()) {
-          node.kill9();
-          restarts.add(restart(node, 0, o.wakerRates().get(0)));
+          for (boolean withArchive : o.archives()) {
+            node.kill9();
+            node.useClassArchive(withArchive ? archive : null);
+            restarts.add(restart(node, 0, o.wakerRates().get(0), withArchive, "this"));
+          }
+          node.useClassArchive(null);
         }
         if (!o.durableFill()) {
           // Queueing is not what is measured: commits that do not wait for the WAL flush fill the journal faster.
@@ -120,12 +140,24 @@ public final class RecoveryBenchmark {
             + "'job-1', 'job-2', 'job-3') GROUP BY tag"));
         long rows = Sql.scalar(pg, "SELECT COUNT(*) FROM event_tag");
         for (int rate : o.wakerRates()) {
-          node.kill9();
-          node.configure("warmgate.read-side.waker.rate = " + rate + "\n");
-          restarts.add(restart(node, o.jobs(), rate));
+          for (boolean withArchive : o.archives()) {
+            node.kill9();
+            node.configure("warmgate.read-side.waker.rate = " + rate + "\n");
+            node.useClassArchive(withArchive ? archive : null);
+            restarts.add(restart(node, o.jobs(), rate, withArchive, "this"));
+          }
+          if (o.compareWith() != null) {
+            node.kill9();
+            node.useClassArchive(null);
+            node.useBuild(o.compareWith());
+            restarts.add(restart(node, o.jobs(), rate, false, "other"));
+            node.useBuild(null);
+          }
         }
         for (Restart r : restarts) {
-          report.row(r.jobs() == 0 ? "baseline: no jobs" : "jobs queued", r.rate() + "/s", r.jobs(),
+          report.row(r.jobs() == 0 ? "baseline: no jobs" : "jobs queued", r.build().equals("this") ? "this"
+              : o.compareWith().toString(), r.rate() + "/s", r.archive() ? "on" : "off",
+              r.jobs(),
               millis(r.httpReady()),
               r.jobs() == 0 ? "–" : millis(r.half()), r.jobs() == 0 ? "–" : millis(r.resumed()), r.wakerLine() == null
                   ? "(line dropped)" : r.wakerLine());
@@ -140,6 +172,11 @@ public final class RecoveryBenchmark {
             + " again. Node: one child JVM, -Xmx" + o.heap() + ", PostgreSQL"
             + (o.durableFill() ? "." : "; the jobs were queued with synchronous_commit off, the restarts ran with it"
                 + " on."));
+        if (archive != null) {
+          report.note("Class archive on: the node's JVM mapped a class data sharing archive recorded by `warmgate "
+              + "cds-training` under -XX:ArchiveClassesAtExit with the same class path and options, as the image and "
+              + "bin/run start nodes; off: it loaded every class from the jars.");
+        }
       }
       report.publish();
     }
@@ -172,7 +209,8 @@ public final class RecoveryBenchmark {
     }
   }
 
-  private static Restart restart(BenchNode node, int jobs, int rate) throws Exception {
+  private static Restart restart(BenchNode node, int jobs, int rate, boolean archive, String build)
+      throws Exception {
     long t0 = node.launch();
     node.awaitAnswering();
     Duration http = Duration.ofNanos(System.nanoTime() - t0);
@@ -208,9 +246,9 @@ public final class RecoveryBenchmark {
     if (all == null) {
       throw new IllegalStateException("the jobs did not all resume within 30 min (queued now " + node.queued() + ")");
     }
-    System.err.printf("restart with %d jobs, waker rate %d/s: HTTP %d ms, all resumed %d ms, %s%n", jobs, rate,
-        http.toMillis(), all.toMillis(), wakerLine);
-    return new Restart(jobs, rate, http, all, half, wakerLine);
+    System.err.printf("restart with %d jobs, %s build, waker rate %d/s, class archive %s: HTTP %d ms, all resumed %d "
+        + "ms, %s%n", jobs, build, rate, archive ? "on" : "off", http.toMillis(), all.toMillis(), wakerLine);
+    return new Restart(jobs, rate, archive, build, http, all, half, wakerLine);
   }
 
 
