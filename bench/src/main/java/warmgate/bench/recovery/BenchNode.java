@@ -117,7 +117,8 @@ final class BenchNode implements AutoCloseable {
     Files.deleteIfExists(file);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
         .toString()));
-    command.addAll(jvm);
+    // A JVM with a native agent (a profiler from WARMGATE_BENCH_NODE_OPTS) refuses to dump an archive.
+    command.addAll(jvm.stream().filter(o -> !o.startsWith("-agentpath:") && !o.startsWith("-agentlib:")).toList());
     command.addAll(List.of("-XX:ArchiveClassesAtExit=" + file, "-cp", NODE_CLASS_PATH, "warmgate.node.Main",
         "cds-training"));
     Path log = dir.resolve("cds-training.log");
