@@ -2,6 +2,7 @@ package warmgate.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigResolveOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -31,10 +32,11 @@ import warmgate.persistence.DatabaseSettings;
  * loading them from the jars: on two cores class loading was a quarter of a start's CPU and the start took half as
  * long with the archive (docs/benchmarks.md, section 4). The image and {@code bin/run} make the archive this way.
  *
- * <p>The node runs on its embedded default in a temporary folder, on ports the system picks and listening on
- * loopback only, whatever the environment configures, so a training run never touches a real journal or bucket and
- * never clashes with a node running beside it. It answers a few reads through its HTTP edge (which starts the
- * endpoints' entities and loads the routes' classes), and stops; no job is submitted, so no model starts.
+ * <p>The node runs on its embedded default as shipped (application.conf without the environment's variables or its
+ * configuration file) in a temporary folder, on ports the system picks and listening on loopback only, so a
+ * training run never touches a real journal, bucket or endpoint and never clashes with a node running beside it. It
+ * answers a few reads through its HTTP edge (which starts the endpoints' entities and loads the routes' classes), and
+ * stops; no job is submitted, so no model starts.
  */
 final class ClassArchiveTraining {
   private static final Logger log = LoggerFactory.getLogger(ClassArchiveTraining.class);
@@ -82,7 +84,14 @@ final class ClassArchiveTraining {
           Map.entry("pekko.remote.artery.canonical.port", 0),
           // The image sets WARMGATE_EXIT_JVM: the JVM must end here, after the answers, not in the node's shutdown.
           Map.entry("pekko.coordinated-shutdown.exit-jvm", false)));
-      Config config = DatabaseSettings.applyTo(overrides.withFallback(ConfigFactory.load()));
+      // application.conf and the reference.conf files as shipped, without the WARMGATE_* variables, the file of
+      // -Dconfig.file or system properties (ConfigFactory.load reads those; Pekko adds the last only where this has
+      // no value): a configuration of the environment's (SageMaker endpoints, an S3 bucket) would have this start
+      // call them.
+      Config config = DatabaseSettings.applyTo(overrides
+          .withFallback(ConfigFactory.parseResourcesAnySyntax("application"))
+          .withFallback(ConfigFactory.parseResourcesAnySyntax("reference"))
+          .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false)));
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "warmgate", config);
       try {
         Main.Node node = Main.init(system, Main.Deps.fromConfig(system));

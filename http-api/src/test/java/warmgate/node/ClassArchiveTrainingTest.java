@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ClassArchiveTrainingTest {
   @Test
@@ -22,18 +23,27 @@ class ClassArchiveTrainingTest {
   }
 
   @Test
-  void aTrainingStartIgnoresTheEnvironmentsJournalPortsAndAuthentication() throws Exception {
-    // What a node here would be configured with: a journal that cannot be reached, a port that is taken, tokens
-    // required. The training start must use none of them.
-    System.setProperty("warmgate.database.url", "jdbc:postgresql://127.0.0.1:1/unreachable");
-    System.setProperty("warmgate.auth.enabled", "true");
+  void aTrainingStartIgnoresTheConfigurationOfTheJvmItRunsIn(@TempDir Path dir) throws Exception {
+    // What a node here could be configured with, as the pods are (-Dconfig.file): an endpoint on SageMaker, a
+    // journal that cannot be reached, an S3 bucket. And a remoting port that is taken. The training start must use
+    // none of them.
+    Path conf = dir.resolve("node.conf");
+    Files.writeString(conf, """
+        include classpath("application.conf")
+        warmgate.endpoints.gen3d.provider = sagemaker
+        warmgate.database.url = "jdbc:postgresql://127.0.0.1:1/unreachable"
+        warmgate.blob-store.kind = s3
+        """);
+    System.setProperty("config.file", conf.toString());
     System.setProperty("pekko.remote.artery.canonical.port", "1");
     com.typesafe.config.ConfigFactory.invalidateCaches();
     try {
+      assertThat(com.typesafe.config.ConfigFactory.load().getString("warmgate.endpoints.gen3d.provider"))
+          .as("what a node started here would run").isEqualTo("sagemaker");
+
       assertThat(ClassArchiveTraining.run().values()).containsOnly(200);
     } finally {
-      System.clearProperty("warmgate.database.url");
-      System.clearProperty("warmgate.auth.enabled");
+      System.clearProperty("config.file");
       System.clearProperty("pekko.remote.artery.canonical.port");
       com.typesafe.config.ConfigFactory.invalidateCaches();
     }
